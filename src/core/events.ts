@@ -1,0 +1,139 @@
+import type { Outcome } from './outcome.js';
+import type { Sample } from './sample.js';
+
+/**
+ * Everything that happens in a run, as plain data. The engine writes each event to the journal
+ * (`journal.ndjson`) and hands it to the reporters; nothing else links engine and reporters.
+ * Fault steps are journaled *before* they act (DESIGN.md principle 2), so a crashed run can be
+ * recovered from the journal alone.
+ */
+export type RunEvent =
+  | RunStartEvent
+  | PhaseEvent
+  | ProbeStartEvent
+  | SampleEvent
+  | FaultEvent
+  | CheckEvent
+  | AbortEvent
+  | SignalEvent
+  | LogEvent
+  | RunEndEvent;
+
+export const JOURNAL_VERSION = 1;
+
+/** How to reach the cluster again, for `gameday recover` in another process. */
+export interface ClusterRef {
+  /** `embedded`: the in-process cluster, gone with the process. */
+  readonly kind: 'embedded' | 'kubeconfig';
+  readonly name: string;
+  readonly context?: string;
+  readonly kubeconfig?: string;
+  readonly server?: string;
+}
+
+export interface RunStartEvent {
+  readonly type: 'run.start';
+  readonly t: number;
+  readonly journalVersion: number;
+  readonly runId: string;
+  readonly experiment: string;
+  readonly file: string;
+  readonly seed: number;
+  readonly cluster: ClusterRef;
+  readonly durationMs: number;
+  /** The plan as plain data (src/plan), so reports show exactly what was targeted. */
+  readonly plan: unknown;
+  readonly gamedayVersion: string;
+}
+
+export type Phase = 'setup' | 'steady-state-before' | 'faults' | 'recovery' | 'evaluation' | 'teardown';
+
+export interface PhaseEvent {
+  readonly type: 'phase';
+  readonly t: number;
+  readonly phase: Phase;
+}
+
+export interface ProbeStartEvent {
+  readonly type: 'probe.start' | 'probe.stop' | 'probe.error';
+  readonly t: number;
+  readonly probe: string;
+  readonly kind: string;
+  readonly message?: string;
+}
+
+export interface SampleEvent extends Sample {
+  readonly type: 'sample';
+}
+
+export type FaultStep = 'inject' | 'injected' | 'verified' | 'not-landed' | 'revert' | 'reverted' | 'revert-failed' | 'inject-failed';
+
+export interface FaultEvent {
+  readonly type: 'fault';
+  readonly t: number;
+  readonly step: FaultStep;
+  /** Stable id of the fault in the plan: `f0`, `f1`… (index in spec.faults). */
+  readonly fault: string;
+  readonly kind: string;
+  /** What the fault acts on, as the plan chose it. On `inject`. */
+  readonly targets?: unknown;
+  /** What revert needs, as the fault's inject returned it. On `injected`. */
+  readonly state?: unknown;
+  /** Why: the verification evidence, the error message. */
+  readonly message?: string;
+  readonly evidence?: unknown;
+}
+
+export type CheckRole = 'steady-state-before' | 'steady-state-after' | 'slo' | 'abort';
+export type Verdict = 'passed' | 'failed' | 'no-data';
+
+export interface CheckEvent {
+  readonly type: 'check';
+  readonly t: number;
+  readonly role: CheckRole;
+  /** The check as written, e.g. `availability(web) >= 99.5%`. */
+  readonly check: string;
+  readonly verdict: Verdict;
+  /** The measured value the verdict compared, in the check's unit. */
+  readonly value?: number;
+  readonly message: string;
+  /** The samples (or their time range) that decided the verdict. */
+  readonly evidence?: CheckEvidence;
+}
+
+export interface CheckEvidence {
+  readonly from: number;
+  readonly to: number;
+  readonly samples: number;
+  /** The worst few samples: the ones a person should look at first. */
+  readonly worst?: readonly Sample[];
+  readonly firstViolationAt?: number;
+  readonly note?: string;
+}
+
+export interface AbortEvent {
+  readonly type: 'abort';
+  readonly t: number;
+  readonly check: string;
+  readonly message: string;
+}
+
+export interface SignalEvent {
+  readonly type: 'signal';
+  readonly t: number;
+  readonly signal: string;
+}
+
+export interface LogEvent {
+  readonly type: 'log';
+  readonly t: number;
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+}
+
+export interface RunEndEvent {
+  readonly type: 'run.end';
+  readonly t: number;
+  readonly outcome: Outcome;
+  readonly reason: string;
+}

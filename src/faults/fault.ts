@@ -1,0 +1,55 @@
+import type { z } from 'zod';
+import type { ClusterSnapshot } from '../cluster/snapshot.js';
+import type { ClusterTarget } from '../cluster/target.js';
+import type { SeededRandom } from '../core/rng.js';
+
+/**
+ * A fault kind, registered under its YAML key (`podKill`, `nodeDrain`…). Every fault is
+ * plan (pure) → inject → verify → revert; the engine journals each step before it runs it.
+ */
+export interface FaultPlugin<Params = unknown, Targets = unknown, State = unknown> {
+  readonly kind: string;
+  /** One line for help text and the JSON Schema description. */
+  readonly summary: string;
+  /** Schema of the value under the YAML key; its output is what the other methods get. */
+  readonly params: z.ZodType<Params>;
+  /** Whether it needs node access (iptables, tc, files on the node). */
+  readonly needsNodeAccess?: boolean;
+  /** Pure: choose concrete targets. Throw PlanError when nothing matches or limits are broken. */
+  plan(params: Params, ctx: FaultPlanContext): PlannedTargets<Targets>;
+  /** Apply the fault; return what revert needs. Must be safe to revert even if it throws halfway. */
+  inject(ctx: FaultContext, params: Params, targets: Targets): Promise<State>;
+  /** Check that the fault really landed (DESIGN.md principle 3). */
+  verify(ctx: FaultContext, params: Params, targets: Targets, state: State): Promise<VerifyResult>;
+  /** Undo the fault. Idempotent; `state` is undefined when inject never returned (crash, throw). */
+  revert(ctx: FaultContext, params: Params, targets: Targets, state: State | undefined): Promise<void>;
+}
+
+export interface FaultPlanContext {
+  readonly snapshot: ClusterSnapshot;
+  readonly rng: SeededRandom;
+}
+
+export interface PlannedTargets<Targets> {
+  readonly targets: Targets;
+  /** What the fault touches, for the blast-radius limits and `gameday plan`. */
+  readonly touches: { readonly nodes: readonly string[]; readonly pods: readonly string[] };
+  /** One line: `drain node worker-2 (evicting 14 pods)`. */
+  readonly description: string;
+}
+
+export interface FaultContext {
+  readonly cluster: ClusterTarget;
+  /** Aborted when the run is interrupted; long inject steps should give up promptly. */
+  readonly signal: AbortSignal;
+  /** Adds a line to the journal (and the terminal) about this fault. */
+  log(message: string): void;
+  /** Records evidence gathered while acting (e.g. every 429 of a drain). */
+  evidence(item: unknown): void;
+}
+
+export interface VerifyResult {
+  readonly landed: boolean;
+  readonly message: string;
+  readonly evidence?: unknown;
+}

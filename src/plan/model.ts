@@ -1,0 +1,34 @@
+import type { ClusterRef } from '../core/events.js';
+import type { FaultSpec, ProbeSpec } from '../spec/model.js';
+
+/**
+ * The output of planning: exactly what a run will touch and when. `gameday plan` prints it;
+ * the engine executes it; the journal records it. Plain JSON-able data.
+ */
+export interface Plan {
+  readonly experiment: string;
+  readonly file: string;
+  readonly seed: number;
+  readonly cluster: ClusterRef;
+  readonly durationMs: number;
+  readonly faults: readonly PlannedFault[];
+  /** Declared probes plus the implicit ones checks ask for (`pdb(shop/web) holds` → a pdb probe). */
+  readonly probes: readonly ProbeSpec[];
+  /** Union over all faults, checked against the blast-radius limits. */
+  readonly touches: { readonly nodes: readonly string[]; readonly pods: readonly string[] };
+  readonly warnings: readonly string[];
+}
+
+export interface PlannedFault {
+  readonly id: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly atMs: number;
+  /** Absent: held until the end of the run. */
+  readonly forMs?: number;
+  readonly params: unknown;
+  readonly targets: unknown;
+  readonly touches: { readonly nodes: readonly string[]; readonly pods: readonly string[] };
+  readonly description: string;
+  readonly spec: FaultSpec;
+}

@@ -1,0 +1,31 @@
+import type { z } from 'zod';
+import type { ClusterTarget } from '../cluster/target.js';
+import type { Sample } from '../core/sample.js';
+
+/**
+ * A probe kind, registered under its YAML key (`http`, `pdb`, `browser`…). A started probe emits
+ * samples until it is stopped; the engine stamps them with the probe's name and journals them.
+ */
+export interface ProbePlugin<Params = unknown> {
+  readonly kind: string;
+  readonly summary: string;
+  readonly params: z.ZodType<Params>;
+  start(ctx: ProbeContext, params: Params): Promise<RunningProbe>;
+}
+
+export interface ProbeContext {
+  readonly name: string;
+  readonly cluster: ClusterTarget;
+  /** Directory of the experiment file: relative paths in params resolve against it. */
+  readonly experimentDir: string;
+  /** Where the probe may write artifacts (screenshots…): inside the run's report directory. */
+  readonly artifactsDir: string;
+  readonly signal: AbortSignal;
+  emit(sample: Omit<Sample, 'probe'>): void;
+  log(message: string): void;
+}
+
+export interface RunningProbe {
+  /** Stops taking samples; waits for in-flight observations to finish or time out. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * The embedded cluster's etcd: every object of every resource, one global resourceVersion
+ * counter, and a bounded history of changes so watches can resume (and get 410 Gone when they ask
+ * for a version older than the history keeps). The API server (src/sim/api) and the in-process
+ * controllers and kubelets (src/sim/controllers, src/sim/kubelet) both read and write here.
+ */
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid: string;
+  resourceVersion: string;
+  generation?: number;
+  creationTimestamp: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  generateName?: string;
+  [key: string]: unknown;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface StoredObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoreEvent {
+  readonly type: WatchEventType;
+  /** Plural resource name with its group: `pods`, `deployments.apps`, `leases.coordination.k8s.io`. */
+  readonly resource: string;
+  readonly object: StoredObject;
+  readonly rv: number;
+}
+
+export type StoreListener = (event: StoreEvent) => void;
+
+export class StoreError extends Error {
+  constructor(
+    readonly reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Expired',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ObjectStoreOptions {
+  /** How many change events are kept for watch resumption. @default 20000 */
+  readonly historySize?: number;
+}
+
+function keyOf(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+/**
+ * Objects handed out are the stored instances: callers must not mutate them except through
+ * `update`/`mutate`, which copy, bump the resourceVersion and notify watchers.
+ */
+export class ObjectStore {
+  private readonly byResource = new Map<string, Map<string, StoredObject>>();
+  private readonly listeners = new Map<string, Set<StoreListener>>();
+  private readonly history: StoreEvent[] = [];
+  private readonly historySize: number;
+  private rv = 1;
+
+  constructor(options: ObjectStoreOptions = {}) {
+    this.historySize = options.historySize ?? 20_000;
+  }
+
+  get resourceVersion(): number {
+    return this.rv;
+  }
+
+  /** The oldest resourceVersion a watch may resume from without a 410. */
+  get oldestResumableVersion(): number {
+    return this.history.length > 0 ? this.history[0]!.rv - 1 : this.rv;
+  }
+
+  private table(resource: string): Map<string, StoredObject> {
+    let t = this.byResource.get(resource);
+    if (!t) this.byResource.set(resource, (t = new Map()));
+    return t;
+  }
+
+  get(resource: string, namespace: string | undefined, name: string): StoredObject | undefined {
+    return this.byResource.get(resource)?.get(keyOf(namespace, name));
+  }
+
+  /** All objects of a resource, optionally in one namespace, in stable (namespace, name) order. */
+  list(resource: string, namespace?: string): StoredObject[] {
+    const t = this.byResource.get(resource);
+    if (!t) return [];
+    const out: StoredObject[] = [];
+    for (const o of t.values()) if (namespace === undefined || o.metadata.namespace === namespace) out.push(o);
+    out.sort((a, b) => keyOf(a.metadata.namespace, a.metadata.name).localeCompare(keyOf(b.metadata.namespace, b.metadata.name)));
+    return out;
+  }
+
+  count(resource: string): number {
+    return this.byResource.get(resource)?.size ?? 0;
+  }
+
+  /** Adds a new object: assigns uid, resourceVersion, creationTimestamp, generation, and a name from generateName. */
+  create(resource: string, input: StoredObject): StoredObject {
+    const obj = structuredClone(input);
+    const meta = obj.metadata;
+    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+    const t = this.table(resource);
+    const key = keyOf(meta.namespace, meta.name);
+    if (t.has(key)) throw new StoreError('AlreadyExists', `${resource} "${meta.name}" already exists`);
+    meta.uid = randomUUID();
+    meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    if (obj.spec !== undefined && meta.generation === undefined) meta.generation = 1;
+    meta.resourceVersion = String(++this.rv);
+    t.set(key, obj);
+    this.emit({ type: 'ADDED', resource, object: obj, rv: this.rv });
+    return obj;
+  }
+
+  /**
+   * Replaces an object. With `expectResourceVersion`, a stale write fails with Conflict, as the
+   * API server's optimistic concurrency does. `generation` is bumped when `spec` changed.
+   */
+  update(resource: string, input: StoredObject, expectResourceVersion?: string): StoredObject {
+    const t = this.table(resource);
+    const key = keyOf(input.metadata.namespace, input.metadata.name);
+    const current = t.get(key);
+    if (!current) throw new StoreError('NotFound', `${resource} "${input.metadata.name}" not found`);
+    if (expectResourceVersion && expectResourceVersion !== current.metadata.resourceVersion) {
+      throw new StoreError(
+        'Conflict',
+        `Operation cannot be fulfilled on ${resource} "${input.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
+    }
+    const obj = structuredClone(input);
+    obj.metadata.uid = current.metadata.uid;
+    obj.metadata.creationTimestamp = current.metadata.creationTimestamp;
+    if (current.metadata.deletionTimestamp && !obj.metadata.deletionTimestamp) obj.metadata.deletionTimestamp = current.metadata.deletionTimestamp;
+    const specChanged = JSON.stringify(obj.spec) !== JSON.stringify(current.spec);
+    obj.metadata.generation = (current.metadata.generation ?? (current.spec !== undefined ? 1 : undefined)) as number | undefined;
+    if (specChanged && obj.metadata.generation !== undefined) obj.metadata.generation += 1;
+    if (obj.metadata.generation === undefined) delete obj.metadata.generation;
+    obj.metadata.resourceVersion = String(++this.rv);
+    t.set(key, obj);
+    this.emit({ type: 'MODIFIED', resource, object: obj, rv: this.rv });
+    return obj;
+  }
+
+  /**
+   * Read-modify-write for in-process controllers: `fn` edits a copy; nothing is written (and no
+   * event is sent) when the copy is unchanged or `fn` returns false.
+   */
+  mutate(resource: string, namespace: string | undefined, name: string, fn: (obj: StoredObject) => boolean | void): StoredObject | undefined {
+    const current = this.get(resource, namespace, name);
+    if (!current) return undefined;
+    const copy = structuredClone(current);
+    if (fn(copy) === false) return current;
+    if (JSON.stringify(copy) === JSON.stringify(current)) return current;
+    return this.update(resource, copy);
+  }
+
+  /** Removes an object for good (the end of graceful deletion, or an immediate delete). */
+  remove(resource: string, namespace: string | undefined, name: string): StoredObject | undefined {
+    const t = this.byResource.get(resource);
+    const key = keyOf(namespace, name);
+    const current = t?.get(key);
+    if (!t || !current) return undefined;
+    t.delete(key);
+    const obj = structuredClone(current);
+    obj.metadata.resourceVersion = String(++this.rv);
+    this.emit({ type: 'DELETED', resource, object: obj, rv: this.rv });
+    return obj;
+  }
+
+  /** Listens to changes of one resource (or `*` for all). Returns the unsubscribe function. */
+  subscribe(resource: string, listener: StoreListener): () => void {
+    let set = this.listeners.get(resource);
+    if (!set) this.listeners.set(resource, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /**
+   * The changes of a resource after `sinceRv`, for a watch that resumes. Throws Expired when the
+   * history no longer reaches back that far.
+   */
+  changesSince(resource: string, sinceRv: number): StoreEvent[] {
+    if (sinceRv < this.oldestResumableVersion) {
+      throw new StoreError('Expired', `too old resource version: ${sinceRv} (${this.oldestResumableVersion})`);
+    }
+    return this.history.filter((e) => e.rv > sinceRv && e.resource === resource);
+  }
+
+  private emit(event: StoreEvent): void {
+    this.history.push(event);
+    if (this.history.length > this.historySize) this.history.splice(0, this.history.length - this.historySize);
+    for (const key of [event.resource, '*']) {
+      const set = this.listeners.get(key);
+      if (!set) continue;
+      for (const l of [...set]) {
+        try {
+          l(event);
+        } catch (err) {
+          // A broken listener must not stop the write or starve the other watchers.
+          process.emitWarning(`store listener failed: ${(err as Error).message}`);
+        }
+      }
+    }
+  }
+}
+
+const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+export function randomSuffix(length = 5): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += ALPHABET[Math.floor(Math.random() * ALPHABET.length)];
+  return s;
+}

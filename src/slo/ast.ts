@@ -1,0 +1,35 @@
+import type { Duration } from '../core/duration.js';
+
+/**
+ * A parsed check: `availability(web) >= 99.5% over 30s`, `pdb(shop/web) holds`,
+ * `failover(statefulset/shop/db) < 20s`. One language for steady state, SLOs and abort conditions.
+ */
+export type Comparator = '>=' | '>' | '<=' | '<' | '==' | '!=';
+
+/** Thresholds are normalized: percentages to a ratio in 0..1, durations to milliseconds. */
+export type ThresholdUnit = 'ratio' | 'ms' | 'number' | 'per-second';
+
+export interface Threshold {
+  readonly value: number;
+  readonly unit: ThresholdUnit;
+  /** As written, for messages: `99.5%`, `300ms`. */
+  readonly text: string;
+}
+
+export type CheckExpr =
+  | {
+      readonly text: string;
+      readonly fn: string;
+      /** A probe name (`web`) or a target (`shop/web`, `statefulset/shop/db`). */
+      readonly arg: string;
+      readonly op: Comparator;
+      readonly threshold: Threshold;
+      readonly window?: Duration;
+    }
+  | {
+      readonly text: string;
+      readonly fn: string;
+      readonly arg: string;
+      readonly op: 'holds';
+      readonly window?: Duration;
+    };
