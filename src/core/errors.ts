@@ -18,7 +18,10 @@ export function formatIssue(issue: SourceIssue): string {
 /** Base of the few named errors the CLI turns into exit codes (src/cli/exit.ts). */
 export abstract class GamedayError extends Error {
   abstract readonly outcome: Outcome;
-  override readonly name: string = new.target.name;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
 }
 
 /** Bad experiment files: every problem found, not just the first. Exit 2. */
