@@ -16,7 +16,26 @@ export interface Plan {
   readonly probes: readonly ProbeSpec[];
   /** Union over all faults, checked against the blast-radius limits. */
   readonly touches: { readonly nodes: readonly string[]; readonly pods: readonly string[] };
+  /** The limits the plan was checked against and how much of them it uses, for `gameday plan`. */
+  readonly blastRadius?: BlastRadiusUse;
   readonly warnings: readonly string[];
+}
+
+export interface BlastRadiusUse {
+  readonly maxNodes: number;
+  readonly maxPodPercent: number;
+  /** One entry per workload (controlling owner) whose pods the faults touch. */
+  readonly owners: readonly OwnerShare[];
+}
+
+export interface OwnerShare {
+  readonly namespace: string;
+  /** `ReplicaSet/web-7d9c…`, `StatefulSet/db`. */
+  readonly owner: string;
+  readonly touched: number;
+  /** The owner's pods in the cluster snapshot. */
+  readonly total: number;
+  readonly percent: number;
 }
 
 export interface PlannedFault {
@@ -28,6 +47,7 @@ export interface PlannedFault {
   readonly forMs?: number;
   readonly params: unknown;
   readonly targets: unknown;
+  /** Nodes by name, pods as `namespace/name`. */
   readonly touches: { readonly nodes: readonly string[]; readonly pods: readonly string[] };
   readonly description: string;
   readonly spec: FaultSpec;

@@ -1,0 +1,57 @@
+import { CoreV1Api, type KubeConfig, type V1Node, type V1ObjectMeta, type V1Pod } from '@kubernetes/client-node';
+import type { ClusterSnapshot, NodeInfo, PodInfo } from './snapshot.js';
+
+const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
+/** Large clusters answer a full pod list slowly and in one huge body; pages keep both bounded. */
+const PAGE_SIZE = 500;
+
+/** Reads the nodes and pods the plan chooses from. The one clock reading of planning is here. */
+export async function readSnapshot(kubeConfig: KubeConfig): Promise<ClusterSnapshot> {
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const takenAt = Date.now();
+  const [nodes, pods] = await Promise.all([
+    listAll((_continue) => api.listNode({ limit: PAGE_SIZE, _continue })),
+    listAll((_continue) => api.listPodForAllNamespaces({ limit: PAGE_SIZE, _continue })),
+  ]);
+  return { takenAt, nodes: nodes.map(toNodeInfo), pods: pods.map(toPodInfo) };
+}
+
+async function listAll<T>(page: (cont: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
+  const items: T[] = [];
+  let cont: string | undefined;
+  do {
+    const list = await page(cont);
+    items.push(...list.items);
+    cont = list.metadata?._continue || undefined;
+  } while (cont);
+  return items;
+}
+
+function toNodeInfo(node: V1Node): NodeInfo {
+  const labels = node.metadata?.labels ?? {};
+  return {
+    name: node.metadata?.name ?? '',
+    labels,
+    unschedulable: node.spec?.unschedulable ?? false,
+    ready: node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    controlPlane: CONTROL_PLANE_LABEL in labels,
+  };
+}
+
+function toPodInfo(pod: V1Pod): PodInfo {
+  const owner = controller(pod.metadata);
+  return {
+    namespace: pod.metadata?.namespace ?? 'default',
+    name: pod.metadata?.name ?? '',
+    labels: pod.metadata?.labels ?? {},
+    ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+    phase: pod.status?.phase ?? 'Unknown',
+    ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    ...(owner ? { owner } : {}),
+  };
+}
+
+function controller(meta: V1ObjectMeta | undefined): { kind: string; name: string } | undefined {
+  const ref = meta?.ownerReferences?.find((r) => r.controller === true);
+  return ref ? { kind: ref.kind, name: ref.name } : undefined;
+}

@@ -1,0 +1,19 @@
+import { expect } from 'chai';
+import { UsageError } from '../../src/core/errors.js';
+import { createReporters, reporterNames } from '../../src/report/index.js';
+import { TextSink } from './fixture-journals.js';
+
+describe('report/createReporters', () => {
+  it('builds terminal, json, junit and summary by default', () => {
+    expect(createReporters(undefined, { stream: new TextSink() }).map((r) => r.name)).to.deep.equal(['terminal', 'json', 'junit', 'summary']);
+  });
+
+  it('builds the named reporters in the order given, once each', () => {
+    expect(createReporters(['junit', 'json', 'junit']).map((r) => r.name)).to.deep.equal(['junit', 'json']);
+    expect(reporterNames()).to.include.members(['terminal', 'json', 'junit', 'summary']);
+  });
+
+  it('refuses an unknown name with a suggestion', () => {
+    expect(() => createReporters(['json', 'junti'])).to.throw(UsageError, 'unknown reporter "junti"; did you mean "junit"?');
+  });
+});
