@@ -9,6 +9,7 @@ import type { Sample } from './sample.js';
  */
 export type RunEvent =
   | RunStartEvent
+  | PlanEvent
   | PhaseEvent
   | ProbeStartEvent
   | SampleEvent
@@ -41,9 +42,17 @@ export interface RunStartEvent {
   readonly seed: number;
   readonly cluster: ClusterRef;
   readonly durationMs: number;
-  /** The plan as plain data (src/plan), so reports show exactly what was targeted. */
-  readonly plan: unknown;
   readonly gamedayVersion: string;
+}
+
+/**
+ * The plan as plain data (src/plan), so reports and `gameday recover` know exactly what was
+ * targeted. Journaled after setup: targets are chosen once the experiment's workloads exist.
+ */
+export interface PlanEvent {
+  readonly type: 'plan';
+  readonly t: number;
+  readonly plan: unknown;
 }
 
 export type Phase = 'setup' | 'steady-state-before' | 'faults' | 'recovery' | 'evaluation' | 'teardown';

@@ -23,6 +23,12 @@ export interface ProbeContext {
   readonly signal: AbortSignal;
   emit(sample: Omit<Sample, 'probe'>): void;
   log(message: string): void;
+  /**
+   * The probe cannot go on (its process died, its browser crashed): the run records it, reverts
+   * and ends in `error`. Bad observations are samples, not failures. Optional so that contexts
+   * built by hand in tests need not provide it.
+   */
+  fail?(error: unknown): void;
 }
 
 export interface RunningProbe {

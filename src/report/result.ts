@@ -171,6 +171,8 @@ export class ResultBuilder {
     switch (event.type) {
       case 'run.start':
         this.start = event;
+        break;
+      case 'plan':
         for (const planned of plannedFaults(event.plan)) this.faults.set(planned.id, { ...planned, evidence: [] });
         break;
       case 'run.end':
@@ -363,7 +365,7 @@ function probeResult(name: string, p: ProbeTally): ProbeResult {
 
 /**
  * The faults the plan announced, so a fault the run never reached still shows in the report.
- * The plan travels as plain data in `run.start`; read only the fields we need, defensively.
+ * The plan travels as plain data in the `plan` event; read only the fields we need, defensively.
  */
 function plannedFaults(plan: unknown): Pick<FaultResult, 'id' | 'kind' | 'targets' | 'description'>[] {
   if (typeof plan !== 'object' || plan === null) return [];

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT_CODES } from '../core/outcome.js';
+import { planCommand } from './commands/plan.js';
+import { recoverCommand } from './commands/recover.js';
+import { reportCommand } from './commands/report.js';
+import { runCommand } from './commands/run.js';
+import { simServeCommand } from './commands/sim.js';
+import { validateCommand } from './commands/validate.js';
+import { reportError } from './exit.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const EXIT_HELP = `
+Exit codes:
+  0    passed
+  1    failed: an SLO, an abort condition or the steady state after the faults was violated
+  2    invalid input or usage
+  3    inconclusive: a fault did not land, or the steady state never held before the faults
+  4    harness error
+  130  interrupted (SIGINT/SIGTERM); faults were reverted`;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+}
+
+function clusterOptions(cmd: Command): Command {
+  return cmd
+    .option('--context <name>', 'kubeconfig context to act on (default: the embedded cluster)')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--allow-context <name>', 'allow acting on this context (repeatable); or list it in .gameday-allow', collect, [])
+    .option('--allowlist <file>', 'file of allowed context names or globs (default: .gameday-allow, $GAMEDAY_ALLOWLIST)')
+    .option('--plugin <module>', 'load faults/probes from a module exporting register(registries) (repeatable)', collect, []);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('gameday')
+    .description('Resilience game days for Kubernetes: inject faults, probe, check SLOs, report.')
+    .version(pkg.version)
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_HELP)
+    .exitOverride();
+
+  clusterOptions(
+    program
+      .command('run')
+      .description('run experiments (files or directories) and write reports')
+      .argument('<paths...>', 'experiment files or directories of them')
+      .option('--out <dir>', 'where run directories are written', 'reports')
+      .option('--seed <n>', 'seed for target selection (replays the same choices)')
+      .option('--tags <tags>', 'only experiments whose labels match: key=value or a bare value (comma-separated)', collect, [])
+      .option('--reporter <names>', 'reporters: terminal,json,junit,summary', collect, [])
+      .option('--json', 'print a JSON summary of the runs on stdout'),
+  ).action(async (paths: string[], opts) => setExit(await runCommand(paths, opts)));
+
+  program
+    .command('validate')
+    .description('check experiment files against the schema and rules; change nothing')
+    .argument('<paths...>', 'experiment files or directories of them')
+    .option('--json', 'print the result as JSON')
+    .option('--plugin <module>', 'load faults/probes from a module (repeatable)', collect, [])
+    .action(async (paths: string[], opts) => setExit(await validateCommand(paths, opts)));
+
+  clusterOptions(
+    program
+      .command('plan')
+      .description('show exactly what a run would touch and when; change nothing')
+      .argument('<file>', 'experiment file')
+      .option('--seed <n>', 'seed for target selection')
+      .option('--json', 'print the plan as JSON'),
+  ).action(async (file: string, opts) => setExit(await planCommand(file, opts)));
+
+  program
+    .command('recover')
+    .description('revert whatever a crashed or killed run left applied (idempotent)')
+    .argument('[run-dir]', 'run directory (default: every run under --out with faults still applied)')
+    .option('--out <dir>', 'where run directories are', 'reports')
+    .option('--kubeconfig <path>', 'kubeconfig to use instead of the one the run recorded')
+    .option('--context <name>', 'context to use instead of the one the run recorded')
+    .option('--plugin <module>', 'load faults/probes from a module (repeatable)', collect, [])
+    .option('--json', 'print what was reverted as JSON')
+    .action(async (runDir: string | undefined, opts) => setExit(await recoverCommand(runDir, opts)));
+
+  program
+    .command('report')
+    .description('rebuild the reports of a run from its journal')
+    .argument('<run-dir>', 'run directory containing journal.ndjson')
+    .addOption(new Option('--reporter <names>', 'reporters to run').argParser(collect).default([]))
+    .option('--json', 'print result.json on stdout')
+    .action(async (runDir: string, opts) => setExit(await reportCommand(runDir, opts)));
+
+  const sim = program.command('sim').description('the embedded cluster');
+  sim
+    .command('serve')
+    .description('serve the embedded cluster and write a kubeconfig (context gameday-sim)')
+    .option('--nodes <n>', 'worker nodes', '3')
+    .option('--zones <list>', 'zones the workers are spread over', 'a,b,c')
+    .option('--port <port>', 'API server port (0: any free port)', '0')
+    .option('--kubeconfig <path>', 'where to write the kubeconfig', 'reports/sim-kubeconfig.yaml')
+    .action(async (opts) => setExit(await simServeCommand(opts)));
+
+  return program;
+}
+
+let exitCode = 0;
+function setExit(code: number): void {
+  exitCode = code;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  exitCode = 0;
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return err.exitCode === 0 ? 0 : EXIT_CODES.invalid;
+    }
+    return reportError(err);
+  }
+}
+
+const invokedDirectly = process.argv[1] && new URL(import.meta.url).pathname === (await import('node:fs')).realpathSync(process.argv[1]);
+if (invokedDirectly) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+  // Open handles (watches, keep-alive sockets) must not keep a finished command alive, but a
+  // large --json answer must reach a slow pipe first: exit once both streams have drained.
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
+  process.exit(code);
+}

@@ -1,0 +1,56 @@
+import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { HarnessError, UsageError, errorMessage } from '../core/errors.js';
+import type { ClusterRef } from '../core/events.js';
+import type { NodeAccess } from '../nodes/node-access.js';
+import { readSnapshot } from './snapshot-read.js';
+import type { ClusterTarget } from './target.js';
+
+export interface ConnectOptions {
+  /** Context to use. @default the kubeconfig's current context */
+  readonly context?: string;
+  /** Kubeconfig file. @default $KUBECONFIG or ~/.kube/config */
+  readonly kubeconfig?: string;
+  /** Chooses node access for the connected cluster (kind, pod…); absent: none. */
+  readonly nodeAccessFor?: (ref: ClusterRef, kubeConfig: KubeConfig) => NodeAccess | undefined;
+}
+
+/** Loads a kubeconfig context and checks the API server answers before anything is planned. */
+export async function connectKubeconfig(options: ConnectOptions): Promise<ClusterTarget> {
+  const kubeConfig = new KubeConfig();
+  try {
+    if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
+    else kubeConfig.loadFromDefault();
+  } catch (err) {
+    throw new UsageError(`cannot read kubeconfig ${options.kubeconfig ?? '(default)'}: ${errorMessage(err)}`);
+  }
+  if (options.context) {
+    if (!kubeConfig.getContextObject(options.context)) {
+      const known = kubeConfig.getContexts().map((c) => c.name).join(', ') || 'none';
+      throw new UsageError(`context "${options.context}" is not in the kubeconfig (contexts: ${known})`);
+    }
+    kubeConfig.setCurrentContext(options.context);
+  }
+  const context = kubeConfig.getCurrentContext();
+  const server = kubeConfig.getCurrentCluster()?.server;
+  if (!context || !server) throw new UsageError('the kubeconfig names no current context; pass --context NAME');
+  const ref: ClusterRef = { kind: 'kubeconfig', name: context, context, kubeconfig: options.kubeconfig, server };
+  await assertReachable(kubeConfig, ref);
+  const nodeAccess = options.nodeAccessFor?.(ref, kubeConfig);
+  return {
+    ref,
+    kubeConfig,
+    nodeAccess,
+    snapshot: () => readSnapshot(kubeConfig),
+    close: async () => {
+      await nodeAccess?.close?.();
+    },
+  };
+}
+
+async function assertReachable(kubeConfig: KubeConfig, ref: ClusterRef): Promise<void> {
+  try {
+    await kubeConfig.makeApiClient(VersionApi).getCode();
+  } catch (err) {
+    throw new HarnessError(`cannot reach cluster "${ref.name}" at ${ref.server}: ${errorMessage(err)}`);
+  }
+}

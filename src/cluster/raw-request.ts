@@ -1,0 +1,66 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/**
+ * Plain HTTP(S) requests to the API server with the kubeconfig's credentials, for the paths the
+ * typed client does not cover well: the service proxy (probes) and gameday's own endpoints.
+ * One keep-alive agent per kubeconfig so a probe at 2,000 requests/s reuses connections.
+ */
+export interface RawResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: http.IncomingHttpHeaders;
+}
+
+export interface RawRequestOptions {
+  readonly method?: string;
+  readonly body?: string;
+  readonly contentType?: string;
+  readonly signal?: AbortSignal;
+}
+
+interface Prepared {
+  readonly base: URL;
+  readonly options: https.RequestOptions;
+}
+
+const prepared = new WeakMap<KubeConfig, Promise<Prepared>>();
+
+async function prepare(kubeConfig: KubeConfig): Promise<Prepared> {
+  const server = kubeConfig.getCurrentCluster()?.server;
+  if (!server) throw new Error('the kubeconfig has no current cluster');
+  const base = new URL(server);
+  const options: https.RequestOptions = { headers: {} };
+  await kubeConfig.applyToHTTPSOptions(options);
+  const agentOptions = { keepAlive: true, maxSockets: 512, ca: options.ca, cert: options.cert, key: options.key, rejectUnauthorized: options.rejectUnauthorized };
+  options.agent = base.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent({ keepAlive: true, maxSockets: 512 });
+  return { base, options };
+}
+
+export async function rawRequest(kubeConfig: KubeConfig, path: string, options: RawRequestOptions = {}): Promise<RawResponse> {
+  let p = prepared.get(kubeConfig);
+  if (!p) prepared.set(kubeConfig, (p = prepare(kubeConfig)));
+  const { base, options: baseOptions } = await p;
+  const url = new URL(base.pathname.replace(/\/$/, '') + path, base);
+  const mod = url.protocol === 'https:' ? https : http;
+  const headers: http.OutgoingHttpHeaders = { ...(baseOptions.headers as http.OutgoingHttpHeaders), accept: 'application/json, */*' };
+  if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+  return new Promise<RawResponse>((resolve, reject) => {
+    const req = mod.request(url, { ...baseOptions, method: options.method ?? 'GET', headers, signal: options.signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+/** The service-proxy path for `ns/name:port` — works on every cluster, embedded one included. */
+export function serviceProxyPath(namespace: string, service: string, port: string, path: string): string {
+  const rest = path.startsWith('/') ? path : `/${path}`;
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(service)}:${encodeURIComponent(port)}/proxy${rest}`;
+}

@@ -1,0 +1,147 @@
+import type { ClusterTarget } from '../cluster/target.js';
+import { errorMessage } from '../core/errors.js';
+import type { FaultStep } from '../core/events.js';
+import type { Registry } from '../core/registry.js';
+import type { FaultContext, FaultPlugin } from '../faults/fault.js';
+import type { PlannedFault } from '../plan/model.js';
+import { abortableSleep } from './abortable-sleep.js';
+import type { RunRecorder } from './recorder.js';
+import type { Teardown, TeardownStack } from './teardown-stack.js';
+
+export interface FaultTimelineOptions {
+  readonly faults: readonly PlannedFault[];
+  readonly durationMs: number;
+  readonly registry: Registry<FaultPlugin>;
+  readonly cluster: ClusterTarget;
+  readonly recorder: RunRecorder;
+  /** Each inject pushes its revert here before it acts; what is still on it at the end is reverted by the caller. */
+  readonly teardown: TeardownStack;
+  /** Aborted when the timeline must stop early: an abort condition, a signal, a fault that failed. */
+  readonly signal: AbortSignal;
+  /** A fault did not land, or the harness failed at it: the run ends (after reverting) with this outcome. */
+  readonly onStop: (outcome: 'inconclusive' | 'error', reason: string) => void;
+}
+
+interface Step {
+  readonly atMs: number;
+  readonly action: 'inject' | 'revert';
+  readonly fault: PlannedFault;
+}
+
+/**
+ * Runs the faults on schedule, measured from the start of the fault phase: at `atMs` inject →
+ * verify, and after `forMs` revert; faults without `for` stay until the phase ends (`durationMs`).
+ * Steps run one at a time, in time order, so the journal reads as the cluster saw it.
+ */
+export async function runFaultTimeline(options: FaultTimelineOptions): Promise<void> {
+  const start = Date.now();
+  const steps: Step[] = [];
+  for (const fault of options.faults) {
+    steps.push({ atMs: fault.atMs, action: 'inject', fault });
+    if (fault.forMs !== undefined && fault.atMs + fault.forMs < options.durationMs) {
+      steps.push({ atMs: fault.atMs + fault.forMs, action: 'revert', fault });
+    }
+  }
+  // At the same instant a revert goes first: what ends makes room for what begins.
+  steps.sort((a, b) => a.atMs - b.atMs || (a.action === b.action ? 0 : a.action === 'revert' ? -1 : 1));
+
+  const reverts = new Map<string, Teardown>();
+  for (const step of steps) {
+    await abortableSleep(start + step.atMs - Date.now(), options.signal);
+    if (options.signal.aborted) return;
+    if (step.action === 'revert') {
+      await reverts.get(step.fault.id)?.run();
+      continue;
+    }
+    const revert = await injectFault(options, step.fault);
+    if (revert) reverts.set(step.fault.id, revert);
+    if (options.signal.aborted) return;
+  }
+  await abortableSleep(start + options.durationMs - Date.now(), options.signal);
+}
+
+/** Journals, injects, verifies; returns the pushed revert, or undefined when nothing was attempted. */
+async function injectFault(options: FaultTimelineOptions, fault: PlannedFault): Promise<Teardown | undefined> {
+  const { recorder } = options;
+  const plugin = options.registry.get(fault.kind);
+  if (!plugin) {
+    recorder.log('error', `fault ${fault.id}: ${options.registry.unknownMessage(fault.kind)}`);
+    options.onStop('error', `fault ${fault.id} (${fault.kind}) cannot run: ${options.registry.unknownMessage(fault.kind)}`);
+    return undefined;
+  }
+  const evidence: unknown[] = [];
+  const event = (step: FaultStep, extra: { targets?: unknown; state?: unknown; message?: string; evidence?: unknown } = {}): void => {
+    const gathered = evidence.splice(0);
+    const ev = extra.evidence ?? (gathered.length > 0 ? gathered : undefined);
+    recorder.record({ type: 'fault', t: Date.now(), step, fault: fault.id, kind: fault.kind, ...extra, ...(ev !== undefined ? { evidence: ev } : {}) });
+  };
+  const ctx: FaultContext = {
+    cluster: options.cluster,
+    signal: options.signal,
+    log: (message) => recorder.log('info', `fault ${fault.id} (${fault.kind}): ${message}`),
+    evidence: (item) => evidence.push(item),
+  };
+
+  let injected = false;
+  let state: unknown;
+  // Pushed before inject runs: an inject that throws halfway must still be undone.
+  const revert = options.teardown.push(`revert ${fault.id}`, () =>
+    revertFault({ ...options, plugin, fault, state: injected ? state : undefined, event, evidence: ctx.evidence }),
+  );
+  event('inject', { targets: fault.targets, message: fault.description });
+  try {
+    state = await plugin.inject(ctx, fault.params, fault.targets);
+    injected = true;
+  } catch (err) {
+    event('inject-failed', { message: errorMessage(err) });
+    options.onStop('error', `inject of ${fault.id} (${fault.kind}) failed: ${errorMessage(err)}`);
+    return revert;
+  }
+  event('injected', { state });
+  try {
+    const result = await plugin.verify(ctx, fault.params, fault.targets, state);
+    if (result.landed) {
+      event('verified', { message: result.message, evidence: result.evidence });
+    } else {
+      event('not-landed', { message: result.message, evidence: result.evidence });
+      options.onStop('inconclusive', `fault ${fault.id} (${fault.kind}) did not land: ${result.message}`);
+    }
+  } catch (err) {
+    recorder.log('error', `fault ${fault.id} (${fault.kind}): verify failed: ${errorMessage(err)}`);
+    options.onStop('error', `could not verify ${fault.id} (${fault.kind}): ${errorMessage(err)}`);
+  }
+  return revert;
+}
+
+interface RevertOptions {
+  readonly plugin: FaultPlugin;
+  readonly fault: PlannedFault;
+  readonly cluster: ClusterTarget;
+  readonly recorder: RunRecorder;
+  readonly state: unknown;
+  readonly event: (step: FaultStep, extra?: { message?: string }) => void;
+  readonly evidence: (item: unknown) => void;
+  readonly onStop: (outcome: 'inconclusive' | 'error', reason: string) => void;
+}
+
+/**
+ * Reverts one fault. Never throws: a failed revert is journaled and makes the run an error, and
+ * the remaining reverts still run. Its context is never aborted: an interrupt must not cut a revert short.
+ */
+async function revertFault(options: RevertOptions): Promise<void> {
+  const { fault, plugin, recorder } = options;
+  const ctx: FaultContext = {
+    cluster: options.cluster,
+    signal: new AbortController().signal,
+    log: (message) => recorder.log('info', `fault ${fault.id} (${fault.kind}): ${message}`),
+    evidence: options.evidence,
+  };
+  options.event('revert');
+  try {
+    await plugin.revert(ctx, fault.params, fault.targets, options.state);
+    options.event('reverted');
+  } catch (err) {
+    options.event('revert-failed', { message: errorMessage(err) });
+    options.onStop('error', `revert of ${fault.id} (${fault.kind}) failed: ${errorMessage(err)}; the fault may still be in place (run gameday recover)`);
+  }
+}

@@ -1,0 +1,174 @@
+import { closeSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClusterTarget } from '../cluster/target.js';
+import { errorMessage, HarnessError } from '../core/errors.js';
+import type { ClusterRef, FaultEvent, RunStartEvent } from '../core/events.js';
+import type { RunObserver } from '../core/observer.js';
+import type { Registry } from '../core/registry.js';
+import type { FaultContext, FaultPlugin } from '../faults/fault.js';
+import type { Plan } from '../plan/model.js';
+import { Journal } from './journal.js';
+import { readJournal } from './read-journal.js';
+import { RunRecorder } from './recorder.js';
+
+export { readJournal, readJournalEvents } from './read-journal.js';
+
+export interface RecoverOptions {
+  /** The run's cluster, connected from the journal's cluster ref. Needed only when something is left to revert. */
+  readonly cluster?: ClusterTarget;
+  readonly registries: { readonly faults: Registry<FaultPlugin> };
+  /** Also gets the events recovery appends to the journal. */
+  readonly observer?: RunObserver;
+}
+
+export interface RecoverResult {
+  readonly runId: string;
+  readonly journalPath: string;
+  readonly cluster: ClusterRef;
+  /**
+   * `clean`: nothing was left applied. `reverted`: everything left was reverted now.
+   * `failed`: some reverts failed (see `failed`; run recover again). `embedded`: the run's cluster
+   * was the in-process one, gone with that process, so there is nothing to revert.
+   */
+  readonly status: 'clean' | 'reverted' | 'failed' | 'embedded';
+  /** Fault ids reverted by this call, in the order they were reverted. */
+  readonly reverted: readonly string[];
+  readonly failed: readonly { readonly fault: string; readonly kind: string; readonly message: string }[];
+  readonly message: string;
+}
+
+interface Applied {
+  readonly inject: FaultEvent;
+  state?: unknown;
+  /** Inject returned: revert gets its state. Otherwise inject may have partly happened and revert gets undefined. */
+  injected: boolean;
+  reverted: boolean;
+}
+
+/**
+ * `gameday recover`: reverts every fault the journal shows as injected (or being injected) and not
+ * reverted, newest first, appending `revert`/`reverted` to the same journal, so a second call
+ * finds nothing left to do.
+ */
+export async function recoverRun(runDir: string, options: RecoverOptions): Promise<RecoverResult> {
+  const journalPath = join(runDir, 'journal.ndjson');
+  let start: RunStartEvent | undefined;
+  let plan: Plan | undefined;
+  const faults = new Map<string, Applied>();
+  for await (const event of readJournal(journalPath)) {
+    if (event.type === 'run.start') start = event;
+    if (event.type === 'plan') plan = event.plan as Plan;
+    if (event.type !== 'fault') continue;
+    const f = faults.get(event.fault);
+    if (event.step === 'inject') faults.set(event.fault, { inject: event, injected: false, reverted: false });
+    else if (!f) continue;
+    else if (event.step === 'injected') Object.assign(f, { injected: true, state: event.state });
+    else if (event.step === 'reverted') f.reverted = true;
+  }
+  if (!start) throw new HarnessError(`${journalPath} is not a gameday journal: it has no run.start event`);
+  const base = { runId: start.runId, journalPath, cluster: start.cluster };
+  const left = [...faults.values()].filter((f) => !f.reverted).reverse();
+
+  if (start.cluster.kind === 'embedded') {
+    const message =
+      left.length === 0
+        ? `run ${start.runId} used the embedded cluster and left nothing applied`
+        : `run ${start.runId} used the embedded cluster, which ended with its process: its ${left.length} unreverted fault(s) went with it; nothing to recover`;
+    return { ...base, status: 'embedded', reverted: [], failed: [], message };
+  }
+  if (left.length === 0) return { ...base, status: 'clean', reverted: [], failed: [], message: `run ${start.runId} left nothing applied` };
+  const cluster = options.cluster;
+  if (!cluster) throw new HarnessError(`run ${start.runId} left ${left.length} fault(s) applied; recovering them needs a connection to cluster ${start.cluster.name}`);
+
+  endWithWholeLine(journalPath);
+  const journal = Journal.open(journalPath);
+  const recorder = new RunRecorder(journal, options.observer ?? { onEvent: () => undefined });
+  const reverted: string[] = [];
+  const failed: { fault: string; kind: string; message: string }[] = [];
+  try {
+    recorder.log('info', `recover: reverting ${left.map((f) => f.inject.fault).join(', ')}`);
+    for (const f of left) {
+      const { fault, kind } = f.inject;
+      const record = (step: 'revert' | 'reverted' | 'revert-failed', message?: string): void =>
+        recorder.record({ type: 'fault', t: Date.now(), step, fault, kind, ...(message ? { message } : {}) });
+      const plugin = options.registries.faults.get(kind);
+      if (!plugin) {
+        const message = `cannot revert: ${options.registries.faults.unknownMessage(kind)}`;
+        failed.push({ fault, kind, message });
+        recorder.log('error', `recover: ${fault} ${message}`);
+        continue;
+      }
+      const ctx: FaultContext = {
+        cluster,
+        signal: new AbortController().signal,
+        log: (message) => recorder.log('info', `recover: fault ${fault} (${kind}): ${message}`),
+        evidence: () => undefined,
+      };
+      record('revert', 'recover');
+      try {
+        await plugin.revert(ctx, paramsFor(plugin, plan, fault), f.inject.targets, f.injected ? f.state : undefined);
+        record('reverted', 'recover');
+        reverted.push(fault);
+      } catch (err) {
+        record('revert-failed', errorMessage(err));
+        failed.push({ fault, kind, message: errorMessage(err) });
+      }
+    }
+  } finally {
+    journal.close();
+  }
+  if (failed.length > 0) {
+    const message = `run ${start.runId}: ${failed.map((f) => `${f.fault} (${f.kind}): ${f.message}`).join('; ')}${reverted.length ? `; reverted ${reverted.join(', ')}` : ''}`;
+    return { ...base, status: 'failed', reverted, failed, message };
+  }
+  return { ...base, status: 'reverted', reverted, failed, message: `run ${start.runId}: reverted ${reverted.join(', ')}` };
+}
+
+/**
+ * The plan in the journal is JSON: value objects there are their YAML text (`2m`, `95%`), so the
+ * plug-in's own schema turns them back into what revert expects. If that fails, revert gets them as they are.
+ */
+function paramsFor(plugin: FaultPlugin, plan: Plan | undefined, fault: string): unknown {
+  const raw = plan?.faults?.find((f) => f.id === fault)?.params;
+  const parsed = plugin.params.safeParse(raw);
+  return parsed.success ? parsed.data : raw;
+}
+
+/**
+ * A killed run can leave half a line at the end. Recovery appends after it, so that half is cut
+ * off first (it cannot be parsed anyway); a whole last line that only lacks its newline gets one.
+ */
+function endWithWholeLine(path: string): void {
+  const size = statSync(path).size;
+  const fd = openSync(path, 'r+');
+  try {
+    let tailStart = size;
+    const chunk = Buffer.alloc(64 * 1024);
+    while (tailStart > 0) {
+      const len = Math.min(chunk.length, tailStart);
+      readSync(fd, chunk, 0, len, tailStart - len);
+      const nl = chunk.subarray(0, len).lastIndexOf(0x0a);
+      if (nl >= 0) {
+        tailStart = tailStart - len + nl + 1;
+        break;
+      }
+      tailStart -= len;
+    }
+    if (tailStart === size) return;
+    const tail = Buffer.alloc(size - tailStart);
+    readSync(fd, tail, 0, tail.length, tailStart);
+    if (isJson(tail.toString('utf8'))) writeSync(fd, '\n', size);
+    else ftruncateSync(fd, tailStart);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,403 @@
+import type { CheckEvidence, Verdict } from '../core/events.js';
+import type { Sample } from '../core/sample.js';
+import type { CheckExpr, Comparator, ThresholdUnit } from './ast.js';
+import { CHECK_FUNCTIONS, implicitProbeName } from './functions.js';
+import type { SampleSource } from './sample-index.js';
+
+/** What one evaluation of a check found; the engine journals it as a `check` event. */
+export interface CheckOutcome {
+  readonly verdict: Verdict;
+  /** The measured value, in the check's unit (a ratio for availability, ms for latencies). */
+  readonly value?: number;
+  readonly message: string;
+  readonly evidence: CheckEvidence;
+}
+
+/**
+ * `latest`: is it true now? With `over W` the window is `[to − W, to]` (steady state, abort).
+ * `worst-window`: did it stay true all along? With `over W`, W slides over the range and the
+ * worst window decides (SLOs).
+ */
+export type EvaluationMode = 'latest' | 'worst-window';
+
+export interface EvaluationRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** How a function turns a window of samples into one number. */
+type Measure = 'availability' | 'errors' | 'rate' | 'latency' | 'gauge';
+
+interface FunctionKind {
+  readonly measure: Measure;
+  /** Percentile for `latency`; 100 is the maximum. */
+  readonly percentile?: number;
+  readonly unit: ThresholdUnit;
+}
+
+const PROBE_MEASURES: Readonly<Record<string, Pick<FunctionKind, 'measure' | 'percentile'>>> = {
+  availability: { measure: 'availability' },
+  errors: { measure: 'errors' },
+  rate: { measure: 'rate' },
+  p50: { measure: 'latency', percentile: 50 },
+  p90: { measure: 'latency', percentile: 90 },
+  p95: { measure: 'latency', percentile: 95 },
+  p99: { measure: 'latency', percentile: 99 },
+  max: { measure: 'latency', percentile: 100 },
+};
+
+function kindOf(fn: string): FunctionKind | undefined {
+  const info = CHECK_FUNCTIONS.get(fn);
+  if (!info) return undefined;
+  // Target functions read a watch-based probe that emits on every change: its last sample is
+  // the state until the next one, so a window also sees the sample just before it.
+  if (info.arg === 'target') return { measure: 'gauge', unit: info.unit };
+  const m = PROBE_MEASURES[fn];
+  return m ? { ...m, unit: info.unit } : undefined;
+}
+
+/** The probe whose samples a check reads: the named probe, or the implicit `pdb(shop/web)`. */
+export function probeNameFor(fn: string, arg: string): string {
+  return CHECK_FUNCTIONS.get(fn)?.arg === 'target' ? implicitProbeName(fn, arg) : arg;
+}
+
+/** A window never gets more candidate positions than this, so a long run stays cheap to judge. */
+const MAX_WINDOWS = 2000;
+const WORST_SAMPLES = 5;
+
+export function evaluateCheck(expr: CheckExpr, samples: SampleSource, range: EvaluationRange, mode: EvaluationMode): CheckOutcome {
+  const kind = kindOf(expr.fn);
+  if (!kind) {
+    return {
+      verdict: 'no-data',
+      message: `${expr.text}: gameday cannot evaluate the function ${expr.fn}()`,
+      evidence: { from: range.from, to: range.to, samples: 0 },
+    };
+  }
+  const ctx: Context = { expr, kind, source: samples, probe: probeNameFor(expr.fn, expr.arg), origin: range.from };
+  return expr.op === 'holds' ? evaluateHolds(ctx, range, mode) : evaluateComparison(ctx, range, mode);
+}
+
+interface Context {
+  readonly expr: CheckExpr;
+  readonly kind: FunctionKind;
+  readonly source: SampleSource;
+  readonly probe: string;
+  /** Times in messages are written relative to this: `first at +42.1s`. */
+  readonly origin: number;
+}
+
+interface Window {
+  readonly from: number;
+  readonly to: number;
+  /** Index range of the samples inside the window, `[start, end)`. */
+  readonly start: number;
+  readonly end: number;
+}
+
+function windowOf(ctx: Context, from: number, to: number): Window {
+  let start = ctx.source.lowerBound(ctx.probe, from);
+  const end = ctx.source.upperBound(ctx.probe, to);
+  if (ctx.kind.measure === 'gauge' && start > 0 && (start === end || ctx.source.samples(ctx.probe)[start]!.t > from)) start--;
+  return { from, to, start, end };
+}
+
+/** The windows a check is judged over, per mode (see EvaluationMode). */
+function windowsFor(ctx: Context, range: EvaluationRange, mode: EvaluationMode): Window[] {
+  const w = ctx.expr.window?.ms;
+  if (mode === 'latest') {
+    if (w !== undefined) return [windowOf(ctx, range.to - w, range.to)];
+    if (ctx.kind.measure === 'gauge') {
+      // No window on a state: what it is now, i.e. its last reading.
+      const end = ctx.source.upperBound(ctx.probe, range.to);
+      const at = end > 0 ? ctx.source.samples(ctx.probe)[end - 1]!.t : range.from;
+      return [{ from: at, to: range.to, start: Math.max(0, end - 1), end }];
+    }
+    return [windowOf(ctx, range.from, range.to)];
+  }
+  if (w === undefined || range.to - range.from <= w) return [windowOf(ctx, range.from, range.to)];
+  const span = range.to - range.from - w;
+  const step = Math.max(w / 10, span / MAX_WINDOWS, 1);
+  const out: Window[] = [];
+  for (let start = range.from; ; start += step) {
+    const from = Math.min(start, range.to - w);
+    out.push(windowOf(ctx, from, from + w));
+    if (from >= range.to - w) break;
+  }
+  return out;
+}
+
+function evaluateHolds(ctx: Context, range: EvaluationRange, mode: EvaluationMode): CheckOutcome {
+  // Sliding a window changes nothing for "never violated": an SLO judges the whole range at once.
+  const win = mode === 'worst-window' ? windowOf(ctx, range.from, range.to) : windowsFor(ctx, range, 'latest')[0]!;
+  const list = ctx.source.samples(ctx.probe);
+  const count = win.end - win.start;
+  if (count <= 0) return noData(ctx, win);
+  const violations: Sample[] = [];
+  let failed = 0;
+  for (let i = win.start; i < win.end; i++) {
+    const s = list[i]!;
+    if (s.ok) continue;
+    failed++;
+    if (violations.length < WORST_SAMPLES) violations.push(s);
+  }
+  const first = violations[0];
+  const evidence: CheckEvidence = {
+    from: win.from,
+    to: win.to,
+    samples: count,
+    ...(first ? { worst: violations, firstViolationAt: first.t } : {}),
+  };
+  if (!first) return { verdict: 'passed', value: 0, message: `${ctx.expr.text}: no violation in ${plural(count, 'sample')}`, evidence };
+  const why = first.error ? ` (${first.error})` : '';
+  return {
+    verdict: 'failed',
+    value: failed,
+    message: `${ctx.expr.text} did not hold: ${plural(failed, 'violation')} in ${plural(count, 'sample')}, first at ${relative(ctx, first.t)}${why}`,
+    evidence,
+  };
+}
+
+interface Measurement {
+  readonly window: Window;
+  readonly value: number;
+}
+
+function evaluateComparison(ctx: Context, range: EvaluationRange, mode: EvaluationMode): CheckOutcome {
+  const expr = ctx.expr;
+  if (expr.op === 'holds') throw new Error('unreachable: holds is evaluated by evaluateHolds');
+  const windows = windowsFor(ctx, range, mode);
+  let worst: Measurement | undefined;
+  for (const window of windows) {
+    const value = measure(ctx, window);
+    if (value === undefined) continue;
+    if (!worst || worse(expr.op, expr.threshold.value, value, worst.value)) worst = { window, value };
+  }
+  if (!worst) {
+    const whole = windows.length === 1 ? windows[0]! : { ...windows[0]!, to: windows[windows.length - 1]!.to };
+    return noData(ctx, whole);
+  }
+  const passed = compare(worst.value, expr.op, expr.threshold.value);
+  const win = worst.window;
+  const found = violations(ctx, win);
+  const evidence: CheckEvidence = {
+    from: win.from,
+    to: win.to,
+    samples: win.end - win.start,
+    ...(found.worst.length > 0 ? { worst: found.worst } : {}),
+    ...(found.first !== undefined ? { firstViolationAt: found.first } : {}),
+    ...(windows.length > 1 ? { note: `worst ${expr.window} window of the run` } : {}),
+  };
+  const shown = formatValue(ctx, worst.value);
+  const where = windows.length > 1 ? ` in the worst ${expr.window} window, from ${relative(ctx, win.from)}` : '';
+  const facts = describe(ctx, win, found);
+  return {
+    verdict: passed ? 'passed' : 'failed',
+    value: worst.value,
+    message: `${expr.fn}(${expr.arg}) = ${shown} (need ${expr.op} ${expr.threshold.text})${where}${facts}`,
+    evidence,
+  };
+}
+
+/** The function's value over a window; undefined when the window holds nothing to measure. */
+function measure(ctx: Context, win: Window): number | undefined {
+  const count = win.end - win.start;
+  if (count <= 0) return undefined;
+  switch (ctx.kind.measure) {
+    case 'availability':
+      return (count - ctx.source.failuresBetween(ctx.probe, win.start, win.end)) / count;
+    case 'errors':
+      return ctx.source.failuresBetween(ctx.probe, win.start, win.end);
+    case 'rate': {
+      const seconds = (win.to - win.from) / 1000;
+      return seconds > 0 ? count / seconds : undefined;
+    }
+    case 'latency':
+      return percentile(latencies(ctx, win), ctx.kind.percentile!);
+    case 'gauge': {
+      const list = ctx.source.samples(ctx.probe);
+      const op = ctx.expr.op as Comparator;
+      let value: number | undefined;
+      for (let i = win.start; i < win.end; i++) {
+        const v = list[i]!.value;
+        if (v !== undefined && (value === undefined || worse(op, thresholdOf(ctx), v, value))) value = v;
+      }
+      return value;
+    }
+  }
+}
+
+function thresholdOf(ctx: Context): number {
+  return ctx.expr.op === 'holds' ? 0 : ctx.expr.threshold.value;
+}
+
+function latencies(ctx: Context, win: Window): Float64Array {
+  const list = ctx.source.samples(ctx.probe);
+  const out = new Float64Array(win.end - win.start);
+  let n = 0;
+  for (let i = win.start; i < win.end; i++) {
+    const l = list[i]!.latencyMs;
+    if (l !== undefined) out[n++] = l;
+  }
+  return out.subarray(0, n).sort();
+}
+
+/** Nearest-rank percentile of sorted values; undefined for none. */
+function percentile(sorted: Float64Array, p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1];
+}
+
+interface Violations {
+  readonly worst: Sample[];
+  readonly first?: number;
+  readonly failed: number;
+}
+
+/** The samples a person should look at first, and when things first went wrong. */
+function violations(ctx: Context, win: Window): Violations {
+  const list = ctx.source.samples(ctx.probe);
+  const expr = ctx.expr;
+  const op = expr.op as Comparator;
+  let failed = 0;
+  let first: number | undefined;
+  const firstFailures: Sample[] = [];
+  for (let i = win.start; i < win.end; i++) {
+    const s = list[i]!;
+    const bad = isViolation(ctx, s);
+    if (!bad) continue;
+    failed++;
+    first ??= s.t;
+    if (firstFailures.length < WORST_SAMPLES) firstFailures.push(s);
+  }
+  if (ctx.kind.measure === 'latency' || ctx.kind.measure === 'gauge') {
+    const pick = ctx.kind.measure === 'latency' ? (s: Sample) => s.latencyMs : (s: Sample) => s.value;
+    const ranked = list.slice(win.start, win.end).filter((s) => pick(s) !== undefined);
+    ranked.sort((a, b) => (worse(ctx.kind.measure === 'latency' ? '<' : op, thresholdOf(ctx), pick(a)!, pick(b)!) ? -1 : 1));
+    return { worst: ranked.slice(0, WORST_SAMPLES), ...(first !== undefined ? { first } : {}), failed };
+  }
+  return { worst: firstFailures, ...(first !== undefined ? { first } : {}), failed };
+}
+
+function isViolation(ctx: Context, s: Sample): boolean {
+  const expr = ctx.expr;
+  if (expr.op === 'holds') return !s.ok;
+  switch (ctx.kind.measure) {
+    case 'latency':
+      return s.latencyMs !== undefined && !compare(s.latencyMs, expr.op, expr.threshold.value);
+    case 'gauge':
+      return s.value !== undefined && !compare(s.value, expr.op, expr.threshold.value);
+    case 'rate':
+      return false;
+    default:
+      return !s.ok;
+  }
+}
+
+function describe(ctx: Context, win: Window, found: Violations): string {
+  const count = win.end - win.start;
+  const first = found.first !== undefined ? `, first at ${relative(ctx, found.first)}` : '';
+  switch (ctx.kind.measure) {
+    case 'availability':
+    case 'errors':
+      return found.failed === 0 ? ` over ${plural(count, 'request')}, none failed` : ` over ${plural(count, 'request')}; ${found.failed.toLocaleString('en-US')} failed${first}`;
+    case 'rate':
+      return ` (${plural(count, 'sample')} in ${seconds(win.to - win.from)})`;
+    case 'latency': {
+      const slowest = found.worst[0];
+      const tail = slowest ? `; slowest ${formatMs(slowest.latencyMs!)} at ${relative(ctx, slowest.t)}` : '';
+      return ` over ${plural(count, 'request')}${tail}`;
+    }
+    case 'gauge': {
+      const worstSample = found.worst[0];
+      return worstSample ? ` at ${relative(ctx, worstSample.t)} (${plural(count, 'reading')})` : '';
+    }
+  }
+}
+
+function noData(ctx: Context, win: { readonly from: number; readonly to: number }): CheckOutcome {
+  return {
+    verdict: 'no-data',
+    message: `${ctx.expr.text}: no samples from probe "${ctx.probe}" between ${relative(ctx, win.from)} and ${relative(ctx, win.to)}`,
+    evidence: { from: win.from, to: win.to, samples: 0 },
+  };
+}
+
+const EPSILON = 1e-9;
+
+/** Compares with a little tolerance, so 199/200 meets `>= 99.5%` whatever the rounding. */
+export function compare(value: number, op: Comparator, threshold: number): boolean {
+  const equal = Math.abs(value - threshold) <= EPSILON * Math.max(1, Math.abs(value), Math.abs(threshold));
+  switch (op) {
+    case '>=':
+      return equal || value > threshold;
+    case '>':
+      return !equal && value > threshold;
+    case '<=':
+      return equal || value < threshold;
+    case '<':
+      return !equal && value < threshold;
+    case '==':
+      return equal;
+    case '!=':
+      return !equal;
+  }
+}
+
+/** Whether `a` is further on the failing side of the comparison than `b`. */
+function worse(op: Comparator, threshold: number, a: number, b: number): boolean {
+  switch (op) {
+    case '>=':
+    case '>':
+      return a < b;
+    case '<=':
+    case '<':
+      return a > b;
+    case '==':
+    case '!=':
+      return Math.abs(a - threshold) > Math.abs(b - threshold) === (op === '==');
+  }
+}
+
+function formatValue(ctx: Context, value: number): string {
+  switch (ctx.kind.unit) {
+    case 'ratio': {
+      const digits = ctx.expr.op === 'holds' ? 1 : Math.max(1, decimals(ctx.expr.threshold.text));
+      return `${(value * 100).toFixed(digits)}%`;
+    }
+    case 'ms':
+      return formatMs(value);
+    case 'per-second':
+      return `${round(value, 1)}/s`;
+    case 'number':
+      return value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  }
+}
+
+function decimals(text: string): number {
+  const m = /\.(\d+)/.exec(text);
+  return m ? m[1]!.length : 0;
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${round(ms, ms < 10 ? 1 : 0)}ms` : seconds(ms);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+function relative(ctx: Context, t: number): string {
+  const d = t - ctx.origin;
+  return `${d < 0 ? '-' : '+'}${(Math.abs(d) / 1000).toFixed(1)}s`;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+}

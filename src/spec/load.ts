@@ -1,0 +1,95 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SpecError, UsageError, type SourceIssue } from '../core/errors.js';
+import { buildExperimentSchema } from './experiment-schema.js';
+import type { ExperimentSpec } from './model.js';
+import { normalizeExperiment } from './normalize.js';
+import type { SpecRegistries } from './registries.js';
+import { experimentRuleProblems } from './rules.js';
+import { parseWithIssues } from './schema-issues.js';
+import { YamlSource } from './yaml-source.js';
+
+/**
+ * Experiment text → ExperimentSpec, in three steps: parse (YAML, then the schema) → normalize →
+ * rules. Every problem of every step that can run is collected and thrown once, as a SpecError.
+ */
+export function loadExperimentText(text: string, file: string, registries: SpecRegistries): ExperimentSpec {
+  const read = YamlSource.read(text, file);
+  if (!read.source) throw new SpecError(byPosition(read.issues));
+  const source = read.source;
+  const parsed = parseWithIssues(buildExperimentSchema(registries), source, registries);
+  if (!parsed.success) throw new SpecError(byPosition([...read.issues, ...parsed.issues]));
+  const spec = normalizeExperiment(parsed.data, source);
+  const issues = [...read.issues, ...experimentRuleProblems(spec, registries).map((p) => source.issue(p.path, p.message, p))];
+  if (issues.length > 0) throw new SpecError(byPosition(issues));
+  return spec;
+}
+
+/** Reads and loads one experiment file; an unreadable file is a SpecError too, so callers report it with the rest. */
+export async function loadExperimentFile(file: string, registries: SpecRegistries): Promise<ExperimentSpec> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read the file: ${(err as Error).message}`;
+    throw new SpecError([{ file, line: 1, column: 1, path: '', message: reason }]);
+  }
+  return loadExperimentText(text, file, registries);
+}
+
+const EXPERIMENT_FILE = /\.ya?ml$/;
+
+/**
+ * The experiment files named by paths: files as given, directories searched recursively for
+ * `*.yaml`/`*.yml`, each directory's finds sorted. Inside directories, YAML that declares some
+ * other `apiVersion` (the Kubernetes manifests an experiment's `workloads` names) is not an
+ * experiment and is skipped; hidden directories are skipped too.
+ */
+export async function collectExperimentFiles(paths: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) throw new UsageError(`no such file or directory: ${path}`);
+    if (info.isDirectory()) files.push(...(await experimentsUnder(path)));
+    else files.push(path);
+  }
+  return files;
+}
+
+async function experimentsUnder(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!entry.name.startsWith('.')) found.push(...(await experimentsUnder(path)));
+    } else if (EXPERIMENT_FILE.test(entry.name) && !declaresOtherApi(await readFile(path, 'utf8'))) {
+      found.push(path);
+    }
+  }
+  return found;
+}
+
+function declaresOtherApi(text: string): boolean {
+  const apiVersion = /^apiVersion:\s*["']?([^\s"'#]+)/m.exec(text)?.[1];
+  return apiVersion !== undefined && !apiVersion.startsWith('gameday');
+}
+
+/** Loads every experiment the paths name and gathers every issue of every file. A missing path is a UsageError. */
+export async function loadExperiments(paths: readonly string[], registries: SpecRegistries): Promise<{ specs: ExperimentSpec[]; issues: SourceIssue[] }> {
+  const specs: ExperimentSpec[] = [];
+  const issues: SourceIssue[] = [];
+  for (const file of await collectExperimentFiles(paths)) {
+    try {
+      specs.push(await loadExperimentFile(file, registries));
+    } catch (err) {
+      if (!(err instanceof SpecError)) throw err;
+      issues.push(...err.issues);
+    }
+  }
+  return { specs, issues };
+}
+
+function byPosition(issues: readonly SourceIssue[]): SourceIssue[] {
+  return [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
+}

@@ -1,0 +1,79 @@
+import { statSync, type Stats } from 'node:fs';
+import { closest } from '../core/did-you-mean.js';
+import { Duration } from '../core/duration.js';
+import { CHECK_FUNCTIONS } from '../slo/functions.js';
+import type { CheckSpec, ExperimentSpec } from './model.js';
+import type { SpecRegistries } from './registries.js';
+import type { SpecProblem } from './spec-problem.js';
+
+/**
+ * The rules a schema cannot express because they relate one part of the experiment to another
+ * or to the disk: checks name declared probes, faults fit in the run, names are unique, workload
+ * files exist. Every broken rule is returned, not just the first.
+ */
+export function experimentRuleProblems(spec: ExperimentSpec, registries: SpecRegistries): SpecProblem[] {
+  return [...faultProblems(spec), ...workloadProblems(spec), ...checkProblems(spec, registries)];
+}
+
+function faultProblems(spec: ExperimentSpec): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const end = spec.duration;
+  const firstWithName = new Map<string, string>();
+  for (const fault of spec.faults) {
+    if (fault.at.ms >= end.ms) {
+      problems.push({ path: `${fault.path}.at`, message: `starts at ${fault.at}, but the run ends at ${end} (spec.duration); start it earlier or lengthen the run` });
+    } else if (fault.for && fault.at.ms + fault.for.ms > end.ms) {
+      const longest = Duration.millis(end.ms - fault.at.ms);
+      problems.push({ path: `${fault.path}.for`, message: `holds until ${fault.at.plus(fault.for)}, but the run ends at ${end} (spec.duration); hold it for at most ${longest} or lengthen the run` });
+    }
+    const earlier = firstWithName.get(fault.name);
+    if (earlier) problems.push({ path: `${fault.path}.name`, message: `the fault name "${fault.name}" is already used by ${earlier}; fault names must be unique` });
+    else firstWithName.set(fault.name, fault.path);
+  }
+  return problems;
+}
+
+function workloadProblems(spec: ExperimentSpec): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  spec.workloads.forEach((file, i) => {
+    const path = `spec.workloads[${i}]`;
+    let stat: Stats | undefined;
+    try {
+      stat = statSync(file, { throwIfNoEntry: false });
+    } catch (err) {
+      problems.push({ path, message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      return;
+    }
+    if (!stat) problems.push({ path, message: `no such file: ${file} (workload paths are relative to the experiment file)` });
+    else if (!stat.isFile()) problems.push({ path, message: `${file} is not a file; name a manifest file` });
+  });
+  return problems;
+}
+
+function checkProblems(spec: ExperimentSpec, registries: SpecRegistries): SpecProblem[] {
+  const probeNames = spec.probes.map((p) => p.name);
+  const problems: SpecProblem[] = [];
+  const all: readonly CheckSpec[] = [...spec.steadyState.checks, ...spec.slos, ...spec.abort];
+  for (const { path, expr } of all) {
+    const info = CHECK_FUNCTIONS.get(expr.fn);
+    // The schema already rejected unknown functions; this guards the table lookup only.
+    if (!info) continue;
+    const argOffset = expr.text.indexOf(expr.arg, expr.text.indexOf('('));
+    if (info.arg === 'probe' && !probeNames.includes(expr.arg)) {
+      const guess = closest(expr.arg, probeNames);
+      const message = guess
+        ? `no probe named "${expr.arg}"; did you mean "${guess}"?`
+        : probeNames.length > 0
+          ? `no probe named "${expr.arg}"; declared probes: ${probeNames.join(', ')}`
+          : `no probe named "${expr.arg}"; declare it under spec.probes`;
+      problems.push({ path, message, offset: argOffset });
+    }
+    if (info.implicitProbe && !registries.probes.has(info.implicitProbe)) {
+      problems.push({
+        path,
+        message: `${info.name}(…) checks need the probe kind "${info.implicitProbe}", which this gameday does not have (probe kinds: ${registries.probes.kinds().join(', ') || 'none'})`,
+      });
+    }
+  }
+  return problems;
+}

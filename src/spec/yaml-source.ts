@@ -1,0 +1,208 @@
+import { LineCounter, parseAllDocuments, isAlias, isMap, isPair, isScalar, isSeq, Scalar } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import type { SourceIssue } from '../core/errors.js';
+import { formatPath, parsePath, type PathSegment } from './path.js';
+
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface LocateOptions {
+  /** Point at the key of the last segment instead of its value (unknown keys, duplicate keys). */
+  readonly key?: boolean;
+  /** A column offset into the value's text, for errors inside a check string. */
+  readonly offset?: number;
+}
+
+export type SourceRead = { readonly source: YamlSource; readonly issues: readonly SourceIssue[] } | { readonly source?: undefined; readonly issues: readonly SourceIssue[] };
+
+/** Anchors and aliases are resolved, but a document may not expand into more than this many aliases. */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * One experiment file as YAML: its plain value for the schema and, for every dotted path, where it
+ * stands in the text (1-based line and column) so every message can name file:line:column.
+ */
+export class YamlSource {
+  private constructor(
+    readonly file: string,
+    private readonly text: string,
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+    readonly value: unknown,
+  ) {}
+
+  /**
+   * Reads YAML text. `source` is absent when the text cannot be an experiment at all (syntax errors,
+   * several documents, empty, not a mapping); duplicate keys are reported but still yield a source,
+   * so the schema can report the rest of the file's problems too.
+   */
+  static read(text: string, file: string): SourceRead {
+    const lines = new LineCounter();
+    const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, logLevel: 'silent' });
+    const at = (offset: number | undefined): Position => positionOf(lines, offset);
+    const issue = (pos: Position, path: string, message: string): SourceIssue => ({ file, line: pos.line, column: pos.column, path, message });
+
+    if (docs.length === 0) return { issues: [issue(at(0), '', EMPTY_MESSAGE)] };
+    const issues: SourceIssue[] = [];
+    const doc = docs[0]!;
+    for (const extra of docs.slice(1)) {
+      issues.push(issue(at(extra.range[0]), '', 'a file holds one experiment, but this is a second YAML document (after "---"); put each experiment in its own file'));
+    }
+    const shape = new ShapeCheck(doc);
+    shape.walk(doc.contents, []);
+    let fatal = issues.length > 0;
+    for (const err of doc.errors) {
+      if (err.code === 'DUPLICATE_KEY') {
+        const dup = shape.pairAt(err.pos[0]);
+        issues.push(issue(at(err.pos[0]), dup ? formatPath(dup) : '', 'duplicate key; each key may appear only once in a mapping'));
+      } else {
+        fatal = true;
+        issues.push(issue(at(err.pos[0]), '', `YAML syntax: ${firstLine(err.message)}`));
+      }
+    }
+    for (const problem of shape.problems) {
+      fatal = true;
+      issues.push(issue(at(problem.offset), formatPath(problem.path), problem.message));
+    }
+    if (fatal) return { issues };
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return { issues: [...issues, issue(at(0), '', EMPTY_MESSAGE)] };
+    if (!isMap(doc.contents)) {
+      const what = isSeq(doc.contents) ? 'a list' : 'a single value';
+      return { issues: [...issues, issue(at(doc.contents.range?.[0]), '', `an experiment is a YAML mapping of keys (apiVersion, kind, metadata, spec), but this file holds ${what}`)] };
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // The yaml package throws a ReferenceError when aliases expand beyond maxAliasCount.
+      if (!(err instanceof ReferenceError)) throw err;
+      return { issues: [...issues, issue(at(0), '', `cannot expand this YAML: ${err.message}`)] };
+    }
+    return { source: new YamlSource(file, text, doc, lines, value), issues };
+  }
+
+  /** Where `path` (a dotted path or its segments) stands; a path that is not in the file locates its nearest parent. */
+  locate(path: string | readonly PathSegment[], options: LocateOptions = {}): Position {
+    const segments = typeof path === 'string' ? parsePath(path) : path;
+    let node: unknown = this.doc.contents;
+    for (let i = 0; i < segments.length; i++) {
+      node = this.unalias(node);
+      const seg = segments[i]!;
+      const last = i === segments.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.findLast((p) => isPair(p) && keyText(p.key) === String(seg));
+        if (!pair) return this.positionOfNode(node);
+        const keyNode = pair.key as YamlNode | null;
+        if (last && options.key) return this.positionOfNode(keyNode ?? node);
+        if (isEmptyValue(pair.value)) return this.positionOfNode(keyNode ?? node);
+        node = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number' && seg < node.items.length) {
+        node = node.items[seg];
+      } else {
+        return this.positionOfNode(node);
+      }
+    }
+    const pos = this.positionOfNode(node);
+    return options.offset === undefined ? pos : { line: pos.line, column: pos.column + this.columnShift(node, options.offset) };
+  }
+
+  /** A SourceIssue for this file at `path`. */
+  issue(path: string, message: string, options: LocateOptions = {}): SourceIssue {
+    const pos = this.locate(path, options);
+    return { file: this.file, line: pos.line, column: pos.column, path, message };
+  }
+
+  private unalias(node: unknown): unknown {
+    return isAlias(node) ? (node.resolve(this.doc) ?? node) : node;
+  }
+
+  private positionOfNode(node: unknown): Position {
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    return positionOf(this.lines, range?.[0]);
+  }
+
+  /** How far into the node's text `offset` (into its value) lies; 0 when escapes or line breaks make that unknowable. */
+  private columnShift(node: unknown, offset: number): number {
+    if (!isScalar(node) || typeof node.value !== 'string' || !node.range) return 0;
+    const written = this.text.slice(node.range[0], node.range[1]);
+    if (written.includes('\n')) return 0;
+    if (node.type === Scalar.PLAIN && written === node.value) return offset;
+    const quoted = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE;
+    if (quoted && written.slice(1, -1) === node.value) return offset + 1;
+    return 0;
+  }
+}
+
+const EMPTY_MESSAGE = 'the file is empty; an experiment starts with "apiVersion: gameday/v1" and "kind: Experiment"';
+
+function positionOf(lines: LineCounter, offset: number | undefined): Position {
+  if (offset === undefined) return { line: 1, column: 1 };
+  const pos = lines.linePos(offset);
+  return { line: Math.max(1, pos.line), column: Math.max(1, pos.col) };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function keyText(key: unknown): string | undefined {
+  return isScalar(key) ? String(key.value) : undefined;
+}
+
+function isEmptyValue(value: unknown): boolean {
+  return value === null || value === undefined || (isScalar(value) && value.value === null && value.range != null && value.range[0] === value.range[1]);
+}
+
+interface ShapeProblem {
+  readonly offset: number | undefined;
+  readonly path: PathSegment[];
+  readonly message: string;
+}
+
+/**
+ * Walks the document once for what the yaml package accepts but an experiment cannot hold:
+ * keys that are not plain text, `__proto__` keys, aliases to nothing, aliases that contain themselves. It also
+ * remembers where each key starts, to name the path of a duplicate key.
+ */
+class ShapeCheck {
+  readonly problems: ShapeProblem[] = [];
+  private readonly keyPaths = new Map<number, PathSegment[]>();
+
+  constructor(private readonly doc: Document) {}
+
+  pairAt(offset: number): PathSegment[] | undefined {
+    return this.keyPaths.get(offset);
+  }
+
+  walk(node: unknown, path: PathSegment[], ancestors: unknown[] = []): void {
+    if (isAlias(node)) {
+      const target = node.resolve(this.doc);
+      if (!target) this.problems.push({ offset: node.range?.[0], path, message: `alias *${node.source} refers to no anchor; define &${node.source} before using it` });
+      else if (ancestors.includes(target)) this.problems.push({ offset: node.range?.[0], path, message: `alias *${node.source} refers to a value that contains it, which never ends` });
+      return;
+    }
+    const inside = [...ancestors, node];
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = pair.key as YamlNode | null;
+        if (key !== null && !isScalar(key)) {
+          this.problems.push({ offset: key.range?.[0], path, message: 'a key must be plain text, not a list or mapping' });
+          continue;
+        }
+        const seg = String(key?.value ?? null);
+        const keyPath = [...path, seg];
+        if (seg === '__proto__') {
+          // Plain JavaScript objects cannot hold this key: it would vanish or replace the prototype.
+          this.problems.push({ offset: key?.range?.[0], path: keyPath, message: 'the key "__proto__" is not allowed' });
+          continue;
+        }
+        if (key?.range) this.keyPaths.set(key.range[0], keyPath);
+        this.walk(pair.value, keyPath, inside);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => this.walk(item, [...path, i], inside));
+    }
+  }
+}
