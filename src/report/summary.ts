@@ -1,7 +1,6 @@
 import { access, appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { exitCodeFor } from '../core/outcome.js';
-import { formatValue } from './check-text.js';
 import { faultProblems, faultState } from './fault-problems.js';
 import { plainText } from './plain-text.js';
 import type { Reporter, RunContext } from './reporter.js';
@@ -63,13 +62,14 @@ export function renderSummary(r: RunResult, { files, link }: SummaryFiles): stri
   ];
   if (r.checks.length === 0) out.push('No check was evaluated.', '');
   else {
-    out.push('| Role | Check | Verdict | Value | Details |', '| --- | --- | --- | --- | --- |');
+    // The details state the measured value in the check's own unit (99.2%, 310ms).
+    out.push('| Role | Check | Verdict | Details |', '| --- | --- | --- | --- |');
     for (const c of r.checks) {
       const details = [c.message];
       if (c.evidence) details.push(`${c.evidence.samples} samples`);
       if (c.evidence?.firstViolationAtMs !== undefined) details.push(`first violation at ${since(c.evidence.firstViolationAtMs)}`);
       const verdict = c.verdict === 'passed' ? 'passed' : `**${c.verdict}**`;
-      out.push(`| ${c.role} | ${mdCode(c.check)} | ${verdict} | ${formatValue(c.value)} | ${mdText(details.join('; '))} |`);
+      out.push(`| ${c.role} | ${mdCode(c.check)} | ${verdict} | ${mdText(details.join('; '))} |`);
     }
     out.push('');
   }

@@ -4,7 +4,6 @@ import type { Writable } from 'node:stream';
 import pc from 'picocolors';
 import type { CheckEvent, FaultEvent, Phase, RunEvent, RunStartEvent } from '../core/events.js';
 import { exitCodeFor, worstOutcome, type Outcome } from '../core/outcome.js';
-import { formatValue } from './check-text.js';
 import { faultProblems } from './fault-problems.js';
 import { plainText } from './plain-text.js';
 import type { Reporter, RunContext } from './reporter.js';
@@ -154,8 +153,8 @@ export class TerminalReporter implements Reporter {
     if (this.verdicts.get(key) === e.verdict) return;
     this.verdicts.set(key, e.verdict);
     const verdict = e.verdict === 'passed' ? this.c.green('passed') : e.verdict === 'failed' ? this.c.red('FAILED') : this.c.yellow('no data');
-    const value = e.value === undefined ? '' : ` [${formatValue(e.value)}]`;
-    this.line(`${this.at(e.t)} ${e.role} ${verdict} ${plainText(e.check)}${value}: ${plainText(e.message)}`, e.verdict !== 'passed');
+    // The message already states the measured value against the threshold.
+    this.line(`${this.at(e.t)} ${e.role} ${verdict} ${plainText(e.message.startsWith(e.check) ? e.message : `${e.check}: ${e.message}`)}`, e.verdict !== 'passed');
   }
 
   private outcome(outcome: Outcome): string {

@@ -75,6 +75,15 @@ export function evaluateCheck(expr: CheckExpr, samples: SampleSource, range: Eva
     };
   }
   const ctx: Context = { expr, kind, source: samples, probe: probeNameFor(expr.fn, expr.arg), origin: range.from };
+  const window = expr.window?.ms;
+  if (mode === 'latest' && window !== undefined && range.to - range.from < window) {
+    // "over 20s" asks for 20 s of evidence: a steady state is not shown by the first few samples.
+    return {
+      verdict: 'no-data',
+      message: `${expr.text}: waiting for a full ${expr.window} of samples (${((range.to - range.from) / 1000).toFixed(1)}s so far)`,
+      evidence: { from: range.from, to: range.to, samples: 0 },
+    };
+  }
   return expr.op === 'holds' ? evaluateHolds(ctx, range, mode) : evaluateComparison(ctx, range, mode);
 }
 

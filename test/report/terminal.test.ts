@@ -19,7 +19,7 @@ describe('report/terminal', () => {
     expect(lines.filter((l) => / phase /.test(l))).to.have.length(6);
     expect(lines.filter((l) => / fault f0 nodeDrain /.test(l)).map((l) => l.split(' ')[4])).to.deep.equal(['inject:', 'injected', 'verified:', 'revert', 'reverted']);
     expect(lines).to.include('+00:20.0 fault f0 nodeDrain inject: nodes: worker-2');
-    expect(lines).to.include('+01:10.1 slo FAILED availability(web) >= 99.5% [94.203]: availability 94.2% < 99.5%: 8 of 138 requests failed (timeout)');
+    expect(lines).to.include('+01:10.1 slo FAILED availability(web) >= 99.5%: availability 94.2% < 99.5%: 8 of 138 requests failed (timeout)');
     expect(lines).to.include('+00:25.0 warning: eviction of shop/web-2 blocked by PodDisruptionBudget web, waiting');
     const outcome = lines.findIndex((l) => l.startsWith('FAILED drain-a-worker-keeps-web-up'));
     expect(lines[outcome]).to.contain('(exit 1)');

@@ -43,6 +43,15 @@ describe('evaluateCheck', () => {
     expect(o.message).to.contain('99.5%');
   });
 
+  it('waits for a full window of evidence in latest mode before judging', () => {
+    const idx = index(series('web', 30, 100));
+    const check = parseCheck('availability(web) >= 99% over 5s');
+    const early = evaluateCheck(check, idx, { from: T0, to: T0 + 2_900 }, 'latest');
+    expect(early.verdict).to.equal('no-data');
+    expect(early.message).to.contain('waiting for a full 5s of samples');
+    expect(evaluateCheck(check, index(series('web', 60, 100)), { from: T0, to: T0 + 5_900 }, 'latest').verdict).to.equal('passed');
+  });
+
   it('judges only the last W in latest mode', () => {
     // Failures in the first 10 s, clean afterwards: the last 5 s are healthy.
     const idx = index(series('web', 200, 100, (i) => i < 100));
