@@ -46,6 +46,8 @@ export interface StoreEvent {
   /** Plural resource name with its group: `pods`, `deployments.apps`, `leases.coordination.k8s.io`. */
   readonly resource: string;
   readonly object: StoredObject;
+  /** The object as it was before a MODIFIED change, so a filtered watch can tell "left the selector" apart. */
+  readonly previous?: StoredObject;
   readonly rv: number;
 }
 
@@ -69,12 +71,38 @@ function keyOf(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
+/** Index of the first key in `keys` (sorted by code unit, as etcd orders its keys) that is >= `key`. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export interface StoreCreateOptions {
+  /** Keep this uid instead of drawing one, for an API server that derives fields (a Job's selector) from it. */
+  readonly uid?: string;
+}
+
+export interface StoreScanOptions {
+  /** Only objects of this namespace. */
+  readonly namespace?: string;
+  /** Start strictly after this key (`namespace/name`, or `name` for cluster-scoped objects). */
+  readonly afterKey?: string;
+}
+
 /**
  * Objects handed out are the stored instances: callers must not mutate them except through
  * `update`/`mutate`, which copy, bump the resourceVersion and notify watchers.
  */
 export class ObjectStore {
   private readonly byResource = new Map<string, Map<string, StoredObject>>();
+  /** Per resource, every key in code-unit order: lists and paginated lists read it instead of sorting. */
+  private readonly sortedKeys = new Map<string, string[]>();
   private readonly listeners = new Map<string, Set<StoreListener>>();
   private readonly history: StoreEvent[] = [];
   private readonly historySize: number;
@@ -105,12 +133,31 @@ export class ObjectStore {
 
   /** All objects of a resource, optionally in one namespace, in stable (namespace, name) order. */
   list(resource: string, namespace?: string): StoredObject[] {
+    return [...this.scan(resource, namespace === undefined ? {} : { namespace })];
+  }
+
+  /** The objects of a resource in key order, without copying the whole set: for large and paginated lists. */
+  *scan(resource: string, options: StoreScanOptions = {}): Generator<StoredObject> {
     const t = this.byResource.get(resource);
-    if (!t) return [];
-    const out: StoredObject[] = [];
-    for (const o of t.values()) if (namespace === undefined || o.metadata.namespace === namespace) out.push(o);
-    out.sort((a, b) => keyOf(a.metadata.namespace, a.metadata.name).localeCompare(keyOf(b.metadata.namespace, b.metadata.name)));
-    return out;
+    const keys = this.sortedKeys.get(resource);
+    if (!t || !keys) return;
+    const prefix = options.namespace !== undefined ? `${options.namespace}/` : '';
+    let i = lowerBound(keys, prefix);
+    if (options.afterKey !== undefined && options.afterKey >= prefix) {
+      i = lowerBound(keys, options.afterKey);
+      if (keys[i] === options.afterKey) i++;
+    }
+    for (; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (prefix && !key.startsWith(prefix)) return;
+      const o = t.get(key);
+      if (o) yield o;
+    }
+  }
+
+  /** The key `scan` orders by and `afterKey` refers to. */
+  static keyOf(obj: StoredObject): string {
+    return keyOf(obj.metadata.namespace, obj.metadata.name);
   }
 
   count(resource: string): number {
@@ -118,18 +165,21 @@ export class ObjectStore {
   }
 
   /** Adds a new object: assigns uid, resourceVersion, creationTimestamp, generation, and a name from generateName. */
-  create(resource: string, input: StoredObject): StoredObject {
+  create(resource: string, input: StoredObject, options: StoreCreateOptions = {}): StoredObject {
     const obj = structuredClone(input);
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
     const t = this.table(resource);
     const key = keyOf(meta.namespace, meta.name);
     if (t.has(key)) throw new StoreError('AlreadyExists', `${resource} "${meta.name}" already exists`);
-    meta.uid = randomUUID();
+    meta.uid = options.uid ?? randomUUID();
     meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     if (obj.spec !== undefined && meta.generation === undefined) meta.generation = 1;
     meta.resourceVersion = String(++this.rv);
     t.set(key, obj);
+    let keys = this.sortedKeys.get(resource);
+    if (!keys) this.sortedKeys.set(resource, (keys = []));
+    keys.splice(lowerBound(keys, key), 0, key);
     this.emit({ type: 'ADDED', resource, object: obj, rv: this.rv });
     return obj;
   }
@@ -159,7 +209,7 @@ export class ObjectStore {
     if (obj.metadata.generation === undefined) delete obj.metadata.generation;
     obj.metadata.resourceVersion = String(++this.rv);
     t.set(key, obj);
-    this.emit({ type: 'MODIFIED', resource, object: obj, rv: this.rv });
+    this.emit({ type: 'MODIFIED', resource, object: obj, previous: current, rv: this.rv });
     return obj;
   }
 
@@ -183,6 +233,8 @@ export class ObjectStore {
     const current = t?.get(key);
     if (!t || !current) return undefined;
     t.delete(key);
+    const keys = this.sortedKeys.get(resource)!;
+    keys.splice(lowerBound(keys, key), 1);
     const obj = structuredClone(current);
     obj.metadata.resourceVersion = String(++this.rv);
     this.emit({ type: 'DELETED', resource, object: obj, rv: this.rv });
@@ -205,7 +257,16 @@ export class ObjectStore {
     if (sinceRv < this.oldestResumableVersion) {
       throw new StoreError('Expired', `too old resource version: ${sinceRv} (${this.oldestResumableVersion})`);
     }
-    return this.history.filter((e) => e.rv > sinceRv && e.resource === resource);
+    let lo = 0;
+    let hi = this.history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.history[mid]!.rv <= sinceRv) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: StoreEvent[] = [];
+    for (let i = lo; i < this.history.length; i++) if (this.history[i]!.resource === resource) out.push(this.history[i]!);
+    return out;
   }
 
   private emit(event: StoreEvent): void {

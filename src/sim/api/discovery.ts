@@ -1,0 +1,59 @@
+import { RESOURCES, apiGroups, apiVersionOf, type ResourceType } from './resources.js';
+
+/**
+ * The legacy discovery documents (`/api`, `/apis`, `/api/v1`, `/apis/<group>/<version>`). kubectl
+ * builds its REST mapping, short names and eviction support from them; aggregated discovery is not
+ * served, so clients asking for it get these JSON forms and fall back.
+ */
+export const SERVER_VERSION = {
+  major: '1',
+  minor: '31',
+  gitVersion: 'v1.31.4',
+  gitCommit: 'a78aa47129b8539636eb86a9d00e31b2720fe06b',
+  gitTreeState: 'clean',
+  buildDate: '2024-12-10T00:00:00Z',
+  goVersion: 'go1.22.10',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+export function coreVersions(serverAddress: string): unknown {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+}
+
+function groupEntry(group: string, version: string): unknown {
+  const gv = { groupVersion: `${group}/${version}`, version };
+  return { name: group, versions: [gv], preferredVersion: gv };
+}
+
+export function apiGroupList(): unknown {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: apiGroups().map((g) => groupEntry(g.group, g.version)) };
+}
+
+export function apiGroup(group: string): unknown | undefined {
+  const g = apiGroups().find((x) => x.group === group);
+  if (!g) return undefined;
+  return { kind: 'APIGroup', apiVersion: 'v1', ...(groupEntry(g.group, g.version) as object) };
+}
+
+function resourceEntries(r: ResourceType): unknown[] {
+  const main: Record<string, unknown> = { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs };
+  if (r.shortNames.length) main['shortNames'] = r.shortNames;
+  if (r.categories.length) main['categories'] = r.categories;
+  const subs = r.subresources.map((s) => {
+    const e: Record<string, unknown> = { name: `${r.plural}/${s.name}`, singularName: '', namespaced: r.namespaced };
+    if (s.group !== undefined) e['group'] = s.group;
+    if (s.version !== undefined) e['version'] = s.version;
+    e['kind'] = s.kind;
+    e['verbs'] = s.verbs;
+    return e;
+  });
+  return [main, ...subs];
+}
+
+/** `/api/v1` or `/apis/<group>/<version>`; undefined for a group version not served. */
+export function apiResourceList(group: string, version: string): unknown | undefined {
+  const rs = RESOURCES.filter((r) => r.group === group && r.version === version);
+  if (!rs.length) return undefined;
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources: rs.flatMap(resourceEntries) };
+}

@@ -1,0 +1,428 @@
+import type { LooseJson } from './loose-json.js';
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { ObjectStore, StoreError, randomSuffix, type StoredObject } from '../store.js';
+import { Admission } from './admission.js';
+import { ApiError, statusObject } from './api-error.js';
+import { deleteObject, deleteOptionsFrom } from './deletion.js';
+import { evictPod } from './eviction.js';
+import { exactField, parseFieldSelector } from './field-selector.js';
+import { drained, includeObjectOf, sendJson, sendStatus, type Negotiated } from './http-exchange.js';
+import { applyJsonPatch } from './json-patch.js';
+import { formatLabelSelector, parseLabelSelector } from './label-selector.js';
+import { applyMergePatch } from './merge-patch.js';
+import { objectJson } from './object-json.js';
+import { apiVersionOf, findResource, type ResourceType } from './resources.js';
+import { applyStrategicMergePatch } from './strategic-merge-patch.js';
+import { toTable } from './table.js';
+import { WatchStream, type WatchLimits } from './watch-stream.js';
+
+/** One request against a resource URL, already routed. */
+export interface ResourceRequest {
+  readonly method: string;
+  readonly resource: ResourceType;
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly subresource?: string;
+  readonly watch: boolean;
+  readonly query: URLSearchParams;
+  readonly negotiated: Negotiated;
+  readonly contentType: string;
+  readonly body: unknown;
+}
+
+type Json = LooseJson;
+
+const NAMESPACES = findResource('', 'v1', 'namespaces')!;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const SYSTEM_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields', 'selfLink'];
+/** How many list items go into one write while streaming a large list. */
+const LIST_CHUNK = 500;
+
+interface ContinueToken {
+  readonly rv: number;
+  readonly start: string;
+}
+
+function encodeContinue(rv: number, lastKey: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: `${lastKey}\u0000` })).toString('base64');
+}
+
+function decodeContinue(token: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { rv: number; start: string };
+    if (typeof t.rv !== 'number' || typeof t.start !== 'string') throw new Error('bad token');
+    return { rv: t.rv, start: t.start.endsWith('\u0000') ? t.start.slice(0, -1) : t.start };
+  } catch {
+    throw ApiError.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  }
+}
+
+function isDryRun(query: URLSearchParams): boolean {
+  return query.getAll('dryRun').includes('All');
+}
+
+/** Equal apart from resourceVersion: the real server skips such writes (no new version, no watch event). */
+function sameContent(a: StoredObject, b: StoredObject): boolean {
+  return JSON.stringify({ ...a, metadata: { ...a.metadata, resourceVersion: '' } }) === JSON.stringify({ ...b, metadata: { ...b.metadata, resourceVersion: '' } });
+}
+
+export class ResourceHandler {
+  private readonly admission: Admission;
+
+  constructor(
+    private readonly store: ObjectStore,
+    defaultTolerationSeconds: number,
+    private readonly watchLimits: WatchLimits,
+  ) {
+    this.admission = new Admission({ store, defaultTolerationSeconds });
+  }
+
+  async handle(req: ResourceRequest, res: ServerResponse): Promise<void> {
+    const { method, name, subresource } = req;
+    if (req.watch || (method === 'GET' && !name && ['true', '1'].includes(req.query.get('watch') ?? ''))) return this.watch(req, res);
+    if (subresource === 'eviction' && method === 'POST') return sendStatus(res, evictPod(this.store, req.namespace ?? '', name!, req.body, req.query));
+    if (subresource === 'binding' && method === 'POST') return this.bind(req, res);
+    if (subresource === 'scale') return this.scale(req, res);
+    if (subresource !== undefined && subresource !== 'status' && !(subresource === 'finalize' && req.resource === NAMESPACES)) throw ApiError.pathNotFound();
+    if (!name) {
+      if (method === 'GET') return this.list(req, res);
+      if (method === 'POST') return this.create(req, res);
+      if (method === 'DELETE') return this.deleteCollection(req, res);
+      throw ApiError.methodNotAllowed();
+    }
+    switch (method) {
+      case 'GET':
+        return this.get(req, res);
+      case 'PUT':
+        return this.put(req, res);
+      case 'PATCH':
+        return this.patch(req, res);
+      case 'DELETE':
+        return this.delete(req, res);
+      default:
+        throw ApiError.methodNotAllowed();
+    }
+  }
+
+  private current(req: ResourceRequest): StoredObject {
+    const o = this.store.get(req.resource.storeKey, req.namespace, req.name!);
+    if (!o) throw ApiError.notFound(req.resource, req.name!);
+    return o;
+  }
+
+  private respondObject(req: ResourceRequest, res: ServerResponse, code: number, o: StoredObject): void {
+    const n = req.negotiated;
+    if (n.table) return sendJson(res, code, toTable(req.resource, [o], { resourceVersion: o.metadata.resourceVersion }, includeObjectOf(req.query), n.table), n.contentType);
+    if (n.metadataOnly) return sendJson(res, code, { kind: 'PartialObjectMetadata', apiVersion: n.metadataOnly, metadata: o.metadata }, n.contentType);
+    const text = objectJson(o);
+    res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+    res.end(text);
+  }
+
+  private get(req: ResourceRequest, res: ServerResponse): void {
+    this.respondObject(req, res, 200, this.current(req));
+  }
+
+  private async list(req: ResourceRequest, res: ServerResponse): Promise<void> {
+    const { resource: r, query } = req;
+    const labels = parseLabelSelector(query.get('labelSelector'));
+    const fieldSelector = query.get('fieldSelector');
+    const fields = parseFieldSelector(fieldSelector);
+    const limit = Number(query.get('limit') ?? 0);
+    const token = query.get('continue') ? decodeContinue(query.get('continue')!) : undefined;
+    const listRv = token?.rv ?? this.store.resourceVersion;
+    const items: StoredObject[] = [];
+    let more: string | undefined;
+    const byName = exactField(fieldSelector, 'metadata.name');
+    const namespace = req.namespace ?? exactField(fieldSelector, 'metadata.namespace');
+    // One object by name needs no scan, once its namespace is known.
+    const direct = byName !== undefined && !token && (!r.namespaced || namespace !== undefined);
+    const candidates: Iterable<StoredObject> = direct
+      ? [this.store.get(r.storeKey, namespace, byName)].filter((o): o is StoredObject => o !== undefined)
+      : this.store.scan(r.storeKey, { ...(req.namespace !== undefined ? { namespace: req.namespace } : {}), ...(token ? { afterKey: token.start } : {}) });
+    for (const o of candidates) {
+      if (!labels(o.metadata.labels) || !fields(o)) continue;
+      if (limit > 0 && items.length === limit) {
+        more = encodeContinue(listRv, ObjectStore.keyOf(items[items.length - 1]!));
+        break;
+      }
+      items.push(o);
+    }
+    const meta: Json = { resourceVersion: String(listRv) };
+    if (more) meta.continue = more;
+    const n = req.negotiated;
+    if (n.table) return sendJson(res, 200, toTable(r, items, meta, includeObjectOf(query), n.table), n.contentType);
+    if (n.metadataOnly) {
+      return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: n.metadataOnly, metadata: meta, items: items.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: n.metadataOnly, metadata: o.metadata })) }, n.contentType);
+    }
+    await streamList(res, `{"kind":"${r.kind}List","apiVersion":"${apiVersionOf(r)}","metadata":${JSON.stringify(meta)},"items":[`, items);
+  }
+
+  private watch(req: ResourceRequest, res: ServerResponse): Promise<void> {
+    const { query } = req;
+    const sendInitialEvents = query.get('sendInitialEvents') === 'true';
+    const allowBookmarks = query.get('allowWatchBookmarks') === 'true';
+    if (query.has('sendInitialEvents')) {
+      const causes: { field: string; message: string; reason: string }[] = [];
+      if (query.get('resourceVersionMatch') !== 'NotOlderThan') causes.push({ field: 'sendInitialEvents', message: 'Forbidden: sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan', reason: 'FieldValueForbidden' });
+      if (!allowBookmarks) causes.push({ field: 'allowWatchBookmarks', message: 'Forbidden: allowWatchBookmarks must be set to true when sendInitialEvents is set', reason: 'FieldValueForbidden' });
+      if (causes.length) {
+        throw new ApiError(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, { group: 'meta.k8s.io', kind: 'ListOptions', causes });
+      }
+    }
+    const timeout = query.get('timeoutSeconds');
+    const table = req.negotiated.table ? { apiVersion: req.negotiated.table, include: includeObjectOf(query) } : undefined;
+    const stream = new WatchStream(
+      this.store,
+      {
+        resource: req.resource,
+        ...(req.namespace !== undefined ? { namespace: req.namespace } : {}),
+        ...(req.name !== undefined ? { name: req.name } : {}),
+        labels: parseLabelSelector(query.get('labelSelector')),
+        fields: parseFieldSelector(query.get('fieldSelector')),
+        resourceVersion: query.get('resourceVersion'),
+        allowBookmarks,
+        sendInitialEvents,
+        ...(timeout ? { timeoutSeconds: Number(timeout) } : {}),
+        ...(table ? { table } : {}),
+        ...(req.negotiated.metadataOnly ? { metadataOnly: req.negotiated.metadataOnly } : {}),
+      },
+      res,
+      this.watchLimits,
+    );
+    return stream.start();
+  }
+
+  private bodyObject(req: ResourceRequest): Json {
+    const b = req.body;
+    if (!b || typeof b !== 'object' || Array.isArray(b)) throw ApiError.badRequest('the body of the request was empty or not a JSON object');
+    return structuredClone(b) as Json;
+  }
+
+  private checkKind(req: ResourceRequest, body: Json): void {
+    const r = req.resource;
+    if (body.kind !== undefined && body.kind !== r.kind) {
+      throw ApiError.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`);
+    }
+    if (body.apiVersion !== undefined && body.apiVersion !== apiVersionOf(r)) {
+      throw ApiError.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`);
+    }
+    body.kind = r.kind;
+    body.apiVersion = apiVersionOf(r);
+  }
+
+  private checkNamespace(req: ResourceRequest, meta: Json): void {
+    if (!req.resource.namespaced) {
+      delete meta.namespace;
+      return;
+    }
+    if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== req.namespace) {
+      throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    meta.namespace = req.namespace;
+  }
+
+  private create(req: ResourceRequest, res: ServerResponse): void {
+    const r = req.resource;
+    const body = this.bodyObject(req);
+    this.checkKind(req, body);
+    const meta = (body.metadata ??= {}) as Json;
+    this.checkNamespace(req, meta);
+    for (const f of SYSTEM_FIELDS) delete meta[f];
+    if (!meta.name && !meta.generateName) {
+      throw ApiError.invalid(r, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' }]);
+    }
+    if (!meta.name) {
+      do meta.name = `${meta.generateName}${randomSuffix()}`;
+      while (this.store.get(r.storeKey, meta.namespace, meta.name));
+    }
+    if (!DNS_SUBDOMAIN.test(meta.name) || meta.name.length > 253) {
+      throw ApiError.invalid(r, meta.name, [
+        {
+          field: 'metadata.name',
+          message: `Invalid value: "${meta.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
+        },
+      ]);
+    }
+    if (r.namespaced) this.checkNamespaceAcceptsContent(r, meta.namespace, meta.name);
+    if (r.storeKey === 'pods' && !(body.spec?.containers?.length > 0)) {
+      throw ApiError.invalid(r, meta.name, [{ field: 'spec.containers', message: 'Required value', reason: 'FieldValueRequired' }]);
+    }
+    this.admission.admitCreate(r, body as StoredObject);
+    const uid = meta.uid as string | undefined;
+    if (isDryRun(req.query)) {
+      meta.uid ??= randomUUID();
+      meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      return this.respondObject(req, res, 201, body as StoredObject);
+    }
+    try {
+      const created = this.store.create(r.storeKey, body as StoredObject, uid ? { uid } : {});
+      this.respondObject(req, res, 201, created);
+    } catch (err) {
+      if (err instanceof StoreError && err.reason === 'AlreadyExists') throw ApiError.alreadyExists(r, meta.name);
+      throw err;
+    }
+  }
+
+  private checkNamespaceAcceptsContent(r: ResourceType, namespace: string, name: string): void {
+    const ns = this.store.get(NAMESPACES.storeKey, undefined, namespace);
+    if (!ns) throw ApiError.notFound(NAMESPACES, namespace);
+    if (ns.metadata.deletionTimestamp) {
+      throw new ApiError(403, 'Forbidden', `${r.storeKey} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
+        name,
+        ...(r.group ? { group: r.group } : {}),
+        kind: r.plural,
+        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+      });
+    }
+  }
+
+  /** Writes a new version of an existing object: the shared end of PUT and PATCH. */
+  private write(req: ResourceRequest, res: ServerResponse, current: StoredObject, input: Json): void {
+    const r = req.resource;
+    this.checkKind(req, input);
+    const meta = (input.metadata ??= {}) as Json;
+    if (meta.name !== undefined && meta.name !== req.name) throw ApiError.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${req.name})`);
+    meta.name = req.name;
+    this.checkNamespace(req, meta);
+    const expectRv = meta.resourceVersion as string | undefined;
+    if (expectRv && expectRv !== current.metadata.resourceVersion) throw ApiError.conflict(r, req.name!, 'the object has been modified; please apply your changes to the latest version and try again');
+    let next: Json;
+    const hasStatus = r.subresources.some((s) => s.name === 'status');
+    if (req.subresource === 'status') {
+      next = structuredClone(current) as Json;
+      next.status = input.status;
+    } else if (req.subresource === 'finalize') {
+      next = structuredClone(current) as Json;
+      next.spec = { ...(next.spec ?? {}), finalizers: input.spec?.finalizers ?? [] };
+    } else {
+      next = input;
+      if (hasStatus) next.status = (current as Json).status;
+      for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation']) {
+        if ((current.metadata as Json)[f] !== undefined) meta[f] = (current.metadata as Json)[f];
+        else delete meta[f];
+      }
+      this.admission.admitUpdate(r, next as StoredObject, current);
+    }
+    next.metadata.resourceVersion = current.metadata.resourceVersion;
+    if (sameContent(next as StoredObject, current)) return this.respondObject(req, res, 200, current);
+    if (isDryRun(req.query)) return this.respondObject(req, res, 200, next as StoredObject);
+    let written = this.store.update(r.storeKey, next as StoredObject);
+    // Clearing the last finalizer of an object being deleted completes the deletion.
+    const m = written.metadata;
+    if (m.deletionTimestamp && !(m.finalizers?.length) && (r.storeKey !== 'pods' || !m.deletionGracePeriodSeconds)) {
+      written = this.store.remove(r.storeKey, m.namespace, m.name) ?? written;
+    }
+    this.respondObject(req, res, 200, written);
+  }
+
+  private put(req: ResourceRequest, res: ServerResponse): void {
+    this.write(req, res, this.current(req), this.bodyObject(req));
+  }
+
+  private applyPatch(req: ResourceRequest, target: Json): Json {
+    const type = req.contentType.split(';')[0]!.trim().toLowerCase();
+    if (req.body === undefined) throw ApiError.badRequest('the body of the request was empty');
+    switch (type) {
+      case 'application/merge-patch+json':
+        return applyMergePatch(target, req.body) as Json;
+      case 'application/strategic-merge-patch+json':
+        return applyStrategicMergePatch(target, req.body) as Json;
+      case 'application/json-patch+json':
+        return applyJsonPatch(target, req.body);
+      default:
+        throw ApiError.unsupportedPatchType();
+    }
+  }
+
+  private patch(req: ResourceRequest, res: ServerResponse): void {
+    const current = this.current(req);
+    const patched = this.applyPatch(req, structuredClone(current) as Json);
+    const patchRv = (req.body as Json | undefined)?.metadata?.resourceVersion;
+    // A patch without a resourceVersion is unconditional, whatever version the object has now.
+    if (!patchRv && patched.metadata) patched.metadata.resourceVersion = current.metadata.resourceVersion;
+    this.write(req, res, current, patched);
+  }
+
+  private delete(req: ResourceRequest, res: ServerResponse): void {
+    const r = req.resource;
+    const options = deleteOptionsFrom(req.body, req.query);
+    const result = deleteObject(this.store, r, req.namespace, req.name!, options);
+    if (!result.removed || r.storeKey === 'pods') return this.respondObject(req, res, 200, result.object);
+    sendJson(res, 200, statusObject(200, { status: 'Success', details: { name: req.name!, ...(r.group ? { group: r.group } : {}), kind: r.plural, uid: result.object.metadata.uid } }));
+  }
+
+  private deleteCollection(req: ResourceRequest, res: ServerResponse): void {
+    const r = req.resource;
+    const labels = parseLabelSelector(req.query.get('labelSelector'));
+    const fields = parseFieldSelector(req.query.get('fieldSelector'));
+    const options = deleteOptionsFrom(req.body, req.query);
+    const targets = [...this.store.scan(r.storeKey, req.namespace !== undefined ? { namespace: req.namespace } : {})].filter((o) => labels(o.metadata.labels) && fields(o));
+    const items = targets.map((o) => deleteObject(this.store, r, o.metadata.namespace, o.metadata.name, options).object);
+    sendJson(res, 200, { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(this.store.resourceVersion) }, items });
+  }
+
+  private bind(req: ResourceRequest, res: ServerResponse): void {
+    const r = req.resource;
+    const body = this.bodyObject(req);
+    const node = body.target?.name as string | undefined;
+    if (!node) throw ApiError.invalid(r, req.name!, [{ field: 'target.name', message: 'Required value', reason: 'FieldValueRequired' }]);
+    const pod = this.current(req) as Json;
+    if (pod.spec?.nodeName) throw ApiError.conflict(r, req.name!, `pod ${req.name} is already assigned to node "${pod.spec.nodeName}"`);
+    if (!isDryRun(req.query)) {
+      this.store.mutate(r.storeKey, req.namespace, req.name!, (o) => {
+        const p = o as Json;
+        p.spec.nodeName = node;
+        const conditions = ((p.status ??= {}).conditions ??= []) as Json[];
+        const at = conditions.findIndex((c) => c.type === 'PodScheduled');
+        const cond = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+        if (at >= 0) conditions[at] = cond;
+        else conditions.push(cond);
+      });
+    }
+    sendJson(res, 201, statusObject(201, { status: 'Success' }));
+  }
+
+  private scaleOf(req: ResourceRequest, o: StoredObject): Json {
+    const t = o as Json;
+    return {
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+      spec: { replicas: t.spec?.replicas ?? 0 },
+      status: { replicas: t.status?.replicas ?? 0, selector: formatLabelSelector(t.spec?.selector).replace('<none>', '') },
+    };
+  }
+
+  private scale(req: ResourceRequest, res: ServerResponse): void {
+    if (!req.resource.subresources.some((s) => s.name === 'scale')) throw ApiError.pathNotFound();
+    const current = this.current(req);
+    if (req.method === 'GET') return sendJson(res, 200, this.scaleOf(req, current));
+    if (req.method !== 'PUT' && req.method !== 'PATCH') throw ApiError.methodNotAllowed();
+    const scale = req.method === 'PUT' ? this.bodyObject(req) : this.applyPatch(req, this.scaleOf(req, current));
+    const replicas = scale.spec?.replicas;
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw new ApiError(422, 'Invalid', `Scale.autoscaling "${req.name}" is invalid: spec.replicas: Invalid value: ${String(replicas)}: must be greater than or equal to 0`, { name: req.name!, group: 'autoscaling', kind: 'Scale' });
+    }
+    const rv = scale.metadata?.resourceVersion;
+    if (req.method === 'PUT' && rv && rv !== current.metadata.resourceVersion) throw ApiError.conflict(req.resource, req.name!, 'the object has been modified; please apply your changes to the latest version and try again');
+    let updated = current;
+    if (!isDryRun(req.query)) updated = this.store.mutate(req.resource.storeKey, req.namespace, req.name!, (o) => void ((o as Json).spec.replicas = replicas)) ?? current;
+    sendJson(res, 200, this.scaleOf(req, updated));
+  }
+}
+
+/** Writes a list as it is serialized, a chunk at a time, waiting for the socket when it is full. */
+async function streamList(res: ServerResponse, head: string, items: readonly StoredObject[]): Promise<void> {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  res.write(head);
+  for (let i = 0; i < items.length; i += LIST_CHUNK) {
+    const chunk = items.slice(i, i + LIST_CHUNK).map(objectJson).join(',');
+    if (!res.write(i === 0 ? chunk : `,${chunk}`)) {
+      await drained(res);
+      if (res.destroyed) return;
+    }
+  }
+  res.end(']}');
+}

@@ -1,0 +1,234 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StoreError, type ObjectStore, type StoredObject } from '../store.js';
+import { Admission } from './admission.js';
+import { ApiError } from './api-error.js';
+import { SERVER_VERSION, apiGroup, apiGroupList, apiResourceList, coreVersions } from './discovery.js';
+import { openApiV3GroupVersion, openApiV3Root } from './openapi.js';
+import { negotiate, readBody, sendJson, sendStatus } from './http-exchange.js';
+import { ResourceHandler, type ResourceRequest } from './resource-handler.js';
+import { findResource, type ResourceType } from './resources.js';
+
+/**
+ * The embedded cluster's Kubernetes API server: a real HTTP server speaking the Kubernetes REST
+ * API over the ObjectStore, so `@kubernetes/client-node` and kubectl work against it unchanged.
+ */
+export interface ApiServerOptions {
+  readonly store: ObjectStore;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default 0 (any free port) */
+  readonly port?: number;
+  /** tolerationSeconds of the not-ready/unreachable tolerations added to new pods. @default 300 */
+  readonly defaultTolerationSeconds?: number;
+  readonly hooks?: ApiHooks;
+  /** Create default, kube-system, kube-public and kube-node-lease when missing, as the real server does at start. @default true */
+  readonly ensureSystemNamespaces?: boolean;
+  /** Unsent watch output above which a slow watcher is disconnected. @default 16 MiB */
+  readonly watchBufferLimitBytes?: number;
+  /** How often a watch that allows bookmarks gets one. @default 60000 */
+  readonly bookmarkIntervalMs?: number;
+}
+
+export interface ApiHooks {
+  /** /api/v1/namespaces/{ns}/services/{name}[:{port}]/proxy/{path}: forward to one ready endpoint. `path` starts with `/` and keeps the query string. */
+  serviceProxy?(req: IncomingMessage, res: ServerResponse, target: { namespace: string; service: string; port: string; path: string }): void;
+  /** Routes under /gameday/ (the node fault endpoint). Return true when handled. */
+  extraRoute?(req: IncomingMessage, res: ServerResponse, url: URL): boolean | Promise<boolean>;
+}
+
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+interface ResourcePath {
+  readonly resource: ResourceType;
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly subresource?: string;
+  readonly watch: boolean;
+  /** Path segments after the subresource (a service proxy's target path). */
+  readonly rest: readonly string[];
+}
+
+function parseResourcePath(segments: readonly string[]): ResourcePath | undefined {
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (segments[0] === 'api') {
+    group = '';
+    version = segments[1] ?? '';
+    rest = segments.slice(2);
+  } else {
+    group = segments[1] ?? '';
+    version = segments[2] ?? '';
+    rest = segments.slice(3);
+  }
+  const watch = rest[0] === 'watch';
+  if (watch) rest = rest.slice(1);
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    const resource = findResource(group, version, rest[2]!);
+    if (resource?.namespaced) {
+      return { resource, namespace: rest[1]!, ...(rest[3] !== undefined ? { name: rest[3] } : {}), ...(rest[4] !== undefined ? { subresource: rest[4] } : {}), watch, rest: rest.slice(5) };
+    }
+  }
+  const resource = rest[0] !== undefined ? findResource(group, version, rest[0]) : undefined;
+  if (!resource) return undefined;
+  // A namespaced resource listed across all namespaces: /api/v1/pods.
+  if (resource.namespaced && rest.length > 1) return undefined;
+  return { resource, ...(rest[1] !== undefined ? { name: rest[1] } : {}), ...(rest[2] !== undefined ? { subresource: rest[2] } : {}), watch, rest: rest.slice(3) };
+}
+
+export class ApiServer {
+  private readonly server: Server;
+  private readonly handler: ResourceHandler;
+  private baseUrl = '';
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.handler = new ResourceHandler(options.store, options.defaultTolerationSeconds ?? 300, {
+      maxBufferedBytes: options.watchBufferLimitBytes ?? 16 * 1024 * 1024,
+      bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+    });
+    this.server = createServer((req, res) => void this.serve(req, res));
+    // Watches are long-lived; only the request head has to arrive in time.
+    this.server.requestTimeout = 0;
+    this.server.keepAliveTimeout = 30_000;
+  }
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  async start(): Promise<string> {
+    if (this.options.ensureSystemNamespaces ?? true) this.createSystemNamespaces();
+    const host = this.options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? 0, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = this.server.address() as AddressInfo;
+    this.baseUrl = `http://${host}:${port}`;
+    return this.baseUrl;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private createSystemNamespaces(): void {
+    const { store } = this.options;
+    const namespaces = findResource('', 'v1', 'namespaces')!;
+    const admission = new Admission({ store, defaultTolerationSeconds: this.options.defaultTolerationSeconds ?? 300 });
+    for (const name of SYSTEM_NAMESPACES) {
+      if (store.get(namespaces.storeKey, undefined, name)) continue;
+      const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } as unknown as StoredObject;
+      admission.admitCreate(namespaces, ns);
+      store.create(namespaces.storeKey, ns);
+    }
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await this.route(req, res);
+    } catch (err) {
+      this.fail(res, err, req);
+    }
+  }
+
+  private fail(res: ServerResponse, err: unknown, req: IncomingMessage): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof ApiError) return sendStatus(res, err.toStatus());
+    const route = this.safeRoute(req);
+    if (err instanceof StoreError && route?.name !== undefined) {
+      if (err.reason === 'NotFound') return sendStatus(res, ApiError.notFound(route.resource, route.name).toStatus());
+      if (err.reason === 'AlreadyExists') return sendStatus(res, ApiError.alreadyExists(route.resource, route.name).toStatus());
+      if (err.reason === 'Conflict') return sendStatus(res, ApiError.conflict(route.resource, route.name, 'the object has been modified; please apply your changes to the latest version and try again').toStatus());
+    }
+    sendStatus(res, new ApiError(500, 'InternalError', `Internal error occurred: ${(err as Error)?.message ?? String(err)}`, {}).toStatus());
+  }
+
+  private safeRoute(req: IncomingMessage): ResourcePath | undefined {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      return parseResourcePath(url.pathname.split('/').filter(Boolean).map(decodeURIComponent));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    if (path.startsWith('/gameday/')) {
+      if (this.options.hooks?.extraRoute && (await this.options.hooks.extraRoute(req, res, url))) return;
+      throw ApiError.pathNotFound();
+    }
+    if (method === 'GET' && this.discovery(path, res)) return;
+    const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+    if (segments[0] !== 'api' && segments[0] !== 'apis') throw ApiError.pathNotFound();
+    const target = parseResourcePath(segments);
+    if (!target) throw ApiError.pathNotFound();
+    if (target.subresource === 'proxy' && target.resource.storeKey === 'services' && target.namespace !== undefined && target.name !== undefined) {
+      return this.proxy(req, res, url, target);
+    }
+    if (target.rest.length) throw ApiError.pathNotFound();
+    const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await readBody(req) : undefined;
+    const request: ResourceRequest = {
+      method,
+      resource: target.resource,
+      ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
+      ...(target.name !== undefined ? { name: target.name } : {}),
+      ...(target.subresource !== undefined ? { subresource: target.subresource } : {}),
+      watch: target.watch,
+      query: url.searchParams,
+      negotiated: negotiate(req.headers.accept),
+      contentType: req.headers['content-type'] ?? '',
+      body,
+    };
+    await this.handler.handle(request, res);
+  }
+
+  private proxy(req: IncomingMessage, res: ServerResponse, url: URL, target: ResourcePath): void {
+    const hook = this.options.hooks?.serviceProxy;
+    if (!hook) throw new ApiError(503, 'ServiceUnavailable', `no endpoints available for service "${target.name}"`, {});
+    const raw = url.pathname;
+    const marker = '/proxy';
+    const at = raw.indexOf(marker, raw.indexOf(`/services/`) + 1);
+    const after = at >= 0 ? raw.slice(at + marker.length) : '/';
+    const [service, ...port] = target.name!.split(':');
+    hook(req, res, { namespace: target.namespace!, service: service!, port: port.join(':'), path: (after || '/') + url.search });
+  }
+
+  private discovery(path: string, res: ServerResponse): boolean {
+    if (path === '/version') return respond(res, SERVER_VERSION);
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('ok');
+      return true;
+    }
+    if (path === '/api') return respond(res, coreVersions(this.baseUrl.replace(/^https?:\/\//, '')));
+    if (path === '/apis') return respond(res, apiGroupList());
+    if (path === '/api/v1') return respond(res, apiResourceList('', 'v1'));
+    const group = /^\/apis\/([^/]+)$/.exec(path);
+    if (group) return respond(res, apiGroup(group[1]!));
+    if (path === '/openapi/v3') return respond(res, openApiV3Root());
+    if (path.startsWith('/openapi/v3/')) return respond(res, openApiV3GroupVersion(path.slice('/openapi/v3/'.length)));
+    const gv = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
+    if (gv) return respond(res, apiResourceList(gv[1]!, gv[2]!));
+    return false;
+  }
+}
+
+function respond(res: ServerResponse, body: unknown): boolean {
+  if (body === undefined) return false;
+  sendJson(res, 200, body);
+  return true;
+}

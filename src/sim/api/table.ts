@@ -1,0 +1,360 @@
+import type { LooseJson } from './loose-json.js';
+import type { StoredObject } from '../store.js';
+import { formatLabelSelector } from './label-selector.js';
+import type { ResourceType } from './resources.js';
+
+/**
+ * Server-side printing (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`): the columns and
+ * cells the real API server's printers produce, which is what `kubectl get` shows. Columns with
+ * priority 1 appear only with `-o wide`.
+ */
+export interface TableColumn {
+  name: string;
+  type: 'string' | 'integer' | 'date';
+  format: string;
+  description: string;
+  priority: number;
+}
+
+export interface TableRow {
+  cells: unknown[];
+  object?: unknown;
+}
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+type Json = LooseJson;
+type Printer = { columns: TableColumn[]; cells: (o: Json, now: number) => unknown[] };
+
+function col(name: string, priority = 0, type: TableColumn['type'] = 'string', description = ''): TableColumn {
+  return { name, type, format: name === 'Name' ? 'name' : '', description: description || name, priority };
+}
+
+const NAME = col('Name', 0, 'string', 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names');
+const AGE = col('Age', 0, 'string', 'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata');
+
+/** kubectl's `HumanDuration`: 45s, 3m20s, 25m, 5h10m, 2d3h, 400d, 3y10d. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  if (hours < 24 * 365 * 8) {
+    const days = Math.floor(hours / 24) % 365;
+    return days === 0 ? `${Math.floor(hours / 24 / 365)}y` : `${Math.floor(hours / 24 / 365)}y${days}d`;
+  }
+  return `${Math.floor(hours / 24 / 365)}y`;
+}
+
+function since(ts: string | undefined | null, now: number): string {
+  if (!ts) return '<unknown>';
+  return humanDuration(now - Date.parse(ts));
+}
+
+function age(o: Json, now: number): string {
+  return since(o.metadata?.creationTimestamp, now);
+}
+
+function containers(o: Json): Json[] {
+  return (o.spec?.template?.spec?.containers ?? []) as Json[];
+}
+
+function containerNames(o: Json): string {
+  return containers(o).map((c) => c.name).join(',');
+}
+
+function containerImages(o: Json): string {
+  return containers(o).map((c) => c.image).join(',');
+}
+
+function orNone(s: string | undefined | null): string {
+  return s ? s : '<none>';
+}
+
+/** The STATUS column of `kubectl get pods`, computed as kubectl's printer does. */
+export function podStatusReason(pod: Json): { reason: string; ready: number; total: number; restarts: number; lastRestart?: number } {
+  const spec = pod.spec ?? {};
+  const status = pod.status ?? {};
+  let reason: string = status.reason || status.phase || '';
+  let restarts = 0;
+  let ready = 0;
+  let lastRestart: number | undefined;
+  const noteRestart = (c: Json) => {
+    restarts += c.restartCount ?? 0;
+    const finished = c.lastState?.terminated?.finishedAt;
+    if (finished) lastRestart = Math.max(lastRestart ?? 0, Date.parse(finished));
+  };
+  for (const cond of (status.conditions ?? []) as Json[]) {
+    if (cond.type === 'PodScheduled' && cond.reason === 'SchedulingGated') reason = 'SchedulingGated';
+  }
+  const initStatuses = (status.initContainerStatuses ?? []) as Json[];
+  let initializing = false;
+  for (let i = 0; i < initStatuses.length; i++) {
+    const c = initStatuses[i]!;
+    noteRestart(c);
+    const t = c.state?.terminated;
+    const w = c.state?.waiting;
+    if (t && t.exitCode === 0) continue;
+    const sidecar = (spec.initContainers ?? []).find((s: Json) => s.name === c.name)?.restartPolicy === 'Always';
+    if (sidecar && c.started) continue;
+    if (t) reason = t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
+    else if (w && w.reason && w.reason !== 'PodInitializing') reason = `Init:${w.reason}`;
+    else reason = `Init:${i}/${(spec.initContainers ?? []).length}`;
+    initializing = true;
+    break;
+  }
+  const initializedTrue = ((status.conditions ?? []) as Json[]).some((c) => c.type === 'Initialized' && c.status === 'True');
+  if (!initializing || initializedTrue) {
+    restarts = 0;
+    lastRestart = undefined;
+    let hasRunning = false;
+    const statuses = (status.containerStatuses ?? []) as Json[];
+    for (let i = statuses.length - 1; i >= 0; i--) {
+      const c = statuses[i]!;
+      noteRestart(c);
+      const w = c.state?.waiting;
+      const t = c.state?.terminated;
+      if (w?.reason) reason = w.reason;
+      else if (t?.reason) reason = t.reason;
+      else if (t) reason = t.signal ? `Signal:${t.signal}` : `ExitCode:${t.exitCode}`;
+      else if (c.ready && c.state?.running) {
+        hasRunning = true;
+        ready++;
+      }
+    }
+    if (reason === 'Completed' && hasRunning) {
+      reason = ((status.conditions ?? []) as Json[]).some((c) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+    }
+  }
+  if (pod.metadata?.deletionTimestamp) reason = status.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
+  return { reason, ready, total: (spec.containers ?? []).length, restarts, ...(lastRestart !== undefined ? { lastRestart } : {}) };
+}
+
+/** `Ready`, `NotReady`, `Unknown`, with `,SchedulingDisabled` for a cordoned node. */
+export function nodeStatus(node: Json): string {
+  const ready = ((node.status?.conditions ?? []) as Json[]).find((c) => c.type === 'Ready');
+  const parts = [!ready ? 'Unknown' : ready.status === 'True' ? 'Ready' : 'NotReady'];
+  if (node.spec?.unschedulable) parts.push('SchedulingDisabled');
+  return parts.join(',');
+}
+
+function nodeRoles(node: Json): string {
+  const roles = new Set<string>();
+  for (const [k, v] of Object.entries((node.metadata?.labels ?? {}) as Record<string, string>)) {
+    if (k.startsWith('node-role.kubernetes.io/')) roles.add(k.slice('node-role.kubernetes.io/'.length));
+    else if (k === 'kubernetes.io/role' && v) roles.add(v);
+  }
+  return roles.size ? [...roles].sort().join(',') : '<none>';
+}
+
+function servicePorts(svc: Json): string {
+  const ports = (svc.spec?.ports ?? []) as Json[];
+  if (!ports.length) return '<none>';
+  return ports.map((p) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',');
+}
+
+function serviceExternalIP(svc: Json): string {
+  const type = svc.spec?.type ?? 'ClusterIP';
+  const external = (svc.spec?.externalIPs ?? []) as string[];
+  if (type === 'LoadBalancer') {
+    const ingress = ((svc.status?.loadBalancer?.ingress ?? []) as Json[]).map((i) => i.ip || i.hostname).filter(Boolean);
+    const all = [...ingress, ...external];
+    return all.length ? all.join(',') : '<pending>';
+  }
+  if (type === 'ExternalName') return svc.spec?.externalName ?? '<none>';
+  return external.length ? external.join(',') : '<none>';
+}
+
+function endpointsList(ep: Json): string {
+  const out: string[] = [];
+  let total = 0;
+  for (const subset of (ep.subsets ?? []) as Json[]) {
+    const addrs = (subset.addresses ?? []) as Json[];
+    const ports = (subset.ports ?? []) as Json[];
+    for (const a of addrs) {
+      for (const p of ports.length ? ports : [undefined]) {
+        total++;
+        if (out.length < 3) out.push(p ? `${a.ip}:${p.port}` : a.ip);
+      }
+    }
+  }
+  if (!total) return '<none>';
+  return total > out.length ? `${out.join(',')} + ${total - out.length} more...` : out.join(',');
+}
+
+function sliceEndpoints(slice: Json): string {
+  const addrs = ((slice.endpoints ?? []) as Json[]).flatMap((e) => (e.addresses ?? []) as string[]);
+  if (!addrs.length) return '<unset>';
+  return addrs.length > 3 ? `${addrs.slice(0, 3).join(',')} + ${addrs.length - 3} more...` : addrs.join(',');
+}
+
+function jobStatus(job: Json): string {
+  const conds = (job.status?.conditions ?? []) as Json[];
+  const has = (t: string) => conds.some((c) => c.type === t && c.status === 'True');
+  if (has('Complete')) return 'Complete';
+  if (has('Failed')) return 'Failed';
+  if (job.metadata?.deletionTimestamp) return 'Terminating';
+  if (has('SuccessCriteriaMet')) return 'SuccessCriteriaMet';
+  if (has('FailureTarget')) return 'FailureTarget';
+  if (job.spec?.suspend) return 'Suspended';
+  return 'Running';
+}
+
+function jobDuration(job: Json, now: number): string {
+  const start = job.status?.startTime;
+  if (!start) return '';
+  const end = job.status?.completionTime ? Date.parse(job.status.completionTime) : now;
+  return humanDuration(end - Date.parse(start));
+}
+
+function intOrNA(v: unknown): string {
+  return v === undefined || v === null ? 'N/A' : String(v);
+}
+
+const WORKLOAD_WIDE = [col('Containers', 1), col('Images', 1), col('Selector', 1)];
+
+const PRINTERS: Record<string, Printer> = {
+  pods: {
+    columns: [NAME, col('Ready'), col('Status'), col('Restarts'), AGE, col('IP', 1), col('Node', 1), col('Nominated Node', 1), col('Readiness Gates', 1)],
+    cells: (pod, now) => {
+      const s = podStatusReason(pod);
+      const restarts = s.lastRestart !== undefined ? `${s.restarts} (${humanDuration(now - s.lastRestart)} ago)` : String(s.restarts);
+      const gates = (pod.spec?.readinessGates ?? []) as Json[];
+      const conds = (pod.status?.conditions ?? []) as Json[];
+      const gatesReady = gates.filter((g) => conds.some((c) => c.type === g.conditionType && c.status === 'True')).length;
+      return [
+        pod.metadata.name,
+        `${s.ready}/${s.total}`,
+        s.reason,
+        restarts,
+        age(pod, now),
+        orNone(pod.status?.podIP),
+        orNone(pod.spec?.nodeName),
+        orNone(pod.status?.nominatedNodeName),
+        gates.length ? `${gatesReady}/${gates.length}` : '<none>',
+      ];
+    },
+  },
+  nodes: {
+    columns: [NAME, col('Status'), col('Roles'), AGE, col('Version'), col('Internal-IP', 1), col('External-IP', 1), col('OS-Image', 1), col('Kernel-Version', 1), col('Container-Runtime', 1)],
+    cells: (n, now) => {
+      const addr = (t: string) => orNone(((n.status?.addresses ?? []) as Json[]).find((a) => a.type === t)?.address);
+      const info = (n.status?.nodeInfo ?? {}) as Json;
+      return [n.metadata.name, nodeStatus(n), nodeRoles(n), age(n, now), info.kubeletVersion ?? '', addr('InternalIP'), addr('ExternalIP'), orNone(info.osImage), orNone(info.kernelVersion), orNone(info.containerRuntimeVersion)];
+    },
+  },
+  namespaces: { columns: [NAME, col('Status'), AGE], cells: (o, now) => [o.metadata.name, o.status?.phase ?? '', age(o, now)] },
+  services: {
+    columns: [NAME, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), AGE, col('Selector', 1)],
+    cells: (o, now) => [
+      o.metadata.name,
+      o.spec?.type ?? 'ClusterIP',
+      o.spec?.clusterIP || '<none>',
+      serviceExternalIP(o),
+      servicePorts(o),
+      age(o, now),
+      o.spec?.selector && Object.keys(o.spec.selector).length ? Object.entries(o.spec.selector).map(([k, v]) => `${k}=${String(v)}`).join(',') : '<none>',
+    ],
+  },
+  endpoints: { columns: [NAME, col('Endpoints'), AGE], cells: (o, now) => [o.metadata.name, endpointsList(o), age(o, now)] },
+  events: {
+    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Subobject', 1), col('Source', 1), col('Message'), col('First Seen', 1), col('Count', 1, 'integer'), col('Name', 1)],
+    cells: (e, now) => {
+      const last = e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
+      const first = e.firstTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
+      const io = (e.involvedObject ?? {}) as Json;
+      const source = e.source?.component ? (e.source.host ? `${e.source.component}, ${e.source.host}` : e.source.component) : (e.reportingComponent ?? '');
+      return [since(last, now), e.type ?? '', e.reason ?? '', `${String(io.kind ?? '').toLowerCase()}/${io.name ?? ''}`, io.fieldPath ?? '', source, String(e.message ?? '').trim(), since(first, now), e.count ?? 1, e.metadata.name];
+    },
+  },
+  configmaps: { columns: [NAME, col('Data', 0, 'integer'), AGE], cells: (o, now) => [o.metadata.name, Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length, age(o, now)] },
+  'deployments.apps': {
+    columns: [NAME, col('Ready'), col('Up-to-date', 0, 'integer'), col('Available', 0, 'integer'), AGE, ...WORKLOAD_WIDE],
+    cells: (o, now) => [o.metadata.name, `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`, o.status?.updatedReplicas ?? 0, o.status?.availableReplicas ?? 0, age(o, now), containerNames(o), containerImages(o), formatLabelSelector(o.spec?.selector)],
+  },
+  'replicasets.apps': {
+    columns: [NAME, col('Desired', 0, 'integer'), col('Current', 0, 'integer'), col('Ready', 0, 'integer'), AGE, ...WORKLOAD_WIDE],
+    cells: (o, now) => [o.metadata.name, o.spec?.replicas ?? 0, o.status?.replicas ?? 0, o.status?.readyReplicas ?? 0, age(o, now), containerNames(o), containerImages(o), formatLabelSelector(o.spec?.selector)],
+  },
+  'statefulsets.apps': {
+    columns: [NAME, col('Ready'), AGE, col('Containers', 1), col('Images', 1)],
+    cells: (o, now) => [o.metadata.name, `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`, age(o, now), containerNames(o), containerImages(o)],
+  },
+  'daemonsets.apps': {
+    columns: [NAME, col('Desired', 0, 'integer'), col('Current', 0, 'integer'), col('Ready', 0, 'integer'), col('Up-to-date', 0, 'integer'), col('Available', 0, 'integer'), col('Node Selector'), AGE, ...WORKLOAD_WIDE],
+    cells: (o, now) => {
+      const s = (o.status ?? {}) as Json;
+      const sel = o.spec?.template?.spec?.nodeSelector as Record<string, string> | undefined;
+      const nodeSelector = sel && Object.keys(sel).length ? Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',') : '<none>';
+      return [o.metadata.name, s.desiredNumberScheduled ?? 0, s.currentNumberScheduled ?? 0, s.numberReady ?? 0, s.updatedNumberScheduled ?? 0, s.numberAvailable ?? 0, nodeSelector, age(o, now), containerNames(o), containerImages(o), formatLabelSelector(o.spec?.selector)];
+    },
+  },
+  'jobs.batch': {
+    columns: [NAME, col('Status'), col('Completions'), col('Duration'), AGE, ...WORKLOAD_WIDE],
+    cells: (o, now) => {
+      const completions = o.spec?.completions !== undefined && o.spec?.completions !== null ? `${o.status?.succeeded ?? 0}/${o.spec.completions}` : `${o.status?.succeeded ?? 0}/1 of ${o.spec?.parallelism ?? 1}`;
+      return [o.metadata.name, jobStatus(o), completions, jobDuration(o, now), age(o, now), containerNames(o), containerImages(o), formatLabelSelector(o.spec?.selector)];
+    },
+  },
+  'poddisruptionbudgets.policy': {
+    columns: [NAME, col('Min Available'), col('Max Unavailable'), col('Allowed Disruptions', 0, 'integer'), AGE],
+    cells: (o, now) => [o.metadata.name, intOrNA(o.spec?.minAvailable), intOrNA(o.spec?.maxUnavailable), o.status?.disruptionsAllowed ?? 0, age(o, now)],
+  },
+  'leases.coordination.k8s.io': { columns: [NAME, col('Holder'), AGE], cells: (o, now) => [o.metadata.name, o.spec?.holderIdentity ?? '', age(o, now)] },
+  'endpointslices.discovery.k8s.io': {
+    columns: [NAME, col('AddressType'), col('Ports'), col('Endpoints'), AGE],
+    cells: (o, now) => {
+      const ports = ((o.ports ?? []) as Json[]).map((p) => String(p.port ?? '')).filter(Boolean);
+      return [o.metadata.name, o.addressType ?? '', ports.length ? ports.join(',') : '<unset>', sliceEndpoints(o), age(o, now)];
+    },
+  },
+  'networkpolicies.networking.k8s.io': {
+    columns: [NAME, col('Pod-Selector'), AGE],
+    cells: (o, now) => {
+      const sel = formatLabelSelector(o.spec?.podSelector);
+      return [o.metadata.name, sel === '<none>' ? '<none>' : sel, age(o, now)];
+    },
+  },
+};
+
+const DEFAULT_PRINTER: Printer = {
+  columns: [NAME, col('Created At', 0, 'date')],
+  cells: (o) => [o.metadata.name, o.metadata.creationTimestamp],
+};
+
+function printerFor(r: ResourceType): Printer {
+  return PRINTERS[r.storeKey] ?? DEFAULT_PRINTER;
+}
+
+function rowObject(o: StoredObject, include: IncludeObject): unknown {
+  if (include === 'Object') return o;
+  if (include === 'Metadata') return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
+  return undefined;
+}
+
+export function tableRow(r: ResourceType, o: StoredObject, include: IncludeObject, now = Date.now()): TableRow {
+  const row: TableRow = { cells: printerFor(r).cells(o as Json, now) };
+  const object = rowObject(o, include);
+  if (object !== undefined) row.object = object;
+  return row;
+}
+
+export function tableColumns(r: ResourceType): TableColumn[] {
+  return printerFor(r).columns;
+}
+
+/** A whole Table for a list (or one object), as `kubectl get` receives it. */
+export function toTable(r: ResourceType, objects: Iterable<StoredObject>, listMeta: Record<string, unknown>, include: IncludeObject, apiVersion = 'meta.k8s.io/v1'): Json {
+  const now = Date.now();
+  const rows: TableRow[] = [];
+  for (const o of objects) rows.push(tableRow(r, o, include, now));
+  return { kind: 'Table', apiVersion, metadata: listMeta, columnDefinitions: tableColumns(r), rows };
+}

@@ -1,0 +1,223 @@
+import { writeFile } from 'node:fs/promises';
+import { ApiServer } from './api/server.js';
+import type { RunningController } from './controllers/controller-context.js';
+import { startDaemonSetController } from './controllers/daemonset.js';
+import { startDeploymentController } from './controllers/deployment.js';
+import { startDisruptionController } from './controllers/disruption.js';
+import { startEndpointsController } from './controllers/endpoints.js';
+import { startGarbageCollector } from './controllers/garbage-collector.js';
+import { startJobController } from './controllers/job.js';
+import { startNodeLifecycleController } from './controllers/node-lifecycle.js';
+import { startReplicaSetController } from './controllers/replicaset.js';
+import { startStatefulSetController } from './controllers/statefulset.js';
+import { DataPlane } from './dataplane/data-plane.js';
+import { KvReplicas } from './dataplane/kv-app.js';
+import { createServiceProxy } from './dataplane/service-proxy.js';
+import { ServiceListeners } from './dataplane/service-listeners.js';
+import { ServiceRouter } from './dataplane/service-router.js';
+import { EventRecorder } from './event-recorder.js';
+import { Informers } from './informer.js';
+import { KubeletFleet } from './kubelet/kubelet-fleet.js';
+import type { NodeRegistration } from './kubelet/kubelet.js';
+import { createNodeFaultRoute } from './node-fault-route.js';
+import { NodeFaults } from './node-faults.js';
+import { findCondition } from './pod-state.js';
+import { startScheduler } from './scheduler.js';
+import { ObjectStore } from './store.js';
+import { resolveTimings, type SimTimings } from './timings.js';
+
+export interface EmbeddedClusterOptions {
+  /** Cluster name; nodes are named like kind's: `<name>-control-plane`, `<name>-worker`, `<name>-worker2`… @default 'gameday' */
+  readonly name?: string;
+  /** @default 3 */
+  readonly workers?: number;
+  /** Worker i gets `topology.kubernetes.io/zone=zones[i % n]`. @default ['a', 'b', 'c'] */
+  readonly zones?: readonly string[];
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** API server port. @default 0 (any free port) */
+  readonly port?: number;
+  readonly timings?: Partial<SimTimings>;
+}
+
+export interface EmbeddedCluster {
+  readonly url: string;
+  readonly name: string;
+  readonly store: ObjectStore;
+  readonly timings: SimTimings;
+  /** Context, cluster and user `gameday-sim`, plain http to `url`. */
+  kubeconfigYaml(): string;
+  writeKubeconfig(path: string): Promise<void>;
+  /** The node fault endpoint's operations, in-process. */
+  readonly nodeFaults: NodeFaults;
+  /** `http://127.0.0.1:<port>` of the local listener standing in for a Service port, once it listens. */
+  localServiceUrl(namespace: string, name: string, port: number): string | undefined;
+  /** Stops everything and closes every socket; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export const KUBECONFIG_CONTEXT = 'gameday-sim';
+
+function nodeIp(index: number): string {
+  const n = index + 2;
+  return `172.18.${Math.floor(n / 256)}.${n % 256}`;
+}
+
+function podNetwork(index: number): string {
+  return `10.${244 + Math.floor(index / 256)}.${index % 256}`;
+}
+
+/**
+ * Starts the embedded cluster: the store, the API server with its service proxy and node fault
+ * routes, the controllers, the scheduler, a kubelet per node and the data plane. Resolves once
+ * every node is Ready.
+ */
+export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {}): Promise<EmbeddedCluster> {
+  const name = options.name ?? 'gameday';
+  const workers = options.workers ?? 3;
+  const zones = options.zones?.length ? options.zones : ['a', 'b', 'c'];
+  const host = options.host ?? '127.0.0.1';
+  const timings = resolveTimings(options.timings);
+  const store = new ObjectStore();
+  const informers = new Informers(store);
+  const recorder = new EventRecorder(store, timings.maxEvents);
+  const ctx = { store, informers, recorder, timings };
+  const controlPlane = `${name}-control-plane`;
+
+  const controllers: RunningController[] = [startGarbageCollector(ctx)];
+  const dataPlane = new DataPlane(informers, timings, controlPlane);
+  const router = new ServiceRouter(informers, timings);
+  const fleet = new KubeletFleet({ store, recorder, timings, dataPlane, kvReplicas: new KvReplicas() }, informers);
+  const nodeFaults = new NodeFaults(fleet, dataPlane);
+  const api = new ApiServer({
+    store,
+    host,
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    defaultTolerationSeconds: timings.defaultTolerationSeconds,
+    hooks: { serviceProxy: createServiceProxy(store, router, dataPlane), extraRoute: createNodeFaultRoute(nodeFaults) },
+  });
+  const url = await api.start();
+  controllers.push(
+    startDisruptionController(store),
+    startNodeLifecycleController(ctx),
+    startScheduler(ctx),
+    startReplicaSetController(ctx),
+    startDeploymentController(ctx),
+    startStatefulSetController(ctx),
+    startDaemonSetController(ctx),
+    startJobController(ctx),
+    startEndpointsController(ctx),
+  );
+  const listeners = new ServiceListeners(host, store, informers, router, dataPlane);
+  createKubernetesService(store, nodeIp(0));
+
+  const registrations: NodeRegistration[] = [];
+  for (let i = 0; i <= workers; i++) {
+    const controlPlaneNode = i === 0;
+    registrations.push({
+      name: controlPlaneNode ? controlPlane : `${name}-worker${i === 1 ? '' : i}`,
+      clusterName: name,
+      controlPlane: controlPlaneNode,
+      zone: controlPlaneNode ? undefined : zones[(i - 1) % zones.length],
+      internalIP: nodeIp(i),
+      podNetwork: podNetwork(i),
+      cpu: '8',
+      memory: `${16 * 1024 * 1024}Ki`,
+      filesystemBytes: 100 * 1024 ** 3,
+    });
+  }
+  for (const r of registrations) fleet.add(r).start();
+  await waitForReadyNodes(store, registrations.map((r) => r.name));
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    name,
+    store,
+    timings,
+    nodeFaults,
+    kubeconfigYaml: () => kubeconfig(url),
+    writeKubeconfig: (path) => writeFile(path, kubeconfig(url), { mode: 0o600 }),
+    localServiceUrl(namespace, svc, port) {
+      const local = listeners.localPort(namespace, svc, port);
+      return local === undefined ? undefined : `http://${host}:${local}`;
+    },
+    stop() {
+      stopping ??= (async () => {
+        for (const c of controllers) c.stop();
+        fleet.stop();
+        router.stop();
+        await listeners.stop();
+        await api.stop();
+        informers.stop();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function kubeconfig(url: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: ${KUBECONFIG_CONTEXT}`,
+    '  cluster:',
+    `    server: ${url}`,
+    // client-node refuses plain http unless TLS verification is off; kubectl ignores it for http.
+    '    insecure-skip-tls-verify: true',
+    'contexts:',
+    `- name: ${KUBECONFIG_CONTEXT}`,
+    '  context:',
+    `    cluster: ${KUBECONFIG_CONTEXT}`,
+    `    user: ${KUBECONFIG_CONTEXT}`,
+    '    namespace: default',
+    `current-context: ${KUBECONFIG_CONTEXT}`,
+    'preferences: {}',
+    'users:',
+    `- name: ${KUBECONFIG_CONTEXT}`,
+    '  user: {}',
+    '',
+  ].join('\n');
+}
+
+/** The `default/kubernetes` Service every cluster has, pointing at the API server. */
+function createKubernetesService(store: ObjectStore, apiServerIp: string): void {
+  if (store.get('services', 'default', 'kubernetes')) return;
+  const meta = { uid: '', resourceVersion: '', creationTimestamp: '' };
+  store.create('services', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'kubernetes', namespace: 'default', ...meta, labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: {
+      clusterIP: '10.96.0.1',
+      clusterIPs: ['10.96.0.1'],
+      ipFamilies: ['IPv4'],
+      ipFamilyPolicy: 'SingleStack',
+      internalTrafficPolicy: 'Cluster',
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+      sessionAffinity: 'None',
+      type: 'ClusterIP',
+    },
+    status: { loadBalancer: {} },
+  });
+  store.create('endpoints', {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'kubernetes', namespace: 'default', ...meta, labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: apiServerIp }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] }],
+  });
+}
+
+async function waitForReadyNodes(store: ObjectStore, names: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ready = names.every((n) => {
+      const node = store.get('nodes', undefined, n);
+      return node && findCondition(node, 'Ready')?.status === 'True';
+    });
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`embedded cluster: nodes not Ready after 30 s: ${names.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,69 @@
+import { Duration } from '../../core/duration.js';
+
+export type ShutdownMode = 'graceful' | 'drop';
+
+/**
+ * How a workload misbehaves on purpose, read from container env (`GAMEDAY_*`) or pod annotations
+ * (`gameday.dev/*`, which win, so a running experiment can flip them without a new template).
+ */
+export interface BehaviourKnobs {
+  /** Listening starts this long after the container starts (probes fail until then). */
+  readonly startupDelayMs: number;
+  /** Added to every response. */
+  readonly latencyMs: number;
+  /** Share of requests answered 500, 0..1. */
+  readonly errorRate: number;
+  /** graceful: keep serving (readiness failing) through the grace period; drop: close on SIGTERM. */
+  readonly shutdown: ShutdownMode;
+  /**
+   * How long a graceful process keeps serving after SIGTERM. Explicit `graceful` without a delay
+   * means the whole grace period; with no shutdown knob at all the kubelet picks a short linger.
+   */
+  readonly shutdownDelayMs: number | undefined;
+  /** The process exits after this long (undefined: runs until stopped). */
+  readonly exitAfterMs: number | undefined;
+  readonly exitCode: number;
+}
+
+const KNOBS = {
+  startupDelay: ['GAMEDAY_STARTUP_DELAY', 'gameday.dev/startup-delay'],
+  latency: ['GAMEDAY_LATENCY', 'gameday.dev/latency'],
+  errorRate: ['GAMEDAY_ERROR_RATE', 'gameday.dev/error-rate'],
+  shutdown: ['GAMEDAY_SHUTDOWN', 'gameday.dev/shutdown'],
+  shutdownDelay: ['GAMEDAY_SHUTDOWN_DELAY', 'gameday.dev/shutdown-delay'],
+  exitAfter: ['GAMEDAY_EXIT_AFTER', 'gameday.dev/exit-after'],
+  exitCode: ['GAMEDAY_EXIT_CODE', 'gameday.dev/exit-code'],
+} as const;
+
+function durationMs(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (/^\d+(\.\d+)?$/.test(text.trim())) return Number(text);
+  return Duration.tryParse(text)?.ms;
+}
+
+function rate(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const t = text.trim();
+  const v = t.endsWith('%') ? Number(t.slice(0, -1)) / 100 : Number(t);
+  return Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0;
+}
+
+export interface ContainerEnvVar {
+  name: string;
+  value?: string;
+}
+
+export function readKnobs(env: readonly ContainerEnvVar[] | undefined, annotations: Readonly<Record<string, string>> | undefined): BehaviourKnobs {
+  const envMap = new Map((env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+  const get = ([envName, annotation]: readonly [string, string]): string | undefined => annotations?.[annotation] ?? envMap.get(envName);
+  const shutdown = get(KNOBS.shutdown)?.trim().toLowerCase();
+  return {
+    startupDelayMs: durationMs(get(KNOBS.startupDelay)) ?? 0,
+    latencyMs: durationMs(get(KNOBS.latency)) ?? 0,
+    errorRate: rate(get(KNOBS.errorRate)),
+    shutdown: shutdown === 'drop' ? 'drop' : 'graceful',
+    shutdownDelayMs: durationMs(get(KNOBS.shutdownDelay)) ?? (shutdown === 'graceful' ? Infinity : undefined),
+    exitAfterMs: durationMs(get(KNOBS.exitAfter)),
+    exitCode: Number(get(KNOBS.exitCode) ?? 0) || 0,
+  };
+}

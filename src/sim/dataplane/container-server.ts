@@ -1,0 +1,94 @@
+import type { BehaviourKnobs } from './behaviour-knobs.js';
+import { ConnectionError, textResponse, type VirtualRequest, type VirtualResponse } from './traffic.js';
+
+/** What an image does with a request; `terminating` is true once SIGTERM arrived. */
+export interface ContainerApp {
+  handle(request: VirtualRequest, state: { readonly terminating: boolean }): VirtualResponse | Promise<VirtualResponse>;
+  /** SIGTERM: the app may start shutting down (a leader releases its lease). */
+  onTerminate?(): void;
+  /** The process is gone. */
+  stop?(): void;
+}
+
+interface InFlight {
+  readonly reject: (err: Error) => void;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * One container's listening process: the ports it answers on, its in-flight requests, and the
+ * behaviour knobs. Killing it fails every in-flight request with ECONNRESET, as a dying process's
+ * sockets do; a request to a process that is not listening gets ECONNREFUSED.
+ */
+export class ContainerServer {
+  private listening = false;
+  private terminating = false;
+  private readonly inFlight = new Set<InFlight>();
+
+  constructor(
+    readonly ports: ReadonlySet<number>,
+    private readonly app: ContainerApp,
+    private readonly knobs: BehaviourKnobs,
+  ) {}
+
+  get isListening(): boolean {
+    return this.listening;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  listen(): void {
+    this.listening = true;
+  }
+
+  handle(request: VirtualRequest): Promise<VirtualResponse> {
+    if (!this.listening) return Promise.reject(new ConnectionError('ECONNREFUSED', 'connect: connection refused'));
+    return new Promise<VirtualResponse>((resolve, reject) => {
+      const entry: InFlight = { reject };
+      this.inFlight.add(entry);
+      const finish = (run: () => void): void => {
+        if (!this.inFlight.delete(entry)) return;
+        run();
+      };
+      const respond = (): void => {
+        if (this.knobs.errorRate > 0 && Math.random() < this.knobs.errorRate) {
+          finish(() => resolve(textResponse(500, 'injected error (GAMEDAY_ERROR_RATE)\n')));
+          return;
+        }
+        Promise.resolve()
+          .then(() => this.app.handle(request, { terminating: this.terminating }))
+          .then((r) => finish(() => resolve(r)), (err: Error) => finish(() => reject(err)));
+      };
+      // The latency knob models a slow application, not slow health checks: probes answer at once.
+      const probe = request.headers['user-agent']?.startsWith('kube-probe/') ?? false;
+      if (this.knobs.latencyMs > 0 && !probe) {
+        entry.timer = setTimeout(respond, this.knobs.latencyMs);
+        entry.timer.unref();
+      } else {
+        respond();
+      }
+    });
+  }
+
+  /** SIGTERM. A `drop` process dies on the spot; a graceful one keeps serving while failing readiness. */
+  terminate(): void {
+    if (this.terminating) return;
+    this.terminating = true;
+    this.app.onTerminate?.();
+    if (this.knobs.shutdown === 'drop') this.kill();
+  }
+
+  /** SIGKILL, or the process exiting: the listener closes and open connections reset. */
+  kill(): void {
+    this.listening = false;
+    this.terminating = true;
+    for (const entry of this.inFlight) {
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.reject(new ConnectionError('ECONNRESET', 'read: connection reset by peer'));
+    }
+    this.inFlight.clear();
+    this.app.stop?.();
+  }
+}

@@ -1,0 +1,36 @@
+import type { ContainerApp } from './container-server.js';
+import { jsonResponse, textResponse, type VirtualRequest } from './traffic.js';
+
+export interface PodIdentity {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly node: string;
+  readonly ip: string;
+}
+
+/**
+ * nginx, httpd, http-echo, agnhost and gameday/web alike: `/healthz`, `/readyz` (503 once
+ * terminating), `/hostname`, and everything else echoes who answered. http-echo's `-text` wins.
+ */
+export function webApp(pod: PodIdentity, args: readonly string[]): ContainerApp {
+  const textArg = args.find((a) => a.startsWith('-text=') || a.startsWith('--text='));
+  const text = textArg?.slice(textArg.indexOf('=') + 1);
+  return {
+    handle(req: VirtualRequest, state) {
+      const path = req.path.split('?')[0]!;
+      if (path === '/healthz' || path === '/livez') return textResponse(200, 'ok\n');
+      if (path === '/readyz') return state.terminating ? textResponse(503, 'shutting down\n') : textResponse(200, 'ok\n');
+      if (path === '/hostname') return textResponse(200, pod.name);
+      if (text !== undefined) return textResponse(200, `${text}\n`);
+      return jsonResponse(200, { pod: pod.name, namespace: pod.namespace, node: pod.node, ip: pod.ip, method: req.method, path: req.path }, { 'x-pod-name': pod.name });
+    },
+  };
+}
+
+/** Any other image: it answers whatever its probes ask with 200. */
+export function genericApp(pod: PodIdentity): ContainerApp {
+  return {
+    handle: (_req, state) => textResponse(state.terminating ? 503 : 200, state.terminating ? 'shutting down\n' : 'ok\n', { 'x-pod-name': pod.name }),
+  };
+}

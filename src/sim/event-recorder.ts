@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { nowIso } from './pod-state.js';
+import type { ObjectStore, StoredObject } from './store.js';
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventSource {
+  readonly component: string;
+  readonly host?: string;
+}
+
+/**
+ * Writes core/v1 Events the way client-go's recorder does: one object per (object, reason,
+ * message), its count bumped on repeats, and the oldest dropped past a limit (the real API server
+ * lets them expire after an hour).
+ */
+export class EventRecorder {
+  private readonly recent = new Map<string, { namespace: string; name: string }>();
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly maxEvents: number,
+  ) {}
+
+  record(involved: StoredObject, type: EventType, reason: string, message: string, source: EventSource): void {
+    const namespace = involved.metadata.namespace ?? 'default';
+    const dedupe = `${involved.metadata.uid}|${reason}|${message}`;
+    const now = nowIso();
+    const existing = this.recent.get(dedupe);
+    if (existing && this.store.get('events', existing.namespace, existing.name)) {
+      this.store.mutate('events', existing.namespace, existing.name, (e) => {
+        e.count = ((e.count as number | undefined) ?? 1) + 1;
+        e.lastTimestamp = now;
+      });
+      this.recent.delete(dedupe);
+      this.recent.set(dedupe, existing);
+      return;
+    }
+    const name = `${involved.metadata.name}.${randomBytes(8).toString('hex')}`;
+    this.store.create('events', {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace, uid: '', resourceVersion: '', creationTimestamp: '' },
+      involvedObject: {
+        apiVersion: involved.apiVersion,
+        kind: involved.kind,
+        name: involved.metadata.name,
+        ...(involved.metadata.namespace ? { namespace: involved.metadata.namespace } : {}),
+        uid: involved.metadata.uid,
+        resourceVersion: involved.metadata.resourceVersion,
+      },
+      reason,
+      message,
+      source: { component: source.component, ...(source.host ? { host: source.host } : {}) },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      type,
+      eventTime: null,
+      reportingComponent: source.component,
+      reportingInstance: source.host ?? '',
+    });
+    this.recent.set(dedupe, { namespace, name });
+    while (this.recent.size > this.maxEvents) {
+      const [oldestKey, oldest] = this.recent.entries().next().value as [string, { namespace: string; name: string }];
+      this.recent.delete(oldestKey);
+      this.store.remove('events', oldest.namespace, oldest.name);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import type { Informer, Informers } from '../informer.js';
+import { byNode, INDEX } from '../standard-indexes.js';
+import { Kubelet, type KubeletDeps, type NodeRegistration } from './kubelet.js';
+
+/**
+ * Every node's kubelet, fed by one pod subscription. Changes are delivered off the store's
+ * notification path and as the pod's latest state, as a kubelet's watch would see them.
+ */
+export class KubeletFleet {
+  private readonly kubelets = new Map<string, Kubelet>();
+  private readonly pending = new Map<string, { node: string; uid: string }>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly off: () => void;
+  private readonly pods: Informer;
+
+  constructor(private readonly deps: KubeletDeps, informers: Informers) {
+    const pods = (this.pods = informers.for('pods').addIndex(INDEX.node, byNode));
+    this.off = pods.onChange((_type, pod, old) => {
+      for (const p of [old, pod]) {
+        const node = (p?.spec as { nodeName?: string } | undefined)?.nodeName;
+        if (node && p) this.pending.set(`${p.metadata.uid}`, { node, uid: p.metadata.uid });
+      }
+      this.timer ??= setTimeout(() => this.drain(), this.deps.timings.kubeletSyncMs);
+    });
+  }
+
+  add(registration: NodeRegistration): Kubelet {
+    const k = new Kubelet(this.deps, registration, () => this.pods.byIndex(INDEX.node, registration.name));
+    this.kubelets.set(registration.name, k);
+    return k;
+  }
+
+  get(node: string): Kubelet | undefined {
+    return this.kubelets.get(node);
+  }
+
+  all(): IterableIterator<Kubelet> {
+    return this.kubelets.values();
+  }
+
+  private drain(): void {
+    this.timer = undefined;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    const pods = this.pods;
+    for (const { node, uid } of batch) {
+      const kubelet = this.kubelets.get(node);
+      if (!kubelet) continue;
+      const pod = pods.byIndex(INDEX.node, node).find((p) => p.metadata.uid === uid);
+      if (pod) kubelet.onPod(pod);
+      else kubelet.podGone(uid);
+    }
+  }
+
+  stop(): void {
+    this.off();
+    if (this.timer) clearTimeout(this.timer);
+    this.pending.clear();
+    for (const k of this.kubelets.values()) k.shutdown();
+  }
+}

@@ -1,0 +1,340 @@
+import { randomUUID } from 'node:crypto';
+import type { DataPlane } from '../dataplane/data-plane.js';
+import type { KvReplicas } from '../dataplane/kv-app.js';
+import type { EventRecorder } from '../event-recorder.js';
+import { findCondition, isTerminal, mutableConditions, nowIso, setCondition, type Condition } from '../pod-state.js';
+import { StoreError, type ObjectStore, type StoredObject } from '../store.js';
+import type { Taint } from '../taints.js';
+import type { SimTimings } from '../timings.js';
+import { NodeFilesystem } from './node-filesystem.js';
+import { PodWorker, type PodWorkerHost } from './pod-worker.js';
+
+export const KUBELET_VERSION = 'v1.31.0';
+
+/** Who a node is: the identity a kind node would register with. */
+export interface NodeRegistration {
+  readonly name: string;
+  readonly clusterName: string;
+  readonly controlPlane: boolean;
+  readonly zone: string | undefined;
+  readonly internalIP: string;
+  /** The pod CIDR's first three octets, e.g. `10.244.1`. */
+  readonly podNetwork: string;
+  readonly cpu: string;
+  readonly memory: string;
+  readonly filesystemBytes: number;
+}
+
+export interface KubeletDeps {
+  readonly store: ObjectStore;
+  readonly recorder: EventRecorder;
+  readonly timings: SimTimings;
+  readonly dataPlane: DataPlane;
+  readonly kvReplicas: KvReplicas;
+}
+
+type KubeletState = 'running' | 'stopped' | 'crashed';
+
+const ARCH = process.arch === 'arm64' ? 'arm64' : 'amd64';
+const CRITICAL_PRIORITY = 2_000_000_000;
+
+/**
+ * One node's kubelet: it registers the Node, renews its Lease, posts node status (Ready and the
+ * pressure conditions), runs a PodWorker per pod bound to it, and evicts pods under disk
+ * pressure. While it is stopped, crashed, or cut off from the control plane, nothing it does
+ * reaches the API; once it can again, it re-lists its pods and reports everything.
+ */
+export class Kubelet implements PodWorkerHost {
+  readonly filesystem: NodeFilesystem;
+  private state: KubeletState = 'stopped';
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly usedIps = new Set<number>();
+  private timers: NodeJS.Timeout[] = [];
+  private wasReachable = true;
+  private readonly pods: () => StoredObject[];
+
+  constructor(
+    private readonly deps: KubeletDeps,
+    readonly registration: NodeRegistration,
+    podsOnNode: () => StoredObject[],
+  ) {
+    this.pods = podsOnNode;
+    this.filesystem = new NodeFilesystem(registration.filesystemBytes, Math.round(registration.filesystemBytes * 0.3));
+  }
+
+  get nodeName(): string {
+    return this.registration.name;
+  }
+  get hostIP(): string {
+    return this.registration.internalIP;
+  }
+  get timings(): SimTimings {
+    return this.deps.timings;
+  }
+  get store(): ObjectStore {
+    return this.deps.store;
+  }
+  get recorder(): EventRecorder {
+    return this.deps.recorder;
+  }
+  get dataPlane(): DataPlane {
+    return this.deps.dataPlane;
+  }
+  get kvReplicas(): KvReplicas {
+    return this.deps.kvReplicas;
+  }
+  get currentState(): KubeletState {
+    return this.state;
+  }
+
+  running(): boolean {
+    return this.state === 'running';
+  }
+
+  canPublish(): boolean {
+    return this.state === 'running' && this.deps.dataPlane.reachesControlPlane(this.nodeName);
+  }
+
+  /** Creates the Node object (the kubelet's self-registration) and starts the loops. */
+  start(): void {
+    if (!this.store.get('nodes', undefined, this.nodeName)) this.store.create('nodes', this.nodeObject());
+    this.resume();
+  }
+
+  private resume(): void {
+    this.state = 'running';
+    this.wasReachable = this.canPublish();
+    const every = (ms: number, fn: () => void): void => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.timings.nodeLeaseRenewMs, () => this.renewLease());
+    every(this.timings.nodeStatusUpdateMs, () => this.postStatus());
+    every(this.timings.evictionMonitorPeriodMs, () => this.evictionCheck());
+    this.reconnected();
+  }
+
+  private pause(state: KubeletState): void {
+    this.state = state;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  /** kubelet-stop fault: the process is gone, the containers keep running. */
+  stopKubelet(): void {
+    if (this.state === 'running') this.pause('stopped');
+  }
+
+  startKubelet(): void {
+    if (this.state === 'stopped') this.resume();
+  }
+
+  /** crash fault: the whole node is down, every container with it. */
+  crash(): void {
+    if (this.state === 'crashed') return;
+    this.pause('crashed');
+    for (const w of this.workers.values()) w.crash();
+  }
+
+  recoverFromCrash(): void {
+    if (this.state !== 'crashed') return;
+    this.state = 'running';
+    for (const w of [...this.workers.values()]) w.recoverAfterCrash();
+    this.resume();
+  }
+
+  /** Partitions changed: when the API server is reachable again, report what happened meanwhile. */
+  connectivityChanged(): void {
+    const reachable = this.canPublish();
+    if (reachable && !this.wasReachable) this.reconnected();
+    this.wasReachable = reachable;
+  }
+
+  private reconnected(): void {
+    if (!this.canPublish()) return;
+    this.wasReachable = true;
+    this.renewLease();
+    this.postStatus();
+    const live = new Set<string>();
+    for (const pod of this.pods()) {
+      live.add(pod.metadata.uid);
+      this.onPod(pod);
+    }
+    for (const w of [...this.workers.values()]) {
+      if (!live.has(w.uid)) w.killNow();
+      else w.flush();
+    }
+  }
+
+  /** The pod object is gone (force deletion, or it finished elsewhere). */
+  podGone(uid: string): void {
+    if (this.canPublish()) this.workers.get(uid)?.killNow();
+  }
+
+  /** The current state of a pod bound to this node, as the kubelet's watch would deliver it. */
+  onPod(pod: StoredObject): void {
+    if (!this.canPublish()) return;
+    const worker = this.workers.get(pod.metadata.uid);
+    if (pod.metadata.deletionTimestamp) {
+      if (worker) worker.terminate(pod.metadata.deletionGracePeriodSeconds ?? 30);
+      else this.store.remove('pods', pod.metadata.namespace, pod.metadata.name);
+      return;
+    }
+    if (worker || isTerminal(pod)) return;
+    const ip = this.allocateIp(pod);
+    if (!ip) {
+      process.emitWarning(`kubelet ${this.nodeName}: no free pod IP for ${pod.metadata.namespace}/${pod.metadata.name}`);
+      return;
+    }
+    const w = new PodWorker(this, pod, ip);
+    this.workers.set(pod.metadata.uid, w);
+    w.start();
+  }
+
+  private allocateIp(pod: StoredObject): string | undefined {
+    const existing = (pod.status as { podIP?: string } | undefined)?.podIP;
+    const prefix = `${this.registration.podNetwork}.`;
+    if (existing?.startsWith(prefix)) {
+      const n = Number(existing.slice(prefix.length));
+      if (!this.usedIps.has(n)) {
+        this.usedIps.add(n);
+        return existing;
+      }
+    }
+    for (let n = 2; n < 255; n++) {
+      if (this.usedIps.has(n)) continue;
+      this.usedIps.add(n);
+      return `${prefix}${n}`;
+    }
+    return undefined;
+  }
+
+  finished(worker: PodWorker): void {
+    if (this.workers.get(worker.uid) === worker) this.workers.delete(worker.uid);
+    this.usedIps.delete(Number(worker.ip.split('.')[3]));
+  }
+
+  private renewLease(): void {
+    if (!this.canPublish()) return;
+    const ns = 'kube-node-lease';
+    const now = new Date().toISOString().replace('Z', '000Z');
+    try {
+      const changed = this.store.mutate('leases.coordination.k8s.io', ns, this.nodeName, (l) => {
+        (l.spec as { renewTime?: string }).renewTime = now;
+      });
+      if (changed) return;
+      const node = this.store.get('nodes', undefined, this.nodeName);
+      this.store.create('leases.coordination.k8s.io', {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name: this.nodeName, namespace: ns, uid: '', resourceVersion: '', creationTimestamp: '',
+          ...(node ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: node.metadata.uid }] } : {}),
+        },
+        spec: { holderIdentity: this.nodeName, leaseDurationSeconds: Math.round(this.timings.nodeLeaseDurationMs / 1000), renewTime: now },
+      });
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+    }
+  }
+
+  private conditions(): Condition[] {
+    const disk = this.filesystem.underPressure;
+    const heartbeat = nowIso();
+    return [
+      { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available', lastHeartbeatTime: heartbeat },
+      disk
+        ? { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure', lastHeartbeatTime: heartbeat }
+        : { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure', lastHeartbeatTime: heartbeat },
+      { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available', lastHeartbeatTime: heartbeat },
+      { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: heartbeat },
+    ];
+  }
+
+  postStatus(): void {
+    if (!this.canPublish()) return;
+    this.store.mutate('nodes', undefined, this.nodeName, (n) => {
+      const conditions = mutableConditions(n);
+      for (const c of this.conditions()) setCondition(conditions, c);
+      const status = n.status as Record<string, unknown>;
+      (status.capacity as Record<string, string>)['ephemeral-storage'] = `${Math.floor(this.filesystem.capacityBytes / 1024)}Ki`;
+    });
+  }
+
+  /** The eviction manager: DiskPressure past nodefs.available<10%, then one pod evicted per pass. */
+  private evictionCheck(): void {
+    if (this.state !== 'running') return;
+    const node = this.store.get('nodes', undefined, this.nodeName);
+    const pressure = this.filesystem.underPressure;
+    if ((findCondition(node ?? ({} as StoredObject), 'DiskPressure')?.status === 'True') !== pressure) this.postStatus();
+    if (!pressure) return;
+    const candidates = [...this.workers.values()].filter((w) => !w.isDone && !w.isTerminating).map((w) => ({ w, pod: this.store.get('pods', w.namespace, w.name) }))
+      .filter(({ pod }) => pod && ((pod.spec as { priority?: number }).priority ?? 0) < CRITICAL_PRIORITY);
+    candidates.sort((a, b) => a.w.qosRank - b.w.qosRank || ((a.pod!.spec as { priority?: number }).priority ?? 0) - ((b.pod!.spec as { priority?: number }).priority ?? 0));
+    const victim = candidates[0];
+    if (!victim) return;
+    const availableKi = Math.floor(this.filesystem.availableBytes / 1024);
+    victim.w.evict(`The node was low on resource: ephemeral-storage. Threshold quantity: ${Math.round(this.filesystem.evictionThreshold * 100)}%, available: ${availableKi}Ki. `);
+  }
+
+  /** Stops everything without reporting (the cluster is shutting down). */
+  shutdown(): void {
+    this.pause('stopped');
+    for (const w of [...this.workers.values()]) w.crash();
+    this.workers.clear();
+  }
+
+  private nodeObject(): StoredObject {
+    const r = this.registration;
+    const labels: Record<string, string> = {
+      'beta.kubernetes.io/arch': ARCH,
+      'beta.kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': ARCH,
+      'kubernetes.io/hostname': r.name,
+      'kubernetes.io/os': 'linux',
+    };
+    const taints: Taint[] = [];
+    if (r.controlPlane) {
+      labels['node-role.kubernetes.io/control-plane'] = '';
+      labels['node.kubernetes.io/exclude-from-external-load-balancers'] = '';
+      taints.push({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' });
+    }
+    if (r.zone) labels['topology.kubernetes.io/zone'] = r.zone;
+    const capacity = { cpu: r.cpu, 'ephemeral-storage': `${Math.floor(r.filesystemBytes / 1024)}Ki`, 'hugepages-2Mi': '0', memory: r.memory, pods: '110' };
+    return {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: r.name, uid: '', resourceVersion: '', creationTimestamp: '', labels,
+        annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true', 'kubeadm.alpha.kubernetes.io/cri-socket': 'unix:///run/containerd/containerd.sock' },
+      },
+      spec: {
+        podCIDR: `${r.podNetwork}.0/24`,
+        podCIDRs: [`${r.podNetwork}.0/24`],
+        providerID: `kind://docker/${r.clusterName}/${r.name}`,
+        ...(taints.length ? { taints } : {}),
+      },
+      status: {
+        capacity,
+        allocatable: { ...capacity },
+        conditions: this.conditions().map((c) => ({ ...c, lastTransitionTime: c.lastHeartbeatTime })),
+        addresses: [{ type: 'InternalIP', address: r.internalIP }, { type: 'Hostname', address: r.name }],
+        daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+        nodeInfo: {
+          machineID: randomUUID().replace(/-/g, ''),
+          systemUUID: randomUUID(),
+          bootID: randomUUID(),
+          kernelVersion: '6.8.0-gameday-sim',
+          osImage: 'Debian GNU/Linux 12 (bookworm)',
+          containerRuntimeVersion: 'containerd://1.7.18',
+          kubeletVersion: KUBELET_VERSION,
+          kubeProxyVersion: KUBELET_VERSION,
+          operatingSystem: 'linux',
+          architecture: ARCH,
+        },
+        images: [],
+      },
+    };
+  }
+}

@@ -1,0 +1,557 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { DataPlane, PodAttachment } from '../dataplane/data-plane.js';
+import { readKnobs, type BehaviourKnobs, type ContainerEnvVar } from '../dataplane/behaviour-knobs.js';
+import { ContainerServer } from '../dataplane/container-server.js';
+import { appFor, classifyImage, type ImageKind } from '../dataplane/image-catalogue.js';
+import type { KvReplicas } from '../dataplane/kv-app.js';
+import type { EventRecorder } from '../event-recorder.js';
+import { mutableConditions, nowIso, setCondition } from '../pod-state.js';
+import type { ObjectStore, StoredObject } from '../store.js';
+import type { SimTimings } from '../timings.js';
+import { probeOnce, type ProbeSpec } from './probe.js';
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: ContainerEnvVar[];
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
+  readinessProbe?: ProbeSpec;
+  livenessProbe?: ProbeSpec;
+  startupProbe?: ProbeSpec;
+}
+
+/** What a pod worker needs from its kubelet. */
+export interface PodWorkerHost {
+  readonly nodeName: string;
+  readonly hostIP: string;
+  readonly timings: SimTimings;
+  readonly store: ObjectStore;
+  readonly recorder: EventRecorder;
+  readonly dataPlane: DataPlane;
+  readonly kvReplicas: KvReplicas;
+  /** The kubelet runs and reaches the API server, so status writes land. */
+  canPublish(): boolean;
+  /** The kubelet process runs (probes and restarts happen). */
+  running(): boolean;
+  /** The worker is done with its pod: release the IP and forget it. */
+  finished(worker: PodWorker): void;
+}
+
+interface Terminated {
+  exitCode: number;
+  reason: string;
+  startedAt?: string;
+  finishedAt: string;
+  containerID: string;
+}
+
+interface ContainerRun {
+  readonly spec: ContainerSpec;
+  readonly kind: ImageKind;
+  readonly ports: Set<number>;
+  readonly knobs: BehaviourKnobs;
+  state: 'waiting' | 'running' | 'terminated';
+  waitingReason: string;
+  waitingMessage?: string;
+  terminated?: Terminated;
+  lastTerminated?: Terminated;
+  startedAt?: string;
+  containerID: string;
+  restartCount: number;
+  ready: boolean;
+  started: boolean;
+  server?: ContainerServer;
+  timers: Set<NodeJS.Timeout>;
+  /** Bumped at each start so stale probe loops and timers stop. */
+  generation: number;
+}
+
+const SOURCE_COMPONENT = 'kubelet';
+
+function exitCodeFromCommand(spec: ContainerSpec): number | undefined {
+  const text = [...(spec.command ?? []), ...(spec.args ?? [])].join(' ');
+  const m = /\bexit\s+(\d+)/.exec(text);
+  if (m) return Number(m[1]);
+  return /(^|\s|;)false(\s|;|$)/.test(text) ? 1 : undefined;
+}
+
+/**
+ * The kubelet's per-pod loop: containers from ContainerCreating to Running, their virtual
+ * servers, probes executed for real, restarts with CrashLoopBackOff, graceful termination
+ * (SIGTERM, the grace period, then SIGKILL), eviction, and node crashes.
+ */
+export class PodWorker {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  private readonly pod: StoredObject;
+  private readonly containers: ContainerRun[];
+  private readonly initContainers: ContainerSpec[];
+  private readonly restartPolicy: string;
+  private readonly namedPorts = new Map<string, number>();
+  private readonly attachment: PodAttachment & { servers: ContainerServer[] };
+  private phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' = 'Pending';
+  private initialized = false;
+  private startTime = nowIso();
+  private terminating: { deadline: number; timer: NodeJS.Timeout } | undefined;
+  private evicted: { message: string } | undefined;
+  private done = false;
+  private removed = false;
+  private dirty = false;
+  private podTimers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly host: PodWorkerHost,
+    pod: StoredObject,
+    readonly ip: string,
+  ) {
+    this.pod = pod;
+    this.uid = pod.metadata.uid;
+    this.namespace = pod.metadata.namespace!;
+    this.name = pod.metadata.name;
+    const spec = pod.spec as { containers?: ContainerSpec[]; initContainers?: ContainerSpec[]; restartPolicy?: string };
+    this.restartPolicy = spec.restartPolicy ?? 'Always';
+    this.initContainers = spec.initContainers ?? [];
+    for (const c of spec.containers ?? []) for (const p of c.ports ?? []) if (p.name) this.namedPorts.set(p.name, p.containerPort);
+    this.containers = (spec.containers ?? []).map((c) => this.newRun(c));
+    this.attachment = { podKey: `${this.namespace}/${this.name}`, node: host.nodeName, servers: [], namedPorts: this.namedPorts };
+  }
+
+  private newRun(spec: ContainerSpec): ContainerRun {
+    const { kind, defaultPorts } = classifyImage(spec.image);
+    const ports = new Set<number>([...(spec.ports ?? []).map((p) => p.containerPort), ...defaultPorts]);
+    for (const probe of [spec.readinessProbe, spec.livenessProbe, spec.startupProbe]) {
+      const p = probe?.httpGet?.port ?? probe?.tcpSocket?.port;
+      const n = p === undefined ? undefined : this.resolvePort(p);
+      if (n !== undefined) ports.add(n);
+    }
+    return {
+      spec, kind, ports,
+      knobs: readKnobs(spec.env, this.pod.metadata.annotations),
+      state: 'waiting', waitingReason: 'ContainerCreating', containerID: '', restartCount: 0,
+      ready: false, started: false, timers: new Set(), generation: 0,
+    };
+  }
+
+  private resolvePort(p: number | string): number | undefined {
+    if (typeof p === 'number') return p;
+    return /^\d+$/.test(p) ? Number(p) : this.namedPorts.get(p);
+  }
+
+  private get podRef(): StoredObject {
+    return this.host.store.get('pods', this.namespace, this.name) ?? this.pod;
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (!this.host.canPublish()) return;
+    this.host.recorder.record(this.podRef, type, reason, message, { component: SOURCE_COMPONENT, host: this.host.nodeName });
+  }
+
+  private later(ms: number, fn: () => void, run?: ContainerRun): void {
+    const set = run ? run.timers : this.podTimers;
+    const t = setTimeout(() => {
+      set.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    set.add(t);
+  }
+
+  start(): void {
+    this.host.dataPlane.attach(this.ip, this.attachment);
+    this.publish();
+    this.later(this.host.timings.containerStartMs, () => this.runInit(0));
+  }
+
+  private runInit(i: number): void {
+    if (this.done || this.terminating) return;
+    const spec = this.initContainers[i];
+    if (!spec) {
+      this.initialized = true;
+      for (const c of this.containers) this.startContainer(c);
+      return;
+    }
+    this.event('Normal', 'Started', `Started container ${spec.name}`);
+    const code = readKnobs(spec.env, undefined).exitCode || exitCodeFromCommand(spec) || 0;
+    this.later(this.host.timings.batchRunMs, () => {
+      if (code === 0) return this.runInit(i + 1);
+      if (this.restartPolicy === 'Never') return this.complete();
+      this.later(this.host.timings.restartBackoffBaseMs, () => this.runInit(i));
+    });
+  }
+
+  private containerId(): string {
+    return `containerd://${randomBytes(32).toString('hex')}`;
+  }
+
+  private startContainer(c: ContainerRun): void {
+    if (this.done || this.terminating || !this.host.running()) return;
+    c.generation++;
+    const gen = c.generation;
+    const image = c.spec.image;
+    this.event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
+    this.event('Normal', 'Created', `Created container: ${c.spec.name}`);
+    this.event('Normal', 'Started', `Started container ${c.spec.name}`);
+    c.state = 'running';
+    c.startedAt = nowIso();
+    c.containerID = this.containerId();
+    c.ready = false;
+    c.started = !c.spec.startupProbe;
+    const app = appFor(c.kind, {
+      pod: { namespace: this.namespace, name: this.name, uid: this.uid, node: this.host.nodeName, ip: this.ip },
+      args: [...(c.spec.command ?? []), ...(c.spec.args ?? [])],
+      kv: {
+        store: this.host.store,
+        leaseName: kvLeaseName(this.pod, c.spec),
+        replicas: this.host.kvReplicas,
+        leaseDurationMs: this.host.timings.kvLeaseDurationMs,
+        renewMs: this.host.timings.kvLeaseRenewMs,
+        apiReachable: () => this.host.dataPlane.reachesControlPlane(this.host.nodeName) && !this.done,
+      },
+    });
+    const server = new ContainerServer(c.ports, app, c.knobs);
+    c.server = server;
+    this.attachment.servers = this.containers.map((x) => x.server).filter((s): s is ContainerServer => !!s);
+    this.host.dataPlane.attach(this.ip, this.attachment);
+    if (c.knobs.startupDelayMs > 0) this.later(c.knobs.startupDelayMs, () => gen === c.generation && server.listen(), c);
+    else server.listen();
+    const batchLike = c.kind === 'generic' && (c.spec.ports ?? []).length === 0 && this.restartPolicy !== 'Always';
+    const runFor = c.knobs.exitAfterMs ?? (batchLike ? this.host.timings.batchRunMs : undefined);
+    if (runFor !== undefined) {
+      const code = c.knobs.exitCode || exitCodeFromCommand(c.spec) || 0;
+      this.later(runFor, () => gen === c.generation && this.containerExited(c, code, code === 0 ? 'Completed' : 'Error'), c);
+    }
+    this.phase = 'Running';
+    if (c.spec.startupProbe) this.probeLoop(c, gen, 'startup', c.spec.startupProbe);
+    else this.afterStartup(c, gen);
+    this.publish();
+  }
+
+  private afterStartup(c: ContainerRun, gen: number): void {
+    if (c.spec.readinessProbe) this.probeLoop(c, gen, 'readiness', c.spec.readinessProbe);
+    else c.ready = true;
+    if (c.spec.livenessProbe) this.probeLoop(c, gen, 'liveness', c.spec.livenessProbe);
+  }
+
+  private probeLoop(c: ContainerRun, gen: number, kind: 'startup' | 'readiness' | 'liveness', probe: ProbeSpec): void {
+    let successes = 0;
+    let failures = 0;
+    const period = (probe.periodSeconds ?? 10) * 1000;
+    const label = kind[0]!.toUpperCase() + kind.slice(1);
+    const tick = async (): Promise<void> => {
+      if (gen !== c.generation || c.state !== 'running' || this.done) return;
+      if (kind === 'liveness' && this.terminating) return;
+      if (this.host.running()) {
+        const result = await probeOnce(this.host.dataPlane, this.host.nodeName, this.ip, probe, (p) => this.resolvePort(p));
+        if (gen !== c.generation || c.state !== 'running' || this.done) return;
+        if (result.ok) {
+          successes++;
+          failures = 0;
+        } else {
+          failures++;
+          successes = 0;
+          this.event('Warning', 'Unhealthy', `${label} probe failed: ${result.output}`);
+        }
+        if (kind === 'readiness') {
+          const next = result.ok ? (successes >= (probe.successThreshold ?? 1) ? true : c.ready) : failures >= (probe.failureThreshold ?? 3) ? false : c.ready;
+          if (next !== c.ready) {
+            c.ready = next;
+            this.publish();
+          }
+        } else if (kind === 'startup' && result.ok) {
+          c.started = true;
+          this.publish();
+          this.afterStartup(c, gen);
+          return;
+        } else if (!result.ok && failures >= (probe.failureThreshold ?? 3)) {
+          const why = kind === 'liveness' ? 'failed liveness probe' : 'failed startup probe';
+          this.event('Normal', 'Killing', `Container ${c.spec.name} ${why}, will be restarted`);
+          this.containerExited(c, 137, 'Error');
+          return;
+        }
+      }
+      this.later(period, () => void tick(), c);
+    };
+    this.later((probe.initialDelaySeconds ?? 0) * 1000, () => void tick(), c);
+  }
+
+  private containerExited(c: ContainerRun, exitCode: number, reason: string): void {
+    if (c.state !== 'running') return;
+    c.generation++;
+    for (const t of c.timers) clearTimeout(t);
+    c.timers.clear();
+    c.server?.kill();
+    c.state = 'terminated';
+    c.ready = false;
+    c.started = false;
+    c.terminated = { exitCode, reason, ...(c.startedAt ? { startedAt: c.startedAt } : {}), finishedAt: nowIso(), containerID: c.containerID };
+    if (this.terminating || this.done) {
+      this.maybeFinishTermination();
+      return;
+    }
+    const restart = this.restartPolicy === 'Always' || (this.restartPolicy === 'OnFailure' && exitCode !== 0);
+    if (!restart) {
+      if (this.containers.every((x) => x.state === 'terminated')) this.complete();
+      else this.publish();
+      return;
+    }
+    const delay = c.restartCount === 0 ? 0 : Math.min(this.host.timings.restartBackoffMaxMs, this.host.timings.restartBackoffBaseMs * 2 ** (c.restartCount - 1));
+    c.lastTerminated = c.terminated;
+    c.terminated = undefined;
+    c.state = 'waiting';
+    c.waitingReason = 'CrashLoopBackOff';
+    c.waitingMessage = `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.spec.name} pod=${this.name}_${this.namespace}(${this.uid})`;
+    if (delay > 0) this.event('Warning', 'BackOff', 'Back-off restarting failed container');
+    this.publish();
+    this.later(delay, () => {
+      c.restartCount++;
+      this.startContainer(c);
+    }, c);
+  }
+
+  /** All containers ran to completion and none restarts. */
+  private complete(): void {
+    this.phase = this.containers.every((c) => c.terminated?.exitCode === 0) && this.initialized ? 'Succeeded' : 'Failed';
+    this.publish();
+    this.detach();
+    this.done = true;
+    this.host.finished(this);
+  }
+
+  /** The API server set deletionTimestamp: SIGTERM now, SIGKILL when the grace period ends. */
+  terminate(graceSeconds: number): void {
+    if (this.done) return;
+    const deadline = Date.now() + graceSeconds * 1000;
+    if (this.terminating && this.terminating.deadline <= deadline) return;
+    if (this.terminating) clearTimeout(this.terminating.timer);
+    const first = !this.terminating;
+    const timer = setTimeout(() => this.killAll(137), Math.max(0, deadline - Date.now()));
+    timer.unref();
+    this.terminating = { deadline, timer };
+    for (const t of this.podTimers) clearTimeout(t);
+    this.podTimers.clear();
+    if (!first) return;
+    for (const c of this.containers) {
+      if (c.state !== 'running') {
+        c.generation++;
+        for (const t of c.timers) clearTimeout(t);
+        c.timers.clear();
+        if (c.state === 'waiting') c.state = 'terminated';
+        continue;
+      }
+      this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`);
+      const server = c.server!;
+      server.terminate();
+      if (c.knobs.shutdown === 'drop') {
+        this.containerExited(c, 143, 'Error');
+        continue;
+      }
+      // A graceful server keeps answering (readiness failing) long enough for endpoint removal to
+      // propagate, lets in-flight requests finish, then exits 0; the deadline still applies.
+      const lingerMs = Math.min(graceSeconds * 1000, c.knobs.shutdownDelayMs ?? 2 * this.host.timings.endpointPropagationMs + 1000);
+      const gen = c.generation;
+      const waitDrained = (): void => {
+        if (gen !== c.generation) return;
+        if (server.inFlightCount === 0) this.containerExited(c, 0, 'Completed');
+        else this.later(20, waitDrained, c);
+      };
+      this.later(lingerMs, waitDrained, c);
+    }
+    this.maybeFinishTermination();
+  }
+
+  private killAll(exitCode: number): void {
+    for (const c of this.containers) if (c.state === 'running') this.containerExited(c, exitCode, 'Error');
+    this.maybeFinishTermination();
+  }
+
+  private maybeFinishTermination(): void {
+    if (!this.terminating || this.done) return;
+    if (this.containers.some((c) => c.state === 'running')) return;
+    clearTimeout(this.terminating.timer);
+    this.phase = this.containers.every((c) => (c.terminated?.exitCode ?? 0) === 0) ? 'Succeeded' : 'Failed';
+    this.done = true;
+    this.detach();
+    this.publish();
+    this.host.finished(this);
+  }
+
+  /** The pod object is gone (force deletion): the containers die at once. */
+  killNow(): void {
+    for (const c of this.containers) {
+      c.generation++;
+      for (const t of c.timers) clearTimeout(t);
+      c.timers.clear();
+      c.server?.kill();
+      c.state = 'terminated';
+    }
+    for (const t of this.podTimers) clearTimeout(t);
+    if (this.terminating) clearTimeout(this.terminating.timer);
+    this.done = true;
+    this.removed = true;
+    this.detach();
+    this.host.finished(this);
+  }
+
+  /** The eviction manager's verdict: containers killed, phase Failed, reason Evicted; the pod object stays. */
+  evict(message: string): void {
+    if (this.done) return;
+    this.evicted = { message };
+    this.event('Warning', 'Evicted', message);
+    for (const c of this.containers) if (c.state === 'running') {
+      this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`);
+      c.generation++;
+      for (const t of c.timers) clearTimeout(t);
+      c.timers.clear();
+      c.server?.kill();
+      c.state = 'terminated';
+      c.ready = false;
+      c.terminated = { exitCode: 137, reason: 'ContainerStatusUnknown', finishedAt: nowIso(), containerID: c.containerID, ...(c.startedAt ? { startedAt: c.startedAt } : {}) };
+    }
+    this.phase = 'Failed';
+    this.done = true;
+    this.removed = true;
+    this.detach();
+    this.publish();
+    this.host.finished(this);
+  }
+
+  /** The node went down: every process dies, nothing is reported. */
+  crash(): void {
+    for (const c of this.containers) {
+      c.generation++;
+      for (const t of c.timers) clearTimeout(t);
+      c.timers.clear();
+      if (c.state === 'running') {
+        c.server?.kill();
+        c.state = 'terminated';
+        c.ready = false;
+        c.terminated = { exitCode: 255, reason: 'Unknown', finishedAt: nowIso(), containerID: c.containerID, ...(c.startedAt ? { startedAt: c.startedAt } : {}) };
+      }
+    }
+  }
+
+  /** The node is back: containers start again, each counting a restart. */
+  recoverAfterCrash(): void {
+    if (this.done) return;
+    if (this.terminating) {
+      this.killAll(137);
+      return;
+    }
+    for (const c of this.containers) {
+      if (c.state !== 'terminated') continue;
+      c.lastTerminated = c.terminated;
+      c.terminated = undefined;
+      c.restartCount++;
+      this.startContainer(c);
+    }
+    this.publish();
+  }
+
+  get isDone(): boolean {
+    return this.done;
+  }
+
+  get isTerminating(): boolean {
+    return !!this.terminating;
+  }
+
+  get qosRank(): number {
+    const q = (this.podRef.status as { qosClass?: string } | undefined)?.qosClass;
+    return q === 'BestEffort' ? 0 : q === 'Burstable' ? 1 : 2;
+  }
+
+  private detach(): void {
+    this.host.dataPlane.detach(this.ip, this.attachment.podKey);
+  }
+
+  /** Writes status when the API is reachable; otherwise remembers to on reconnect. */
+  publish(): void {
+    if (!this.host.canPublish()) {
+      this.dirty = true;
+      return;
+    }
+    this.dirty = false;
+    const store = this.host.store;
+    const current = store.get('pods', this.namespace, this.name);
+    if (!current || current.metadata.uid !== this.uid) return;
+    store.mutate('pods', this.namespace, this.name, (p) => this.applyStatus(p));
+    const finishedTermination = this.done && this.terminating && !this.evicted;
+    if (finishedTermination && !this.removed) {
+      this.removed = true;
+      store.remove('pods', this.namespace, this.name);
+    }
+  }
+
+  /** After a partition or kubelet stop heals: say everything again. */
+  flush(): void {
+    if (this.dirty || (this.done && this.terminating && !this.removed)) this.publish();
+    else if (!this.done) this.publish();
+  }
+
+  private containerStatus(c: ContainerRun): object {
+    const term = (t: Terminated): object => ({ terminated: { exitCode: t.exitCode, reason: t.reason, ...(t.startedAt ? { startedAt: t.startedAt } : {}), finishedAt: t.finishedAt, containerID: t.containerID } });
+    const state = c.state === 'running'
+      ? { running: { startedAt: c.startedAt } }
+      : c.state === 'terminated' && c.terminated
+        ? term(c.terminated)
+        : { waiting: { reason: c.state === 'terminated' ? 'ContainerCreating' : c.waitingReason, ...(c.waitingMessage && c.waitingReason === 'CrashLoopBackOff' ? { message: c.waitingMessage } : {}) } };
+    const image = c.spec.image.includes('/') || c.spec.image.includes('.') ? c.spec.image : `docker.io/library/${c.spec.image}`;
+    return {
+      name: c.spec.name,
+      image: image.includes(':') || image.includes('@') ? image : `${image}:latest`,
+      imageID: `${image.split(':')[0]}@sha256:${createHash('sha256').update(c.spec.image).digest('hex')}`,
+      ...(c.containerID ? { containerID: c.containerID } : {}),
+      ready: c.ready,
+      started: c.state === 'running' && c.started,
+      restartCount: c.restartCount,
+      state,
+      lastState: c.lastTerminated ? term(c.lastTerminated) : {},
+    };
+  }
+
+  private applyStatus(p: StoredObject): void {
+    const status = (p.status ??= {}) as Record<string, unknown>;
+    const conditions = mutableConditions(p);
+    const allReady = this.containers.length > 0 && this.containers.every((c) => c.ready && c.state === 'running') && !this.done;
+    setCondition(conditions, { type: 'PodReadyToStartContainers', status: this.done ? 'False' : 'True', lastProbeTime: null });
+    setCondition(conditions, { type: 'Initialized', status: this.initialized || this.initContainers.length === 0 ? 'True' : 'False', lastProbeTime: null, ...(this.initialized || this.initContainers.length === 0 ? { reason: undefined, message: undefined } : { reason: 'ContainersNotInitialized', message: `containers with incomplete status: [${this.initContainers.map((c) => c.name).join(' ')}]` }) });
+    const notReady = this.containers.filter((c) => !(c.ready && c.state === 'running')).map((c) => c.spec.name);
+    const readyCond = allReady
+      ? { status: 'True' as const, reason: undefined, message: undefined }
+      : { status: 'False' as const, reason: this.done && this.phase !== 'Running' ? 'PodCompleted' : 'ContainersNotReady', message: this.done && this.phase !== 'Running' ? undefined : `containers with unready status: [${notReady.join(' ')}]` };
+    setCondition(conditions, { type: 'ContainersReady', ...readyCond, lastProbeTime: null });
+    setCondition(conditions, { type: 'Ready', ...readyCond, lastProbeTime: null });
+    if (this.evicted) setCondition(conditions, { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: 'The node was low on resource: ephemeral-storage.', lastProbeTime: null });
+    status.phase = this.phase;
+    status.hostIP = this.host.hostIP;
+    status.hostIPs = [{ ip: this.host.hostIP }];
+    if (!this.evicted || this.containers.some((c) => c.containerID)) {
+      status.podIP = this.ip;
+      status.podIPs = [{ ip: this.ip }];
+    }
+    status.startTime = this.startTime;
+    status.containerStatuses = this.containers.map((c) => this.containerStatus(c));
+    if (this.initContainers.length) {
+      status.initContainerStatuses = this.initContainers.map((c) => ({
+        name: c.name, image: c.image, ready: this.initialized, restartCount: 0, started: false,
+        state: this.initialized ? { terminated: { exitCode: 0, reason: 'Completed', finishedAt: this.startTime } } : { waiting: { reason: 'PodInitializing' } },
+      }));
+    }
+    if (this.evicted) {
+      status.reason = 'Evicted';
+      status.message = this.evicted.message;
+    }
+  }
+}
+
+/** The Lease a gameday/kv member elects through: GAMEDAY_KV_LEASE, else `<statefulset or app>-leader`. */
+function kvLeaseName(pod: StoredObject, spec: ContainerSpec): string {
+  const explicit = spec.env?.find((e) => e.name === 'GAMEDAY_KV_LEASE')?.value;
+  if (explicit) return explicit;
+  const owner = pod.metadata.ownerReferences?.find((r) => r.controller)?.name;
+  const group = owner ?? pod.metadata.labels?.app ?? pod.metadata.name;
+  return `${group}-leader`;
+}

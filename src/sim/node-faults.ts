@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import type { DataPlane, PartitionScope } from './dataplane/data-plane.js';
+import type { KubeletFleet } from './kubelet/kubelet-fleet.js';
+import type { Kubelet } from './kubelet/kubelet.js';
+
+export type NodeFaultSpec =
+  | { readonly type: 'partition'; readonly from?: PartitionScope }
+  | { readonly type: 'crash' }
+  | { readonly type: 'kubelet-stop' }
+  | { readonly type: 'latency'; readonly delayMs: number; readonly jitterMs?: number }
+  | { readonly type: 'disk-fill'; readonly path?: string; readonly bytes?: number; readonly percent?: number };
+
+export type NodeFaultType = NodeFaultSpec['type'];
+
+export type NodeFaultRecord = NodeFaultSpec & {
+  readonly id: string;
+  readonly node: string;
+  readonly createdAt: string;
+  /** disk-fill: what was really allocated (capped by the free space). */
+  readonly allocatedBytes?: number;
+};
+
+export interface FilesystemUsage {
+  readonly capacityBytes: number;
+  readonly usedBytes: number;
+  readonly availableBytes: number;
+}
+
+export class NodeFaultError extends Error {
+  constructor(
+    readonly code: 400 | 404,
+    readonly reason: 'BadRequest' | 'NotFound',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'NodeFaultError';
+  }
+}
+
+const TYPES: readonly NodeFaultType[] = ['partition', 'crash', 'kubelet-stop', 'latency', 'disk-fill'];
+const SCOPES: readonly PartitionScope[] = ['control-plane', 'nodes', 'all'];
+
+function nonNegative(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new NodeFaultError(400, 'BadRequest', `${field} must be a non-negative number, not ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Checks a fault request body and returns it in canonical form, or says exactly what is wrong. */
+export function parseNodeFault(body: unknown): NodeFaultSpec {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new NodeFaultError(400, 'BadRequest', 'the body must be a JSON object like {"type":"partition","from":"control-plane"}');
+  const b = body as Record<string, unknown>;
+  switch (b.type) {
+    case 'partition': {
+      const from = b.from ?? 'all';
+      if (!SCOPES.includes(from as PartitionScope)) throw new NodeFaultError(400, 'BadRequest', `from must be one of ${SCOPES.join(', ')}, not ${JSON.stringify(from)}`);
+      return { type: 'partition', from: from as PartitionScope };
+    }
+    case 'crash':
+    case 'kubelet-stop':
+      return { type: b.type };
+    case 'latency': {
+      const delayMs = nonNegative(b.delayMs, 'delayMs');
+      if (delayMs === undefined) throw new NodeFaultError(400, 'BadRequest', 'latency needs delayMs (milliseconds added to each request to and from the node)');
+      const jitterMs = nonNegative(b.jitterMs, 'jitterMs');
+      return { type: 'latency', delayMs, ...(jitterMs !== undefined ? { jitterMs } : {}) };
+    }
+    case 'disk-fill': {
+      const bytes = nonNegative(b.bytes, 'bytes');
+      const percent = nonNegative(b.percent, 'percent');
+      if (percent !== undefined && percent > 100) throw new NodeFaultError(400, 'BadRequest', `percent must be at most 100, not ${percent}`);
+      if ((bytes === undefined) === (percent === undefined)) throw new NodeFaultError(400, 'BadRequest', 'disk-fill needs exactly one of bytes (to allocate) or percent (of capacity to reach)');
+      if (b.path !== undefined && typeof b.path !== 'string') throw new NodeFaultError(400, 'BadRequest', 'path must be a string');
+      return { type: 'disk-fill', path: (b.path as string | undefined) ?? '/', ...(bytes !== undefined ? { bytes } : { percent: percent! }) };
+    }
+    default:
+      throw new NodeFaultError(400, 'BadRequest', `type must be one of ${TYPES.join(', ')}, not ${JSON.stringify(b.type)}`);
+  }
+}
+
+/**
+ * The node faults the sim node-access provider asks for, in-process: partitions and latency in
+ * the data plane, crash and kubelet stop in the kubelet, disk fill in the node's filesystem. Each
+ * injection gets an id; reverting is idempotent and stacked faults of one kind undo in any order.
+ */
+export class NodeFaults {
+  private readonly active = new Map<string, NodeFaultRecord>();
+
+  constructor(
+    private readonly kubelets: KubeletFleet,
+    private readonly dataPlane: DataPlane,
+  ) {}
+
+  private kubelet(node: string): Kubelet {
+    const k = this.kubelets.get(node);
+    if (!k) throw new NodeFaultError(404, 'NotFound', `nodes "${node}" not found`);
+    return k;
+  }
+
+  private countOf(node: string, type: NodeFaultType): number {
+    let n = 0;
+    for (const f of this.active.values()) if (f.node === node && f.type === type) n++;
+    return n;
+  }
+
+  inject(node: string, request: NodeFaultSpec | unknown): NodeFaultRecord {
+    const kubelet = this.kubelet(node);
+    const spec = parseNodeFault(request);
+    const id = `${spec.type}-${randomBytes(4).toString('hex')}`;
+    const base = { ...spec, id, node, createdAt: new Date().toISOString() };
+    let record: NodeFaultRecord = base;
+    switch (spec.type) {
+      case 'partition':
+        this.dataPlane.setPartition(node, id, spec.from ?? 'all');
+        this.connectivityChanged();
+        break;
+      case 'crash':
+        kubelet.crash();
+        break;
+      case 'kubelet-stop':
+        kubelet.stopKubelet();
+        break;
+      case 'latency':
+        this.dataPlane.setLatency(node, id, { delayMs: spec.delayMs, jitterMs: spec.jitterMs ?? 0 });
+        break;
+      case 'disk-fill': {
+        const fs = kubelet.filesystem;
+        const bytes = spec.bytes ?? fs.bytesToReach(spec.percent!);
+        record = { ...base, allocatedBytes: fs.fill(id, bytes) };
+        break;
+      }
+    }
+    this.active.set(id, record);
+    return record;
+  }
+
+  /** Undoes a fault; `reverted: false` when it was already reverted (or never existed on that node). */
+  revert(node: string, id: string): { reverted: boolean; fault?: NodeFaultRecord } {
+    const kubelet = this.kubelet(node);
+    const f = this.active.get(id);
+    if (!f || f.node !== node) return { reverted: false };
+    this.active.delete(id);
+    switch (f.type) {
+      case 'partition':
+        this.dataPlane.setPartition(node, id, undefined);
+        this.connectivityChanged();
+        break;
+      case 'crash':
+        if (this.countOf(node, 'crash') === 0) kubelet.recoverFromCrash();
+        break;
+      case 'kubelet-stop':
+        if (this.countOf(node, 'kubelet-stop') === 0) kubelet.startKubelet();
+        break;
+      case 'latency':
+        this.dataPlane.setLatency(node, id, undefined);
+        break;
+      case 'disk-fill':
+        kubelet.filesystem.release(id);
+        break;
+    }
+    return { reverted: true, fault: f };
+  }
+
+  list(node: string): NodeFaultRecord[] {
+    this.kubelet(node);
+    return [...this.active.values()].filter((f) => f.node === node);
+  }
+
+  filesystem(node: string): FilesystemUsage {
+    return this.kubelet(node).filesystem.snapshot();
+  }
+
+  revertAll(): void {
+    for (const f of [...this.active.values()]) this.revert(f.node, f.id);
+  }
+
+  private connectivityChanged(): void {
+    // A partition of the control-plane node cuts every kubelet off, so all of them re-check.
+    for (const k of this.kubelets.all()) k.connectivityChanged();
+  }
+}

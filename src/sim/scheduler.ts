@@ -1,0 +1,272 @@
+import type { ControllerContext, RunningController } from './controllers/controller-context.js';
+import type { Toleration } from './controllers/pod-factory.js';
+import { WorkQueue } from './controllers/work-queue.js';
+import { objectKey } from './informer.js';
+import { selectInNamespace, type LabelSelector } from './label-selector.js';
+import { nodeMatchesPod, type PodPlacementSpec } from './node-affinity.js';
+import { isDeleting, isTerminal, mutableConditions, setCondition } from './pod-state.js';
+import { cpuMillis, quantityBytes } from './resource-quantity.js';
+import { byControllerUid, byNamespace, byNamespacedLabel, byNode, INDEX } from './standard-indexes.js';
+import type { StoredObject } from './store.js';
+import { describeTaint, nodeTaints, untoleratedTaint } from './taints.js';
+
+const SOURCE = { component: 'default-scheduler' };
+const ZONE = 'topology.kubernetes.io/zone';
+
+interface PodAffinityTerm {
+  labelSelector?: LabelSelector;
+  topologyKey: string;
+  namespaces?: string[];
+}
+
+interface PodSpec extends PodPlacementSpec {
+  nodeName?: string;
+  schedulerName?: string;
+  tolerations?: Toleration[];
+  containers?: { resources?: { requests?: Record<string, unknown> } }[];
+  initContainers?: { resources?: { requests?: Record<string, unknown> } }[];
+  affinity?: PodPlacementSpec['affinity'] & {
+    podAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[] };
+    podAntiAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[] };
+  };
+}
+
+interface Usage {
+  cpu: number;
+  memory: number;
+  pods: number;
+  byOwner: Map<string, number>;
+}
+
+function requests(spec: PodSpec): { cpu: number; memory: number } {
+  let cpu = 0;
+  let memory = 0;
+  for (const c of spec.containers ?? []) {
+    cpu += cpuMillis(c.resources?.requests?.cpu);
+    memory += quantityBytes(c.resources?.requests?.memory);
+  }
+  for (const c of spec.initContainers ?? []) {
+    cpu = Math.max(cpu, cpuMillis(c.resources?.requests?.cpu));
+    memory = Math.max(memory, quantityBytes(c.resources?.requests?.memory));
+  }
+  return { cpu, memory };
+}
+
+/**
+ * The default scheduler's filters in its plugin order (unschedulable, taints, node selector and
+ * required node affinity, requests vs allocatable, required pod (anti-)affinity) and a spreading score (fewest
+ * pods of the same owner on the node, then in the zone, then fewest pods). Per-node usage is kept
+ * incrementally so a decision costs one pass over the nodes.
+ */
+export function startScheduler(ctx: ControllerContext): RunningController {
+  const { store, informers, recorder } = ctx;
+  const pods = informers.for('pods')
+    .addIndex(INDEX.node, byNode)
+    .addIndex(INDEX.label, byNamespacedLabel)
+    .addIndex(INDEX.namespace, byNamespace)
+    .addIndex(INDEX.controller, byControllerUid);
+  const nodes = informers.for('nodes');
+  const usage = new Map<string, Usage>();
+  const zoneOwners = new Map<string, Map<string, number>>();
+  const accounted = new Map<string, { node: string; cpu: number; memory: number; owner: string | undefined; zone: string | undefined }>();
+  const unschedulable = new Set<string>();
+  let retryTimer: NodeJS.Timeout | undefined;
+  const queue = new WorkQueue('scheduler', (key) => schedule(key), 100);
+
+  const usageOf = (node: string): Usage => {
+    let u = usage.get(node);
+    if (!u) usage.set(node, (u = { cpu: 0, memory: 0, pods: 0, byOwner: new Map() }));
+    return u;
+  };
+  const bump = (m: Map<string, number>, k: string, d: number): void => {
+    const v = (m.get(k) ?? 0) + d;
+    if (v <= 0) m.delete(k);
+    else m.set(k, v);
+  };
+
+  function account(key: string, pod: StoredObject | undefined): void {
+    const prev = accounted.get(key);
+    if (prev) {
+      const u = usageOf(prev.node);
+      u.cpu -= prev.cpu;
+      u.memory -= prev.memory;
+      u.pods -= 1;
+      if (prev.owner) {
+        bump(u.byOwner, prev.owner, -1);
+        if (prev.zone) bump(zoneOwners.get(prev.zone)!, prev.owner, -1);
+      }
+      accounted.delete(key);
+    }
+    const spec = pod?.spec as PodSpec | undefined;
+    if (!pod || !spec?.nodeName || isTerminal(pod)) return;
+    const r = requests(spec);
+    const owner = pod.metadata.ownerReferences?.find((o) => o.controller)?.uid;
+    const zone = nodes.get(undefined, spec.nodeName)?.metadata.labels?.[ZONE];
+    const u = usageOf(spec.nodeName);
+    u.cpu += r.cpu;
+    u.memory += r.memory;
+    u.pods += 1;
+    if (owner) {
+      bump(u.byOwner, owner, 1);
+      if (zone) {
+        if (!zoneOwners.has(zone)) zoneOwners.set(zone, new Map());
+        bump(zoneOwners.get(zone)!, owner, 1);
+      }
+    }
+    accounted.set(key, { node: spec.nodeName, cpu: r.cpu, memory: r.memory, owner, zone });
+  }
+
+  function retryUnschedulable(): void {
+    if (retryTimer || unschedulable.size === 0) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      for (const key of unschedulable) queue.add(key);
+    }, 50);
+    retryTimer.unref();
+  }
+
+  /** Topology values (node label values) where pods matching a term run. */
+  function occupiedDomains(pod: StoredObject, term: PodAffinityTerm): Set<string> {
+    const out = new Set<string>();
+    const namespaces = term.namespaces?.length ? term.namespaces : [pod.metadata.namespace!];
+    for (const ns of namespaces) {
+      for (const other of selectInNamespace(pods, ns, term.labelSelector ?? {})) {
+        const nodeName = (other.spec as PodSpec).nodeName;
+        if (!nodeName || isTerminal(other) || other.metadata.uid === pod.metadata.uid) continue;
+        const value = nodes.get(undefined, nodeName)?.metadata.labels?.[term.topologyKey];
+        if (value !== undefined) out.add(value);
+      }
+    }
+    return out;
+  }
+
+  function schedule(key: string): void {
+    const pod = pods.getByKey(key);
+    const spec = pod?.spec as PodSpec | undefined;
+    if (!pod || !spec || spec.nodeName || isDeleting(pod) || isTerminal(pod)) {
+      unschedulable.delete(key);
+      return;
+    }
+    if (spec.schedulerName && spec.schedulerName !== 'default-scheduler') return;
+    const want = requests(spec);
+    const owner = pod.metadata.ownerReferences?.find((o) => o.controller)?.uid;
+    const anti = (spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => ({ t, domains: occupiedDomains(pod, t) }));
+    const affinity = (spec.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => ({ t, domains: occupiedDomains(pod, t) }));
+    const reasons = new Map<string, number>();
+    const reject = (why: string): void => {
+      reasons.set(why, (reasons.get(why) ?? 0) + 1);
+    };
+    let best: { node: StoredObject; score: number[] } | undefined;
+    let total = 0;
+    for (const node of nodes.list()) {
+      total++;
+      const nspec = (node.spec ?? {}) as { unschedulable?: boolean };
+      const alloc = ((node.status as { allocatable?: Record<string, unknown> } | undefined)?.allocatable) ?? {};
+      const labels = node.metadata.labels ?? {};
+      const unschedulableTolerated = (spec.tolerations ?? []).some((t) => (t.key === 'node.kubernetes.io/unschedulable' || (!t.key && t.operator === 'Exists')) && (!t.effect || t.effect === 'NoSchedule'));
+      if (nspec.unschedulable && !unschedulableTolerated) {
+        reject('node(s) were unschedulable');
+        continue;
+      }
+      const taint = untoleratedTaint(spec.tolerations, nodeTaints(node).filter((t) => t.key !== 'node.kubernetes.io/unschedulable'), ['NoSchedule', 'NoExecute']);
+      if (taint) {
+        reject(`node(s) had untolerated taint ${describeTaint(taint)}`);
+        continue;
+      }
+      if (!nodeMatchesPod(spec, node)) {
+        reject("node(s) didn't match Pod's node affinity/selector");
+        continue;
+      }
+      const u = usageOf(node.metadata.name);
+      const maxPods = Number(alloc.pods ?? 110);
+      if (u.pods + 1 > maxPods) {
+        reject('Too many pods');
+        continue;
+      }
+      const cpuCap = cpuMillis(alloc.cpu);
+      const memCap = quantityBytes(alloc.memory);
+      if (want.cpu > 0 && u.cpu + want.cpu > cpuCap) {
+        reject('Insufficient cpu');
+        continue;
+      }
+      if (want.memory > 0 && u.memory + want.memory > memCap) {
+        reject('Insufficient memory');
+        continue;
+      }
+      if (anti.some(({ t, domains }) => labels[t.topologyKey] !== undefined && domains.has(labels[t.topologyKey]!))) {
+        reject("node(s) didn't match pod anti-affinity rules");
+        continue;
+      }
+      const selfMatch = (t: PodAffinityTerm): boolean => selectInNamespace(pods, pod.metadata.namespace!, t.labelSelector ?? {}).some((p) => p.metadata.uid === pod.metadata.uid);
+      if (affinity.some(({ t, domains }) => !(domains.has(labels[t.topologyKey] ?? '\u0000') || (domains.size === 0 && selfMatch(t))))) {
+        reject("node(s) didn't match pod affinity rules");
+        continue;
+      }
+      const zone = labels[ZONE];
+      const score = [
+        owner ? (u.byOwner.get(owner) ?? 0) : 0,
+        owner && zone ? (zoneOwners.get(zone)?.get(owner) ?? 0) : 0,
+        u.pods,
+        cpuCap > 0 ? (u.cpu + want.cpu) / cpuCap : 0,
+      ];
+      if (!best || compare(score, best.score) < 0) best = { node, score };
+    }
+    if (best) {
+      bind(pod, best.node.metadata.name);
+      unschedulable.delete(key);
+      return;
+    }
+    const detail = [...reasons.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([why, n]) => `${n} ${why}`).join(', ');
+    const message = `0/${total} nodes are available: ${detail || 'no nodes available to schedule pods'}. preemption: 0/${total} nodes are available: ${total} Preemption is not helpful for scheduling.`;
+    const current = (pod.status as { conditions?: { type: string; message?: string }[] } | undefined)?.conditions?.find((c) => c.type === 'PodScheduled');
+    if (current?.message !== message) {
+      store.mutate('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
+        setCondition(mutableConditions(p), { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null });
+      });
+      recorder.record(pod, 'Warning', 'FailedScheduling', message, SOURCE);
+    }
+    unschedulable.add(key);
+  }
+
+  function bind(pod: StoredObject, node: string): void {
+    store.mutate('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
+      (p.spec as PodSpec).nodeName = node;
+      setCondition(mutableConditions(p), { type: 'PodScheduled', status: 'True', lastProbeTime: null });
+      delete (p.status as { nominatedNodeName?: string }).nominatedNodeName;
+    });
+    recorder.record(pods.getByKey(objectKey(pod)) ?? pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node}`, SOURCE);
+  }
+
+  const offP = pods.onChange((type, pod, old) => {
+    const key = objectKey(pod);
+    account(key, type === 'DELETED' ? undefined : pod);
+    const spec = pod.spec as PodSpec;
+    if (type !== 'DELETED' && !spec.nodeName && !isDeleting(pod) && !unschedulable.has(key)) queue.add(key);
+    if (type === 'DELETED') unschedulable.delete(key);
+    const freed = type === 'DELETED' ? !!spec.nodeName : !!old && !isTerminal(old) && isTerminal(pod);
+    const labelsMoved = type === 'MODIFIED' && !!spec.nodeName && JSON.stringify(old?.metadata.labels) !== JSON.stringify(pod.metadata.labels);
+    if (freed || labelsMoved || (type === 'MODIFIED' && !!spec.nodeName && !(old?.spec as PodSpec | undefined)?.nodeName)) retryUnschedulable();
+  });
+  const offN = nodes.onChange((type, node, old) => {
+    const placement = (n: StoredObject | undefined): string => JSON.stringify([n?.metadata.labels, n?.spec, (n?.status as { allocatable?: unknown } | undefined)?.allocatable]);
+    if (type === 'DELETED') for (const p of pods.byIndex(INDEX.node, node.metadata.name)) account(objectKey(p), undefined);
+    if (type !== 'MODIFIED' || placement(node) !== placement(old)) retryUnschedulable();
+  });
+  for (const p of pods.list()) {
+    account(objectKey(p), p);
+    if (!(p.spec as PodSpec).nodeName) queue.add(objectKey(p));
+  }
+  return {
+    stop() {
+      offP();
+      offN();
+      if (retryTimer) clearTimeout(retryTimer);
+      queue.stop();
+    },
+  };
+}
+
+function compare(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}

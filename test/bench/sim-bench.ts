@@ -1,0 +1,86 @@
+import * as k8s from '@kubernetes/client-node';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { startEmbeddedCluster } from '../../src/sim/index.js';
+
+/**
+ * Embedded cluster scale benchmark: boot N nodes, run P pods through Deployments created over the
+ * API, and measure settle time, memory, a full LIST of pods and a watch fan-out to 10 watchers.
+ * Run: npx tsx test/bench/sim-bench.ts [nodes:pods ...]   (default 100:5000 500:25000)
+ */
+interface Result {
+  readonly nodes: number;
+  readonly pods: number;
+  readonly bootMs: number;
+  readonly settleMs: number;
+  readonly rssMiB: number;
+  readonly heapMiB: number;
+  readonly listAllPodsMs: number;
+  readonly listBytes: number;
+  readonly watchFanOutMs: number;
+}
+
+async function run(nodes: number, pods: number): Promise<Result> {
+  const t0 = Date.now();
+  const cluster = await startEmbeddedCluster({ workers: nodes, timings: { containerStartMs: 50, nodeLeaseRenewMs: 10_000, nodeStatusUpdateMs: 60_000 } });
+  const bootMs = Date.now() - t0;
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(cluster.kubeconfigYaml());
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const perDeployment = 100;
+  const t1 = Date.now();
+  for (let i = 0; i < pods / perDeployment; i++) {
+    await apps.createNamespacedDeployment({ namespace: 'default', body: {
+      metadata: { name: `app-${i}` },
+      spec: { replicas: perDeployment, selector: { matchLabels: { app: `app-${i}` } }, template: { metadata: { labels: { app: `app-${i}` } }, spec: { containers: [{ name: 'c', image: 'gameday/web:1', ports: [{ containerPort: 8080 }] }] } } },
+    } });
+  }
+  for (;;) {
+    let ready = 0;
+    for (const d of cluster.store.list('deployments.apps')) ready += ((d.status as { availableReplicas?: number } | undefined)?.availableReplicas) ?? 0;
+    if (ready >= pods) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const settleMs = Date.now() - t1;
+  const mem = process.memoryUsage();
+  const t2 = Date.now();
+  const list = await fetch(`${cluster.url}/api/v1/pods`);
+  const listBytes = (await list.arrayBuffer()).byteLength;
+  const listAllPodsMs = Date.now() - t2;
+
+  const watchers = await Promise.all(Array.from({ length: 10 }, async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${cluster.url}/api/v1/namespaces/default/pods?watch=true&resourceVersion=${cluster.store.resourceVersion}`, { signal: ac.signal });
+    const reader = res.body!.getReader();
+    let seen = 0;
+    const done = (async () => {
+      const decoder = new TextDecoder();
+      let buf = '';
+      while (seen < 100) {
+        const { value, done: end } = await reader.read();
+        if (end) break;
+        buf += decoder.decode(value, { stream: true });
+        const lines = buf.split('\n');
+        buf = lines.pop()!;
+        seen += lines.filter(Boolean).length;
+      }
+    })();
+    return { ac, done };
+  }));
+  const t3 = Date.now();
+  await apps.patchNamespacedDeploymentScale({ namespace: 'default', name: 'app-0', body: [{ op: 'replace', path: '/spec/replicas', value: 200 }] });
+  await Promise.all(watchers.map((w) => w.done));
+  const watchFanOutMs = Date.now() - t3;
+  for (const w of watchers) w.ac.abort();
+  await cluster.stop();
+  return { nodes, pods, bootMs, settleMs, rssMiB: Math.round(mem.rss / 2 ** 20), heapMiB: Math.round(mem.heapUsed / 2 ** 20), listAllPodsMs, listBytes, watchFanOutMs };
+}
+
+const sizes = (process.argv.slice(2).length ? process.argv.slice(2) : ['100:5000', '500:25000']).map((s) => s.split(':').map(Number) as [number, number]);
+const results: Result[] = [];
+for (const [nodes, pods] of sizes) {
+  const r = await run(nodes, pods);
+  console.log(JSON.stringify(r));
+  results.push(r);
+}
+await mkdir('reports/bench', { recursive: true });
+await writeFile('reports/bench/sim.json', JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2) + '\n');

@@ -1,0 +1,96 @@
+import * as k8s from '@kubernetes/client-node';
+import { startEmbeddedCluster, type EmbeddedCluster, type SimTimings } from '../../src/sim/index.js';
+
+/** Timings shrunk so node failures, evictions and failovers happen within a test's budget. */
+export const FAST_TIMINGS: Partial<SimTimings> = {
+  containerStartMs: 20,
+  kubeletSyncMs: 10,
+  endpointPropagationMs: 50,
+  batchRunMs: 200,
+  nodeLeaseRenewMs: 200,
+  nodeStatusUpdateMs: 500,
+  nodeMonitorPeriodMs: 200,
+  nodeMonitorGracePeriodMs: 1500,
+  defaultTolerationSeconds: 1,
+  evictionMonitorPeriodMs: 200,
+  restartBackoffBaseMs: 200,
+  droppedConnectionTimeoutMs: 1000,
+  kvLeaseDurationMs: 1000,
+  kvLeaseRenewMs: 200,
+};
+
+export interface SimClients {
+  readonly cluster: EmbeddedCluster;
+  readonly core: k8s.CoreV1Api;
+  readonly apps: k8s.AppsV1Api;
+  readonly batch: k8s.BatchV1Api;
+  readonly networking: k8s.NetworkingV1Api;
+  readonly coordination: k8s.CoordinationV1Api;
+}
+
+export async function startSim(timings: Partial<SimTimings> = {}): Promise<SimClients> {
+  const cluster = await startEmbeddedCluster({ timings: { ...FAST_TIMINGS, ...timings } });
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(cluster.kubeconfigYaml());
+  return {
+    cluster,
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    batch: kc.makeApiClient(k8s.BatchV1Api),
+    networking: kc.makeApiClient(k8s.NetworkingV1Api),
+    coordination: kc.makeApiClient(k8s.CoordinationV1Api),
+  };
+}
+
+/** Polls until `probe` returns a value other than undefined/false, or fails with the last state seen. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function webDeployment(name: string, replicas: number, extra: { env?: k8s.V1EnvVar[]; nodeSelector?: Record<string, string>; tolerations?: k8s.V1Toleration[]; image?: string; grace?: number } = {}): k8s.V1Deployment {
+  return {
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          terminationGracePeriodSeconds: extra.grace ?? 2,
+          ...(extra.nodeSelector ? { nodeSelector: extra.nodeSelector } : {}),
+          ...(extra.tolerations ? { tolerations: extra.tolerations } : {}),
+          containers: [{
+            name: 'web',
+            image: extra.image ?? 'gameday/web:1',
+            ports: [{ name: 'http', containerPort: 8080 }],
+            ...(extra.env ? { env: extra.env } : {}),
+            readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 },
+            livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 },
+          }],
+        },
+      },
+    },
+  };
+}
+
+export function webService(name: string): k8s.V1Service {
+  return { metadata: { name }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } };
+}
+
+export async function podsOf(core: k8s.CoreV1Api, namespace: string, app: string): Promise<k8s.V1Pod[]> {
+  return (await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items;
+}
+
+export const isReady = (p: k8s.V1Pod): boolean => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
