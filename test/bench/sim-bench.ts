@@ -83,4 +83,6 @@ for (const [nodes, pods] of sizes) {
   results.push(r);
 }
 await mkdir('reports/bench', { recursive: true });
-await writeFile('reports/bench/sim.json', JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2) + '\n');
+// One file per size, so each size can run in a fresh process (RSS of one run is not the sum of both).
+const name = sizes.map(([n, p]) => `${n}x${p}`).join('+');
+await writeFile(`reports/bench/sim-${name}.json`, JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2) + '\n');

@@ -1,0 +1,148 @@
+import { expect } from 'chai';
+import { execa, execaSync } from 'execa';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { eventually, startSim, type SimClients } from './sim-fixture.js';
+
+/**
+ * The real kubectl binaries against the whole embedded cluster (controllers and kubelets
+ * running), for the everyday commands a person runs during a game day.
+ */
+function kubectl(version: string): string | undefined {
+  try {
+    const onPath = execaSync('sh', ['-c', 'command -v kubectl']).stdout.trim();
+    if (!onPath) return undefined;
+    return version === 'default' ? onPath : join(dirname(realpathSync(onPath)), `kubectl.${version}`);
+  } catch {
+    return undefined;
+  }
+}
+
+const WEB = (name: string, replicas: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: default}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+        - name: web
+          image: gameday/web:1
+          env: [{name: GAMEDAY_SHUTDOWN, value: graceful}]
+          ports: [{name: http, containerPort: 8080}]
+          readinessProbe: {httpGet: {path: /readyz, port: http}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: default}
+spec:
+  selector: {app: ${name}}
+  ports: [{port: 80, targetPort: http}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: ${name}, namespace: default}
+spec:
+  maxUnavailable: 1
+  selector: {matchLabels: {app: ${name}}}
+`;
+
+for (const version of ['default', '1.27', '1.33']) {
+  describe(`kubectl ${version} against the live embedded cluster`, function () {
+    this.timeout(90_000);
+    const bin = kubectl(version);
+    let sim: SimClients;
+    let dir: string;
+    const run = (args: string[], reject = true) =>
+      execa(bin!, args, { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir }, reject, timeout: 60_000 });
+
+    before(async function () {
+      if (!bin) this.skip();
+      try {
+        execaSync(bin!, ['version', '--client']);
+      } catch {
+        this.skip();
+      }
+      sim = await startSim();
+      dir = mkdtempSync(join(tmpdir(), 'gameday-kubectl-live-'));
+      await sim.cluster.writeKubeconfig(join(dir, 'kubeconfig'));
+      writeFileSync(join(dir, 'web.yaml'), WEB('web', 3));
+    });
+    after(async () => {
+      await sim?.cluster.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('applies, waits for Ready, scales and follows a rollout', async () => {
+      // kubectl 1.27/1.28 validate with OpenAPI v2 protobuf, which the embedded cluster does not serve.
+      const apply = await run(['apply', '-f', join(dir, 'web.yaml'), '--validate=false']);
+      expect(apply.stdout).to.contain('deployment.apps/web created');
+      const status = await run(['rollout', 'status', 'deployment/web', '--timeout=30s']);
+      expect(status.stdout).to.contain('successfully rolled out');
+      const wait = await run(['wait', '--for=condition=Ready', 'pod', '-l', 'app=web', '--timeout=30s']);
+      expect(wait.stdout.trim().split('\n')).to.have.length(3);
+      await run(['scale', 'deployment/web', '--replicas=5']);
+      await run(['rollout', 'status', 'deployment/web', '--timeout=30s']);
+      const pods = await run(['get', 'pods', '-l', 'app=web', '--no-headers']);
+      expect(pods.stdout.trim().split('\n').filter((l) => /\s1\/1\s+Running\s/.test(l))).to.have.length(5);
+      await run(['set', 'env', 'deployment/web', 'GAMEDAY_LATENCY=1ms']);
+      const rolled = await run(['rollout', 'status', 'deployment/web', '--timeout=60s']);
+      expect(rolled.stdout).to.contain('successfully rolled out');
+      await run(['scale', 'deployment/web', '--replicas=3']);
+      await run(['rollout', 'status', 'deployment/web', '--timeout=30s']);
+    });
+
+    if (version === 'default') {
+      it('drains a node through evictions while the budget holds and the service keeps serving', async () => {
+        // Six replicas on three workers: the drained node holds at least two, so with maxUnavailable 1
+        // the second eviction is refused until the first pod's replacement is ready.
+        await run(['scale', 'deployment/web', '--replicas=6']);
+        await run(['rollout', 'status', 'deployment/web', '--timeout=30s']);
+        const pods = (await sim.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items;
+        const byNode = new Map<string, number>();
+        for (const p of pods) byNode.set(p.spec!.nodeName!, (byNode.get(p.spec!.nodeName!) ?? 0) + 1);
+        const [target, onTarget] = [...byNode.entries()].sort((a, b) => b[1] - a[1])[0]!;
+        expect(onTarget).to.be.at.least(2);
+
+        // Traffic through the API server's service proxy for the whole drain.
+        const proxy = `${sim.cluster.url}/api/v1/namespaces/default/services/web:80/proxy/`;
+        let stop = false;
+        const results: boolean[] = [];
+        const traffic = (async () => {
+          while (!stop) {
+            results.push(await fetch(proxy).then((r) => r.ok, () => false));
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        })();
+        // The budget must never be broken: ready, non-terminating pods never below desired healthy (6 − 1).
+        let minHealthy = Infinity;
+        const watcher = setInterval(async () => {
+          const now = (await sim.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items;
+          const healthy = now.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+          minHealthy = Math.min(minHealthy, healthy.length);
+        }, 50);
+
+        const drain = await run(['drain', target, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=60s']);
+        stop = true;
+        clearInterval(watcher);
+        await traffic;
+
+        expect(drain.stdout).to.contain(`node/${target} drained`);
+        const said = drain.stdout + drain.stderr;
+        expect(said).to.contain('evicting pod default/web-');
+        expect(said).to.contain('Cannot evict pod as it would violate the pod\'s disruption budget');
+        const left = (await sim.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${target}` })).items.filter((p) => !p.metadata?.ownerReferences?.some((r) => r.kind === 'DaemonSet'));
+        expect(left).to.deep.equal([]);
+        expect(minHealthy, 'ready pods never below the budget').to.be.at.least(5);
+        expect(results.length).to.be.greaterThan(20);
+        expect(results.filter((ok) => !ok), 'failed requests through the service proxy').to.deep.equal([]);
+        await eventually('web available again', async () => (await sim.apps.readNamespacedDeployment({ namespace: 'default', name: 'web' })).status?.availableReplicas === 6, 30_000);
+        await run(['uncordon', target]);
+      });
+    }
+  });
+}
