@@ -12,6 +12,7 @@ import { startReplicaSetController } from './controllers/replicaset.js';
 import { startStatefulSetController } from './controllers/statefulset.js';
 import { DataPlane } from './dataplane/data-plane.js';
 import { KvReplicas } from './dataplane/kv-app.js';
+import { createPodProxy } from './dataplane/pod-proxy.js';
 import { createServiceProxy } from './dataplane/service-proxy.js';
 import { ServiceListeners } from './dataplane/service-listeners.js';
 import { ServiceRouter } from './dataplane/service-router.js';
@@ -19,6 +20,7 @@ import { EventRecorder } from './event-recorder.js';
 import { Informers } from './informer.js';
 import { KubeletFleet } from './kubelet/kubelet-fleet.js';
 import type { NodeRegistration } from './kubelet/kubelet.js';
+import { KubeletServer } from './kubelet/kubelet-server.js';
 import { createNodeFaultRoute } from './node-fault-route.js';
 import { NodeFaults } from './node-faults.js';
 import { findCondition } from './pod-state.js';
@@ -94,7 +96,12 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     host,
     ...(options.port !== undefined ? { port: options.port } : {}),
     defaultTolerationSeconds: timings.defaultTolerationSeconds,
-    hooks: { serviceProxy: createServiceProxy(store, router, dataPlane), extraRoute: createNodeFaultRoute(nodeFaults) },
+    hooks: {
+      serviceProxy: createServiceProxy(store, router, dataPlane),
+      podProxy: createPodProxy(store, dataPlane),
+      kubelet: new KubeletServer(fleet),
+      extraRoute: createNodeFaultRoute(nodeFaults),
+    },
   });
   const url = await api.start();
   controllers.push(

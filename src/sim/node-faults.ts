@@ -3,12 +3,16 @@ import type { DataPlane, PartitionScope } from './dataplane/data-plane.js';
 import type { KubeletFleet } from './kubelet/kubelet-fleet.js';
 import type { Kubelet } from './kubelet/kubelet.js';
 
-export type NodeFaultSpec =
+export type NodeFaultSpec = (
   | { readonly type: 'partition'; readonly from?: PartitionScope }
   | { readonly type: 'crash' }
   | { readonly type: 'kubelet-stop' }
-  | { readonly type: 'latency'; readonly delayMs: number; readonly jitterMs?: number }
-  | { readonly type: 'disk-fill'; readonly path?: string; readonly bytes?: number; readonly percent?: number };
+  | { readonly type: 'latency'; readonly delayMs: number; readonly jitterMs?: number; readonly lossPercent?: number }
+  | { readonly type: 'disk-fill'; readonly path?: string; readonly bytes?: number; readonly percent?: number }
+) & {
+  /** The client's own name for the fault, so it can find it again without the id (after a crash). */
+  readonly tag?: string;
+};
 
 export type NodeFaultType = NodeFaultSpec['type'];
 
@@ -50,6 +54,12 @@ function nonNegative(value: unknown, field: string): number | undefined {
 export function parseNodeFault(body: unknown): NodeFaultSpec {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new NodeFaultError(400, 'BadRequest', 'the body must be a JSON object like {"type":"partition","from":"control-plane"}');
   const b = body as Record<string, unknown>;
+  if (b.tag !== undefined && typeof b.tag !== 'string') throw new NodeFaultError(400, 'BadRequest', 'tag must be a string');
+  const spec = parseSpec(b);
+  return b.tag === undefined ? spec : { ...spec, tag: b.tag as string };
+}
+
+function parseSpec(b: Record<string, unknown>): NodeFaultSpec {
   switch (b.type) {
     case 'partition': {
       const from = b.from ?? 'all';
@@ -61,9 +71,13 @@ export function parseNodeFault(body: unknown): NodeFaultSpec {
       return { type: b.type };
     case 'latency': {
       const delayMs = nonNegative(b.delayMs, 'delayMs');
-      if (delayMs === undefined) throw new NodeFaultError(400, 'BadRequest', 'latency needs delayMs (milliseconds added to each request to and from the node)');
+      const lossPercent = nonNegative(b.lossPercent, 'lossPercent');
+      if (lossPercent !== undefined && lossPercent > 100) throw new NodeFaultError(400, 'BadRequest', `lossPercent must be at most 100, not ${lossPercent}`);
+      if (delayMs === undefined && lossPercent === undefined) {
+        throw new NodeFaultError(400, 'BadRequest', 'latency needs delayMs (milliseconds added to each request to and from the node) and/or lossPercent (share of packets lost)');
+      }
       const jitterMs = nonNegative(b.jitterMs, 'jitterMs');
-      return { type: 'latency', delayMs, ...(jitterMs !== undefined ? { jitterMs } : {}) };
+      return { type: 'latency', delayMs: delayMs ?? 0, ...(jitterMs !== undefined ? { jitterMs } : {}), ...(lossPercent !== undefined ? { lossPercent } : {}) };
     }
     case 'disk-fill': {
       const bytes = nonNegative(b.bytes, 'bytes');
@@ -121,7 +135,7 @@ export class NodeFaults {
         kubelet.stopKubelet();
         break;
       case 'latency':
-        this.dataPlane.setLatency(node, id, { delayMs: spec.delayMs, jitterMs: spec.jitterMs ?? 0 });
+        this.dataPlane.setLatency(node, id, { delayMs: spec.delayMs, jitterMs: spec.jitterMs ?? 0, lossPercent: spec.lossPercent ?? 0 });
         break;
       case 'disk-fill': {
         const fs = kubelet.filesystem;

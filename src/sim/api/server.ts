@@ -1,10 +1,14 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { StoreError, type ObjectStore, type StoredObject } from '../store.js';
 import { Admission } from './admission.js';
-import { ApiError } from './api-error.js';
+import { ApiError, type Status } from './api-error.js';
 import { SERVER_VERSION, apiGroup, apiGroupList, apiResourceList, coreVersions } from './discovery.js';
 import { openApiV3GroupVersion, openApiV3Root } from './openapi.js';
+import { PodExecEndpoint } from './pod-exec.js';
+import { servePodLog } from './pod-log.js';
+import type { PodRuntime } from './pod-runtime.js';
 import { negotiate, readBody, sendJson, sendStatus } from './http-exchange.js';
 import { ResourceHandler, type ResourceRequest } from './resource-handler.js';
 import { findResource, type ResourceType } from './resources.js';
@@ -33,6 +37,10 @@ export interface ApiServerOptions {
 export interface ApiHooks {
   /** /api/v1/namespaces/{ns}/services/{name}[:{port}]/proxy/{path}: forward to one ready endpoint. `path` starts with `/` and keeps the query string. */
   serviceProxy?(req: IncomingMessage, res: ServerResponse, target: { namespace: string; service: string; port: string; path: string }): void;
+  /** /api/v1/namespaces/{ns}/pods/{[scheme:]name[:port]}/proxy/{path}: forward to the pod. `path` starts with `/` and keeps the query string. */
+  podProxy?(req: IncomingMessage, res: ServerResponse, target: { namespace: string; name: string; path: string }): void;
+  /** The kubelets behind pods/exec and pods/log. */
+  kubelet?: PodRuntime;
   /** Routes under /gameday/ (the node fault endpoint). Return true when handled. */
   extraRoute?(req: IncomingMessage, res: ServerResponse, url: URL): boolean | Promise<boolean>;
 }
@@ -80,6 +88,7 @@ function parseResourcePath(segments: readonly string[]): ResourcePath | undefine
 export class ApiServer {
   private readonly server: Server;
   private readonly handler: ResourceHandler;
+  private readonly exec: PodExecEndpoint;
   private baseUrl = '';
 
   constructor(private readonly options: ApiServerOptions) {
@@ -87,7 +96,9 @@ export class ApiServer {
       maxBufferedBytes: options.watchBufferLimitBytes ?? 16 * 1024 * 1024,
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     });
+    this.exec = new PodExecEndpoint(options.store, options.hooks?.kubelet);
     this.server = createServer((req, res) => void this.serve(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     // Watches are long-lived; only the request head has to arrive in time.
     this.server.requestTimeout = 0;
     this.server.keepAliveTimeout = 30_000;
@@ -114,6 +125,7 @@ export class ApiServer {
 
   async stop(): Promise<void> {
     if (!this.server.listening) return;
+    this.exec.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;
@@ -179,6 +191,9 @@ export class ApiServer {
     if (target.subresource === 'proxy' && target.resource.storeKey === 'services' && target.namespace !== undefined && target.name !== undefined) {
       return this.proxy(req, res, url, target);
     }
+    if (target.resource.storeKey === 'pods' && target.namespace !== undefined && target.name !== undefined && target.subresource !== undefined) {
+      if (this.podSubresource(req, res, url, target)) return;
+    }
     if (target.rest.length) throw ApiError.pathNotFound();
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await readBody(req) : undefined;
     const request: ResourceRequest = {
@@ -207,6 +222,56 @@ export class ApiServer {
     hook(req, res, { namespace: target.namespace!, service: service!, port: port.join(':'), path: (after || '/') + url.search });
   }
 
+  /** pods/proxy, pods/log and a pods/exec that did not ask to upgrade; false for the other pod subresources. */
+  private podSubresource(req: IncomingMessage, res: ServerResponse, url: URL, target: ResourcePath): boolean {
+    const method = req.method ?? 'GET';
+    const namespace = target.namespace!;
+    switch (target.subresource) {
+      case 'proxy': {
+        const hook = this.options.hooks?.podProxy;
+        if (!hook) throw new ApiError(503, 'ServiceUnavailable', `no data plane serves pods "${target.name}"`, {});
+        const raw = url.pathname;
+        const at = raw.indexOf('/proxy', raw.indexOf('/pods/') + 1);
+        hook(req, res, { namespace, name: target.name!, path: (raw.slice(at + '/proxy'.length) || '/') + url.search });
+        return true;
+      }
+      case 'log':
+        if (target.rest.length) throw ApiError.pathNotFound();
+        if (method !== 'GET') throw ApiError.methodNotAllowed();
+        servePodLog(this.options.store, this.options.hooks?.kubelet, namespace, target.name!, url.searchParams, res);
+        return true;
+      case 'exec':
+        if (target.rest.length) throw ApiError.pathNotFound();
+        if (method !== 'GET' && method !== 'POST') throw ApiError.methodNotAllowed();
+        this.exec.open(namespace, target.name!, url.searchParams);
+        throw ApiError.badRequest('Upgrade request required');
+      default:
+        return false;
+    }
+  }
+
+  /** Connection upgrades: pods/exec over WebSocket; SPDY and every other path get a Status. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const segments = url.pathname.replace(/\/+$/, '').split('/').filter(Boolean).map(decodeURIComponent);
+      const target = segments[0] === 'api' || segments[0] === 'apis' ? parseResourcePath(segments) : undefined;
+      const protocol = String(req.headers.upgrade ?? '');
+      if (!target || target.resource.storeKey !== 'pods' || target.subresource !== 'exec' || target.rest.length || target.namespace === undefined || target.name === undefined) {
+        throw ApiError.badRequest(`the embedded cluster upgrades connections only for pods/exec; ${url.pathname} cannot be upgraded to ${protocol}`);
+      }
+      const session = this.exec.open(target.namespace, target.name, url.searchParams);
+      if (protocol.toLowerCase() !== 'websocket') {
+        throw ApiError.badRequest(`the embedded cluster serves exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); this client asked to upgrade to ${protocol || 'nothing'}, and SPDY is not served: use kubectl 1.30 or newer (and leave KUBECTL_REMOTE_COMMAND_WEBSOCKETS unset) or @kubernetes/client-node's Exec`);
+      }
+      this.exec.upgrade(req, socket, head, session);
+    } catch (err) {
+      const status = err instanceof ApiError ? err.toStatus() : new ApiError(500, 'InternalError', `Internal error occurred: ${(err as Error)?.message ?? String(err)}`, {}).toStatus();
+      rejectUpgrade(socket, status);
+    }
+  }
+
   private discovery(path: string, res: ServerResponse): boolean {
     if (path === '/version') return respond(res, SERVER_VERSION);
     if (path === '/healthz' || path === '/livez' || path === '/readyz') {
@@ -231,4 +296,10 @@ function respond(res: ServerResponse, body: unknown): boolean {
   if (body === undefined) return false;
   sendJson(res, 200, body);
   return true;
+}
+
+/** An upgrade refused: a plain HTTP response carrying the Status, then the connection closes. */
+function rejectUpgrade(socket: Duplex, status: Status): void {
+  const body = JSON.stringify(status);
+  socket.end(`HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-cache, private\r\nConnection: close\r\n\r\n${body}`);
 }

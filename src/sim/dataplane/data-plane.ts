@@ -9,7 +9,12 @@ export type PartitionScope = 'control-plane' | 'nodes' | 'all';
 export interface LatencySpec {
   readonly delayMs: number;
   readonly jitterMs: number;
+  /** Share of packets lost, 0–100: TCP resends them, so a loss shows as a retransmission delay. */
+  readonly lossPercent?: number;
 }
+
+/** TCP's initial retransmission timeout (RFC 6298): what a lost SYN or request costs. */
+const RETRANSMIT_MS = 1000;
 
 /** A pod's network presence: its IP, node, and the container processes listening in it. */
 export interface PodAttachment {
@@ -101,7 +106,13 @@ export class DataPlane {
 
   private delayFor(node: string): number {
     let ms = 0;
-    for (const l of this.latency.get(node)?.values() ?? []) ms += l.delayMs + (l.jitterMs ? (Math.random() * 2 - 1) * l.jitterMs : 0);
+    let delivered = 1;
+    for (const l of this.latency.get(node)?.values() ?? []) {
+      ms += l.delayMs + (l.jitterMs ? (Math.random() * 2 - 1) * l.jitterMs : 0);
+      delivered *= 1 - (l.lossPercent ?? 0) / 100;
+    }
+    // Each lost attempt waits out a retransmission timeout; after six, the dialer has given up anyway.
+    for (let tries = 0; tries < 6 && Math.random() >= delivered; tries++) ms += RETRANSMIT_MS;
     return Math.max(0, ms);
   }
 

@@ -11,7 +11,8 @@ export interface PodIdentity {
 
 /**
  * nginx, httpd, http-echo, agnhost and gameday/web alike: `/healthz`, `/readyz` (503 once
- * terminating), `/hostname`, and everything else echoes who answered. http-echo's `-text` wins.
+ * terminating), `/hostname`, `/checkout` (an HTML page for browser journeys), and everything else
+ * echoes who answered. http-echo's `-text` wins.
  */
 export function webApp(pod: PodIdentity, args: readonly string[]): ContainerApp {
   const textArg = args.find((a) => a.startsWith('-text=') || a.startsWith('--text='));
@@ -22,10 +23,24 @@ export function webApp(pod: PodIdentity, args: readonly string[]): ContainerApp 
       if (path === '/healthz' || path === '/livez') return textResponse(200, 'ok\n');
       if (path === '/readyz') return state.terminating ? textResponse(503, 'shutting down\n') : textResponse(200, 'ok\n');
       if (path === '/hostname') return textResponse(200, pod.name);
+      if (path === '/checkout') return textResponse(200, checkoutPage(pod.name), { 'content-type': 'text/html; charset=utf-8', 'x-pod-name': pod.name });
       if (text !== undefined) return textResponse(200, `${text}\n`);
       return jsonResponse(200, { pod: pod.name, namespace: pod.namespace, node: pod.node, ip: pod.ip, method: req.method, path: req.path }, { 'x-pod-name': pod.name });
     },
   };
+}
+
+/** A page with a button and the confirmation it reveals: something for browser journeys to click through. */
+function checkoutPage(podName: string): string {
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>Checkout</title></head>
+<body>
+<h1>Checkout</h1>
+<p id="served-by">${podName}</p>
+<button id="buy" onclick="document.getElementById('confirmation').hidden = false">Buy</button>
+<p id="confirmation" hidden>Thank you for your order</p>
+</body></html>
+`;
 }
 
 /** Any other image: it answers whatever its probes ask with 200. */

@@ -4,6 +4,7 @@ import type { KvReplicas } from '../dataplane/kv-app.js';
 import type { EventRecorder } from '../event-recorder.js';
 import { findCondition, isTerminal, mutableConditions, nowIso, setCondition, type Condition } from '../pod-state.js';
 import { StoreError, type ObjectStore, type StoredObject } from '../store.js';
+import { quantityBytes } from '../resource-quantity.js';
 import type { Taint } from '../taints.js';
 import type { SimTimings } from '../timings.js';
 import { NodeFilesystem } from './node-filesystem.js';
@@ -48,6 +49,8 @@ export class Kubelet implements PodWorkerHost {
   readonly filesystem: NodeFilesystem;
   private state: KubeletState = 'stopped';
   private readonly workers = new Map<string, PodWorker>();
+  /** Finished workers whose pod object still exists: their logs stay readable, as a runtime keeps dead containers. */
+  private readonly retired = new Map<string, PodWorker>();
   private readonly usedIps = new Set<number>();
   private timers: NodeJS.Timeout[] = [];
   private wasReachable = true;
@@ -82,6 +85,14 @@ export class Kubelet implements PodWorkerHost {
   }
   get kvReplicas(): KvReplicas {
     return this.deps.kvReplicas;
+  }
+  get memoryBytes(): number {
+    return quantityBytes(this.registration.memory);
+  }
+
+  /** The worker of a pod bound here, running or finished (for exec and logs). */
+  worker(uid: string): PodWorker | undefined {
+    return this.workers.get(uid) ?? this.retired.get(uid);
   }
   get currentState(): KubeletState {
     return this.state;
@@ -162,14 +173,20 @@ export class Kubelet implements PodWorkerHost {
       this.onPod(pod);
     }
     for (const w of [...this.workers.values()]) {
-      if (!live.has(w.uid)) w.killNow();
-      else w.flush();
+      if (!live.has(w.uid)) {
+        w.killNow();
+        this.retired.delete(w.uid);
+      } else {
+        w.flush();
+      }
     }
+    for (const uid of [...this.retired.keys()]) if (!live.has(uid)) this.retired.delete(uid);
   }
 
   /** The pod object is gone (force deletion, or it finished elsewhere). */
   podGone(uid: string): void {
     if (this.canPublish()) this.workers.get(uid)?.killNow();
+    this.retired.delete(uid);
   }
 
   /** The current state of a pod bound to this node, as the kubelet's watch would deliver it. */
@@ -212,6 +229,7 @@ export class Kubelet implements PodWorkerHost {
 
   finished(worker: PodWorker): void {
     if (this.workers.get(worker.uid) === worker) this.workers.delete(worker.uid);
+    this.retired.set(worker.uid, worker);
     this.usedIps.delete(Number(worker.ip.split('.')[3]));
   }
 
@@ -268,10 +286,15 @@ export class Kubelet implements PodWorkerHost {
     const node = this.store.get('nodes', undefined, this.nodeName);
     const pressure = this.filesystem.underPressure;
     if ((findCondition(node ?? ({} as StoredObject), 'DiskPressure')?.status === 'True') !== pressure) this.postStatus();
+    for (const w of [...this.workers.values()]) {
+      const over = !w.isDone && !w.isTerminating ? w.storage.emptyDirOverLimit() : undefined;
+      if (over) w.evict(`Usage of EmptyDir volume "${over.volume}" exceeds the limit "${over.limit}". `);
+    }
     if (!pressure) return;
     const candidates = [...this.workers.values()].filter((w) => !w.isDone && !w.isTerminating).map((w) => ({ w, pod: this.store.get('pods', w.namespace, w.name) }))
       .filter(({ pod }) => pod && ((pod.spec as { priority?: number }).priority ?? 0) < CRITICAL_PRIORITY);
-    candidates.sort((a, b) => a.w.qosRank - b.w.qosRank || ((a.pod!.spec as { priority?: number }).priority ?? 0) - ((b.pod!.spec as { priority?: number }).priority ?? 0));
+    // Within a QoS class and priority, the pod using the most disk goes first, as the kubelet ranks for nodefs.
+    candidates.sort((a, b) => a.w.qosRank - b.w.qosRank || ((a.pod!.spec as { priority?: number }).priority ?? 0) - ((b.pod!.spec as { priority?: number }).priority ?? 0) || b.w.diskBytes - a.w.diskBytes);
     const victim = candidates[0];
     if (!victim) return;
     const availableKi = Math.floor(this.filesystem.availableBytes / 1024);
@@ -283,6 +306,7 @@ export class Kubelet implements PodWorkerHost {
     this.pause('stopped');
     for (const w of [...this.workers.values()]) w.crash();
     this.workers.clear();
+    this.retired.clear();
   }
 
   private nodeObject(): StoredObject {

@@ -8,6 +8,11 @@ import type { EventRecorder } from '../event-recorder.js';
 import { mutableConditions, nowIso, setCondition } from '../pod-state.js';
 import type { ObjectStore, StoredObject } from '../store.js';
 import type { SimTimings } from '../timings.js';
+import { ContainerLog } from './container-log.js';
+import type { ContainerFilesystem } from './container-filesystem.js';
+import { loggedApp } from './logged-app.js';
+import type { NodeFilesystem } from './node-filesystem.js';
+import { PodStorage, type VolumeMountSpec } from './pod-storage.js';
 import { probeOnce, type ProbeSpec } from './probe.js';
 
 export interface ContainerSpec {
@@ -20,6 +25,8 @@ export interface ContainerSpec {
   readinessProbe?: ProbeSpec;
   livenessProbe?: ProbeSpec;
   startupProbe?: ProbeSpec;
+  volumeMounts?: VolumeMountSpec[];
+  workingDir?: string;
 }
 
 /** What a pod worker needs from its kubelet. */
@@ -31,6 +38,9 @@ export interface PodWorkerHost {
   readonly recorder: EventRecorder;
   readonly dataPlane: DataPlane;
   readonly kvReplicas: KvReplicas;
+  /** The node's root filesystem, where pod volumes and container layers allocate. */
+  readonly filesystem: NodeFilesystem;
+  readonly memoryBytes: number;
   /** The kubelet runs and reaches the API server, so status writes land. */
   canPublish(): boolean;
   /** The kubelet process runs (probes and restarts happen). */
@@ -66,6 +76,23 @@ interface ContainerRun {
   timers: Set<NodeJS.Timeout>;
   /** Bumped at each start so stale probe loops and timers stop. */
   generation: number;
+  log: ContainerLog;
+  previousLog?: ContainerLog;
+  fs?: ContainerFilesystem;
+  /** Aborted when the process goes: execs running in it end with it. */
+  life: AbortController;
+}
+
+/** What pods/exec and pods/log need of one container. */
+export interface ContainerView {
+  readonly spec: ContainerSpec;
+  readonly state: 'waiting' | 'running' | 'terminated';
+  readonly waitingReason: string;
+  readonly fs: ContainerFilesystem | undefined;
+  readonly log: ContainerLog;
+  readonly previousLog: ContainerLog | undefined;
+  /** Aborts when the running process stops. */
+  readonly life: AbortSignal;
 }
 
 const SOURCE_COMPONENT = 'kubelet';
@@ -101,6 +128,7 @@ export class PodWorker {
   private removed = false;
   private dirty = false;
   private podTimers = new Set<NodeJS.Timeout>();
+  readonly storage: PodStorage;
 
   constructor(
     private readonly host: PodWorkerHost,
@@ -116,6 +144,7 @@ export class PodWorker {
     this.initContainers = spec.initContainers ?? [];
     for (const c of spec.containers ?? []) for (const p of c.ports ?? []) if (p.name) this.namedPorts.set(p.name, p.containerPort);
     this.containers = (spec.containers ?? []).map((c) => this.newRun(c));
+    this.storage = new PodStorage({ pod, node: host.filesystem, memoryBytes: host.memoryBytes, configMap: (name) => host.store.get('configmaps', this.namespace, name) });
     this.attachment = { podKey: `${this.namespace}/${this.name}`, node: host.nodeName, servers: [], namedPorts: this.namedPorts };
   }
 
@@ -132,6 +161,7 @@ export class PodWorker {
       knobs: readKnobs(spec.env, this.pod.metadata.annotations),
       state: 'waiting', waitingReason: 'ContainerCreating', containerID: '', restartCount: 0,
       ready: false, started: false, timers: new Set(), generation: 0,
+      log: new ContainerLog(), life: new AbortController(),
     };
   }
 
@@ -199,6 +229,13 @@ export class PodWorker {
     c.containerID = this.containerId();
     c.ready = false;
     c.started = !c.spec.startupProbe;
+    if (c.log.isEnded) {
+      c.previousLog = c.log;
+      c.log = new ContainerLog();
+    }
+    c.life = new AbortController();
+    const hostname = (this.pod.spec as { hostname?: string }).hostname ?? this.name;
+    c.fs = this.storage.containerFilesystem(c.spec.name, c.spec.volumeMounts ?? [], hostname);
     const app = appFor(c.kind, {
       pod: { namespace: this.namespace, name: this.name, uid: this.uid, node: this.host.nodeName, ip: this.ip },
       args: [...(c.spec.command ?? []), ...(c.spec.args ?? [])],
@@ -211,7 +248,9 @@ export class PodWorker {
         apiReachable: () => this.host.dataPlane.reachesControlPlane(this.host.nodeName) && !this.done,
       },
     });
-    const server = new ContainerServer(c.ports, app, c.knobs);
+    const server = new ContainerServer(c.ports, loggedApp(app, c.log, c.knobs), c.knobs);
+    const ports = [...c.ports].sort((a, b) => a - b);
+    c.log.write(ports.length ? `${c.spec.image} starting, listening on ${ports.map((p) => `:${p}`).join(', ')}${c.knobs.startupDelayMs ? ` after ${c.knobs.startupDelayMs} ms` : ''}` : `${c.spec.image} started`);
     c.server = server;
     this.attachment.servers = this.containers.map((x) => x.server).filter((s): s is ContainerServer => !!s);
     this.host.dataPlane.attach(this.ip, this.attachment);
@@ -277,9 +316,34 @@ export class PodWorker {
     this.later((probe.initialDelaySeconds ?? 0) * 1000, () => void tick(), c);
   }
 
+  /** The container's process is gone: its log ends and its execs die with it. */
+  private processGone(c: ContainerRun): void {
+    c.log.end();
+    c.life.abort();
+  }
+
+  /** The container named, for pods/exec and pods/log. */
+  container(name: string): ContainerView | undefined {
+    const c = this.containers.find((x) => x.spec.name === name);
+    if (!c) return undefined;
+    return { spec: c.spec, state: c.state, waitingReason: c.waitingReason, fs: c.fs, log: c.log, previousLog: c.previousLog, life: c.life.signal };
+  }
+
+  /** Bytes the pod's volumes and container layers hold on the node's disk. */
+  get diskBytes(): number {
+    return this.storage.diskBytes;
+  }
+
+  /** The worker is done: volumes and layers go back to the node, the kubelet forgets it. */
+  private retire(): void {
+    this.storage.dispose();
+    this.host.finished(this);
+  }
+
   private containerExited(c: ContainerRun, exitCode: number, reason: string): void {
     if (c.state !== 'running') return;
     c.generation++;
+    this.processGone(c);
     for (const t of c.timers) clearTimeout(t);
     c.timers.clear();
     c.server?.kill();
@@ -317,7 +381,7 @@ export class PodWorker {
     this.publish();
     this.detach();
     this.done = true;
-    this.host.finished(this);
+    this.retire();
   }
 
   /** The API server set deletionTimestamp: SIGTERM now, SIGKILL when the grace period ends. */
@@ -375,7 +439,7 @@ export class PodWorker {
     this.done = true;
     this.detach();
     this.publish();
-    this.host.finished(this);
+    this.retire();
   }
 
   /** The pod object is gone (force deletion): the containers die at once. */
@@ -386,13 +450,14 @@ export class PodWorker {
       c.timers.clear();
       c.server?.kill();
       c.state = 'terminated';
+      this.processGone(c);
     }
     for (const t of this.podTimers) clearTimeout(t);
     if (this.terminating) clearTimeout(this.terminating.timer);
     this.done = true;
     this.removed = true;
     this.detach();
-    this.host.finished(this);
+    this.retire();
   }
 
   /** The eviction manager's verdict: containers killed, phase Failed, reason Evicted; the pod object stays. */
@@ -407,6 +472,7 @@ export class PodWorker {
       c.timers.clear();
       c.server?.kill();
       c.state = 'terminated';
+      this.processGone(c);
       c.ready = false;
       c.terminated = { exitCode: 137, reason: 'ContainerStatusUnknown', finishedAt: nowIso(), containerID: c.containerID, ...(c.startedAt ? { startedAt: c.startedAt } : {}) };
     }
@@ -415,7 +481,7 @@ export class PodWorker {
     this.removed = true;
     this.detach();
     this.publish();
-    this.host.finished(this);
+    this.retire();
   }
 
   /** The node went down: every process dies, nothing is reported. */
@@ -427,6 +493,7 @@ export class PodWorker {
       if (c.state === 'running') {
         c.server?.kill();
         c.state = 'terminated';
+        this.processGone(c);
         c.ready = false;
         c.terminated = { exitCode: 255, reason: 'Unknown', finishedAt: nowIso(), containerID: c.containerID, ...(c.startedAt ? { startedAt: c.startedAt } : {}) };
       }

@@ -1,0 +1,51 @@
+/** One line of a container's output, as the runtime stamps it. */
+export interface LogLine {
+  readonly time: Date;
+  readonly text: string;
+}
+
+/** Lines kept per container; the runtime rotates older ones away. */
+const MAX_LINES = 2000;
+
+/**
+ * A container's log, as the runtime keeps it for `kubectl logs`: lines in order, a cap, and
+ * followers that receive new lines until the container stops.
+ */
+export class ContainerLog {
+  private readonly lines: LogLine[] = [];
+  private readonly followers = new Set<(line: LogLine | undefined) => void>();
+  private ended = false;
+
+  write(text: string): void {
+    const line = { time: new Date(), text };
+    this.lines.push(line);
+    if (this.lines.length > MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
+    for (const f of this.followers) f(line);
+  }
+
+  /** The container stopped: followers see the end. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const f of this.followers) f(undefined);
+    this.followers.clear();
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  snapshot(): readonly LogLine[] {
+    return this.lines;
+  }
+
+  /** Calls `onLine` for each new line, then with undefined when the container stops; returns the unsubscribe. */
+  follow(onLine: (line: LogLine | undefined) => void): () => void {
+    if (this.ended) {
+      onLine(undefined);
+      return () => undefined;
+    }
+    this.followers.add(onLine);
+    return () => this.followers.delete(onLine);
+  }
+}

@@ -1,0 +1,109 @@
+import { ApiError } from '../api/api-error.js';
+import type { ExecResult, ExecStreams, ExecTarget, LogSource, PodRuntime } from '../api/pod-runtime.js';
+import type { StoredObject } from '../store.js';
+import { ContainerShell } from './container-shell.js';
+import type { KubeletFleet } from './kubelet-fleet.js';
+import type { ContainerView, PodWorker } from './pod-worker.js';
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef?: { fieldPath?: string } };
+}
+
+/**
+ * The kubelet's streaming server (port 10250) for the whole fleet: the API server hands it
+ * pods/exec and pods/log, and it finds the pod's worker on its node. A kubelet that is down or
+ * cut off from the control plane cannot be dialled, as on a real cluster.
+ */
+export class KubeletServer implements PodRuntime {
+  constructor(private readonly fleet: KubeletFleet) {}
+
+  private workerOf(pod: StoredObject): PodWorker {
+    const node = (pod.spec as { nodeName?: string }).nodeName;
+    if (!node) throw ApiError.badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
+    const kubelet = this.fleet.get(node);
+    if (!kubelet) throw new ApiError(404, 'NotFound', `nodes "${node}" not found`, { name: node, kind: 'nodes' });
+    if (!kubelet.canPublish()) {
+      const ip = kubelet.hostIP;
+      throw new ApiError(502, undefined, `error dialing backend: dial tcp ${ip}:10250: connect: ${kubelet.running() ? 'i/o timeout' : 'connection refused'}`);
+    }
+    const worker = kubelet.worker(pod.metadata.uid);
+    if (!worker) throw ApiError.badRequest(`container not found in pod "${pod.metadata.name}": the pod is not running on ${node}`);
+    return worker;
+  }
+
+  private containerOf(pod: StoredObject, name: string): ContainerView {
+    const c = this.workerOf(pod).container(name);
+    if (!c) throw ApiError.badRequest(`container ${name} is not valid for pod ${pod.metadata.name}`);
+    return c;
+  }
+
+  exec(pod: StoredObject, container: string): ExecTarget {
+    const c = this.containerOf(pod, container);
+    if (c.state !== 'running' || !c.fs) {
+      throw ApiError.badRequest(c.state === 'waiting'
+        ? `container "${container}" in pod "${pod.metadata.name}" is waiting to start: ${c.waitingReason}`
+        : `container not found ("${container}"): the container is not running`);
+    }
+    const fs = c.fs;
+    return {
+      async run(command: readonly string[], streams: ExecStreams): Promise<ExecResult> {
+        const env = environment(pod, c);
+        const shell = new ContainerShell({ fs, env, hostname: env.get('HOSTNAME')!, ...(c.spec.workingDir ? { workingDir: c.spec.workingDir } : {}) });
+        const outcome = await shell.exec(command, {
+          stdout: streams.stdout,
+          // A terminal has one output stream.
+          stderr: streams.tty ? streams.stdout : streams.stderr,
+          ...(streams.stdin ? { stdin: streams.stdin } : {}),
+          tty: streams.tty,
+        }, AbortSignal.any([streams.signal, c.life]));
+        // The container stopped under the command: it was killed with it.
+        if (outcome.kind === 'exited' && c.life.aborted) return { kind: 'exited', code: 137 };
+        return outcome;
+      },
+    };
+  }
+
+  logs(pod: StoredObject, container: string, previous: boolean): LogSource {
+    const c = this.containerOf(pod, container);
+    if (previous) {
+      if (!c.previousLog) throw ApiError.badRequest(`previous terminated container "${container}" in pod "${pod.metadata.name}" not found`);
+      const log = c.previousLog;
+      return { lines: log.snapshot(), follow: (onLine) => log.follow(onLine) };
+    }
+    if (c.state === 'waiting' && !c.log.snapshot().length) {
+      throw ApiError.badRequest(`container "${container}" in pod "${pod.metadata.name}" is waiting to start: ${c.waitingReason}`);
+    }
+    const log = c.log;
+    return { lines: log.snapshot(), follow: (onLine) => log.follow(onLine) };
+  }
+}
+
+/** The process environment: the container's env (values and the common field references) over the defaults every container gets. */
+function environment(pod: StoredObject, c: ContainerView): Map<string, string> {
+  const spec = pod.spec as { hostname?: string; nodeName?: string; serviceAccountName?: string };
+  const status = (pod.status ?? {}) as { podIP?: string; hostIP?: string };
+  const fields: Record<string, string | undefined> = {
+    'metadata.name': pod.metadata.name,
+    'metadata.namespace': pod.metadata.namespace,
+    'metadata.uid': pod.metadata.uid,
+    'spec.nodeName': spec.nodeName,
+    'spec.serviceAccountName': spec.serviceAccountName ?? 'default',
+    'status.podIP': status.podIP,
+    'status.hostIP': status.hostIP,
+  };
+  const env = new Map<string, string>([
+    ['PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    ['HOSTNAME', spec.hostname ?? pod.metadata.name],
+    ['HOME', '/root'],
+    ['KUBERNETES_SERVICE_HOST', '10.96.0.1'],
+    ['KUBERNETES_SERVICE_PORT', '443'],
+    ['KUBERNETES_PORT', 'tcp://10.96.0.1:443'],
+  ]);
+  for (const e of (c.spec.env ?? []) as EnvVar[]) {
+    const value = e.value ?? (e.valueFrom?.fieldRef?.fieldPath ? fields[e.valueFrom.fieldRef.fieldPath] : undefined);
+    if (value !== undefined) env.set(e.name, value);
+  }
+  return env;
+}

@@ -1,0 +1,131 @@
+import type { StoredObject } from '../store.js';
+import { quantityBytes } from '../resource-quantity.js';
+import { ContainerFilesystem, type Mount } from './container-filesystem.js';
+import type { NodeFilesystem } from './node-filesystem.js';
+import { Volume } from './volume.js';
+
+interface VolumeSpec {
+  name: string;
+  emptyDir?: { medium?: string; sizeLimit?: string | number };
+  configMap?: { name?: string; items?: { key: string; path: string }[] };
+}
+
+export interface VolumeMountSpec {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  subPath?: string;
+}
+
+export interface PodStorageOptions {
+  readonly pod: StoredObject;
+  readonly node: NodeFilesystem;
+  /** What a tmpfs without sizeLimit may grow to. */
+  readonly memoryBytes: number;
+  /** The ConfigMap a configMap volume projects, read when the pod starts. */
+  readonly configMap: (name: string) => StoredObject | undefined;
+}
+
+/** The node's disk as containers see it in df; kind nodes show their overlay's backing device. */
+const NODE_DEVICE = '/dev/vda1';
+
+export interface EmptyDirOverLimit {
+  readonly volume: string;
+  readonly limit: string;
+}
+
+/**
+ * A pod's storage on its node: the volumes it declares (emptyDir on disk or in memory, configMap
+ * projections, any other type as a node directory) and each container's writable root layer.
+ * Everything is given back to the node's filesystem when the pod goes, as the kubelet's volume
+ * manager and the container runtime do.
+ */
+export class PodStorage {
+  private readonly volumes = new Map<string, { volume: Volume; limitText?: string }>();
+  private readonly roots = new Map<string, Volume>();
+  private rootGeneration = 0;
+
+  constructor(private readonly options: PodStorageOptions) {
+    const { pod, node } = options;
+    for (const v of ((pod.spec as { volumes?: VolumeSpec[] }).volumes ?? [])) {
+      const id = `pod/${pod.metadata.uid}/volume/${v.name}`;
+      const memory = v.emptyDir?.medium === 'Memory';
+      const limit = v.emptyDir?.sizeLimit;
+      const limitBytes = limit !== undefined ? quantityBytes(limit) : undefined;
+      const volume = new Volume({
+        id, node, memoryBytes: options.memoryBytes,
+        device: memory ? 'tmpfs' : NODE_DEVICE,
+        medium: memory ? 'memory' : 'disk',
+        ...(limitBytes ? { sizeLimitBytes: limitBytes } : {}),
+        readOnly: v.configMap !== undefined,
+      });
+      if (v.configMap) this.project(volume, v.configMap);
+      this.volumes.set(v.name, { volume, ...(limitBytes ? { limitText: String(limit) } : {}) });
+    }
+  }
+
+  private project(volume: Volume, source: NonNullable<VolumeSpec['configMap']>): void {
+    const cm = source.name ? this.options.configMap(source.name) : undefined;
+    const data = ((cm as { data?: Record<string, string> } | undefined)?.data) ?? {};
+    const items = source.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+    for (const item of items) {
+      const content = Buffer.from(data[item.key] ?? '');
+      volume.seed(`/${item.path}`, { kind: 'file', size: content.length, content, modified: new Date() });
+    }
+  }
+
+  /** A new root layer for a container (re)start, with the pod's volumes mounted over it. */
+  containerFilesystem(container: string, mounts: readonly VolumeMountSpec[], hostname: string): ContainerFilesystem {
+    this.roots.get(container)?.dispose();
+    const { pod, node } = this.options;
+    const root = new Volume({ id: `pod/${pod.metadata.uid}/root/${container}/${++this.rootGeneration}`, device: 'overlay', node, medium: 'disk', memoryBytes: this.options.memoryBytes });
+    seedImage(root, hostname, pod.metadata.namespace ?? 'default');
+    this.roots.set(container, root);
+    const table: Mount[] = [];
+    for (const m of mounts) {
+      const v = this.volumes.get(m.name);
+      if (!v) continue;
+      const base = m.subPath ? `/${m.subPath.replace(/^\/+|\/+$/g, '')}` : '/';
+      if (base !== '/' && !v.volume.get(base)) v.volume.seed(base, { kind: 'dir', modified: new Date() });
+      table.push({ path: ContainerFilesystem.absolute('/', m.mountPath), volume: v.volume, base, readOnly: m.readOnly ?? v.volume.readOnly });
+    }
+    return new ContainerFilesystem(root, table);
+  }
+
+  /** The first emptyDir holding more than its sizeLimit: the kubelet evicts the pod for it. */
+  emptyDirOverLimit(): EmptyDirOverLimit | undefined {
+    for (const [name, v] of this.volumes) {
+      const limit = v.volume.options.sizeLimitBytes;
+      if (limit !== undefined && v.limitText !== undefined && v.volume.usedBytes > limit) return { volume: name, limit: v.limitText };
+    }
+    return undefined;
+  }
+
+  /** Bytes held on the node's disk (memory-backed volumes excluded): the eviction manager ranks pods by it. */
+  get diskBytes(): number {
+    let total = 0;
+    for (const v of this.volumes.values()) if (v.volume.options.medium === 'disk') total += v.volume.usedBytes;
+    for (const r of this.roots.values()) total += r.usedBytes;
+    return total;
+  }
+
+  dispose(): void {
+    for (const v of this.volumes.values()) v.volume.dispose();
+    for (const r of this.roots.values()) r.dispose();
+    this.roots.clear();
+  }
+}
+
+function seedImage(root: Volume, hostname: string, namespace: string): void {
+  const now = new Date();
+  const dir = { kind: 'dir', modified: now } as const;
+  const file = (text: string) => ({ kind: 'file', size: Buffer.byteLength(text), content: Buffer.from(text), modified: now }) as const;
+  for (const d of ['/bin', '/etc', '/home', '/proc', '/root', '/run', '/sys', '/tmp', '/usr/bin', '/var/log', '/var/tmp']) root.seed(d, dir);
+  root.seed('/dev/null', { kind: 'device', device: 'null', modified: now });
+  root.seed('/dev/zero', { kind: 'device', device: 'zero', modified: now });
+  root.seed('/dev/urandom', { kind: 'device', device: 'random', modified: now });
+  root.seed('/etc/hostname', file(`${hostname}\n`));
+  root.seed('/etc/hosts', file(`127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`));
+  root.seed('/etc/resolv.conf', file(`search ${namespace}.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n`));
+  root.seed('/var/run/secrets/kubernetes.io/serviceaccount/namespace', file(namespace));
+}

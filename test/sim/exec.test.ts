@@ -1,0 +1,320 @@
+import * as k8s from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { execa, execaSync } from 'execa';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { eventually, isReady, startSim, type SimClients } from './sim-fixture.js';
+
+const NS = 'default';
+const MiB = 1024 * 1024;
+
+interface ExecRun {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly status: k8s.V1Status;
+}
+
+function sink(into: (text: string) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      into(chunk.toString('utf8'));
+      done();
+    },
+  });
+}
+
+/** One command through client-node's Exec, resolved with the Status from the error channel. */
+function execIn(kc: k8s.KubeConfig, pod: string, container: string, command: string[], input?: { stdin: string[]; tty: boolean }): Promise<ExecRun> {
+  let stdout = '';
+  let stderr = '';
+  const stdin = input ? Readable.from(input.stdin.map((s) => Buffer.from(s))) : null;
+  return new Promise<ExecRun>((resolve, reject) => {
+    new k8s.Exec(kc)
+      .exec(NS, pod, container, command, sink((t) => (stdout += t)), sink((t) => (stderr += t)), stdin, input?.tty ?? false, (status) => resolve({ stdout, stderr, status }))
+      .catch(reject);
+  });
+}
+
+function exitCodeOf(status: k8s.V1Status): number {
+  if (status.status === 'Success') return 0;
+  expect(status.reason).to.equal('NonZeroExitCode');
+  return Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message);
+}
+
+/** `df -B1 --output=size,used,avail,target <path>` parsed into numbers. */
+function dfBytes(stdout: string): { size: number; used: number; avail: number; target: string } {
+  const lines = stdout.trim().split('\n');
+  expect(lines[0]).to.match(/^\s*1B-blocks\s+Used\s+Avail\s+Mounted on$/);
+  const [size, used, avail, target] = lines[1]!.trim().split(/\s+/);
+  return { size: Number(size), used: Number(used), avail: Number(avail), target: target! };
+}
+
+function podWithVolume(name: string, node: string, volumes: k8s.V1Volume[], mounts: k8s.V1VolumeMount[], extra: Partial<k8s.V1PodSpec> = {}): k8s.V1Pod {
+  return {
+    metadata: { name, labels: { app: name } },
+    spec: {
+      nodeName: node,
+      terminationGracePeriodSeconds: 1,
+      volumes,
+      containers: [{ name: 'app', image: 'gameday/web:1', ports: [{ name: 'http', containerPort: 8080 }], volumeMounts: mounts, env: [{ name: 'GREETING', value: 'hello' }] }],
+      ...extra,
+    },
+  };
+}
+
+async function readyPod(sim: SimClients, body: k8s.V1Pod): Promise<void> {
+  await sim.core.createNamespacedPod({ namespace: NS, body });
+  await eventually(`pod ${body.metadata!.name} Ready`, async () => isReady(await sim.core.readNamespacedPod({ namespace: NS, name: body.metadata!.name! })));
+}
+
+describe('sim: pods/exec, pods/log and pods/proxy', function () {
+  let sim: SimClients;
+  let kc: k8s.KubeConfig;
+
+  before(async function () {
+    sim = await startSim();
+    kc = new k8s.KubeConfig();
+    kc.loadFromString(sim.cluster.kubeconfigYaml());
+    await readyPod(sim, podWithVolume('shell', 'gameday-worker', [{ name: 'data', emptyDir: { sizeLimit: '100Mi' } }, { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } }], [{ name: 'data', mountPath: '/data' }, { name: 'scratch', mountPath: '/scratch' }]));
+  });
+
+  after(async function () {
+    await sim?.cluster.stop();
+  });
+
+  describe('exec over WebSocket with client-node', function () {
+    it('runs a program and reports success on the status channel', async function () {
+      const r = await execIn(kc, 'shell', 'app', ['echo', 'hi', 'there']);
+      expect(r.stdout).to.equal('hi there\n');
+      expect(r.stderr).to.equal('');
+      expect(r.status).to.deep.equal({ metadata: {}, status: 'Success' });
+    });
+
+    it('reports non-zero exit codes as NonZeroExitCode with the code in the ExitCode cause', async function () {
+      expect(exitCodeOf((await execIn(kc, 'shell', 'app', ['sh', '-c', 'exit 3'])).status)).to.equal(3);
+      expect(exitCodeOf((await execIn(kc, 'shell', 'app', ['false'])).status)).to.equal(1);
+      const chained = await execIn(kc, 'shell', 'app', ['sh', '-c', "true && false || echo 'recovered after false'; echo \"$GREETING from $HOSTNAME\""]);
+      expect(chained.stdout).to.equal('recovered after false\nhello from shell\n');
+      expect(exitCodeOf(chained.status)).to.equal(0);
+    });
+
+    it('separates stderr, and a missing command exits 127 inside sh', async function () {
+      const r = await execIn(kc, 'shell', 'app', ['sh', '-c', 'echo oops >&2; nosuchtool --flag; echo after']);
+      expect(r.stderr).to.equal('oops\nsh: nosuchtool: not found\n');
+      expect(r.stdout).to.equal('after\n');
+      const missing = await execIn(kc, 'shell', 'app', ['sh', '-c', 'ls /nowhere']);
+      expect(missing.stderr).to.equal("ls: cannot access '/nowhere': No such file or directory\n");
+      expect(exitCodeOf(missing.status)).to.equal(2);
+      expect(exitCodeOf((await execIn(kc, 'shell', 'app', ['sh', '-c', 'nosuchtool'])).status)).to.equal(127);
+    });
+
+    it('fails to start an executable that is not in the image, as the runtime does', async function () {
+      const r = await execIn(kc, 'shell', 'app', ['nosuchtool']);
+      expect(r.status.status).to.equal('Failure');
+      expect(r.status.reason).to.equal('InternalError');
+      expect(r.status.message).to.contain('executable file not found in $PATH');
+    });
+
+    it('feeds stdin to the command, and runs a terminal shell line by line', async function () {
+      expect((await execIn(kc, 'shell', 'app', ['cat'], { stdin: ['piped ', 'input'], tty: false })).stdout).to.equal('piped input');
+      const script = await execIn(kc, 'shell', 'app', ['sh'], { stdin: ['echo first\nhostname\n', 'exit 5\n'], tty: false });
+      expect(script.stdout).to.equal('first\nshell\n');
+      expect(exitCodeOf(script.status)).to.equal(5);
+      const terminal = await execIn(kc, 'shell', 'app', ['sh'], { stdin: ['echo hi\r', 'ls /nope\r', 'exit\r'], tty: true });
+      expect(terminal.stdout).to.equal("# echo hi\r\nhi\r\n# ls /nope\r\nls: cannot access '/nope': No such file or directory\r\n# exit\r\n");
+      expect(exitCodeOf(terminal.status)).to.equal(2);
+    });
+
+    it('ends a running exec with 137 when its container is killed', async function () {
+      await readyPod(sim, podWithVolume('doomed', 'gameday-worker', [], []));
+      const running = execIn(kc, 'doomed', 'app', ['sh', '-c', 'echo started; sleep 30; echo never']);
+      await new Promise((r) => setTimeout(r, 200));
+      await sim.core.deleteNamespacedPod({ namespace: NS, name: 'doomed', gracePeriodSeconds: 0 });
+      const r = await running;
+      expect(r.stdout).to.equal('started\n');
+      expect(exitCodeOf(r.status)).to.equal(137);
+    });
+
+    it('shows an emptyDir sizeLimit in df, fills it with fallocate and frees it with rm', async function () {
+      const before = dfBytes((await execIn(kc, 'shell', 'app', ['df', '-B1', '--output=size,used,avail,target', '/data'])).stdout);
+      expect(before).to.deep.equal({ size: 100 * MiB, used: 0, avail: 100 * MiB, target: '/data' });
+      const nodeBefore = sim.cluster.nodeFaults.filesystem('gameday-worker').usedBytes;
+      const fill = await execIn(kc, 'shell', 'app', ['sh', '-c', 'df -P -k /data && fallocate -l 40M /data/gameday-fill-1 && df -B1 --output=size,used,avail,target /data']);
+      expect(exitCodeOf(fill.status)).to.equal(0);
+      const [posix, filled] = fill.stdout.split(/\n(?=\s*1B-blocks)/) as [string, string];
+      expect(posix.split('\n')[0]).to.match(/^Filesystem\s+1024-blocks\s+Used\s+Available\s+Capacity\s+Mounted on$/);
+      expect(posix.split('\n')[1]).to.match(/\s102400\s+0\s+102400\s+0%\s+\/data$/);
+      expect(dfBytes(filled)).to.deep.equal({ size: 100 * MiB, used: 40 * MiB, avail: 60 * MiB, target: '/data' });
+      expect(sim.cluster.nodeFaults.filesystem('gameday-worker').usedBytes - nodeBefore).to.equal(40 * MiB);
+      expect((await execIn(kc, 'shell', 'app', ['ls', '-l', '/data'])).stdout).to.match(/-rw-r--r-- 1 root root\s+41943040 .* gameday-fill-1\n/);
+      const freed = await execIn(kc, 'shell', 'app', ['sh', '-c', 'rm -f /data/gameday-fill-*; df -B1 --output=size,used,avail,target /data']);
+      expect(dfBytes(freed.stdout).used).to.equal(0);
+      expect(sim.cluster.nodeFaults.filesystem('gameday-worker').usedBytes).to.equal(nodeBefore);
+    });
+
+    it('keeps a memory-backed emptyDir to its size: writing past it fails with ENOSPC', async function () {
+      const r = await execIn(kc, 'shell', 'app', ['sh', '-c', 'dd if=/dev/zero of=/scratch/blob bs=1M count=20; stat -c %s /scratch/blob; df -h /scratch']);
+      expect(exitCodeOf(r.status)).to.equal(0);
+      expect(r.stderr).to.contain("dd: error writing '/scratch/blob': No space left on device");
+      expect(r.stdout).to.match(/^8388608\nFilesystem\s+Size\s+Used\s+Avail\s+Use%\s+Mounted on\ntmpfs\s+8\.0M\s+8\.0M\s+0\s+100%\s+\/scratch\n$/);
+    });
+
+    it('writes and reads files through redirections, pipes and globs', async function () {
+      const r = await execIn(kc, 'shell', 'app', ['sh', '-c', 'mkdir -p /tmp/a/b && echo one > /tmp/a/b/x.txt && echo two >> /tmp/a/b/x.txt && cat /tmp/a/b/*.txt | wc -l && test -e /tmp/a/b/x.txt && cat /etc/hostname']);
+      expect(r.stdout).to.equal('2\nshell\n');
+    });
+
+    it('evicts the pod when its emptyDir grows past sizeLimit, and gives the space back', async function () {
+      await readyPod(sim, podWithVolume('overfill', 'gameday-worker2', [{ name: 'data', emptyDir: { sizeLimit: '10Mi' } }], [{ name: 'data', mountPath: '/data' }]));
+      const nodeBefore = sim.cluster.nodeFaults.filesystem('gameday-worker2').usedBytes;
+      expect(exitCodeOf((await execIn(kc, 'overfill', 'app', ['fallocate', '-l', '20M', '/data/big'])).status)).to.equal(0);
+      const evicted = await eventually('overfill evicted', async () => {
+        const p = await sim.core.readNamespacedPod({ namespace: NS, name: 'overfill' });
+        return p.status?.reason === 'Evicted' ? p : undefined;
+      });
+      expect(evicted.status?.phase).to.equal('Failed');
+      expect(evicted.status?.message).to.contain('Usage of EmptyDir volume "data" exceeds the limit "10Mi"');
+      expect(sim.cluster.nodeFaults.filesystem('gameday-worker2').usedBytes).to.equal(nodeBefore);
+    });
+
+    it('fills the node from inside a pod: DiskPressure, then the filling pod is evicted and the pressure clears', async function () {
+      const node = 'gameday-worker3';
+      await readyPod(sim, podWithVolume('filler', node, [], []));
+      await readyPod(sim, podWithVolume('bystander', node, [], []));
+      const r = await execIn(kc, 'filler', 'app', ['sh', '-c', 'fallocate -l 65G /var/tmp/fill && df -h /']);
+      expect(exitCodeOf(r.status)).to.equal(0);
+      expect(r.stdout).to.match(/overlay\s+100G\s+95G\s+5\.0G\s+95%\s+\/\n/);
+      await eventually('DiskPressure on the node', async () => {
+        const n = await sim.core.readNode({ name: node });
+        return n.status?.conditions?.find((c) => c.type === 'DiskPressure')?.status === 'True';
+      });
+      const evicted = await eventually('filler evicted', async () => {
+        const p = await sim.core.readNamespacedPod({ namespace: NS, name: 'filler' });
+        return p.status?.reason === 'Evicted' ? p : undefined;
+      });
+      expect(evicted.status?.message).to.contain('The node was low on resource: ephemeral-storage.');
+      await eventually('DiskPressure cleared', async () => {
+        const n = await sim.core.readNode({ name: node });
+        return n.status?.conditions?.find((c) => c.type === 'DiskPressure')?.status === 'False';
+      });
+      const bystander = await sim.core.readNamespacedPod({ namespace: NS, name: 'bystander' });
+      expect(bystander.status?.phase).to.equal('Running');
+    });
+
+    it('refuses unknown pods, unknown containers and containers that are not running', async function () {
+      const refusal = async (pod: string, container: string): Promise<string> => {
+        try {
+          await execIn(kc, pod, container, ['true']);
+        } catch (err) {
+          return String((err as { message?: string }).message ?? err);
+        }
+        throw new Error('exec was accepted');
+      };
+      expect(await refusal('no-such-pod', 'app')).to.contain('404');
+      expect(await refusal('shell', 'no-such-container')).to.contain('400');
+      await sim.core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'done' }, spec: { restartPolicy: 'Never', containers: [{ name: 'job', image: 'busybox:1.36', command: ['true'] }] } } });
+      await eventually('pod done Succeeded', async () => (await sim.core.readNamespacedPod({ namespace: NS, name: 'done' })).status?.phase === 'Succeeded');
+      expect(await refusal('done', 'job')).to.contain('400');
+      const stopped = await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/done/exec?command=true&stdout=true`);
+      expect(stopped.status).to.equal(400);
+      expect(((await stopped.json()) as { message: string }).message).to.equal('container not found ("job"): the container is not running');
+      const plain = await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell/exec?command=true&stdout=true`);
+      expect(plain.status).to.equal(400);
+      expect(((await plain.json()) as { message: string }).message).to.equal('Upgrade request required');
+    });
+  });
+
+  describe('log, proxy and discovery', function () {
+    it('serves the container log with tailLines and timestamps', async function () {
+      await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell:8080/proxy/hello?x=1`);
+      const all = await (await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell/log`)).text();
+      expect(all).to.match(/^gameday\/web:1 starting, listening on :8080\n/);
+      expect(all).to.contain('"GET /hello?x=1 HTTP/1.1" 200');
+      const last = await (await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell/log?tailLines=1&timestamps=true`)).text();
+      expect(last).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z "GET \/hello\?x=1 HTTP\/1\.1" 200 \d+ "[^"]*"\n$/);
+    });
+
+    it('proxies to the pod through the data plane, so a NetworkPolicy that denies ingress cuts it', async function () {
+      const ok = await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell:8080/proxy/`);
+      expect(ok.status).to.equal(200);
+      expect(((await ok.json()) as { pod: string }).pod).to.equal('shell');
+      await sim.networking.createNamespacedNetworkPolicy({ namespace: NS, body: { metadata: { name: 'deny-shell' }, spec: { podSelector: { matchLabels: { app: 'shell' } }, policyTypes: ['Ingress'] } } });
+      try {
+        const denied = await eventually('proxy cut by the policy', async () => {
+          const r = await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell:8080/proxy/`);
+          return r.status === 503 ? r : undefined;
+        });
+        expect(((await denied.json()) as { message: string }).message).to.contain('i/o timeout');
+      } finally {
+        await sim.networking.deleteNamespacedNetworkPolicy({ namespace: NS, name: 'deny-shell' });
+      }
+      const missing = await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/nope:8080/proxy/`);
+      expect(missing.status).to.equal(404);
+    });
+
+    it('lists pods/exec, pods/log and pods/proxy in /api/v1 with their verbs', async function () {
+      const list = (await (await fetch(`${sim.cluster.url}/api/v1`)).json()) as { resources: { name: string; kind: string; verbs: string[] }[] };
+      const byName = new Map(list.resources.map((r) => [r.name, r]));
+      expect(byName.get('pods/exec')).to.include({ kind: 'PodExecOptions' }).and.to.have.property('verbs').that.deep.equals(['create', 'get']);
+      expect(byName.get('pods/log')).to.include({ kind: 'Pod' }).and.to.have.property('verbs').that.deep.equals(['get']);
+      expect(byName.get('pods/proxy')).to.include({ kind: 'PodProxyOptions' }).and.to.have.property('verbs').that.deep.equals(['create', 'delete', 'get', 'patch', 'update']);
+    });
+  });
+
+  describe('real kubectl', function () {
+    let dir: string;
+    const kubectl = (args: string[], bin = 'kubectl', input?: string) =>
+      execa(bin, args, { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir }, reject: false, timeout: 30_000, ...(input !== undefined ? { input } : {}) });
+
+    before(async function () {
+      try {
+        execaSync('kubectl', ['version', '--client']);
+      } catch {
+        this.skip();
+      }
+      dir = mkdtempSync(join(tmpdir(), 'gameday-exec-'));
+      await sim.cluster.writeKubeconfig(join(dir, 'kubeconfig'));
+    });
+
+    after(function () {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('kubectl exec runs the command and returns its exit code', async function () {
+      const hi = await kubectl(['exec', 'shell', '--', 'echo', 'hi']);
+      expect(hi.exitCode).to.equal(0);
+      expect(hi.stdout).to.equal('hi');
+      const failed = await kubectl(['exec', 'shell', '--', 'sh', '-c', 'echo bad >&2; exit 4']);
+      expect(failed.exitCode).to.equal(4);
+      expect(failed.stderr).to.contain('bad');
+    });
+
+    it('kubectl exec -i feeds stdin to sh', async function () {
+      const r = await kubectl(['exec', '-i', 'shell', '--', 'sh'], 'kubectl', 'echo from stdin; ls /data\n');
+      expect(r.exitCode, r.stderr).to.equal(0);
+      expect(r.stdout).to.equal('from stdin');
+    });
+
+    it('kubectl logs prints the container log', async function () {
+      const r = await kubectl(['logs', 'shell', '--tail=50']);
+      expect(r.exitCode, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain('gameday/web:1 starting, listening on :8080');
+    });
+
+    it('kubectl get --raw reaches the pod through pods/proxy', async function () {
+      const r = await kubectl(['get', '--raw', `/api/v1/namespaces/${NS}/pods/shell:8080/proxy/`]);
+      expect(r.exitCode, r.stderr).to.equal(0);
+      expect(JSON.parse(r.stdout)).to.include({ pod: 'shell', path: '/' });
+    });
+
+    it('an SPDY-only kubectl gets a Status saying why', async function () {
+      const old = join(dirname(realpathSync(execaSync('sh', ['-c', 'command -v kubectl']).stdout.trim())), 'kubectl.1.27');
+      const r = await kubectl(['exec', 'shell', '--', 'echo', 'hi'], old).catch(() => undefined);
+      if (!r || r.exitCode === undefined || (r as { code?: string }).code === 'ENOENT') this.skip();
+      expect(r.exitCode).to.not.equal(0);
+      expect(r.stderr).to.contain('serves exec over WebSocket only');
+    });
+  });
+});
