@@ -94,7 +94,8 @@ async function injectFault(options: FaultTimelineOptions, fault: PlannedFault): 
     injected = true;
   } catch (err) {
     event('inject-failed', { message: errorMessage(err) });
-    options.onStop('error', `inject of ${fault.id} (${fault.kind}) failed: ${errorMessage(err)}`);
+    // Once the run is winding down (abort condition, interrupt), a cut-short inject is a consequence, not the cause.
+    if (!options.signal.aborted) options.onStop('error', `inject of ${fault.id} (${fault.kind}) failed: ${errorMessage(err)}`);
     return revert;
   }
   event('injected', { state });
@@ -104,7 +105,7 @@ async function injectFault(options: FaultTimelineOptions, fault: PlannedFault): 
       event('verified', { message: result.message, evidence: result.evidence });
     } else {
       event('not-landed', { message: result.message, evidence: result.evidence });
-      options.onStop('inconclusive', `fault ${fault.id} (${fault.kind}) did not land: ${result.message}`);
+      if (!options.signal.aborted) options.onStop('inconclusive', `fault ${fault.id} (${fault.kind}) did not land: ${result.message}`);
     }
   } catch (err) {
     recorder.log('error', `fault ${fault.id} (${fault.kind}): verify failed: ${errorMessage(err)}`);

@@ -40,6 +40,8 @@ export async function applyWorkloads(kubeConfig: KubeConfig, files: readonly str
         if (!isNotFound(err)) throw new HarnessError(`could not delete ${describe(obj)}: ${errorMessage(err)}`);
       }
     }
+    // A namespace terminates for a while after the delete; the next experiment may apply into it.
+    await waitGone(client, applied, options);
   };
   try {
     for (const { obj, file } of manifests) {
@@ -73,7 +75,7 @@ async function readManifests(files: readonly string[]): Promise<{ obj: Kubernete
 }
 
 async function createOrReplace(client: KubernetesObjectApi, obj: KubernetesObject): Promise<void> {
-  const header = { apiVersion: obj.apiVersion!, kind: obj.kind!, metadata: { name: obj.metadata!.name!, ...(obj.metadata!.namespace ? { namespace: obj.metadata!.namespace } : {}) } };
+  const header = headerOf(obj);
   let existing: KubernetesObject | undefined;
   try {
     existing = await client.read(header);
@@ -116,7 +118,7 @@ async function waitAvailable(client: KubernetesObjectApi, objects: readonly Kube
   while (pending.length > 0) {
     const still: KubernetesObject[] = [];
     for (const obj of pending) {
-      const current = (await client.read({ apiVersion: obj.apiVersion!, kind: obj.kind!, metadata: { name: obj.metadata!.name!, ...(obj.metadata!.namespace ? { namespace: obj.metadata!.namespace } : {}) } })) as RolloutStatus;
+      const current = (await client.read(headerOf(obj))) as RolloutStatus;
       const gap = rolloutGap(obj.kind!, current);
       if (gap === undefined) {
         options.log?.(`${describe(obj)} is available`);
@@ -134,6 +136,31 @@ async function waitAvailable(client: KubernetesObjectApi, objects: readonly Kube
     }
     await abortableSleep(Math.min(options.pollMs ?? 1000, deadline - Date.now()), options.signal);
   }
+}
+
+async function waitGone(client: KubernetesObjectApi, objects: readonly KubernetesObject[], options: ApplyWorkloadsOptions): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  let left = [...objects];
+  while (left.length > 0) {
+    const still: KubernetesObject[] = [];
+    for (const obj of left) {
+      try {
+        await client.read(headerOf(obj));
+        still.push(obj);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    left = still;
+    if (left.length === 0) return;
+    if (Date.now() >= deadline) throw new HarnessError(`workloads were still being deleted after ${Duration.millis(options.timeoutMs ?? 120_000)}: ${left.map(describe).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 250, 250)));
+  }
+}
+
+/** What `read` and `delete` need to find an object: its type and name, nothing of its content. */
+function headerOf(obj: KubernetesObject): { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } {
+  return { apiVersion: obj.apiVersion!, kind: obj.kind!, metadata: { name: obj.metadata!.name!, ...(obj.metadata!.namespace ? { namespace: obj.metadata!.namespace } : {}) } };
 }
 
 function isNotFound(err: unknown): boolean {

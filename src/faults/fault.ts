@@ -13,8 +13,11 @@ export interface FaultPlugin<Params = unknown, Targets = unknown, State = unknow
   readonly summary: string;
   /** Schema of the value under the YAML key; its output is what the other methods get. */
   readonly params: z.ZodType<Params>;
-  /** Whether it needs node access (iptables, tc, files on the node). */
-  readonly needsNodeAccess?: boolean;
+  /**
+   * Whether it needs node access (iptables, tc, files on the node), for these params; the plan
+   * refuses such a fault on a cluster with no node access rather than let inject fail.
+   */
+  readonly needsNodeAccess?: boolean | ((params: Params) => boolean);
   /** Pure: choose concrete targets. Throw PlanError when nothing matches or limits are broken. */
   plan(params: Params, ctx: FaultPlanContext): PlannedTargets<Targets>;
   /** Apply the fault; return what revert needs. Must be safe to revert even if it throws halfway. */

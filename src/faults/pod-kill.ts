@@ -28,6 +28,8 @@ interface Killed {
   readonly name: string;
   readonly uid: string;
   readonly owner?: { readonly kind: string; readonly name: string };
+  /** Uids of the owner's pods just before the kill: a replacement is an owned pod not among them. */
+  readonly ownerPodsBefore?: readonly string[];
 }
 
 /**
@@ -54,6 +56,7 @@ export const podKill: FaultPlugin<Params, Target[], Killed[]> = {
     const api = ctx.cluster.kubeConfig.makeApiClient(CoreV1Api);
     const gracePeriodSeconds = p.force ? 0 : p.gracePeriod ? Math.round(p.gracePeriod.seconds) : undefined;
     const killed: Killed[] = [];
+    const before = new Map<string, string[]>();
     for (const t of targets) {
       let pod: V1Pod;
       try {
@@ -65,8 +68,12 @@ export const podKill: FaultPlugin<Params, Target[], Killed[]> = {
         }
         throw err;
       }
+      // Taken before the owner's first kill: a replacement made between two kills is not an old pod.
+      const ownerId = ownerKey(t);
+      if (t.owner && !before.has(ownerId)) before.set(ownerId, (await ownedPods(api, t.namespace, t.owner)).map((p) => p.metadata?.uid ?? ''));
+      const ownerPodsBefore = t.owner ? before.get(ownerId) : undefined;
       await api.deleteNamespacedPod({ namespace: t.namespace, name: t.name, gracePeriodSeconds });
-      killed.push({ namespace: t.namespace, name: t.name, uid: pod.metadata?.uid ?? '', owner: t.owner });
+      killed.push({ namespace: t.namespace, name: t.name, uid: pod.metadata?.uid ?? '', owner: t.owner, ...(ownerPodsBefore ? { ownerPodsBefore } : {}) });
       ctx.log(`deleted pod ${t.namespace}/${t.name}${gracePeriodSeconds === undefined ? '' : ` (grace ${gracePeriodSeconds}s)`}`);
     }
     return killed;
@@ -82,11 +89,12 @@ export const podKill: FaultPlugin<Params, Target[], Killed[]> = {
         const state = await podState(api, k);
         if (state !== 'replaced-or-gone') left.push(`${k.namespace}/${k.name} (${state})`);
       }
+      left.push(...(await unreplaced(api, killed)));
       return left.length === 0 ? true : left;
     });
     if (pending === true) {
       const replaced = killed.filter((k) => k.owner).length;
-      return { landed: true, message: `${killed.length} pod${killed.length === 1 ? '' : 's'} gone${replaced ? `; owners replacing them` : ''}`, evidence: killed };
+      return { landed: true, message: `${killed.length} pod${killed.length === 1 ? '' : 's'} gone${replaced ? `; ${replaced} replaced by ${ownersText(killed)}` : ''}`, evidence: killed };
     }
     return { landed: false, message: `after ${timeout} still present: ${pending.join(', ')}`, evidence: killed };
   },
@@ -95,6 +103,38 @@ export const podKill: FaultPlugin<Params, Target[], Killed[]> = {
     // A killed pod cannot be brought back; its controller replaces it, and verify checked that.
   },
 };
+
+function ownsPod(pod: V1Pod, owner: { readonly kind: string; readonly name: string }): boolean {
+  return pod.metadata?.ownerReferences?.some((r) => r.controller && r.kind === owner.kind && r.name === owner.name) ?? false;
+}
+
+async function ownedPods(api: CoreV1Api, namespace: string, owner: { readonly kind: string; readonly name: string }): Promise<V1Pod[]> {
+  return (await api.listNamespacedPod({ namespace })).items.filter((p) => ownsPod(p, owner));
+}
+
+const ownerKey = (k: { readonly namespace: string; readonly owner?: { readonly kind: string; readonly name: string } }): string => `${k.namespace}/${k.owner?.kind}/${k.owner?.name}`;
+
+function ownersText(killed: readonly Killed[]): string {
+  return [...new Set(killed.filter((k) => k.owner).map((k) => `${k.owner!.kind}/${k.owner!.name}`))].join(', ');
+}
+
+/**
+ * Owners that have not yet replaced what was killed: each needs as many new pods (owned, not
+ * terminating, and not among its pods before the kill) as it lost. A StatefulSet's replacement
+ * has the old name and a new uid, which the same rule covers.
+ */
+async function unreplaced(api: CoreV1Api, killed: readonly Killed[]): Promise<string[]> {
+  const groups = new Map<string, Killed[]>();
+  for (const k of killed) if (k.owner) groups.set(ownerKey(k), [...(groups.get(ownerKey(k)) ?? []), k]);
+  const missing: string[] = [];
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    const before = new Set(group.flatMap((k) => k.ownerPodsBefore ?? []));
+    const fresh = (await ownedPods(api, first.namespace, first.owner!)).filter((p) => !p.metadata?.deletionTimestamp && !before.has(p.metadata?.uid ?? ''));
+    if (fresh.length < group.length) missing.push(`${first.owner!.kind}/${first.owner!.name} has replaced ${fresh.length} of ${group.length}`);
+  }
+  return missing;
+}
 
 /** Gone (or terminating) counts as killed: a pod with a long grace period is still "dying". */
 async function podState(api: CoreV1Api, k: Killed): Promise<'replaced-or-gone' | 'still running'> {

@@ -16,6 +16,8 @@ export interface PlanOptions {
   readonly cluster: ClusterRef;
   readonly faults: Registry<FaultPlugin>;
   readonly probes: Registry<ProbePlugin>;
+  /** The cluster's node-access provider (`kind`, `pod`, `sim`, `netns`), if it has one. */
+  readonly nodeAccess?: string;
 }
 
 /**
@@ -30,7 +32,7 @@ export function planExperiment(spec: ExperimentSpec, snapshot: ClusterSnapshot, 
   const problems: string[] = [];
   for (const fault of spec.faults) {
     try {
-      faults.push(planFault(spec, fault, snapshot, rng, options.faults));
+      faults.push(planFault(spec, fault, snapshot, rng, options));
     } catch (err) {
       if (!(err instanceof PlanError)) throw err;
       problems.push(err.message);
@@ -63,13 +65,21 @@ export function planExperiment(spec: ExperimentSpec, snapshot: ClusterSnapshot, 
   };
 }
 
-function planFault(spec: ExperimentSpec, fault: FaultSpec, snapshot: ClusterSnapshot, rng: SeededRandom, registry: Registry<FaultPlugin>): PlannedFault {
+function planFault(spec: ExperimentSpec, fault: FaultSpec, snapshot: ClusterSnapshot, rng: SeededRandom, options: PlanOptions): PlannedFault {
+  const registry = options.faults;
   const plugin = registry.get(fault.kind);
   const at = (message: string): PlanError => {
     const { line, column } = spec.locate(fault.path);
     return new PlanError(formatIssue({ file: spec.file, line, column, path: fault.path, message }));
   };
   if (!plugin) throw at(registry.unknownMessage(fault.kind));
+  const needs = typeof plugin.needsNodeAccess === 'function' ? plugin.needsNodeAccess(fault.params) : plugin.needsNodeAccess === true;
+  if (needs && !options.nodeAccess) {
+    throw at(
+      `${fault.name} needs node access (it acts inside the nodes) and cluster ${options.cluster.name} has none; ` +
+        'a kind cluster gets it through its kind-<name> context, any other cluster with --node-access pod',
+    );
+  }
   let planned;
   try {
     planned = plugin.plan(fault.params, { snapshot, rng });

@@ -241,6 +241,20 @@ describe('runExperiment', () => {
     expect(s.checks('slo').map((c) => c.verdict)).to.deep.equal(['failed']);
   });
 
+  it('stays failed when an abort cuts short a fault that was still being injected', async () => {
+    const s = new Scenario();
+    const summary = await s.run({
+      durationMs: 5000,
+      probes: { web: { everyMs: 5, failWhileExists: join(s.dir, 'slow') } },
+      // The inject is slow (like a drain) and its verify would report "not landed" once cut short.
+      faults: [s.fault('slow', 0, { params: { injectDelayMs: 4000, notLanded: true } })],
+      abort: ['availability(web) < 80% over 50ms'],
+    });
+    expect(summary.outcome, summary.reason).to.equal('failed');
+    expect(summary.reason).to.match(/^aborted: /);
+    expect(s.effects()).to.deep.equal(['inject slow', 'revert slow']);
+  });
+
   it('journals abort conditions that never fired once, at the end of the faults', async () => {
     const s = new Scenario();
     const summary = await s.run({ durationMs: 80, probes: { web: healthy }, faults: [s.fault('a', 0)], abort: ['availability(web) < 80% over 50ms'] });

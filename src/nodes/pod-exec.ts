@@ -1,0 +1,67 @@
+import { Writable } from 'node:stream';
+import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+import type { ExecResult } from './node-access.js';
+
+export interface PodExecOptions {
+  readonly namespace: string;
+  readonly pod: string;
+  /** @default the pod's only container (the API server picks it) */
+  readonly container?: string;
+  readonly argv: readonly string[];
+  /** @default 60000 */
+  readonly timeoutMs?: number;
+}
+
+function collector(): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+/** The exit code in an exec's closing Status: `Success`, or `NonZeroExitCode` with the code as a cause. */
+function exitCodeOf(status: V1Status): number {
+  if (status.status === 'Success') return 0;
+  const code = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
+  return code !== undefined && /^\d+$/.test(code) ? Number(code) : 1;
+}
+
+/**
+ * Runs a command in a pod through the API server's exec subresource (client-node's Exec over a
+ * WebSocket), as `kubectl exec` does. Never throws for a non-zero exit; throws when the exec
+ * itself cannot be made (no such pod, exec not allowed, the connection broke).
+ */
+export async function execInPod(kubeConfig: KubeConfig, options: PodExecOptions): Promise<ExecResult> {
+  const stdout = collector();
+  const stderr = collector();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  return new Promise<ExecResult>((resolve, reject) => {
+    let status: V1Status | undefined;
+    const timer = setTimeout(() => {
+      reject(new Error(`exec in pod ${options.namespace}/${options.pod} did not finish within ${timeoutMs}ms: ${options.argv.join(' ')}`));
+    }, timeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      if (!status) reject(new Error(`exec in pod ${options.namespace}/${options.pod} ended without a status: ${stderr.text().trim() || 'the connection closed'}`));
+      else resolve({ exitCode: exitCodeOf(status), stdout: stdout.text(), stderr: stderr.text() || (status.status === 'Success' ? '' : (status.message ?? '')) });
+    };
+    new Exec(kubeConfig)
+      .exec(options.namespace, options.pod, options.container ?? '', [...options.argv], stdout.stream, stderr.stream, null, false, (s) => {
+        status = s;
+      })
+      .then((ws) => {
+        ws.on('close', done);
+        ws.on('error', (err: Error) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+      }, (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      });
+  });
+}

@@ -1,0 +1,157 @@
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { rawRequest } from '../cluster/raw-request.js';
+import type {
+  BlockTrafficOptions,
+  DiskFill,
+  DiskUsage,
+  FillDiskOptions,
+  NodeAccess,
+  NodeStopMode,
+  PeerScope,
+  Reachability,
+  ReachOptions,
+  ShapedTraffic,
+  ShapeTrafficOptions,
+} from './node-access.js';
+
+/** A fault as the node fault endpoint reports it (src/sim/node-faults.ts, read over HTTP). */
+interface SimFault {
+  readonly id: string;
+  readonly type: string;
+  readonly tag?: string;
+  readonly from?: 'control-plane' | 'nodes' | 'all';
+  readonly allocatedBytes?: number;
+}
+
+const SCOPES: Readonly<Record<PeerScope, 'control-plane' | 'nodes' | 'all'>> = {
+  'control-plane': 'control-plane',
+  'other-nodes': 'nodes',
+  'rest-of-cluster': 'all',
+};
+
+/** The tag of a node stop: one per node, since stop/start take no id. */
+const STOP_TAG = 'gameday-node-stop';
+const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
+
+/**
+ * The embedded cluster's nodes, reached over HTTP through its node fault endpoint
+ * (`/gameday/v1/nodes/{node}/faults`) with the kubeconfig's credentials, like any API call: it
+ * imports nothing from src/sim. Each operation becomes a sim fault tagged with gameday's id:
+ * blockTraffic → partition, shapeTraffic → latency (with loss), fillDisk → disk-fill, stop → crash.
+ *
+ * Where the sim is coarser than a real node: it partitions by role (control plane, other nodes,
+ * all), not by address, and in both directions; a node has one filesystem, whatever the path;
+ * pause is a crash too.
+ */
+export class SimNodeAccess implements NodeAccess {
+  readonly provider = 'sim' as const;
+
+  constructor(private readonly kubeConfig: KubeConfig) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const r = await rawRequest(this.kubeConfig, path, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    if (r.status < 200 || r.status > 299) {
+      let message = r.body.slice(0, 200);
+      try {
+        message = (JSON.parse(r.body) as { message?: string }).message ?? message;
+      } catch {
+        // Not a Status object: the raw text says more than nothing.
+      }
+      throw new Error(`${method} ${path}: ${r.status} ${message}`);
+    }
+    return JSON.parse(r.body) as T;
+  }
+
+  private faultsPath(node: string): string {
+    return `/gameday/v1/nodes/${encodeURIComponent(node)}/faults`;
+  }
+
+  private async faults(node: string): Promise<SimFault[]> {
+    return (await this.call<{ items: SimFault[] }>('GET', this.faultsPath(node))).items;
+  }
+
+  private async tagged(node: string, tag: string): Promise<SimFault[]> {
+    return (await this.faults(node)).filter((f) => f.tag === tag);
+  }
+
+  private async inject(node: string, tag: string, spec: Record<string, unknown>): Promise<SimFault> {
+    return this.call<SimFault>('POST', this.faultsPath(node), { ...spec, tag });
+  }
+
+  /** Reverts every fault with this tag; none left is not an error. */
+  private async revertTagged(node: string, tag: string): Promise<void> {
+    for (const f of await this.tagged(node, tag)) await this.call('DELETE', `${this.faultsPath(node)}/${encodeURIComponent(f.id)}`);
+  }
+
+  async blockTraffic(node: string, options: BlockTrafficOptions): Promise<void> {
+    if ((options.direction ?? 'both') !== 'both') throw new Error(`the embedded cluster partitions a node in both directions only, not ${options.direction}`);
+    await this.revertTagged(node, options.id);
+    await this.inject(node, options.id, { type: 'partition', from: SCOPES[options.scope] });
+  }
+
+  unblockTraffic(node: string, id: string): Promise<void> {
+    return this.revertTagged(node, id);
+  }
+
+  async shapeTraffic(node: string, options: ShapeTrafficOptions): Promise<ShapedTraffic> {
+    await this.revertTagged(node, options.id);
+    await this.inject(node, options.id, {
+      type: 'latency',
+      ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
+      ...(options.jitterMs !== undefined ? { jitterMs: options.jitterMs } : {}),
+      ...(options.lossPercent !== undefined ? { lossPercent: options.lossPercent } : {}),
+    });
+    return { interface: 'node', method: 'sim' };
+  }
+
+  async isShaping(node: string, id: string): Promise<boolean> {
+    return (await this.tagged(node, id)).some((f) => f.type === 'latency');
+  }
+
+  unshapeTraffic(node: string, id: string): Promise<void> {
+    return this.revertTagged(node, id);
+  }
+
+  async fillDisk(node: string, options: FillDiskOptions): Promise<DiskFill> {
+    await this.revertTagged(node, options.id);
+    const amount = options.bytes !== undefined ? { bytes: options.bytes } : { percent: options.percent ?? 0 };
+    const f = await this.inject(node, options.id, { type: 'disk-fill', path: options.path, ...amount });
+    return { file: f.id, bytes: f.allocatedBytes ?? 0 };
+  }
+
+  freeDisk(node: string, options: { readonly id: string }): Promise<void> {
+    return this.revertTagged(node, options.id);
+  }
+
+  diskUsage(node: string): Promise<DiskUsage> {
+    return this.call<DiskUsage>('GET', `/gameday/v1/nodes/${encodeURIComponent(node)}/filesystem`);
+  }
+
+  /**
+   * The sim has no shell to dial from, so this answers from its network model: the partitions
+   * in force on the node and on the peer, by the same rule the sim's data plane drops traffic.
+   */
+  async canReach(node: string, options: ReachOptions): Promise<Reachability> {
+    const nodes = (await this.kubeConfig.makeApiClient(CoreV1Api).listNode()).items;
+    const peer = nodes.find((n) => n.status?.addresses?.some((a) => a.type === 'InternalIP' && a.address === options.address));
+    const isControlPlane = (name: string): boolean => nodes.some((n) => n.metadata?.name === name && CONTROL_PLANE_LABEL in (n.metadata.labels ?? {}));
+    const cuts = async (from: string, to: string | undefined): Promise<SimFault | undefined> =>
+      (await this.faults(from)).find((f) => f.type === 'partition' && (f.from === 'all' || (to !== undefined && (f.from === 'control-plane') === isControlPlane(to))));
+    const peerName = peer?.metadata?.name;
+    const cut = (await cuts(node, peerName)) ?? (peerName && peerName !== node ? await cuts(peerName, node) : undefined);
+    if (cut) return { reachable: false, detail: `dropped by partition ${cut.id} (from ${cut.from})` };
+    return { reachable: true, detail: 'no partition between them' };
+  }
+
+  async stop(node: string, _mode: NodeStopMode): Promise<void> {
+    if ((await this.tagged(node, STOP_TAG)).length === 0) await this.inject(node, STOP_TAG, { type: 'crash' });
+  }
+
+  start(node: string): Promise<void> {
+    return this.revertTagged(node, STOP_TAG);
+  }
+
+  async isStopped(node: string): Promise<boolean> {
+    return (await this.faults(node)).some((f) => f.type === 'crash');
+  }
+}
