@@ -17,6 +17,8 @@ export interface RawRequestOptions {
   readonly method?: string;
   readonly body?: string;
   readonly contentType?: string;
+  /** Extra request headers; they win over the defaults (`accept`, `content-type`). */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal;
 }
 
@@ -46,6 +48,7 @@ export async function rawRequest(kubeConfig: KubeConfig, path: string, options: 
   const mod = url.protocol === 'https:' ? https : http;
   const headers: http.OutgoingHttpHeaders = { ...(baseOptions.headers as http.OutgoingHttpHeaders), accept: 'application/json, */*' };
   if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value;
   return new Promise<RawResponse>((resolve, reject) => {
     const req = mod.request(url, { ...baseOptions, method: options.method ?? 'GET', headers, signal: options.signal }, (res) => {
       const chunks: Buffer[] = [];

@@ -1,8 +1,22 @@
 import type { Registry } from '../core/registry.js';
+import { browserProbe } from './browser.js';
+import { commandProbe } from './command.js';
+import { failoverProbe } from './failover.js';
 import { httpProbe } from './http.js';
+import { k6Probe } from './k6.js';
+import { pdbProbe } from './pdb.js';
 import type { ProbePlugin } from './probe.js';
+import { readinessProbe } from './readiness.js';
+import { readyProbe } from './ready.js';
 
 /** Every probe kind gameday ships, under its YAML key. */
 export function registerBuiltinProbes(registry: Registry<ProbePlugin>): void {
   registry.register(httpProbe as ProbePlugin);
+  registry.register(browserProbe as ProbePlugin);
+  registry.register(pdbProbe as ProbePlugin);
+  registry.register(readinessProbe as ProbePlugin);
+  registry.register(failoverProbe as ProbePlugin);
+  registry.register(readyProbe as ProbePlugin);
+  registry.register(commandProbe as ProbePlugin);
+  registry.register(k6Probe as ProbePlugin);
 }

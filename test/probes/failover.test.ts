@@ -1,0 +1,80 @@
+import { expect } from 'chai';
+import * as k8s from '@kubernetes/client-node';
+import { failoverProbe } from '../../src/probes/failover.js';
+import { eventually, startSim, type SimClients } from '../sim/sim-fixture.js';
+import { createAll, kubeConfigOf, startProbe, until } from './probe-harness.js';
+
+const kvStatefulSet = (name: string): k8s.KubernetesObject =>
+  ({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name, namespace: 'shop' },
+    spec: {
+      replicas: 3,
+      serviceName: name,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'kv', image: 'gameday/kv:1', ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 } }],
+        },
+      },
+    },
+  }) as k8s.KubernetesObject;
+
+describe('failover probe (watch-based, embedded cluster, gameday/kv leader election)', function () {
+  this.timeout(30_000);
+  let sim: SimClients;
+  let kc: k8s.KubeConfig;
+
+  before(async () => {
+    sim = await startSim();
+    kc = kubeConfigOf(sim.cluster.kubeconfigYaml());
+    await createAll(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }, kvStatefulSet('db'), kvStatefulSet('cache')]);
+    for (const name of ['db', 'cache']) {
+      await eventually(`3 ready ${name} members`, async () => ((await sim.apps.readNamespacedStatefulSet({ namespace: 'shop', name })).status?.readyReplicas ?? 0) >= 3);
+    }
+  });
+  after(() => sim.cluster.stop());
+
+  const leader = async (lease: string): Promise<string> =>
+    ((await sim.coordination.readNamespacedLease({ namespace: 'shop', name: lease })).spec?.holderIdentity ?? '').replace(/_[^_]*$/, '');
+
+  it('finds the Lease its pods hold and measures the time from losing the leader to a new one serving', async () => {
+    const probe = await startProbe(failoverProbe, { target: 'statefulset/shop/db' }, kc);
+    try {
+      const first = probe.samples[0]!;
+      const old = await leader('db-leader');
+      expect(first).to.deep.include({ ok: true, value: 0, detail: { state: 'serving', by: old, lease: 'db-leader' } });
+      await sim.core.deleteNamespacedPod({ namespace: 'shop', name: old });
+      const done = await until('a completed failover', () => probe.samples.find((s) => s.ok && (s.value ?? 0) > 0), 10_000);
+      const lost = probe.samples.find((s) => s.error === 'serving-lost')!;
+      expect(lost.detail).to.include({ lost: old, reason: `leader ${old} is terminating` });
+      expect(done.value).to.equal(done.t - lost.t);
+      expect(done.detail).to.include({ from: old, lostAt: lost.t });
+      expect(done.detail?.to).to.equal(await leader('db-leader')).and.not.equal(old);
+    } finally {
+      await probe.stop();
+    }
+  });
+
+  it('reports a failover still running at stop as failed, with the time so far', async () => {
+    const probe = await startProbe(failoverProbe, { target: 'statefulset/shop/cache', via: { lease: 'shop/cache-leader' } }, kc);
+    await sim.apps.patchNamespacedStatefulSetScale(
+      { namespace: 'shop', name: 'cache', body: { spec: { replicas: 0 } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await until('the leader lost', () => probe.samples.some((s) => s.error === 'serving-lost'));
+    await probe.stop();
+    const last = probe.samples.at(-1)!;
+    expect(last).to.include({ ok: false, error: 'failover-unfinished' });
+    expect(last.value).to.be.at.least(0);
+  });
+
+  it('refuses to start on a workload that does not exist, saying so', async () => {
+    let message = '';
+    await startProbe(failoverProbe, { target: 'deployment/shop/nothing' }, kc).catch((e: Error) => (message = e.message));
+    expect(message).to.contain('deployment/shop/nothing does not exist');
+  });
+});

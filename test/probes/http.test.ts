@@ -1,0 +1,217 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import type { ClusterTarget } from '../../src/cluster/target.js';
+import { httpProbe } from '../../src/probes/http.js';
+import { eventually, isReady, podsOf, startSim, webDeployment, webService, type SimClients } from '../sim/sim-fixture.js';
+import { collectingContext, embeddedTarget, runProbeFor, withinSchedule } from './collecting-context.js';
+
+interface Received {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+}
+
+/** A local server with one route per behaviour the probe must classify. */
+async function startLocalServer(): Promise<{ server: Server; base: string; received: Received[] }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ method: req.method!, path: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      if (req.url === '/ok') res.end('ok');
+      else if (req.url === '/unavailable') res.writeHead(503).end('down');
+      else if (req.url === '/reset') req.socket.destroy();
+      else if (req.url === '/stall') return;
+      else res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+}
+
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe('http probe against a local server', function () {
+  this.timeout(20_000);
+  let local: Awaited<ReturnType<typeof startLocalServer>>;
+  before(async () => {
+    local = await startLocalServer();
+  });
+  after(() => {
+    local.server.closeAllConnections();
+    local.server.close();
+  });
+
+  it('takes one sample per scheduled slot, each ok with its status and latency', async () => {
+    const ctx = collectingContext();
+    const running = await runProbeFor(httpProbe, ctx, { url: `${local.base}/ok`, rate: '100/s' }, 600);
+    const owed = withinSchedule(ctx.samples, 500);
+    expect(owed).to.have.length(50);
+    expect(owed.every((s) => s.ok && s.detail?.status === 200 && typeof s.latencyMs === 'number')).to.equal(true);
+    const summary = running.summary();
+    expect(summary.scheduled).to.equal(ctx.samples.length);
+    expect(summary.ok).to.equal(ctx.samples.length);
+    expect(summary.latency.count).to.equal(ctx.samples.length);
+    expect(ctx.logs.at(-1)).to.match(new RegExp(`^${ctx.samples.length} requests, ${ctx.samples.length} ok; latency p50 `));
+  });
+
+  it('fires the requests a stalled event loop held back, late, with their lateness in their latency', async () => {
+    const ctx = collectingContext();
+    let blockedFrom = 0;
+    let blockedUntil = 0;
+    await runProbeFor(httpProbe, ctx, { url: `${local.base}/ok`, rate: '100/s' }, 900, async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      blockedFrom = Date.now();
+      blockedUntil = blockedFrom + 300;
+      while (Date.now() < blockedUntil);
+    });
+    expect(withinSchedule(ctx.samples, 800)).to.have.length(80);
+    const heldBack = ctx.samples.filter((s) => s.t > blockedFrom && s.t < blockedUntil - 50);
+    expect(heldBack.length).to.be.at.least(20);
+    for (const s of heldBack) expect(s.latencyMs, `scheduled ${s.t - blockedFrom}ms into the stall`).to.be.at.least(blockedUntil - s.t - 2);
+  });
+
+  it('classifies a 5xx answer as status-503, unless expectStatus accepts it', async () => {
+    const failing = collectingContext();
+    await runProbeFor(httpProbe, failing, { url: `${local.base}/unavailable`, rate: '50/s' }, 200);
+    expect(failing.samples).to.have.length.greaterThan(0);
+    expect(failing.samples.every((s) => !s.ok && s.error === 'status-503' && s.detail?.status === 503)).to.equal(true);
+
+    const accepting = collectingContext();
+    await runProbeFor(httpProbe, accepting, { url: `${local.base}/unavailable`, rate: '50/s', expectStatus: [503] }, 200);
+    expect(accepting.samples.every((s) => s.ok)).to.equal(true);
+  });
+
+  it('times out a request that gets no answer, with its latency at the timeout', async () => {
+    const ctx = collectingContext();
+    await runProbeFor(httpProbe, ctx, { url: `${local.base}/stall`, rate: '20/s', timeout: '300ms' }, 400);
+    expect(withinSchedule(ctx.samples, 400)).to.have.length(8);
+    for (const s of ctx.samples) {
+      expect(s.ok).to.equal(false);
+      expect(s.error).to.equal('timeout');
+      expect(s.latencyMs).to.be.at.least(300);
+    }
+  });
+
+  it('classifies a refused connection and a reset one', async () => {
+    const refused = collectingContext();
+    await runProbeFor(httpProbe, refused, { url: `http://127.0.0.1:${await closedPort()}/`, rate: '20/s' }, 200);
+    expect(refused.samples).to.have.length.greaterThan(0);
+    expect(refused.samples.map((s) => s.error)).to.satisfy((errors: string[]) => errors.every((e) => e === 'refused'));
+
+    const reset = collectingContext();
+    await runProbeFor(httpProbe, reset, { url: `${local.base}/reset`, rate: '20/s' }, 200);
+    expect(reset.samples).to.have.length.greaterThan(0);
+    expect(reset.samples.map((s) => s.error)).to.satisfy((errors: string[]) => errors.every((e) => e === 'reset'));
+  });
+
+  it('counts requests beyond maxInFlight as overload samples instead of queueing them', async () => {
+    const ctx = collectingContext();
+    const running = await runProbeFor(httpProbe, ctx, { url: `${local.base}/stall`, rate: '50/s', timeout: '1s', maxInFlight: 3 }, 300);
+    const owed = withinSchedule(ctx.samples, 300);
+    expect(owed).to.have.length(15);
+    expect(owed.filter((s) => s.error === 'timeout')).to.have.length(3);
+    expect(owed.filter((s) => s.error === 'overload')).to.have.length(12);
+    expect(running.summary().errors.overload).to.equal(ctx.samples.filter((s) => s.error === 'overload').length);
+  });
+
+  it('sends the method, headers and body it is given', async () => {
+    local.received.length = 0;
+    const ctx = collectingContext();
+    await runProbeFor(httpProbe, ctx, { url: `${local.base}/ok`, rate: '10/s', method: 'POST', headers: { 'x-probe': 'gameday', 'content-type': 'application/json' }, body: '{"buy":1}' }, 150);
+    expect(local.received).to.have.length.greaterThan(0);
+    for (const r of local.received) {
+      expect(r).to.include({ method: 'POST', path: '/ok', body: '{"buy":1}' });
+      expect(r.headers['x-probe']).to.equal('gameday');
+      expect(r.headers.connection).to.equal('keep-alive');
+    }
+  });
+
+  it('refuses params that do not name one target, or send a body with GET', () => {
+    const issues = (raw: unknown): string[] => httpProbe.params.safeParse(raw).error?.issues.map((i) => i.message) ?? [];
+    expect(issues({ url: 'http://x/', service: 'a/b:80' })).to.include('give exactly one of url or service');
+    expect(issues({})).to.include('give exactly one of url or service');
+    expect(issues({ url: 'http://x/', body: 'x' })).to.include('a body needs a method that sends one: POST, PUT or PATCH');
+    expect(issues({ url: 'http://x/', path: '/a' })).to.include('path goes with service; with url, put the path in the url');
+    expect(issues({ service: 'shop/web' })).to.include('write the service as namespace/name:port, like shop/web:80');
+    expect(issues({ url: 'http://x/', rate: 50 })).to.include('a rate needs its unit: write 50/s');
+  });
+});
+
+describe('http probe through the service proxy of the embedded cluster', function () {
+  this.timeout(40_000);
+  let sim: SimClients;
+  let target: ClusterTarget;
+  before(async () => {
+    sim = await startSim();
+    target = await embeddedTarget(sim.cluster);
+  });
+  after(async () => {
+    await target?.close();
+    await sim?.cluster.stop();
+  });
+
+  async function deploy(name: string, replicas: number, env: { name: string; value: string }[] = []): Promise<void> {
+    await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment(name, replicas, { env }) });
+    await sim.core.createNamespacedService({ namespace: 'default', body: webService(name) });
+    await eventually(`${name} ready`, async () => (await podsOf(sim.core, 'default', name)).filter(isReady).length === replicas);
+    await eventually(`${name} endpoints`, async () => {
+      const ep = await sim.core.readNamespacedEndpoints({ namespace: 'default', name });
+      return (ep.subsets?.[0]?.addresses?.length ?? 0) === replicas;
+    });
+  }
+
+  it('answers ok samples from the pods behind a Service', async () => {
+    await deploy('web', 2);
+    const ctx = collectingContext({ cluster: target });
+    await runProbeFor(httpProbe, ctx, { service: 'default/web:80', path: '/hostname', rate: '20/s' }, 1100);
+    const owed = withinSchedule(ctx.samples, 1000);
+    expect(owed).to.have.length(20);
+    expect(owed.every((s) => s.ok && s.detail?.status === 200)).to.equal(true);
+  });
+
+  it('shows a pod killed mid-request as failed samples, while the other pod keeps answering', async () => {
+    await deploy('doomed', 2, [{ name: 'GAMEDAY_LATENCY', value: '400ms' }]);
+    const ctx = collectingContext({ cluster: target });
+    const [victim] = await podsOf(sim.core, 'default', 'doomed');
+    await runProbeFor(httpProbe, ctx, { service: 'default/doomed:80', rate: '20/s', timeout: '2s' }, 1500, async () => {
+      await new Promise((r) => setTimeout(r, 600));
+      await sim.core.deleteNamespacedPod({ namespace: 'default', name: victim!.metadata!.name!, gracePeriodSeconds: 0 });
+    });
+    const failed = ctx.samples.filter((s) => !s.ok);
+    expect(failed, 'requests in flight to the killed pod').to.have.length.greaterThan(0);
+    expect(failed.every((s) => s.error === 'status-503'), `errors: ${failed.map((s) => s.error).join(', ')}`).to.equal(true);
+    expect(ctx.samples.filter((s) => s.ok)).to.have.length.greaterThan(0);
+    expect(withinSchedule(ctx.samples, 1500)).to.have.length(30);
+  });
+
+  it('shows a pod turning slow as growing latency, never as missing samples', async () => {
+    await deploy('sluggish', 1);
+    const ctx = collectingContext({ cluster: target });
+    await runProbeFor(httpProbe, ctx, { service: 'default/sluggish:80', rate: '20/s', timeout: '2s' }, 5000, async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      await sim.apps.patchNamespacedDeployment({
+        namespace: 'default',
+        name: 'sluggish',
+        body: [{ op: 'add', path: '/spec/template/spec/containers/0/env', value: [{ name: 'GAMEDAY_LATENCY', value: '300ms' }] }],
+      });
+    });
+    const owed = withinSchedule(ctx.samples, 5000).sort((a, b) => a.t - b.t);
+    expect(owed).to.have.length(100);
+    const mean = (xs: typeof owed): number => xs.reduce((sum, s) => sum + s.latencyMs!, 0) / xs.length;
+    const first = owed.slice(0, 10);
+    const last = owed.slice(-10);
+    expect(first.every((s) => s.ok)).to.equal(true);
+    expect(last.every((s) => s.ok && s.latencyMs! >= 300), `last latencies: ${last.map((s) => s.latencyMs).join(', ')}`).to.equal(true);
+    expect(mean(last)).to.be.greaterThan(mean(first) + 250);
+  });
+});

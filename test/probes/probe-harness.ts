@@ -1,0 +1,106 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import type { ClusterTarget } from '../../src/cluster/target.js';
+import type { Sample } from '../../src/core/sample.js';
+import type { ProbePlugin, RunningProbe } from '../../src/probes/probe.js';
+
+export interface StartedProbe {
+  readonly samples: Sample[];
+  readonly logs: string[];
+  readonly failures: unknown[];
+  readonly running: RunningProbe;
+  stop(): Promise<void>;
+}
+
+/** A probe started as the engine starts it: params through the plug-in's schema, samples collected. */
+export async function startProbe<P>(
+  plugin: ProbePlugin<P>,
+  rawParams: unknown,
+  kubeConfig: k8s.KubeConfig,
+  options: { name?: string; experimentDir?: string } = {},
+): Promise<StartedProbe> {
+  const samples: Sample[] = [];
+  const logs: string[] = [];
+  const failures: unknown[] = [];
+  const controller = new AbortController();
+  const name = options.name ?? `${plugin.kind}-under-test`;
+  const cluster = { kubeConfig, ref: { kind: 'kubeconfig', name: 'test' } } as unknown as ClusterTarget;
+  const running = await plugin.start(
+    {
+      name,
+      cluster,
+      experimentDir: options.experimentDir ?? process.cwd(),
+      artifactsDir: mkdtempSync(path.join(tmpdir(), 'gameday-probe-')),
+      signal: controller.signal,
+      emit: (s) => samples.push({ ...s, probe: name }),
+      log: (m) => logs.push(m),
+      fail: (e) => failures.push(e),
+    },
+    plugin.params.parse(rawParams),
+  );
+  return {
+    samples,
+    logs,
+    failures,
+    running,
+    stop: async () => {
+      controller.abort('stopped');
+      await running.stop();
+    },
+  };
+}
+
+export function kubeConfigOf(yaml: string): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(yaml);
+  return kc;
+}
+
+/** Creates each manifest through the generic object API, as `kubectl create` would. */
+export async function createAll(kc: k8s.KubeConfig, objects: readonly k8s.KubernetesObject[]): Promise<void> {
+  const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+  for (const o of objects) await api.create(o);
+}
+
+export function webDeployment(namespace: string, name: string, replicas: number, env: Record<string, string> = {}): k8s.KubernetesObject[] {
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            containers: [
+              {
+                name: 'web',
+                image: 'gameday/web:1',
+                env: Object.entries(env).map(([k, v]) => ({ name: k, value: v })),
+                ports: [{ name: 'http', containerPort: 8080 }],
+                readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },
+              },
+            ],
+          },
+        },
+      },
+    } as k8s.KubernetesObject,
+    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } } as k8s.KubernetesObject,
+  ];
+}
+
+export async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
