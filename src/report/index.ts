@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { UsageError } from '../core/errors.js';
 import { Registry } from '../core/registry.js';
+import { HtmlReporter } from './html.js';
 import { JsonReporter } from './json.js';
 import { JunitReporter } from './junit.js';
 import type { Reporter } from './reporter.js';
@@ -18,7 +19,7 @@ export interface CreateReportersOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export const DEFAULT_REPORTERS: readonly string[] = ['terminal', 'json', 'junit', 'summary'];
+export const DEFAULT_REPORTERS: readonly string[] = ['terminal', 'json', 'junit', 'summary', 'html'];
 
 interface ReporterKind {
   readonly kind: string;
@@ -30,6 +31,7 @@ kinds.register({ kind: 'terminal', create: (o) => new TerminalReporter({ stream:
 kinds.register({ kind: 'json', create: () => new JsonReporter() });
 kinds.register({ kind: 'junit', create: () => new JunitReporter() });
 kinds.register({ kind: 'summary', create: (o) => new SummaryReporter({ env: o.env }) });
+kinds.register({ kind: 'html', create: () => new HtmlReporter() });
 
 /** The reporters `--reporter terminal,json` names, in that order; an unknown name is a usage error. */
 export function createReporters(names: readonly string[] = DEFAULT_REPORTERS, options: CreateReportersOptions = {}): Reporter[] {

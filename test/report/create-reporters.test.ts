@@ -4,8 +4,8 @@ import { createReporters, reporterNames } from '../../src/report/index.js';
 import { TextSink } from './fixture-journals.js';
 
 describe('report/createReporters', () => {
-  it('builds terminal, json, junit and summary by default', () => {
-    expect(createReporters(undefined, { stream: new TextSink() }).map((r) => r.name)).to.deep.equal(['terminal', 'json', 'junit', 'summary']);
+  it('builds terminal, json, junit, summary and html by default', () => {
+    expect(createReporters(undefined, { stream: new TextSink() }).map((r) => r.name)).to.deep.equal(['terminal', 'json', 'junit', 'summary', 'html']);
   });
 
   it('builds the named reporters in the order given, once each', () => {

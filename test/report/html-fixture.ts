@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import type { CheckEvent, RunEvent } from '../../src/core/events.js';
+import { ReporterMultiplexer } from '../../src/report/multiplexer.js';
+import type { Reporter } from '../../src/report/reporter.js';
+import type { RunResult } from '../../src/report/result.js';
+import { FIXTURES, TextSink } from './fixture-journals.js';
+
+/** A failed run with three probes (two http, one pdb) across two fault windows, warnings and an abort. */
+export const RICH_JOURNAL = join(FIXTURES, 'rich-timeline.ndjson');
+
+export function readEvents(path: string): RunEvent[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as RunEvent);
+}
+
+/** Plays each run's events through one multiplexer, as `gameday run` over several experiments does. */
+export async function playEventRuns(runs: readonly (readonly RunEvent[])[], reporters: readonly Reporter[], outDir: string): Promise<readonly RunResult[]> {
+  const stderr = new TextSink();
+  const mux = new ReporterMultiplexer(reporters, { stderr });
+  await mux.begin({ runs: runs.length, outDir });
+  for (const events of runs) {
+    const start = events[0] as Extract<RunEvent, { type: 'run.start' }>;
+    const observer = mux.forRun(join(outDir, start.runId));
+    for (const event of events) observer.onEvent(event);
+    await observer.onRunEnd?.();
+  }
+  const results = await mux.end();
+  if (stderr.text !== '') throw new Error(`a reporter failed: ${stderr.text}`);
+  return results;
+}
+
+/**
+ * The same run as another run id, `laterMs` later, with some check values and verdicts replaced:
+ * the runs of a history.
+ */
+export function variantRun(events: readonly RunEvent[], runId: string, laterMs: number, checks: Readonly<Record<string, Partial<Pick<CheckEvent, 'value' | 'verdict'>>>> = {}): RunEvent[] {
+  return events.map((e) => {
+    const moved = { ...e, t: e.t + laterMs } as RunEvent;
+    if (moved.type === 'run.start') return { ...moved, runId };
+    if (moved.type === 'check' && checks[moved.check]) return { ...moved, ...checks[moved.check] };
+    return moved;
+  });
+}
+
+export function launchTestChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.GAMEDAY_CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+}
