@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { UsageError } from '../core/errors.js';
 import { EXIT_CODES } from '../core/outcome.js';
+import { clusterDownCommand, clusterUpCommand } from './commands/cluster.js';
 import { planCommand } from './commands/plan.js';
 import { recoverCommand } from './commands/recover.js';
-import { reportCommand } from './commands/report.js';
+import { reportCommand, reportCompareCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { simServeCommand } from './commands/sim.js';
 import { validateCommand } from './commands/validate.js';
@@ -29,9 +31,11 @@ function clusterOptions(cmd: Command): Command {
   return cmd
     .option('--context <name>', 'kubeconfig context to act on (default: the embedded cluster)')
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
-    .option('--allow-context <name>', 'allow acting on this context (repeatable); or list it in .gameday-allow', collect, [])
+    .option('--allow-context <name>', 'allow acting on this context (repeatable); or list it in .gameday-allow', collect)
     .option('--allowlist <file>', 'file of allowed context names or globs (default: .gameday-allow, $GAMEDAY_ALLOWLIST)')
-    .option('--plugin <module>', 'load faults/probes from a module exporting register(registries) (repeatable)', collect, []);
+    .option('--node-access <provider>', 'how node-level faults reach nodes: auto (kind for kind-<name> contexts, sim for the embedded cluster), kind, pod (privileged helper pods, any cluster), sim, none', 'auto')
+    .option('--node-access-image <image>', 'image of the pod node access helper pods (needs iptables, tc, nsenter, bash)')
+    .option('--plugin <module>', 'load faults/probes from a module exporting register(registries) (repeatable)', collect);
 }
 
 export function buildProgram(): Command {
@@ -49,8 +53,8 @@ export function buildProgram(): Command {
       .argument('<paths...>', 'experiment files or directories of them')
       .option('--out <dir>', 'where run directories are written', 'reports')
       .option('--seed <n>', 'seed for target selection (replays the same choices)')
-      .option('--tags <tags>', 'only experiments whose labels match: key=value or a bare value (comma-separated)', collect, [])
-      .option('--reporter <names>', 'reporters: terminal,json,junit,summary', collect, [])
+      .option('--tags <tags>', 'only experiments whose labels match: key=value or a bare value (comma-separated)', collect)
+      .option('--reporter <names>', 'reporters, comma-separated (default: terminal,json,junit,summary,html)', collect)
       .option('--json', 'print a JSON summary of the runs on stdout'),
   ).action(async (paths: string[], opts) => setExit(await runCommand(paths, opts)));
 
@@ -59,7 +63,7 @@ export function buildProgram(): Command {
     .description('check experiment files against the schema and rules; change nothing')
     .argument('<paths...>', 'experiment files or directories of them')
     .option('--json', 'print the result as JSON')
-    .option('--plugin <module>', 'load faults/probes from a module (repeatable)', collect, [])
+    .option('--plugin <module>', 'load faults/probes from a module (repeatable)', collect)
     .action(async (paths: string[], opts) => setExit(await validateCommand(paths, opts)));
 
   clusterOptions(
@@ -78,17 +82,37 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'where run directories are', 'reports')
     .option('--kubeconfig <path>', 'kubeconfig to use instead of the one the run recorded')
     .option('--context <name>', 'context to use instead of the one the run recorded')
-    .option('--plugin <module>', 'load faults/probes from a module (repeatable)', collect, [])
+    .option('--node-access <how>', 'how node faults are reverted: auto, kind, pod, sim or none', 'auto')
+    .option('--plugin <module>', 'load faults/probes from a module (repeatable)', collect)
     .option('--json', 'print what was reverted as JSON')
     .action(async (runDir: string | undefined, opts) => setExit(await recoverCommand(runDir, opts)));
 
   program
     .command('report')
-    .description('rebuild the reports of a run from its journal')
-    .argument('<run-dir>', 'run directory containing journal.ndjson')
-    .addOption(new Option('--reporter <names>', 'reporters to run').argParser(collect).default([]))
-    .option('--json', 'print result.json on stdout')
-    .action(async (runDir: string, opts) => setExit(await reportCommand(runDir, opts)));
+    .description('rebuild the reports of a run from its journal, or compare two runs')
+    .argument('<run-dirs...>', 'run directory containing journal.ndjson (two with --compare)')
+    .addOption(new Option('--reporter <names>', 'reporters to run (default: json,junit,summary,html)').argParser(collect))
+    .option('--pdf', 'also print report.html to report.pdf with Chromium ($GAMEDAY_CHROMIUM, Playwright\'s, or /usr/bin/chromium)')
+    .option('--compare', 'compare two runs: gameday report --compare <run-a> <run-b>')
+    .option('--json', 'print result.json (or the comparison) on stdout')
+    .action(async (runDirs: string[], opts) => {
+      const expected = opts.compare ? 2 : 1;
+      if (runDirs.length !== expected) throw new UsageError(opts.compare ? '--compare takes two run directories: gameday report --compare <run-a> <run-b>' : 'give one run directory (or two with --compare)');
+      setExit(opts.compare ? await reportCompareCommand(runDirs[0]!, runDirs[1]!, opts) : await reportCommand(runDirs[0]!, opts));
+    });
+
+  const cluster = program.command('cluster').description('the kind cluster of kind-config.yaml (needs kind and Docker or podman; exit 4 when missing)');
+  for (const [name, description, action] of [
+    ['up', 'create the kind cluster and print how to run against it', clusterUpCommand],
+    ['down', 'delete the kind cluster', clusterDownCommand],
+  ] as const) {
+    cluster
+      .command(name)
+      .description(description)
+      .option('--config <file>', 'kind cluster config', 'kind-config.yaml')
+      .option('--name <name>', 'cluster name (default: the name in the config)')
+      .action(async (opts) => setExit(await action(opts)));
+  }
 
   const sim = program.command('sim').description('the embedded cluster');
   sim

@@ -3,6 +3,9 @@ import { assertContextAllowed } from '../cluster/context-safety.js';
 import { connectKubeconfig } from '../cluster/connect.js';
 import { readSnapshot } from '../cluster/snapshot-read.js';
 import type { ClusterTarget } from '../cluster/target.js';
+import { UsageError } from '../core/errors.js';
+import { chooseNodeAccess, NODE_ACCESS_CHOICES, type NodeAccessChoice } from '../nodes/choose-node-access.js';
+import { SimNodeAccess } from '../nodes/sim-node-access.js';
 import type { EmbeddedCluster } from '../sim/index.js';
 
 export interface TargetOptions {
@@ -12,6 +15,10 @@ export interface TargetOptions {
   readonly allowlist?: string;
   /** Workers of the embedded cluster when no context is given. @default 3 */
   readonly simWorkers?: number;
+  /** How node-level faults reach the nodes: auto (kind for kind-<name>, sim for the embedded cluster), kind, pod, sim or none. @default auto */
+  readonly nodeAccess?: string;
+  /** Image of the pod provider's privileged helper pods. */
+  readonly nodeAccessImage?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -21,24 +28,37 @@ export interface TargetOptions {
  * src/sim that knows the embedded cluster exists; everything after it sees a ClusterTarget.
  */
 export async function openTarget(options: TargetOptions): Promise<ClusterTarget> {
+  const choice = nodeAccessChoice(options.nodeAccess);
   if (options.context || options.kubeconfig) {
-    const target = await connectKubeconfig({ context: options.context, kubeconfig: options.kubeconfig });
+    const target = await connectKubeconfig({
+      context: options.context,
+      kubeconfig: options.kubeconfig,
+      nodeAccessFor: (ref, kubeConfig) => chooseNodeAccess(ref, kubeConfig, { choice, podImage: options.nodeAccessImage }),
+    });
     await assertContextAllowed(target.ref, { allowContexts: [...(options.allowContext ?? [])], allowlistFile: options.allowlist });
     return target;
   }
+  if (choice === 'kind' || choice === 'pod') throw new UsageError(`--node-access ${choice} needs a cluster (--context); the embedded cluster's nodes are reached through its own node fault endpoint`);
   options.log?.('starting the embedded cluster (no --context given)…');
   // Loaded on demand: validate, recover and report never pay for the embedded cluster's start-up.
   const { startEmbeddedCluster } = await import('../sim/index.js');
   const cluster = await startEmbeddedCluster({ workers: options.simWorkers });
-  return embeddedTarget(cluster);
+  return embeddedTarget(cluster, choice);
 }
 
-function embeddedTarget(cluster: EmbeddedCluster): ClusterTarget {
+export function nodeAccessChoice(text: string | undefined): NodeAccessChoice {
+  if (text === undefined) return 'auto';
+  if ((NODE_ACCESS_CHOICES as readonly string[]).includes(text)) return text as NodeAccessChoice;
+  throw new UsageError(`--node-access ${text}: give one of ${NODE_ACCESS_CHOICES.join(', ')}`);
+}
+
+function embeddedTarget(cluster: EmbeddedCluster, choice: NodeAccessChoice): ClusterTarget {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(cluster.kubeconfigYaml());
   return {
     ref: { kind: 'embedded', name: cluster.name, server: cluster.url },
     kubeConfig,
+    ...(choice === 'none' ? {} : { nodeAccess: new SimNodeAccess(kubeConfig) }),
     snapshot: () => readSnapshot(kubeConfig),
     close: () => cluster.stop(),
   };

@@ -41,7 +41,7 @@ export async function planCommand(file: string, options: PlanCommandOptions): Pr
       await applyWorkloads(target.kubeConfig, spec.workloads, { signal: new AbortController().signal, log: (line) => process.stderr.write(`workloads: ${line}\n`) });
     }
     const snapshot = await target.snapshot();
-    const plan = planExperiment(spec, snapshot, { seed, cluster: target.ref, faults: registries.faults, probes: registries.probes });
+    const plan = planExperiment(spec, snapshot, { seed, cluster: target.ref, faults: registries.faults, probes: registries.probes, nodeAccess: target.nodeAccess?.provider });
     process.stdout.write(options.json ? JSON.stringify(plan, (k, v: unknown) => (k === 'spec' ? undefined : v), 2) + '\n' : formatPlan(plan) + '\n');
     return 0;
   } finally {

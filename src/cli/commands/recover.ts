@@ -5,7 +5,11 @@ import { HarnessError, UsageError } from '../../core/errors.js';
 import type { ClusterRef } from '../../core/events.js';
 import { readJournal } from '../../engine/read-journal.js';
 import { recoverRun, type RecoverResult } from '../../engine/recover.js';
+import { ApiException, CoreV1Api } from '@kubernetes/client-node';
 import { connectKubeconfig } from '../../cluster/connect.js';
+import { chooseNodeAccess } from '../../nodes/choose-node-access.js';
+import { NODE_ACCESS_POD_SELECTOR } from '../../nodes/pod-node-access.js';
+import { nodeAccessChoice } from '../target.js';
 import type { ClusterTarget } from '../../cluster/target.js';
 import { loadPlugins } from '../plugins.js';
 import { builtinRegistries } from '../registries.js';
@@ -16,6 +20,7 @@ export interface RecoverCommandOptions {
   readonly context?: string;
   readonly plugin?: string[];
   readonly json?: boolean;
+  readonly nodeAccess?: string;
 }
 
 /**
@@ -36,6 +41,7 @@ export async function recoverCommand(runDir: string | undefined, options: Recove
     const cluster = needsCluster ? await connect(ref, options) : undefined;
     try {
       const result = await recoverRun(dir, { cluster, registries });
+      if (cluster) await removeNodeAccessPods(cluster, options.json ? () => undefined : (line) => process.stdout.write(`${line}\n`));
       results.push(result);
       if (result.status === 'failed') failed = true;
       if (!options.json && (runDir || result.status !== 'clean')) process.stdout.write(`${path.relative(process.cwd(), dir) || dir}: ${result.message}\n`);
@@ -47,6 +53,20 @@ export async function recoverCommand(runDir: string | undefined, options: Recove
   else if (!runDir && results.every((r) => r.status === 'clean' || r.status === 'embedded')) process.stdout.write(`nothing to recover in ${dirs.length} run${dirs.length === 1 ? '' : 's'} under ${options.out}\n`);
   if (failed) throw new HarnessError('some faults could not be reverted; see above, fix the cause and run gameday recover again');
   return 0;
+}
+
+/** The pod provider's privileged helper pods outlive a killed run; they are labelled so they can be found. */
+async function removeNodeAccessPods(cluster: ClusterTarget, log: (line: string) => void): Promise<void> {
+  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+  const pods = await core.listPodForAllNamespaces({ labelSelector: NODE_ACCESS_POD_SELECTOR });
+  for (const pod of pods.items) {
+    const { namespace, name } = pod.metadata ?? {};
+    if (!namespace || !name) continue;
+    await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 }).catch((err: unknown) => {
+      if (!(err instanceof ApiException && err.code === 404)) throw err;
+    });
+    log(`deleted leftover node-access pod ${namespace}/${name}`);
+  }
 }
 
 async function runDirs(outDir: string): Promise<string[]> {
@@ -67,5 +87,10 @@ async function clusterOf(dir: string): Promise<ClusterRef | undefined> {
 
 /** The cluster the run recorded, unless the command line names another way to reach it. */
 function connect(ref: ClusterRef, options: RecoverCommandOptions): Promise<ClusterTarget> {
-  return connectKubeconfig({ kubeconfig: options.kubeconfig ?? ref.kubeconfig, context: options.context ?? ref.context });
+  return connectKubeconfig({
+    kubeconfig: options.kubeconfig ?? ref.kubeconfig,
+    context: options.context ?? ref.context,
+    // Node faults (partitions, netem, disk fill) are reverted through the same node access the run chose.
+    nodeAccessFor: (r, kubeConfig) => chooseNodeAccess(r, kubeConfig, { choice: nodeAccessChoice(options.nodeAccess) }),
+  });
 }

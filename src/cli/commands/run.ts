@@ -57,7 +57,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       const summary = await runExperiment({
         spec,
         seed,
-        makePlan: (snapshot) => planExperiment(spec, snapshot, { seed, cluster: target.ref, faults: registries.faults, probes: registries.probes }),
+        makePlan: (snapshot) => planExperiment(spec, snapshot, { seed, cluster: target.ref, faults: registries.faults, probes: registries.probes, nodeAccess: target.nodeAccess?.provider }),
         cluster: target,
         registries,
         runId,
