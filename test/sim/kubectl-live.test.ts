@@ -96,6 +96,25 @@ for (const version of ['default', '1.27', '1.33']) {
       await run(['rollout', 'status', 'deployment/web', '--timeout=30s']);
     });
 
+    it('gets and describes the common kinds with the columns real kubectl shows', async () => {
+      const nodes = (await run(['get', 'nodes'])).stdout.split('\n');
+      expect(nodes[0]).to.match(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION$/);
+      expect(nodes.find((l) => l.startsWith('gameday-control-plane'))).to.match(/\s+Ready\s+control-plane\s+\S+\s+v1\.\d+/);
+      expect((await run(['get', 'svc', 'web'])).stdout.split('\n')[0]).to.match(/^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$/);
+      // Right after the scale-down the budget may still be counting the old pods.
+      await run(['wait', '--for=jsonpath={.status.disruptionsAllowed}=1', 'pdb/web', '--timeout=30s']);
+      const pdb = (await run(['get', 'pdb', 'web'])).stdout;
+      expect(pdb.split('\n')[1], pdb).to.match(/^web\s+N\/A\s+1\s+1\s+\S+$/);
+      expect((await run(['get', 'rs', '-l', 'app=web'])).stdout.split('\n')[0]).to.match(/^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE$/);
+      const described: Record<string, RegExp> = {
+        'deployment/web': /Replicas:\s+3 desired \| 3 updated \| 3 total \| 3 available \| 0 unavailable/,
+        'pdb/web': /Max unavailable:\s+1/,
+        'service/web': /Endpoints:\s+\d+\.\d+\.\d+\.\d+:8080/,
+        'node/gameday-worker': /Conditions:[\s\S]*Ready\s+True/,
+      };
+      for (const [what, pattern] of Object.entries(described)) expect((await run(['describe', what])).stdout, what).to.match(pattern);
+    });
+
     if (version === 'default') {
       it('drains a node through evictions while the budget holds and the service keeps serving', async () => {
         // Six replicas on three workers: the drained node holds at least two, so with maxUnavailable 1
