@@ -4,39 +4,91 @@ import type { DiskFill, DiskUsage } from '../nodes/node-access.js';
 import { nodeSelectorSchema } from '../spec/selector-schemas.js';
 import { quantityOrPercentSchema } from '../spec/value-schemas.js';
 import { countSchema } from './count.js';
+import { SLACK_PERCENT, usedShare } from './df-output.js';
+import { podDiskFill, podDiskFillFields, type PodDiskFillParams, type PodDiskFillState, type PodDiskFillTargets } from './disk-fill-pods.js';
 import type { FaultPlugin } from './fault.js';
-import { onEveryNode, planNodeTargets, requireNodeAccess, type NodeFaultTargets } from './node-fault-targets.js';
+import { onEveryNode, planNodeTargets, requireNodeAccess, type NodeFaultTargets, type NodeTargetParams } from './node-fault-targets.js';
 
-const params = z.strictObject({
-  nodes: nodeSelectorSchema.describe("the nodes whose filesystem is filled"),
-  count: countSchema.optional().describe('how many of the matching nodes: a number or a percentage (rounded up). @default 1'),
-  path: z.string().startsWith('/', { error: 'path is an absolute directory on the node, like /var/lib' }).optional().describe('a directory on the filesystem to fill; the file gameday-fill-<id> is made there. @default /var/lib'),
-  fill: quantityOrPercentSchema.describe('how much: a size to allocate (2Gi) or how full the filesystem should end up (95%)'),
-});
+/**
+ * One mapping for both forms, told apart by `pods:` or `nodes:`, rather than a union: a union's
+ * error would say only "matches none of the forms", where this names the wrong key.
+ */
+const params = z
+  .strictObject({
+    pods: podDiskFillFields.pods.optional(),
+    nodes: nodeSelectorSchema.optional().describe("the nodes whose filesystem is filled, through node access"),
+    container: podDiskFillFields.container,
+    count: countSchema.optional().describe('how many of the matching pods or nodes: a number or a percentage (rounded up). @default 1'),
+    path: z
+      .string({ error: 'path is an absolute directory, like /data' })
+      .startsWith('/', { error: 'path is an absolute directory, like /data in a pod or /var/lib on a node' })
+      .optional()
+      .describe('the directory to fill; the file gameday-fill-<id> is made there. pods: a volume the container mounts (required); nodes: a directory on the node. @default /var/lib on a node'),
+    fill: quantityOrPercentSchema.describe('how much: a size to allocate (2Gi) or how full the filesystem should end up (95%)'),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.pods === undefined) === (p.nodes === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'give either pods: (fill a volume from inside the pods, through exec) or nodes: (fill a node filesystem through node access), ' + (p.pods ? 'not both' : 'one of them'),
+      });
+    }
+    if (p.pods !== undefined && p.path === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['path'], message: 'a fill of pods needs path: the mount path of the volume to fill, like /data' });
+    }
+    if (p.nodes !== undefined && p.container !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['container'], message: 'container applies to a fill of pods:, not of nodes:' });
+    }
+  });
 type Params = z.output<typeof params>;
+type NodeParams = NodeTargetParams & { readonly path?: string; readonly fill: Quantity | Percent };
+type Targets = PodDiskFillTargets | NodeFaultTargets;
+type State = PodDiskFillState | NodeFillState;
 
 interface Filled {
   readonly fill: DiskFill;
   readonly before: DiskUsage;
 }
-type State = Readonly<Record<string, Filled>>;
+type NodeFillState = Readonly<Record<string, Filled>>;
 
 const DEFAULT_PATH = '/var/lib';
-/** Rounding of df and of the filesystem's blocks: a fill within this of its target has landed. */
-const SLACK_PERCENT = 1;
 
-const usedShare = (u: DiskUsage): number => (100 * u.usedBytes) / Math.max(1, u.usedBytes + u.availableBytes);
+const isNodes = (p: Params): p is Params & NodeParams => p.nodes !== undefined;
+const isNodeTargets = (t: Targets): t is NodeFaultTargets => 'nodes' in t;
 
 /**
- * Fills a node's filesystem with one allocated file (fallocate, dd where unsupported), as runaway
- * logs or images would; the kubelet's eviction thresholds and the pods' writes are what it tests.
+ * Fills a filesystem with one allocated file (fallocate, dd where unsupported), as runaway logs
+ * or images would: a pod's volume from inside the pod (exec, any cluster), or a node's filesystem
+ * through node access. The kubelet's eviction thresholds and the pods' writes are what it tests.
  */
-export const diskFill: FaultPlugin<Params, NodeFaultTargets, State> = {
+export const diskFill: FaultPlugin<Params, Targets, State> = {
   kind: 'diskFill',
-  summary: "fill a node's filesystem to a percentage or by a size (a file allocated through node access)",
+  summary: "fill a pod's volume (exec) or a node's filesystem (node access) to a percentage or by a size",
   params,
-  needsNodeAccess: true,
+  needsNodeAccess: (p) => p.nodes !== undefined,
 
+  plan(p, ctx) {
+    return isNodes(p) ? nodeDiskFill.plan(p, ctx) : podDiskFill.plan(p as PodDiskFillParams, ctx);
+  },
+
+  inject(ctx, p, t) {
+    return isNodes(p) && isNodeTargets(t) ? nodeDiskFill.inject(ctx, p, t) : podDiskFill.inject(ctx, p as PodDiskFillParams, t as PodDiskFillTargets);
+  },
+
+  verify(ctx, p, t, state) {
+    if (isNodes(p) && isNodeTargets(t)) return nodeDiskFill.verify(ctx, p, t, state as NodeFillState);
+    return podDiskFill.verify(ctx, p as PodDiskFillParams, t as PodDiskFillTargets, state as PodDiskFillState);
+  },
+
+  revert(ctx, p, t, state) {
+    if (isNodes(p) && isNodeTargets(t)) return nodeDiskFill.revert(ctx, p, t, state as NodeFillState | undefined);
+    return podDiskFill.revert(ctx, p as PodDiskFillParams, t as PodDiskFillTargets, state as PodDiskFillState | undefined);
+  },
+};
+
+/** The node half: a file allocated on the node's filesystem through node access. */
+const nodeDiskFill: Pick<FaultPlugin<NodeParams, NodeFaultTargets, NodeFillState>, 'plan' | 'inject' | 'verify' | 'revert'> = {
   plan(p, ctx) {
     const how = p.fill instanceof Percent ? `to ${p.fill}` : `with ${p.fill}`;
     return planNodeTargets(p, ctx, (nodes) => `fill ${p.path ?? DEFAULT_PATH} on node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')} ${how}`);
