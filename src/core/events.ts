@@ -18,6 +18,8 @@ export type RunEvent =
   | AbortEvent
   | SignalEvent
   | LogEvent
+  | ClusterWarningEvent
+  | NodeConditionEvent
   | RunEndEvent;
 
 export const JOURNAL_VERSION = 1;
@@ -138,6 +140,45 @@ export interface LogEvent {
   readonly t: number;
   readonly level: 'info' | 'warn' | 'error';
   readonly message: string;
+}
+
+/**
+ * A Kubernetes Warning Event seen during the run (src/engine/cluster-watch.ts): what the cluster
+ * itself said went wrong (NodeNotReady, FailedScheduling, Evicted, Unhealthy…). An Event that
+ * repeats is journaled again with its new `count`.
+ */
+export interface ClusterWarningEvent {
+  readonly type: 'cluster.event';
+  readonly t: number;
+  readonly eventType: 'Warning';
+  readonly reason: string;
+  readonly message: string;
+  /** The object the Event is about, as `Kind namespace/name` (`Pod shop/web-1`, `Node worker-2`). */
+  readonly object: string;
+  /** How many times the cluster has recorded this Event so far. */
+  readonly count: number;
+  /** The component that recorded it (`kubelet`, `default-scheduler`, `node-controller`). */
+  readonly source?: string;
+}
+
+/** The state a node condition (Ready, DiskPressure…) is in: Kubernetes' own True/False/Unknown. */
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/**
+ * A node condition that changed during the run, or that was already unhealthy when the watch
+ * first saw the node (then `previousStatus` is absent). Healthy is Ready=True and every other
+ * condition (DiskPressure, MemoryPressure, PIDPressure, NetworkUnavailable) False.
+ */
+export interface NodeConditionEvent {
+  readonly type: 'node.condition';
+  readonly t: number;
+  readonly node: string;
+  /** `Ready`, `DiskPressure`, `MemoryPressure`, `PIDPressure`, `NetworkUnavailable`, or any other type the node reports. */
+  readonly condition: string;
+  readonly status: ConditionStatus;
+  readonly previousStatus?: ConditionStatus;
+  readonly reason?: string;
+  readonly message?: string;
 }
 
 export interface RunEndEvent {

@@ -15,6 +15,7 @@ import { evaluateCheck } from '../slo/evaluate.js';
 import { SampleIndex } from '../slo/sample-index.js';
 import type { ExperimentSpec } from '../spec/model.js';
 import { watchAbortConditions } from './abort-watch.js';
+import { ClusterWatch } from './cluster-watch.js';
 import { runFaultTimeline } from './fault-timeline.js';
 import { Journal } from './journal.js';
 import { startProbes } from './probe-set.js';
@@ -93,6 +94,7 @@ class Run {
   /** Aborted only on interrupt: what probes and injects get, so an abort still lets them finish cleanly. */
   private readonly interrupt = new AbortController();
   private readonly tickMs: number;
+  private readonly startedAt = Date.now();
   private plan: Plan | undefined;
 
   constructor(
@@ -106,7 +108,7 @@ class Run {
     const { spec, seed, runId } = this.options;
     this.recorder.record({
       type: 'run.start',
-      t: Date.now(),
+      t: this.startedAt,
       journalVersion: JOURNAL_VERSION,
       runId,
       experiment: spec.name,
@@ -137,6 +139,7 @@ class Run {
     if (!(await this.planTargets())) return;
     const probesMark = this.teardown.depth;
     const probesFrom = Date.now();
+    await this.watchCluster();
     if (!(await this.startProbes())) return;
 
     this.phase('steady-state-before');
@@ -182,6 +185,17 @@ class Run {
     }
     this.recorder.record({ type: 'plan', t: Date.now(), plan: this.plan });
     return true;
+  }
+
+  /** Node conditions and Warning events are journaled beside the probes, and stop with them. */
+  private async watchCluster(): Promise<void> {
+    const watch = await ClusterWatch.start({
+      kubeConfig: this.options.cluster.kubeConfig,
+      since: this.startedAt,
+      record: (event) => this.recorder.record(event),
+      log: (level, message) => this.recorder.log(level, message),
+    });
+    this.teardown.push('stop cluster watch', () => watch.stop());
   }
 
   private async startProbes(): Promise<boolean> {

@@ -33,6 +33,11 @@ export interface RunResult {
   readonly aborts: readonly AbortRecord[];
   readonly signals: readonly SignalRecord[];
   readonly errors: readonly ErrorRecord[];
+  /**
+   * What the cluster itself reported while it was watched: node condition changes and Warning
+   * events. Always written now; absent in result.json files of older gameday versions.
+   */
+  readonly clusterActivity?: ClusterActivity;
 }
 
 export const RESULT_SCHEMA_VERSION = 1;
@@ -132,6 +137,16 @@ export interface ErrorRecord {
   readonly atMs: number;
 }
 
+export interface ClusterActivity {
+  /** Kubernetes Warning events journaled; an Event journaled again for its repeats counts each time. */
+  readonly warningEvents: number;
+  /** Occurrences per reason, by each Event's own count: a readiness probe that failed 30 times counts 30. */
+  readonly warningReasons: Readonly<Record<string, number>>;
+  readonly nodeConditionChanges: number;
+  /** Nodes that were not Ready, or under pressure, at some moment of the run; sorted. */
+  readonly nodesAffected: readonly string[];
+}
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface ProbeTally {
@@ -161,6 +176,11 @@ export class ResultBuilder {
   private readonly aborts: AbortRecord[] = [];
   private readonly signals: SignalRecord[] = [];
   private readonly errors: ErrorRecord[] = [];
+  private warningEvents = 0;
+  /** Highest count seen per Event (object, reason and message), so repeats are not counted twice. */
+  private readonly warningCounts = new Map<string, { reason: string; count: number }>();
+  private nodeConditionChanges = 0;
+  private readonly nodesAffected = new Set<string>();
 
   get started(): boolean {
     return this.start !== undefined;
@@ -217,6 +237,17 @@ export class ResultBuilder {
       case 'log':
         if (event.level === 'error') this.errors.push({ source: 'run', message: event.message, ...stamp(event.t) });
         break;
+      case 'cluster.event': {
+        this.warningEvents++;
+        const key = `${event.object}\u0000${event.reason}\u0000${event.message}`;
+        const known = this.warningCounts.get(key);
+        if (!known || known.count < event.count) this.warningCounts.set(key, { reason: event.reason, count: event.count });
+        break;
+      }
+      case 'node.condition':
+        if (event.previousStatus !== undefined) this.nodeConditionChanges++;
+        if (event.status !== (event.condition === 'Ready' ? 'True' : 'False')) this.nodesAffected.add(event.node);
+        break;
     }
   }
 
@@ -250,6 +281,18 @@ export class ResultBuilder {
       aborts: [...this.aborts],
       signals: [...this.signals],
       errors: [...this.errors],
+      clusterActivity: this.clusterActivity(),
+    };
+  }
+
+  private clusterActivity(): ClusterActivity {
+    const warningReasons: Record<string, number> = {};
+    for (const { reason, count } of this.warningCounts.values()) warningReasons[reason] = (warningReasons[reason] ?? 0) + count;
+    return {
+      warningEvents: this.warningEvents,
+      warningReasons,
+      nodeConditionChanges: this.nodeConditionChanges,
+      nodesAffected: [...this.nodesAffected].sort(),
     };
   }
 

@@ -33,7 +33,8 @@ const CLEAR_LINE = '\r\u001b[2K';
 /**
  * What a person watching the run sees. On a TTY: the lines below plus a status line redrawn in
  * place (phase, time left, probe counts, latest fault step). Elsewhere (CI logs): the same
- * lines and nothing else, one per phase change, fault step, check verdict, and the outcome.
+ * lines and nothing else, one per phase change, fault step, check verdict, node condition
+ * change, Kubernetes Warning event, and the outcome.
  */
 export class TerminalReporter implements Reporter {
   readonly name = 'terminal';
@@ -100,6 +101,15 @@ export class TerminalReporter implements Reporter {
         break;
       case 'probe.error':
         this.line(`${this.at(event.t)} ${this.c.red('probe error')} ${plainText(event.probe)}: ${plainText(event.message ?? '')}`, true);
+        break;
+      case 'node.condition': {
+        const change = event.previousStatus ? `${event.previousStatus} → ${event.status}` : event.status;
+        const why = event.reason ? ` (${plainText(event.reason)}${event.message ? `: ${plainText(event.message)}` : ''})` : '';
+        this.line(`${this.at(event.t)} node ${plainText(event.node)} ${plainText(event.condition)} ${change}${why}`, false);
+        break;
+      }
+      case 'cluster.event':
+        this.line(`${this.at(event.t)} ${this.c.yellow('Warning')} ${plainText(event.reason)} ${plainText(event.object)}: ${plainText(event.message)}${event.count > 1 ? ` (${event.count} times)` : ''}`, false);
         break;
       case 'log':
         if (event.level !== 'info') this.line(`${this.at(event.t)} ${event.level === 'error' ? this.c.red('error') : this.c.yellow('warning')}: ${plainText(event.message)}`, true);

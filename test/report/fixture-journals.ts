@@ -11,7 +11,8 @@ import type { RunResult } from '../../src/report/result.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/report/', import.meta.url));
 
-export type FixtureName = 'passing' | 'failed-slo' | 'inconclusive-not-landed' | 'interrupted-revert-failed';
+/** `node-partition`: a passing run whose journal holds node condition changes and Kubernetes Warning events. */
+export type FixtureName = 'passing' | 'failed-slo' | 'inconclusive-not-landed' | 'interrupted-revert-failed' | 'node-partition';
 
 export function journalPath(name: FixtureName): string {
   return join(FIXTURES, `${name}.ndjson`);

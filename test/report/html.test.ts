@@ -70,6 +70,44 @@ describe('report/html', function () {
     });
   });
 
+  it('draws a node conditions lane per node and Kubernetes Warning events as markers and rows, in Chromium', async () => {
+    await withTempDir(async (dir) => {
+      const [result] = await playEventRuns([readEvents(journalPath('node-partition'))], [new HtmlReporter()], dir);
+      const { page, problems } = await openReport(browser, join(dir, result!.runId, 'report.html'), { width: 1280, height: 800 });
+      expect(await page.locator('.node-lane').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')))).to.deep.equal(['gameday-worker3', 'gameday-worker2']);
+      const worker2 = page.locator('.node-lane[data-node="gameday-worker2"] .condition-span');
+      expect(await worker2.allTextContents()).to.deep.equal(['Ready', 'Unknown', 'Ready']);
+      // The run lasts 28 s; the node stopped reporting from 11 s to 18 s, on the fault lane's scale.
+      const unknown = page.locator('.node-lane[data-node="gameday-worker2"] .condition-span.ready-unknown');
+      const [left, width, lane] = await unknown.evaluate((el) => [el.getBoundingClientRect().left - el.parentElement!.getBoundingClientRect().left, el.getBoundingClientRect().width, el.parentElement!.clientWidth]);
+      expect(left / lane).to.be.closeTo(11 / 28, 0.01);
+      expect(width / lane).to.be.closeTo(7 / 28, 0.01);
+      const fault = await page.locator('.lane .fault-window[data-fault="f0"]').evaluate((el) => el.getBoundingClientRect().left - el.parentElement!.getBoundingClientRect().left);
+      expect(fault / lane).to.be.closeTo(9.1 / 28, 0.01);
+      expect(await page.locator('.node-lane[data-node="gameday-worker3"] .condition-span.pressure').allTextContents()).to.deep.equal(['MemoryPressure', 'DiskPressure']);
+      // Its Ready never changed, so it was Ready throughout; the two pressures get rows of their own.
+      expect(await page.locator('.node-lane[data-node="gameday-worker3"] .condition-span.ready-true').count()).to.equal(0);
+      expect(await page.locator('.node-lane[data-node="gameday-worker3"]').textContent()).to.contain('Ready throughout');
+      const tops = await page.locator('.node-lane[data-node="gameday-worker3"] .condition-span.pressure').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().top));
+      expect(new Set(tops).size).to.equal(2);
+
+      expect(await page.locator('#timeline > .lane .marker.k8s-warning').count()).to.equal(4);
+      expect(await page.locator('#timeline > .lane .marker.warning').count()).to.equal(1);
+      const warningRows = await page.locator('#events tr.event-k8s-warning').allTextContents();
+      expect(warningRows).to.have.length(4);
+      expect(warningRows[0]).to.match(/^\+00:11\.2WarningNodeNotReady Pod shop\/web-6d9f-abcde: Node is not ready$/);
+      expect(warningRows[2]).to.contain('Evicted Pod shop/web-6d9f-klmno');
+      expect(warningRows[3]).to.contain('FailedScheduling Pod shop/web-6d9f-fghij').and.contain('(4 times)');
+      expect(await page.locator('#events tr.event-node').allTextContents()).to.include('+00:11.0node conditiongameday-worker2 Ready True → Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)');
+      await page.screenshot({ path: join(ARTIFACTS, 'report-node-conditions.png'), fullPage: true });
+      expect(problems).to.deep.equal([]);
+
+      const phone = await openReport(browser, join(dir, result!.runId, 'report.html'), { width: 390, height: 844 });
+      expect(await phone.page.evaluate<number>('document.documentElement.scrollWidth')).to.be.at.most(390);
+      expect(phone.problems).to.deep.equal([]);
+    });
+  });
+
   it('scrolls a failed check to its chart and highlights its evidence window', async () => {
     await withTempDir(async (dir) => {
       const [result] = await playEventRuns([readEvents(RICH_JOURNAL)], [new HtmlReporter()], dir);

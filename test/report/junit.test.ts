@@ -46,6 +46,8 @@ describe('report/junit', () => {
     'inconclusive-not-landed': { tests: 3, failures: 1, errors: 0, skipped: 1 },
     // f0's revert failed, f1 was never reached, and the interruption itself is an error.
     'interrupted-revert-failed': { tests: 4, failures: 1, errors: 1, skipped: 1 },
+    // 3 checks + 1 fault; node conditions and Warning events are evidence, not testcases.
+    'node-partition': { tests: 4, failures: 0, errors: 0, skipped: 0 },
   };
 
   for (const [name, counts] of Object.entries(expected) as [FixtureName, (typeof expected)[FixtureName]][]) {

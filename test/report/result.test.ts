@@ -20,7 +20,7 @@ function build(events: readonly RunEvent[]): RunResult {
   return builder.result();
 }
 
-const ALL: FixtureName[] = ['passing', 'failed-slo', 'inconclusive-not-landed', 'interrupted-revert-failed'];
+const ALL: FixtureName[] = ['passing', 'failed-slo', 'inconclusive-not-landed', 'interrupted-revert-failed', 'node-partition'];
 
 describe('report/result', () => {
   for (const name of ALL) {
@@ -38,6 +38,17 @@ describe('report/result', () => {
     expect(validate(withoutChecks)).to.equal(false);
     const checks = (good.checks as Record<string, unknown>[]).map((c) => ({ ...c, verdict: 'maybe' }));
     expect(validate({ ...good, checks })).to.equal(false);
+  });
+
+  it('counts node condition changes and Warning events, a repeated Event by its own count', () => {
+    const result = build(fixtureEvents('node-partition'));
+    expect(result.clusterActivity).to.deep.equal({
+      warningEvents: 4,
+      warningReasons: { NodeNotReady: 1, FailedScheduling: 4, Evicted: 1 },
+      nodeConditionChanges: 4,
+      nodesAffected: ['gameday-worker2', 'gameday-worker3'],
+    });
+    expect(build(fixtureEvents('passing')).clusterActivity).to.deep.equal({ warningEvents: 0, warningReasons: {}, nodeConditionChanges: 0, nodesAffected: [] });
   });
 
   it('keeps the last verdict of a check polled until it held, and counts the evaluations', () => {

@@ -41,6 +41,17 @@ describe('report/terminal', () => {
     expect(lines).to.include('+00:12.0 received SIGINT, reverting faults');
   });
 
+  it('prints one line per node condition change and Kubernetes Warning event, and none when quiet', async () => {
+    const { lines } = await plainOutput(['node-partition']);
+    expect(lines).to.include('+00:11.0 node gameday-worker2 Ready True → Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)');
+    expect(lines).to.include('+00:04.2 node gameday-worker3 MemoryPressure True (KubeletHasInsufficientMemory: kubelet has insufficient memory available)');
+    expect(lines).to.include('+00:11.2 Warning NodeNotReady Pod shop/web-6d9f-abcde: Node is not ready');
+    expect(lines.filter((l) => / Warning FailedScheduling Pod shop\/web-6d9f-fghij: /.test(l)).map((l) => / \((\d+) times\)$/.exec(l)?.[1] ?? '1')).to.deep.equal(['1', '4']);
+    expect(lines.filter((l) => / node gameday-worker\d /.test(l))).to.have.length(5);
+    const quiet = await plainOutput(['node-partition'], true);
+    expect(quiet.lines.some((l) => / node gameday-worker| Warning /.test(l))).to.equal(false);
+  });
+
   it('keeps only what needs attention when quiet', async () => {
     const { lines } = await plainOutput(['inconclusive-not-landed'], true);
     expect(lines.some((l) => / phase /.test(l))).to.equal(false);

@@ -10,7 +10,7 @@ import { formatDuration, formatOffset } from '../time-text.js';
 import { xmlAttr, xmlText } from '../xml-text.js';
 import { REPORT_SCRIPT } from './report-script.js';
 import { REPORT_STYLE } from './report-style.js';
-import type { TimelineData } from './timeline.js';
+import type { ConditionSpan, NodeLane, TimelineData } from './timeline.js';
 import type { UplotAssets } from './uplot-assets.js';
 
 export interface ReportPage {
@@ -180,9 +180,39 @@ function timelineSection(tl: TimelineData): string {
   });
   return `<section id="timeline"><h2>Timeline</h2>${anchors('timeline')}
 <div class="lane" aria-label="fault windows and markers">${windows.join('')}${markers.join('')}${phases.join('')}</div>
-<div class="legend"><span><span class="swatch" style="background:rgba(231,76,60,.35)"></span>fault window (inject .. revert)</span><span><span class="swatch" style="border-left:2px dashed #1e7b34"></span>revert</span><span><span class="swatch" style="border-left:2px solid #c0392b"></span>abort / error</span><span><span class="swatch" style="border-left:2px solid #b7791f"></span>warning</span><span><span class="swatch" style="background:rgba(241,196,15,.4)"></span>evidence window</span></div>
+<div class="legend"><span><span class="swatch" style="background:rgba(231,76,60,.35)"></span>fault window (inject .. revert)</span><span><span class="swatch" style="border-left:2px dashed #1e7b34"></span>revert</span><span><span class="swatch" style="border-left:2px solid #c0392b"></span>abort / error</span><span><span class="swatch" style="border-left:2px solid #b7791f"></span>warning</span><span><span class="swatch" style="border-left:3px solid #e67e22"></span>Kubernetes Warning event</span><span><span class="swatch" style="background:rgba(241,196,15,.4)"></span>evidence window</span></div>
+${nodeLanes(tl, pct)}
 ${tl.probes.length === 0 ? '<p class="muted">No probe samples in the journal.</p>' : probes.join('\n')}
 </section>`;
+}
+
+const READY_ROW_PX = 17;
+const CONDITION_ROW_PX = 13;
+
+/**
+ * One lane per node under the fault lane, on the same time scale: Ready as a band coloured by its
+ * state, and below it one row per other condition (a pressure) showing when it held.
+ * A node whose Ready never changed was Ready throughout: only unhealthy first states are journaled.
+ */
+function nodeLanes(tl: TimelineData, pct: (t: number) => string): string {
+  if (tl.nodes.length === 0) return '';
+  const span = (s: ConditionSpan, row: number): string => {
+    const state = s.condition === 'Ready' ? (s.status === 'True' ? 'Ready' : s.status === 'False' ? 'NotReady' : 'Unknown') : s.condition;
+    const cls = s.condition === 'Ready' ? `ready-${s.status.toLowerCase()}` : 'pressure';
+    const title = `${state}${s.reason ? ` (${s.reason})` : ''}: ${formatOffset(s.from * 1000)} .. ${formatOffset(s.to * 1000)}`;
+    const top = row === 0 ? 0 : READY_ROW_PX + (row - 1) * CONDITION_ROW_PX;
+    return `<div class="condition-span ${cls}" data-condition="${attr(s.condition)}" data-status="${attr(s.status)}" style="left:${pct(s.from)};width:${pct(Math.max(0, s.to - s.from))};top:${top}px" title="${attr(title)}">${text(state)}</div>`;
+  };
+  const lane = (n: NodeLane): string => {
+    const rows = ['Ready', ...new Set(n.spans.map((s) => s.condition).filter((c) => c !== 'Ready'))];
+    const height = READY_ROW_PX + (rows.length - 1) * CONDITION_ROW_PX;
+    const readyThroughout = n.spans.some((s) => s.condition === 'Ready') ? '' : '<div class="ready-throughout">Ready throughout</div>';
+    return `<div class="node-lane-title">node <code>${text(n.node)}</code></div><div class="lane node-lane" data-node="${attr(n.node)}" style="height:${height + 1}px" aria-label="${attr(`conditions of node ${n.node}`)}">${readyThroughout}${n.spans.map((s) => span(s, rows.indexOf(s.condition))).join('')}</div>`;
+  };
+  return `<div id="node-conditions"><h3>Node conditions</h3>
+${tl.nodes.map(lane).join('\n')}
+<div class="legend"><span><span class="swatch ready-true"></span>Ready</span><span><span class="swatch ready-false"></span>NotReady</span><span><span class="swatch ready-unknown"></span>Unknown (the node stopped reporting)</span><span><span class="swatch pressure"></span>pressure (DiskPressure, MemoryPressure…)</span></div>
+</div>`;
 }
 
 function eventsSection(r: RunResult, tl: TimelineData): string {
@@ -191,14 +221,25 @@ function eventsSection(r: RunResult, tl: TimelineData): string {
     ...r.signals.map((s) => ({ t: s.atMs - r.startedAtMs, kind: 'signal', message: s.signal })),
     ...r.errors.map((e) => ({ t: e.atMs - r.startedAtMs, kind: 'error', message: `${e.source}: ${e.message}` })),
     ...tl.events.filter((e) => e.level !== 'error').map((e) => ({ t: e.t * 1000, kind: e.level, message: e.message })),
+    ...tl.warnings.map((w) => ({ t: w.t * 1000, kind: 'k8s-warning', message: `${w.reason} ${w.object}: ${w.message}${w.count > 1 ? ` (${w.count} times)` : ''}` })),
+    ...tl.conditionChanges.map((c) => ({
+      t: c.t * 1000,
+      kind: 'node',
+      message: `${c.node} ${c.condition} ${c.previousStatus ? `${c.previousStatus} → ` : ''}${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`,
+    })),
   ].sort((a, b) => a.t - b.t);
   if (rows.length === 0) return '';
+  const label = (kind: string): string => (kind === 'k8s-warning' ? 'Warning' : kind === 'node' ? 'node condition' : kind);
+  const dropped = [
+    ...(tl.eventsDropped > 0 ? [`${tl.eventsDropped} more log events`] : []),
+    ...(tl.clusterEventsDropped > 0 ? [`${tl.clusterEventsDropped} more Kubernetes Warning events and node condition changes`] : []),
+  ];
   return `<section id="events"><h2>Events</h2>
-<p class="muted">Aborts, signals, errors and what the run logged (node conditions, Kubernetes Warning events…).</p>
+<p class="muted">Aborts, signals and errors; node condition changes and Kubernetes Warning events as the cluster reported them; and what the run logged.</p>
 <div class="table-scroll"><table><thead><tr><th>Time</th><th>Kind</th><th>Message</th></tr></thead><tbody>
-${rows.map((e) => `<tr class="event-${attr(e.kind)}"><td>${formatOffset(e.t)}</td><td>${text(e.kind)}</td><td>${text(e.message)}</td></tr>`).join('\n')}
+${rows.map((e) => `<tr class="event-${attr(e.kind)}"><td>${formatOffset(e.t)}</td><td>${text(label(e.kind))}</td><td>${text(e.message)}</td></tr>`).join('\n')}
 </tbody></table></div>
-${tl.eventsDropped > 0 ? `<p class="muted">${tl.eventsDropped} more log events are in journal.ndjson.</p>` : ''}
+${dropped.length > 0 ? `<p class="muted">${dropped.join(' and ')} are in journal.ndjson.</p>` : ''}
 </section>`;
 }
 

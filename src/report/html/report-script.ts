@@ -58,7 +58,8 @@ export const REPORT_SCRIPT = String.raw`
             ctx.fillText(f.id, x0 + 3 * px, u.bbox.top + (2 + 12 * (i % 3)) * px);
           });
           tl.markers.forEach(function (m) {
-            if (m.kind === 'warning' || m.kind === 'error') return;
+            // Warnings and errors can come by the hundred; the lane above the charts shows them.
+            if (m.kind === 'warning' || m.kind === 'k8s-warning' || m.kind === 'error') return;
             var x = u.valToPos(m.t, 'x', true);
             if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
             ctx.strokeStyle = MARKER_COLORS[m.kind] || '#555';

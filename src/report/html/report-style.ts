@@ -35,6 +35,16 @@ tr.check-active td { background: #fff4d6; }
 .lane .marker { position: absolute; top: 0; bottom: 0; width: 0; border-left: 2px solid #555; }
 .lane .marker.abort, .lane .marker.error, .lane .marker.revert-failed { border-left-color: var(--failed); }
 .lane .marker.revert { border-left: 2px dashed var(--passed); } .lane .marker.warning { border-left-color: #b7791f; } .lane .marker.signal { border-left-color: #8e44ad; }
+.lane .marker.k8s-warning { border-left: 3px solid #e67e22; }
+.node-lane-title { font-size: 0.85em; color: var(--muted); margin-top: 6px; }
+.lane.node-lane { margin-top: 2px; }
+.condition-span { position: absolute; height: 16px; font-size: 10px; line-height: 16px; padding: 0 3px; white-space: nowrap; overflow: hidden; color: #fff; }
+.condition-span.pressure { height: 12px; line-height: 12px; font-size: 9px; }
+.ready-throughout { position: absolute; top: 0; left: 4px; font-size: 10px; line-height: 16px; color: var(--muted); }
+.ready-true { background: #2e8b57; } .ready-false { background: #c0392b; }
+.ready-unknown { background: repeating-linear-gradient(45deg, #7f8c8d, #7f8c8d 5px, #95a5a6 5px, #95a5a6 10px); }
+.pressure { background: #d35400; }
+tr.event-k8s-warning td:nth-child(2) { color: #b35900; font-weight: 600; }
 .lane .phase { position: absolute; bottom: 0; height: 18px; font-size: 10px; color: var(--muted); border-left: 1px solid var(--line); padding-left: 2px; white-space: nowrap; overflow: hidden; }
 .legend { font-size: 0.85em; color: var(--muted); display: flex; flex-wrap: wrap; gap: 4px 14px; }
 .swatch { display: inline-block; width: 12px; height: 10px; vertical-align: middle; margin-right: 4px; }
@@ -67,6 +77,6 @@ footer { margin-top: 36px; font-size: 0.85em; color: var(--muted); }
   .probe, .chart, tr, .lane { break-inside: avoid; }
   h2, h3 { break-after: avoid; }
   .table-scroll { overflow: visible; }
-  .outcome-banner, .badge, .lane, .lane *, .evidence-window { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .outcome-banner, .badge, .lane, .lane *, .swatch, .evidence-window { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 `;

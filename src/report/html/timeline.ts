@@ -1,4 +1,4 @@
-import type { RunEvent } from '../../core/events.js';
+import type { ClusterWarningEvent, ConditionStatus, NodeConditionEvent, RunEvent } from '../../core/events.js';
 import { CHECK_FUNCTIONS, implicitProbeName } from '../../slo/functions.js';
 import { parseCheck } from '../../slo/parse.js';
 import { plainText } from '../plain-text.js';
@@ -21,7 +21,50 @@ export interface TimelineData {
   readonly events: readonly TimelineLogEvent[];
   /** Log events left out to keep the file small. */
   readonly eventsDropped: number;
+  /** One lane per node whose conditions changed during the run (or were unhealthy when first seen). */
+  readonly nodes: readonly NodeLane[];
+  /** Every node condition change, in order (the lanes are drawn from these). */
+  readonly conditionChanges: readonly TimelineConditionChange[];
+  /** Kubernetes Warning events, in order. */
+  readonly warnings: readonly TimelineWarning[];
+  /** Warning events and condition changes left out to keep the file small. */
+  readonly clusterEventsDropped: number;
   readonly checks: readonly CheckTarget[];
+}
+
+export interface NodeLane {
+  readonly node: string;
+  /**
+   * Ready in every state it was in; the other conditions only while True (under pressure). A node
+   * that stops reporting turns every condition Unknown; the Ready span already says so.
+   */
+  readonly spans: readonly ConditionSpan[];
+}
+
+export interface ConditionSpan {
+  readonly condition: string;
+  readonly status: ConditionStatus;
+  readonly from: number;
+  readonly to: number;
+  readonly reason?: string;
+}
+
+export interface TimelineConditionChange {
+  readonly t: number;
+  readonly node: string;
+  readonly condition: string;
+  readonly status: ConditionStatus;
+  readonly previousStatus?: ConditionStatus;
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+export interface TimelineWarning {
+  readonly t: number;
+  readonly reason: string;
+  readonly object: string;
+  readonly message: string;
+  readonly count: number;
 }
 
 /** Parallel arrays, the layout uPlot draws from; `null` where a second had no such figure. */
@@ -55,7 +98,8 @@ export interface FaultWindow {
 
 export interface Marker {
   readonly t: number;
-  readonly kind: 'abort' | 'revert' | 'revert-failed' | 'signal' | 'warning' | 'error';
+  /** `k8s-warning`: a Kubernetes Warning event; `warning`: one of gameday's own log warnings. */
+  readonly kind: 'abort' | 'revert' | 'revert-failed' | 'signal' | 'warning' | 'k8s-warning' | 'error';
   readonly label: string;
 }
 
@@ -81,7 +125,7 @@ export interface CheckTarget {
 export interface TimelineOptions {
   /** Most chart points per series; a longer run keeps the min and max of each column. @default 1000 */
   readonly maxColumns?: number;
-  /** Most log events listed. @default 500 */
+  /** Most log events listed, and most Warning events and condition changes. @default 500 */
   readonly maxEvents?: number;
 }
 
@@ -98,6 +142,9 @@ export class TimelineBuilder {
   private readonly phases: { phase: string; t: number }[] = [];
   private readonly logs: TimelineLogEvent[] = [];
   private logsDropped = 0;
+  private readonly conditionChanges: TimelineConditionChange[] = [];
+  private readonly warnings: TimelineWarning[] = [];
+  private clusterEventsDropped = 0;
   private readonly maxColumns: number;
   private readonly maxEvents: number;
 
@@ -129,6 +176,14 @@ export class TimelineBuilder {
         if (this.logs.length < this.maxEvents) this.logs.push({ t: seconds(event.t - startMs), level: event.level, message: plainText(event.message) });
         else this.logsDropped++;
         break;
+      case 'node.condition':
+        if (this.conditionChanges.length < this.maxEvents) this.conditionChanges.push(conditionChange(event, startMs));
+        else this.clusterEventsDropped++;
+        break;
+      case 'cluster.event':
+        if (this.warnings.length < this.maxEvents) this.warnings.push(timelineWarning(event, startMs));
+        else this.clusterEventsDropped++;
+        break;
     }
   }
 
@@ -159,6 +214,7 @@ export class TimelineBuilder {
     for (const s of result.signals) markers.push({ t: at(s.atMs), kind: 'signal', label: s.signal });
     for (const e of result.errors) markers.push({ t: at(e.atMs), kind: 'error', label: `${e.source}: ${plainText(e.message)}`.slice(0, 120) });
     for (const l of this.logs) if (l.level === 'warn') markers.push({ t: l.t, kind: 'warning', label: l.message.slice(0, 120) });
+    for (const w of this.warnings) markers.push({ t: w.t, kind: 'k8s-warning', label: `Warning ${w.reason} ${w.object}: ${w.message}`.slice(0, 160) });
     markers.sort((a, b) => a.t - b.t);
     return {
       durationS,
@@ -169,6 +225,10 @@ export class TimelineBuilder {
       phases: [...this.phases],
       events: [...this.logs],
       eventsDropped: this.logsDropped,
+      nodes: nodeLanes(this.conditionChanges, durationS),
+      conditionChanges: [...this.conditionChanges],
+      warnings: [...this.warnings],
+      clusterEventsDropped: this.clusterEventsDropped,
       checks: result.checks.map((c, index) => checkTarget(c, index, probes, at)),
     };
   }
@@ -181,6 +241,51 @@ export class TimelineBuilder {
     }
     return probe;
   }
+}
+
+function conditionChange(e: NodeConditionEvent, startMs: number): TimelineConditionChange {
+  return {
+    t: seconds(e.t - startMs),
+    node: e.node,
+    condition: e.condition,
+    status: e.status,
+    ...(e.previousStatus !== undefined ? { previousStatus: e.previousStatus } : {}),
+    ...(e.reason ? { reason: plainText(e.reason) } : {}),
+    ...(e.message ? { message: plainText(e.message) } : {}),
+  };
+}
+
+function timelineWarning(e: ClusterWarningEvent, startMs: number): TimelineWarning {
+  return { t: seconds(e.t - startMs), reason: plainText(e.reason), object: plainText(e.object), message: plainText(e.message), count: e.count };
+}
+
+/**
+ * Each condition's states as spans: a change closes the span before it and opens the next; the
+ * state before the first change (its `previousStatus`) runs from the start, the last to the end.
+ * Ready keeps every state so the lane shows when the node was fine; other conditions only
+ * the spans in which they held (True).
+ */
+function nodeLanes(changes: readonly TimelineConditionChange[], durationS: number): NodeLane[] {
+  const lanes = new Map<string, ConditionSpan[]>();
+  const open = new Map<string, { condition: string; status: ConditionStatus; from: number; reason?: string }>();
+  const keep = (node: string, span: ConditionSpan): void => {
+    if (span.condition === 'Ready' || span.status === 'True') lanes.get(node)!.push(span);
+  };
+  const close = (node: string, key: string, to: number): void => {
+    const span = open.get(key);
+    if (!span) return;
+    open.delete(key);
+    keep(node, { ...span, to: Math.max(span.from, to) });
+  };
+  for (const c of changes) {
+    if (!lanes.has(c.node)) lanes.set(c.node, []);
+    const key = `${c.node}\u0000${c.condition}`;
+    if (open.has(key)) close(c.node, key, c.t);
+    else if (c.previousStatus !== undefined) keep(c.node, { condition: c.condition, status: c.previousStatus, from: 0, to: Math.max(0, c.t) });
+    open.set(key, { condition: c.condition, status: c.status, from: c.t, ...(c.reason ? { reason: c.reason } : {}) });
+  }
+  for (const key of [...open.keys()]) close(key.split('\u0000')[0]!, key, durationS);
+  return [...lanes].map(([node, spans]) => ({ node, spans: spans.sort((a, b) => a.from - b.from) }));
 }
 
 function seconds(ms: number): number {
