@@ -4,7 +4,7 @@ import type { ClusterTarget } from '../cluster/target.js';
 import { errorMessage } from '../core/errors.js';
 import type { Registry } from '../core/registry.js';
 import type { Sample } from '../core/sample.js';
-import type { ProbePlugin } from '../probes/probe.js';
+import type { ProbePlugin, SampleFeed, SampleOrigin } from '../probes/probe.js';
 import type { SampleIndex } from '../slo/sample-index.js';
 import type { ProbeSpec } from '../spec/model.js';
 import type { RunRecorder } from './recorder.js';
@@ -34,13 +34,36 @@ export interface StartProbesOptions {
 export async function startProbes(options: StartProbesOptions): Promise<boolean> {
   const artifactsDir = join(options.runDir, 'artifacts');
   mkdirSync(artifactsDir, { recursive: true });
+  const feed = new ProbeSampleFeed(options.recorder);
   for (const spec of options.probes) {
-    if (!(await startProbe(options, spec, artifactsDir))) return false;
+    if (!(await startProbe(options, spec, artifactsDir, feed))) return false;
   }
   return true;
 }
 
-async function startProbe(options: StartProbesOptions, spec: ProbeSpec, artifactsDir: string): Promise<boolean> {
+/** Hands every recorded sample to the probes that listen; one listener's error never reaches the emitter. */
+class ProbeSampleFeed implements SampleFeed {
+  private readonly listeners = new Set<(sample: Sample, origin: SampleOrigin) => void>();
+
+  constructor(private readonly recorder: RunRecorder) {}
+
+  subscribe(listener: (sample: Sample, origin: SampleOrigin) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  publish(sample: Sample, origin: SampleOrigin): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(sample, origin);
+      } catch (err) {
+        this.recorder.log('warn', `a sample listener failed on a sample of probe ${sample.probe}: ${errorMessage(err)}`);
+      }
+    }
+  }
+}
+
+async function startProbe(options: StartProbesOptions, spec: ProbeSpec, artifactsDir: string, feed: ProbeSampleFeed): Promise<boolean> {
   const { recorder } = options;
   const fail = (message: string): void => {
     recorder.record({ type: 'probe.error', t: Date.now(), probe: spec.name, kind: spec.kind, message });
@@ -56,6 +79,7 @@ async function startProbe(options: StartProbesOptions, spec: ProbeSpec, artifact
   options.signal.addEventListener('abort', onAbort, { once: true });
   let stopped = false;
   let failed = false;
+  const origin: SampleOrigin = { kind: spec.kind, params: spec.params };
   try {
     const running = await plugin.start(
       {
@@ -64,11 +88,13 @@ async function startProbe(options: StartProbesOptions, spec: ProbeSpec, artifact
         experimentDir: options.experimentDir,
         artifactsDir,
         signal: controller.signal,
+        feed,
         emit: (observation: Omit<Sample, 'probe'>) => {
           if (stopped) return;
           const sample: Sample = { ...observation, probe: spec.name };
           options.samples.add(sample);
           recorder.record({ type: 'sample', ...sample });
+          feed.publish(sample, origin);
         },
         log: (message) => recorder.log('info', `probe ${spec.name}: ${message}`),
         fail: (error) => {

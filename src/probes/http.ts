@@ -35,17 +35,32 @@ const params = z
       .max(MAX_IN_FLIGHT_CEILING)
       .optional()
       .describe(`safety cap on requests waiting for an answer; a request due beyond it is a failed sample (error overload), never queued. @default twice rate × timeout, at most ${MAX_IN_FLIGHT_CEILING}`),
+    podHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'write a header name, like x-pod-name')
+      .optional()
+      .describe(
+        "response header naming the pod that answered (its name or its IP), kept in each sample's detail.pod so readiness() can tell which pod failed a request. Many services send none: then readiness() attributes failures by time. @default x-pod-name",
+      ),
   })
   .refine((p) => (p.url === undefined) !== (p.service === undefined), { message: 'give exactly one of url or service' })
   .refine((p) => p.url === undefined || p.path === undefined, { message: 'path goes with service; with url, put the path in the url', path: ['path'] })
   .refine((p) => p.body === undefined || !['GET', 'HEAD', undefined].includes(p.method), { message: 'a body needs a method that sends one: POST, PUT or PATCH', path: ['body'] });
 export type HttpProbeParams = z.output<typeof params>;
 
-/** What one request sends; resolves with the status, rejects with the transport's error. */
-type Send = (signal: AbortSignal) => Promise<number>;
+/** What came back: the status, and the pod that answered when the response names it. */
+interface Answer {
+  readonly status: number;
+  readonly pod?: string;
+}
+
+/** What one request sends; resolves with the answer, rejects with the transport's error. */
+type Send = (signal: AbortSignal) => Promise<Answer>;
 
 interface RequestOptions {
   readonly method: string;
+  /** Lower-case name of the response header that names the serving pod. */
+  readonly podHeader: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
   readonly maxSockets: number;
@@ -89,7 +104,7 @@ export const httpProbe = {
     const perSecond = p.rate ?? 10;
     const timeoutMs = (p.timeout ?? Duration.seconds(1)).ms;
     const maxInFlight = p.maxInFlight ?? Math.min(MAX_IN_FLIGHT_CEILING, Math.max(16, Math.ceil((2 * perSecond * timeoutMs) / 1000)));
-    const request: RequestOptions = { method: p.method ?? 'GET', headers: p.headers ?? {}, ...(p.body !== undefined ? { body: p.body } : {}), maxSockets: maxInFlight };
+    const request: RequestOptions = { method: p.method ?? 'GET', podHeader: (p.podHeader ?? 'x-pod-name').toLowerCase(), headers: p.headers ?? {}, ...(p.body !== undefined ? { body: p.body } : {}), maxSockets: maxInFlight };
     const send = p.url ? urlSender(p.url, request) : serviceSender(ctx.cluster.kubeConfig, p.service!, p.path ?? '/', request);
     return new OpenModelLoad(ctx, send, { perSecond, timeoutMs, maxInFlight, ok: statusCheck(p.expectStatus) }).start();
   },
@@ -182,23 +197,25 @@ class OpenModelLoad {
     this.pending.push(entry);
     this.inFlight++;
     this.send(entry.controller.signal).then(
-      (status) => this.settle(entry, at, t, status, undefined),
+      (answer) => this.settle(entry, at, t, answer, undefined),
       (err: unknown) => this.settle(entry, at, t, undefined, err),
     );
   }
 
-  private settle(entry: Pending, at: number, t: number, status: number | undefined, err: unknown): void {
+  private settle(entry: Pending, at: number, t: number, answer: Answer | undefined, err: unknown): void {
     entry.settled = true;
     this.inFlight--;
     const latencyMs = Math.round((performance.now() - at) * 1000) / 1000;
     this.latency.record(latencyMs);
+    const status = answer?.status;
+    const detail = answer ? { status: answer.status, ...(answer.pod !== undefined ? { pod: answer.pod } : {}) } : undefined;
     if (status !== undefined && !entry.timedOut && this.options.ok(status)) {
       this.okCount++;
-      this.ctx.emit({ t, ok: true, latencyMs, detail: { status } });
+      this.ctx.emit({ t, ok: true, latencyMs, detail });
     } else {
       const error = entry.timedOut ? 'timeout' : status !== undefined ? `status-${status}` : errorKind(err);
       this.count(error);
-      this.ctx.emit({ t, ok: false, latencyMs, error, ...(status !== undefined ? { detail: { status } } : {}) });
+      this.ctx.emit({ t, ok: false, latencyMs, error, ...(detail ? { detail } : {}) });
     }
     if (this.stopping && this.inFlight === 0) this.loop();
   }
@@ -238,10 +255,10 @@ function urlSender(url: string, options: RequestOptions): Send {
   const headers: http.OutgoingHttpHeaders = { ...options.headers };
   if (options.body !== undefined) headers['content-length'] = Buffer.byteLength(options.body);
   return (signal) =>
-    new Promise<number>((resolve, reject) => {
+    new Promise<Answer>((resolve, reject) => {
       const req = mod.request(target, { method: options.method, headers, agent, signal }, (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('end', () => resolve(answerOf(res.statusCode ?? 0, res.headers, options.podHeader)));
         res.on('error', reject);
       });
       req.on('error', reject);
@@ -253,8 +270,16 @@ function serviceSender(kubeConfig: KubeConfig, service: string, path: string, op
   const [namespace, rest] = service.split('/') as [string, string];
   const [name, port] = rest.split(':') as [string, string];
   const proxyPath = serviceProxyPath(namespace, name, port, path);
-  return async (signal) =>
-    (await rawRequest(kubeConfig, proxyPath, { method: options.method, headers: options.headers, ...(options.body !== undefined ? { body: options.body, contentType: options.headers['content-type'] ?? 'text/plain' } : {}), signal })).status;
+  return async (signal) => {
+    const res = await rawRequest(kubeConfig, proxyPath, { method: options.method, headers: options.headers, ...(options.body !== undefined ? { body: options.body, contentType: options.headers['content-type'] ?? 'text/plain' } : {}), signal });
+    return answerOf(res.status, res.headers, options.podHeader);
+  };
+}
+
+function answerOf(status: number, headers: http.IncomingHttpHeaders, podHeader: string): Answer {
+  const named = headers[podHeader];
+  const pod = Array.isArray(named) ? named[0] : named;
+  return pod ? { status, pod } : { status };
 }
 
 /** The transport error as a short kind a person and an SLO can group by. */

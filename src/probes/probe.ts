@@ -29,6 +29,24 @@ export interface ProbeContext {
    * built by hand in tests need not provide it.
    */
   fail?(error: unknown): void;
+  /**
+   * Every sample the run's probes emit, as they emit them, so one probe can judge another's
+   * observations (readiness attributes failed requests to unready pods). Optional: contexts built
+   * by hand in tests, and runners that do not share samples, leave it out.
+   */
+  readonly feed?: SampleFeed;
+}
+
+/** A read-only feed of the run's samples, each stamped with its probe's name. */
+export interface SampleFeed {
+  /** Calls the listener with every sample emitted from now on; returns the unsubscribe. */
+  subscribe(listener: (sample: Sample, origin: SampleOrigin) => void): () => void;
+}
+
+/** The probe a sample came from, as the experiment declared it. */
+export interface SampleOrigin {
+  readonly kind: string;
+  readonly params: unknown;
 }
 
 export interface RunningProbe {

@@ -1,7 +1,13 @@
 import { expect } from 'chai';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
+import type { Sample } from '../../src/core/sample.js';
+import { httpProbe } from '../../src/probes/http.js';
+import type { ProbeContext, SampleFeed, SampleOrigin } from '../../src/probes/probe.js';
 import { readinessProbe } from '../../src/probes/readiness.js';
 import { eventually, startSim, type SimClients } from '../sim/sim-fixture.js';
+import { collectingContext, embeddedTarget } from './collecting-context.js';
 import { createAll, kubeConfigOf, startProbe, until, webDeployment } from './probe-harness.js';
 
 describe('readiness probe (watch-based, embedded cluster)', function () {
@@ -70,6 +76,63 @@ describe('readiness probe (watch-based, embedded cluster)', function () {
       expect(bad.t - probe.samples[0]!.t).to.be.at.least(300);
     } finally {
       await probe.stop();
+    }
+  });
+
+  it('blames requests that a named probe saw fail on a not-ready pod, found by the IP in a custom header', async () => {
+    // A pod that never becomes ready behind a hand-kept endpoint, and an edge proxy in front of it
+    // that answers 503 and says which pod IP it tried, as an ingress controller would.
+    await createAll(kc, [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'edge', namespace: 'shop' }, spec: { ports: [{ port: 80 }] } } as k8s.KubernetesObject,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'stuck', namespace: 'shop', labels: { app: 'stuck' } },
+        spec: {
+          containers: [
+            { name: 'web', image: 'gameday/web:1', env: [{ name: 'GAMEDAY_STARTUP_DELAY', value: '1h' }], ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1 } },
+          ],
+        },
+      } as k8s.KubernetesObject,
+    ]);
+    const ip = await eventually('the stuck pod to get an IP', async () => (await sim.core.readNamespacedPod({ namespace: 'shop', name: 'stuck' })).status?.podIP);
+    await createAll(kc, [
+      {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name: 'edge-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'edge' } },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: [ip], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'stuck', namespace: 'shop' } }],
+        ports: [{ port: 8080 }],
+      } as k8s.KubernetesObject,
+    ]);
+    const edge = http.createServer((_req, res) => res.writeHead(503, { 'x-served-by': ip }).end('upstream not ready\n'));
+    await new Promise<void>((resolve) => edge.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(edge.address() as AddressInfo).port}/`;
+
+    const listeners = new Set<(sample: Sample, origin: SampleOrigin) => void>();
+    const feed: SampleFeed = { subscribe: (l) => (listeners.add(l), () => listeners.delete(l)) };
+    const cluster = await embeddedTarget(sim.cluster);
+    const requester = (name: string, params: unknown): ProbeContext & { samples: Sample[] } => {
+      const ctx = collectingContext({ cluster, name });
+      return { ...ctx, emit: (s) => (ctx.emit(s), listeners.forEach((l) => l(ctx.samples.at(-1)!, { kind: 'http', params }))) };
+    };
+    const judged = { url, podHeader: 'x-served-by', rate: '20/s' };
+    const ignored = { url, rate: '20/s' };
+    const readiness = { ...collectingContext({ cluster, name: 'readiness(shop/edge)' }), feed };
+    const running = await readinessProbe.start(readiness, readinessProbe.params.parse({ target: 'shop/edge', grace: '300ms', probes: ['through-edge'] }));
+    const through = requester('through-edge', judged);
+    const other = requester('other', ignored);
+    const probes = [await httpProbe.start(through, httpProbe.params.parse(judged)), await httpProbe.start(other, httpProbe.params.parse(ignored))];
+    try {
+      const blamed = await until('a failed-on-unready sample', () => readiness.samples.find((s) => s.error === 'failed-on-unready'), 5000);
+      expect(blamed.detail).to.include({ pod: 'stuck', why: 'pod-not-ready', by: 'response-header', probe: 'through-edge', requestError: 'status-503', requestAt: blamed.t });
+      expect(through.samples.every((s) => s.detail?.pod === ip), 'the sample keeps what the header said').to.equal(true);
+      expect(other.samples.some((s) => !s.ok), 'the other probe failed too').to.equal(true);
+      expect(readiness.samples.filter((s) => s.detail?.probe === 'other'), 'a probe not named is not judged').to.deep.equal([]);
+    } finally {
+      await Promise.all([...probes, running].map((p) => p.stop()));
+      await new Promise((resolve) => edge.close(resolve));
     }
   });
 });

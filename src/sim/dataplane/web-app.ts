@@ -12,20 +12,22 @@ export interface PodIdentity {
 /**
  * nginx, httpd, http-echo, agnhost and gameday/web alike: `/healthz`, `/readyz` (503 once
  * terminating), `/hostname`, `/checkout` (an HTML page for browser journeys), and everything else
- * echoes who answered. http-echo's `-text` wins.
+ * echoes who answered. http-echo's `-text` wins. Every answer names its pod in `x-pod-name`, as
+ * many real services do, so probes can tell which pod failed a request.
  */
 export function webApp(pod: PodIdentity, args: readonly string[]): ContainerApp {
   const textArg = args.find((a) => a.startsWith('-text=') || a.startsWith('--text='));
   const text = textArg?.slice(textArg.indexOf('=') + 1);
+  const served = { 'x-pod-name': pod.name };
   return {
     handle(req: VirtualRequest, state) {
       const path = req.path.split('?')[0]!;
-      if (path === '/healthz' || path === '/livez') return textResponse(200, 'ok\n');
-      if (path === '/readyz') return state.terminating ? textResponse(503, 'shutting down\n') : textResponse(200, 'ok\n');
-      if (path === '/hostname') return textResponse(200, pod.name);
-      if (path === '/checkout') return textResponse(200, checkoutPage(pod.name), { 'content-type': 'text/html; charset=utf-8', 'x-pod-name': pod.name });
-      if (text !== undefined) return textResponse(200, `${text}\n`);
-      return jsonResponse(200, { pod: pod.name, namespace: pod.namespace, node: pod.node, ip: pod.ip, method: req.method, path: req.path }, { 'x-pod-name': pod.name });
+      if (path === '/healthz' || path === '/livez') return textResponse(200, 'ok\n', served);
+      if (path === '/readyz') return state.terminating ? textResponse(503, 'shutting down\n', served) : textResponse(200, 'ok\n', served);
+      if (path === '/hostname') return textResponse(200, pod.name, served);
+      if (path === '/checkout') return textResponse(200, checkoutPage(pod.name), { 'content-type': 'text/html; charset=utf-8', ...served });
+      if (text !== undefined) return textResponse(200, `${text}\n`, served);
+      return jsonResponse(200, { pod: pod.name, namespace: pod.namespace, node: pod.node, ip: pod.ip, method: req.method, path: req.path }, served);
     },
   };
 }
