@@ -1,7 +1,7 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage } from '../core/errors.js';
 import type { ClusterWarningEvent, ConditionStatus, NodeConditionEvent } from '../core/events.js';
-import { KubeWatch } from '../probes/kube-watch.js';
+import { KubeWatch } from '../cluster/kube-watch.js';
 
 export interface ClusterWatchOptions {
   readonly kubeConfig: KubeConfig;

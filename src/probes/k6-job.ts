@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { BatchV1Api, CoreV1Api, Log, type KubeConfig, type V1ConfigMap, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { errorMessage } from '../core/errors.js';
-import { KubeWatch } from './kube-watch.js';
+import { KubeWatch } from '../cluster/kube-watch.js';
 
 export interface K6JobOptions {
   readonly namespace: string;

@@ -1,7 +1,7 @@
 import type { IntOrString, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { Sample } from '../core/sample.js';
-import { KubeWatch, startWatches } from './kube-watch.js';
+import { KubeWatch, startWatches } from '../cluster/kube-watch.js';
 import { matchesSelector } from './label-selector-match.js';
 import { podIsServing } from './pod-serving.js';
 import type { ProbePlugin } from './probe.js';

@@ -2,7 +2,7 @@ import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node'
 import { z } from 'zod';
 import { Duration } from '../core/duration.js';
 import { durationSchema } from '../spec/value-schemas.js';
-import { KubeWatch, startWatches } from './kube-watch.js';
+import { KubeWatch, startWatches } from '../cluster/kube-watch.js';
 import { matchesSelector } from './label-selector-match.js';
 import { podIsServing } from './pod-serving.js';
 import type { Sample } from '../core/sample.js';

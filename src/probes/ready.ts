@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { KubeWatch } from './kube-watch.js';
+import { KubeWatch } from '../cluster/kube-watch.js';
 import type { ProbePlugin } from './probe.js';
 import { parseWorkloadRef, workloadRefSchema, type WorkloadKind } from './target-ref.js';
 
