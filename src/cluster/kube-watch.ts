@@ -1,6 +1,6 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage } from '../core/errors.js';
-import { rawRequest } from '../cluster/raw-request.js';
+import { rawRequest } from './raw-request.js';
 
 export interface KubeWatchOptions {
   readonly kubeConfig: KubeConfig;
