@@ -49,15 +49,7 @@ export interface ConditionSpan {
   readonly reason?: string;
 }
 
-export interface TimelineConditionChange {
-  readonly t: number;
-  readonly node: string;
-  readonly condition: string;
-  readonly status: ConditionStatus;
-  readonly previousStatus?: ConditionStatus;
-  readonly reason?: string;
-  readonly message?: string;
-}
+export type TimelineConditionChange = Omit<NodeConditionEvent, 'type'>;
 
 export interface TimelineWarning {
   readonly t: number;
