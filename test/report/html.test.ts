@@ -157,7 +157,7 @@ describe('report/html', function () {
       const json = /<script type="application\/json" id="gameday-data">(.*?)<\/script>/s.exec(html)![1]!;
       const data = JSON.parse(json) as { timeline: { probes: { name: string; x: number[] }[]; faults: { id: string; from: number; to: number }[] } };
       expect(data.timeline.probes.map((p) => p.name)).to.deep.equal(['web']);
-      expect(data.timeline.faults).to.deep.equal([{ id: 'f0', label: 'f0 nodeDrain: drain node worker-2 (evicting 3 pods)', from: 21, to: 61.1, reverted: true }]);
+      expect(data.timeline.faults).to.deep.equal([{ id: 'f0', label: 'f0 nodeDrain: drain node worker-2 (evicting 3 pods)', from: 20, to: 61.1, reverted: true }]);
     });
   });
 

@@ -195,7 +195,8 @@ export class TimelineBuilder {
     const faults: FaultWindow[] = [];
     const markers: Marker[] = [];
     for (const f of result.faults) {
-      const fromMs = f.injectedAtMs ?? f.injectStartedAtMs;
+      // The window opens when gameday starts acting: a drain disrupts pods long before it is done.
+      const fromMs = f.injectStartedAtMs ?? f.injectedAtMs;
       if (fromMs === undefined) continue;
       const toMs = f.revertedAtMs ?? f.revertStartedAtMs;
       faults.push({ id: f.id, label: `${f.id} ${f.kind}: ${plainText(f.description ?? describeTargets(f.targets))}`, from: at(fromMs), to: toMs === undefined ? durationS : at(toMs), reverted: f.revertedAtMs !== undefined });
