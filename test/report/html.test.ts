@@ -193,6 +193,25 @@ describe('report/html', function () {
     expect(pdb.floor).to.deep.equal([2, 2, 2]);
   });
 
+  it('shows a dip and the recovery within one second, and holds the recovered value', () => {
+    const timeline = new TimelineBuilder();
+    const results = new ResultBuilder();
+    const events: RunEvent[] = [
+      { type: 'run.start', t: 0, journalVersion: 1, runId: 'r', experiment: 'e', file: 'e.yaml', seed: 1, cluster: { kind: 'embedded', name: 'sim' }, durationMs: 30_000, gamedayVersion: '0' },
+      { type: 'sample', t: 1000, probe: 'ready(deployment/shop/web)', ok: true, value: 3 },
+      { type: 'sample', t: 7060, probe: 'ready(deployment/shop/web)', ok: true, value: 2 },
+      { type: 'sample', t: 7660, probe: 'ready(deployment/shop/web)', ok: true, value: 3 },
+      { type: 'run.end', t: 30_000, outcome: 'passed', reason: '' },
+    ];
+    for (const e of events) {
+      timeline.add(e);
+      results.add(e);
+    }
+    const ready = timeline.build(results.result()).probes[0]!;
+    expect(ready.x).to.deep.equal([1, 7, 7.5, 30]);
+    expect(ready.value).to.deep.equal([3, 2, 3, 3]);
+  });
+
   it('keeps the lowest and highest of each column when a long run is downsampled', () => {
     const start = 1_000_000;
     const events: RunEvent[] = [

@@ -12,6 +12,9 @@ export interface SecondBucket {
   max?: number;
   valueMin?: number;
   valueMax?: number;
+  /** The value the second ended on, and when it was read: where a watch probe settled. */
+  valueLast?: number;
+  valueLastT?: number;
   /** A floor the value must stay at or above (`detail.desiredHealthy` of a budget sample). */
   floor?: number;
 }
@@ -62,6 +65,10 @@ export class ProbeBuckets {
       this.hasValue = true;
       bucket.valueMin = Math.min(bucket.valueMin ?? sample.value, sample.value);
       bucket.valueMax = Math.max(bucket.valueMax ?? sample.value, sample.value);
+      if (sample.t >= (bucket.valueLastT ?? Number.NEGATIVE_INFINITY)) {
+        bucket.valueLast = sample.value;
+        bucket.valueLastT = sample.t;
+      }
     }
     const floor = sample.detail?.desiredHealthy;
     if (typeof floor === 'number' && Number.isFinite(floor)) {

@@ -326,7 +326,12 @@ function probeSeries(probe: ProbeBuckets, buckets: readonly SecondBucket[], buck
     for (const f of FIGURES) out[f].push(figures[f]);
   };
   if (bucketS === 1) {
-    for (const b of buckets) push(b.second, b.n, figuresOf(b));
+    for (const b of buckets) {
+      const figures = figuresOf(b);
+      push(b.second, b.n, figures);
+      // A dip and a recovery within one second: draw the dip, then where the value settled.
+      if (b.valueLast !== undefined && b.valueLast !== b.valueMin) push(b.second + 0.5, 0, { ...figures, value: round(b.valueLast, 3) });
+    }
   } else {
     let i = 0;
     while (i < buckets.length) {
@@ -351,7 +356,8 @@ function probeSeries(probe: ProbeBuckets, buckets: readonly SecondBucket[], buck
   const last = out.x.length - 1;
   if (probe.hasValue && last >= 0 && out.x[last]! < durationS) {
     const held = (f: Figure): number | null => out[f].findLast((v) => v !== null) ?? null;
-    push(durationS, 0, { success: null, p50: null, p90: null, p99: null, max: null, value: held('value'), floor: held('floor') });
+    const settled = buckets.findLast((b) => b.valueLast !== undefined)?.valueLast;
+    push(durationS, 0, { success: null, p50: null, p90: null, p99: null, max: null, value: settled === undefined ? held('value') : round(settled, 3), floor: held('floor') });
   }
   return { name: probe.name, kind: probe.kind, samples: probe.samples, failed: probe.failed, charts, ...out, ...(probe.hasFloor ? {} : { floor: [] }) };
 }
