@@ -442,15 +442,26 @@ export class PodWorker {
     this.retire();
   }
 
+  /** Invalidates the container's pending probe, restart and start timers (its generation moves on). */
+  private cancelTimers(c: ContainerRun): void {
+    c.generation++;
+    for (const t of c.timers) clearTimeout(t);
+    c.timers.clear();
+  }
+
+  /** SIGKILL: the server closes (in-flight requests fail) and the container is no longer ready. */
+  private killProcess(c: ContainerRun): void {
+    c.server?.kill();
+    c.state = 'terminated';
+    this.processGone(c);
+    c.ready = false;
+  }
+
   /** The pod object is gone (force deletion): the containers die at once. */
   killNow(): void {
     for (const c of this.containers) {
-      c.generation++;
-      for (const t of c.timers) clearTimeout(t);
-      c.timers.clear();
-      c.server?.kill();
-      c.state = 'terminated';
-      this.processGone(c);
+      this.cancelTimers(c);
+      this.killProcess(c);
     }
     for (const t of this.podTimers) clearTimeout(t);
     if (this.terminating) clearTimeout(this.terminating.timer);
@@ -467,13 +478,8 @@ export class PodWorker {
     this.event('Warning', 'Evicted', message);
     for (const c of this.containers) if (c.state === 'running') {
       this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`);
-      c.generation++;
-      for (const t of c.timers) clearTimeout(t);
-      c.timers.clear();
-      c.server?.kill();
-      c.state = 'terminated';
-      this.processGone(c);
-      c.ready = false;
+      this.cancelTimers(c);
+      this.killProcess(c);
       c.terminated = { exitCode: 137, reason: 'ContainerStatusUnknown', finishedAt: nowIso(), containerID: c.containerID, ...(c.startedAt ? { startedAt: c.startedAt } : {}) };
     }
     this.phase = 'Failed';
@@ -487,14 +493,9 @@ export class PodWorker {
   /** The node went down: every process dies, nothing is reported. */
   crash(): void {
     for (const c of this.containers) {
-      c.generation++;
-      for (const t of c.timers) clearTimeout(t);
-      c.timers.clear();
+      this.cancelTimers(c);
       if (c.state === 'running') {
-        c.server?.kill();
-        c.state = 'terminated';
-        this.processGone(c);
-        c.ready = false;
+        this.killProcess(c);
         c.terminated = { exitCode: 255, reason: 'Unknown', finishedAt: nowIso(), containerID: c.containerID, ...(c.startedAt ? { startedAt: c.startedAt } : {}) };
       }
     }
