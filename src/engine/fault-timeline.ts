@@ -42,8 +42,11 @@ export async function runFaultTimeline(options: FaultTimelineOptions): Promise<v
       steps.push({ atMs: fault.atMs + fault.forMs, action: 'revert', fault });
     }
   }
-  // At the same instant a revert goes first: what ends makes room for what begins.
-  steps.sort((a, b) => a.atMs - b.atMs || (a.action === b.action ? 0 : a.action === 'revert' ? -1 : 1));
+  // At the same instant a revert goes first: what ends makes room for what begins. Reverts due
+  // together undo the newest injection first, as the final teardown does.
+  const injectedOrder = new Map(options.faults.map((f, i) => [f.id, i]));
+  const newerFirst = (a: Step, b: Step): number => b.fault.atMs - a.fault.atMs || injectedOrder.get(b.fault.id)! - injectedOrder.get(a.fault.id)!;
+  steps.sort((a, b) => a.atMs - b.atMs || (a.action !== b.action ? (a.action === 'revert' ? -1 : 1) : a.action === 'revert' ? newerFirst(a, b) : 0));
 
   const reverts = new Map<string, Teardown>();
   for (const step of steps) {

@@ -241,6 +241,13 @@ describe('runExperiment', () => {
     expect(s.checks('slo').map((c) => c.verdict)).to.deep.equal(['failed']);
   });
 
+  it('reverts faults held for the same time newest first', async () => {
+    const s = new Scenario();
+    const summary = await s.run({ durationMs: 400, probes: { web: { everyMs: 5 } }, faults: [s.fault('a', 0, { forMs: 100 }), s.fault('b', 0, { forMs: 100 })] });
+    expect(summary.outcome, summary.reason).to.equal('passed');
+    expect(s.effects()).to.deep.equal(['inject a', 'inject b', 'revert b', 'revert a']);
+  });
+
   it('stays failed when an abort cuts short a fault that was still being injected', async () => {
     const s = new Scenario();
     const summary = await s.run({
