@@ -18,7 +18,8 @@ type Observation = Omit<Sample, 'probe'>;
  * Watches a PodDisruptionBudget and the pods it selects, and at every change compares the ready
  * pods — counted from the pods themselves, not from the budget's status, which the disruption
  * controller updates a moment later — with the budget's desired healthy. `pdb(ns/name) holds`
- * fails on the first moment ready pods fell below it, naming the pods that were not ready.
+ * fails on the first moment ready pods fell below it, naming the pods that were not ready, and
+ * whenever the budget allows every pod to be disrupted.
  */
 export const pdbProbe: ProbePlugin<Params> = {
   kind: 'pdb',
@@ -49,8 +50,6 @@ export const pdbProbe: ProbePlugin<Params> = {
     await startWatches([budgets, pods]);
     synced = true;
     observe();
-    const desired = budgets.list()[0]?.status?.desiredHealthy;
-    if (desired === 0) ctx.log(`budget ${namespace}/${name} wants 0 healthy pods: it protects nothing, so pdb(${namespace}/${name}) cannot fail`);
     return {
       async stop() {
         await Promise.all([budgets.stop(), pods.stop()]);
@@ -70,12 +69,16 @@ export function budgetObservation(budget: V1PodDisruptionBudget | undefined, pod
   const statusCurrent = status !== undefined && (status.observedGeneration ?? 0) >= (budget.metadata?.generation ?? 0);
   // A budget edited mid-run has a status about the old spec until the controller catches up.
   const desiredHealthy = statusCurrent ? status.desiredHealthy : desiredFromSpec(budget, expectedPods);
-  const ok = ready.length >= desiredHealthy;
+  // A budget that lets every pod go (maxUnavailable: 100%, minAvailable: 0) cannot be "held": it
+  // allows too much to protect the workload, so it fails the check rather than pass it vacuously.
+  const protectsNothing = desiredHealthy === 0 && expectedPods > 0;
+  const ok = !protectsNothing && ready.length >= desiredHealthy;
   return {
     ok,
     value: ready.length,
-    ...(ok ? {} : { error: 'below-budget' }),
+    ...(ok ? {} : { error: protectsNothing ? 'budget-protects-nothing' : 'below-budget' }),
     detail: {
+      ...(protectsNothing ? { message: `PodDisruptionBudget ${text} lets all ${expectedPods} of its pods be disrupted at once (desired healthy 0): it protects nothing` } : {}),
       desiredHealthy,
       desiredFrom: statusCurrent ? 'status' : 'spec',
       currentHealthy: status?.currentHealthy ?? null,

@@ -127,10 +127,12 @@ spec:
       // Replacements take 6 s to become ready: ready pods stay below 3 for longer than the abort's
       // 3 s window, which ends after the drain has landed (an abort mid-inject is inconclusive).
       run(drainExperiment('drain-aborted', '  abort: [ "ready(deployment/shop/web) < 3 over 3s" ]\n').replace('duration: 8s', 'duration: 30s'), web('graceful', 3, 'maxUnavailable: 1', '6s'));
+    // A budget that lets every pod go at once allows too much: pdb holds must not pass it.
+    const permissive = (): Promise<Run> => run(drainExperiment('drain-permissive-budget'), web('graceful', 3, 'maxUnavailable: "100%"'));
     const pairs: [string, () => Promise<Run>][][] = [
       [['graceful', graceful], ['dropping', dropping]],
       [['overKilled', overKilled], ['leader', leader]],
-      [['aborted', aborted]],
+      [['aborted', aborted], ['permissive', permissive]],
     ];
     let previous: Promise<unknown> = Promise.resolve();
     for (const pair of pairs) {
@@ -170,6 +172,15 @@ spec:
     expect(first.detail).to.include({ desiredHealthy: 3 });
     expect(first.detail!.notReady).to.be.an('array');
     expect(pdb.evidence?.firstViolationAt).to.be.a('string');
+  });
+
+  it('a budget that allows too much (maxUnavailable 100%) fails pdb() holds, saying it protects nothing (exit 1)', async () => {
+    const r = await runs.get('permissive')!;
+    expect(r.code, r.output).to.equal(1);
+    const pdb = check(r, 'pdb(shop/web) holds');
+    expect(pdb.verdict).to.equal('failed');
+    expect(pdb.message).to.contain('(budget-protects-nothing)');
+    expect(String(pdb.evidence!.worst![0]!.detail!.message)).to.contain('lets all 3 of its pods be disrupted at once');
   });
 
   it("killing the kv StatefulSet's leader reports the failover time in result.json", async () => {

@@ -57,6 +57,20 @@ describe('pdb probe (watch-based, embedded cluster)', function () {
     expect(o.detail).to.deep.include({ desiredHealthy: 3, desiredFrom: 'spec', notReady: ['c', 'd'] });
   });
 
+  it('fails a budget that allows every pod to be disrupted, however many are ready', () => {
+    const pod = (name: string): k8s.V1Pod => ({ metadata: { name, labels: { app: 'x' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+    const budget = (spec: k8s.V1PodDisruptionBudgetSpec): k8s.V1PodDisruptionBudget => ({
+      metadata: { name: 'x', generation: 1 },
+      spec: { ...spec, selector: { matchLabels: { app: 'x' } } },
+      status: { observedGeneration: 1, desiredHealthy: 0, currentHealthy: 3, expectedPods: 3, disruptionsAllowed: 3 },
+    });
+    for (const spec of [{ maxUnavailable: '100%' }, { minAvailable: 0 }]) {
+      const o = budgetObservation(budget(spec), [pod('a'), pod('b'), pod('c')], 'ns/x');
+      expect(o, JSON.stringify(spec)).to.deep.include({ ok: false, value: 3, error: 'budget-protects-nothing' });
+      expect(String(o.detail?.message)).to.contain('lets all 3 of its pods be disrupted at once');
+    }
+  });
+
   it('refuses a target that is not namespace/name, saying how to write it', () => {
     const r = pdbProbe.params.safeParse({ target: 'web' });
     expect(r.success).to.equal(false);
