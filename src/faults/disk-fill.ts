@@ -5,9 +5,10 @@ import { nodeSelectorSchema } from '../spec/selector-schemas.js';
 import { quantityOrPercentSchema } from '../spec/value-schemas.js';
 import { countSchema } from './count.js';
 import { SLACK_PERCENT, usedShare } from './df-output.js';
-import { podDiskFill, podDiskFillFields, type PodDiskFillParams, type PodDiskFillState, type PodDiskFillTargets } from './disk-fill-pods.js';
+import { podDiskFill, podDiskFillFields, type PodDiskFillState, type PodDiskFillTargets } from './disk-fill-pods.js';
 import type { FaultPlugin } from './fault.js';
 import { onEveryNode, planNodeTargets, requireNodeAccess, type NodeFaultTargets, type NodeTargetParams } from './node-fault-targets.js';
+import { podsOrNodes, type FaultSteps } from './pods-or-nodes.js';
 
 /**
  * One mapping for both forms, told apart by `pods:` or `nodes:`, rather than a union: a union's
@@ -54,41 +55,8 @@ type NodeFillState = Readonly<Record<string, Filled>>;
 
 const DEFAULT_PATH = '/var/lib';
 
-const isNodes = (p: Params): p is Params & NodeParams => p.nodes !== undefined;
-const isNodeTargets = (t: Targets): t is NodeFaultTargets => 'nodes' in t;
-
-/**
- * Fills a filesystem with one allocated file (fallocate, dd where unsupported), as runaway logs
- * or images would: a pod's volume from inside the pod (exec, any cluster), or a node's filesystem
- * through node access. The kubelet's eviction thresholds and the pods' writes are what it tests.
- */
-export const diskFill: FaultPlugin<Params, Targets, State> = {
-  kind: 'diskFill',
-  summary: "fill a pod's volume (exec) or a node's filesystem (node access) to a percentage or by a size",
-  params,
-  needsNodeAccess: (p) => p.nodes !== undefined,
-
-  plan(p, ctx) {
-    return isNodes(p) ? nodeDiskFill.plan(p, ctx) : podDiskFill.plan(p as PodDiskFillParams, ctx);
-  },
-
-  inject(ctx, p, t) {
-    return isNodes(p) && isNodeTargets(t) ? nodeDiskFill.inject(ctx, p, t) : podDiskFill.inject(ctx, p as PodDiskFillParams, t as PodDiskFillTargets);
-  },
-
-  verify(ctx, p, t, state) {
-    if (isNodes(p) && isNodeTargets(t)) return nodeDiskFill.verify(ctx, p, t, state as NodeFillState);
-    return podDiskFill.verify(ctx, p as PodDiskFillParams, t as PodDiskFillTargets, state as PodDiskFillState);
-  },
-
-  revert(ctx, p, t, state) {
-    if (isNodes(p) && isNodeTargets(t)) return nodeDiskFill.revert(ctx, p, t, state as NodeFillState | undefined);
-    return podDiskFill.revert(ctx, p as PodDiskFillParams, t as PodDiskFillTargets, state as PodDiskFillState | undefined);
-  },
-};
-
 /** The node half: a file allocated on the node's filesystem through node access. */
-const nodeDiskFill: Pick<FaultPlugin<NodeParams, NodeFaultTargets, NodeFillState>, 'plan' | 'inject' | 'verify' | 'revert'> = {
+const nodeDiskFill: FaultSteps<NodeParams, NodeFaultTargets, NodeFillState> = {
   plan(p, ctx) {
     const how = p.fill instanceof Percent ? `to ${p.fill}` : `with ${p.fill}`;
     return planNodeTargets(p, ctx, (nodes) => `fill ${p.path ?? DEFAULT_PATH} on node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')} ${how}`);
@@ -130,4 +98,16 @@ const nodeDiskFill: Pick<FaultPlugin<NodeParams, NodeFaultTargets, NodeFillState
       ctx.log(`node ${node}: fill removed`);
     });
   },
+};
+
+/**
+ * Fills a filesystem with one allocated file (fallocate, dd where unsupported), as runaway logs
+ * or images would: a pod's volume from inside the pod (exec, any cluster), or a node's filesystem
+ * through node access. The kubelet's eviction thresholds and the pods' writes are what it tests.
+ */
+export const diskFill: FaultPlugin<Params, Targets, State> = {
+  kind: 'diskFill',
+  summary: "fill a pod's volume (exec) or a node's filesystem (node access) to a percentage or by a size",
+  params,
+  ...podsOrNodes(podDiskFill, nodeDiskFill),
 };

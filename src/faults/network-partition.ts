@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { FaultPlugin } from './fault.js';
-import { nodePartition, nodePartitionFields, type NodePartitionParams, type NodePartitionState } from './network-partition-nodes.js';
-import { podPartition, podPartitionParams, type PodPartitionParams, type PodPartitionState, type PodPartitionTargets } from './network-partition-pods.js';
+import { nodePartition, nodePartitionFields, type NodePartitionState } from './network-partition-nodes.js';
+import { podPartition, podPartitionParams, type PodPartitionState, type PodPartitionTargets } from './network-partition-pods.js';
 import type { NodeFaultTargets } from './node-fault-targets.js';
+import { podsOrNodes } from './pods-or-nodes.js';
 
 const podFields = podPartitionParams.shape;
 
@@ -38,8 +39,6 @@ type Params = z.output<typeof params>;
 type Targets = PodPartitionTargets | NodeFaultTargets;
 type State = PodPartitionState | NodePartitionState;
 
-const isNodes = (p: Params): p is Params & NodePartitionParams => p.nodes !== undefined;
-const isNodeTargets = (t: Targets): t is NodeFaultTargets => 'nodes' in t;
 
 /**
  * Cuts pods or nodes off from the rest of the cluster: pods with a NetworkPolicy (any cluster
@@ -49,23 +48,5 @@ export const networkPartition: FaultPlugin<Params, Targets, State> = {
   kind: 'networkPartition',
   summary: 'cut pods (NetworkPolicy) or nodes (iptables through node access) off from the rest of the cluster; verified by traffic that must be dropped',
   params,
-  needsNodeAccess: (p) => isNodes(p),
-
-  plan(p, ctx) {
-    return isNodes(p) ? nodePartition.plan(p, ctx) : podPartition.plan(p as PodPartitionParams, ctx);
-  },
-
-  inject(ctx, p, t) {
-    return isNodes(p) && isNodeTargets(t) ? nodePartition.inject(ctx, p, t) : podPartition.inject(ctx, p as PodPartitionParams, t as PodPartitionTargets);
-  },
-
-  verify(ctx, p, t, state) {
-    if (isNodes(p) && isNodeTargets(t)) return nodePartition.verify(ctx, p, t, state as NodePartitionState);
-    return podPartition.verify(ctx, p as PodPartitionParams, t as PodPartitionTargets, state as PodPartitionState);
-  },
-
-  revert(ctx, p, t, state) {
-    if (isNodes(p) && isNodeTargets(t)) return nodePartition.revert(ctx, p, t);
-    return podPartition.revert(ctx, p as PodPartitionParams, t as PodPartitionTargets, state as PodPartitionState | undefined);
-  },
+  ...podsOrNodes(podPartition, nodePartition),
 };
