@@ -56,8 +56,7 @@ describe('engine/cluster-watch on the embedded cluster', function () {
   let kubeConfig: KubeConfig;
   before(async () => {
     sim = await startSim();
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromString(sim.cluster.kubeconfigYaml());
+    kubeConfig = sim.kubeConfig;
   });
   after(() => sim.cluster.stop());
 

@@ -14,8 +14,7 @@ export interface FaultFixture extends SimClients {
 
 export async function startFaultFixture(): Promise<FaultFixture> {
   const sim = await startSim();
-  const kubeConfig = new k8s.KubeConfig();
-  kubeConfig.loadFromString(sim.cluster.kubeconfigYaml());
+  const { kubeConfig } = sim;
   const target: ClusterTarget = {
     ref: { kind: 'embedded', name: 'gameday-sim' },
     kubeConfig,

@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { readSnapshot } from '../../src/cluster/snapshot-read.js';
 import type { ClusterTarget } from '../../src/cluster/target.js';
 import type { RunEvent } from '../../src/core/events.js';
@@ -14,8 +13,7 @@ import type { SimClients } from '../sim/sim-fixture.js';
 
 /** The embedded cluster as the CLI targets it: client-node over HTTP, nodes through the sim provider. */
 export function simTarget(sim: SimClients, options: { nodeAccess?: boolean } = {}): ClusterTarget {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromString(sim.cluster.kubeconfigYaml());
+  const { kubeConfig } = sim;
   return {
     ref: { kind: 'embedded', name: sim.cluster.name, server: sim.cluster.url },
     kubeConfig,

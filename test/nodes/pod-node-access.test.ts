@@ -9,8 +9,7 @@ describe('pod node access on the embedded cluster', function () {
   let kubeConfig: KubeConfig;
   before(async () => {
     sim = await startSim();
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromString(sim.cluster.kubeconfigYaml());
+    kubeConfig = sim.kubeConfig;
   });
   after(() => sim.cluster.stop());
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { failoverProbe } from '../../src/probes/failover.js';
 import { eventually, startSim, type SimClients } from '../sim/sim-fixture.js';
-import { createAll, kubeConfigOf, startProbe, until } from './probe-harness.js';
+import { createAll, startProbe, until } from './probe-harness.js';
 
 const kvStatefulSet = (name: string): k8s.KubernetesObject =>
   ({
@@ -30,7 +30,7 @@ describe('failover probe (watch-based, embedded cluster, gameday/kv leader elect
 
   before(async () => {
     sim = await startSim();
-    kc = kubeConfigOf(sim.cluster.kubeconfigYaml());
+    kc = sim.kubeConfig;
     await createAll(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }, kvStatefulSet('db'), kvStatefulSet('cache')]);
     for (const name of ['db', 'cache']) {
       await eventually(`3 ready ${name} members`, async () => ((await sim.apps.readNamespacedStatefulSet({ namespace: 'shop', name })).status?.readyReplicas ?? 0) >= 3);

@@ -9,7 +9,7 @@ import { K6Job, MANAGED_BY } from '../../src/probes/k6-job.js';
 import { K6OutputParser } from '../../src/probes/k6-output.js';
 import { bundleK6Script } from '../../src/probes/k6-script.js';
 import { startSim, type SimClients } from '../sim/sim-fixture.js';
-import { kubeConfigOf, startProbe, until } from './probe-harness.js';
+import { startProbe, until } from './probe-harness.js';
 
 const FIXTURES = path.resolve('test/fixtures/k6');
 
@@ -81,7 +81,7 @@ describe('k6 probe', function () {
     let kc: k8s.KubeConfig;
     before(async () => {
       sim = await startSim();
-      kc = kubeConfigOf(sim.cluster.kubeconfigYaml());
+      kc = sim.kubeConfig;
     });
     after(() => sim.cluster.stop());
 

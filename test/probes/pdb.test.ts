@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { budgetObservation, pdbProbe } from '../../src/probes/pdb.js';
 import { startSim, type SimClients, eventually } from '../sim/sim-fixture.js';
-import { createAll, kubeConfigOf, startProbe, until, webDeployment } from './probe-harness.js';
+import { createAll, startProbe, until, webDeployment } from './probe-harness.js';
 
 describe('pdb probe (watch-based, embedded cluster)', function () {
   this.timeout(30_000);
@@ -11,7 +11,7 @@ describe('pdb probe (watch-based, embedded cluster)', function () {
 
   before(async () => {
     sim = await startSim();
-    kc = kubeConfigOf(sim.cluster.kubeconfigYaml());
+    kc = sim.kubeConfig;
     await createAll(kc, [
       ...webDeployment('shop', 'web', 4),
       { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'shop' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } } } as k8s.KubernetesObject,

@@ -52,12 +52,6 @@ export async function startProbe<P>(
   };
 }
 
-export function kubeConfigOf(yaml: string): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromString(yaml);
-  return kc;
-}
-
 /** Creates each manifest through the generic object API, as `kubectl create` would. */
 export async function createAll(kc: k8s.KubeConfig, objects: readonly k8s.KubernetesObject[]): Promise<void> {
   const api = k8s.KubernetesObjectApi.makeApiClient(kc);

@@ -8,7 +8,7 @@ import type { ProbeContext, SampleFeed, SampleOrigin } from '../../src/probes/pr
 import { readinessProbe } from '../../src/probes/readiness.js';
 import { eventually, startSim, type SimClients } from '../sim/sim-fixture.js';
 import { collectingContext, embeddedTarget } from './collecting-context.js';
-import { createAll, kubeConfigOf, startProbe, until, webDeployment } from './probe-harness.js';
+import { createAll, startProbe, until, webDeployment } from './probe-harness.js';
 
 describe('readiness probe (watch-based, embedded cluster)', function () {
   this.timeout(30_000);
@@ -17,7 +17,7 @@ describe('readiness probe (watch-based, embedded cluster)', function () {
 
   before(async () => {
     sim = await startSim();
-    kc = kubeConfigOf(sim.cluster.kubeconfigYaml());
+    kc = sim.kubeConfig;
     await createAll(kc, webDeployment('shop', 'web', 3));
     await eventually('3 ready web pods', async () => ((await sim.apps.readNamespacedDeployment({ namespace: 'shop', name: 'web' })).status?.readyReplicas ?? 0) >= 3);
   });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { readyProbe } from '../../src/probes/ready.js';
 import { startSim, type SimClients } from '../sim/sim-fixture.js';
-import { createAll, kubeConfigOf, startProbe, until, webDeployment } from './probe-harness.js';
+import { createAll, startProbe, until, webDeployment } from './probe-harness.js';
 
 describe('ready probe (watch-based, embedded cluster)', function () {
   this.timeout(30_000);
@@ -11,7 +11,7 @@ describe('ready probe (watch-based, embedded cluster)', function () {
 
   before(async () => {
     sim = await startSim();
-    kc = kubeConfigOf(sim.cluster.kubeconfigYaml());
+    kc = sim.kubeConfig;
   });
   after(() => sim.cluster.stop());
 

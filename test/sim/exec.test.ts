@@ -75,8 +75,7 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
 
   before(async function () {
     sim = await startSim();
-    kc = new k8s.KubeConfig();
-    kc.loadFromString(sim.cluster.kubeconfigYaml());
+    kc = sim.kubeConfig;
     await readyPod(sim, podWithVolume('shell', 'gameday-worker', [{ name: 'data', emptyDir: { sizeLimit: '100Mi' } }, { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } }], [{ name: 'data', mountPath: '/data' }, { name: 'scratch', mountPath: '/scratch' }]));
   });
 

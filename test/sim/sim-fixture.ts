@@ -21,6 +21,8 @@ export const FAST_TIMINGS: Partial<SimTimings> = {
 
 export interface SimClients {
   readonly cluster: EmbeddedCluster;
+  /** The cluster's kubeconfig, loaded: for code under test that takes a KubeConfig. */
+  readonly kubeConfig: k8s.KubeConfig;
   readonly core: k8s.CoreV1Api;
   readonly apps: k8s.AppsV1Api;
   readonly batch: k8s.BatchV1Api;
@@ -34,6 +36,7 @@ export async function startSim(timings: Partial<SimTimings> = {}): Promise<SimCl
   kc.loadFromString(cluster.kubeconfigYaml());
   return {
     cluster,
+    kubeConfig: kc,
     core: kc.makeApiClient(k8s.CoreV1Api),
     apps: kc.makeApiClient(k8s.AppsV1Api),
     batch: kc.makeApiClient(k8s.BatchV1Api),
