@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { EXIT_CODES } from '../core/outcome.js';
 import { clusterDownCommand, clusterUpCommand } from './commands/cluster.js';
+import { controlPlaneBuildCommand, controlPlaneWhereCommand } from './commands/control-plane.js';
 import { planCommand } from './commands/plan.js';
 import { recoverCommand } from './commands/recover.js';
 import { reportCommand, reportCompareCommand } from './commands/report.js';
@@ -122,7 +123,20 @@ export function buildProgram(): Command {
     .option('--zones <list>', 'zones the workers are spread over', 'a,b,c')
     .option('--port <port>', 'API server port (0: any free port)', '0')
     .option('--kubeconfig <path>', 'where to write the kubeconfig', 'reports/sim-kubeconfig.yaml')
+    .option('--control-plane <kind>', 'embedded (gameday\'s own API server) or real (upstream kube-apiserver, etcd, controller-manager and scheduler; Linux and root)', 'embedded')
     .action(async (opts) => setExit(await simServeCommand(opts)));
+
+  const controlPlane = program.command('control-plane').description('the upstream Kubernetes control plane behind --control-plane real');
+  controlPlane
+    .command('build')
+    .description('build kube-apiserver, kube-controller-manager, kube-scheduler and etcd into the cache (needs Go) and print where')
+    .option('--version <v>', 'Kubernetes version (only the pinned one can be built)')
+    .option('--force', 'rebuild even when the cache holds a finished build')
+    .action(async (opts) => setExit(await controlPlaneBuildCommand(opts)));
+  controlPlane
+    .command('where')
+    .description('print which control-plane binaries would be used ($GAMEDAY_CONTROL_PLANE_DIR, $KUBEBUILDER_ASSETS, the cache, PATH)')
+    .action(async () => setExit(await controlPlaneWhereCommand()));
 
   return program;
 }

@@ -7,6 +7,7 @@ export interface SimServeOptions {
   readonly zones?: string;
   readonly port?: string;
   readonly kubeconfig?: string;
+  readonly controlPlane?: string;
 }
 
 /** `gameday sim serve`: the embedded cluster as a long-running server for kubectl and any client. */
@@ -17,6 +18,11 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${options.port}: give a TCP port from 0 to 65535`);
   const zones = options.zones ? options.zones.split(',').map((z) => z.trim()).filter(Boolean) : undefined;
   if (zones && zones.length === 0) throw new UsageError('--zones: give zone names separated by commas, like a,b,c');
+
+  if (options.controlPlane !== undefined && options.controlPlane !== 'embedded' && options.controlPlane !== 'real') {
+    throw new UsageError(`--control-plane ${options.controlPlane}: give embedded (the default) or real`);
+  }
+  if (options.controlPlane === 'real') return serveRealControlPlane(options);
 
   const { startEmbeddedCluster } = await import('../../sim/index.js');
   const cluster = await startEmbeddedCluster({ workers, zones, port });
@@ -36,12 +42,42 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
       '',
     ].join('\n'),
   );
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilSignal();
   process.stdout.write('stopping the embedded cluster…\n');
   await cluster.stop();
   return 0;
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+/** The same, with upstream Kubernetes as the control plane, in its own network namespace. */
+async function serveRealControlPlane(options: SimServeOptions): Promise<number> {
+  const { startRealControlPlane } = await import('../../control-plane/real-control-plane.js');
+  const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+  const cluster = await startRealControlPlane({ progress });
+  const kubeconfig = path.resolve(options.kubeconfig ?? path.join('reports', 'sim-kubeconfig.yaml'));
+  await cluster.writeKubeconfig(kubeconfig);
+  process.stdout.write(
+    [
+      `real control plane serving at ${cluster.url} (etcd, kube-apiserver, kube-controller-manager, kube-scheduler from ${cluster.binaries.source})`,
+      `network namespace ${cluster.network.namespace}; logs in ${cluster.stateDir}/logs`,
+      `kubeconfig written to ${kubeconfig} (context gameday-sim, user kubernetes-admin in system:masters)`,
+      '',
+      `  export KUBECONFIG=${kubeconfig}`,
+      '  kubectl get --raw /version',
+      '',
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  const ended = await Promise.race([untilSignal(), cluster.crashed]);
+  if (typeof ended !== 'string') process.stderr.write(`${ended.component} exited (${ended.signal ?? `code ${ended.code}`}); see ${ended.logFile}\n`);
+  process.stdout.write('stopping the real control plane…\n');
+  await cluster.stop();
+  return typeof ended === 'string' ? 0 : 4;
 }

@@ -1,0 +1,198 @@
+import { request } from 'node:https';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { HarnessError } from '../core/errors.js';
+import type { ControlPlaneBinaries } from './components.js';
+import { ComponentProcess, logTail, type ComponentExit } from './component-process.js';
+import { CONTROL_PLANE_NODE_IP, createClusterNetwork, POD_RANGE, SERVICE_RANGE, type ClusterNetwork } from './cluster-network.js';
+import { createCredentials, tokenKubeconfig, type Credentials, type TokenUser } from './credentials.js';
+import { locateControlPlane } from './locate.js';
+
+export interface RealControlPlaneOptions {
+  /** @default locateControlPlane() */
+  readonly binaries?: ControlPlaneBinaries;
+  /** Names of the nodes that will join; each gets a `system:node:<name>` token. @default kind's three-node names */
+  readonly nodeNames?: readonly string[];
+  readonly progress?: (line: string) => void;
+  /** Give up waiting for a component after this long. @default 90 s */
+  readonly startTimeoutMs?: number;
+  /** Keep the state directory (logs, etcd data, certificates) after stop. @default false */
+  readonly keepState?: boolean;
+}
+
+export interface RealControlPlane {
+  /** `https://<namespace address>:6443`, reachable from the host. */
+  readonly url: string;
+  readonly network: ClusterNetwork;
+  readonly credentials: Credentials;
+  readonly binaries: ControlPlaneBinaries;
+  readonly stateDir: string;
+  /** Resolves when a component exits without being asked to. */
+  readonly crashed: Promise<ComponentExit>;
+  /** A kubeconfig (context `gameday-sim`) for `user`, by default the cluster admin. */
+  kubeconfigYaml(user?: TokenUser): string;
+  writeKubeconfig(file: string, user?: TokenUser): Promise<void>;
+  /** Stops every component, removes the namespace and its veth pair; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const API_PORT = 6443;
+const DEFAULT_NODES = ['gameday-control-plane', 'gameday-worker', 'gameday-worker2', 'gameday-worker3'];
+
+/**
+ * Upstream etcd, kube-apiserver, kube-controller-manager and kube-scheduler as child processes in
+ * a network namespace of their own, configured as kubeadm would: TLS, the Node and RBAC
+ * authorizers, NodeRestriction and Pod Security admission, service-account tokens.
+ */
+export async function startRealControlPlane(options: RealControlPlaneOptions = {}): Promise<RealControlPlane> {
+  const binaries = options.binaries ?? locateControlPlane();
+  const progress = options.progress ?? ((): void => {});
+  const timeoutMs = options.startTimeoutMs ?? 90_000;
+  const stateDir = await mkdtemp(path.join(tmpdir(), `gameday-cp-${process.pid}-`));
+  const dir = (name: string): string => path.join(stateDir, name);
+  await Promise.all(['pki', 'etcd', 'logs'].map((d) => mkdir(dir(d), { recursive: true })));
+
+  const network = await createClusterNetwork();
+  const processes: ComponentProcess[] = [];
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    for (const p of [...processes].reverse()) await p.stop();
+    await network.destroy();
+    if (!options.keepState) await rm(stateDir, { recursive: true, force: true });
+  };
+
+  let crashedResolve: (e: ComponentExit) => void = () => {};
+  const crashed = new Promise<ComponentExit>((resolve) => (crashedResolve = resolve));
+  const launch = (name: keyof ControlPlaneBinaries['paths'], args: string[]): ComponentProcess => {
+    const p = new ComponentProcess(name, network.execPrefix, binaries.paths[name], args, dir(`logs/${name}.log`));
+    processes.push(p);
+    void p.exited.then((exit) => {
+      if (!p.stopRequested) crashedResolve(exit);
+    });
+    return p;
+  };
+
+  try {
+    const credentials = await createCredentials({ dir: dir('pki'), serverIPs: [network.apiAddress, CONTROL_PLANE_NODE_IP, '10.96.0.1'], nodeNames: options.nodeNames ?? DEFAULT_NODES });
+    const inside = `https://127.0.0.1:${API_PORT}`;
+    for (const [name, user] of [['controller-manager', credentials.controllerManager], ['scheduler', credentials.scheduler]] as const) {
+      await writeFile(dir(`${name}.kubeconfig`), tokenKubeconfig({ server: inside, caCertPem: credentials.caCertPem, user, context: name }), { mode: 0o600 });
+    }
+
+    progress(`starting the real control plane (Kubernetes from ${binaries.source}) in network namespace ${network.namespace}`);
+    const etcd = launch('etcd', [
+      '--name=gameday', `--data-dir=${dir('etcd')}`,
+      '--listen-client-urls=http://127.0.0.1:2379', '--advertise-client-urls=http://127.0.0.1:2379',
+      '--listen-peer-urls=http://127.0.0.1:2380', '--initial-advertise-peer-urls=http://127.0.0.1:2380',
+      '--initial-cluster=gameday=http://127.0.0.1:2380', '--listen-metrics-urls=http://127.0.0.1:2381',
+      // A throwaway cluster: durability across power loss is not worth the fsync latency.
+      '--unsafe-no-fsync', '--log-level=warn',
+    ]);
+    const apiserver = launch('kube-apiserver', [
+      '--etcd-servers=http://127.0.0.1:2379',
+      '--bind-address=0.0.0.0', `--secure-port=${API_PORT}`, `--advertise-address=${CONTROL_PLANE_NODE_IP}`,
+      `--service-cluster-ip-range=${SERVICE_RANGE}`,
+      `--tls-cert-file=${credentials.serverCert}`, `--tls-private-key-file=${credentials.serverKey}`,
+      `--client-ca-file=${credentials.caCert}`, `--token-auth-file=${credentials.tokenFile}`,
+      '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction',
+      '--allow-privileged=true',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${credentials.serviceAccountPublicKey}`,
+      `--service-account-signing-key-file=${credentials.serviceAccountKey}`,
+      '--kubelet-preferred-address-types=InternalIP',
+      '--profiling=false', '--v=1',
+    ]);
+    const url = `https://${network.apiAddress}:${API_PORT}`;
+    await waitHealthy(url, '/readyz', credentials, [etcd, apiserver], timeoutMs);
+    progress(`  kube-apiserver ready at ${url}`);
+
+    const kcm = launch('kube-controller-manager', [
+      `--kubeconfig=${dir('controller-manager.kubeconfig')}`,
+      `--authentication-kubeconfig=${dir('controller-manager.kubeconfig')}`,
+      `--authorization-kubeconfig=${dir('controller-manager.kubeconfig')}`,
+      `--bind-address=${network.apiAddress}`, '--secure-port=10257',
+      '--leader-elect=false', '--use-service-account-credentials=true',
+      `--service-account-private-key-file=${credentials.serviceAccountKey}`, `--root-ca-file=${credentials.caCert}`,
+      '--allocate-node-cidrs=true', `--cluster-cidr=${POD_RANGE}`, `--service-cluster-ip-range=${SERVICE_RANGE}`,
+      '--profiling=false', '--v=1',
+    ]);
+    const scheduler = launch('kube-scheduler', [
+      `--kubeconfig=${dir('scheduler.kubeconfig')}`,
+      `--authentication-kubeconfig=${dir('scheduler.kubeconfig')}`,
+      `--authorization-kubeconfig=${dir('scheduler.kubeconfig')}`,
+      `--bind-address=${network.apiAddress}`, '--secure-port=10259',
+      '--leader-elect=false', '--profiling=false', '--v=1',
+    ]);
+    await Promise.all([
+      waitHealthy(`https://${network.apiAddress}:10257`, '/healthz', undefined, [kcm], timeoutMs),
+      waitHealthy(`https://${network.apiAddress}:10259`, '/healthz', undefined, [scheduler], timeoutMs),
+    ]);
+    progress('  kube-controller-manager and kube-scheduler healthy');
+
+    const kubeconfigYaml = (user: TokenUser = credentials.admin): string => tokenKubeconfig({ server: url, caCertPem: credentials.caCertPem, user });
+    return {
+      url,
+      network,
+      credentials,
+      binaries,
+      stateDir,
+      crashed,
+      kubeconfigYaml,
+      writeKubeconfig: async (file, user) => {
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, kubeconfigYaml(user), { mode: 0o600 });
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * Polls `path` until it answers 200. A component that exits first fails the start with the tail
+ * of its log, which is where etcd and the API server say why.
+ */
+async function waitHealthy(base: string, endpoint: string, credentials: Credentials | undefined, watched: readonly ComponentProcess[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  const exit = Promise.race(watched.map((p) => p.exited));
+  let exited: ComponentExit | undefined;
+  void exit.then((e) => (exited = e));
+  while (Date.now() < deadline) {
+    if (exited) {
+      throw new HarnessError(`${exited.component} exited (${exited.signal ?? `code ${exited.code}`}) while starting; the end of ${exited.logFile}:\n${await logTail(exited.logFile)}`);
+    }
+    last = await get(`${base}${endpoint}`, credentials).catch((err: Error) => err.message);
+    if (last === 'ok') return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const logs = await Promise.all(watched.map(async (p) => `  ${p.component} (${p.logFile}):\n${await logTail(p.logFile)}`));
+  throw new HarnessError(`${base}${endpoint} was not healthy after ${timeoutMs / 1000} s (last answer: ${last});\n${logs.join('\n')}`);
+}
+
+function get(url: string, credentials: Credentials | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'GET',
+        timeout: 2000,
+        // Before the API server is trusted there is nothing to protect; its CA is ours anyway.
+        ...(credentials ? { ca: credentials.caCertPem, headers: { authorization: `Bearer ${credentials.admin.token}` } } : { rejectUnauthorized: false }),
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(res.statusCode === 200 ? body.trim() : `HTTP ${res.statusCode}: ${body.trim().slice(0, 200)}`));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
