@@ -56,7 +56,6 @@ export async function clusterNetworkUnavailable(): Promise<string | undefined> {
 export async function createClusterNetwork(owner: number = process.pid): Promise<ClusterNetwork> {
   const why = await clusterNetworkUnavailable();
   if (why) throw new UsageError(why);
-  await sweepStaleNetworks();
   const namespace = `${PREFIX}${owner}`;
   const hostVeth = `${PREFIX}${owner}h`;
   const { host, inside } = addressesFor(owner);
@@ -95,7 +94,8 @@ async function removeNamespace(namespace: string): Promise<void> {
   await runCommand(['ip', 'netns', 'del', namespace]);
 }
 
-function alive(pid: number): boolean {
+/** Whether the process that owns a namespace or state directory still runs. */
+export function ownerAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -111,7 +111,7 @@ export async function sweepStaleNetworks(): Promise<string[]> {
   for (const line of list.stdout.split('\n')) {
     const name = line.split(' ')[0] ?? '';
     const owner = new RegExp(`^${PREFIX}(\\d+)$`).exec(name)?.[1];
-    if (owner === undefined || alive(Number(owner))) continue;
+    if (owner === undefined || ownerAlive(Number(owner))) continue;
     await removeNamespace(name);
     removed.push(name);
   }

@@ -1,11 +1,11 @@
 import { request } from 'node:https';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HarnessError } from '../core/errors.js';
 import type { ControlPlaneBinaries } from './components.js';
 import { ComponentProcess, logTail, type ComponentExit } from './component-process.js';
-import { CONTROL_PLANE_NODE_IP, createClusterNetwork, POD_RANGE, SERVICE_RANGE, type ClusterNetwork } from './cluster-network.js';
+import { CONTROL_PLANE_NODE_IP, createClusterNetwork, ownerAlive, POD_RANGE, SERVICE_RANGE, sweepStaleNetworks, type ClusterNetwork } from './cluster-network.js';
 import { createCredentials, tokenKubeconfig, type Credentials, type TokenUser } from './credentials.js';
 import { locateControlPlane } from './locate.js';
 
@@ -38,6 +38,7 @@ export interface RealControlPlane {
 }
 
 const API_PORT = 6443;
+const STATE_PREFIX = 'gameday-cp-';
 const DEFAULT_NODES = ['gameday-control-plane', 'gameday-worker', 'gameday-worker2', 'gameday-worker3'];
 
 /**
@@ -49,7 +50,8 @@ export async function startRealControlPlane(options: RealControlPlaneOptions = {
   const binaries = options.binaries ?? locateControlPlane();
   const progress = options.progress ?? ((): void => {});
   const timeoutMs = options.startTimeoutMs ?? 90_000;
-  const stateDir = await mkdtemp(path.join(tmpdir(), `gameday-cp-${process.pid}-`));
+  await sweepLeftovers();
+  const stateDir = await mkdtemp(path.join(tmpdir(), `${STATE_PREFIX}${process.pid}-`));
   const dir = (name: string): string => path.join(stateDir, name);
   await Promise.all(['pki', 'etcd', 'logs'].map((d) => mkdir(dir(d), { recursive: true })));
 
@@ -195,4 +197,19 @@ function get(url: string, credentials: Credentials | undefined): Promise<string>
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * What a gameday killed outright left behind: its namespace (its components died with it) and its
+ * state directory. Only leftovers of processes that no longer run are touched.
+ */
+export async function sweepLeftovers(): Promise<string[]> {
+  const removed = await sweepStaleNetworks();
+  for (const entry of await readdir(tmpdir())) {
+    const owner = new RegExp(`^${STATE_PREFIX}(\\d+)-`).exec(entry)?.[1];
+    if (owner === undefined || ownerAlive(Number(owner))) continue;
+    await rm(path.join(tmpdir(), entry), { recursive: true, force: true });
+    removed.push(path.join(tmpdir(), entry));
+  }
+  return removed;
 }
