@@ -17,6 +17,8 @@ export interface RealControlPlaneOptions {
   readonly progress?: (line: string) => void;
   /** Give up waiting for a component after this long. @default 90 s */
   readonly startTimeoutMs?: number;
+  /** Flags added to kube-apiserver's own, e.g. to shrink its watch cache or compaction interval. @default none */
+  readonly apiServerArgs?: readonly string[];
   /** Keep the state directory (logs, etcd data, certificates) after stop. @default false */
   readonly keepState?: boolean;
 }
@@ -106,6 +108,7 @@ export async function startRealControlPlane(options: RealControlPlaneOptions = {
       `--service-account-signing-key-file=${credentials.serviceAccountKey}`,
       '--kubelet-preferred-address-types=InternalIP',
       '--profiling=false', '--v=1',
+      ...(options.apiServerArgs ?? []),
     ]);
     const url = `https://${network.apiAddress}:${API_PORT}`;
     await waitHealthy(url, '/readyz', credentials, [etcd, apiserver], timeoutMs);

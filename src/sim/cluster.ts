@@ -40,6 +40,8 @@ export interface EmbeddedClusterOptions {
   /** API server port. @default 0 (any free port) */
   readonly port?: number;
   readonly timings?: Partial<SimTimings>;
+  /** Changes kept for watches to resume from; older resource versions get 410 Expired. @default 20000 */
+  readonly watchHistory?: number;
 }
 
 export interface EmbeddedCluster {
@@ -80,7 +82,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   const zones = options.zones?.length ? options.zones : ['a', 'b', 'c'];
   const host = options.host ?? '127.0.0.1';
   const timings = resolveTimings(options.timings);
-  const store = new ObjectStore();
+  const store = new ObjectStore({ historySize: options.watchHistory });
   const informers = new Informers(store);
   const recorder = new EventRecorder(store, timings.maxEvents);
   const ctx = { store, informers, recorder, timings };

@@ -266,7 +266,7 @@ const PRINTERS: Record<string, Printer> = {
   },
   endpoints: { columns: [NAME, col('Endpoints'), AGE], cells: (o, now) => [o.metadata.name, endpointsList(o), age(o, now)] },
   events: {
-    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Subobject', 1), col('Source', 1), col('Message'), col('First Seen', 1), col('Count', 1, 'integer'), col('Name', 1)],
+    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Subobject', 1), col('Source', 1), col('Message'), col('First Seen', 1), col('Count', 1), col('Name', 1)],
     cells: (e, now) => {
       const last = e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
       const first = e.firstTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
@@ -275,9 +275,9 @@ const PRINTERS: Record<string, Printer> = {
       return [since(last, now), e.type ?? '', e.reason ?? '', `${String(io.kind ?? '').toLowerCase()}/${io.name ?? ''}`, io.fieldPath ?? '', source, String(e.message ?? '').trim(), since(first, now), e.count ?? 1, e.metadata.name];
     },
   },
-  configmaps: { columns: [NAME, col('Data', 0, 'integer'), AGE], cells: (o, now) => [o.metadata.name, Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length, age(o, now)] },
+  configmaps: { columns: [NAME, col('Data'), AGE], cells: (o, now) => [o.metadata.name, Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length, age(o, now)] },
   'deployments.apps': {
-    columns: [NAME, col('Ready'), col('Up-to-date', 0, 'integer'), col('Available', 0, 'integer'), AGE, ...WORKLOAD_WIDE],
+    columns: [NAME, col('Ready'), col('Up-to-date'), col('Available'), AGE, ...WORKLOAD_WIDE],
     cells: (o, now) => [o.metadata.name, `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`, o.status?.updatedReplicas ?? 0, o.status?.availableReplicas ?? 0, age(o, now), containerNames(o), containerImages(o), formatLabelSelector(o.spec?.selector)],
   },
   'replicasets.apps': {

@@ -1,0 +1,82 @@
+import * as k8s from '@kubernetes/client-node';
+import { rawRequest, type RawResponse } from '../../src/cluster/raw-request.js';
+import { startEmbeddedCluster } from '../../src/sim/index.js';
+import { FAST_TIMINGS } from '../sim/sim-fixture.js';
+import { realControlPlaneUnavailable, startRealCluster, type RealCluster } from './real-cluster.js';
+
+/**
+ * The two clusters a differential test compares: gameday's embedded cluster and upstream
+ * Kubernetes. A scenario runs against each through the same HTTP calls; what a client observes
+ * (status codes, Status bodies, watch events, Table columns) is normalised only where the two
+ * legitimately differ (names, UIDs, timestamps, resource versions) and then compared.
+ */
+export interface Backend {
+  readonly name: 'embedded' | 'real';
+  readonly kubeConfig: k8s.KubeConfig;
+  request(path: string, options?: { method?: string; body?: unknown; contentType?: string; accept?: string }): Promise<{ status: number; body: unknown; raw: RawResponse }>;
+  stop(): Promise<void>;
+}
+
+function backend(name: Backend['name'], kubeConfig: k8s.KubeConfig, stop: () => Promise<void>): Backend {
+  return {
+    name,
+    kubeConfig,
+    async request(path, options = {}) {
+      const raw = await rawRequest(kubeConfig, path, {
+        method: options.method,
+        body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+        contentType: options.contentType,
+        headers: options.accept ? { accept: options.accept } : undefined,
+      });
+      let body: unknown = raw.body;
+      try {
+        body = JSON.parse(raw.body);
+      } catch {
+        // Not JSON: keep the text, which is itself a finding.
+      }
+      return { status: raw.status, body, raw };
+    },
+    stop,
+  };
+}
+
+/** The embedded cluster keeps as few changes for watches as upstream's watch cache starts with. */
+export const WATCH_HISTORY = 100;
+
+export async function startEmbeddedBackend(): Promise<Backend> {
+  const cluster = await startEmbeddedCluster({ timings: FAST_TIMINGS, watchHistory: WATCH_HISTORY });
+  const kubeConfig = new k8s.KubeConfig();
+  kubeConfig.loadFromString(cluster.kubeconfigYaml());
+  return backend('embedded', kubeConfig, () => cluster.stop());
+}
+
+/** Undefined (with the reason logged) when the real control plane is not available here. */
+export async function startRealBackend(): Promise<Backend | undefined> {
+  const why = await realControlPlaneUnavailable();
+  if (why) {
+    console.log(`      real control plane skipped: ${why}`);
+    return undefined;
+  }
+  // Config maps bypass the watch cache, and etcd compacts every 2 s: so a watch from an old
+  // resource version meets etcd's own 410 within seconds, as on a busy cluster after minutes.
+  const cluster: RealCluster = await startRealCluster({ apiServerArgs: ['--watch-cache-sizes=configmaps#0', '--etcd-compaction-interval=2s'] });
+  return backend('real', cluster.kubeConfig, () => cluster.stop());
+}
+
+const VOLATILE = new Set(['uid', 'resourceVersion', 'creationTimestamp', 'generateName', 'managedFields', 'selfLink', 'time', 'lastTransitionTime', 'lastHeartbeatTime', 'lastProbeTime', 'startTime', 'deletionTimestamp', 'renewTime', 'acquireTime']);
+
+/** Replaces what legitimately differs between clusters: ids, versions, times and generated names. */
+export function normalise(value: unknown, names: ReadonlyMap<string, string> = new Map()): unknown {
+  if (Array.isArray(value)) return value.map((v) => normalise(v, names));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = VOLATILE.has(k) ? '<volatile>' : normalise(v, names);
+    return out;
+  }
+  if (typeof value === 'string') {
+    let s = value;
+    for (const [from, to] of names) s = s.split(from).join(to);
+    return s;
+  }
+  return value;
+}
