@@ -2,16 +2,14 @@ import { closeSync, ftruncateSync, openSync, readSync, statSync, writeSync } fro
 import { join } from 'node:path';
 import type { ClusterTarget } from '../cluster/target.js';
 import { errorMessage, HarnessError } from '../core/errors.js';
-import type { ClusterRef, FaultEvent, RunStartEvent } from '../core/events.js';
-import type { RunObserver } from '../core/observer.js';
+import type { ClusterRef, FaultEvent, RunStartEvent } from '../journal/events.js';
+import type { RunObserver } from '../journal/observer.js';
 import type { Registry } from '../core/registry.js';
 import type { FaultContext, FaultPlugin } from '../faults/fault.js';
 import type { Plan } from '../plan/model.js';
-import { Journal } from './journal.js';
-import { readJournal } from './read-journal.js';
+import { Journal } from '../journal/writer.js';
+import { readJournal } from '../journal/reader.js';
 import { RunRecorder } from './recorder.js';
-
-export { readJournal, readJournalEvents } from './read-journal.js';
 
 export interface RecoverOptions {
   /** The run's cluster, connected from the journal's cluster ref. Needed only when something is left to revert. */

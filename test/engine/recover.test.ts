@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { FaultEvent, RunEvent } from '../../src/core/events.js';
-import { readJournalEvents, recoverRun } from '../../src/engine/recover.js';
+import type { FaultEvent, RunEvent } from '../../src/journal/events.js';
+import { readJournalEvents } from '../../src/journal/reader.js';
+import { recoverRun } from '../../src/engine/recover.js';
 import { buildExperiment, CapturingObserver, stubCluster, tempDir, testRegistries } from './helpers/experiment.js';
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
