@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { EXIT_CODES } from '../core/outcome.js';
+import { exitCodeFor, OUTCOMES } from '../core/outcome.js';
 import { clusterDownCommand, clusterUpCommand } from './commands/cluster.js';
 import { planCommand } from './commands/plan.js';
 import { recoverCommand } from './commands/recover.js';
@@ -14,14 +14,7 @@ import { reportError } from './exit.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const EXIT_HELP = `
-Exit codes:
-  0    passed
-  1    failed: an SLO, an abort condition or the steady state after the faults was violated
-  2    invalid input or usage
-  3    inconclusive: a fault did not land, or the steady state never held before the faults
-  4    harness error
-  130  interrupted (SIGINT/SIGTERM); faults were reverted`;
+const EXIT_HELP = ['', 'Exit codes:', ...OUTCOMES.map((o) => `  ${String(o.exitCode).padEnd(5)}${o.meaning}`)].join('\n');
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
@@ -140,7 +133,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end here too, with exit code 0.
-      return err.exitCode === 0 ? 0 : EXIT_CODES.invalid;
+      return err.exitCode === 0 ? 0 : exitCodeFor('invalid');
     }
     return reportError(err);
   }
