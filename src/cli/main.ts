@@ -21,14 +21,21 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function clusterOptions(cmd: Command): Command {
-  return cmd
-    .option('--context <name>', 'kubeconfig context to act on (default: the embedded cluster)')
-    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
-    .option('--allow-context <name>', 'allow acting on this context (repeatable); or list it in .gameday-allow', collect)
-    .option('--allowlist <file>', 'file of allowed context names or globs (default: .gameday-allow, $GAMEDAY_ALLOWLIST)')
+  return allowOptions(
+    cmd
+      .option('--context <name>', 'kubeconfig context to act on (default: the embedded cluster)')
+      .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'),
+  )
     .option('--node-access <provider>', 'how node-level faults reach nodes: auto (kind for kind-<name> contexts, sim for the embedded cluster), kind, pod (privileged helper pods, any cluster), sim, none', 'auto')
     .option('--node-access-image <image>', 'image of the pod node access helper pods (needs iptables, tc, nsenter, bash)')
     .option('--plugin <module>', 'load faults/probes from a module exporting register(registries) (repeatable)', collect);
+}
+
+/** How a real context is allowed (DESIGN.md principle 7); every command that may act on one takes these. */
+function allowOptions(cmd: Command): Command {
+  return cmd
+    .option('--allow-context <name>', 'allow acting on this context (repeatable); or list it in .gameday-allow', collect)
+    .option('--allowlist <file>', 'file of allowed context names or globs (default: .gameday-allow, $GAMEDAY_ALLOWLIST)');
 }
 
 export function buildProgram(): Command {
@@ -68,13 +75,15 @@ export function buildProgram(): Command {
       .option('--json', 'print the plan as JSON'),
   ).action(async (file: string, opts) => setExit(await planCommand(file, opts)));
 
-  program
-    .command('recover')
-    .description('revert whatever a crashed or killed run left applied (idempotent)')
-    .argument('[run-dir]', 'run directory (default: every run under --out with faults still applied)')
-    .option('--out <dir>', 'where run directories are', 'reports')
-    .option('--kubeconfig <path>', 'kubeconfig to use instead of the one the run recorded')
-    .option('--context <name>', 'context to use instead of the one the run recorded')
+  allowOptions(
+    program
+      .command('recover')
+      .description('revert whatever a crashed or killed run left applied (idempotent)')
+      .argument('[run-dir]', 'run directory (default: every run under --out with faults still applied)')
+      .option('--out <dir>', 'where run directories are', 'reports')
+      .option('--kubeconfig <path>', 'kubeconfig to use instead of the one the run recorded')
+      .option('--context <name>', 'context to use instead of the one the run recorded'),
+  )
     .option('--node-access <how>', 'how node faults are reverted: auto, kind, pod, sim or none', 'auto')
     .option('--plugin <module>', 'load faults/probes from a module (repeatable)', collect)
     .option('--json', 'print what was reverted as JSON')
