@@ -1,5 +1,5 @@
 import { GamedayError, SpecError } from '../core/errors.js';
-import { EXIT_CODES, type Outcome } from '../core/outcome.js';
+import { exitCodeFor } from '../core/outcome.js';
 
 /**
  * The one place that turns errors into messages and exit codes (DESIGN.md principle 4).
@@ -10,17 +10,13 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream = proces
   if (err instanceof SpecError) {
     const n = err.issues.length;
     stderr.write(`${err.message}\n${n} problem${n === 1 ? '' : 's'} found.\n`);
-    return EXIT_CODES.invalid;
+    return exitCodeFor('invalid');
   }
   if (err instanceof GamedayError) {
     stderr.write(`gameday: ${err.message}\n`);
-    return EXIT_CODES[err.outcome];
+    return exitCodeFor(err.outcome);
   }
   const detail = process.env.GAMEDAY_DEBUG && err instanceof Error && err.stack ? err.stack : String(err instanceof Error ? err.message : err);
   stderr.write(`gameday: internal error: ${detail}\n(set GAMEDAY_DEBUG=1 for the stack trace; please report it)\n`);
-  return EXIT_CODES.error;
-}
-
-export function exitCode(outcome: Outcome): number {
-  return EXIT_CODES[outcome];
+  return exitCodeFor('error');
 }

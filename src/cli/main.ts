@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { EXIT_CODES } from '../core/outcome.js';
+import { exitCodeFor, OUTCOMES } from '../core/outcome.js';
 import { clusterDownCommand, clusterUpCommand } from './commands/cluster.js';
 import { controlPlaneBuildCommand, controlPlaneWhereCommand } from './commands/control-plane.js';
 import { planCommand } from './commands/plan.js';
@@ -15,28 +15,28 @@ import { reportError } from './exit.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const EXIT_HELP = `
-Exit codes:
-  0    passed
-  1    failed: an SLO, an abort condition or the steady state after the faults was violated
-  2    invalid input or usage
-  3    inconclusive: a fault did not land, or the steady state never held before the faults
-  4    harness error
-  130  interrupted (SIGINT/SIGTERM); faults were reverted`;
+const EXIT_HELP = ['', 'Exit codes:', ...OUTCOMES.map((o) => `  ${String(o.exitCode).padEnd(5)}${o.meaning}`)].join('\n');
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 }
 
 function clusterOptions(cmd: Command): Command {
-  return cmd
-    .option('--context <name>', 'kubeconfig context to act on (default: the embedded cluster)')
-    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
-    .option('--allow-context <name>', 'allow acting on this context (repeatable); or list it in .gameday-allow', collect)
-    .option('--allowlist <file>', 'file of allowed context names or globs (default: .gameday-allow, $GAMEDAY_ALLOWLIST)')
+  return allowOptions(
+    cmd
+      .option('--context <name>', 'kubeconfig context to act on (default: the embedded cluster)')
+      .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'),
+  )
     .option('--node-access <provider>', 'how node-level faults reach nodes: auto (kind for kind-<name> contexts, sim for the embedded cluster), kind, pod (privileged helper pods, any cluster), sim, none', 'auto')
     .option('--node-access-image <image>', 'image of the pod node access helper pods (needs iptables, tc, nsenter, bash)')
     .option('--plugin <module>', 'load faults/probes from a module exporting register(registries) (repeatable)', collect);
+}
+
+/** How a real context is allowed (DESIGN.md principle 7); every command that may act on one takes these. */
+function allowOptions(cmd: Command): Command {
+  return cmd
+    .option('--allow-context <name>', 'allow acting on this context (repeatable); or list it in .gameday-allow', collect)
+    .option('--allowlist <file>', 'file of allowed context names or globs (default: .gameday-allow, $GAMEDAY_ALLOWLIST)');
 }
 
 export function buildProgram(): Command {
@@ -76,13 +76,15 @@ export function buildProgram(): Command {
       .option('--json', 'print the plan as JSON'),
   ).action(async (file: string, opts) => setExit(await planCommand(file, opts)));
 
-  program
-    .command('recover')
-    .description('revert whatever a crashed or killed run left applied (idempotent)')
-    .argument('[run-dir]', 'run directory (default: every run under --out with faults still applied)')
-    .option('--out <dir>', 'where run directories are', 'reports')
-    .option('--kubeconfig <path>', 'kubeconfig to use instead of the one the run recorded')
-    .option('--context <name>', 'context to use instead of the one the run recorded')
+  allowOptions(
+    program
+      .command('recover')
+      .description('revert whatever a crashed or killed run left applied (idempotent)')
+      .argument('[run-dir]', 'run directory (default: every run under --out with faults still applied)')
+      .option('--out <dir>', 'where run directories are', 'reports')
+      .option('--kubeconfig <path>', 'kubeconfig to use instead of the one the run recorded')
+      .option('--context <name>', 'context to use instead of the one the run recorded'),
+  )
     .option('--node-access <how>', 'how node faults are reverted: auto, kind, pod, sim or none', 'auto')
     .option('--plugin <module>', 'load faults/probes from a module (repeatable)', collect)
     .option('--json', 'print what was reverted as JSON')
@@ -154,7 +156,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end here too, with exit code 0.
-      return err.exitCode === 0 ? 0 : EXIT_CODES.invalid;
+      return err.exitCode === 0 ? 0 : exitCodeFor('invalid');
     }
     return reportError(err);
   }

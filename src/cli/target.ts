@@ -1,5 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { assertContextAllowed } from '../cluster/context-safety.js';
+import { assertContextAllowed, type ContextSafetyOptions } from '../cluster/context-safety.js';
 import { connectKubeconfig } from '../cluster/connect.js';
 import { readSnapshot } from '../cluster/snapshot-read.js';
 import type { ClusterTarget } from '../cluster/target.js';
@@ -28,22 +28,41 @@ export interface TargetOptions {
  * src/sim that knows the embedded cluster exists; everything after it sees a ClusterTarget.
  */
 export async function openTarget(options: TargetOptions): Promise<ClusterTarget> {
+  if (options.context || options.kubeconfig) return connectAllowed(options);
   const choice = nodeAccessChoice(options.nodeAccess);
-  if (options.context || options.kubeconfig) {
-    const target = await connectKubeconfig({
-      context: options.context,
-      kubeconfig: options.kubeconfig,
-      nodeAccessFor: (ref, kubeConfig) => chooseNodeAccess(ref, kubeConfig, { choice, podImage: options.nodeAccessImage }),
-    });
-    await assertContextAllowed(target.ref, { allowContexts: [...(options.allowContext ?? [])], allowlistFile: options.allowlist });
-    return target;
-  }
   if (choice === 'kind' || choice === 'pod') throw new UsageError(`--node-access ${choice} needs a cluster (--context); the embedded cluster's nodes are reached through its own node fault endpoint`);
   options.log?.('starting the embedded cluster (no --context given)…');
   // Loaded on demand: validate, recover and report never pay for the embedded cluster's start-up.
   const { startEmbeddedCluster } = await import('../sim/index.js');
   const cluster = await startEmbeddedCluster({ workers: options.simWorkers });
   return embeddedTarget(cluster, choice);
+}
+
+/**
+ * A kubeconfig context (the kubeconfig's current one unless named), refused unless allowed
+ * (DESIGN.md principle 7). Every command that acts on a real cluster goes through here.
+ */
+export async function connectAllowed(options: TargetOptions): Promise<ClusterTarget> {
+  const choice = nodeAccessChoice(options.nodeAccess);
+  const target = await connectKubeconfig({
+    context: options.context,
+    kubeconfig: options.kubeconfig,
+    nodeAccessFor: (ref, kubeConfig) => chooseNodeAccess(ref, kubeConfig, { choice, podImage: options.nodeAccessImage }),
+  });
+  await assertContextAllowed(target.ref, allowance(options));
+  return target;
+}
+
+/**
+ * Refuses a `--context` that is not allowed before anything is read or connected, for a command
+ * (recover) that may end up not connecting at all: it answers as `run` does for that context.
+ */
+export async function assertContextOptionAllowed(options: TargetOptions): Promise<void> {
+  if (options.context) await assertContextAllowed({ kind: 'kubeconfig', name: options.context, context: options.context }, allowance(options));
+}
+
+function allowance(options: TargetOptions): ContextSafetyOptions {
+  return { allowContexts: [...(options.allowContext ?? [])], allowlistFile: options.allowlist };
 }
 
 export function nodeAccessChoice(text: string | undefined): NodeAccessChoice {

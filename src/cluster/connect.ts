@@ -1,6 +1,6 @@
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { HarnessError, UsageError, errorMessage } from '../core/errors.js';
-import type { ClusterRef } from '../core/events.js';
+import type { ClusterRef } from '../journal/events.js';
 import type { NodeAccess } from '../nodes/node-access.js';
 import { readSnapshot } from './snapshot-read.js';
 import type { ClusterTarget } from './target.js';

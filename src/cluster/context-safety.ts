@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
-import type { ClusterRef } from '../core/events.js';
+import type { ClusterRef } from '../journal/events.js';
 
 /** The simulated cluster served over a kubeconfig (`gameday sim`): nothing real can break. */
 const ALWAYS_ALLOWED = ['gameday-sim'];

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ClusterRef } from '../core/events.js';
+import type { ClusterRef } from '../journal/events.js';
 import type { NodeAccess } from '../nodes/node-access.js';
 import type { ClusterSnapshot } from './snapshot.js';
 

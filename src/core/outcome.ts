@@ -1,17 +1,18 @@
 /**
  * The four outcomes of a run, plus the two ways a run can end without one, and the one table
- * that maps them to process exit codes (DESIGN.md principle 4). Nothing else picks exit codes.
+ * that maps them to process exit codes (DESIGN.md principle 4). Nothing else picks exit codes:
+ * the CLI's exit, the reports' "(exit N)" and the `--help` text all read this table.
  */
-export type Outcome = 'passed' | 'failed' | 'invalid' | 'inconclusive' | 'error' | 'interrupted';
+export const OUTCOMES = [
+  { outcome: 'passed', exitCode: 0, meaning: 'passed' },
+  { outcome: 'failed', exitCode: 1, meaning: 'failed: an SLO, an abort condition or the steady state after the faults was violated' },
+  { outcome: 'invalid', exitCode: 2, meaning: 'invalid input or usage' },
+  { outcome: 'inconclusive', exitCode: 3, meaning: 'inconclusive: a fault did not land, or the steady state never held before the faults' },
+  { outcome: 'error', exitCode: 4, meaning: 'harness error' },
+  { outcome: 'interrupted', exitCode: 130, meaning: 'interrupted (SIGINT/SIGTERM); faults were reverted' },
+] as const;
 
-export const EXIT_CODES: Readonly<Record<Outcome, number>> = Object.freeze({
-  passed: 0,
-  failed: 1,
-  invalid: 2,
-  inconclusive: 3,
-  error: 4,
-  interrupted: 130,
-});
+export type Outcome = (typeof OUTCOMES)[number]['outcome'];
 
 /** When several experiments run, the worst outcome decides the exit code. */
 const SEVERITY: readonly Outcome[] = ['passed', 'failed', 'inconclusive', 'invalid', 'error', 'interrupted'];
@@ -23,5 +24,5 @@ export function worstOutcome(outcomes: Iterable<Outcome>): Outcome {
 }
 
 export function exitCodeFor(outcome: Outcome): number {
-  return EXIT_CODES[outcome];
+  return OUTCOMES.find((o) => o.outcome === outcome)!.exitCode;
 }

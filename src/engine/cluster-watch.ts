@@ -1,6 +1,6 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage } from '../core/errors.js';
-import type { ClusterWarningEvent, ConditionStatus, NodeConditionEvent } from '../core/events.js';
+import type { ClusterWarningEvent, ConditionStatus, NodeConditionEvent } from '../journal/events.js';
 import { KubeWatch } from '../cluster/kube-watch.js';
 
 export interface ClusterWatchOptions {

@@ -1,6 +1,6 @@
 import type { ClusterTarget } from '../cluster/target.js';
 import { errorMessage } from '../core/errors.js';
-import type { FaultStep } from '../core/events.js';
+import type { FaultStep } from '../journal/events.js';
 import type { Registry } from '../core/registry.js';
 import type { FaultContext, FaultPlugin } from '../faults/fault.js';
 import type { PlannedFault } from '../plan/model.js';

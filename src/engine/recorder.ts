@@ -1,7 +1,7 @@
-import type { RunEvent } from '../core/events.js';
-import type { RunObserver } from '../core/observer.js';
+import type { RunEvent } from '../journal/events.js';
+import type { RunObserver } from '../journal/observer.js';
 import { errorMessage } from '../core/errors.js';
-import type { Journal } from './journal.js';
+import type { Journal } from '../journal/writer.js';
 
 /** Events whose loss after a crash would hide what the cluster was left with. */
 const DURABLE = new Set<RunEvent['type']>(['run.start', 'fault', 'abort', 'signal', 'run.end']);

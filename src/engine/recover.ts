@@ -1,17 +1,17 @@
-import { closeSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterTarget } from '../cluster/target.js';
 import { errorMessage, HarnessError } from '../core/errors.js';
-import type { ClusterRef, FaultEvent, RunStartEvent } from '../core/events.js';
-import type { RunObserver } from '../core/observer.js';
+import type { ClusterRef, FaultEvent, RunStartEvent } from '../journal/events.js';
+import type { RunObserver } from '../journal/observer.js';
 import type { Registry } from '../core/registry.js';
 import type { FaultContext, FaultPlugin } from '../faults/fault.js';
+import { deleteLeftoverHelperPods } from '../nodes/pod-node-access.js';
 import type { Plan } from '../plan/model.js';
-import { Journal } from './journal.js';
-import { readJournal } from './read-journal.js';
+import { Journal } from '../journal/writer.js';
+import { readJournal } from '../journal/reader.js';
 import { RunRecorder } from './recorder.js';
-
-export { readJournal, readJournalEvents } from './read-journal.js';
 
 export interface RecoverOptions {
   /** The run's cluster, connected from the journal's cluster ref. Needed only when something is left to revert. */
@@ -35,6 +35,70 @@ export interface RecoverResult {
   readonly reverted: readonly string[];
   readonly failed: readonly { readonly fault: string; readonly kind: string; readonly message: string }[];
   readonly message: string;
+}
+
+export interface RecoverRunsOptions {
+  readonly registries: { readonly faults: Registry<FaultPlugin> };
+  /**
+   * Reaches a cluster a run recorded (`kind: kubeconfig`), and refuses one that may not be touched.
+   * Called for every cluster the runs need before anything is reverted.
+   */
+  readonly connect: (ref: ClusterRef) => Promise<ClusterTarget>;
+  /** Each run's result, as soon as that run is recovered. */
+  readonly onRecovered?: (runDir: string, result: RecoverResult) => void;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * `gameday recover` over several runs. Every cluster they need is connected first, so one that
+ * is not allowed stops the command before any run is touched; then each run is recovered, and
+ * the helper pods a killed run's pod node access left behind are deleted.
+ */
+export async function recoverRuns(runDirs: readonly string[], options: RecoverRunsOptions): Promise<RecoverResult[]> {
+  const targets = new Map<string, ClusterTarget>();
+  const targetOf = new Map<string, ClusterTarget>();
+  try {
+    for (const dir of runDirs) {
+      const ref = await recordedCluster(dir);
+      if (ref?.kind !== 'kubeconfig') continue;
+      const key = JSON.stringify([ref.kubeconfig, ref.context ?? ref.name]);
+      let target = targets.get(key);
+      if (!target) {
+        target = await options.connect(ref);
+        targets.set(key, target);
+      }
+      targetOf.set(dir, target);
+    }
+    const results: RecoverResult[] = [];
+    for (const dir of runDirs) {
+      const cluster = targetOf.get(dir);
+      const result = await recoverRun(dir, { cluster, registries: options.registries });
+      if (cluster) for (const pod of await deleteLeftoverHelperPods(cluster.kubeConfig)) options.log?.(`deleted leftover node-access pod ${pod}`);
+      results.push(result);
+      options.onRecovered?.(dir, result);
+    }
+    return results;
+  } finally {
+    for (const target of targets.values()) await target.close();
+  }
+}
+
+/** The run directories under `outDir` (those with a journal), sorted by name. */
+export async function findRunDirs(outDir: string): Promise<string[]> {
+  if (!existsSync(outDir)) return [];
+  const entries = await readdir(outDir, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isDirectory() && existsSync(join(outDir, e.name, 'journal.ndjson')))
+    .map((e) => join(outDir, e.name))
+    .sort();
+}
+
+/** The cluster a run recorded in its first event; undefined when the journal has no run.start. */
+async function recordedCluster(runDir: string): Promise<ClusterRef | undefined> {
+  for await (const event of readJournal(join(runDir, 'journal.ndjson'))) {
+    if (event.type === 'run.start') return event.cluster;
+  }
+  return undefined;
 }
 
 interface Applied {

@@ -1,4 +1,4 @@
-import type { CheckRole } from '../core/events.js';
+import type { CheckRole } from '../journal/events.js';
 import type { CheckOutcome } from '../slo/evaluate.js';
 import { evaluateCheck } from '../slo/evaluate.js';
 import type { SampleSource } from '../slo/sample-index.js';

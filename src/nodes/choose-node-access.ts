@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ClusterRef } from '../core/events.js';
+import type { ClusterRef } from '../journal/events.js';
 import { KindNodeAccess } from './kind-node-access.js';
 import type { NodeAccess } from './node-access.js';
 import { PodNodeAccess } from './pod-node-access.js';

@@ -107,12 +107,8 @@ export class PodNodeAccess extends ShellNodeAccess {
     }
   }
 
-  private async deletePod(name: string): Promise<void> {
-    try {
-      await this.core.deleteNamespacedPod({ namespace: this.namespace, name, gracePeriodSeconds: 0 });
-    } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
-    }
+  private deletePod(name: string): Promise<void> {
+    return deleteHelperPod(this.core, this.namespace, name);
   }
 
   async exec(node: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -131,5 +127,31 @@ export class PodNodeAccess extends ShellNodeAccess {
     const names = await Promise.allSettled([...this.pods.values()]);
     this.pods.clear();
     for (const n of names) if (n.status === 'fulfilled') await this.deletePod(n.value);
+  }
+}
+
+/**
+ * A killed run cannot close its provider, so its helper pods outlive it; `gameday recover` finds
+ * them by their labels, in every namespace, and deletes them. Returns them as `namespace/name`.
+ */
+export async function deleteLeftoverHelperPods(kubeConfig: KubeConfig): Promise<string[]> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const pods = await core.listPodForAllNamespaces({ labelSelector: NODE_ACCESS_POD_SELECTOR });
+  const deleted: string[] = [];
+  for (const pod of pods.items) {
+    const { namespace, name } = pod.metadata ?? {};
+    if (!namespace || !name) continue;
+    await deleteHelperPod(core, namespace, name);
+    deleted.push(`${namespace}/${name}`);
+  }
+  return deleted;
+}
+
+/** Gone already is as good as deleted. */
+async function deleteHelperPod(core: CoreV1Api, namespace: string, name: string): Promise<void> {
+  try {
+    await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 404) throw err;
   }
 }

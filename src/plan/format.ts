@@ -1,5 +1,5 @@
 import { Duration } from '../core/duration.js';
-import type { ClusterRef } from '../core/events.js';
+import type { ClusterRef } from '../journal/events.js';
 import type { Plan } from './model.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ClusterRef } from '../core/events.js';
+import type { ClusterRef } from '../journal/events.js';
 import type { FaultSpec, ProbeSpec } from '../spec/model.js';
 
 /**

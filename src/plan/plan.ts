@@ -1,6 +1,6 @@
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import { formatIssue, PlanError } from '../core/errors.js';
-import type { ClusterRef } from '../core/events.js';
+import type { ClusterRef } from '../journal/events.js';
 import type { Registry } from '../core/registry.js';
 import { SeededRandom } from '../core/rng.js';
 import type { FaultPlugin } from '../faults/fault.js';

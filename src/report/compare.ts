@@ -1,4 +1,4 @@
-import type { CheckRole, Verdict } from '../core/events.js';
+import type { CheckRole, Verdict } from '../journal/events.js';
 import type { Outcome } from '../core/outcome.js';
 import { formatValue } from './check-text.js';
 import { historyEntry, type HistoryCheck } from './history.js';

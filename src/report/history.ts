@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { CheckRole, Verdict } from '../core/events.js';
+import type { CheckRole, Verdict } from '../journal/events.js';
 import type { Outcome } from '../core/outcome.js';
 import type { RunResult } from './result.js';
 

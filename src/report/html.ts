@@ -1,6 +1,6 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { RunEvent } from '../core/events.js';
+import type { RunEvent } from '../journal/events.js';
 import { historyEntry, RunHistory } from './history.js';
 import { renderReportHtml } from './html/render-report.js';
 import { TimelineBuilder } from './html/timeline.js';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { errorMessage } from '../core/errors.js';
-import type { RunEvent } from '../core/events.js';
-import type { RunObserver } from '../core/observer.js';
+import type { RunEvent } from '../journal/events.js';
+import type { RunObserver } from '../journal/observer.js';
 import type { BeginInfo, Reporter, RunContext } from './reporter.js';
 import { ResultBuilder, type RunResult } from './result.js';
 

@@ -1,4 +1,4 @@
-import type { RunEvent, RunStartEvent } from '../core/events.js';
+import type { RunEvent, RunStartEvent } from '../journal/events.js';
 import type { RunResult } from './result.js';
 
 /**

@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { CheckRole, ClusterRef, FaultEvent, RunEvent, RunStartEvent, Verdict } from '../core/events.js';
+import type { CheckRole, ClusterRef, FaultEvent, RunEvent, RunStartEvent, Verdict } from '../journal/events.js';
+import { readJournal } from '../journal/reader.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Sample } from '../core/sample.js';
 
@@ -425,31 +424,12 @@ function plannedFaults(plan: unknown): Pick<FaultResult, 'id' | 'kind' | 'target
 }
 
 /**
- * Rebuilds a result from a journal on disk (`gameday report <run-dir>`), one line at a time.
- * A crashed run can leave a half-written last line; that line is ignored, any other bad line is an error.
+ * Rebuilds a result from a journal on disk (`gameday report <run-dir>`), one event at a time.
+ * A crashed run can leave a half-written last line; the reader skips it, any other bad line is an error.
  */
 export async function resultFromJournal(journalPath: string): Promise<RunResult> {
   const builder = new ResultBuilder();
-  const lines = createInterface({ input: createReadStream(journalPath, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let pending: { text: string; lineNo: number } | undefined;
-  let lineNo = 0;
-  const take = (line: { text: string; lineNo: number }, isLast: boolean): void => {
-    let event: RunEvent;
-    try {
-      event = JSON.parse(line.text) as RunEvent;
-    } catch (err) {
-      if (isLast) return;
-      throw new Error(`${journalPath}:${line.lineNo}: not a JSON event (${(err as Error).message})`);
-    }
-    builder.add(event);
-  };
-  for await (const text of lines) {
-    lineNo++;
-    if (text.trim() === '') continue;
-    if (pending) take(pending, false);
-    pending = { text, lineNo };
-  }
-  if (pending) take(pending, true);
+  for await (const event of readJournal(journalPath)) builder.add(event);
   if (!builder.started) throw new Error(`${journalPath}: no run.start event; is this a gameday journal?`);
   return builder.result();
 }

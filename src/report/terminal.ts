@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import pc from 'picocolors';
-import type { CheckEvent, FaultEvent, Phase, RunEvent, RunStartEvent } from '../core/events.js';
+import type { CheckEvent, FaultEvent, Phase, RunEvent, RunStartEvent } from '../journal/events.js';
 import { exitCodeFor, worstOutcome, type Outcome } from '../core/outcome.js';
 import { faultProblems } from './fault-problems.js';
 import { plainText } from './plain-text.js';

@@ -1,4 +1,4 @@
-import type { CheckEvidence, Verdict } from '../core/events.js';
+import type { CheckEvidence, Verdict } from '../journal/events.js';
 import type { Sample } from '../core/sample.js';
 import type { CheckExpr, Comparator, ThresholdUnit } from './ast.js';
 import { CHECK_FUNCTIONS, implicitProbeName } from './functions.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { reportCommand } from '../../src/cli/commands/report.js';
-import type { RunEvent } from '../../src/core/events.js';
+import type { RunEvent } from '../../src/journal/events.js';
 import { renderPdf } from '../../src/report/pdf.js';
 
 /**

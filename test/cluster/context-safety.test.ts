@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { assertContextAllowed } from '../../src/cluster/context-safety.js';
 import { UsageError } from '../../src/core/errors.js';
-import type { ClusterRef } from '../../src/core/events.js';
+import type { ClusterRef } from '../../src/journal/events.js';
 
 const context = (name: string): ClusterRef => ({ kind: 'kubeconfig', name, context: name });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import type { ClusterWarningEvent, NodeConditionEvent, RunEvent } from '../../src/core/events.js';
+import type { ClusterWarningEvent, NodeConditionEvent, RunEvent } from '../../src/journal/events.js';
 import { ClusterWatch } from '../../src/engine/cluster-watch.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { launchTestChromium, playEventRuns } from '../report/html-fixture.js';

@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { FaultEvent, RunEvent } from '../../src/core/events.js';
-import { readJournalEvents, recoverRun } from '../../src/engine/recover.js';
+import { readJournalEvents } from '../../src/journal/reader.js';
+import { findRunDirs, recoverRun, recoverRuns } from '../../src/engine/recover.js';
+import type { ClusterRef, FaultEvent, RunEvent } from '../../src/journal/events.js';
 import { buildExperiment, CapturingObserver, stubCluster, tempDir, testRegistries } from './helpers/experiment.js';
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -125,5 +126,44 @@ describe('recoverRun', () => {
     let message = '';
     await recoverRun(runDir, { registries: testRegistries() }).catch((err: Error) => (message = err.message));
     expect(message).to.contain('no run.start event');
+  });
+});
+
+describe('recoverRuns', () => {
+  it('connects to every cluster the runs recorded before reverting any, so a refused one changes nothing', async () => {
+    const [allowedDir, refusedDir] = [tempDir(), tempDir()];
+    const prod: ClusterRef = { kind: 'kubeconfig', name: 'prod', context: 'prod' };
+    const runDirs = [
+      writeJournal(allowedDir, [...runStart(allowedDir, 'kubeconfig'), inject(allowedDir)]),
+      writeJournal(refusedDir, [...runStart(refusedDir, 'kubeconfig').map((e) => (e.type === 'run.start' ? { ...e, cluster: prod } : e)), inject(refusedDir)]),
+    ];
+    for (const d of [allowedDir, refusedDir]) writeFileSync(join(d, 'a'), 'applied');
+    const journals = runDirs.map((d) => readFileSync(join(d, 'journal.ndjson'), 'utf8'));
+    const connected: string[] = [];
+    const closed: string[] = [];
+    const connect = async (ref: ClusterRef) => {
+      if (ref.context === 'prod') throw new Error('refusing to run against context "prod"');
+      connected.push(ref.name);
+      return { ...stubCluster(), close: async () => void closed.push(ref.name) };
+    };
+    let message = '';
+    await recoverRuns(runDirs, { registries: testRegistries(), connect }).catch((err: Error) => (message = err.message));
+    expect(message).to.contain('refusing to run against context "prod"');
+    expect(existsSync(join(allowedDir, 'a')) && existsSync(join(refusedDir, 'a')), 'nothing reverted').to.equal(true);
+    expect(runDirs.map((d) => readFileSync(join(d, 'journal.ndjson'), 'utf8'))).to.deep.equal(journals);
+    expect(closed, 'the cluster connected before the refusal is closed').to.deep.equal(connected).and.to.deep.equal(['test']);
+  });
+
+  it('finds the run directories under --out that hold a journal, and needs no cluster for an embedded run', async () => {
+    const out = tempDir();
+    const runDir = writeJournal(out, runStart(out, 'embedded'));
+    mkdirSync(join(out, 'not-a-run'));
+    expect(await findRunDirs(out)).to.deep.equal([runDir]);
+    expect(await findRunDirs(join(out, 'missing'))).to.deep.equal([]);
+    const connect = async (): Promise<never> => Promise.reject(new Error('no cluster needed'));
+    const seen: string[] = [];
+    const results = await recoverRuns([runDir], { registries: testRegistries(), connect, onRecovered: (dir, r) => seen.push(`${dir} ${r.status}`) });
+    expect(results.map((r) => r.status)).to.deep.equal(['embedded']);
+    expect(seen).to.deep.equal([`${runDir} embedded`]);
   });
 });

@@ -1,8 +1,8 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { FaultEvent, RunEvent } from '../../src/core/events.js';
-import { readJournalEvents } from '../../src/engine/read-journal.js';
+import type { FaultEvent, RunEvent } from '../../src/journal/events.js';
+import { readJournalEvents } from '../../src/journal/reader.js';
 import type { RunOptions, RunSummary } from '../../src/engine/runner.js';
 import { runExperiment } from '../../src/engine/runner.js';
 import type { TestExperiment } from './helpers/experiment.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readSnapshot } from '../../src/cluster/snapshot-read.js';
 import type { ClusterTarget } from '../../src/cluster/target.js';
-import type { RunEvent } from '../../src/core/events.js';
+import type { RunEvent } from '../../src/journal/events.js';
 import { runExperiment, type RunSummary } from '../../src/engine/runner.js';
 import { builtinRegistries } from '../../src/cli/registries.js';
 import { SimNodeAccess } from '../../src/nodes/sim-node-access.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { KubeConfig } from '@kubernetes/client-node';
-import { NODE_ACCESS_POD_SELECTOR, PodNodeAccess } from '../../src/nodes/pod-node-access.js';
+import { deleteLeftoverHelperPods, NODE_ACCESS_POD_SELECTOR, PodNodeAccess } from '../../src/nodes/pod-node-access.js';
 import { eventually, startSim, type SimClients } from '../sim/sim-fixture.js';
 
 describe('pod node access on the embedded cluster', function () {
@@ -41,6 +41,14 @@ describe('pod node access on the embedded cluster', function () {
     } finally {
       await access.close();
     }
+  });
+
+  it('finds the helper pods a killed run never closed, in any namespace, and deletes them', async () => {
+    const killed = new PodNodeAccess(kubeConfig, { namespace: 'kube-system', image: 'example.com/node-shell:1' });
+    const name = await killed.podFor('gameday-worker');
+    expect(await deleteLeftoverHelperPods(kubeConfig)).to.deep.equal([`kube-system/${name}`]);
+    await eventually('leftover helper pod gone', async () => (await sim.core.listPodForAllNamespaces({ labelSelector: NODE_ACCESS_POD_SELECTOR })).items.length === 0);
+    expect(await deleteLeftoverHelperPods(kubeConfig)).to.deep.equal([]);
   });
 
   it('says what to check when the helper pod cannot start', async () => {

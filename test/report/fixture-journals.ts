@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { RunEvent } from '../../src/core/events.js';
+import type { RunEvent } from '../../src/journal/events.js';
 import { ReporterMultiplexer } from '../../src/report/multiplexer.js';
 import type { Reporter } from '../../src/report/reporter.js';
 import type { RunResult } from '../../src/report/result.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import type { CheckEvent, RunEvent } from '../../src/core/events.js';
+import type { CheckEvent, RunEvent } from '../../src/journal/events.js';
 import { ReporterMultiplexer } from '../../src/report/multiplexer.js';
 import type { Reporter } from '../../src/report/reporter.js';
 import type { RunResult } from '../../src/report/result.js';

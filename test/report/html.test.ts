@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import type { RunEvent } from '../../src/core/events.js';
+import type { RunEvent } from '../../src/journal/events.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { TimelineBuilder } from '../../src/report/html/timeline.js';
 import { JsonReporter } from '../../src/report/json.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { RunEvent } from '../../src/core/events.js';
+import type { RunEvent } from '../../src/journal/events.js';
 import { JsonReporter } from '../../src/report/json.js';
 import { JunitReporter } from '../../src/report/junit.js';
 import { ReporterMultiplexer } from '../../src/report/multiplexer.js';

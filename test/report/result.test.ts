@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { expect } from 'chai';
-import type { RunEvent } from '../../src/core/events.js';
+import type { RunEvent } from '../../src/journal/events.js';
 import { JsonReporter } from '../../src/report/json.js';
 import { ResultBuilder, resultFromJournal, type RunResult } from '../../src/report/result.js';
 import { fixtureEvents, journalPath, playRuns, withTempDir, type FixtureName } from './fixture-journals.js';
@@ -138,7 +138,7 @@ describe('report/result', () => {
       await writeFile(path, lines.join('\n'));
       let caught: unknown;
       await resultFromJournal(path).catch((err: unknown) => (caught = err));
-      expect(String(caught)).to.contain('journal.ndjson:6:');
+      expect(String(caught)).to.contain(`${path}:6: not a journal event`);
     });
   });
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../../core/errors.js';
-import { readJournal } from '../../engine/read-journal.js';
+import { readJournal } from '../../journal/reader.js';
 import { compareRuns, renderComparison } from '../../report/compare.js';
 import { createReporters, ReporterMultiplexer, resultFromJournal, type RunResult } from '../../report/index.js';
 import { renderPdf } from '../../report/pdf.js';

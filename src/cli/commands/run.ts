@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { SpecError, UsageError } from '../../core/errors.js';
-import { worstOutcome, type Outcome } from '../../core/outcome.js';
+import { exitCodeFor, worstOutcome, type Outcome } from '../../core/outcome.js';
 import { newRunId } from '../../engine/run-id.js';
 import { runExperiment, type RunSummary } from '../../engine/runner.js';
 import { planExperiment } from '../../plan/plan.js';
 import { createReporters, DEFAULT_REPORTERS, ReporterMultiplexer } from '../../report/index.js';
 import type { ExperimentSpec } from '../../spec/model.js';
 import { collectExperimentFiles, loadExperiments } from '../../spec/load.js';
-import { exitCode } from '../exit.js';
 import { loadPlugins } from '../plugins.js';
 import { builtinRegistries } from '../registries.js';
 import { openTarget } from '../target.js';
@@ -73,8 +72,8 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
     await target.close();
   }
   const outcome: Outcome = interrupt.signal.aborted ? 'interrupted' : worstOutcome(summaries.map((s) => s.outcome));
-  if (options.json) process.stdout.write(JSON.stringify({ outcome, exitCode: exitCode(outcome), seed, runs: summaries }, null, 2) + '\n');
-  return exitCode(outcome);
+  if (options.json) process.stdout.write(JSON.stringify({ outcome, exitCode: exitCodeFor(outcome), seed, runs: summaries }, null, 2) + '\n');
+  return exitCodeFor(outcome);
 }
 
 /** `key=value` must equal that label; a bare word matches any label value (or key) equal to it. */
@@ -94,7 +93,7 @@ function listenForSignals(interrupt: AbortController): () => void {
       return;
     }
     process.stderr.write(`\n${signal} again: exiting now; faults may still be applied — run \`gameday recover\`.\n`);
-    process.exit(exitCode('interrupted'));
+    process.exit(exitCodeFor('interrupted'));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -1,4 +1,4 @@
-import type { ClusterWarningEvent, ConditionStatus, NodeConditionEvent, RunEvent } from '../../core/events.js';
+import type { ClusterWarningEvent, ConditionStatus, NodeConditionEvent, RunEvent } from '../../journal/events.js';
 import { CHECK_FUNCTIONS, implicitProbeName } from '../../slo/functions.js';
 import { parseCheck } from '../../slo/parse.js';
 import { plainText } from '../plain-text.js';

@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import type { RunEvent } from '../core/events.js';
+import type { RunEvent } from './events.js';
 
 /** Samples arrive by the thousand; they are written in batches at most this far apart. */
 const FLUSH_EVERY_MS = 200;

@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { RunEvent } from '../core/events.js';
+import type { RunEvent } from './events.js';
 
 /**
- * Streams a journal's events in order. A run killed mid-write leaves a truncated last line; that
- * line is skipped. A broken line anywhere else means the file is not a journal, and throws.
+ * Streams a journal's events in order, one line at a time, so a journal of a million samples is
+ * never held whole. A run killed mid-write leaves a truncated last line; that line is skipped.
+ * A broken line anywhere else means the file is not a journal, and throws naming `file:line`.
  */
 export async function* readJournal(path: string): AsyncGenerator<RunEvent> {
   const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
@@ -12,8 +13,9 @@ export async function* readJournal(path: string): AsyncGenerator<RunEvent> {
   let line = 0;
   for await (const text of lines) {
     line++;
+    if (text.trim() === '') continue;
     if (pending) yield parseLine(path, pending.text, pending.line);
-    pending = text.trim() === '' ? undefined : { text, line };
+    pending = { text, line };
   }
   if (!pending) return;
   try {
@@ -27,7 +29,7 @@ function parseLine(path: string, text: string, line: number): RunEvent {
   try {
     return JSON.parse(text) as RunEvent;
   } catch (err) {
-    throw new Error(`${path}:${line} is not a journal line (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`${path}:${line}: not a journal event (${err instanceof Error ? err.message : String(err)})`);
   }
 }
 

@@ -1,5 +1,5 @@
-import type { Outcome } from './outcome.js';
-import type { Sample } from './sample.js';
+import type { Outcome } from '../core/outcome.js';
+import type { Sample } from '../core/sample.js';
 
 /**
  * Everything that happens in a run, as plain data. The engine writes each event to the journal

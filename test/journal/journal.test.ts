@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { RunEvent } from '../../src/core/events.js';
-import { Journal } from '../../src/engine/journal.js';
-import { readJournalEvents } from '../../src/engine/read-journal.js';
-import { tempDir } from './helpers/experiment.js';
+import type { RunEvent } from '../../src/journal/events.js';
+import { Journal } from '../../src/journal/writer.js';
+import { readJournalEvents } from '../../src/journal/reader.js';
+import { tempDir } from '../engine/helpers/experiment.js';
 
 const sample = (t: number, probe: string): RunEvent => ({ type: 'sample', t, probe, ok: true });
 
@@ -50,6 +50,12 @@ describe('readJournal', () => {
     writeFileSync(path, `${JSON.stringify(sample(1, 'web'))}\nnot json\n${JSON.stringify(sample(2, 'web'))}\n`);
     let message = '';
     await readJournalEvents(path).catch((err: Error) => (message = err.message));
-    expect(message).to.contain(`${path}:2 is not a journal line`);
+    expect(message).to.contain(`${path}:2: not a journal event`);
+  });
+
+  it('skips blank lines, also between the events and a truncated last line', async () => {
+    const path = join(tempDir(), 'journal.ndjson');
+    writeFileSync(path, `${JSON.stringify(sample(1, 'web'))}\n\n${JSON.stringify(sample(2, 'web'))}\n{"type":"sam\n\n`);
+    expect((await readJournalEvents(path)).map((e) => e.t)).to.deep.equal([1, 2]);
   });
 });
