@@ -1,4 +1,5 @@
-import { PolicyV1Api, Watch, type KubeConfig, type V1LabelSelector, type V1PodDisruptionBudget } from '@kubernetes/client-node';
+import { PolicyV1Api, Watch, type KubeConfig, type V1PodDisruptionBudget } from '@kubernetes/client-node';
+import { selectorMatches } from '../cluster/label-selector.js';
 
 export interface BudgetWatchOptions {
   /**
@@ -146,22 +147,4 @@ function disruptionsAllowed(b: V1PodDisruptionBudget): number {
   const status = b.status;
   if (!status || (status.observedGeneration ?? 0) < (b.metadata?.generation ?? 0)) return 0;
   return status.disruptionsAllowed ?? 0;
-}
-
-/** A policy/v1 budget's selector: an empty selector matches every pod, an absent one none. */
-export function selectorMatches(selector: V1LabelSelector | undefined, labels: Readonly<Record<string, string>>): boolean {
-  if (!selector) return false;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
-    const value = labels[e.key];
-    const ok =
-      e.operator === 'In' ? has && (e.values ?? []).includes(value!)
-      : e.operator === 'NotIn' ? !has || !(e.values ?? []).includes(value!)
-      : e.operator === 'Exists' ? has
-      : e.operator === 'DoesNotExist' ? !has
-      : false;
-    if (!ok) return false;
-  }
-  return true;
 }

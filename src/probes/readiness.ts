@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Duration } from '../core/duration.js';
 import { durationSchema } from '../spec/value-schemas.js';
 import { KubeWatch, startWatches } from '../cluster/kube-watch.js';
-import { matchesSelector } from './label-selector-match.js';
+import { selectorMatches } from '../cluster/label-selector.js';
 import { podIsServing } from './pod-serving.js';
 import type { Sample } from '../core/sample.js';
 import type { HttpProbeParams } from './http.js';
@@ -108,7 +108,7 @@ export const readinessProbe: ProbePlugin<Params> = {
 
       const violations = [...mismatches.values()].filter((m) => now - m.since >= graceMs);
       const lagging = [...mismatches.values()].filter((m) => now - m.since < graceMs);
-      const selected = service?.spec?.selector ? pods.list().filter((pod) => matchesSelector({ matchLabels: service.spec!.selector }, pod.metadata?.labels)) : [];
+      const selected = service?.spec?.selector ? pods.list().filter((pod) => selectorMatches({ matchLabels: service.spec!.selector }, pod.metadata?.labels)) : [];
       const readyPods = selected.filter(podIsServing).map((pod) => pod.metadata?.name ?? '?').sort();
       const ok = service !== undefined && violations.length === 0;
       const detail = {
