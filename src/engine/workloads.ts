@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { ApiException, KubernetesObjectApi } from '@kubernetes/client-node';
+import { KubernetesObjectApi } from '@kubernetes/client-node';
+import { isNotFound } from '../cluster/api-errors.js';
 import { parseAllDocuments } from 'yaml';
 import { Duration } from '../core/duration.js';
 import { errorMessage, HarnessError } from '../core/errors.js';
@@ -161,10 +162,6 @@ async function waitGone(client: KubernetesObjectApi, objects: readonly Kubernete
 /** What `read` and `delete` need to find an object: its type and name, nothing of its content. */
 function headerOf(obj: KubernetesObject): { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } {
   return { apiVersion: obj.apiVersion!, kind: obj.kind!, metadata: { name: obj.metadata!.name!, ...(obj.metadata!.namespace ? { namespace: obj.metadata!.namespace } : {}) } };
-}
-
-function isNotFound(err: unknown): boolean {
-  return err instanceof ApiException && err.code === 404;
 }
 
 function describe(obj: KubernetesObject): string {

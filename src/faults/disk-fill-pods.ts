@@ -1,5 +1,6 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { isNotFound } from '../cluster/api-errors.js';
 import { errorMessage, HarnessError } from '../core/errors.js';
 import { Percent, type Quantity } from '../core/quantity.js';
 import type { ExecResult } from '../nodes/node-access.js';
@@ -9,7 +10,6 @@ import { chooseCount, selectPods } from '../plan/select.js';
 import { podSelectorSchema, type PodSelector } from '../spec/selector-schemas.js';
 import { parseDfOutput, SLACK_PERCENT, usedShare, type MountedUsage } from './df-output.js';
 import type { FaultContext, FaultPlugin } from './fault.js';
-import { isNotFound } from './wait.js';
 
 /** The keys only the pod form of `diskFill` has; src/faults/disk-fill.ts puts them in its one mapping. */
 export const podDiskFillFields = {

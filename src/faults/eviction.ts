@@ -1,4 +1,5 @@
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { apiStatusOf, isNotFound, isTooManyRequests } from '../cluster/api-errors.js';
 import { HarnessError } from '../core/errors.js';
 import type { BudgetWatch } from './budget-watch.js';
 
@@ -21,25 +22,6 @@ export interface EvictionTarget {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-interface StatusBody {
-  readonly reason?: string;
-  readonly message?: string;
-  readonly details?: { readonly causes?: readonly { readonly reason?: string; readonly message?: string }[] };
-}
-
-function statusOf(err: ApiException<unknown>): StatusBody {
-  const body = err.body;
-  if (body && typeof body === 'object') return body as StatusBody;
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body) as StatusBody;
-    } catch {
-      return { message: body };
-    }
-  }
-  return {};
-}
-
 /**
  * One POST to the Eviction API (policy/v1). A 429 is an answer, not an error: the budget said no
  * for now. A 500 about several budgets is a cluster misconfiguration the drain cannot work around,
@@ -57,11 +39,11 @@ export async function requestEviction(kubeConfig: KubeConfig, pod: EvictionTarge
     await api.createNamespacedPodEviction({ name: pod.name, namespace: pod.namespace, body });
     return { result: 'evicted' };
   } catch (err) {
+    if (isNotFound(err)) return { result: 'gone' };
     if (!(err instanceof ApiException)) throw err;
-    if (err.code === 404) return { result: 'gone' };
-    const status = statusOf(err);
+    const status = apiStatusOf(err);
     const message = status.message ?? err.message;
-    if (err.code === 429) {
+    if (isTooManyRequests(err)) {
       const cause = status.details?.causes?.find((c) => c.reason === 'DisruptionBudget');
       return {
         result: 'refused',

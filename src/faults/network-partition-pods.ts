@@ -1,5 +1,6 @@
-import { ApiException, CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { isAlreadyExists, isNotFound } from '../cluster/api-errors.js';
 import { rawRequest, serviceProxyPath } from '../cluster/raw-request.js';
 import { Duration } from '../core/duration.js';
 import { HarnessError } from '../core/errors.js';
@@ -8,7 +9,6 @@ import { podSelectorSchema } from '../spec/selector-schemas.js';
 import { positiveDurationSchema } from '../spec/value-schemas.js';
 import { countSchema } from './count.js';
 import type { FaultPlugin } from './fault.js';
-import { isNotFound } from './wait.js';
 
 export const podPartitionParams = z.strictObject({
   pods: podSelectorSchema.describe('the pods to cut off'),
@@ -231,8 +231,8 @@ async function createNew(create: () => Promise<unknown>): Promise<void> {
   try {
     await create();
   } catch (err) {
-    if (err instanceof ApiException && err.code === 409) {
-      throw new HarnessError(`${err.message}: an object of that name is left from an earlier run; run gameday recover for it, or choose another --seed`);
+    if (isAlreadyExists(err)) {
+      throw new HarnessError(`${(err as Error).message}: an object of that name is left from an earlier run; run gameday recover for it, or choose another --seed`);
     }
     throw err;
   }

@@ -1,10 +1,10 @@
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { isNotFound } from '../cluster/api-errors.js';
 import { chooseCount, selectNodes } from '../plan/select.js';
 import { nodeSelectorSchema } from '../spec/selector-schemas.js';
 import { countSchema } from './count.js';
 import type { FaultPlugin } from './fault.js';
-import { isNotFound } from './wait.js';
 
 /**
  * Marks a node gameday cordoned, so a revert — even one by `gameday recover` that never saw

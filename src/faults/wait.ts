@@ -1,4 +1,3 @@
-import { ApiException } from '@kubernetes/client-node';
 import type { Duration } from '../core/duration.js';
 
 /**
@@ -12,8 +11,4 @@ export async function waitFor<T>(timeout: Duration, signal: AbortSignal, check: 
     if (result === true || Date.now() >= deadline || signal.aborted) return result;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-}
-
-export function isNotFound(err: unknown): boolean {
-  return err instanceof ApiException && err.code === 404;
 }

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { BatchV1Api, CoreV1Api, Log, type KubeConfig, type V1ConfigMap, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { isNotFound } from '../cluster/api-errors.js';
 import { errorMessage } from '../core/errors.js';
 import { KubeWatch } from '../cluster/kube-watch.js';
 
@@ -178,6 +179,6 @@ async function ignoreNotFound(request: Promise<unknown>): Promise<void> {
   try {
     await request;
   } catch (err) {
-    if ((err as { code?: number }).code !== 404) throw err;
+    if (!isNotFound(err)) throw err;
   }
 }
