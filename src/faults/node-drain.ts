@@ -1,15 +1,15 @@
 import { setMaxListeners } from 'node:events';
 import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { BudgetWatch } from '../cluster/budget-watch.js';
+import { evictWithBudget, type EvictionRefusal } from '../cluster/eviction.js';
 import type { PodInfo } from '../cluster/snapshot.js';
 import { Duration } from '../core/duration.js';
 import { HarnessError } from '../core/errors.js';
 import { chooseCount, selectNodes } from '../plan/select.js';
 import { nodeSelectorSchema } from '../spec/selector-schemas.js';
 import { durationSchema, positiveDurationSchema } from '../spec/value-schemas.js';
-import { BudgetWatch } from './budget-watch.js';
 import { countSchema } from './count.js';
-import { evictWithBudget, type EvictionRefusal } from './eviction.js';
 import type { FaultContext, FaultPlugin } from './fault.js';
 import { cordonNode, uncordonNode } from './node-cordon.js';
 

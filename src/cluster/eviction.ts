@@ -1,6 +1,6 @@
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { apiStatusOf, isNotFound, isTooManyRequests } from '../cluster/api-errors.js';
 import { HarnessError } from '../core/errors.js';
+import { apiStatusOf, isNotFound, isTooManyRequests } from './api-errors.js';
 import type { BudgetWatch } from './budget-watch.js';
 
 /** One refused eviction, kept as evidence: when, which pod, and what the API server said. */

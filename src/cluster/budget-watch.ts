@@ -1,5 +1,5 @@
 import { PolicyV1Api, Watch, type KubeConfig, type V1PodDisruptionBudget } from '@kubernetes/client-node';
-import { selectorMatches } from '../cluster/label-selector.js';
+import { selectorMatches } from './label-selector.js';
 
 export interface BudgetWatchOptions {
   /**
