@@ -1,4 +1,5 @@
-import { PolicyV1Api, Watch, type KubeConfig, type V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type { KubeConfig, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import { KubeWatch } from './kube-watch.js';
 import { selectorMatches } from './label-selector.js';
 
 export interface BudgetWatchOptions {
@@ -7,6 +8,10 @@ export interface BudgetWatchOptions {
    * watch can slow a drain but never hang it. @default 5000 (kubectl's fixed retry interval)
    */
   readonly fallbackMs?: number;
+  /** How long a broken watch is retried before the budgets of its namespace are no longer trusted. @default 30000 (WATCH_RETRY) */
+  readonly giveUpAfterMs?: number;
+  /** Watch trouble, for the fault's log. */
+  readonly log?: (message: string) => void;
 }
 
 /** Why a wait ended: the budget allows a disruption, the fallback interval passed, or the signal aborted. */
@@ -18,14 +23,13 @@ interface Waiter {
   readonly resolve: (why: BudgetWake) => void;
 }
 
-interface NamespaceWatch {
-  readonly budgets: Map<string, V1PodDisruptionBudget>;
+interface NamespaceBudgets {
+  readonly watch: KubeWatch<V1PodDisruptionBudget>;
   readonly ready: Promise<void>;
-  stop?: AbortController;
+  /** The watch gave up: its cache may be stale, so only the fallback wakes this namespace's waiters. */
+  blind: boolean;
 }
 
-/** Wait before re-opening a watch the server closed, so a failing server is not hammered. */
-const REWATCH_DELAY_MS = 500;
 /**
  * A waiter whose budget already shows room when it registers is woken after this pause: the cache
  * may not yet show the disruption the refused eviction's competitor just spent.
@@ -36,26 +40,20 @@ const STALE_CACHE_PAUSE_MS = 100;
  * Watches the PodDisruptionBudgets of the namespaces a drain touches and wakes blocked evictions
  * the moment a budget allows another disruption, instead of retrying on a fixed timer. Each
  * budget wakes at most `disruptionsAllowed` waiters per change, oldest first, so twenty pods
- * behind a budget that frees one slot cause one retry, not twenty.
+ * behind a budget that frees one slot cause one retry, not twenty. The watches keep to
+ * WATCH_RETRY; one that gives up leaves its namespace to the fallback interval, as kubectl does.
  */
 export class BudgetWatch {
-  private readonly namespaces = new Map<string, NamespaceWatch>();
+  private readonly namespaces = new Map<string, NamespaceBudgets>();
   private readonly waiters: Waiter[] = [];
   private readonly fallbackMs: number;
   private closed = false;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
-    options: BudgetWatchOptions = {},
+    private readonly options: BudgetWatchOptions = {},
   ) {
     this.fallbackMs = options.fallbackMs ?? 5000;
-  }
-
-  /** The budgets whose selector matches pods with these labels (listed once, then kept current by the watch). */
-  async budgetsCovering(namespace: string, labels: Readonly<Record<string, string>>): Promise<V1PodDisruptionBudget[]> {
-    const ns = this.watchNamespace(namespace);
-    await ns.ready;
-    return [...ns.budgets.values()].filter((b) => selectorMatches(b.spec?.selector, labels));
   }
 
   /** Resolves when a budget covering these labels has room for a disruption (or after the fallback, or on abort). */
@@ -81,61 +79,48 @@ export class BudgetWatch {
 
   close(): void {
     this.closed = true;
-    for (const ns of this.namespaces.values()) ns.stop?.abort();
+    for (const ns of this.namespaces.values()) void ns.watch.stop();
     for (const w of this.waiters.slice()) w.resolve('aborted');
   }
 
-  private watchNamespace(namespace: string): NamespaceWatch {
+  /** The namespace's budgets: listed once, then kept current by a watch. */
+  private watchNamespace(namespace: string): NamespaceBudgets {
     let ns = this.namespaces.get(namespace);
     if (!ns) {
-      const budgets = new Map<string, V1PodDisruptionBudget>();
-      const entry: NamespaceWatch = { budgets, ready: this.listAndWatch(namespace, budgets, () => entry) };
+      const watch = new KubeWatch<V1PodDisruptionBudget>({
+        kubeConfig: this.kubeConfig,
+        path: `/apis/policy/v1/namespaces/${encodeURIComponent(namespace)}/poddisruptionbudgets`,
+        ...(this.options.giveUpAfterMs !== undefined ? { giveUpAfterMs: this.options.giveUpAfterMs } : {}),
+        onChange: () => this.wake(namespace),
+        onRetry: (message) => this.options.log?.(`budget ${message}`),
+        onGiveUp: (error) => {
+          entry.blind = true;
+          this.options.log?.(`budgets in ${namespace} are no longer watched, so blocked evictions there are retried every ${this.fallbackMs / 1000}s: ${error.message}`);
+        },
+      });
+      const entry: NamespaceBudgets = { watch, ready: watch.start().then(() => this.wake(namespace)), blind: false };
       this.namespaces.set(namespace, (ns = entry));
     }
     return ns;
   }
 
-  /** LIST for a consistent start, then WATCH from its resourceVersion; re-lists when the watch ends. */
-  private async listAndWatch(namespace: string, budgets: Map<string, V1PodDisruptionBudget>, entry: () => NamespaceWatch): Promise<void> {
-    const list = await this.kubeConfig.makeApiClient(PolicyV1Api).listNamespacedPodDisruptionBudget({ namespace });
-    budgets.clear();
-    for (const b of list.items) budgets.set(b.metadata?.name ?? '', b);
-    if (this.closed) return;
-    const path = `/apis/policy/v1/namespaces/${encodeURIComponent(namespace)}/poddisruptionbudgets`;
-    const onEvent = (phase: string, obj: V1PodDisruptionBudget): void => {
-      const name = obj?.metadata?.name;
-      if (!name) return;
-      if (phase === 'DELETED') budgets.delete(name);
-      else if (phase === 'ADDED' || phase === 'MODIFIED') budgets.set(name, obj);
-      this.wake(namespace);
-    };
-    const onDone = (): void => {
-      if (this.closed) return;
-      setTimeout(() => {
-        if (!this.closed) this.listAndWatch(namespace, budgets, entry).catch(() => onDone());
-      }, REWATCH_DELAY_MS);
-    };
-    entry().stop = await new Watch(this.kubeConfig).watch(path, { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true }, onEvent, onDone);
-    this.wake(namespace);
-  }
-
   private wake(namespace: string): void {
     const ns = this.namespaces.get(namespace);
-    if (!ns) return;
-    const room = new Map<string, number>();
-    for (const [name, b] of ns.budgets) room.set(name, disruptionsAllowed(b));
+    if (!ns || ns.blind || this.closed) return;
+    const budgets = ns.watch.list();
+    const room = new Map<V1PodDisruptionBudget, number>(budgets.map((b) => [b, disruptionsAllowed(b)]));
     for (const w of this.waiters.slice()) {
       if (w.namespace !== namespace) continue;
-      const covering = [...ns.budgets.entries()].filter(([, b]) => selectorMatches(b.spec?.selector, w.labels));
+      const covering = budgets.filter((b) => selectorMatches(b.spec?.selector, w.labels));
       // No budget: nothing to wait for. Several: the eviction will fail with a clear 500; let it.
       if (covering.length !== 1) {
         w.resolve('allowed');
         continue;
       }
-      const [name] = covering[0]!;
-      const left = room.get(name) ?? 0;
+      const budget = covering[0]!;
+      const left = room.get(budget) ?? 0;
       if (left > 0) {
-        room.set(name, left - 1);
+        room.set(budget, left - 1);
         w.resolve('allowed');
       }
     }

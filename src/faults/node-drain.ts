@@ -144,7 +144,7 @@ async function drainNodes(ctx: FaultContext, p: NodeDrainParams, nodes: readonly
   const onOuterAbort = (): void => stop.abort();
   ctx.signal.addEventListener('abort', onOuterAbort, { once: true });
   const timer = setTimeout(() => stop.abort(), timeout.ms);
-  const budgets = new BudgetWatch(kubeConfig);
+  const budgets = new BudgetWatch(kubeConfig, { log: ctx.log });
   const refusedSince = new Map<string, number>();
   const pending = new Set(pods.map(key));
   const evicted: string[] = [];
