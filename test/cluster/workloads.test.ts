@@ -5,8 +5,8 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { applyWorkloads } from '../../src/engine/workloads.js';
-import { tempDir } from './helpers/experiment.js';
+import { applyWorkloads } from '../../src/cluster/workloads.js';
+import { tempDir } from '../engine/helpers/experiment.js';
 
 type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: string; generation?: number }; spec?: { replicas?: number }; status?: Record<string, number> } & Record<string, unknown>;
 

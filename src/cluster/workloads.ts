@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { KubernetesObjectApi } from '@kubernetes/client-node';
-import { isNotFound } from '../cluster/api-errors.js';
 import { parseAllDocuments } from 'yaml';
+import { abortableSleep } from '../core/abortable-sleep.js';
 import { Duration } from '../core/duration.js';
 import { errorMessage, HarnessError } from '../core/errors.js';
-import { abortableSleep } from './abortable-sleep.js';
+import { isNotFound } from './api-errors.js';
 
 export interface ApplyWorkloadsOptions {
   /** Aborted on interrupt: stop waiting for rollouts. */
