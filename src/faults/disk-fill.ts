@@ -3,12 +3,12 @@ import { Percent, type Quantity } from '../core/quantity.js';
 import type { DiskFill, DiskUsage } from '../nodes/node-access.js';
 import { nodeSelectorSchema } from '../spec/selector-schemas.js';
 import { quantityOrPercentSchema } from '../spec/value-schemas.js';
-import { countSchema } from './count.js';
 import { SLACK_PERCENT, usedShare } from './df-output.js';
 import { podDiskFill, podDiskFillFields, type PodDiskFillState, type PodDiskFillTargets } from './disk-fill-pods.js';
 import type { FaultPlugin } from './fault.js';
-import { onEveryNode, planNodeTargets, requireNodeAccess, type NodeFaultTargets, type NodeTargetParams } from './node-fault-targets.js';
-import { podsOrNodes, type FaultSteps } from './pods-or-nodes.js';
+import { countSchema } from './shared/count.js';
+import { onEveryNode, planNodeTargets, requireNodeAccess, type NodeFaultTargets, type NodeTargetParams } from './shared/node-fault-targets.js';
+import { podsOrNodes, type FaultSteps } from './shared/pods-or-nodes.js';
 
 /**
  * One mapping for both forms, told apart by `pods:` or `nodes:`, rather than a union: a union's

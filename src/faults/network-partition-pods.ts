@@ -7,8 +7,8 @@ import { HarnessError } from '../core/errors.js';
 import { chooseCount, selectPods } from '../plan/select.js';
 import { podSelectorSchema } from '../spec/selector-schemas.js';
 import { positiveDurationSchema } from '../spec/value-schemas.js';
-import { countSchema } from './count.js';
 import type { FaultPlugin } from './fault.js';
+import { countSchema } from './shared/count.js';
 
 export const podPartitionParams = z.strictObject({
   pods: podSelectorSchema.describe('the pods to cut off'),

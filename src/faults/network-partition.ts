@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { FaultPlugin } from './fault.js';
 import { nodePartition, nodePartitionFields, type NodePartitionState } from './network-partition-nodes.js';
 import { podPartition, podPartitionParams, type PodPartitionState, type PodPartitionTargets } from './network-partition-pods.js';
-import type { NodeFaultTargets } from './node-fault-targets.js';
-import { podsOrNodes } from './pods-or-nodes.js';
+import type { NodeFaultTargets } from './shared/node-fault-targets.js';
+import { podsOrNodes } from './shared/pods-or-nodes.js';
 
 const podFields = podPartitionParams.shape;
 

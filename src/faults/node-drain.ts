@@ -9,9 +9,9 @@ import { HarnessError } from '../core/errors.js';
 import { chooseCount, selectNodes } from '../plan/select.js';
 import { nodeSelectorSchema } from '../spec/selector-schemas.js';
 import { durationSchema, positiveDurationSchema } from '../spec/value-schemas.js';
-import { countSchema } from './count.js';
 import type { FaultContext, FaultPlugin } from './fault.js';
-import { cordonNode, uncordonNode } from './node-cordon.js';
+import { cordonNode, uncordonNode } from './shared/cordon.js';
+import { countSchema } from './shared/count.js';
 
 const params = z.strictObject({
   nodes: nodeSelectorSchema.describe('which nodes may be drained'),

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { isConflict, isInvalid, isNotFound } from '../cluster/api-errors.js';
 import { chooseCount, selectNodes } from '../plan/select.js';
 import { nodeSelectorSchema } from '../spec/selector-schemas.js';
-import { countSchema } from './count.js';
 import type { FaultPlugin } from './fault.js';
+import { countSchema } from './shared/count.js';
 
 const taintSchema = z
   .strictObject({

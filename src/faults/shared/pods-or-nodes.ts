@@ -1,4 +1,4 @@
-import type { FaultPlugin } from './fault.js';
+import type { FaultPlugin } from '../fault.js';
 
 /** The four steps of one form of a fault. */
 export type FaultSteps<P, T, S> = Pick<FaultPlugin<P, T, S>, 'plan' | 'inject' | 'verify' | 'revert'>;

@@ -1,4 +1,4 @@
-import type { Duration } from '../core/duration.js';
+import type { Duration } from '../../core/duration.js';
 
 /**
  * Polls `check` until it returns true or the timeout passes; returns true, or the last thing

@@ -1,10 +1,10 @@
 import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
-import { HarnessError } from '../core/errors.js';
-import type { NodeAccess } from '../nodes/node-access.js';
-import { chooseCount, selectNodes } from '../plan/select.js';
-import type { NodeSelector } from '../spec/selector-schemas.js';
-import type { Percent } from '../core/quantity.js';
-import type { FaultContext, FaultPlanContext, PlannedTargets } from './fault.js';
+import { HarnessError } from '../../core/errors.js';
+import type { Percent } from '../../core/quantity.js';
+import type { NodeAccess } from '../../nodes/node-access.js';
+import { chooseCount, selectNodes } from '../../plan/select.js';
+import type { NodeSelector } from '../../spec/selector-schemas.js';
+import type { FaultContext, FaultPlanContext, PlannedTargets } from '../fault.js';
 
 /**
  * What the faults acting through node access share: their targets (nodes plus a seeded id that

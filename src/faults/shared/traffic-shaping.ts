@@ -1,5 +1,5 @@
-import type { ShapedTraffic, ShapeTrafficOptions } from '../nodes/node-access.js';
-import type { FaultContext, VerifyResult } from './fault.js';
+import type { ShapedTraffic, ShapeTrafficOptions } from '../../nodes/node-access.js';
+import type { FaultContext, VerifyResult } from '../fault.js';
 import { internalIP, listNodes, onEveryNode, requireNodeAccess, type NodeFaultTargets } from './node-fault-targets.js';
 
 export type ShapingState = Readonly<Record<string, ShapedTraffic>>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { percentSchema } from '../spec/value-schemas.js';
+import { percentSchema } from '../../spec/value-schemas.js';
 
 /** How many of the matching targets a fault acts on: a whole number, or a percentage rounded up. */
 export const countSchema = z
