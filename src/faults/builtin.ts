@@ -1,5 +1,5 @@
 import type { Registry } from '../core/registry.js';
-import { diskFill } from './disk-fill.js';
+import { diskFill } from './disk-fill/fault.js';
 import type { FaultPlugin } from './fault.js';
 import { networkLatency } from './network-latency.js';
 import { networkPartition } from './network-partition.js';

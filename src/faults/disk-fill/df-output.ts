@@ -1,4 +1,4 @@
-import type { DiskUsage } from '../nodes/node-access.js';
+import type { DiskUsage } from '../../nodes/node-access.js';
 
 /** Rounding of df and of the filesystem's blocks: a fill within this of its target has landed. */
 export const SLACK_PERCENT = 1;

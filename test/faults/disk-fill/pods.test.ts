@@ -1,12 +1,11 @@
 import type * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { parseDfOutput } from '../../src/faults/df-output.js';
-import { diskFill } from '../../src/faults/disk-fill.js';
-import type { PodDiskFillState } from '../../src/faults/disk-fill-pods.js';
-import { execInPod } from '../../src/nodes/pod-exec.js';
-import { eventually, isReady, podsOf } from '../sim/sim-fixture.js';
-import { clusterState, planFault, recordingContext, startFaultFixture, type FaultFixture } from './api-fixture.js';
-import { runNodeFaultExperiment, simTarget } from './node-fault-experiment.js';
+import { diskFill } from '../../../src/faults/disk-fill/fault.js';
+import type { PodDiskFillState } from '../../../src/faults/disk-fill/pods.js';
+import { execInPod } from '../../../src/nodes/pod-exec.js';
+import { eventually, isReady, podsOf } from '../../sim/sim-fixture.js';
+import { clusterState, planFault, recordingContext, startFaultFixture, type FaultFixture } from '../api-fixture.js';
+import { runNodeFaultExperiment, simTarget } from '../node-fault-experiment.js';
 
 const NS = 'default';
 const LIMIT = 64 * 2 ** 20;
@@ -213,47 +212,5 @@ spec:
     expect(run.faultEvents.find((e) => e.step === 'verified')!.message).to.match(/^filled: default\/store-\S+ \/data 95\.0% used/);
     expect((await dfData()).used).to.equal(0);
     expect(await clusterState(f)).to.deep.equal(stateBefore);
-  });
-});
-
-describe('diskFill params: pods or nodes', () => {
-  const issues = (input: unknown): string[] => {
-    const r = diskFill.params.safeParse(input);
-    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-  };
-
-  it('takes one of pods: and nodes:, with the keys each form has', () => {
-    expect(issues({ pods: { namespace: 'shop' }, path: '/data', fill: '95%' })).to.deep.equal([]);
-    expect(issues({ nodes: { names: ['w'] }, fill: '2Gi' })).to.deep.equal([]);
-    expect(issues({ pods: { namespace: 'shop' }, nodes: {}, path: '/data', fill: '95%' })).to.deep.equal([
-      ': give either pods: (fill a volume from inside the pods, through exec) or nodes: (fill a node filesystem through node access), not both',
-    ]);
-    expect(issues({ fill: '95%' })[0]).to.match(/one of them$/);
-    expect(issues({ pods: { namespace: 'shop' }, fill: '95%' })).to.deep.equal(['path: a fill of pods needs path: the mount path of the volume to fill, like /data']);
-    expect(issues({ nodes: {}, container: 'app', fill: '95%' })).to.deep.equal(['container: container applies to a fill of pods:, not of nodes:']);
-    expect(issues({ pods: { namespace: 'shop' }, path: 'data', fill: '95%' })[0]).to.match(/^path: path is an absolute directory/);
-  });
-
-  it('needs node access only for nodes:', () => {
-    const needs = diskFill.needsNodeAccess as (p: unknown) => boolean;
-    expect(needs(diskFill.params.parse({ pods: { namespace: 'shop' }, path: '/data', fill: '95%' }))).to.equal(false);
-    expect(needs(diskFill.params.parse({ nodes: {}, fill: '95%' }))).to.equal(true);
-  });
-});
-
-describe('df output as GNU coreutils and busybox print it', () => {
-  it('reads --output=size,used,avail,target in bytes', () => {
-    const gnu = '    1B-blocks      Used     Avail Mounted on\n  67108864  53687092  13421772 /data\n';
-    expect(parseDfOutput(gnu)).to.deep.equal({ capacityBytes: 67108864, usedBytes: 53687092, availableBytes: 13421772, mountedOn: '/data' });
-  });
-
-  it('reads POSIX -P -k output in kilobytes, mount points with spaces included', () => {
-    const busybox = 'Filesystem           1024-blocks    Used Available Capacity Mounted on\n/dev/sda1                65536     1024     64512   2% /mnt/my data\n';
-    expect(parseDfOutput(busybox)).to.deep.equal({ capacityBytes: 65536 * 1024, usedBytes: 1024 * 1024, availableBytes: 64512 * 1024, mountedOn: '/mnt/my data' });
-  });
-
-  it('refuses what it cannot read', () => {
-    expect(parseDfOutput('df: /x: No such file or directory\n')).to.equal(undefined);
-    expect(parseDfOutput('Filesystem 1024-blocks Used\nnonsense\n')).to.equal(undefined);
   });
 });

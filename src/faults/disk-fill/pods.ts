@@ -1,17 +1,17 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { isNotFound } from '../cluster/api-errors.js';
-import { errorMessage, HarnessError } from '../core/errors.js';
-import { Percent, type Quantity } from '../core/quantity.js';
-import type { ExecResult } from '../nodes/node-access.js';
-import { execInPod } from '../nodes/pod-exec.js';
-import { bytesToReach, fillFile } from '../nodes/shell-node-access.js';
-import { chooseCount, selectPods } from '../plan/select.js';
-import { podSelectorSchema, type PodSelector } from '../spec/selector-schemas.js';
+import { isNotFound } from '../../cluster/api-errors.js';
+import { errorMessage, HarnessError } from '../../core/errors.js';
+import { Percent, type Quantity } from '../../core/quantity.js';
+import type { ExecResult } from '../../nodes/node-access.js';
+import { execInPod } from '../../nodes/pod-exec.js';
+import { bytesToReach, fillFile } from '../../nodes/shell-node-access.js';
+import { chooseCount, selectPods } from '../../plan/select.js';
+import { podSelectorSchema, type PodSelector } from '../../spec/selector-schemas.js';
 import { parseDfOutput, SLACK_PERCENT, usedShare, type MountedUsage } from './df-output.js';
-import type { FaultContext, FaultPlugin } from './fault.js';
+import type { FaultContext, FaultPlugin } from '../fault.js';
 
-/** The keys only the pod form of `diskFill` has; src/faults/disk-fill.ts puts them in its one mapping. */
+/** The keys only the pod form of `diskFill` has; src/faults/disk-fill/fault.ts puts them in its one mapping. */
 export const podDiskFillFields = {
   pods: podSelectorSchema.describe("the pods whose volume is filled from inside, through exec (needs no node access)"),
   container: z
@@ -68,7 +68,7 @@ interface ExecTarget {
 }
 
 /**
- * The pod half of the `diskFill` fault (src/faults/disk-fill.ts registers it): a file allocated
+ * The pod half of the `diskFill` fault (src/faults/disk-fill/fault.ts registers it): a file allocated
  * inside the container on a mounted volume, as a runaway log or cache would grow, found again by
  * its seeded id. Only the API is needed (exec), so it works on any cluster, managed ones included.
  */
