@@ -8,8 +8,8 @@ import { execInPod } from '../../nodes/pod-exec.js';
 import { bytesToReach, fillFile } from '../../nodes/shell-node-access.js';
 import { chooseCount, selectPods } from '../../plan/select.js';
 import { podSelectorSchema, type PodSelector } from '../../spec/selector-schemas.js';
-import { parseDfOutput, SLACK_PERCENT, usedShare, type MountedUsage } from './df-output.js';
 import type { FaultContext, FaultPlugin } from '../fault.js';
+import { parseDfOutput, SLACK_PERCENT, usedShare, type MountedUsage } from './df-output.js';
 
 /** The keys only the pod form of `diskFill` has; src/faults/disk-fill/fault.ts puts them in its one mapping. */
 export const podDiskFillFields = {

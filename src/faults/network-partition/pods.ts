@@ -1,14 +1,14 @@
 import { CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { isAlreadyExists, isNotFound } from '../cluster/api-errors.js';
-import { rawRequest, serviceProxyPath } from '../cluster/raw-request.js';
-import { Duration } from '../core/duration.js';
-import { HarnessError } from '../core/errors.js';
-import { chooseCount, selectPods } from '../plan/select.js';
-import { podSelectorSchema } from '../spec/selector-schemas.js';
-import { positiveDurationSchema } from '../spec/value-schemas.js';
-import type { FaultPlugin } from './fault.js';
-import { countSchema } from './shared/count.js';
+import { isAlreadyExists, isNotFound } from '../../cluster/api-errors.js';
+import { rawRequest, serviceProxyPath } from '../../cluster/raw-request.js';
+import { Duration } from '../../core/duration.js';
+import { HarnessError } from '../../core/errors.js';
+import { chooseCount, selectPods } from '../../plan/select.js';
+import { podSelectorSchema } from '../../spec/selector-schemas.js';
+import { positiveDurationSchema } from '../../spec/value-schemas.js';
+import type { FaultPlugin } from '../fault.js';
+import { countSchema } from '../shared/count.js';
 
 export const podPartitionParams = z.strictObject({
   pods: podSelectorSchema.describe('the pods to cut off'),
@@ -64,7 +64,7 @@ const policyTypes = (direction: PodPartitionParams['direction']): ('Ingress' | '
   direction === 'ingress' ? ['Ingress'] : direction === 'egress' ? ['Egress'] : ['Ingress', 'Egress'];
 
 /**
- * The pod half of the `networkPartition` fault (src/faults/network-partition.ts registers it):
+ * The pod half of the `networkPartition` fault (src/faults/network-partition/fault.ts registers it):
  * a deny-all NetworkPolicy for the chosen pods, which are labelled so the policy selects exactly
  * them. A cluster whose network plugin ignores NetworkPolicy would accept the policy and drop
  * nothing, so the effect is proven with real requests to the pods — through a Service selecting

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Duration } from '../core/duration.js';
-import type { PeerScope, Reachability } from '../nodes/node-access.js';
-import { nodeSelectorSchema } from '../spec/selector-schemas.js';
-import type { FaultPlanContext, FaultContext, PlannedTargets, VerifyResult } from './fault.js';
-import { countSchema } from './shared/count.js';
-import { internalIP, isControlPlane, listNodes, onEveryNode, planNodeTargets, requireNodeAccess, type NodeFaultTargets } from './shared/node-fault-targets.js';
+import { Duration } from '../../core/duration.js';
+import type { PeerScope, Reachability } from '../../nodes/node-access.js';
+import { nodeSelectorSchema } from '../../spec/selector-schemas.js';
+import type { FaultPlanContext, FaultContext, PlannedTargets, VerifyResult } from '../fault.js';
+import { countSchema } from '../shared/count.js';
+import { internalIP, isControlPlane, listNodes, onEveryNode, planNodeTargets, requireNodeAccess, type NodeFaultTargets } from '../shared/node-fault-targets.js';
 
 export const nodePartitionFields = {
   nodes: nodeSelectorSchema.describe('the nodes to cut off'),

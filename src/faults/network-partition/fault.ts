@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { FaultPlugin } from './fault.js';
-import { nodePartition, nodePartitionFields, type NodePartitionState } from './network-partition-nodes.js';
-import { podPartition, podPartitionParams, type PodPartitionState, type PodPartitionTargets } from './network-partition-pods.js';
-import type { NodeFaultTargets } from './shared/node-fault-targets.js';
-import { podsOrNodes } from './shared/pods-or-nodes.js';
+import type { FaultPlugin } from '../fault.js';
+import type { NodeFaultTargets } from '../shared/node-fault-targets.js';
+import { podsOrNodes } from '../shared/pods-or-nodes.js';
+import { nodePartition, nodePartitionFields, type NodePartitionState } from './nodes.js';
+import { podPartition, podPartitionParams, type PodPartitionState, type PodPartitionTargets } from './pods.js';
 
 const podFields = podPartitionParams.shape;
 
