@@ -1,4 +1,4 @@
-import type { Sample } from '../core/sample.js';
+import type { Sample } from '../../core/sample.js';
 
 type Observation = Omit<Sample, 'probe'>;
 

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { BatchV1Api, CoreV1Api, Log, type KubeConfig, type V1ConfigMap, type V1Job, type V1Pod } from '@kubernetes/client-node';
-import { isNotFound } from '../cluster/api-errors.js';
-import { errorMessage } from '../core/errors.js';
-import { KubeWatch } from '../cluster/kube-watch.js';
+import { isNotFound } from '../../cluster/api-errors.js';
+import { KubeWatch } from '../../cluster/kube-watch.js';
+import { errorMessage } from '../../core/errors.js';
 
 export interface K6JobOptions {
   readonly namespace: string;

@@ -3,12 +3,12 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { execa, type ResultPromise } from 'execa';
 import { z } from 'zod';
-import { errorMessage } from '../core/errors.js';
-import { positiveDurationSchema } from '../spec/value-schemas.js';
-import { K6Job } from './k6-job.js';
-import { K6OutputParser } from './k6-output.js';
-import { bundleK6Script } from './k6-script.js';
-import type { ProbeContext, ProbePlugin, RunningProbe } from './probe.js';
+import { errorMessage } from '../../core/errors.js';
+import { positiveDurationSchema } from '../../spec/value-schemas.js';
+import type { ProbeContext, ProbePlugin, RunningProbe } from '../probe.js';
+import { K6Job } from './job.js';
+import { K6OutputParser } from './output.js';
+import { bundleK6Script } from './script.js';
 
 /** The k6 image a Job runs unless told otherwise: pinned, so a run is repeatable. */
 export const DEFAULT_K6_IMAGE = 'grafana/k6:1.0.0';
