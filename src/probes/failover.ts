@@ -1,11 +1,11 @@
 import type { V1Lease, V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { rawRequest } from '../cluster/raw-request.js';
 import { KubeWatch, startWatches } from '../cluster/kube-watch.js';
 import { selectorMatches } from '../cluster/label-selector.js';
-import { podIsServing } from './pod-serving.js';
+import { podIsServing } from '../cluster/pod-serving.js';
+import { rawRequest } from '../cluster/raw-request.js';
 import type { ProbePlugin } from './probe.js';
-import { namespacedNameSchema, parseNamespacedName, parseWorkloadRef, workloadRefSchema } from './target-ref.js';
+import { namespacedNameSchema, parseNamespacedName, parseWorkloadRef, workloadRefSchema } from './shared/target-ref.js';
 
 const params = z.strictObject({
   target: workloadRefSchema.describe('the workload, as kind/namespace/name, like statefulset/shop/db'),

@@ -1,11 +1,11 @@
 import type { IntOrString, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { z } from 'zod';
-import type { Sample } from '../core/sample.js';
 import { KubeWatch, startWatches } from '../cluster/kube-watch.js';
 import { selectorMatches } from '../cluster/label-selector.js';
-import { podIsServing } from './pod-serving.js';
+import { podIsServing } from '../cluster/pod-serving.js';
+import type { Sample } from '../core/sample.js';
 import type { ProbePlugin } from './probe.js';
-import { namespacedNameSchema, parseNamespacedName } from './target-ref.js';
+import { namespacedNameSchema, parseNamespacedName } from './shared/target-ref.js';
 
 const params = z.strictObject({
   target: namespacedNameSchema.describe('the PodDisruptionBudget to watch, as namespace/name, like shop/web'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { unlessMissing } from '../spec/value-schemas.js';
+import { unlessMissing } from '../../spec/value-schemas.js';
 
 const NAME = '[a-z0-9]([-a-z0-9.]*[a-z0-9])?';
 const NAMESPACED = new RegExp(`^${NAME}/${NAME}$`);
