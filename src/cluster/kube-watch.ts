@@ -12,25 +12,39 @@ export interface KubeWatchOptions {
   readonly onChange: () => void;
   /** A broken watch that is being re-established (for the run's log). */
   readonly onRetry: (message: string) => void;
-  /** The watch stayed broken for `giveUpAfterMs`: the probe cannot go on. */
+  /** The watch stayed broken for `giveUpAfterMs`; it is stopped. */
   readonly onGiveUp: (error: Error) => void;
-  /** @default 30000 */
+  /** @default 30000 (WATCH_RETRY.giveUpAfterMs) */
   readonly giveUpAfterMs?: number;
 }
 
-const RETRY_MS = 1000;
+/**
+ * The one way gameday keeps a list-then-watch alive, for probes, the cluster watch and the
+ * drain's budget watch alike (client-go's reflector does much the same):
+ * - The server ends the watch (its request timeout, a restart behind a load balancer): re-watch at
+ *   once from the last resourceVersion. That is routine, not trouble, and nothing is re-listed.
+ * - 410 Expired, in the stream or as the answer: the server no longer keeps history back to our
+ *   resourceVersion, so list again; the list replaces the cache, deletions missed included.
+ * - Anything else (a refused connection, a 5xx, a failed re-list): try again after a pause that
+ *   doubles from `firstMs` to `maxMs`, resuming from the last resourceVersion while the server
+ *   still has it, so a restarting API server is found again within seconds without being hammered.
+ * - Broken with no good connection for `giveUpAfterMs`: give up and say so. What giving up means
+ *   is the caller's: a probe fails (its samples would no longer be true), the budget watch leaves
+ *   a blocked drain to kubectl's fixed retry interval.
+ */
+export const WATCH_RETRY = { firstMs: 500, maxMs: 5000, giveUpAfterMs: 30_000 } as const;
 
 /**
  * A list-then-watch cache of one collection (client-node's ListWatch), kept alive across broken
- * connections. ListWatch re-watches on its own after a server-side close or a 410, but stops for
- * good on any other error; a probe must outlast an API server hiccup, so this restarts it from
- * the last resourceVersion and gives up only when the watch stays broken.
+ * connections by WATCH_RETRY. ListWatch itself re-watches after a server-side close and re-lists
+ * after a 410, but stops for good on any other error; this restarts it after the backoff.
  */
 export class KubeWatch<T extends KubernetesObject> {
   private readonly informer: ListWatch<T>;
   private stopped = false;
   private brokenSince: number | undefined;
   private lastError: unknown;
+  private retries = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private starting = false;
 
@@ -48,7 +62,7 @@ export class KubeWatch<T extends KubernetesObject> {
     };
     this.informer = new ListWatch<T>(options.path, new Watch(options.kubeConfig), list, false, options.labelSelector, options.fieldSelector);
     this.informer.on('change', () => {
-      this.brokenSince = undefined;
+      this.healthy();
       if (!this.stopped) options.onChange();
     });
     this.informer.on('error', (err: unknown) => this.broken(err));
@@ -67,7 +81,9 @@ export class KubeWatch<T extends KubernetesObject> {
       this.stopped = true;
       throw new Error(`cannot watch ${this.options.path}: ${errorMessage(this.lastError)}`);
     }
-    this.brokenSince = undefined;
+    // Stopped while the first list was in flight: ListWatch opened the watch regardless.
+    if (this.stopped) await this.informer.stop();
+    this.healthy();
   }
 
   list(): readonly T[] {
@@ -85,13 +101,19 @@ export class KubeWatch<T extends KubernetesObject> {
     if (this.starting || this.stopped || this.retryTimer) return;
     const now = Date.now();
     this.brokenSince ??= now;
-    if (now - this.brokenSince > (this.options.giveUpAfterMs ?? 30_000)) {
+    if (now - this.brokenSince > (this.options.giveUpAfterMs ?? WATCH_RETRY.giveUpAfterMs)) {
       this.stopped = true;
       this.options.onGiveUp(new Error(`the watch on ${this.options.path} stayed broken for ${Math.round((now - this.brokenSince) / 1000)}s: ${errorMessage(err)}`));
       return;
     }
-    this.options.onRetry(`watch on ${this.options.path} broke (${errorMessage(err)}); re-watching in ${RETRY_MS / 1000}s`);
-    this.retryTimer = setTimeout(() => void this.restart(), RETRY_MS);
+    const delayMs = Math.min(WATCH_RETRY.maxMs, WATCH_RETRY.firstMs * 2 ** this.retries++);
+    this.options.onRetry(`watch on ${this.options.path} broke (${errorMessage(err)}); re-watching in ${delayMs / 1000}s`);
+    this.retryTimer = setTimeout(() => void this.restart(), delayMs);
+  }
+
+  private healthy(): void {
+    this.brokenSince = undefined;
+    this.retries = 0;
   }
 
   private async restart(): Promise<void> {
@@ -99,7 +121,7 @@ export class KubeWatch<T extends KubernetesObject> {
     if (this.stopped) return;
     this.lastError = undefined;
     await this.informer.start();
-    if (this.lastError === undefined) this.brokenSince = undefined;
+    if (this.lastError === undefined) this.healthy();
   }
 }
 

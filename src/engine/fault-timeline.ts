@@ -1,10 +1,10 @@
 import type { ClusterTarget } from '../cluster/target.js';
+import { abortableSleep } from '../core/abortable-sleep.js';
 import { errorMessage } from '../core/errors.js';
 import type { FaultStep } from '../journal/events.js';
 import type { Registry } from '../core/registry.js';
 import type { FaultContext, FaultPlugin } from '../faults/fault.js';
 import type { PlannedFault } from '../plan/model.js';
-import { abortableSleep } from './abortable-sleep.js';
 import type { RunRecorder } from './recorder.js';
 import type { Teardown, TeardownStack } from './teardown-stack.js';
 

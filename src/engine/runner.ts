@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { ClusterTarget } from '../cluster/target.js';
+import { applyWorkloads } from '../cluster/workloads.js';
 import { GamedayError, errorMessage } from '../core/errors.js';
 import type { Phase } from '../journal/events.js';
 import { JOURNAL_VERSION } from '../journal/events.js';
@@ -24,7 +25,6 @@ import { RunVerdict } from './run-verdict.js';
 import type { SteadyStateResult } from './steady-state.js';
 import { awaitSteadyState } from './steady-state.js';
 import { TeardownStack } from './teardown-stack.js';
-import { applyWorkloads } from './workloads.js';
 
 export interface RunOptions {
   readonly spec: ExperimentSpec;

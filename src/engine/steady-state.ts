@@ -1,9 +1,9 @@
+import { abortableSleep } from '../core/abortable-sleep.js';
 import type { CheckRole } from '../journal/events.js';
 import type { CheckOutcome } from '../slo/evaluate.js';
 import { evaluateCheck } from '../slo/evaluate.js';
 import type { SampleSource } from '../slo/sample-index.js';
 import type { CheckSpec } from '../spec/model.js';
-import { abortableSleep } from './abortable-sleep.js';
 import type { RunRecorder } from './recorder.js';
 
 export interface AwaitSteadyStateOptions {

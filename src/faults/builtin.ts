@@ -1,8 +1,8 @@
 import type { Registry } from '../core/registry.js';
-import { diskFill } from './disk-fill.js';
+import { diskFill } from './disk-fill/fault.js';
 import type { FaultPlugin } from './fault.js';
 import { networkLatency } from './network-latency.js';
-import { networkPartition } from './network-partition.js';
+import { networkPartition } from './network-partition/fault.js';
 import { nodeCordon } from './node-cordon.js';
 import { nodeDrain } from './node-drain.js';
 import { nodeStop } from './node-stop.js';

@@ -1,43 +1,10 @@
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { chooseCount, selectNodes } from '../plan/select.js';
 import { nodeSelectorSchema } from '../spec/selector-schemas.js';
-import { countSchema } from './count.js';
 import type { FaultPlugin } from './fault.js';
-import { isNotFound } from './wait.js';
-
-/**
- * Marks a node gameday cordoned, so a revert — even one by `gameday recover` that never saw
- * inject return — uncordons only the nodes gameday cordoned and leaves an operator's cordon alone.
- */
-export const CORDONED_ANNOTATION = 'gameday.dev/cordoned';
-
-const strategicMerge = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
-
-/** Cordons a node as `kubectl cordon` does; returns false when it was already unschedulable (and leaves it unmarked). */
-export async function cordonNode(kubeConfig: KubeConfig, name: string): Promise<boolean> {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
-  const node = await api.readNode({ name });
-  if (node.spec?.unschedulable) return false;
-  const body = { metadata: { annotations: { [CORDONED_ANNOTATION]: 'true' } }, spec: { unschedulable: true } };
-  await api.patchNode({ name, body }, strategicMerge);
-  return true;
-}
-
-/** Uncordons a node only if gameday cordoned it; true when it did. A node that is gone needs nothing. */
-export async function uncordonNode(kubeConfig: KubeConfig, name: string): Promise<boolean> {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
-  try {
-    const node = await api.readNode({ name });
-    if (node.metadata?.annotations?.[CORDONED_ANNOTATION] === undefined) return false;
-    const body = { metadata: { annotations: { [CORDONED_ANNOTATION]: null } }, spec: { unschedulable: null } };
-    await api.patchNode({ name, body }, strategicMerge);
-    return true;
-  } catch (err) {
-    if (isNotFound(err)) return false;
-    throw err;
-  }
-}
+import { cordonNode, uncordonNode } from './shared/cordon.js';
+import { countSchema } from './shared/count.js';
 
 const params = z.strictObject({
   nodes: nodeSelectorSchema.describe('which nodes may be cordoned'),

@@ -1,17 +1,17 @@
 import { setMaxListeners } from 'node:events';
 import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { BudgetWatch } from '../cluster/budget-watch.js';
+import { evictWithBudget, type EvictionRefusal } from '../cluster/eviction.js';
 import type { PodInfo } from '../cluster/snapshot.js';
 import { Duration } from '../core/duration.js';
 import { HarnessError } from '../core/errors.js';
 import { chooseCount, selectNodes } from '../plan/select.js';
 import { nodeSelectorSchema } from '../spec/selector-schemas.js';
 import { durationSchema, positiveDurationSchema } from '../spec/value-schemas.js';
-import { BudgetWatch } from './budget-watch.js';
-import { countSchema } from './count.js';
-import { evictWithBudget, type EvictionRefusal } from './eviction.js';
 import type { FaultContext, FaultPlugin } from './fault.js';
-import { cordonNode, uncordonNode } from './node-cordon.js';
+import { cordonNode, uncordonNode } from './shared/cordon.js';
+import { countSchema } from './shared/count.js';
 
 const params = z.strictObject({
   nodes: nodeSelectorSchema.describe('which nodes may be drained'),
@@ -144,7 +144,7 @@ async function drainNodes(ctx: FaultContext, p: NodeDrainParams, nodes: readonly
   const onOuterAbort = (): void => stop.abort();
   ctx.signal.addEventListener('abort', onOuterAbort, { once: true });
   const timer = setTimeout(() => stop.abort(), timeout.ms);
-  const budgets = new BudgetWatch(kubeConfig);
+  const budgets = new BudgetWatch(kubeConfig, { log: ctx.log });
   const refusedSince = new Map<string, number>();
   const pending = new Set(pods.map(key));
   const evicted: string[] = [];

@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { isNotFound } from '../cluster/api-errors.js';
 import { Duration } from '../core/duration.js';
+import type { NodeAccess } from '../nodes/node-access.js';
 import { nodeSelectorSchema } from '../spec/selector-schemas.js';
 import { positiveDurationSchema } from '../spec/value-schemas.js';
-import { countSchema } from './count.js';
 import type { FaultContext, FaultPlugin } from './fault.js';
-import { onEveryNode, planNodeTargets, readNode, requireNodeAccess, type NodeFaultTargets } from './node-fault-targets.js';
-import { isNotFound, waitFor } from './wait.js';
-import type { NodeAccess } from '../nodes/node-access.js';
+import { countSchema } from './shared/count.js';
+import { onEveryNode, planNodeTargets, readNode, requireNodeAccess, type NodeFaultTargets } from './shared/node-fault-targets.js';
+import { waitFor } from './shared/wait-for.js';
 
 const params = z.strictObject({
   nodes: nodeSelectorSchema.describe('the nodes to stop'),

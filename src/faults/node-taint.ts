@@ -1,10 +1,10 @@
-import { ApiException, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Taint } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Taint } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { isConflict, isInvalid, isNotFound } from '../cluster/api-errors.js';
 import { chooseCount, selectNodes } from '../plan/select.js';
 import { nodeSelectorSchema } from '../spec/selector-schemas.js';
-import { countSchema } from './count.js';
 import type { FaultPlugin } from './fault.js';
-import { isNotFound } from './wait.js';
+import { countSchema } from './shared/count.js';
 
 const taintSchema = z
   .strictObject({
@@ -56,7 +56,8 @@ async function updateTaints(kubeConfig: KubeConfig, name: string, change: (taint
       await api.patchNode({ name, body }, jsonPatch);
       return true;
     } catch (err) {
-      const conflict = err instanceof ApiException && (err.code === 409 || err.code === 422);
+      // The resourceVersion test failing is answered 422 (a JSON patch that does not apply), a write race 409.
+      const conflict = isConflict(err) || isInvalid(err);
       if (!conflict || attempt >= CONFLICT_RETRIES) throw err;
     }
   }

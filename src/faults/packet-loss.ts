@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { nodeSelectorSchema } from '../spec/selector-schemas.js';
 import { percentSchema } from '../spec/value-schemas.js';
-import { countSchema } from './count.js';
 import type { FaultPlugin } from './fault.js';
-import { planNodeTargets, type NodeFaultTargets } from './node-fault-targets.js';
-import { shapeNodes, unshapeNodes, verifyShaping, type ShapingState } from './traffic-shaping.js';
+import { countSchema } from './shared/count.js';
+import { planNodeTargets, type NodeFaultTargets } from './shared/node-fault-targets.js';
+import { shapeNodes, unshapeNodes, verifyShaping, type ShapingState } from './shared/traffic-shaping.js';
 
 const params = z.strictObject({
   nodes: nodeSelectorSchema.describe('the nodes whose packets are dropped'),

@@ -1,12 +1,13 @@
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { isNotFound } from '../cluster/api-errors.js';
 import { Duration } from '../core/duration.js';
 import { chooseCount, selectPods } from '../plan/select.js';
 import { podSelectorSchema } from '../spec/selector-schemas.js';
 import { durationSchema } from '../spec/value-schemas.js';
-import { countSchema } from './count.js';
 import type { FaultPlugin } from './fault.js';
-import { isNotFound, waitFor } from './wait.js';
+import { countSchema } from './shared/count.js';
+import { waitFor } from './shared/wait-for.js';
 
 const params = z.strictObject({
   pods: podSelectorSchema.describe('which pods may be killed'),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { isNotFound } from '../cluster/api-errors.js';
 import type { ExecResult } from './node-access.js';
 import { execInPod } from './pod-exec.js';
 import { ShellNodeAccess, type ExecOptions } from './shell-node-access.js';
@@ -152,6 +153,6 @@ async function deleteHelperPod(core: CoreV1Api, namespace: string, name: string)
   try {
     await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
   } catch (err) {
-    if ((err as { code?: number }).code !== 404) throw err;
+    if (!isNotFound(err)) throw err;
   }
 }

@@ -1,3 +1,4 @@
+import { selectorMatches } from '../cluster/label-selector.js';
 import type { ClusterSnapshot, NodeInfo, PodInfo } from '../cluster/snapshot.js';
 import { PlanError } from '../core/errors.js';
 import { Percent } from '../core/quantity.js';
@@ -75,8 +76,9 @@ function matchesNames(name: string, names: readonly string[] | undefined): boole
   return names === undefined || names.includes(name);
 }
 
+/** An experiment's `labels:` is a matchLabels: every one must be there, and none given matches all. */
 function matchesLabels(labels: Readonly<Record<string, string>>, wanted: Readonly<Record<string, string>> | undefined): boolean {
-  return wanted === undefined || Object.entries(wanted).every(([k, v]) => labels[k] === v);
+  return selectorMatches({ matchLabels: { ...wanted } }, labels);
 }
 
 function byName<T extends { readonly name: string }>(items: T[]): T[] {

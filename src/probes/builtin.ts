@@ -3,7 +3,7 @@ import { browserProbe } from './browser.js';
 import { commandProbe } from './command.js';
 import { failoverProbe } from './failover.js';
 import { httpProbe } from './http.js';
-import { k6Probe } from './k6.js';
+import { k6Probe } from './k6/probe.js';
 import { pdbProbe } from './pdb.js';
 import type { ProbePlugin } from './probe.js';
 import { readinessProbe } from './readiness.js';

@@ -1,11 +1,11 @@
 import type { V1Lease, V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { rawRequest } from '../cluster/raw-request.js';
 import { KubeWatch, startWatches } from '../cluster/kube-watch.js';
-import { matchesSelector } from './label-selector-match.js';
-import { podIsServing } from './pod-serving.js';
+import { selectorMatches } from '../cluster/label-selector.js';
+import { podIsServing } from '../cluster/pod-serving.js';
+import { rawRequest } from '../cluster/raw-request.js';
 import type { ProbePlugin } from './probe.js';
-import { namespacedNameSchema, parseNamespacedName, parseWorkloadRef, workloadRefSchema } from './target-ref.js';
+import { namespacedNameSchema, parseNamespacedName, parseWorkloadRef, workloadRefSchema } from './shared/target-ref.js';
 
 const params = z.strictObject({
   target: workloadRefSchema.describe('the workload, as kind/namespace/name, like statefulset/shop/db'),
@@ -58,7 +58,7 @@ export const failoverProbe: ProbePlugin<Params> = {
     // it named: its replacement under the same name is not the leader until it wins an election.
     const holderUids = new Map<string, string>();
 
-    const workloadPods = (): V1Pod[] => pods.list().filter((pod) => matchesSelector(selector, pod.metadata?.labels));
+    const workloadPods = (): V1Pod[] => pods.list().filter((pod) => selectorMatches(selector, pod.metadata?.labels));
 
     const readServing = (now: number): Serving => {
       const members = workloadPods();

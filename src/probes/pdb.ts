@@ -1,11 +1,11 @@
 import type { IntOrString, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { z } from 'zod';
-import type { Sample } from '../core/sample.js';
 import { KubeWatch, startWatches } from '../cluster/kube-watch.js';
-import { matchesSelector } from './label-selector-match.js';
-import { podIsServing } from './pod-serving.js';
+import { selectorMatches } from '../cluster/label-selector.js';
+import { podIsServing } from '../cluster/pod-serving.js';
+import type { Sample } from '../core/sample.js';
 import type { ProbePlugin } from './probe.js';
-import { namespacedNameSchema, parseNamespacedName } from './target-ref.js';
+import { namespacedNameSchema, parseNamespacedName } from './shared/target-ref.js';
 
 const params = z.strictObject({
   target: namespacedNameSchema.describe('the PodDisruptionBudget to watch, as namespace/name, like shop/web'),
@@ -61,7 +61,7 @@ export const pdbProbe: ProbePlugin<Params> = {
 /** One reading of a budget against its pods; exported for tests. */
 export function budgetObservation(budget: V1PodDisruptionBudget | undefined, pods: readonly V1Pod[], text: string): Omit<Observation, 't'> {
   if (!budget) return { ok: false, value: 0, error: 'budget-missing', detail: { budget: text, message: `PodDisruptionBudget ${text} does not exist` } };
-  const selected = pods.filter((pod) => matchesSelector(budget.spec?.selector, pod.metadata?.labels));
+  const selected = pods.filter((pod) => selectorMatches(budget.spec?.selector, pod.metadata?.labels));
   const ready = selected.filter(podIsServing);
   const notReady = selected.filter((pod) => !podIsServing(pod)).map((pod) => pod.metadata?.name ?? '?').sort();
   const status = budget.status;

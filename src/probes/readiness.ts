@@ -1,14 +1,14 @@
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { Duration } from '../core/duration.js';
-import { durationSchema } from '../spec/value-schemas.js';
 import { KubeWatch, startWatches } from '../cluster/kube-watch.js';
-import { matchesSelector } from './label-selector-match.js';
-import { podIsServing } from './pod-serving.js';
+import { selectorMatches } from '../cluster/label-selector.js';
+import { podIsServing } from '../cluster/pod-serving.js';
+import { Duration } from '../core/duration.js';
 import type { Sample } from '../core/sample.js';
+import { durationSchema } from '../spec/value-schemas.js';
 import type { HttpProbeParams } from './http.js';
 import type { ProbePlugin, SampleOrigin } from './probe.js';
-import { namespacedNameSchema, parseNamespacedName } from './target-ref.js';
+import { namespacedNameSchema, parseNamespacedName } from './shared/target-ref.js';
 
 const params = z.strictObject({
   target: namespacedNameSchema.describe('the Service to watch, as namespace/name, like shop/web'),
@@ -108,7 +108,7 @@ export const readinessProbe: ProbePlugin<Params> = {
 
       const violations = [...mismatches.values()].filter((m) => now - m.since >= graceMs);
       const lagging = [...mismatches.values()].filter((m) => now - m.since < graceMs);
-      const selected = service?.spec?.selector ? pods.list().filter((pod) => matchesSelector({ matchLabels: service.spec!.selector }, pod.metadata?.labels)) : [];
+      const selected = service?.spec?.selector ? pods.list().filter((pod) => selectorMatches({ matchLabels: service.spec!.selector }, pod.metadata?.labels)) : [];
       const readyPods = selected.filter(podIsServing).map((pod) => pod.metadata?.name ?? '?').sort();
       const ok = service !== undefined && violations.length === 0;
       const detail = {

@@ -2,7 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { KubeWatch } from '../cluster/kube-watch.js';
 import type { ProbePlugin } from './probe.js';
-import { parseWorkloadRef, workloadRefSchema, type WorkloadKind } from './target-ref.js';
+import { parseWorkloadRef, workloadRefSchema, type WorkloadKind } from './shared/target-ref.js';
 
 const params = z.strictObject({
   target: workloadRefSchema.describe('the workload, as kind/namespace/name, like deployment/shop/web'),

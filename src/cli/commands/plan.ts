@@ -1,3 +1,4 @@
+import { applyWorkloads } from '../../cluster/workloads.js';
 import { UsageError } from '../../core/errors.js';
 import { SeededRandom } from '../../core/rng.js';
 import { formatPlan } from '../../plan/format.js';
@@ -6,7 +7,6 @@ import { loadExperimentFile } from '../../spec/load.js';
 import { builtinRegistries } from '../registries.js';
 import { loadPlugins } from '../plugins.js';
 import { openTarget } from '../target.js';
-import { applyWorkloads } from '../../engine/workloads.js';
 
 export interface PlanCommandOptions {
   readonly context?: string;

@@ -1,0 +1,135 @@
+import type { KubeConfig, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import { KubeWatch } from './kube-watch.js';
+import { selectorMatches } from './label-selector.js';
+
+export interface BudgetWatchOptions {
+  /**
+   * A waiter is woken after this long even without a watch event, so a missed event or a dropped
+   * watch can slow a drain but never hang it. @default 5000 (kubectl's fixed retry interval)
+   */
+  readonly fallbackMs?: number;
+  /** How long a broken watch is retried before the budgets of its namespace are no longer trusted. @default 30000 (WATCH_RETRY) */
+  readonly giveUpAfterMs?: number;
+  /** Watch trouble, for the fault's log. */
+  readonly log?: (message: string) => void;
+}
+
+/** Why a wait ended: the budget allows a disruption, the fallback interval passed, or the signal aborted. */
+export type BudgetWake = 'allowed' | 'fallback' | 'aborted';
+
+interface Waiter {
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly resolve: (why: BudgetWake) => void;
+}
+
+interface NamespaceBudgets {
+  readonly watch: KubeWatch<V1PodDisruptionBudget>;
+  readonly ready: Promise<void>;
+  /** The watch gave up: its cache may be stale, so only the fallback wakes this namespace's waiters. */
+  blind: boolean;
+}
+
+/**
+ * A waiter whose budget already shows room when it registers is woken after this pause: the cache
+ * may not yet show the disruption the refused eviction's competitor just spent.
+ */
+const STALE_CACHE_PAUSE_MS = 100;
+
+/**
+ * Watches the PodDisruptionBudgets of the namespaces a drain touches and wakes blocked evictions
+ * the moment a budget allows another disruption, instead of retrying on a fixed timer. Each
+ * budget wakes at most `disruptionsAllowed` waiters per change, oldest first, so twenty pods
+ * behind a budget that frees one slot cause one retry, not twenty. The watches keep to
+ * WATCH_RETRY; one that gives up leaves its namespace to the fallback interval, as kubectl does.
+ */
+export class BudgetWatch {
+  private readonly namespaces = new Map<string, NamespaceBudgets>();
+  private readonly waiters: Waiter[] = [];
+  private readonly fallbackMs: number;
+  private closed = false;
+
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly options: BudgetWatchOptions = {},
+  ) {
+    this.fallbackMs = options.fallbackMs ?? 5000;
+  }
+
+  /** Resolves when a budget covering these labels has room for a disruption (or after the fallback, or on abort). */
+  async waitForDisruption(namespace: string, labels: Readonly<Record<string, string>>, signal: AbortSignal): Promise<BudgetWake> {
+    await this.watchNamespace(namespace).ready;
+    if (signal.aborted) return 'aborted';
+    return new Promise<BudgetWake>((resolve) => {
+      const finish = (why: BudgetWake): void => {
+        clearTimeout(fallback);
+        signal.removeEventListener('abort', onAbort);
+        const at = this.waiters.indexOf(waiter);
+        if (at >= 0) this.waiters.splice(at, 1);
+        resolve(why);
+      };
+      const waiter: Waiter = { namespace, labels, resolve: finish };
+      const onAbort = (): void => finish('aborted');
+      const fallback = setTimeout(() => finish('fallback'), this.fallbackMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+      setTimeout(() => this.wake(namespace), STALE_CACHE_PAUSE_MS);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const ns of this.namespaces.values()) void ns.watch.stop();
+    for (const w of this.waiters.slice()) w.resolve('aborted');
+  }
+
+  /** The namespace's budgets: listed once, then kept current by a watch. */
+  private watchNamespace(namespace: string): NamespaceBudgets {
+    let ns = this.namespaces.get(namespace);
+    if (!ns) {
+      const watch = new KubeWatch<V1PodDisruptionBudget>({
+        kubeConfig: this.kubeConfig,
+        path: `/apis/policy/v1/namespaces/${encodeURIComponent(namespace)}/poddisruptionbudgets`,
+        ...(this.options.giveUpAfterMs !== undefined ? { giveUpAfterMs: this.options.giveUpAfterMs } : {}),
+        onChange: () => this.wake(namespace),
+        onRetry: (message) => this.options.log?.(`budget ${message}`),
+        onGiveUp: (error) => {
+          entry.blind = true;
+          this.options.log?.(`budgets in ${namespace} are no longer watched, so blocked evictions there are retried every ${this.fallbackMs / 1000}s: ${error.message}`);
+        },
+      });
+      const entry: NamespaceBudgets = { watch, ready: watch.start().then(() => this.wake(namespace)), blind: false };
+      this.namespaces.set(namespace, (ns = entry));
+    }
+    return ns;
+  }
+
+  private wake(namespace: string): void {
+    const ns = this.namespaces.get(namespace);
+    if (!ns || ns.blind || this.closed) return;
+    const budgets = ns.watch.list();
+    const room = new Map<V1PodDisruptionBudget, number>(budgets.map((b) => [b, disruptionsAllowed(b)]));
+    for (const w of this.waiters.slice()) {
+      if (w.namespace !== namespace) continue;
+      const covering = budgets.filter((b) => selectorMatches(b.spec?.selector, w.labels));
+      // No budget: nothing to wait for. Several: the eviction will fail with a clear 500; let it.
+      if (covering.length !== 1) {
+        w.resolve('allowed');
+        continue;
+      }
+      const budget = covering[0]!;
+      const left = room.get(budget) ?? 0;
+      if (left > 0) {
+        room.set(budget, left - 1);
+        w.resolve('allowed');
+      }
+    }
+  }
+}
+
+/** Room for a disruption as the eviction subresource judges it: none while the controller has not caught up. */
+function disruptionsAllowed(b: V1PodDisruptionBudget): number {
+  const status = b.status;
+  if (!status || (status.observedGeneration ?? 0) < (b.metadata?.generation ?? 0)) return 0;
+  return status.disruptionsAllowed ?? 0;
+}

@@ -1,0 +1,24 @@
+import type { FaultPlugin } from '../fault.js';
+
+/** The four steps of one form of a fault. */
+export type FaultSteps<P, T, S> = Pick<FaultPlugin<P, T, S>, 'plan' | 'inject' | 'verify' | 'revert'>;
+
+/**
+ * A fault with two forms told apart by its params — `pods:` (through the API) or `nodes:`
+ * (through node access) — as one set of steps: each goes to the form the params name. Targets
+ * and state were made by that same form from the same params, so they fit it.
+ */
+export function podsOrNodes<P extends { readonly nodes?: unknown }, PP, PT, PS, NP, NT, NS>(
+  pods: FaultSteps<PP, PT, PS>,
+  nodes: FaultSteps<NP, NT, NS>,
+): FaultSteps<P, PT | NT, PS | NS> & { needsNodeAccess(params: P): boolean } {
+  const onNodes = (p: P): boolean => p.nodes !== undefined;
+  return {
+    needsNodeAccess: onNodes,
+    plan: (p, ctx) => (onNodes(p) ? nodes.plan(p as unknown as NP, ctx) : pods.plan(p as unknown as PP, ctx)),
+    inject: (ctx, p, t) => (onNodes(p) ? nodes.inject(ctx, p as unknown as NP, t as NT) : pods.inject(ctx, p as unknown as PP, t as PT)),
+    verify: (ctx, p, t, s) => (onNodes(p) ? nodes.verify(ctx, p as unknown as NP, t as NT, s as NS) : pods.verify(ctx, p as unknown as PP, t as PT, s as PS)),
+    revert: (ctx, p, t, s) =>
+      onNodes(p) ? nodes.revert(ctx, p as unknown as NP, t as NT, s as NS | undefined) : pods.revert(ctx, p as unknown as PP, t as PT, s as PS | undefined),
+  };
+}

@@ -1,0 +1,184 @@
+import { Writable } from 'node:stream';
+import { BatchV1Api, CoreV1Api, Log, type KubeConfig, type V1ConfigMap, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { isNotFound } from '../../cluster/api-errors.js';
+import { KubeWatch } from '../../cluster/kube-watch.js';
+import { errorMessage } from '../../core/errors.js';
+
+export interface K6JobOptions {
+  readonly namespace: string;
+  /** The probe's name, for the objects' names and labels. */
+  readonly probe: string;
+  readonly image: string;
+  /** The bundled script (one ES module). */
+  readonly script: string;
+  /** Arguments after `k6 run`, before the script (`--vus 10`…). */
+  readonly runArgs: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** How long the pod may take to start (image pull included). @default 120000 */
+  readonly startTimeoutMs?: number;
+}
+
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'gameday' } as const;
+const SCRIPT_DIR = '/gameday';
+const SCRIPT_FILE = 'script.js';
+
+/** Waiting reasons that mean the container will not start by waiting longer. */
+const CANNOT_RUN = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError']);
+
+/**
+ * k6 as an in-cluster batch/v1 Job: the script in a ConfigMap, k6 writing its JSON output to
+ * stdout, read back from the pod's log as it is written. Both objects carry
+ * `app.kubernetes.io/managed-by=gameday` and are deleted by `cleanup()`, which may run any time.
+ */
+export class K6Job {
+  readonly name: string;
+  private log: AbortController | undefined;
+
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly options: K6JobOptions,
+  ) {
+    const slug = options.probe.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 30) || 'probe';
+    this.name = `gameday-k6-${slug}-${Math.random().toString(36).slice(2, 7)}`;
+  }
+
+  configMap(): V1ConfigMap {
+    return {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: this.name, namespace: this.options.namespace, labels: this.labels() },
+      data: { [SCRIPT_FILE]: this.options.script },
+    };
+  }
+
+  job(): V1Job {
+    const env = Object.entries(this.options.env).map(([name, value]) => ({ name, value }));
+    return {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: this.name, namespace: this.options.namespace, labels: this.labels() },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          metadata: { labels: this.labels() },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'k6',
+                image: this.options.image,
+                args: ['run', '--quiet', '--no-summary', '--out', 'json=/dev/stdout', ...this.options.runArgs, `${SCRIPT_DIR}/${SCRIPT_FILE}`],
+                env,
+                volumeMounts: [{ name: 'script', mountPath: SCRIPT_DIR, readOnly: true }],
+              },
+            ],
+            volumes: [{ name: 'script', configMap: { name: this.name } }],
+          },
+        },
+      },
+    };
+  }
+
+  async create(): Promise<void> {
+    const core = this.kubeConfig.makeApiClient(CoreV1Api);
+    const batch = this.kubeConfig.makeApiClient(BatchV1Api);
+    await core.createNamespacedConfigMap({ namespace: this.options.namespace, body: this.configMap() });
+    await batch.createNamespacedJob({ namespace: this.options.namespace, body: this.job() });
+  }
+
+  /**
+   * Waits for the Job's pod to start, then follows its log, calling `onLine` per line. Resolves
+   * once the log is open, with `ended` for when it closes; rejects with why the cluster cannot run k6.
+   */
+  async follow(onLine: (line: string) => void): Promise<{ readonly ended: Promise<void> }> {
+    const pod = await this.startedPod();
+    let partial = '';
+    let finish!: () => void;
+    const ended = new Promise<void>((resolve) => (finish = resolve));
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        const lines = (partial + chunk.toString('utf8')).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) onLine(line);
+        done();
+      },
+      final(done) {
+        if (partial) onLine(partial);
+        done();
+      },
+    });
+    sink.on('finish', () => finish());
+    sink.on('close', () => finish());
+    try {
+      this.log = await new Log(this.kubeConfig).log(this.options.namespace, pod, 'k6', sink, { follow: true });
+    } catch (err) {
+      throw new Error(`cannot read the log of pod ${this.options.namespace}/${pod}: ${errorMessage(err)}`);
+    }
+    return { ended };
+  }
+
+  /** Deletes the Job (and, through it, its pod) and the ConfigMap; idempotent. */
+  async cleanup(): Promise<void> {
+    this.log?.abort();
+    const core = this.kubeConfig.makeApiClient(CoreV1Api);
+    const batch = this.kubeConfig.makeApiClient(BatchV1Api);
+    const { namespace } = this.options;
+    await Promise.all([
+      ignoreNotFound(batch.deleteNamespacedJob({ namespace, name: this.name, propagationPolicy: 'Background' })),
+      ignoreNotFound(core.deleteNamespacedConfigMap({ namespace, name: this.name })),
+    ]);
+  }
+
+  private labels(): Record<string, string> {
+    return { ...MANAGED_BY, 'gameday.dev/k6-job': this.name };
+  }
+
+  /** The pod's name once its k6 container runs or has run. */
+  private async startedPod(): Promise<string> {
+    const timeoutMs = this.options.startTimeoutMs ?? 120_000;
+    let settle: { resolve: (pod: string) => void; reject: (err: Error) => void } | undefined;
+    const result = new Promise<string>((resolve, reject) => (settle = { resolve, reject }));
+    const check = (): void => {
+      for (const pod of pods.list()) {
+        const verdict = podProgress(pod, this.options.image);
+        if (verdict === 'waiting') continue;
+        if (verdict === 'started') settle?.resolve(pod.metadata!.name!);
+        else settle?.reject(new Error(verdict));
+      }
+    };
+    const pods = new KubeWatch<V1Pod>({
+      kubeConfig: this.kubeConfig,
+      path: `/api/v1/namespaces/${this.options.namespace}/pods`,
+      labelSelector: `job-name=${this.name}`,
+      onChange: check,
+      onRetry: () => undefined,
+      onGiveUp: (err) => settle?.reject(err),
+    });
+    const timer = setTimeout(() => settle?.reject(new Error(`its pod did not start within ${timeoutMs / 1000}s`)), timeoutMs);
+    try {
+      await pods.start();
+      check();
+      return await result;
+    } finally {
+      clearTimeout(timer);
+      await pods.stop();
+    }
+  }
+}
+
+function podProgress(pod: V1Pod, image: string): 'waiting' | 'started' | string {
+  const phase = pod.status?.phase;
+  const container = pod.status?.containerStatuses?.find((c) => c.name === 'k6');
+  const waiting = container?.state?.waiting;
+  if (waiting?.reason && CANNOT_RUN.has(waiting.reason)) return `its pod cannot start ${image}: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`;
+  if (phase === 'Running' || phase === 'Succeeded' || phase === 'Failed') return 'started';
+  return 'waiting';
+}
+
+async function ignoreNotFound(request: Promise<unknown>): Promise<void> {
+  try {
+    await request;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}

@@ -1,0 +1,178 @@
+import { accessSync, constants, mkdirSync, openSync, readSync, closeSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { execa, type ResultPromise } from 'execa';
+import { z } from 'zod';
+import { errorMessage } from '../../core/errors.js';
+import { positiveDurationSchema } from '../../spec/value-schemas.js';
+import type { ProbeContext, ProbePlugin, RunningProbe } from '../probe.js';
+import { K6Job } from './job.js';
+import { K6OutputParser } from './output.js';
+import { bundleK6Script } from './script.js';
+
+/** The k6 image a Job runs unless told otherwise: pinned, so a run is repeatable. */
+export const DEFAULT_K6_IMAGE = 'grafana/k6:1.0.0';
+
+const INSTALL_K6 =
+  'Install k6 so that `k6` is on PATH (https://grafana.com/docs/k6/latest/set-up/install-k6/: `brew install k6`, the Debian/Ubuntu package, or a release binary), or run against a cluster that can pull the k6 image.';
+
+const params = z.strictObject({
+  script: z.string({ error: 'give the k6 script, like load/shop.ts' }).min(1).describe('the k6 script (TypeScript or JavaScript, typed by @types/k6), relative to the experiment file'),
+  mode: z
+    .enum(['local', 'job'], { error: 'mode is local (a k6 binary on PATH) or job (a batch/v1 Job in the cluster)' })
+    .optional()
+    .describe('local: run the k6 binary on PATH; job: run k6 as a Job in the cluster. @default local when k6 is on PATH, else job'),
+  image: z.string().min(1).optional().describe(`the k6 image a Job runs. @default ${DEFAULT_K6_IMAGE}`),
+  namespace: z.string().min(1).optional().describe('namespace of the Job and its ConfigMap. @default default'),
+  env: z.record(z.string(), z.string({ error: 'an environment value is text; quote it' })).optional().describe('environment variables for the script (read with __ENV)'),
+  vus: z.number().int().positive({ error: 'vus is a whole number of virtual users, at least 1' }).optional().describe("virtual users (k6 --vus). @default the script's options"),
+  duration: positiveDurationSchema.optional().describe("how long k6 runs (k6 --duration). @default the script's options"),
+});
+type Params = z.output<typeof params>;
+
+/**
+ * A k6 load test as a probe: each HTTP request k6 makes and each check it runs becomes a sample
+ * (see K6OutputParser). The script is bundled into one module first (see bundleK6Script), then
+ * run by a local `k6` binary or as an in-cluster Job whose log carries k6's JSON output.
+ */
+export const k6Probe: ProbePlugin<Params> = {
+  kind: 'k6',
+  summary: 'a k6 load test (TypeScript script) run locally or as a Job; requests and checks become samples',
+  params,
+
+  async start(ctx, p) {
+    const script = await bundleK6Script(path.resolve(ctx.experimentDir, p.script));
+    const runArgs = [...(p.vus !== undefined ? ['--vus', String(p.vus)] : []), ...(p.duration ? ['--duration', `${Math.round(p.duration.ms)}ms`] : [])];
+    const local = k6OnPath();
+    const mode = p.mode ?? (local ? 'local' : 'job');
+    if (mode === 'local') {
+      if (!local) throw new Error(`mode local needs a k6 binary, and there is none on PATH. ${INSTALL_K6}`);
+      return startLocal(ctx, p, local, script, runArgs);
+    }
+    return startJob(ctx, p, script, runArgs, p.mode === undefined);
+  },
+};
+
+/** The k6 binary on PATH, if any. */
+export function k6OnPath(pathVariable = process.env.PATH ?? ''): string | undefined {
+  for (const dir of pathVariable.split(path.delimiter)) {
+    if (!dir) continue;
+    const file = path.join(dir, 'k6');
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+function artifactBase(ctx: ProbeContext): string {
+  mkdirSync(ctx.artifactsDir, { recursive: true });
+  return path.join(ctx.artifactsDir, `k6-${ctx.name.replace(/[^A-Za-z0-9_-]+/g, '_')}`);
+}
+
+async function startLocal(ctx: ProbeContext, p: Params, k6: string, script: string, runArgs: readonly string[]): Promise<RunningProbe> {
+  const base = artifactBase(ctx);
+  const scriptFile = `${base}.js`;
+  const outFile = `${base}.json`;
+  writeFileSync(scriptFile, script);
+  writeFileSync(outFile, '');
+  const parser = new K6OutputParser();
+  const tail = new FileTail(outFile, (line) => parser.feed(line).forEach((s) => ctx.emit(s)));
+  const child: ResultPromise = execa(k6, ['run', '--quiet', '--no-summary', '--out', `json=${outFile}`, ...runArgs, scriptFile], {
+    env: p.env,
+    extendEnv: true,
+    reject: false,
+    stdin: 'ignore',
+    forceKillAfterDelay: 10_000,
+  });
+  // k6 appends to the file as it measures; reading what is new a few times a second streams it.
+  const timer = setInterval(() => tail.read(), 250);
+  let stopping = false;
+  const done = child.then((result) => {
+    clearInterval(timer);
+    tail.read();
+    parser.flush().forEach((s) => ctx.emit(s));
+    // 99: thresholds were crossed — k6's own verdict; gameday's checks judge the samples instead.
+    if (!stopping && result.exitCode !== 0 && result.exitCode !== 99) {
+      ctx.fail?.(new Error(`k6 exited with ${result.exitCode ?? result.signal}: ${String(result.stderr).slice(-500)}`));
+    } else if (!stopping) ctx.log('k6 finished before the run did; no more samples from it');
+  });
+  return {
+    async stop() {
+      stopping = true;
+      // k6 ends a test cleanly on SIGINT, writing out what it measured.
+      if (child.exitCode === null) child.kill('SIGINT');
+      await done;
+    },
+  };
+}
+
+async function startJob(ctx: ProbeContext, p: Params, script: string, runArgs: readonly string[], chosenForLackOfK6: boolean): Promise<RunningProbe> {
+  const image = p.image ?? DEFAULT_K6_IMAGE;
+  const job = new K6Job(ctx.cluster.kubeConfig, { namespace: p.namespace ?? 'default', probe: ctx.name, image, script, runArgs, env: p.env ?? {} });
+  const parser = new K6OutputParser();
+  let points = 0;
+  let ended: Promise<void>;
+  try {
+    await job.create();
+    ctx.log(`k6 runs as Job ${p.namespace ?? 'default'}/${job.name} (${image})`);
+    ({ ended } = await job.follow((line) => {
+      const samples = parser.feed(line);
+      points += samples.length;
+      samples.forEach((s) => ctx.emit(s));
+    }));
+  } catch (err) {
+    await job.cleanup().catch(() => undefined);
+    const why = `the cluster could not run ${image}: ${errorMessage(err)}`;
+    throw new Error(chosenForLackOfK6 ? `no k6 binary on PATH, and ${why}. ${INSTALL_K6}` : `${why}.`);
+  }
+  let stopping = false;
+  const finished = ended.then(() => {
+    if (stopping) return;
+    parser.flush().forEach((s) => ctx.emit(s));
+    if (points > 0) return;
+    const why = `the cluster could not run ${image}: its Job ${job.name} ended without any k6 output`;
+    ctx.fail?.(new Error(chosenForLackOfK6 ? `no k6 binary on PATH, and ${why}. ${INSTALL_K6}` : `${why}.`));
+  });
+  return {
+    async stop() {
+      stopping = true;
+      await job.cleanup();
+      await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      parser.flush().forEach((s) => ctx.emit(s));
+    },
+  };
+}
+
+/** Reads what was appended to a file since the last read, line by line. */
+class FileTail {
+  private offset = 0;
+  private partial = '';
+  private readonly decoder = new StringDecoder('utf8');
+
+  constructor(
+    private readonly file: string,
+    private readonly onLine: (line: string) => void,
+  ) {}
+
+  read(): void {
+    if (!existsSync(this.file)) return;
+    const fd = openSync(this.file, 'r');
+    try {
+      const chunk = Buffer.alloc(1 << 16);
+      for (;;) {
+        const n = readSync(fd, chunk, 0, chunk.length, this.offset);
+        if (n <= 0) break;
+        this.offset += n;
+        const lines = (this.partial + this.decoder.write(chunk.subarray(0, n))).split('\n');
+        this.partial = lines.pop() ?? '';
+        for (const line of lines) this.onLine(line);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+}

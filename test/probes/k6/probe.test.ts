@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { k6OnPath, k6Probe } from '../../../src/probes/k6/probe.js';
+import { K6Job, MANAGED_BY } from '../../../src/probes/k6/job.js';
+import { startSim, type SimClients } from '../../sim/sim-fixture.js';
+import { startProbe, until } from '../probe-harness.js';
+
+const FIXTURES = path.resolve('test/fixtures/k6');
+
+describe('k6 probe', function () {
+  this.timeout(30_000);
+
+  describe('as a Job (embedded cluster: it cannot run k6)', () => {
+    let sim: SimClients;
+    let kc: k8s.KubeConfig;
+    before(async () => {
+      sim = await startSim();
+      kc = sim.kubeConfig;
+    });
+    after(() => sim.cluster.stop());
+
+    const managed = async (): Promise<{ jobs: string[]; configMaps: string[] }> => {
+      const labelSelector = 'app.kubernetes.io/managed-by=gameday';
+      const jobs = (await sim.batch.listNamespacedJob({ namespace: 'default', labelSelector })).items.map((j) => j.metadata!.name!);
+      const configMaps = (await sim.core.listNamespacedConfigMap({ namespace: 'default', labelSelector })).items.map((c) => c.metadata!.name!);
+      return { jobs, configMaps };
+    };
+
+    it('creates a labelled ConfigMap with the script and a Job running the pinned k6 image on it, and cleans both up', async () => {
+      const job = new K6Job(kc, { namespace: 'default', probe: 'load', image: 'grafana/k6:1.0.0', script: 'export default function () {}', runArgs: ['--vus', '3'], env: { BASE_URL: 'http://web' } });
+      await job.create();
+      const cm = await sim.core.readNamespacedConfigMap({ namespace: 'default', name: job.name });
+      expect(cm.metadata?.labels).to.include(MANAGED_BY);
+      expect(cm.data).to.deep.equal({ 'script.js': 'export default function () {}' });
+      const created = await sim.batch.readNamespacedJob({ namespace: 'default', name: job.name });
+      expect(created.metadata?.labels).to.include(MANAGED_BY);
+      const pod = created.spec!.template.spec!;
+      expect(pod.restartPolicy).to.equal('Never');
+      expect(created.spec?.backoffLimit).to.equal(0);
+      expect(pod.containers[0]).to.deep.include({ image: 'grafana/k6:1.0.0', env: [{ name: 'BASE_URL', value: 'http://web' }] });
+      expect(pod.containers[0]!.args).to.deep.equal(['run', '--quiet', '--no-summary', '--out', 'json=/dev/stdout', '--vus', '3', '/gameday/script.js']);
+      expect(pod.volumes).to.deep.equal([{ name: 'script', configMap: { name: job.name } }]);
+      expect((await managed()).jobs).to.include(job.name);
+      await job.cleanup();
+      await job.cleanup();
+      expect(await managed()).to.deep.equal({ jobs: [], configMaps: [] });
+    });
+
+    it('without a k6 binary, says the cluster could not run k6 and how to install it, leaving nothing behind', async function () {
+      if (k6OnPath()) this.skip();
+      // Depending on the cluster, k6 cannot start (image pull) or its pod ends without k6 output.
+      let message = '';
+      try {
+        const probe = await startProbe(k6Probe, { script: 'shop.ts' }, kc, { experimentDir: FIXTURES, name: 'load' });
+        await until('the probe to give up', () => probe.failures.length > 0);
+        await probe.stop();
+        message = (probe.failures[0] as Error).message;
+        expect(probe.samples).to.deep.equal([]);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).to.contain('no k6 binary on PATH, and the cluster could not run grafana/k6:1.0.0');
+      expect(message).to.contain('https://grafana.com/docs/k6/latest/set-up/install-k6/');
+      expect(await managed()).to.deep.equal({ jobs: [], configMaps: [] });
+    });
+
+    it('refuses mode local without a k6 binary, saying how to install k6', async function () {
+      if (k6OnPath()) this.skip();
+      const message = await startProbe(k6Probe, { script: 'shop.ts', mode: 'local' }, kc, { experimentDir: FIXTURES }).then(() => 'started', (e: Error) => e.message);
+      expect(message).to.match(/^mode local needs a k6 binary, and there is none on PATH\. Install k6/);
+    });
+  });
+});
