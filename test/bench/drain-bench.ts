@@ -8,6 +8,8 @@ import type { ClusterTarget } from '../../src/cluster/target.js';
 import { SeededRandom } from '../../src/core/rng.js';
 import { nodeDrain } from '../../src/faults/node-drain.js';
 import { startEmbeddedCluster } from '../../src/sim/index.js';
+import { API_NODES } from '../control-plane/api-nodes.js';
+import { startRealCluster } from '../control-plane/real-cluster.js';
 import { recordingContext, watchHealthy, type HealthyWatch } from '../faults/api-fixture.js';
 import { webDeployment } from '../sim/sim-fixture.js';
 
@@ -16,7 +18,10 @@ import { webDeployment } from '../sim/sim-fixture.js';
  * Deployments (20 each, budgets maxUnavailable 1) on one node, drained to the other, alternating
  * tools round by round. Each drain is watched: ready pods must never fall below a budget's
  * desired healthy (19). Writes reports/bench/drain.json.
- * Run: npx tsx test/bench/drain-bench.ts [rounds per tool, default 2]
+ * With `real`, the same on upstream Kubernetes (the real control plane, its two worker nodes
+ * posted through the API and their pods made Ready by the test stage, as kwok does): writes
+ * reports/bench/drain-real.json.
+ * Run: npx tsx test/bench/drain-bench.ts [rounds per tool, default 2] [embedded|real]
  */
 const NS = 'default';
 const APPS = ['alpha', 'beta', 'gamma'];
@@ -39,12 +44,18 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   const roundsPerTool = Number(process.argv[2] ?? 2);
-  const cluster = await startEmbeddedCluster({ workers: 2 });
+  const backend = process.argv[3] === 'real' ? 'real' : 'embedded';
+  const cluster = backend === 'real' ? await startRealCluster({ nodes: API_NODES.slice(0, 2) }) : await startEmbeddedCluster({ workers: 2 });
   const dir = await mkdtemp(path.join(tmpdir(), 'gameday-drain-bench-'));
   const kubeconfigPath = path.join(dir, 'kubeconfig');
-  await cluster.writeKubeconfig(kubeconfigPath);
   const kc = new k8s.KubeConfig();
-  kc.loadFromString(cluster.kubeconfigYaml());
+  if ('controlPlane' in cluster) {
+    await cluster.controlPlane.writeKubeconfig(kubeconfigPath);
+    kc.loadFromString(cluster.controlPlane.kubeconfigYaml());
+  } else {
+    await cluster.writeKubeconfig(kubeconfigPath);
+    kc.loadFromString(cluster.kubeconfigYaml());
+  }
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const policy = kc.makeApiClient(k8s.PolicyV1Api);
@@ -110,8 +121,8 @@ async function main(): Promise<void> {
     const gameday = median(rounds.filter((r) => r.tool === 'gameday').map((r) => r.ms));
     const kubectl = median(rounds.filter((r) => r.tool === 'kubectl').map((r) => r.ms));
     const result = {
-      benchmark: 'drain',
-      setup: { pods: APPS.length * REPLICAS, deployments: APPS.length, budget: 'maxUnavailable: 1', desiredHealthy: DESIRED_HEALTHY, workers: 2, terminationGracePeriodSeconds: 1 },
+      benchmark: backend === 'real' ? 'drain-real' : 'drain',
+      setup: { backend, pods: APPS.length * REPLICAS, deployments: APPS.length, budget: 'maxUnavailable: 1', desiredHealthy: DESIRED_HEALTHY, workers: 2, terminationGracePeriodSeconds: 1 },
       rounds,
       gamedayMedianMs: gameday,
       kubectlMedianMs: kubectl,
@@ -119,9 +130,9 @@ async function main(): Promise<void> {
       budgetEverViolated: rounds.some((r) => r.budgetViolated),
     };
     await mkdir('reports/bench', { recursive: true });
-    await writeFile('reports/bench/drain.json', `${JSON.stringify(result, null, 2)}\n`);
+    await writeFile(`reports/bench/${result.benchmark}.json`, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`gameday median ${(gameday / 1000).toFixed(1)}s, kubectl median ${(kubectl / 1000).toFixed(1)}s: ${result.speedup}x faster; budget ever violated: ${result.budgetEverViolated}`);
-    console.log('wrote reports/bench/drain.json');
+    console.log(`wrote reports/bench/${result.benchmark}.json`);
   } finally {
     await cluster.stop();
   }

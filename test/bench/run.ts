@@ -5,11 +5,12 @@ import path from 'node:path';
 /**
  * `npm run bench [name…]`: every benchmark in its own process (so memory figures are its own),
  * one after another (so they do not compete for the two cores), then a summary of every
- * reports/bench/*.json. Names: sim, drain, http-probe, report (default: all that exist).
+ * reports/bench/*.json. Names: sim, drain, control-plane, http-probe, report (default: all that exist).
  */
 const BENCHES: Readonly<Record<string, readonly (readonly string[])[]>> = {
   sim: [['test/bench/sim-bench.ts', '100:5000'], ['test/bench/sim-bench.ts', '500:25000']],
-  drain: [['test/bench/drain-bench.ts']],
+  drain: [['test/bench/drain-bench.ts'], ['test/bench/drain-bench.ts', '2', 'real']],
+  'control-plane': [['test/bench/control-plane-bench.ts']],
   'http-probe': [['test/bench/http-probe-bench.ts']],
   report: [['test/bench/report-bench.ts']],
 };

@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { clusterNetworkUnavailable } from '../../src/control-plane/cluster-network.js';
 import { controlPlaneUnavailable } from '../../src/control-plane/locate.js';
 import { startRealControlPlane, type RealControlPlane } from '../../src/control-plane/real-control-plane.js';
-import { ApiNodes } from './api-nodes.js';
+import { ApiNodes, API_NODES, type ApiNode } from './api-nodes.js';
 
 /**
  * Why the real control plane cannot run here, or undefined. Locally a missing build only skips
@@ -25,14 +25,14 @@ export interface RealCluster {
 }
 
 /** The real control plane with, unless `withNodes` is false, three worker nodes posted through the API. */
-export async function startRealCluster(options: { readonly withNodes?: boolean; readonly apiServerArgs?: readonly string[] } = {}): Promise<RealCluster> {
+export async function startRealCluster(options: { readonly withNodes?: boolean; readonly nodes?: readonly ApiNode[]; readonly apiServerArgs?: readonly string[] } = {}): Promise<RealCluster> {
   const controlPlane = await startRealControlPlane({ apiServerArgs: options.apiServerArgs });
   const kubeConfig = new k8s.KubeConfig();
   kubeConfig.loadFromString(controlPlane.kubeconfigYaml());
   let nodes: ApiNodes | undefined;
   try {
     if (options.withNodes !== false) {
-      nodes = new ApiNodes(kubeConfig);
+      nodes = new ApiNodes(kubeConfig, options.nodes ?? API_NODES);
       await nodes.start();
     }
   } catch (err) {
