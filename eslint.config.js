@@ -1,11 +1,11 @@
-// Lint rules that keep the data flow of DESIGN.md honest: the engine and the reporters meet only in
+// Lint rules that keep the data flow of docs/architecture.md honest: the engine and the reporters meet only in
 // src/journal (the run events) and src/core; reporters never reach into the engine or the probes;
 // and the embedded cluster stays behind its node-access provider and the CLI.
 // Patterns match nested paths too, so they still hold once a folder has a subfolder per kind.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const engineImport = { group: ['**/engine', '**/engine/**'], message: 'Reporters observe run events; they never import the engine (DESIGN.md: reporters). The engine and the reports meet only in src/journal and src/core.' };
+const engineImport = { group: ['**/engine', '**/engine/**'], message: 'Reporters observe run events; they never import the engine (docs/architecture.md: data flow). The engine and the reports meet only in src/journal and src/core.' };
 const probesImport = { group: ['**/probes', '**/probes/**'], message: 'Reporters read samples from run events (src/journal); they never import probes.' };
 const reportImport = { group: ['**/report', '**/report/**'], message: 'The engine hands run events to its observer; it never imports a reporter. The engine and the reports meet only in src/journal and src/core.' };
 const simImport = { group: ['**/sim', '**/sim/**'], message: 'Only src/sim itself, its node-access provider (src/nodes/sim-node-access.ts) and the CLI may import the embedded cluster.' };

@@ -2,7 +2,7 @@ import { GamedayError, SpecError } from '../core/errors.js';
 import { exitCodeFor } from '../core/outcome.js';
 
 /**
- * The one place that turns errors into messages and exit codes (DESIGN.md principle 4).
+ * The one place that turns errors into messages and exit codes (docs/architecture.md, principle 4).
  * Expected errors print their message only; anything else is a harness error, with the stack
  * only when GAMEDAY_DEBUG is set.
  */

@@ -32,7 +32,7 @@ function clusterOptions(cmd: Command): Command {
     .option('--plugin <module>', 'load faults/probes from a module exporting register(registries) (repeatable)', collect);
 }
 
-/** How a real context is allowed (DESIGN.md principle 7); every command that may act on one takes these. */
+/** How a real context is allowed (docs/architecture.md, principle 7); every command that may act on one takes these. */
 function allowOptions(cmd: Command): Command {
   return cmd
     .option('--allow-context <name>', 'allow acting on this context (repeatable); or list it in .gameday-allow', collect)

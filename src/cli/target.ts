@@ -40,7 +40,7 @@ export async function openTarget(options: TargetOptions): Promise<ClusterTarget>
 
 /**
  * A kubeconfig context (the kubeconfig's current one unless named), refused unless allowed
- * (DESIGN.md principle 7). Every command that acts on a real cluster goes through here.
+ * (docs/architecture.md, principle 7). Every command that acts on a real cluster goes through here.
  */
 export async function connectAllowed(options: TargetOptions): Promise<ClusterTarget> {
   const choice = nodeAccessChoice(options.nodeAccess);

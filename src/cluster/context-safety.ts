@@ -15,7 +15,7 @@ export interface ContextSafetyOptions {
 }
 
 /**
- * Refuses a run against a cluster nobody allowed (DESIGN.md principle 7). A kind cluster is no
+ * Refuses a run against a cluster nobody allowed (docs/architecture.md, principle 7). A kind cluster is no
  * exception: it may share a machine or a name with something that matters, so it is allowed the
  * same way as any other context.
  */

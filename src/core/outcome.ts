@@ -1,6 +1,6 @@
 /**
  * The four outcomes of a run, plus the two ways a run can end without one, and the one table
- * that maps them to process exit codes (DESIGN.md principle 4). Nothing else picks exit codes:
+ * that maps them to process exit codes (docs/architecture.md, principle 4). Nothing else picks exit codes:
  * the CLI's exit, the reports' "(exit N)" and the `--help` text all read this table.
  */
 export const OUTCOMES = [

@@ -1,5 +1,5 @@
 /**
- * The only source of randomness in a plan (DESIGN.md principle 6): a seeded generator, so
+ * The only source of randomness in a plan (docs/architecture.md, principle 6): a seeded generator, so
  * `--seed N` replays the same target choices. mulberry32: small, fast, good enough to pick targets.
  */
 export class SeededRandom {

@@ -1,6 +1,6 @@
 /**
  * One observation by a probe. Every sample carries a timestamp on the same clock as fault events
- * (`Date.now()` milliseconds, DESIGN.md principle 5), so a verdict can point at the moment it broke.
+ * (`Date.now()` milliseconds, docs/architecture.md, principle 5), so a verdict can point at the moment it broke.
  */
 export interface Sample {
   /** Milliseconds since the epoch, when the observation started. */

@@ -60,7 +60,7 @@ export interface RunSummary {
 const GAMEDAY_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /**
- * Runs one experiment the way the method reads (DESIGN.md, data flow):
+ * Runs one experiment the way the method reads (docs/architecture.md, data flow):
  * setup → probes → steady state before → faults ∥ abort watch → revert all → recovery →
  * probes stop → SLO evaluation. Every setup pushes its undo on a teardown stack that is unwound
  * whatever happens, so faults are reverted (newest first) on a normal end, an abort, an error

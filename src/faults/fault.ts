@@ -22,7 +22,7 @@ export interface FaultPlugin<Params = unknown, Targets = unknown, State = unknow
   plan(params: Params, ctx: FaultPlanContext): PlannedTargets<Targets>;
   /** Apply the fault; return what revert needs. Must be safe to revert even if it throws halfway. */
   inject(ctx: FaultContext, params: Params, targets: Targets): Promise<State>;
-  /** Check that the fault really landed (DESIGN.md principle 3). */
+  /** Check that the fault really landed (docs/architecture.md, principle 3). */
   verify(ctx: FaultContext, params: Params, targets: Targets, state: State): Promise<VerifyResult>;
   /** Undo the fault. Idempotent; `state` is undefined when inject never returned (crash, throw). */
   revert(ctx: FaultContext, params: Params, targets: Targets, state: State | undefined): Promise<void>;

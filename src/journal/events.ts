@@ -4,7 +4,7 @@ import type { Sample } from '../core/sample.js';
 /**
  * Everything that happens in a run, as plain data. The engine writes each event to the journal
  * (`journal.ndjson`) and hands it to the reporters; nothing else links engine and reporters.
- * Fault steps are journaled *before* they act (DESIGN.md principle 2), so a crashed run can be
+ * Fault steps are journaled *before* they act (docs/architecture.md, principle 2), so a crashed run can be
  * recovered from the journal alone.
  */
 export type RunEvent =

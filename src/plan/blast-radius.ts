@@ -13,7 +13,7 @@ export interface BlastRadiusCheck {
 }
 
 /**
- * Enforces `spec.blastRadius` on everything the faults touch together (DESIGN.md principle 7):
+ * Enforces `spec.blastRadius` on everything the faults touch together (docs/architecture.md, principle 7):
  * distinct nodes, and per workload the share of its pods. Every limit broken is reported at once,
  * each naming the fault that went over, the limit's place in the file and how to raise it.
  */

@@ -6,7 +6,7 @@ import type { SeededRandom } from '../core/rng.js';
 
 /**
  * How every fault chooses its targets, so that `nodes: { labels: … }` and `count: 30%` mean the
- * same thing in each fault kind and the same seed picks the same targets (DESIGN.md principle 6).
+ * same thing in each fault kind and the same seed picks the same targets (docs/architecture.md, principle 6).
  * Candidates come back sorted by name: the API server's list order must not change the choice.
  */
 export interface NodeSelector {

@@ -9,7 +9,7 @@ export interface FaultProblem {
 
 /**
  * What went wrong with a fault, worst first. A fault that did not land makes the run
- * inconclusive (DESIGN.md principle 3); one that may still be applied needs `gameday recover`.
+ * inconclusive (docs/architecture.md, principle 3); one that may still be applied needs `gameday recover`.
  */
 export function faultProblems(fault: FaultResult): FaultProblem[] {
   const problems: FaultProblem[] = [];

@@ -7,7 +7,7 @@ import type { Sample } from '../core/sample.js';
  * The content of `result.json`: what a run did and why it ended the way it did, for CI and for
  * comparing runs. Versioned; `result.schema.json` beside this file describes the same shape and
  * must change with it. Every moment is written twice: ISO 8601 for people, epoch milliseconds
- * (`…Ms`) for tools that line verdicts up with samples and fault events (DESIGN.md principle 5).
+ * (`…Ms`) for tools that line verdicts up with samples and fault events (docs/architecture.md, principle 5).
  */
 export interface RunResult {
   readonly schemaVersion: typeof RESULT_SCHEMA_VERSION;

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { exitCodeFor, OUTCOMES } from '../../src/core/outcome.js';
 import { runCli } from './cli-process.js';
 
-/** DESIGN.md principle 4: stable exit codes, one table, and `--help` says what that table says. */
+/** docs/architecture.md, principle 4: stable exit codes, one table, and `--help` says what that table says. */
 describe('exit codes (real CLI process)', () => {
-  it('keeps the codes of DESIGN.md in the one table', () => {
+  it('keeps the codes of docs/architecture.md in the one table', () => {
     expect(Object.fromEntries(OUTCOMES.map((o) => [o.outcome, exitCodeFor(o.outcome)]))).to.deep.equal({
       passed: 0,
       failed: 1,

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ESLint } from 'eslint';
 
 /**
- * The data flow of DESIGN.md as lint rules: the engine and the reporters meet only in src/journal
+ * The data flow of docs/architecture.md as lint rules: the engine and the reporters meet only in src/journal
  * and src/core; reporters never import the engine or the probes; and the embedded cluster is
  * reachable only from src/sim itself, its node-access provider and the CLI. Each rule is shown to
  * fire on a file that breaks it, and to stay quiet on the imports the design allows.

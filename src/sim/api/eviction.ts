@@ -74,8 +74,9 @@ function addConditionAndDelete(store: ObjectStore, pod: StoredObject, body: Json
     const conditions = (status.conditions ??= []) as Json[];
     const next = { type: 'DisruptionTarget', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(), reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' };
     const at = conditions.findIndex((c) => c.type === 'DisruptionTarget');
-    if (at >= 0) {
-      if (conditions[at].status === 'True') next.lastTransitionTime = conditions[at].lastTransitionTime;
+    const previous = conditions[at];
+    if (previous) {
+      if (previous.status === 'True') next.lastTransitionTime = previous.lastTransitionTime;
       conditions[at] = next;
     } else conditions.push(next);
   });

@@ -76,8 +76,8 @@ describe('sim disruption controller: computeBudgetStatus', () => {
 
   it('keeps lastTransitionTime while the condition status holds', () => {
     const first = compute(pdb({ minAvailable: 1 }, { conditions: [{ type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods', lastTransitionTime: '2025-01-01T00:00:00Z' }] }), four);
-    expect((first.status['conditions'] as LooseJson[])[0].lastTransitionTime).to.equal('2025-01-01T00:00:00Z');
+    expect((first.status['conditions'] as LooseJson[])[0]?.lastTransitionTime).to.equal('2025-01-01T00:00:00Z');
     const flipped = compute(pdb({ minAvailable: 4 }, { conditions: [{ type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods', lastTransitionTime: '2025-01-01T00:00:00Z' }] }), four);
-    expect((flipped.status['conditions'] as LooseJson[])[0].lastTransitionTime).to.equal('2026-01-01T12:00:00Z');
+    expect((flipped.status['conditions'] as LooseJson[])[0]?.lastTransitionTime).to.equal('2026-01-01T12:00:00Z');
   });
 });
