@@ -19,6 +19,8 @@ export interface RealControlPlaneOptions {
   readonly startTimeoutMs?: number;
   /** Flags added to kube-apiserver's own, e.g. to shrink its watch cache or compaction interval. @default none */
   readonly apiServerArgs?: readonly string[];
+  /** Flags added to kube-controller-manager's own, e.g. a shorter node-monitor-grace-period. @default none */
+  readonly controllerManagerArgs?: readonly string[];
   /** Keep the state directory (logs, etcd data, certificates) after stop. @default false */
   readonly keepState?: boolean;
 }
@@ -123,6 +125,7 @@ export async function startRealControlPlane(options: RealControlPlaneOptions = {
       `--service-account-private-key-file=${credentials.serviceAccountKey}`, `--root-ca-file=${credentials.caCert}`,
       '--allocate-node-cidrs=true', `--cluster-cidr=${POD_RANGE}`, `--service-cluster-ip-range=${SERVICE_RANGE}`,
       '--profiling=false', '--v=1',
+      ...(options.controllerManagerArgs ?? []),
     ]);
     const scheduler = launch('kube-scheduler', [
       `--kubeconfig=${dir('scheduler.kubeconfig')}`,

@@ -35,6 +35,7 @@ export class ApiNodes {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly handled = new Set<string>();
+  private readonly silenced = new Set<string>();
   private podIndex = 10;
   /** The stage's last failed call, for a test that times out waiting for it. */
   lastError: string | undefined;
@@ -64,9 +65,16 @@ export class ApiNodes {
   private async heartbeat(): Promise<void> {
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     for (const n of this.nodes) {
+      if (this.silenced.has(n.name)) continue;
       await api(this.kc, 'PATCH', `/api/v1/nodes/${n.name}/status`, {
         status: {
-          conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+          // The four conditions a kubelet posts, with its reasons and messages.
+          conditions: [
+            ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+            ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+            ['PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+            ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
+          ].map(([type, status, reason, message]) => ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now })),
           addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }],
           capacity: { cpu: '8', memory: '16Gi', pods: '110' },
           allocatable: { cpu: '8', memory: '16Gi', pods: '110' },
@@ -84,7 +92,7 @@ export class ApiNodes {
       try {
         const list = (await api(this.kc, 'GET', '/api/v1/pods')) as { items: Pod[] };
         for (const pod of list.items) {
-          if (!pod.spec.nodeName || !names.has(pod.spec.nodeName)) continue;
+          if (!pod.spec.nodeName || !names.has(pod.spec.nodeName) || this.silenced.has(pod.spec.nodeName)) continue;
           // One pod's failure (it went away under us) must not hold up the others.
           try {
             if (pod.metadata.deletionTimestamp) await this.finish(pod);
@@ -124,6 +132,11 @@ export class ApiNodes {
   private async finish(pod: Pod): Promise<void> {
     // As a kubelet does once the containers have stopped: the final, immediate delete.
     await api(this.kc, 'DELETE', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}?gracePeriodSeconds=0`);
+  }
+
+  /** The node's kubelet stops posting status and renewing its Lease, as when it is cut off. */
+  silence(name: string): void {
+    this.silenced.add(name);
   }
 
   stop(): void {

@@ -14,13 +14,16 @@ export interface Backend {
   readonly name: 'embedded' | 'real';
   readonly kubeConfig: k8s.KubeConfig;
   request(path: string, options?: { method?: string; body?: unknown; contentType?: string; accept?: string }): Promise<{ status: number; body: unknown; raw: RawResponse }>;
+  /** The node's kubelet goes silent: no status, no Lease renewals. */
+  silenceNode(node: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-function backend(name: Backend['name'], kubeConfig: k8s.KubeConfig, stop: () => Promise<void>): Backend {
+function backend(name: Backend['name'], kubeConfig: k8s.KubeConfig, silenceNode: (node: string) => Promise<void>, stop: () => Promise<void>): Backend {
   return {
     name,
     kubeConfig,
+    silenceNode,
     async request(path, options = {}) {
       const raw = await rawRequest(kubeConfig, path, {
         method: options.method,
@@ -47,7 +50,7 @@ export async function startEmbeddedBackend(): Promise<Backend> {
   const cluster = await startEmbeddedCluster({ timings: FAST_TIMINGS, watchHistory: WATCH_HISTORY });
   const kubeConfig = new k8s.KubeConfig();
   kubeConfig.loadFromString(cluster.kubeconfigYaml());
-  return backend('embedded', kubeConfig, () => cluster.stop());
+  return backend('embedded', kubeConfig, async (node) => void cluster.nodeFaults.inject(node, { type: 'kubelet-stop' }), () => cluster.stop());
 }
 
 /** Undefined (with the reason logged) when the real control plane is not available here. */
@@ -59,8 +62,13 @@ export async function startRealBackend(): Promise<Backend | undefined> {
   }
   // Config maps bypass the watch cache, and etcd compacts every 2 s: so a watch from an old
   // resource version meets etcd's own 410 within seconds, as on a busy cluster after minutes.
-  const cluster: RealCluster = await startRealCluster({ apiServerArgs: ['--watch-cache-sizes=configmaps#0', '--etcd-compaction-interval=2s'] });
-  return backend('real', cluster.kubeConfig, () => cluster.stop());
+  // The node lifecycle controller's grace period and the default tolerations shrunk as the
+  // embedded cluster's FAST_TIMINGS shrink them, so a silent node's pods go within seconds on both.
+  const cluster: RealCluster = await startRealCluster({
+    apiServerArgs: ['--watch-cache-sizes=configmaps#0', '--etcd-compaction-interval=2s', '--default-not-ready-toleration-seconds=1', '--default-unreachable-toleration-seconds=1'],
+    controllerManagerArgs: ['--node-monitor-grace-period=5s', '--node-monitor-period=1s'],
+  });
+  return backend('real', cluster.kubeConfig, async (node) => cluster.nodes?.silence(node), () => cluster.stop());
 }
 
 const VOLATILE = new Set(['uid', 'resourceVersion', 'creationTimestamp', 'generateName', 'managedFields', 'selfLink', 'time', 'lastTransitionTime', 'lastHeartbeatTime', 'lastProbeTime', 'startTime', 'deletionTimestamp', 'renewTime', 'acquireTime']);

@@ -41,6 +41,7 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
         duplicate: await b.request('/api/v1/namespaces/errors/configmaps', { method: 'POST', body: cm }),
         stale: await b.request('/api/v1/namespaces/errors/configmaps/settings', { method: 'PUT', body: { ...cm, metadata: { ...cm.metadata, resourceVersion: created.metadata.resourceVersion } } }),
         createInMissingNamespace: await b.request('/api/v1/namespaces/nowhere/configmaps', { method: 'POST', body: { ...cm, metadata: { name: 'x', namespace: 'nowhere' } } }),
+        invalidName: await b.request('/api/v1/namespaces/errors/configmaps', { method: 'POST', body: { ...cm, metadata: { name: 'Bad_Name', namespace: 'errors' } } }),
       };
       return Object.fromEntries(Object.entries(answers).map(([k, r]) => [k, { status: r.status, body: normalise(r.body) }]));
     });
@@ -53,6 +54,7 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
       duplicate: '409 AlreadyExists',
       stale: '409 Conflict',
       createInMissingNamespace: '404 NotFound',
+      invalidName: '422 Invalid',
     });
     expect(seen.embedded).to.deep.equal(seen.real);
   });
@@ -116,6 +118,39 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     });
     expect(seen.real.events.map((e) => e.type)).to.deep.equal(['ADDED', 'ADDED', 'BOOKMARK']);
     expect(seen.real.events[2]?.annotations).to.deep.include({ 'k8s.io/initial-events-end': 'true' });
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
+  it('a node that stops posting status: Ready Unknown with the controller\'s reason, both unreachable taints, and taint-based eviction of its pods', async () => {
+    const seen = await onBoth(async (b) => {
+      const node = 'gameday-worker3';
+      await ns(b, 'lost');
+      const labels = { app: 'lost' };
+      await b.request('/apis/apps/v1/namespaces/lost/deployments', {
+        method: 'POST',
+        body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'lost' }, spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { nodeSelector: { 'kubernetes.io/hostname': node }, containers: [{ name: 'web', image: 'gameday/web:1' }] } } } },
+      });
+      type Pod = { metadata: { name: string; deletionTimestamp?: string }; spec: { tolerations?: unknown[] }; status?: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
+      const pods = async () => ((await b.request('/api/v1/namespaces/lost/pods')).body as { items: Pod[] }).items;
+      const running = await eventually(`${b.name}: the pod pinned to ${node} to run`, async () => (await pods()).find((p) => p.status?.phase === 'Running'), 30_000);
+      await b.silenceNode(node);
+      type Node = { spec?: { taints?: { key: string; effect: string }[] }; status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
+      const read = async () => (await b.request(`/api/v1/nodes/${node}`)).body as Node;
+      const silent = await eventually(`${b.name}: ${node} to be tainted unreachable for NoExecute`, async () => {
+        const n = await read();
+        return n.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute') ? n : undefined;
+      }, 60_000);
+      const evicted = await eventually(`${b.name}: the pod on the silent node to be evicted by its taint`, async () => (await pods()).find((p) => p.metadata.name === running.metadata.name && p.metadata.deletionTimestamp), 60_000);
+      return {
+        tolerations: running.spec.tolerations,
+        evictedCondition: evicted.status?.conditions?.filter((c) => c.type === 'DisruptionTarget').map((c) => ({ status: c.status, reason: c.reason, message: c.message })),
+        conditions: silent.status?.conditions?.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })).sort((x, y) => x.type.localeCompare(y.type)),
+        taints: silent.spec?.taints?.map((t) => `${t.key}:${t.effect}`).sort(),
+      };
+    });
+    expect(seen.real.taints).to.deep.equal(['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
+    expect(seen.real.tolerations, 'admission adds the two default tolerations').to.have.length(2);
+    expect(seen.real.evictedCondition).to.deep.equal([{ status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint' }]);
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 

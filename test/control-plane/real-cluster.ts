@@ -25,8 +25,8 @@ export interface RealCluster {
 }
 
 /** The real control plane with, unless `withNodes` is false, three worker nodes posted through the API. */
-export async function startRealCluster(options: { readonly withNodes?: boolean; readonly nodes?: readonly ApiNode[]; readonly apiServerArgs?: readonly string[] } = {}): Promise<RealCluster> {
-  const controlPlane = await startRealControlPlane({ apiServerArgs: options.apiServerArgs });
+export async function startRealCluster(options: { readonly withNodes?: boolean; readonly nodes?: readonly ApiNode[]; readonly apiServerArgs?: readonly string[]; readonly controllerManagerArgs?: readonly string[] } = {}): Promise<RealCluster> {
+  const controlPlane = await startRealControlPlane({ apiServerArgs: options.apiServerArgs, controllerManagerArgs: options.controllerManagerArgs });
   const kubeConfig = new k8s.KubeConfig();
   kubeConfig.loadFromString(controlPlane.kubeconfigYaml());
   let nodes: ApiNodes | undefined;
