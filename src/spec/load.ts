@@ -84,7 +84,8 @@ export async function loadExperiments(paths: readonly string[], registries: Spec
       specs.push(await loadExperimentFile(file, registries));
     } catch (err) {
       if (!(err instanceof SpecError)) throw err;
-      issues.push(...err.issues);
+      // One by one: spreading a file's hundred thousand issues into push() overflows the stack.
+      for (const issue of err.issues) issues.push(issue);
     }
   }
   return { specs, issues };

@@ -1,5 +1,5 @@
-import { LineCounter, parseAllDocuments, isAlias, isMap, isPair, isScalar, isSeq, Scalar } from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import { LineCounter, parseAllDocuments, isAlias, isMap, isScalar, isSeq, Scalar } from 'yaml';
+import type { Document, Pair, YAMLMap, Node as YamlNode } from 'yaml';
 import type { SourceIssue } from '../core/errors.js';
 import { formatPath, parsePath, type PathSegment } from './path.js';
 
@@ -33,6 +33,8 @@ export class YamlSource {
     readonly value: unknown,
   ) {}
 
+  private readonly pairsByKey = new WeakMap<YAMLMap, Map<string, Pair>>();
+
   /**
    * Reads YAML text. `source` is absent when the text cannot be an experiment at all (syntax errors,
    * several documents, empty, not a mapping); duplicate keys are reported but still yield a source,
@@ -40,7 +42,8 @@ export class YamlSource {
    */
   static read(text: string, file: string): SourceRead {
     const lines = new LineCounter();
-    const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, logLevel: 'silent' });
+    // Duplicate keys are found by ShapeCheck: the yaml package's own check compares each key with every earlier one.
+    const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, logLevel: 'silent' });
     const at = (offset: number | undefined): Position => positionOf(lines, offset);
     const issue = (pos: Position, path: string, message: string): SourceIssue => ({ file, line: pos.line, column: pos.column, path, message });
 
@@ -54,16 +57,11 @@ export class YamlSource {
     shape.walk(doc.contents, []);
     let fatal = issues.length > 0;
     for (const err of doc.errors) {
-      if (err.code === 'DUPLICATE_KEY') {
-        const dup = shape.pairAt(err.pos[0]);
-        issues.push(issue(at(err.pos[0]), dup ? formatPath(dup) : '', 'duplicate key; each key may appear only once in a mapping'));
-      } else {
-        fatal = true;
-        issues.push(issue(at(err.pos[0]), '', `YAML syntax: ${firstLine(err.message)}`));
-      }
+      fatal = true;
+      issues.push(issue(at(err.pos[0]), '', `YAML syntax: ${firstLine(err.message)}`));
     }
     for (const problem of shape.problems) {
-      fatal = true;
+      fatal ||= problem.fatal;
       issues.push(issue(at(problem.offset), formatPath(problem.path), problem.message));
     }
     if (fatal) return { issues };
@@ -92,7 +90,7 @@ export class YamlSource {
       const seg = segments[i]!;
       const last = i === segments.length - 1;
       if (isMap(node)) {
-        const pair = node.items.findLast((p) => isPair(p) && keyText(p.key) === String(seg));
+        const pair = this.pairNamed(node, String(seg));
         if (!pair) return this.positionOfNode(node);
         const keyNode = pair.key as YamlNode | null;
         if (last && options.key) return this.positionOfNode(keyNode ?? node);
@@ -112,6 +110,20 @@ export class YamlSource {
   issue(path: string, message: string, options: LocateOptions = {}): SourceIssue {
     const pos = this.locate(path, options);
     return { file: this.file, line: pos.line, column: pos.column, path, message };
+  }
+
+  /** The pair a mapping's key names; the last one when a key repeats, as in the value. Indexed once per mapping, so locating every issue stays linear. */
+  private pairNamed(map: YAMLMap, key: string): Pair | undefined {
+    let index = this.pairsByKey.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items) {
+        const text = keyText(pair.key);
+        if (text !== undefined) index.set(text, pair);
+      }
+      this.pairsByKey.set(map, index);
+    }
+    return index.get(key);
   }
 
   private unalias(node: unknown): unknown {
@@ -159,46 +171,45 @@ interface ShapeProblem {
   readonly offset: number | undefined;
   readonly path: PathSegment[];
   readonly message: string;
+  /** Whether the file cannot go on to the schema; a duplicate key can, so its other problems are reported too. */
+  readonly fatal: boolean;
 }
 
 /**
  * Walks the document once for what the yaml package accepts but an experiment cannot hold:
- * keys that are not plain text, `__proto__` keys, aliases to nothing, aliases that contain themselves. It also
- * remembers where each key starts, to name the path of a duplicate key.
+ * keys that are not plain text, `__proto__` keys, duplicate keys, aliases to nothing, aliases
+ * that contain themselves.
  */
 class ShapeCheck {
   readonly problems: ShapeProblem[] = [];
-  private readonly keyPaths = new Map<number, PathSegment[]>();
 
   constructor(private readonly doc: Document) {}
-
-  pairAt(offset: number): PathSegment[] | undefined {
-    return this.keyPaths.get(offset);
-  }
 
   walk(node: unknown, path: PathSegment[], ancestors: unknown[] = []): void {
     if (isAlias(node)) {
       const target = node.resolve(this.doc);
-      if (!target) this.problems.push({ offset: node.range?.[0], path, message: `alias *${node.source} refers to no anchor; define &${node.source} before using it` });
-      else if (ancestors.includes(target)) this.problems.push({ offset: node.range?.[0], path, message: `alias *${node.source} refers to a value that contains it, which never ends` });
+      if (!target) this.problems.push({ offset: node.range?.[0], path, message: `alias *${node.source} refers to no anchor; define &${node.source} before using it`, fatal: true });
+      else if (ancestors.includes(target)) this.problems.push({ offset: node.range?.[0], path, message: `alias *${node.source} refers to a value that contains it, which never ends`, fatal: true });
       return;
     }
     const inside = [...ancestors, node];
     if (isMap(node)) {
+      const seen = new Set<string>();
       for (const pair of node.items) {
         const key = pair.key as YamlNode | null;
         if (key !== null && !isScalar(key)) {
-          this.problems.push({ offset: key.range?.[0], path, message: 'a key must be plain text, not a list or mapping' });
+          this.problems.push({ offset: key.range?.[0], path, message: 'a key must be plain text, not a list or mapping', fatal: true });
           continue;
         }
         const seg = String(key?.value ?? null);
         const keyPath = [...path, seg];
         if (seg === '__proto__') {
           // Plain JavaScript objects cannot hold this key: it would vanish or replace the prototype.
-          this.problems.push({ offset: key?.range?.[0], path: keyPath, message: 'the key "__proto__" is not allowed' });
+          this.problems.push({ offset: key?.range?.[0], path: keyPath, message: 'the key "__proto__" is not allowed', fatal: true });
           continue;
         }
-        if (key?.range) this.keyPaths.set(key.range[0], keyPath);
+        if (seen.has(seg)) this.problems.push({ offset: key?.range?.[0], path: keyPath, message: 'duplicate key; each key may appear only once in a mapping', fatal: false });
+        seen.add(seg);
         this.walk(pair.value, keyPath, inside);
       }
     } else if (isSeq(node)) {

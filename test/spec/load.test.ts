@@ -269,6 +269,13 @@ describe('loadExperimentText', () => {
     expect(shown(issuesOf(minimal('  duration: 1m\n  ? [a, b]\n  : 1\n')))).to.deep.equal(['7:5 spec: a key must be plain text, not a list or mapping']);
   });
 
+  it('locates every one of many unknown keys on its own line', () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: 1`);
+    const issues = issuesOf(minimal(`  duration: 1m\n${keys.join('\n')}\n`));
+    expect(issues).to.have.length(keys.length);
+    issues.forEach((issue, i) => expect(`${issue.line}:${issue.column} ${issue.path}`).to.equal(`${i + 7}:3 spec.k${i}`));
+  });
+
   it('resolves anchors and aliases', () => {
     const text = minimal(`  duration: 1m
   faults:
