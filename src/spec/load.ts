@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpecError, UsageError, type SourceIssue } from '../core/errors.js';
 import { buildExperimentSchema } from './experiment-schema.js';
@@ -10,10 +10,17 @@ import { parseWithIssues } from './schema-issues.js';
 import { YamlSource } from './yaml-source.js';
 
 /**
+ * An experiment file may be this large. The shipped ones are about 1 KiB; a file a thousand times
+ * that is something else, and refusing it keeps validation's time and memory bounded.
+ */
+export const MAX_EXPERIMENT_BYTES = 2 ** 20;
+
+/**
  * Experiment text → ExperimentSpec, in three steps: parse (YAML, then the schema) → normalize →
  * rules. Every problem of every step that can run is collected and thrown once, as a SpecError.
  */
 export function loadExperimentText(text: string, file: string, registries: SpecRegistries): ExperimentSpec {
+  refuseOversized(file, Buffer.byteLength(text));
   const read = YamlSource.read(text, file);
   if (!read.source) throw new SpecError(byPosition(read.issues));
   const source = read.source;
@@ -29,12 +36,27 @@ export function loadExperimentText(text: string, file: string, registries: SpecR
 export async function loadExperimentFile(file: string, registries: SpecRegistries): Promise<ExperimentSpec> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    const handle = await open(file);
+    try {
+      // Before reading, so a huge file is not read at all.
+      refuseOversized(file, (await handle.stat()).size);
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
+    if (err instanceof SpecError) throw err;
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read the file: ${(err as Error).message}`;
     throw new SpecError([{ file, line: 1, column: 1, path: '', message: reason }]);
   }
   return loadExperimentText(text, file, registries);
+}
+
+function refuseOversized(file: string, bytes: number): void {
+  if (bytes <= MAX_EXPERIMENT_BYTES) return;
+  const count = (n: number): string => n.toLocaleString('en-US');
+  const message = `the file is ${count(bytes)} bytes, but an experiment file may be at most ${MAX_EXPERIMENT_BYTES / 2 ** 20} MiB (${count(MAX_EXPERIMENT_BYTES)} bytes); check that this is the experiment file you meant, or split it into several experiments`;
+  throw new SpecError([{ file, line: 1, column: 1, path: '', message }]);
 }
 
 const EXPERIMENT_FILE = /\.ya?ml$/;
