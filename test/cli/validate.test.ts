@@ -50,6 +50,17 @@ describe('gameday validate (real CLI process)', () => {
     expect(r.stderr).to.contain('no/such/dir');
   });
 
+  it('reports a missing path along with the problems of the files beside it', async () => {
+    const dir = tempDir();
+    const bad = writeFile(dir, 'bad.yaml', 'apiVersion: gameday/v1\nkind: Experiment\nmetadata: { name: bad }\nspec: { duration: soon }\n');
+    const missing = `${dir}/missing.yaml`;
+    const r = await runCli(['validate', missing, bad]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain(`${missing}:1:1 no such file or directory`);
+    expect(r.stderr).to.contain(`${bad}:4:19 spec.duration: "soon" is not a duration`);
+    expect(r.stderr).to.contain('2 problems found.');
+  });
+
   it('lists the first 100 problems of each file and says how many more there are', async () => {
     const dir = tempDir();
     const keys = Array.from({ length: 250 }, (_, i) => `k${i}: 1`).join('\n');

@@ -380,6 +380,16 @@ describe('loading files', () => {
     expect((err as SpecError).issues[0]!.message).to.contain('at most 1 MiB');
   });
 
+  it('reports a path with nothing there along with the other files\' problems', async () => {
+    const missing = join(dir, 'nope.yaml');
+    const { files, issues } = await loadExperiments([missing, join(dir, 'nested')], registries);
+    expect(files).to.deep.equal([join(dir, 'nested/c.yaml')]);
+    expect(issues.map((i) => `${i.file} ${i.message}`)).to.deep.equal([
+      `${missing} no such file or directory`,
+      `${join(dir, 'nested/c.yaml')} "soon" is not a duration; write it like 500ms, 30s, 2m or 1m30s`,
+    ]);
+  });
+
   it('loads every experiment and gathers every file\'s issues', async () => {
     const { specs, issues } = await loadExperiments([dir], registries);
     expect(specs.map((s) => s.name)).to.deep.equal(['a', 'b']);
