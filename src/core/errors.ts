@@ -24,12 +24,30 @@ export abstract class GamedayError extends Error {
   }
 }
 
+/** A SpecError's message lists this many problems of each file, then how many more there are. */
+export const LISTED_ISSUES_PER_FILE = 100;
+
 /** Bad experiment files: every problem found, not just the first. Exit 2. */
 export class SpecError extends GamedayError {
   readonly outcome = 'invalid' as const;
   constructor(readonly issues: readonly SourceIssue[]) {
-    super(issues.map(formatIssue).join('\n'));
+    super(listIssues(issues));
   }
+}
+
+/** The issues, one a line; of each file's run of issues, the first LISTED_ISSUES_PER_FILE and how many more there are. */
+function listIssues(issues: readonly SourceIssue[]): string {
+  const lines: string[] = [];
+  for (let start = 0; start < issues.length; ) {
+    const file = issues[start]!.file;
+    let end = start;
+    while (end < issues.length && issues[end]!.file === file) end++;
+    for (let i = start; i < Math.min(end, start + LISTED_ISSUES_PER_FILE); i++) lines.push(formatIssue(issues[i]!));
+    const more = end - start - LISTED_ISSUES_PER_FILE;
+    if (more > 0) lines.push(`${file}: …and ${more} more problem${more === 1 ? '' : 's'} (only the first ${LISTED_ISSUES_PER_FILE} of each file are listed)`);
+    start = end;
+  }
+  return lines.join('\n');
 }
 
 /** Bad command line or bad options. Exit 2. */

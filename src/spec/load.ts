@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpecError, UsageError, type SourceIssue } from '../core/errors.js';
 import { buildExperimentSchema } from './experiment-schema.js';
@@ -10,10 +10,17 @@ import { parseWithIssues } from './schema-issues.js';
 import { YamlSource } from './yaml-source.js';
 
 /**
+ * An experiment file may be this large. The shipped ones are about 1 KiB; a file a thousand times
+ * that is something else, and refusing it keeps validation's time and memory bounded.
+ */
+export const MAX_EXPERIMENT_BYTES = 2 ** 20;
+
+/**
  * Experiment text → ExperimentSpec, in three steps: parse (YAML, then the schema) → normalize →
  * rules. Every problem of every step that can run is collected and thrown once, as a SpecError.
  */
 export function loadExperimentText(text: string, file: string, registries: SpecRegistries): ExperimentSpec {
+  refuseOversized(file, Buffer.byteLength(text));
   const read = YamlSource.read(text, file);
   if (!read.source) throw new SpecError(byPosition(read.issues));
   const source = read.source;
@@ -29,12 +36,27 @@ export function loadExperimentText(text: string, file: string, registries: SpecR
 export async function loadExperimentFile(file: string, registries: SpecRegistries): Promise<ExperimentSpec> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    const handle = await open(file);
+    try {
+      // Before reading, so a huge file is not read at all.
+      refuseOversized(file, (await handle.stat()).size);
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
+    if (err instanceof SpecError) throw err;
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read the file: ${(err as Error).message}`;
     throw new SpecError([{ file, line: 1, column: 1, path: '', message: reason }]);
   }
   return loadExperimentText(text, file, registries);
+}
+
+function refuseOversized(file: string, bytes: number): void {
+  if (bytes <= MAX_EXPERIMENT_BYTES) return;
+  const count = (n: number): string => n.toLocaleString('en-US');
+  const message = `the file is ${count(bytes)} bytes, but an experiment file may be at most ${MAX_EXPERIMENT_BYTES / 2 ** 20} MiB (${count(MAX_EXPERIMENT_BYTES)} bytes); check that this is the experiment file you meant, or split it into several experiments`;
+  throw new SpecError([{ file, line: 1, column: 1, path: '', message }]);
 }
 
 const EXPERIMENT_FILE = /\.ya?ml$/;
@@ -48,26 +70,30 @@ const EXPERIMENT_FILE = /\.ya?ml$/;
 export async function collectExperimentFiles(paths: readonly string[]): Promise<string[]> {
   const files: string[] = [];
   for (const path of paths) {
-    const info = await stat(path).catch(() => undefined);
-    if (!info) throw new UsageError(`no such file or directory: ${path}`);
-    if (info.isDirectory()) files.push(...(await experimentsUnder(path)));
-    else files.push(path);
+    if (!(await experimentFilesAt(path, files))) throw new UsageError(`no such file or directory: ${path}`);
   }
   return files;
 }
 
-async function experimentsUnder(dir: string): Promise<string[]> {
-  const found: string[] = [];
+/** Adds the experiment files `path` names to `found`; false when there is nothing at `path`. */
+async function experimentFilesAt(path: string, found: string[]): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return false;
+  if (info.isDirectory()) await experimentsUnder(path, found);
+  else found.push(path);
+  return true;
+}
+
+async function experimentsUnder(dir: string, found: string[]): Promise<void> {
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!entry.name.startsWith('.')) found.push(...(await experimentsUnder(path)));
+      if (!entry.name.startsWith('.')) await experimentsUnder(path, found);
     } else if (EXPERIMENT_FILE.test(entry.name) && !declaresOtherApi(await readFile(path, 'utf8'))) {
       found.push(path);
     }
   }
-  return found;
 }
 
 function declaresOtherApi(text: string): boolean {
@@ -75,19 +101,32 @@ function declaresOtherApi(text: string): boolean {
   return apiVersion !== undefined && !apiVersion.startsWith('gameday');
 }
 
-/** Loads every experiment the paths name and gathers every issue of every file. A missing path is a UsageError. */
-export async function loadExperiments(paths: readonly string[], registries: SpecRegistries): Promise<{ specs: ExperimentSpec[]; issues: SourceIssue[] }> {
+/**
+ * Loads every experiment the paths name and gathers every issue of every file, in the order of
+ * the paths. A path with nothing there is one more issue, so it hides no other file's problems.
+ */
+export async function loadExperiments(paths: readonly string[], registries: SpecRegistries): Promise<{ files: string[]; specs: ExperimentSpec[]; issues: SourceIssue[] }> {
+  const files: string[] = [];
   const specs: ExperimentSpec[] = [];
   const issues: SourceIssue[] = [];
-  for (const file of await collectExperimentFiles(paths)) {
-    try {
-      specs.push(await loadExperimentFile(file, registries));
-    } catch (err) {
-      if (!(err instanceof SpecError)) throw err;
-      issues.push(...err.issues);
+  for (const path of paths) {
+    const found: string[] = [];
+    if (!(await experimentFilesAt(path, found))) {
+      issues.push({ file: path, line: 1, column: 1, path: '', message: 'no such file or directory' });
+      continue;
+    }
+    for (const file of found) {
+      files.push(file);
+      try {
+        specs.push(await loadExperimentFile(file, registries));
+      } catch (err) {
+        if (!(err instanceof SpecError)) throw err;
+        // One by one: spreading a file's hundred thousand issues into push() overflows the stack.
+        for (const issue of err.issues) issues.push(issue);
+      }
     }
   }
-  return { specs, issues };
+  return { files, specs, issues };
 }
 
 function byPosition(issues: readonly SourceIssue[]): SourceIssue[] {

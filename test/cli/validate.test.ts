@@ -50,6 +50,32 @@ describe('gameday validate (real CLI process)', () => {
     expect(r.stderr).to.contain('no/such/dir');
   });
 
+  it('reports a missing path along with the problems of the files beside it', async () => {
+    const dir = tempDir();
+    const bad = writeFile(dir, 'bad.yaml', 'apiVersion: gameday/v1\nkind: Experiment\nmetadata: { name: bad }\nspec: { duration: soon }\n');
+    const missing = `${dir}/missing.yaml`;
+    const r = await runCli(['validate', missing, bad]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain(`${missing}:1:1 no such file or directory`);
+    expect(r.stderr).to.contain(`${bad}:4:19 spec.duration: "soon" is not a duration`);
+    expect(r.stderr).to.contain('2 problems found.');
+  });
+
+  it('lists the first 100 problems of each file and says how many more there are', async () => {
+    const dir = tempDir();
+    const keys = Array.from({ length: 250 }, (_, i) => `k${i}: 1`).join('\n');
+    const many = writeFile(dir, 'many.yaml', `apiVersion: gameday/v1\nkind: Experiment\nmetadata: { name: many }\nspec: { duration: 1m }\n${keys}\n`);
+    const other = writeFile(dir, 'other.yaml', 'apiVersion: gameday/v1\nkind: Experiment\nmetadata: { name: other }\nspec: { duration: soon }\n');
+    const r = await runCli(['validate', many, other]);
+    expect(r.code).to.equal(2);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines.filter((l) => l.startsWith(`${many}:`))).to.have.length(101);
+    expect(lines[99]).to.equal(`${many}:104:1 k99: unknown key; allowed here: apiVersion, kind, metadata, spec`);
+    expect(lines[100]).to.equal(`${many}: …and 150 more problems (only the first 100 of each file are listed)`);
+    expect(lines[101]).to.match(new RegExp(`^${other}:4:19 spec\\.duration: `));
+    expect(lines[102]).to.equal('251 problems found.');
+  });
+
   it('treats unknown options as usage errors (exit 2) and answers --help with 0', async () => {
     expect((await runCli(['validate', '--frobnicate', 'x'])).code).to.equal(2);
     const help = await runCli(['run', '--help']);

@@ -6,8 +6,9 @@ import { join, resolve } from 'node:path';
 import { SpecError, UsageError, type SourceIssue } from '../../src/core/errors.js';
 import { z } from 'zod';
 import { Percent } from '../../src/core/quantity.js';
-import { collectExperimentFiles, loadExperimentFile, loadExperiments, loadExperimentText } from '../../src/spec/load.js';
+import { collectExperimentFiles, loadExperimentFile, loadExperiments, loadExperimentText, MAX_EXPERIMENT_BYTES } from '../../src/spec/load.js';
 import { durationSchema } from '../../src/spec/value-schemas.js';
+import { MAX_ALIASES, MAX_NESTING } from '../../src/spec/yaml-source.js';
 import { testRegistries } from './test-registries.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/spec');
@@ -265,8 +266,46 @@ describe('loadExperimentText', () => {
     expect(issues[0]!.message).to.match(/^cannot expand this YAML: Excessive alias count/);
   });
 
+  it('refuses more than MAX_ALIASES aliases, at the first one too many', () => {
+    const aliases = Array.from({ length: MAX_ALIASES + 50 }, () => '*x').join(', ');
+    expect(shown(issuesOf(minimal(`  duration: 1m\n  x: &x 1\n  y: [${aliases}]\n`)))).to.deep.equal([
+      `8:${7 + 4 * MAX_ALIASES} spec.y[${MAX_ALIASES}]: this is alias number ${MAX_ALIASES + 1}, but a file may hold at most ${MAX_ALIASES} aliases (*name); write some of the values out instead`,
+    ]);
+  });
+
   it('refuses keys that are not plain text', () => {
     expect(shown(issuesOf(minimal('  duration: 1m\n  ? [a, b]\n  : 1\n')))).to.deep.equal(['7:5 spec: a key must be plain text, not a list or mapping']);
+  });
+
+  it('refuses lists and mappings nested deeper than MAX_NESTING, where the level too many opens', () => {
+    const tooDeep = `lists and mappings nest more than ${MAX_NESTING} levels deep here, which gameday refuses (an experiment needs fewer than 10); check that this is the experiment file you meant and that its brackets are closed`;
+    expect(shown(issuesOf('['.repeat(1_000_000)))).to.deep.equal([`1:${MAX_NESTING + 1} : ${tooDeep}`]);
+    expect(shown(issuesOf(`a: ${'{b: '.repeat(MAX_NESTING)}1${'}'.repeat(MAX_NESTING)}\n`))).to.deep.equal([`1:${4 * MAX_NESTING} : ${tooDeep}`]);
+    expect(shown(issuesOf(`${'- '.repeat(500_000)}x\n`))).to.deep.equal([`1:${2 * MAX_NESTING + 1} : ${tooDeep}`]);
+    const indented = Array.from({ length: 2 * MAX_NESTING }, (_, i) => `${' '.repeat(i)}a:`).join('\n');
+    expect(shown(issuesOf(`${indented}\n`))).to.deep.equal([`${MAX_NESTING + 1}:${MAX_NESTING + 1} : ${tooDeep}`]);
+  });
+
+  it('reads lists and mappings nested MAX_NESTING deep', () => {
+    // The document and spec mappings are two levels; the lists make up the rest.
+    const lists = MAX_NESTING - 2;
+    const text = minimal(`  duration: 1m\n  x: ${'['.repeat(lists)}1${']'.repeat(lists)}\n`);
+    expect(shown(issuesOf(text))).to.deep.equal(['7:3 spec.x: unknown key; allowed here: workloads, duration, blastRadius, steadyState, probes, faults, slos, abort']);
+  });
+
+  it('refuses text larger than MAX_EXPERIMENT_BYTES, naming the limit', () => {
+    const text = `${minimal('  duration: 1m\n')}#${'x'.repeat(MAX_EXPERIMENT_BYTES)}\n`;
+    const bytes = Buffer.byteLength(text).toLocaleString('en-US');
+    expect(shown(issuesOf(text))).to.deep.equal([
+      `1:1 : the file is ${bytes} bytes, but an experiment file may be at most 1 MiB (1,048,576 bytes); check that this is the experiment file you meant, or split it into several experiments`,
+    ]);
+  });
+
+  it('locates every one of many unknown keys on its own line', () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: 1`);
+    const issues = issuesOf(minimal(`  duration: 1m\n${keys.join('\n')}\n`));
+    expect(issues).to.have.length(keys.length);
+    issues.forEach((issue, i) => expect(`${issue.line}:${issue.column} ${issue.path}`).to.equal(`${i + 7}:3 spec.k${i}`));
   });
 
   it('resolves anchors and aliases', () => {
@@ -326,6 +365,29 @@ describe('loading files', () => {
     );
     expect(err).to.be.instanceOf(SpecError);
     expect((err as SpecError).issues[0]).to.include({ file: join(dir, 'gone.yaml'), line: 1, column: 1 });
+  });
+
+  it('refuses a file larger than MAX_EXPERIMENT_BYTES as a SpecError naming it', async () => {
+    const big = join(dir, 'big.yaml');
+    await writeFile(big, `${valid('big')}#${'x'.repeat(MAX_EXPERIMENT_BYTES)}\n`);
+    const err = await loadExperimentFile(big, registries).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(SpecError);
+    expect((err as SpecError).issues).to.have.length(1);
+    expect((err as SpecError).issues[0]).to.include({ file: big, line: 1, column: 1 });
+    expect((err as SpecError).issues[0]!.message).to.contain('at most 1 MiB');
+  });
+
+  it('reports a path with nothing there along with the other files\' problems', async () => {
+    const missing = join(dir, 'nope.yaml');
+    const { files, issues } = await loadExperiments([missing, join(dir, 'nested')], registries);
+    expect(files).to.deep.equal([join(dir, 'nested/c.yaml')]);
+    expect(issues.map((i) => `${i.file} ${i.message}`)).to.deep.equal([
+      `${missing} no such file or directory`,
+      `${join(dir, 'nested/c.yaml')} "soon" is not a duration; write it like 500ms, 30s, 2m or 1m30s`,
+    ]);
   });
 
   it('loads every experiment and gathers every file\'s issues', async () => {

@@ -1,5 +1,5 @@
 import { SpecError } from '../../core/errors.js';
-import { collectExperimentFiles, loadExperiments } from '../../spec/load.js';
+import { loadExperiments } from '../../spec/load.js';
 import { builtinRegistries } from '../registries.js';
 import { loadPlugins } from '../plugins.js';
 
@@ -12,8 +12,7 @@ export interface ValidateOptions {
 export async function validateCommand(paths: readonly string[], options: ValidateOptions): Promise<number> {
   const registries = builtinRegistries();
   await loadPlugins(options.plugin ?? [], registries);
-  const files = await collectExperimentFiles([...paths]);
-  const { specs, issues } = await loadExperiments(files, registries);
+  const { files, specs, issues } = await loadExperiments(paths, registries);
   if (options.json) {
     process.stdout.write(
       JSON.stringify({ valid: issues.length === 0, files, experiments: specs.map((s) => ({ file: s.file, name: s.name })), issues }, null, 2) + '\n',
