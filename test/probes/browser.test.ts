@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { serviceProxyPath } from '../../src/cluster/raw-request.js';
 import { browserProbe } from '../../src/probes/browser.js';
-import { resolveChromium } from '../../src/probes/chromium.js';
 import { eventually, isReady, podsOf, startSim, webDeployment, webService, type SimClients } from '../sim/sim-fixture.js';
 import { collectingContext, runProbeFor, withinSchedule } from './collecting-context.js';
 
@@ -64,14 +63,6 @@ describe('browser probe in real Chromium against the embedded cluster', function
     const start = (journey: string) => browserProbe.start(collectingContext({ experimentDir: fixtures, name: 'shop' }), browserProbe.params.parse({ url: checkoutUrl, journey }));
     await expectRejection(start('journeys/nope.ts'), /^browser probe shop: journey journeys\/nope\.ts: no such file/);
     await expectRejection(start('journeys/no-default-export.ts'), /its default export must be a function/);
-  });
-});
-
-describe('Chromium resolution', () => {
-  it('takes $GAMEDAY_CHROMIUM first, and names the variable when it points nowhere', async () => {
-    expect(await resolveChromium({ GAMEDAY_CHROMIUM: '/usr/bin/chromium' })).to.equal('/usr/bin/chromium');
-    await expectRejection(resolveChromium({ GAMEDAY_CHROMIUM: '/nowhere/chrome' }), /\$GAMEDAY_CHROMIUM is \/nowhere\/chrome, which does not exist/);
-    await expectRejection(resolveChromium({ PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH: '/nowhere/chrome' }), /PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH/);
   });
 });
 
