@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { eventually } from '../support/eventually.js';
 
 /** The built CLI, exactly as `npx gameday` runs it (`npm test` builds it first). */
 export const CLI = path.resolve('dist/cli/main.js');
@@ -49,10 +50,7 @@ export function writeFile(dir: string, name: string, text: string): string {
   return file;
 }
 
+/** test/cli/recover.test.ts still waits through this; everything else calls eventually() directly. */
 export async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(what, condition, timeoutMs);
 }

@@ -10,7 +10,8 @@ import { ClusterWatch } from '../../src/engine/cluster-watch.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { playEventRuns } from '../report/html-fixture.js';
 import { runNodeFaultExperiment, simTarget } from '../faults/node-fault-experiment.js';
-import { eventually, startSim, webDeployment, type SimClients } from '../sim/sim-fixture.js';
+import { startSim, webDeployment, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
 
 type Watched = ClusterWarningEvent | NodeConditionEvent;
 

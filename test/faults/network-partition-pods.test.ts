@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { podPartition, podPartitionParams } from '../../src/faults/network-partition-pods.js';
 import { SeededRandom } from '../../src/core/rng.js';
 import { rawRequest, serviceProxyPath } from '../../src/cluster/raw-request.js';
-import { eventually, isReady, podsOf, webDeployment, webService } from '../sim/sim-fixture.js';
+import { isReady, podsOf, webDeployment, webService } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
 import { clusterState, recordingContext, startFaultFixture, type FaultFixture } from './api-fixture.js';
 
 const NS = 'default';

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import type * as k8s from '@kubernetes/client-node';
 import { nodeDrain, type DrainState } from '../../src/faults/node-drain.js';
 import { runCli, tempDir } from '../cli/cli-process.js';
-import { eventually, isReady, podsOf, webDeployment } from '../sim/sim-fixture.js';
+import { isReady, podsOf, webDeployment } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
 import { clusterState, planFault, recordingContext, startFaultFixture, watchHealthy, type FaultFixture } from './api-fixture.js';
 
 const NS = 'default';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { podKill } from '../../src/faults/pod-kill.js';
-import { eventually, isReady, podsOf, webDeployment } from '../sim/sim-fixture.js';
+import { isReady, podsOf, webDeployment } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
 import { planFault, recordingContext, startFaultFixture, type FaultFixture } from './api-fixture.js';
 
 const NS = 'default';

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { serviceProxyPath } from '../../src/cluster/raw-request.js';
 import { browserProbe } from '../../src/probes/browser.js';
-import { eventually, isReady, podsOf, startSim, webDeployment, webService, type SimClients } from '../sim/sim-fixture.js';
+import { isReady, podsOf, startSim, webDeployment, webService, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
 import { collectingContext, runProbeFor, withinSchedule } from './collecting-context.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { failoverProbe } from '../../src/probes/failover.js';
-import { eventually, startSim, type SimClients } from '../sim/sim-fixture.js';
-import { createAll, startProbe, until } from './probe-harness.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { createAll, startProbe } from './probe-harness.js';
 
 const kvStatefulSet = (name: string): k8s.KubernetesObject =>
   ({
@@ -48,7 +49,7 @@ describe('failover probe (watch-based, embedded cluster, gameday/kv leader elect
       const old = await leader('db-leader');
       expect(first).to.deep.include({ ok: true, value: 0, detail: { state: 'serving', by: old, lease: 'db-leader' } });
       await sim.core.deleteNamespacedPod({ namespace: 'shop', name: old });
-      const done = await until('a completed failover', () => probe.samples.find((s) => s.ok && (s.value ?? 0) > 0), 10_000);
+      const done = await eventually('a completed failover', () => probe.samples.find((s) => s.ok && (s.value ?? 0) > 0), 10_000);
       const lost = probe.samples.find((s) => s.error === 'serving-lost')!;
       expect(lost.detail).to.include({ lost: old, reason: `leader ${old} is terminating` });
       expect(done.value).to.equal(done.t - lost.t);
@@ -65,7 +66,7 @@ describe('failover probe (watch-based, embedded cluster, gameday/kv leader elect
       { namespace: 'shop', name: 'cache', body: { spec: { replicas: 0 } } },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
-    await until('the leader lost', () => probe.samples.some((s) => s.error === 'serving-lost'));
+    await eventually('the leader lost', () => probe.samples.some((s) => s.error === 'serving-lost'));
     await probe.stop();
     const last = probe.samples.at(-1)!;
     expect(last).to.include({ ok: false, error: 'failover-unfinished' });

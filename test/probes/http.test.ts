@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { ClusterTarget } from '../../src/cluster/target.js';
 import { httpProbe } from '../../src/probes/http.js';
-import { eventually, isReady, podsOf, startSim, webDeployment, webService, type SimClients } from '../sim/sim-fixture.js';
+import { isReady, podsOf, startSim, webDeployment, webService, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
 import { collectingContext, embeddedTarget, runProbeFor, withinSchedule } from './collecting-context.js';
 
 interface Received {

@@ -9,7 +9,8 @@ import { K6Job, MANAGED_BY } from '../../src/probes/k6-job.js';
 import { K6OutputParser } from '../../src/probes/k6-output.js';
 import { bundleK6Script } from '../../src/probes/k6-script.js';
 import { startSim, type SimClients } from '../sim/sim-fixture.js';
-import { startProbe, until } from './probe-harness.js';
+import { eventually } from '../support/eventually.js';
+import { startProbe } from './probe-harness.js';
 
 const FIXTURES = path.resolve('test/fixtures/k6');
 
@@ -118,7 +119,7 @@ describe('k6 probe', function () {
       let message = '';
       try {
         const probe = await startProbe(k6Probe, { script: 'shop.ts' }, kc, { experimentDir: FIXTURES, name: 'load' });
-        await until('the probe to give up', () => probe.failures.length > 0);
+        await eventually('the probe to give up', () => probe.failures.length > 0);
         await probe.stop();
         message = (probe.failures[0] as Error).message;
         expect(probe.samples).to.deep.equal([]);

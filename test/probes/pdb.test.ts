@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { budgetObservation, pdbProbe } from '../../src/probes/pdb.js';
-import { startSim, type SimClients, eventually } from '../sim/sim-fixture.js';
-import { createAll, startProbe, until, webDeployment } from './probe-harness.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { createAll, startProbe, webDeployment } from './probe-harness.js';
 
 describe('pdb probe (watch-based, embedded cluster)', function () {
   this.timeout(30_000);
@@ -28,12 +29,12 @@ describe('pdb probe (watch-based, embedded cluster)', function () {
       // Two pods at once, past the budget: a crash, not an eviction, so nothing stops it.
       const pods = (await sim.core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=web' })).items.slice(0, 2);
       await Promise.all(pods.map((p) => sim.core.deleteNamespacedPod({ namespace: 'shop', name: p.metadata!.name!, gracePeriodSeconds: 0 })));
-      const broken = await until('a below-budget sample', () => probe.samples.find((s) => !s.ok));
+      const broken = await eventually('a below-budget sample', () => probe.samples.find((s) => !s.ok));
       expect(broken.error).to.equal('below-budget');
       expect(broken.value).to.be.below(3);
       expect(broken.detail).to.include({ desiredHealthy: 3 });
       expect(broken.t).to.be.a('number');
-      await until('back within budget', () => probe.samples.at(-1)?.ok === true && probe.samples.at(-1)?.value === 4);
+      await eventually('back within budget', () => probe.samples.at(-1)?.ok === true && probe.samples.at(-1)?.value === 4);
     } finally {
       await probe.stop();
     }

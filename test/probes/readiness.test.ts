@@ -6,9 +6,10 @@ import type { Sample } from '../../src/core/sample.js';
 import { httpProbe } from '../../src/probes/http.js';
 import type { ProbeContext, SampleFeed, SampleOrigin } from '../../src/probes/probe.js';
 import { readinessProbe } from '../../src/probes/readiness.js';
-import { eventually, startSim, type SimClients } from '../sim/sim-fixture.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
 import { collectingContext, embeddedTarget } from './collecting-context.js';
-import { createAll, startProbe, until, webDeployment } from './probe-harness.js';
+import { createAll, startProbe, webDeployment } from './probe-harness.js';
 
 describe('readiness probe (watch-based, embedded cluster)', function () {
   this.timeout(30_000);
@@ -29,8 +30,8 @@ describe('readiness probe (watch-based, embedded cluster)', function () {
       expect(probe.samples[0]).to.include({ ok: true, value: 3 });
       const [victim] = (await sim.core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=web' })).items;
       await sim.core.deleteNamespacedPod({ namespace: 'shop', name: victim!.metadata!.name! });
-      await until('the endpoint to leave', () => probe.samples.some((s) => !(s.detail?.readyEndpoints as string[]).includes(victim!.metadata!.name!)));
-      await until('three ready endpoints again', () => probe.samples.at(-1)?.value === 3);
+      await eventually('the endpoint to leave', () => probe.samples.some((s) => !(s.detail?.readyEndpoints as string[]).includes(victim!.metadata!.name!)));
+      await eventually('three ready endpoints again', () => probe.samples.at(-1)?.value === 3);
       expect(probe.samples.filter((s) => !s.ok)).to.deep.equal([]);
     } finally {
       await probe.stop();
@@ -70,7 +71,7 @@ describe('readiness probe (watch-based, embedded cluster)', function () {
     try {
       expect(probe.samples[0]!.ok, 'within the grace it is only lagging').to.equal(true);
       expect(probe.samples[0]!.detail?.withinGrace).to.deep.equal(['slow']);
-      const bad = await until('a violation', () => probe.samples.find((s) => !s.ok), 5000);
+      const bad = await eventually('a violation', () => probe.samples.find((s) => !s.ok), 5000);
       expect(bad.error).to.equal('routed-to-unready');
       expect(bad.detail?.routedToUnready).to.deep.include({ pod: 'slow', why: 'pod-not-ready', since: probe.samples[0]!.t });
       expect(bad.t - probe.samples[0]!.t).to.be.at.least(300);
@@ -125,7 +126,7 @@ describe('readiness probe (watch-based, embedded cluster)', function () {
     const other = requester('other', ignored);
     const probes = [await httpProbe.start(through, httpProbe.params.parse(judged)), await httpProbe.start(other, httpProbe.params.parse(ignored))];
     try {
-      const blamed = await until('a failed-on-unready sample', () => readiness.samples.find((s) => s.error === 'failed-on-unready'), 5000);
+      const blamed = await eventually('a failed-on-unready sample', () => readiness.samples.find((s) => s.error === 'failed-on-unready'), 5000);
       expect(blamed.detail).to.include({ pod: 'stuck', why: 'pod-not-ready', by: 'response-header', probe: 'through-edge', requestError: 'status-503', requestAt: blamed.t });
       expect(through.samples.every((s) => s.detail?.pod === ip), 'the sample keeps what the header said').to.equal(true);
       expect(other.samples.some((s) => !s.ok), 'the other probe failed too').to.equal(true);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { eventually, isReady, podsOf, startSim, webDeployment, webService, type SimClients } from './sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { isReady, podsOf, startSim, webDeployment, webService, type SimClients } from './sim-fixture.js';
 
 interface FaultReply {
   readonly id: string;

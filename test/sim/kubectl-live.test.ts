@@ -3,7 +3,8 @@ import { execa, execaSync } from 'execa';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { eventually, startSim, type SimClients } from './sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { startSim, type SimClients } from './sim-fixture.js';
 
 /**
  * The real kubectl binaries against the whole embedded cluster (controllers and kubelets

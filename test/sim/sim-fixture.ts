@@ -45,23 +45,6 @@ export async function startSim(timings: Partial<SimTimings> = {}): Promise<SimCl
   };
 }
 
-/** Polls until `probe` returns a value other than undefined/false, or fails with the last state seen. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export function webDeployment(name: string, replicas: number, extra: { env?: k8s.V1EnvVar[]; nodeSelector?: Record<string, string>; tolerations?: k8s.V1Toleration[]; image?: string; grace?: number } = {}): k8s.V1Deployment {
   return {
     metadata: { name },

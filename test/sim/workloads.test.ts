@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { eventually, isReady, podsOf, startSim, webDeployment, type SimClients } from './sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { isReady, podsOf, startSim, webDeployment, type SimClients } from './sim-fixture.js';
 
 describe('sim workload controllers', function () {
   this.timeout(20_000);
