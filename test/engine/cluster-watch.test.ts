@@ -10,8 +10,9 @@ import { ClusterWatch } from '../../src/engine/cluster-watch.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { playEventRuns } from '../report/html-fixture.js';
 import { runNodeFaultExperiment, simTarget } from '../faults/node-fault-experiment.js';
-import { startSim, webDeployment, type SimClients } from '../sim/sim-fixture.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
+import { webDeployment } from '../support/kube-objects.js';
 
 type Watched = ClusterWarningEvent | NodeConditionEvent;
 

@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { serviceProxyPath } from '../../src/cluster/raw-request.js';
 import { browserProbe } from '../../src/probes/browser.js';
-import { isReady, podsOf, startSim, webDeployment, webService, type SimClients } from '../sim/sim-fixture.js';
+import { isReady, podsOf, startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
+import { httpService, webDeployment } from '../support/kube-objects.js';
 import { collectingContext, runProbeFor, withinSchedule } from './collecting-context.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
@@ -18,7 +19,7 @@ describe('browser probe in real Chromium against the embedded cluster', function
   before(async () => {
     sim = await startSim();
     await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('shop', 1) });
-    await sim.core.createNamespacedService({ namespace: 'default', body: webService('shop') });
+    await sim.core.createNamespacedService({ namespace: 'default', body: httpService('shop') });
     await eventually('shop ready', async () => (await podsOf(sim.core, 'default', 'shop')).some(isReady));
     checkoutUrl = sim.cluster.url + serviceProxyPath('default', 'shop', '80', '/checkout');
     await eventually('shop served', async () => (await fetch(checkoutUrl)).ok);

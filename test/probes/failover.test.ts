@@ -3,26 +3,8 @@ import * as k8s from '@kubernetes/client-node';
 import { failoverProbe } from '../../src/probes/failover.js';
 import { startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
+import { kvStatefulSet, namespace } from '../support/kube-objects.js';
 import { createAll, startProbe } from './probe-harness.js';
-
-const kvStatefulSet = (name: string): k8s.KubernetesObject =>
-  ({
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name, namespace: 'shop' },
-    spec: {
-      replicas: 3,
-      serviceName: name,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [{ name: 'kv', image: 'gameday/kv:1', ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 } }],
-        },
-      },
-    },
-  }) as k8s.KubernetesObject;
 
 describe('failover probe (watch-based, embedded cluster, gameday/kv leader election)', function () {
   this.timeout(30_000);
@@ -32,7 +14,7 @@ describe('failover probe (watch-based, embedded cluster, gameday/kv leader elect
   before(async () => {
     sim = await startSim();
     kc = sim.kubeConfig;
-    await createAll(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }, kvStatefulSet('db'), kvStatefulSet('cache')]);
+    await createAll(kc, [namespace('shop'), kvStatefulSet('db', { namespace: 'shop' }), kvStatefulSet('cache', { namespace: 'shop' })]);
     for (const name of ['db', 'cache']) {
       await eventually(`3 ready ${name} members`, async () => ((await sim.apps.readNamespacedStatefulSet({ namespace: 'shop', name })).status?.readyReplicas ?? 0) >= 3);
     }

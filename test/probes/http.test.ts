@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { ClusterTarget } from '../../src/cluster/target.js';
 import { httpProbe } from '../../src/probes/http.js';
-import { isReady, podsOf, startSim, webDeployment, webService, type SimClients } from '../sim/sim-fixture.js';
+import { isReady, podsOf, startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
+import { httpService, webDeployment } from '../support/kube-objects.js';
 import { collectingContext, embeddedTarget, runProbeFor, withinSchedule } from './collecting-context.js';
 
 interface Received {
@@ -161,9 +162,9 @@ describe('http probe through the service proxy of the embedded cluster', functio
     await sim?.cluster.stop();
   });
 
-  async function deploy(name: string, replicas: number, env: { name: string; value: string }[] = []): Promise<void> {
+  async function deploy(name: string, replicas: number, env: Record<string, string> = {}): Promise<void> {
     await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment(name, replicas, { env }) });
-    await sim.core.createNamespacedService({ namespace: 'default', body: webService(name) });
+    await sim.core.createNamespacedService({ namespace: 'default', body: httpService(name) });
     await eventually(`${name} ready`, async () => (await podsOf(sim.core, 'default', name)).filter(isReady).length === replicas);
     await eventually(`${name} endpoints`, async () => {
       const ep = await sim.core.readNamespacedEndpoints({ namespace: 'default', name });
@@ -181,7 +182,7 @@ describe('http probe through the service proxy of the embedded cluster', functio
   });
 
   it('shows a pod killed mid-request as failed samples, while the other pod keeps answering', async () => {
-    await deploy('doomed', 2, [{ name: 'GAMEDAY_LATENCY', value: '400ms' }]);
+    await deploy('doomed', 2, { GAMEDAY_LATENCY: '400ms' });
     const ctx = collectingContext({ cluster: target });
     const [victim] = await podsOf(sim.core, 'default', 'doomed');
     await runProbeFor(httpProbe, ctx, { service: 'default/doomed:80', rate: '20/s', timeout: '2s' }, 1500, async () => {

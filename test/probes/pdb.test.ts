@@ -3,7 +3,8 @@ import * as k8s from '@kubernetes/client-node';
 import { budgetObservation, pdbProbe } from '../../src/probes/pdb.js';
 import { startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
-import { createAll, startProbe, webDeployment } from './probe-harness.js';
+import { podDisruptionBudget } from '../support/kube-objects.js';
+import { createAll, startProbe, webApp } from './probe-harness.js';
 
 describe('pdb probe (watch-based, embedded cluster)', function () {
   this.timeout(30_000);
@@ -14,8 +15,8 @@ describe('pdb probe (watch-based, embedded cluster)', function () {
     sim = await startSim();
     kc = sim.kubeConfig;
     await createAll(kc, [
-      ...webDeployment('shop', 'web', 4),
-      { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'shop' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } } } as k8s.KubernetesObject,
+      ...webApp('shop', 'web', 4),
+      podDisruptionBudget('web', { maxUnavailable: 1 }, { namespace: 'shop' }),
     ]);
     await eventually('4 ready web pods', async () => ((await sim.apps.readNamespacedDeployment({ namespace: 'shop', name: 'web' })).status?.readyReplicas ?? 0) >= 4);
   });

@@ -3,7 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 import { readyProbe } from '../../src/probes/ready.js';
 import { startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
-import { createAll, startProbe, webDeployment } from './probe-harness.js';
+import { createAll, startProbe, webApp } from './probe-harness.js';
 
 describe('ready probe (watch-based, embedded cluster)', function () {
   this.timeout(30_000);
@@ -20,7 +20,7 @@ describe('ready probe (watch-based, embedded cluster)', function () {
     const probe = await startProbe(readyProbe, { target: 'deployment/shop/web' }, kc);
     try {
       expect(probe.samples[0]).to.include({ ok: false, error: 'workload-missing' });
-      await createAll(kc, webDeployment('shop', 'web', 3));
+      await createAll(kc, webApp('shop', 'web', 3));
       await eventually('3 ready', () => probe.samples.at(-1)?.value === 3);
       await sim.apps.patchNamespacedDeploymentScale(
         { namespace: 'shop', name: 'web', body: { spec: { replicas: 1 } } },

@@ -45,36 +45,6 @@ export async function startSim(timings: Partial<SimTimings> = {}): Promise<SimCl
   };
 }
 
-export function webDeployment(name: string, replicas: number, extra: { env?: k8s.V1EnvVar[]; nodeSelector?: Record<string, string>; tolerations?: k8s.V1Toleration[]; image?: string; grace?: number } = {}): k8s.V1Deployment {
-  return {
-    metadata: { name },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          terminationGracePeriodSeconds: extra.grace ?? 2,
-          ...(extra.nodeSelector ? { nodeSelector: extra.nodeSelector } : {}),
-          ...(extra.tolerations ? { tolerations: extra.tolerations } : {}),
-          containers: [{
-            name: 'web',
-            image: extra.image ?? 'gameday/web:1',
-            ports: [{ name: 'http', containerPort: 8080 }],
-            ...(extra.env ? { env: extra.env } : {}),
-            readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 },
-            livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 },
-          }],
-        },
-      },
-    },
-  };
-}
-
-export function webService(name: string): k8s.V1Service {
-  return { metadata: { name }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } };
-}
-
 export async function podsOf(core: k8s.CoreV1Api, namespace: string, app: string): Promise<k8s.V1Pod[]> {
   return (await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items;
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.js';
-import { isReady, podsOf, startSim, webDeployment, type SimClients } from './sim-fixture.js';
+import { webDeployment } from '../support/kube-objects.js';
+import { isReady, podsOf, startSim, type SimClients } from './sim-fixture.js';
 
 describe('sim workload controllers', function () {
   this.timeout(20_000);
@@ -34,7 +35,7 @@ describe('sim workload controllers', function () {
   });
 
   it('keeps a pod not ready while its readiness probe fails (startup delay)', async () => {
-    const body = webDeployment('slow', 1, { env: [{ name: 'GAMEDAY_STARTUP_DELAY', value: '1500ms' }] });
+    const body = webDeployment('slow', 1, { env: { GAMEDAY_STARTUP_DELAY: '1500ms' } });
     await sim.apps.createNamespacedDeployment({ namespace: 'default', body });
     const running = await eventually('slow running', async () => (await podsOf(sim.core, 'default', 'slow')).find((p) => p.status?.phase === 'Running'));
     expect(isReady(running)).to.equal(false);
