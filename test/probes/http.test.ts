@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import { serviceProxyPath } from '../../src/cluster/raw-request.js';
 import type { ClusterTarget } from '../../src/cluster/target.js';
 import { httpProbe } from '../../src/probes/http.js';
 import { isReady, podsOf, startSim, type SimClients } from '../sim/sim-fixture.js';
@@ -170,6 +171,9 @@ describe('http probe through the service proxy of the embedded cluster', functio
       const ep = await sim.core.readNamespacedEndpoints({ namespace: 'default', name });
       return (ep.subsets?.[0]?.addresses?.length ?? 0) === replicas;
     });
+    // The data plane learns of new endpoints a moment after the Endpoints object lists them.
+    const url = sim.cluster.url + serviceProxyPath('default', name, '80', '/');
+    await eventually(`${name} served through the service proxy`, async () => (await fetch(url)).ok);
   }
 
   it('answers ok samples from the pods behind a Service', async () => {

@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 /** What a probe answers while the awaited state has not come yet. */
 type NotYet = undefined | null | false;
 
-const POLL_EVERY_MS = 25;
+const POLL_EVERY_MS = 50;
 
 /**
  * Polls `probe` until it answers something other than undefined, null or false, and resolves to
