@@ -67,15 +67,17 @@ describe('sim kubelet lifecycle', function () {
   it('keeps containers serving while the kubelet is stopped, but the node goes NotReady', async () => {
     const node = 'gameday-worker3';
     await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('orphaned', 1, { nodeSelector: { 'kubernetes.io/hostname': node } }) });
-    await sim.core.createNamespacedService({ namespace: 'default', body: httpService('orphaned') });
-    await eventually('orphaned ready', async () => (await podsOf(sim.core, 'default', 'orphaned')).some(isReady));
-    const local = await eventually('local port', () => sim.cluster.localServiceUrl('default', 'orphaned', 80));
-    await eventually('served', async () => (await fetch(`${local}/`, { signal: AbortSignal.timeout(1000) })).status === 200);
+    const pod = await eventually('orphaned ready', async () => (await podsOf(sim.core, 'default', 'orphaned')).find(isReady));
+    // Straight to the pod: the Service stops routing to it once the node's pods are marked not ready.
+    const direct = `${sim.cluster.url}/api/v1/namespaces/default/pods/${pod.metadata!.name}:8080/proxy/`;
+    await eventually('served', async () => (await fetch(direct, { signal: AbortSignal.timeout(1000) })).status === 200);
     const stop = sim.cluster.nodeFaults.inject(node, { type: 'kubelet-stop' });
     try {
       await eventually('node unknown', async () => (await sim.core.readNode({ name: node })).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown');
       const lease = await sim.coordination.readNamespacedLease({ namespace: 'kube-node-lease', name: node });
       expect(Date.now() - new Date(lease.spec!.renewTime!).getTime()).to.be.greaterThan(1000);
+      const served = await fetch(direct, { signal: AbortSignal.timeout(1000) }).then((r) => `status ${r.status}`, (err: Error) => `failed: ${err.message}`);
+      expect(served).to.equal('status 200', 'the container still answers with its node NotReady and its kubelet stopped');
     } finally {
       sim.cluster.nodeFaults.revert(node, stop.id);
     }
