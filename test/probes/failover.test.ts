@@ -44,15 +44,19 @@ describe('failover probe (watch-based, embedded cluster, gameday/kv leader elect
 
   it('reports a failover still running at stop as failed, with the time so far', async () => {
     const probe = await startProbe(failoverProbe, { target: 'statefulset/shop/cache', via: { lease: 'shop/cache-leader' } }, kc);
+    const old = await leader('cache-leader');
     await sim.apps.patchNamespacedStatefulSetScale(
       { namespace: 'shop', name: 'cache', body: { spec: { replicas: 0 } } },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
-    await eventually('the leader lost', () => probe.samples.some((s) => s.error === 'serving-lost'));
+    const lost = await eventually('the leader lost', () => probe.samples.find((s) => s.error === 'serving-lost'));
+    const unservedMs = 300;
+    await new Promise((resolve) => setTimeout(resolve, unservedMs));
     await probe.stop();
     const last = probe.samples.at(-1)!;
     expect(last).to.include({ ok: false, error: 'failover-unfinished' });
-    expect(last.value).to.be.at.least(0);
+    expect(last.detail).to.include({ lost: old, lostAt: lost.t });
+    expect(last.value, 'the time from losing the leader to the stop').to.equal(last.t - lost.t).and.to.be.at.least(unservedMs);
   });
 
   it('refuses to start on a workload that does not exist, saying so', async () => {
