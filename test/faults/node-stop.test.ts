@@ -25,6 +25,9 @@ spec:
     expect(run.summary.outcome, run.summary.reason).to.equal('passed');
     expect(run.steps).to.deep.equal(['inject', 'injected', 'verified', 'revert', 'reverted']);
     expect(run.faultEvents.find((e) => e.step === 'verified')!.message).to.equal('stopped and no longer Ready: gameday-worker2');
+    // The revert returned only once the node was Ready: no waiting here.
+    const ready = (await sim.core.readNode({ name: 'gameday-worker2' })).status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    expect(ready, 'Ready as soon as the run ended').to.equal('True');
     await eventually('state as before', async () => JSON.stringify(await clusterState(sim)) === JSON.stringify(before), 10_000);
   });
 

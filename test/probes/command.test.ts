@@ -35,7 +35,9 @@ describe('command probe (real child processes)', function () {
   it('stops between runs without waiting for the next slot', async () => {
     const probe = await startProbe(commandProbe, { run: ['true'], every: '1h' }, kc);
     await eventually('the first run', () => probe.samples.length === 1);
+    const stopping = performance.now();
     await probe.stop();
+    expect(performance.now() - stopping, 'ms to stop').to.be.below(1000);
     expect(probe.samples).to.have.length(1);
   });
 
