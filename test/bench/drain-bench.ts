@@ -8,7 +8,8 @@ import type { ClusterTarget } from '../../src/cluster/target.js';
 import { SeededRandom } from '../../src/core/rng.js';
 import { nodeDrain } from '../../src/faults/node-drain.js';
 import { startEmbeddedCluster } from '../../src/sim/index.js';
-import { recordingContext, watchHealthy, type HealthyWatch } from '../faults/api-fixture.js';
+import { recordingContext } from '../faults/api-fixture.js';
+import { watchHealthy, type HealthyWatch } from '../support/healthy-watch.js';
 import { podDisruptionBudget, webDeployment } from '../support/kube-objects.js';
 
 /**

@@ -4,8 +4,9 @@ import { nodeDrain, type DrainState } from '../../src/faults/node-drain.js';
 import { runCli, tempDir } from '../cli/cli-process.js';
 import { isReady, podsOf } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
+import { watchHealthy } from '../support/healthy-watch.js';
 import { podDisruptionBudget, webDeployment } from '../support/kube-objects.js';
-import { clusterState, planFault, recordingContext, startFaultFixture, watchHealthy, type FaultFixture } from './api-fixture.js';
+import { clusterState, planFault, recordingContext, startFaultFixture, type FaultFixture } from './api-fixture.js';
 
 const NS = 'default';
 
