@@ -52,7 +52,7 @@ describe('gameday run (real CLI process, embedded cluster, test plug-ins)', func
     expect(effects(e.log)).to.deep.equal(['inject a', 'inject b', 'revert b', 'revert a']);
     expect(existsSync(e.a) || existsSync(e.b)).to.equal(false);
     const runDir = runDirOf(e.out);
-    for (const f of ['journal.ndjson', 'result.json', 'junit.xml', 'summary.md']) expect(existsSync(path.join(runDir, f)), f).to.equal(true);
+    for (const f of ['journal.ndjson', 'result.json', 'junit.xml', 'summary.md', 'report.html']) expect(existsSync(path.join(runDir, f)), f).to.equal(true);
     const result = JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as { outcome: string; seed: number };
     expect(result).to.include({ outcome: 'passed', seed: 7 });
     expect(r.stdout).to.contain('PASSED');
