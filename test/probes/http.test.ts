@@ -189,14 +189,16 @@ describe('http probe through the service proxy of the embedded cluster', functio
     await deploy('doomed', 2, { GAMEDAY_LATENCY: '400ms' });
     const ctx = collectingContext({ cluster: target });
     const [victim] = await podsOf(sim.core, 'default', 'doomed');
+    let killedAt = Infinity;
     await runProbeFor(httpProbe, ctx, { service: 'default/doomed:80', rate: '20/s', timeout: '2s' }, 1500, async () => {
       await new Promise((r) => setTimeout(r, 600));
       await sim.core.deleteNamespacedPod({ namespace: 'default', name: victim!.metadata!.name!, gracePeriodSeconds: 0 });
+      killedAt = Date.now();
     });
     const failed = ctx.samples.filter((s) => !s.ok);
     expect(failed, 'requests in flight to the killed pod').to.have.length.greaterThan(0);
     expect(failed.every((s) => s.error === 'status-503'), `errors: ${failed.map((s) => s.error).join(', ')}`).to.equal(true);
-    expect(ctx.samples.filter((s) => s.ok)).to.have.length.greaterThan(0);
+    expect(ctx.samples.filter((s) => s.ok && s.t > killedAt), 'answers after the kill').to.have.length.greaterThan(0);
     expect(withinSchedule(ctx.samples, 1500)).to.have.length(30);
   });
 
