@@ -4,10 +4,10 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { z } from 'zod';
+import { launchChromium } from '../browser/chromium.js';
 import { Duration } from '../core/duration.js';
 import { UsageError, errorMessage } from '../core/errors.js';
 import { positiveDurationSchema } from '../spec/value-schemas.js';
-import { launchChromium } from './chromium.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { OpenModelSchedule } from './open-model-schedule.js';
 import type { ProbeContext, ProbePlugin, RunningProbe } from './probe.js';
@@ -54,7 +54,7 @@ export const browserProbe = {
 
   async start(ctx: ProbeContext, p: BrowserProbeParams): Promise<RunningProbe> {
     const journey = await loadJourney(ctx, p.journey);
-    const browser = await launchChromium();
+    const browser = await launchChromium('the browser probe');
     return new JourneyLoop(ctx, browser, journey, p).start();
   },
 } satisfies ProbePlugin<BrowserProbeParams>;

@@ -10,8 +10,9 @@ import { nodeDrain } from '../../src/faults/node-drain.js';
 import { startEmbeddedCluster } from '../../src/sim/index.js';
 import { API_NODES } from '../control-plane/api-nodes.js';
 import { startRealCluster } from '../control-plane/real-cluster.js';
-import { recordingContext, watchHealthy, type HealthyWatch } from '../faults/api-fixture.js';
-import { webDeployment } from '../sim/sim-fixture.js';
+import { recordingContext } from '../faults/api-fixture.js';
+import { watchHealthy, type HealthyWatch } from '../support/healthy-watch.js';
+import { podDisruptionBudget, webDeployment } from '../support/kube-objects.js';
 
 /**
  * gameday's nodeDrain against `kubectl drain` on the same embedded cluster: 60 pods of three
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     await setSchedulable(b, false);
     for (const app of APPS) {
       await apps.createNamespacedDeployment({ namespace: NS, body: webDeployment(app, REPLICAS, { grace: 1 }) });
-      await policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: { metadata: { name: app }, spec: { maxUnavailable: 1, selector: { matchLabels: { app } } } } });
+      await policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: podDisruptionBudget(app, { maxUnavailable: 1 }) });
     }
     await settledOn(a);
     await setSchedulable(b, true);

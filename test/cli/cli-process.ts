@@ -48,11 +48,3 @@ export function writeFile(dir: string, name: string, text: string): string {
   writeFileSync(file, text);
   return file;
 }
-
-export async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { nodeAccessPod } from '../../src/nodes/pod-node-access.js';
-import { runCli, startCli, tempDir, TEST_PLUGINS, waitUntil, writeFile, type RunningCli } from './cli-process.js';
+import { eventually } from '../support/eventually.js';
+import { runCli, startCli, tempDir, TEST_PLUGINS, writeFile, type RunningCli } from './cli-process.js';
 
 /**
  * A run killed with SIGKILL cannot revert anything itself; `gameday recover` must, from the
@@ -18,7 +19,7 @@ describe('gameday recover after SIGKILL (real CLI processes)', function () {
 
   before(async () => {
     sim = startCli(['sim', 'serve', '--nodes', '2', '--kubeconfig', kubeconfig]);
-    await waitUntil(() => sim!.output().stdout.includes('Press Ctrl-C'), 30_000, 'gameday sim serve to start');
+    await eventually('gameday sim serve to start', () => sim!.output().stdout.includes('Press Ctrl-C'), 30_000);
   });
 
   after(async () => {
@@ -49,7 +50,7 @@ spec:
 `,
     );
     const run = startCli(['run', file, '--plugin', TEST_PLUGINS, '--out', out, ...clusterArgs]);
-    await waitUntil(() => existsSync(b), 30_000, 'both faults to be injected');
+    await eventually('both faults to be injected', () => existsSync(b), 30_000);
     run.child.kill('SIGKILL');
     expect((await run.done).signal).to.equal('SIGKILL');
     expect(existsSync(a) && existsSync(b), 'the faults outlive the killed run').to.equal(true);

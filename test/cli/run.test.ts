@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { runCli, startCli, tempDir, TEST_PLUGINS, waitUntil, writeFile } from './cli-process.js';
+import { eventually } from '../support/eventually.js';
+import { runCli, startCli, tempDir, TEST_PLUGINS, writeFile } from './cli-process.js';
 
 interface Scenario {
   readonly probe?: string;
@@ -51,7 +52,7 @@ describe('gameday run (real CLI process, embedded cluster, test plug-ins)', func
     expect(effects(e.log)).to.deep.equal(['inject a', 'inject b', 'revert b', 'revert a']);
     expect(existsSync(e.a) || existsSync(e.b)).to.equal(false);
     const runDir = runDirOf(e.out);
-    for (const f of ['journal.ndjson', 'result.json', 'junit.xml', 'summary.md']) expect(existsSync(path.join(runDir, f)), f).to.equal(true);
+    for (const f of ['journal.ndjson', 'result.json', 'junit.xml', 'summary.md', 'report.html']) expect(existsSync(path.join(runDir, f)), f).to.equal(true);
     const result = JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as { outcome: string; seed: number };
     expect(result).to.include({ outcome: 'passed', seed: 7 });
     expect(r.stdout).to.contain('PASSED');
@@ -94,7 +95,7 @@ describe('gameday run (real CLI process, embedded cluster, test plug-ins)', func
   it('reverts everything in reverse order on SIGINT and exits 130', async () => {
     const e = experiment({ duration: '60s' });
     const cli = startCli(['run', e.file, '--plugin', TEST_PLUGINS, '--out', e.out]);
-    await waitUntil(() => existsSync(e.b), 30_000, 'both faults to be injected');
+    await eventually('both faults to be injected', () => existsSync(e.b), 30_000);
     cli.child.kill('SIGINT');
     const r = await cli.done;
     expect(r.code, r.stdout + r.stderr).to.equal(130);
@@ -108,7 +109,7 @@ describe('gameday run (real CLI process, embedded cluster, test plug-ins)', func
   it('reverts on SIGTERM too', async () => {
     const e = experiment({ duration: '60s' });
     const cli = startCli(['run', e.file, '--plugin', TEST_PLUGINS, '--out', e.out]);
-    await waitUntil(() => existsSync(e.a), 30_000, 'the first fault to be injected');
+    await eventually('the first fault to be injected', () => existsSync(e.a), 30_000);
     cli.child.kill('SIGTERM');
     const r = await cli.done;
     expect(r.code).to.equal(130);

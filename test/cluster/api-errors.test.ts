@@ -1,7 +1,9 @@
 import { ApiException, PolicyV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { apiStatusOf, isAlreadyExists, isConflict, isInvalid, isNotFound, isTooManyRequests } from '../../src/cluster/api-errors.js';
-import { eventually, isReady, podsOf, startSim, webDeployment, type SimClients } from '../sim/sim-fixture.js';
+import { isReady, podsOf, startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { webDeployment } from '../support/kube-objects.js';
 
 const predicates = { isNotFound, isConflict, isAlreadyExists, isInvalid, isTooManyRequests };
 type Predicate = keyof typeof predicates;

@@ -1,7 +1,9 @@
 import { PolicyV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { BudgetWatch, type BudgetWake } from '../../src/cluster/budget-watch.js';
-import { eventually, startSim, webDeployment, type SimClients } from '../sim/sim-fixture.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { webDeployment } from '../support/kube-objects.js';
 import { WatchProxy } from './watch-proxy.js';
 
 const NS = 'budget-watch';

@@ -1,7 +1,8 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { KubeWatch } from '../../src/cluster/kube-watch.js';
-import { eventually, startSim, type SimClients } from '../sim/sim-fixture.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
 import { WatchProxy } from './watch-proxy.js';
 
 describe('cluster/kube-watch: one retry policy, on the embedded cluster behind a proxy', function () {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { eventually } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
 import { normalise, startEmbeddedBackend, startRealBackend, WATCH_HISTORY, type Backend } from './backends.js';
 
 /**

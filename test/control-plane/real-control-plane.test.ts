@@ -7,7 +7,7 @@ import { runCommand } from '../../src/nodes/command-runner.js';
 import { locateControlPlane } from '../../src/control-plane/locate.js';
 import { startRealControlPlane, sweepLeftovers } from '../../src/control-plane/real-control-plane.js';
 import { KUBECTL_VERSIONS, kubectlBinary } from '../support/kubectl.js';
-import { eventually } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
 import { realControlPlaneUnavailable, startRealCluster, type RealCluster } from './real-cluster.js';
 
 const WEB = `apiVersion: apps/v1

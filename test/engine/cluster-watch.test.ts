@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
+import { launchChromium } from '../../src/browser/chromium.js';
 import type { ClusterWarningEvent, NodeConditionEvent, RunEvent } from '../../src/journal/events.js';
 import { ClusterWatch } from '../../src/engine/cluster-watch.js';
 import { HtmlReporter } from '../../src/report/html.js';
-import { launchTestChromium, playEventRuns } from '../report/html-fixture.js';
+import { playEventRuns } from '../report/html-fixture.js';
 import { runNodeFaultExperiment, simTarget } from '../faults/node-fault-experiment.js';
-import { eventually, startSim, webDeployment, type SimClients } from '../sim/sim-fixture.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { webDeployment } from '../support/kube-objects.js';
 
 type Watched = ClusterWarningEvent | NodeConditionEvent;
 
@@ -154,7 +157,7 @@ spec:
     const dir = mkdtempSync(join(tmpdir(), 'gameday-cluster-watch-'));
     const [result] = await playEventRuns([run.events], [new HtmlReporter()], dir);
     expect(result!.clusterActivity!.nodesAffected).to.deep.equal(['gameday-worker3']);
-    const browser = await launchTestChromium();
+    const browser = await launchChromium('the report tests');
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       await page.goto(pathToFileURL(join(dir, result!.runId, 'report.html')).href);

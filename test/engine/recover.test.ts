@@ -5,15 +5,8 @@ import { expect } from 'chai';
 import { readJournalEvents } from '../../src/journal/reader.js';
 import { findRunDirs, recoverRun, recoverRuns } from '../../src/engine/recover.js';
 import type { ClusterRef, FaultEvent, RunEvent } from '../../src/journal/events.js';
+import { eventually } from '../support/eventually.js';
 import { buildExperiment, CapturingObserver, stubCluster, tempDir, testRegistries } from './helpers/experiment.js';
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A journal as a crashed run would leave it, written by hand. */
 function writeJournal(dir: string, events: readonly RunEvent[], tail = ''): string {
@@ -42,7 +35,7 @@ describe('recoverRun', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     try {
-      await waitFor(() => existsSync(join(dir, 'b')) || child.exitCode !== null, 20_000, 'the second fault to be injected');
+      await eventually('the second fault to be injected', () => existsSync(join(dir, 'b')) || child.exitCode !== null, 20_000);
     } finally {
       child.kill('SIGKILL');
     }

@@ -127,8 +127,13 @@ describe('runExperiment', () => {
     expect(summary.reason).to.match(/^SLO not met: availability\(web\) = \d+\.\d% \(need >= 99%\) over [\d,]+ requests; \d+ failed, first at \+\d+\.\ds$/);
     const [availability, errors] = s.checks('slo');
     expect(availability).to.include({ verdict: 'failed' });
-    expect(availability!.evidence!.firstViolationAt).to.be.a('number');
-    expect(availability!.evidence!.worst!.every((x) => !x.ok)).to.equal(true);
+    // The evidence is the failed samples, all taken while fault a was applied.
+    const faultA = s.observer.ofType('fault').filter((e) => e.fault === 'f0');
+    const [from, to] = [faultA.find((e) => e.step === 'inject')!.t, faultA.find((e) => e.step === 'reverted')!.t];
+    const { worst, firstViolationAt } = availability!.evidence!;
+    expect(worst, 'failed samples').to.have.length.greaterThan(0);
+    expect(worst!.every((x) => !x.ok && x.t >= from && x.t <= to), JSON.stringify({ from, to, worst })).to.equal(true);
+    expect(firstViolationAt).to.equal(worst![0]!.t);
     expect(errors).to.include({ verdict: 'passed' });
     expect(s.effects()).to.deep.equal(['inject a', 'revert a']);
   });

@@ -2,14 +2,17 @@ import { expect } from 'chai';
 import type * as k8s from '@kubernetes/client-node';
 import { nodeDrain, type DrainState } from '../../src/faults/node-drain.js';
 import { runCli, tempDir } from '../cli/cli-process.js';
-import { eventually, isReady, podsOf, webDeployment } from '../sim/sim-fixture.js';
-import { clusterState, planFault, recordingContext, startFaultFixture, watchHealthy, type FaultFixture } from './api-fixture.js';
+import { isReady, podsOf } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { watchHealthy } from '../support/healthy-watch.js';
+import { podDisruptionBudget, webDeployment } from '../support/kube-objects.js';
+import { clusterState, planFault, recordingContext, startFaultFixture, type FaultFixture } from './api-fixture.js';
 
 const NS = 'default';
 
 async function deployWithBudget(f: FaultFixture, name: string, replicas: number, budget: { maxUnavailable?: number; minAvailable?: number }): Promise<void> {
   await f.apps.createNamespacedDeployment({ namespace: NS, body: webDeployment(name, replicas, { grace: 1 }) });
-  await f.policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: { metadata: { name }, spec: { ...budget, selector: { matchLabels: { app: name } } } } });
+  await f.policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: podDisruptionBudget(name, budget) });
   await eventually(`${name} ready`, async () => (await podsOf(f.core, NS, name)).filter(isReady).length === replicas, 15_000);
   await eventually(`${name} budget observed`, async () => (await f.policy.readNamespacedPodDisruptionBudget({ namespace: NS, name })).status?.expectedPods === replicas);
 }
@@ -93,7 +96,7 @@ describe('nodeDrain on the embedded cluster', function () {
 
   it('refuses a pod covered by two budgets with the API server\'s reason and what to fix', async () => {
     await deployWithBudget(f, 'twice', 2, { maxUnavailable: 1 });
-    await f.policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: { metadata: { name: 'twice-again' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'twice' } } } } });
+    await f.policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: podDisruptionBudget('twice-again', { maxUnavailable: 1 }, { app: 'twice' }) });
     const node = await nodeOf(f, 'twice');
     const { params, planned } = await planFault(nodeDrain, { nodes: { names: [node] }, timeout: '10s' }, f.target);
     const ctx = recordingContext(f.target);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { eventually, startSim, type SimClients } from '../sim/sim-fixture.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
 import { clusterState, runNodeFaultExperiment, simTarget } from './node-fault-experiment.js';
 
 describe('nodeStop on the embedded cluster', function () {
@@ -24,6 +25,9 @@ spec:
     expect(run.summary.outcome, run.summary.reason).to.equal('passed');
     expect(run.steps).to.deep.equal(['inject', 'injected', 'verified', 'revert', 'reverted']);
     expect(run.faultEvents.find((e) => e.step === 'verified')!.message).to.equal('stopped and no longer Ready: gameday-worker2');
+    // The revert returned only once the node was Ready: no waiting here.
+    const ready = (await sim.core.readNode({ name: 'gameday-worker2' })).status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    expect(ready, 'Ready as soon as the run ended').to.equal('True');
     await eventually('state as before', async () => JSON.stringify(await clusterState(sim)) === JSON.stringify(before), 10_000);
   });
 

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { loadExperimentText } from '../../src/spec/load.js';
 import { builtinRegistries } from '../../src/cli/registries.js';
 import { SpecError } from '../../src/core/errors.js';
-import { eventually, startSim, type SimClients } from '../sim/sim-fixture.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
 import { clusterState, runNodeFaultExperiment, simTarget } from './node-fault-experiment.js';
 
 const experiment = (loss: string): string => `

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { podKill } from '../../src/faults/pod-kill.js';
-import { eventually, isReady, podsOf, webDeployment } from '../sim/sim-fixture.js';
+import { isReady, podsOf } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { webDeployment, webPod } from '../support/kube-objects.js';
 import { planFault, recordingContext, startFaultFixture, type FaultFixture } from './api-fixture.js';
 
 const NS = 'default';
@@ -45,11 +47,9 @@ describe('podKill on the embedded cluster', function () {
 
   it('does not land when the controlling owner never replaces the pod', async () => {
     const owner = await f.core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'no-controller' } } });
-    const pod = webDeployment('orphan', 1, { grace: 0 }).spec!.template;
-    await f.core.createNamespacedPod({
-      namespace: NS,
-      body: { metadata: { ...pod.metadata, name: 'orphan', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'no-controller', uid: owner.metadata!.uid!, controller: true }] }, spec: pod.spec },
-    });
+    const pod = webPod('orphan', { grace: 0 });
+    pod.metadata!.ownerReferences = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'no-controller', uid: owner.metadata!.uid!, controller: true }];
+    await f.core.createNamespacedPod({ namespace: NS, body: pod });
     await eventually('orphan running', async () => (await f.core.readNamespacedPod({ namespace: NS, name: 'orphan' })).status?.phase === 'Running', 10_000);
     const { params, planned } = await planFault(podKill, { pods: { namespace: NS, names: ['orphan'] }, force: true, verifyTimeout: '1s' }, f.target);
     const ctx = recordingContext(f.target);

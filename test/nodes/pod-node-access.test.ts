@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { KubeConfig } from '@kubernetes/client-node';
 import { deleteLeftoverHelperPods, NODE_ACCESS_POD_SELECTOR, PodNodeAccess } from '../../src/nodes/pod-node-access.js';
-import { eventually, startSim, type SimClients } from '../sim/sim-fixture.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
 
 describe('pod node access on the embedded cluster', function () {
   this.timeout(30_000);

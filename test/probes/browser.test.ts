@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { serviceProxyPath } from '../../src/cluster/raw-request.js';
 import { browserProbe } from '../../src/probes/browser.js';
-import { resolveChromium } from '../../src/probes/chromium.js';
-import { eventually, isReady, podsOf, startSim, webDeployment, webService, type SimClients } from '../sim/sim-fixture.js';
+import { isReady, podsOf, startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { httpService, webDeployment } from '../support/kube-objects.js';
 import { collectingContext, runProbeFor, withinSchedule } from './collecting-context.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
@@ -18,7 +19,7 @@ describe('browser probe in real Chromium against the embedded cluster', function
   before(async () => {
     sim = await startSim();
     await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('shop', 1) });
-    await sim.core.createNamespacedService({ namespace: 'default', body: webService('shop') });
+    await sim.core.createNamespacedService({ namespace: 'default', body: httpService('shop') });
     await eventually('shop ready', async () => (await podsOf(sim.core, 'default', 'shop')).some(isReady));
     checkoutUrl = sim.cluster.url + serviceProxyPath('default', 'shop', '80', '/checkout');
     await eventually('shop served', async () => (await fetch(checkoutUrl)).ok);
@@ -64,14 +65,6 @@ describe('browser probe in real Chromium against the embedded cluster', function
     const start = (journey: string) => browserProbe.start(collectingContext({ experimentDir: fixtures, name: 'shop' }), browserProbe.params.parse({ url: checkoutUrl, journey }));
     await expectRejection(start('journeys/nope.ts'), /^browser probe shop: journey journeys\/nope\.ts: no such file/);
     await expectRejection(start('journeys/no-default-export.ts'), /its default export must be a function/);
-  });
-});
-
-describe('Chromium resolution', () => {
-  it('takes $GAMEDAY_CHROMIUM first, and names the variable when it points nowhere', async () => {
-    expect(await resolveChromium({ GAMEDAY_CHROMIUM: '/usr/bin/chromium' })).to.equal('/usr/bin/chromium');
-    await expectRejection(resolveChromium({ GAMEDAY_CHROMIUM: '/nowhere/chrome' }), /\$GAMEDAY_CHROMIUM is \/nowhere\/chrome, which does not exist/);
-    await expectRejection(resolveChromium({ PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH: '/nowhere/chrome' }), /PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH/);
   });
 });
 

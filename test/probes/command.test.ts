@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { commandProbe } from '../../src/probes/command.js';
-import { startProbe, until } from './probe-harness.js';
+import { eventually } from '../support/eventually.js';
+import { startProbe } from './probe-harness.js';
 
 const kc = new k8s.KubeConfig();
 
@@ -10,7 +11,7 @@ describe('command probe (real child processes)', function () {
 
   it('runs on a schedule: exit 0 is a good sample, with its duration and output tail', async () => {
     const probe = await startProbe(commandProbe, { run: 'echo hello from $WHO', every: '100ms', env: { WHO: 'gameday' } }, kc);
-    await until('three runs', () => probe.samples.length >= 3);
+    await eventually('three runs', () => probe.samples.length >= 3);
     await probe.stop();
     const s = probe.samples[0]!;
     expect(s).to.include({ ok: true });
@@ -23,7 +24,7 @@ describe('command probe (real child processes)', function () {
     const exit = await startProbe(commandProbe, { run: [process.execPath, '-e', 'console.error("broken"); process.exit(3)'], every: '1s' }, kc);
     const timeout = await startProbe(commandProbe, { run: [process.execPath, '-e', 'setTimeout(() => {}, 10000)'], timeout: '200ms', every: '1s' }, kc);
     const missing = await startProbe(commandProbe, { run: ['/nonexistent/gameday-no-such-command'], every: '1s' }, kc);
-    await until('a sample from each', () => exit.samples.length > 0 && timeout.samples.length > 0 && missing.samples.length > 0, 10_000);
+    await eventually('a sample from each', () => exit.samples.length > 0 && timeout.samples.length > 0 && missing.samples.length > 0, 10_000);
     await Promise.all([exit.stop(), timeout.stop(), missing.stop()]);
     expect(exit.samples[0]).to.deep.include({ ok: false, error: 'exit-3' });
     expect(exit.samples[0]!.detail).to.include({ exitCode: 3, stderr: 'broken' });
@@ -33,8 +34,10 @@ describe('command probe (real child processes)', function () {
 
   it('stops between runs without waiting for the next slot', async () => {
     const probe = await startProbe(commandProbe, { run: ['true'], every: '1h' }, kc);
-    await until('the first run', () => probe.samples.length === 1);
+    await eventually('the first run', () => probe.samples.length === 1);
+    const stopping = performance.now();
     await probe.stop();
+    expect(performance.now() - stopping, 'ms to stop').to.be.below(1000);
     expect(probe.samples).to.have.length(1);
   });
 

@@ -170,7 +170,9 @@ spec:
     expect(pdb.message).to.match(/did not hold: \d+ violations? in \d+ samples, first at \+\d+\.\ds \(below-budget\)/);
     const first = pdb.evidence!.worst![0]!;
     expect(first.detail).to.include({ desiredHealthy: 3 });
-    expect(first.detail!.notReady).to.be.an('array');
+    const named = pdb.evidence!.worst!.flatMap((s) => s.detail!.notReady as string[]);
+    expect(named, 'not-ready pods named in the evidence').to.have.length.greaterThan(0);
+    expect(named.every((name) => name.startsWith('web-')), named.join(', ')).to.equal(true);
     expect(pdb.evidence?.firstViolationAt).to.be.a('string');
   });
 

@@ -1,27 +1,10 @@
 import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { failoverProbe } from '../../src/probes/failover.js';
-import { eventually, startSim, type SimClients } from '../sim/sim-fixture.js';
-import { createAll, startProbe, until } from './probe-harness.js';
-
-const kvStatefulSet = (name: string): k8s.KubernetesObject =>
-  ({
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name, namespace: 'shop' },
-    spec: {
-      replicas: 3,
-      serviceName: name,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [{ name: 'kv', image: 'gameday/kv:1', ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 } }],
-        },
-      },
-    },
-  }) as k8s.KubernetesObject;
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { kvStatefulSet, namespace } from '../support/kube-objects.js';
+import { createAll, startProbe } from './probe-harness.js';
 
 describe('failover probe (watch-based, embedded cluster, gameday/kv leader election)', function () {
   this.timeout(30_000);
@@ -31,7 +14,7 @@ describe('failover probe (watch-based, embedded cluster, gameday/kv leader elect
   before(async () => {
     sim = await startSim();
     kc = sim.kubeConfig;
-    await createAll(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }, kvStatefulSet('db'), kvStatefulSet('cache')]);
+    await createAll(kc, [namespace('shop'), kvStatefulSet('db', { namespace: 'shop' }), kvStatefulSet('cache', { namespace: 'shop' })]);
     for (const name of ['db', 'cache']) {
       await eventually(`3 ready ${name} members`, async () => ((await sim.apps.readNamespacedStatefulSet({ namespace: 'shop', name })).status?.readyReplicas ?? 0) >= 3);
     }
@@ -48,7 +31,7 @@ describe('failover probe (watch-based, embedded cluster, gameday/kv leader elect
       const old = await leader('db-leader');
       expect(first).to.deep.include({ ok: true, value: 0, detail: { state: 'serving', by: old, lease: 'db-leader' } });
       await sim.core.deleteNamespacedPod({ namespace: 'shop', name: old });
-      const done = await until('a completed failover', () => probe.samples.find((s) => s.ok && (s.value ?? 0) > 0), 10_000);
+      const done = await eventually('a completed failover', () => probe.samples.find((s) => s.ok && (s.value ?? 0) > 0), 10_000);
       const lost = probe.samples.find((s) => s.error === 'serving-lost')!;
       expect(lost.detail).to.include({ lost: old, reason: `leader ${old} is terminating` });
       expect(done.value).to.equal(done.t - lost.t);
@@ -61,15 +44,19 @@ describe('failover probe (watch-based, embedded cluster, gameday/kv leader elect
 
   it('reports a failover still running at stop as failed, with the time so far', async () => {
     const probe = await startProbe(failoverProbe, { target: 'statefulset/shop/cache', via: { lease: 'shop/cache-leader' } }, kc);
+    const old = await leader('cache-leader');
     await sim.apps.patchNamespacedStatefulSetScale(
       { namespace: 'shop', name: 'cache', body: { spec: { replicas: 0 } } },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
-    await until('the leader lost', () => probe.samples.some((s) => s.error === 'serving-lost'));
+    const lost = await eventually('the leader lost', () => probe.samples.find((s) => s.error === 'serving-lost'));
+    const unservedMs = 300;
+    await new Promise((resolve) => setTimeout(resolve, unservedMs));
     await probe.stop();
     const last = probe.samples.at(-1)!;
     expect(last).to.include({ ok: false, error: 'failover-unfinished' });
-    expect(last.value).to.be.at.least(0);
+    expect(last.detail).to.include({ lost: old, lostAt: lost.t });
+    expect(last.value, 'the time from losing the leader to the stop').to.equal(last.t - lost.t).and.to.be.at.least(unservedMs);
   });
 
   it('refuses to start on a workload that does not exist, saying so', async () => {

@@ -1,9 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import { serviceProxyPath } from '../../src/cluster/raw-request.js';
 import type { ClusterTarget } from '../../src/cluster/target.js';
 import { httpProbe } from '../../src/probes/http.js';
-import { eventually, isReady, podsOf, startSim, webDeployment, webService, type SimClients } from '../sim/sim-fixture.js';
+import { isReady, podsOf, startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { httpService, webDeployment } from '../support/kube-objects.js';
 import { collectingContext, embeddedTarget, runProbeFor, withinSchedule } from './collecting-context.js';
 
 interface Received {
@@ -160,14 +163,17 @@ describe('http probe through the service proxy of the embedded cluster', functio
     await sim?.cluster.stop();
   });
 
-  async function deploy(name: string, replicas: number, env: { name: string; value: string }[] = []): Promise<void> {
+  async function deploy(name: string, replicas: number, env: Record<string, string> = {}): Promise<void> {
     await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment(name, replicas, { env }) });
-    await sim.core.createNamespacedService({ namespace: 'default', body: webService(name) });
+    await sim.core.createNamespacedService({ namespace: 'default', body: httpService(name) });
     await eventually(`${name} ready`, async () => (await podsOf(sim.core, 'default', name)).filter(isReady).length === replicas);
     await eventually(`${name} endpoints`, async () => {
       const ep = await sim.core.readNamespacedEndpoints({ namespace: 'default', name });
       return (ep.subsets?.[0]?.addresses?.length ?? 0) === replicas;
     });
+    // The data plane learns of new endpoints a moment after the Endpoints object lists them.
+    const url = sim.cluster.url + serviceProxyPath('default', name, '80', '/');
+    await eventually(`${name} served through the service proxy`, async () => (await fetch(url)).ok);
   }
 
   it('answers ok samples from the pods behind a Service', async () => {
@@ -180,17 +186,19 @@ describe('http probe through the service proxy of the embedded cluster', functio
   });
 
   it('shows a pod killed mid-request as failed samples, while the other pod keeps answering', async () => {
-    await deploy('doomed', 2, [{ name: 'GAMEDAY_LATENCY', value: '400ms' }]);
+    await deploy('doomed', 2, { GAMEDAY_LATENCY: '400ms' });
     const ctx = collectingContext({ cluster: target });
     const [victim] = await podsOf(sim.core, 'default', 'doomed');
+    let killedAt = Infinity;
     await runProbeFor(httpProbe, ctx, { service: 'default/doomed:80', rate: '20/s', timeout: '2s' }, 1500, async () => {
       await new Promise((r) => setTimeout(r, 600));
       await sim.core.deleteNamespacedPod({ namespace: 'default', name: victim!.metadata!.name!, gracePeriodSeconds: 0 });
+      killedAt = Date.now();
     });
     const failed = ctx.samples.filter((s) => !s.ok);
     expect(failed, 'requests in flight to the killed pod').to.have.length.greaterThan(0);
     expect(failed.every((s) => s.error === 'status-503'), `errors: ${failed.map((s) => s.error).join(', ')}`).to.equal(true);
-    expect(ctx.samples.filter((s) => s.ok)).to.have.length.greaterThan(0);
+    expect(ctx.samples.filter((s) => s.ok && s.t > killedAt), 'answers after the kill').to.have.length.greaterThan(0);
     expect(withinSchedule(ctx.samples, 1500)).to.have.length(30);
   });
 

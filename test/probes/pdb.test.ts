@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { budgetObservation, pdbProbe } from '../../src/probes/pdb.js';
-import { startSim, type SimClients, eventually } from '../sim/sim-fixture.js';
-import { createAll, startProbe, until, webDeployment } from './probe-harness.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { podDisruptionBudget } from '../support/kube-objects.js';
+import { createAll, startProbe, webApp } from './probe-harness.js';
 
 describe('pdb probe (watch-based, embedded cluster)', function () {
   this.timeout(30_000);
@@ -13,8 +15,8 @@ describe('pdb probe (watch-based, embedded cluster)', function () {
     sim = await startSim();
     kc = sim.kubeConfig;
     await createAll(kc, [
-      ...webDeployment('shop', 'web', 4),
-      { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'shop' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } } } as k8s.KubernetesObject,
+      ...webApp('shop', 'web', 4),
+      podDisruptionBudget('web', { maxUnavailable: 1 }, { namespace: 'shop' }),
     ]);
     await eventually('4 ready web pods', async () => ((await sim.apps.readNamespacedDeployment({ namespace: 'shop', name: 'web' })).status?.readyReplicas ?? 0) >= 4);
   });
@@ -26,14 +28,20 @@ describe('pdb probe (watch-based, embedded cluster)', function () {
       await eventually('desiredHealthy from the budget', () => probe.samples.at(-1)?.detail?.desiredHealthy === 3);
       expect(probe.samples.at(-1)).to.include({ ok: true, value: 4 });
       // Two pods at once, past the budget: a crash, not an eviction, so nothing stops it.
-      const pods = (await sim.core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=web' })).items.slice(0, 2);
-      await Promise.all(pods.map((p) => sim.core.deleteNamespacedPod({ namespace: 'shop', name: p.metadata!.name!, gracePeriodSeconds: 0 })));
-      const broken = await until('a below-budget sample', () => probe.samples.find((s) => !s.ok));
+      const names = (await sim.core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=web' })).items.map((p) => p.metadata!.name!);
+      const [killed, survivors] = [names.slice(0, 2), names.slice(2)];
+      const deletedAt = Date.now();
+      await Promise.all(killed.map((name) => sim.core.deleteNamespacedPod({ namespace: 'shop', name, gracePeriodSeconds: 0 })));
+      const broken = await eventually('a below-budget sample', () => probe.samples.find((s) => !s.ok));
       expect(broken.error).to.equal('below-budget');
-      expect(broken.value).to.be.below(3);
+      expect(broken.value).to.equal(2, 'the two survivors are all that is ready');
       expect(broken.detail).to.include({ desiredHealthy: 3 });
-      expect(broken.t).to.be.a('number');
-      await until('back within budget', () => probe.samples.at(-1)?.ok === true && probe.samples.at(-1)?.value === 4);
+      expect(broken.t).to.be.at.least(deletedAt);
+      // The killed pods are gone at once; their replacements are the pods not ready yet.
+      const named = await eventually('a below-budget sample naming the pods not ready', () => probe.samples.find((s) => !s.ok && (s.detail?.notReady as string[]).length > 0));
+      const notReady = named.detail?.notReady as string[];
+      expect(notReady.every((name) => name.startsWith('web-') && !survivors.includes(name) && !killed.includes(name)), notReady.join(', ')).to.equal(true);
+      await eventually('back within budget', () => probe.samples.at(-1)?.ok === true && probe.samples.at(-1)?.value === 4);
     } finally {
       await probe.stop();
     }

@@ -5,6 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { ClusterTarget } from '../../src/cluster/target.js';
 import type { Sample } from '../../src/core/sample.js';
 import type { ProbePlugin, RunningProbe } from '../../src/probes/probe.js';
+import { httpService, namespace, webDeployment } from '../support/kube-objects.js';
 
 export interface StartedProbe {
   readonly samples: Sample[];
@@ -58,43 +59,15 @@ export async function createAll(kc: k8s.KubeConfig, objects: readonly k8s.Kubern
   for (const o of objects) await api.create(o);
 }
 
-export function webDeployment(namespace: string, name: string, replicas: number, env: Record<string, string> = {}): k8s.KubernetesObject[] {
+/**
+ * A namespace with a Deployment of gameday/web behind a Service of the same name. Pods go unready
+ * at the first failed check and have no liveness probe: the probes under test see readiness
+ * change as soon as the kubelet does.
+ */
+export function webApp(namespaceName: string, name: string, replicas: number): k8s.KubernetesObject[] {
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, namespace },
-      spec: {
-        replicas,
-        selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels: { app: name } },
-          spec: {
-            terminationGracePeriodSeconds: 1,
-            containers: [
-              {
-                name: 'web',
-                image: 'gameday/web:1',
-                env: Object.entries(env).map(([k, v]) => ({ name: k, value: v })),
-                ports: [{ name: 'http', containerPort: 8080 }],
-                readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },
-              },
-            ],
-          },
-        },
-      },
-    } as k8s.KubernetesObject,
-    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } } as k8s.KubernetesObject,
+    namespace(namespaceName),
+    webDeployment(name, replicas, { namespace: namespaceName, grace: 1, readinessFailureThreshold: 1, liveness: false }),
+    httpService(name, { namespace: namespaceName }),
   ];
-}
-
-export async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }

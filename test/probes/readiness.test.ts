@@ -6,9 +6,27 @@ import type { Sample } from '../../src/core/sample.js';
 import { httpProbe } from '../../src/probes/http.js';
 import type { ProbeContext, SampleFeed, SampleOrigin } from '../../src/probes/probe.js';
 import { readinessProbe } from '../../src/probes/readiness.js';
-import { eventually, startSim, type SimClients } from '../sim/sim-fixture.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { webPod } from '../support/kube-objects.js';
 import { collectingContext, embeddedTarget } from './collecting-context.js';
-import { createAll, startProbe, until, webDeployment } from './probe-harness.js';
+import { createAll, startProbe, webApp } from './probe-harness.js';
+
+/** A Service without selector: its endpoints are kept by hand, so nothing takes an unready pod out. */
+const serviceWithoutSelector = (name: string): k8s.V1Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'shop' }, spec: { ports: [{ port: 80 }] } });
+
+/** A gameday/web pod still starting an hour from now: running, never ready. */
+const neverReadyPod = (name: string): k8s.V1Pod => webPod(name, { namespace: 'shop', env: { GAMEDAY_STARTUP_DELAY: '1h' }, liveness: false });
+
+/** An EndpointSlice of `service` that calls the pod `pod` at `ip` ready, whatever the pod says. */
+const readyEndpoint = (service: string, ip: string, pod: string): k8s.V1EndpointSlice => ({
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
+  metadata: { name: `${service}-1`, namespace: 'shop', labels: { 'kubernetes.io/service-name': service } },
+  addressType: 'IPv4',
+  endpoints: [{ addresses: [ip], conditions: { ready: true }, targetRef: { kind: 'Pod', name: pod, namespace: 'shop' } }],
+  ports: [{ port: 8080 }],
+});
 
 describe('readiness probe (watch-based, embedded cluster)', function () {
   this.timeout(30_000);
@@ -18,7 +36,7 @@ describe('readiness probe (watch-based, embedded cluster)', function () {
   before(async () => {
     sim = await startSim();
     kc = sim.kubeConfig;
-    await createAll(kc, webDeployment('shop', 'web', 3));
+    await createAll(kc, webApp('shop', 'web', 3));
     await eventually('3 ready web pods', async () => ((await sim.apps.readNamespacedDeployment({ namespace: 'shop', name: 'web' })).status?.readyReplicas ?? 0) >= 3);
   });
   after(() => sim.cluster.stop());
@@ -29,8 +47,8 @@ describe('readiness probe (watch-based, embedded cluster)', function () {
       expect(probe.samples[0]).to.include({ ok: true, value: 3 });
       const [victim] = (await sim.core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=web' })).items;
       await sim.core.deleteNamespacedPod({ namespace: 'shop', name: victim!.metadata!.name! });
-      await until('the endpoint to leave', () => probe.samples.some((s) => !(s.detail?.readyEndpoints as string[]).includes(victim!.metadata!.name!)));
-      await until('three ready endpoints again', () => probe.samples.at(-1)?.value === 3);
+      await eventually('the endpoint to leave', () => probe.samples.some((s) => !(s.detail?.readyEndpoints as string[]).includes(victim!.metadata!.name!)));
+      await eventually('three ready endpoints again', () => probe.samples.at(-1)?.value === 3);
       expect(probe.samples.filter((s) => !s.ok)).to.deep.equal([]);
     } finally {
       await probe.stop();
@@ -40,37 +58,15 @@ describe('readiness probe (watch-based, embedded cluster)', function () {
   it('flags an endpoint that stays ready after its pod stopped being ready, once the grace is over', async () => {
     // A Service without selector has hand-kept endpoints: nothing takes the unready pod out.
     await createAll(kc, [
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'manual', namespace: 'shop' }, spec: { ports: [{ port: 80 }] } } as k8s.KubernetesObject,
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'slow', namespace: 'shop', labels: { app: 'slow' } },
-        spec: {
-          containers: [
-            {
-              name: 'web',
-              image: 'gameday/web:1',
-              env: [{ name: 'GAMEDAY_STARTUP_DELAY', value: '1h' }],
-              ports: [{ containerPort: 8080 }],
-              readinessProbe: { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1 },
-            },
-          ],
-        },
-      } as k8s.KubernetesObject,
-      {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: { name: 'manual-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'manual' } },
-        addressType: 'IPv4',
-        endpoints: [{ addresses: ['10.9.9.9'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'slow', namespace: 'shop' } }],
-        ports: [{ port: 8080 }],
-      } as k8s.KubernetesObject,
+      serviceWithoutSelector('manual'),
+      neverReadyPod('slow'),
+      readyEndpoint('manual', '10.9.9.9', 'slow'),
     ]);
     const probe = await startProbe(readinessProbe, { target: 'shop/manual', grace: '300ms' }, kc);
     try {
       expect(probe.samples[0]!.ok, 'within the grace it is only lagging').to.equal(true);
       expect(probe.samples[0]!.detail?.withinGrace).to.deep.equal(['slow']);
-      const bad = await until('a violation', () => probe.samples.find((s) => !s.ok), 5000);
+      const bad = await eventually('a violation', () => probe.samples.find((s) => !s.ok), 5000);
       expect(bad.error).to.equal('routed-to-unready');
       expect(bad.detail?.routedToUnready).to.deep.include({ pod: 'slow', why: 'pod-not-ready', since: probe.samples[0]!.t });
       expect(bad.t - probe.samples[0]!.t).to.be.at.least(300);
@@ -82,30 +78,9 @@ describe('readiness probe (watch-based, embedded cluster)', function () {
   it('blames requests that a named probe saw fail on a not-ready pod, found by the IP in a custom header', async () => {
     // A pod that never becomes ready behind a hand-kept endpoint, and an edge proxy in front of it
     // that answers 503 and says which pod IP it tried, as an ingress controller would.
-    await createAll(kc, [
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'edge', namespace: 'shop' }, spec: { ports: [{ port: 80 }] } } as k8s.KubernetesObject,
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'stuck', namespace: 'shop', labels: { app: 'stuck' } },
-        spec: {
-          containers: [
-            { name: 'web', image: 'gameday/web:1', env: [{ name: 'GAMEDAY_STARTUP_DELAY', value: '1h' }], ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1 } },
-          ],
-        },
-      } as k8s.KubernetesObject,
-    ]);
+    await createAll(kc, [serviceWithoutSelector('edge'), neverReadyPod('stuck')]);
     const ip = await eventually('the stuck pod to get an IP', async () => (await sim.core.readNamespacedPod({ namespace: 'shop', name: 'stuck' })).status?.podIP);
-    await createAll(kc, [
-      {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: { name: 'edge-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'edge' } },
-        addressType: 'IPv4',
-        endpoints: [{ addresses: [ip], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'stuck', namespace: 'shop' } }],
-        ports: [{ port: 8080 }],
-      } as k8s.KubernetesObject,
-    ]);
+    await createAll(kc, [readyEndpoint('edge', ip, 'stuck')]);
     const edge = http.createServer((_req, res) => res.writeHead(503, { 'x-served-by': ip }).end('upstream not ready\n'));
     await new Promise<void>((resolve) => edge.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(edge.address() as AddressInfo).port}/`;
@@ -125,7 +100,7 @@ describe('readiness probe (watch-based, embedded cluster)', function () {
     const other = requester('other', ignored);
     const probes = [await httpProbe.start(through, httpProbe.params.parse(judged)), await httpProbe.start(other, httpProbe.params.parse(ignored))];
     try {
-      const blamed = await until('a failed-on-unready sample', () => readiness.samples.find((s) => s.error === 'failed-on-unready'), 5000);
+      const blamed = await eventually('a failed-on-unready sample', () => readiness.samples.find((s) => s.error === 'failed-on-unready'), 5000);
       expect(blamed.detail).to.include({ pod: 'stuck', why: 'pod-not-ready', by: 'response-header', probe: 'through-edge', requestError: 'status-503', requestAt: blamed.t });
       expect(through.samples.every((s) => s.detail?.pod === ip), 'the sample keeps what the header said').to.equal(true);
       expect(other.samples.some((s) => !s.ok), 'the other probe failed too').to.equal(true);

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { readyProbe } from '../../src/probes/ready.js';
 import { startSim, type SimClients } from '../sim/sim-fixture.js';
-import { createAll, startProbe, until, webDeployment } from './probe-harness.js';
+import { eventually } from '../support/eventually.js';
+import { createAll, startProbe, webApp } from './probe-harness.js';
 
 describe('ready probe (watch-based, embedded cluster)', function () {
   this.timeout(30_000);
@@ -19,13 +20,13 @@ describe('ready probe (watch-based, embedded cluster)', function () {
     const probe = await startProbe(readyProbe, { target: 'deployment/shop/web' }, kc);
     try {
       expect(probe.samples[0]).to.include({ ok: false, error: 'workload-missing' });
-      await createAll(kc, webDeployment('shop', 'web', 3));
-      await until('3 ready', () => probe.samples.at(-1)?.value === 3);
+      await createAll(kc, webApp('shop', 'web', 3));
+      await eventually('3 ready', () => probe.samples.at(-1)?.value === 3);
       await sim.apps.patchNamespacedDeploymentScale(
         { namespace: 'shop', name: 'web', body: { spec: { replicas: 1 } } },
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
       );
-      await until('1 ready', () => probe.samples.at(-1)?.value === 1);
+      await eventually('1 ready', () => probe.samples.at(-1)?.value === 1);
       const values = probe.samples.map((s) => s.value);
       expect(values).to.include.members([0, 3, 1]);
       expect(probe.samples.at(-1)!.detail).to.include({ wanted: 1 });

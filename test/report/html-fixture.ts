@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
 import type { CheckEvent, RunEvent } from '../../src/journal/events.js';
 import { ReporterMultiplexer } from '../../src/report/multiplexer.js';
 import type { Reporter } from '../../src/report/reporter.js';
@@ -44,8 +43,4 @@ export function variantRun(events: readonly RunEvent[], runId: string, laterMs: 
     if (moved.type === 'check' && checks[moved.check]) return { ...moved, ...checks[moved.check] };
     return moved;
   });
-}
-
-export function launchTestChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.GAMEDAY_CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
 }

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../src/browser/chromium.js';
 import type { RunEvent } from '../../src/journal/events.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { TimelineBuilder } from '../../src/report/html/timeline.js';
 import { JsonReporter } from '../../src/report/json.js';
 import { ResultBuilder } from '../../src/report/result.js';
 import { journalPath, withTempDir } from './fixture-journals.js';
-import { launchTestChromium, playEventRuns, readEvents, RICH_JOURNAL } from './html-fixture.js';
+import { playEventRuns, readEvents, RICH_JOURNAL } from './html-fixture.js';
 
 const ARTIFACTS = 'test-artifacts';
 
@@ -33,7 +34,7 @@ describe('report/html', function () {
   this.timeout(30_000);
   let browser: Browser;
   before(async () => {
-    browser = await launchTestChromium();
+    browser = await launchChromium('the report tests');
   });
   after(async () => {
     await browser?.close();

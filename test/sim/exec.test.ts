@@ -5,7 +5,8 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { eventually, isReady, startSim, type SimClients } from './sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { isReady, startSim, type SimClients } from './sim-fixture.js';
 
 const NS = 'default';
 const MiB = 1024 * 1024;

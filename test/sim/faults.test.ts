@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { eventually, isReady, podsOf, startSim, webDeployment, webService, type SimClients } from './sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { httpService, kvStatefulSet, webDeployment } from '../support/kube-objects.js';
+import { isReady, podsOf, startSim, type SimClients } from './sim-fixture.js';
 
 interface FaultReply {
   readonly id: string;
@@ -21,8 +23,8 @@ describe('sim data plane and node faults', function () {
   after(() => sim.cluster.stop());
 
   it('fails an in-flight request when its pod is killed', async () => {
-    await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('slowweb', 1, { env: [{ name: 'GAMEDAY_LATENCY', value: '3s' }] }) });
-    await sim.core.createNamespacedService({ namespace: 'default', body: webService('slowweb') });
+    await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('slowweb', 1, { env: { GAMEDAY_LATENCY: '3s' } }) });
+    await sim.core.createNamespacedService({ namespace: 'default', body: httpService('slowweb') });
     const [pod] = await eventually('slowweb ready', async () => {
       const pods = await podsOf(sim.core, 'default', 'slowweb');
       return pods.length === 1 && isReady(pods[0]!) ? pods : undefined;
@@ -39,7 +41,7 @@ describe('sim data plane and node faults', function () {
   });
 
   it('answers 503 "no endpoints available" when a Service has no ready pods', async () => {
-    await sim.core.createNamespacedService({ namespace: 'default', body: webService('empty') });
+    await sim.core.createNamespacedService({ namespace: 'default', body: httpService('empty') });
     const r = await fetch(`${sim.cluster.url}/api/v1/namespaces/default/services/empty:http/proxy/`);
     expect(r.status).to.equal(503);
     expect(((await r.json()) as { message: string }).message).to.equal('no endpoints available for service "empty"');
@@ -47,7 +49,7 @@ describe('sim data plane and node faults', function () {
 
   it('blocks traffic through the Service port with a deny-all NetworkPolicy, and lets it through once removed', async () => {
     await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('guarded', 2) });
-    await sim.core.createNamespacedService({ namespace: 'default', body: webService('guarded') });
+    await sim.core.createNamespacedService({ namespace: 'default', body: httpService('guarded') });
     const local = await eventually('local port', () => sim.cluster.localServiceUrl('default', 'guarded', 80));
     await eventually('guarded serving', async () => (await fetch(`${local}/`, { signal: AbortSignal.timeout(1000) })).status === 200);
     await sim.networking.createNamespacedNetworkPolicy({ namespace: 'default', body: {
@@ -136,14 +138,8 @@ describe('sim data plane and node faults', function () {
   });
 
   it('elects a kv leader through a Lease and a new one after the leader pod is killed', async () => {
-    await sim.core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'kv' }, spec: { selector: { app: 'kv' }, ports: [{ port: 8080 }] } } });
-    await sim.apps.createNamespacedStatefulSet({ namespace: 'default', body: {
-      metadata: { name: 'kv' },
-      spec: {
-        replicas: 3, serviceName: 'kv', podManagementPolicy: 'Parallel', selector: { matchLabels: { app: 'kv' } },
-        template: { metadata: { labels: { app: 'kv' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'kv', image: 'gameday/kv:1', ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1 } }] } },
-      },
-    } });
+    await sim.core.createNamespacedService({ namespace: 'default', body: httpService('kv') });
+    await sim.apps.createNamespacedStatefulSet({ namespace: 'default', body: kvStatefulSet('kv', { podManagementPolicy: 'Parallel' }) });
     const identity = await eventually('leader elected', async () => {
       const lease = await sim.coordination.readNamespacedLease({ namespace: 'default', name: 'kv-leader' });
       return lease.spec?.holderIdentity || undefined;
@@ -151,7 +147,7 @@ describe('sim data plane and node faults', function () {
     expect(identity).to.match(/^kv-[012]_/);
     const leader = identity.split('_')[0]!;
     await eventually('kv ready', async () => (await podsOf(sim.core, 'default', 'kv')).filter(isReady).length === 3);
-    const proxy = `${sim.cluster.url}/api/v1/namespaces/default/services/kv:8080/proxy`;
+    const proxy = `${sim.cluster.url}/api/v1/namespaces/default/services/kv:http/proxy`;
     const put = async (): Promise<number[]> => {
       const statuses: number[] = [];
       for (let i = 0; i < 3; i++) statuses.push((await fetch(`${proxy}/kv/color`, { method: 'PUT', body: 'blue' })).status);

@@ -3,7 +3,9 @@ import { execa, execaSync } from 'execa';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { eventually, startSim, type SimClients } from './sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { watchHealthy } from '../support/healthy-watch.js';
+import { startSim, type SimClients } from './sim-fixture.js';
 
 /**
  * The real kubectl binaries against the whole embedded cluster (controllers and kubelets
@@ -138,16 +140,11 @@ for (const version of ['default', '1.27', '1.33']) {
           }
         })();
         // The budget must never be broken: ready, non-terminating pods never below desired healthy (6 − 1).
-        let minHealthy = Infinity;
-        const watcher = setInterval(async () => {
-          const now = (await sim.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items;
-          const healthy = now.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-          minHealthy = Math.min(minHealthy, healthy.length);
-        }, 50);
+        const healthy = await watchHealthy(sim.kubeConfig, 'default', 'app=web');
 
         const drain = await run(['drain', target, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=60s']);
         stop = true;
-        clearInterval(watcher);
+        healthy.stop();
         await traffic;
 
         expect(drain.stdout).to.contain(`node/${target} drained`);
@@ -156,7 +153,7 @@ for (const version of ['default', '1.27', '1.33']) {
         expect(said).to.contain('Cannot evict pod as it would violate the pod\'s disruption budget');
         const left = (await sim.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${target}` })).items.filter((p) => !p.metadata?.ownerReferences?.some((r) => r.kind === 'DaemonSet'));
         expect(left).to.deep.equal([]);
-        expect(minHealthy, 'ready pods never below the budget').to.be.at.least(5);
+        expect(healthy.lowest(), 'ready pods never below the budget').to.be.at.least(5);
         expect(results.length).to.be.greaterThan(20);
         expect(results.filter((ok) => !ok), 'failed requests through the service proxy').to.deep.equal([]);
         await eventually('web available again', async () => (await sim.apps.readNamespacedDeployment({ namespace: 'default', name: 'web' })).status?.availableReplicas === 6, 30_000);

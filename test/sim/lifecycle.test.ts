@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { eventually, isReady, podsOf, startSim, webDeployment, webService, type SimClients } from './sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { httpService, webDeployment } from '../support/kube-objects.js';
+import { isReady, podsOf, startSim, type SimClients } from './sim-fixture.js';
 
 describe('sim kubelet lifecycle', function () {
   this.timeout(20_000);
@@ -10,8 +12,8 @@ describe('sim kubelet lifecycle', function () {
   after(() => sim.cluster.stop());
 
   async function inFlightDuringDelete(app: string, shutdown: 'graceful' | 'drop'): Promise<string> {
-    await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment(app, 1, { grace: 5, env: [{ name: 'GAMEDAY_LATENCY', value: '800ms' }, { name: 'GAMEDAY_SHUTDOWN', value: shutdown }, { name: 'GAMEDAY_SHUTDOWN_DELAY', value: '1s' }] }) });
-    await sim.core.createNamespacedService({ namespace: 'default', body: webService(app) });
+    await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment(app, 1, { grace: 5, env: { GAMEDAY_LATENCY: '800ms', GAMEDAY_SHUTDOWN: shutdown, GAMEDAY_SHUTDOWN_DELAY: '1s' } }) });
+    await sim.core.createNamespacedService({ namespace: 'default', body: httpService(app) });
     const [pod] = await eventually(`${app} ready`, async () => {
       const pods = await podsOf(sim.core, 'default', app);
       return pods.length === 1 && isReady(pods[0]!) ? pods : undefined;
@@ -31,7 +33,7 @@ describe('sim kubelet lifecycle', function () {
   });
 
   it('restarts a container whose liveness probe fails and counts the restart', async () => {
-    const body = webDeployment('sleepy', 1, { env: [{ name: 'GAMEDAY_STARTUP_DELAY', value: '10s' }] });
+    const body = webDeployment('sleepy', 1, { env: { GAMEDAY_STARTUP_DELAY: '10s' } });
     body.spec!.template.spec!.containers[0]!.livenessProbe = { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 1 };
     await sim.apps.createNamespacedDeployment({ namespace: 'default', body });
     const pod = await eventually('restarted', async () => (await podsOf(sim.core, 'default', 'sleepy')).find((p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1));
@@ -44,7 +46,7 @@ describe('sim kubelet lifecycle', function () {
   it('takes a crashed node\'s pods down and restarts them when the node comes back', async () => {
     const node = 'gameday-worker';
     await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('pinned', 1, { nodeSelector: { 'kubernetes.io/hostname': node } }) });
-    await sim.core.createNamespacedService({ namespace: 'default', body: webService('pinned') });
+    await sim.core.createNamespacedService({ namespace: 'default', body: httpService('pinned') });
     const [pod] = await eventually('pinned ready', async () => {
       const pods = await podsOf(sim.core, 'default', 'pinned');
       return pods.length === 1 && isReady(pods[0]!) ? pods : undefined;
@@ -65,15 +67,17 @@ describe('sim kubelet lifecycle', function () {
   it('keeps containers serving while the kubelet is stopped, but the node goes NotReady', async () => {
     const node = 'gameday-worker3';
     await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('orphaned', 1, { nodeSelector: { 'kubernetes.io/hostname': node } }) });
-    await sim.core.createNamespacedService({ namespace: 'default', body: webService('orphaned') });
-    await eventually('orphaned ready', async () => (await podsOf(sim.core, 'default', 'orphaned')).some(isReady));
-    const local = await eventually('local port', () => sim.cluster.localServiceUrl('default', 'orphaned', 80));
-    await eventually('served', async () => (await fetch(`${local}/`, { signal: AbortSignal.timeout(1000) })).status === 200);
+    const pod = await eventually('orphaned ready', async () => (await podsOf(sim.core, 'default', 'orphaned')).find(isReady));
+    // Straight to the pod: the Service stops routing to it once the node's pods are marked not ready.
+    const direct = `${sim.cluster.url}/api/v1/namespaces/default/pods/${pod.metadata!.name}:8080/proxy/`;
+    await eventually('served', async () => (await fetch(direct, { signal: AbortSignal.timeout(1000) })).status === 200);
     const stop = sim.cluster.nodeFaults.inject(node, { type: 'kubelet-stop' });
     try {
       await eventually('node unknown', async () => (await sim.core.readNode({ name: node })).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown');
       const lease = await sim.coordination.readNamespacedLease({ namespace: 'kube-node-lease', name: node });
       expect(Date.now() - new Date(lease.spec!.renewTime!).getTime()).to.be.greaterThan(1000);
+      const served = await fetch(direct, { signal: AbortSignal.timeout(1000) }).then((r) => `status ${r.status}`, (err: Error) => `failed: ${err.message}`);
+      expect(served).to.equal('status 200', 'the container still answers with its node NotReady and its kubelet stopped');
     } finally {
       sim.cluster.nodeFaults.revert(node, stop.id);
     }
@@ -83,7 +87,7 @@ describe('sim kubelet lifecycle', function () {
   it('adds node latency to requests reaching pods on that node', async () => {
     const node = 'gameday-worker2';
     await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('lagged', 1, { nodeSelector: { 'kubernetes.io/hostname': node } }) });
-    await sim.core.createNamespacedService({ namespace: 'default', body: webService('lagged') });
+    await sim.core.createNamespacedService({ namespace: 'default', body: httpService('lagged') });
     await eventually('lagged ready', async () => (await podsOf(sim.core, 'default', 'lagged')).some(isReady));
     const url = `${sim.cluster.url}/api/v1/namespaces/default/services/lagged:http/proxy/`;
     await eventually('routable', async () => (await fetch(url)).status === 200);

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { eventually, podsOf, startSim, webDeployment, type SimClients } from './sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { webDeployment } from '../support/kube-objects.js';
+import { podsOf, startSim, type SimClients } from './sim-fixture.js';
 
 describe('sim scheduler', function () {
   this.timeout(20_000);

@@ -45,53 +45,6 @@ export async function startSim(timings: Partial<SimTimings> = {}): Promise<SimCl
   };
 }
 
-/** Polls until `probe` returns a value other than undefined/false, or fails with the last state seen. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-export function webDeployment(name: string, replicas: number, extra: { env?: k8s.V1EnvVar[]; nodeSelector?: Record<string, string>; tolerations?: k8s.V1Toleration[]; image?: string; grace?: number } = {}): k8s.V1Deployment {
-  return {
-    metadata: { name },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          terminationGracePeriodSeconds: extra.grace ?? 2,
-          ...(extra.nodeSelector ? { nodeSelector: extra.nodeSelector } : {}),
-          ...(extra.tolerations ? { tolerations: extra.tolerations } : {}),
-          containers: [{
-            name: 'web',
-            image: extra.image ?? 'gameday/web:1',
-            ports: [{ name: 'http', containerPort: 8080 }],
-            ...(extra.env ? { env: extra.env } : {}),
-            readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 },
-            livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 },
-          }],
-        },
-      },
-    },
-  };
-}
-
-export function webService(name: string): k8s.V1Service {
-  return { metadata: { name }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } };
-}
-
 export async function podsOf(core: k8s.CoreV1Api, namespace: string, app: string): Promise<k8s.V1Pod[]> {
   return (await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items;
 }

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { eventually, isReady, podsOf, startSim, webDeployment, type SimClients } from './sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { watchHealthy } from '../support/healthy-watch.js';
+import { webDeployment } from '../support/kube-objects.js';
+import { isReady, podsOf, startSim, type SimClients } from './sim-fixture.js';
 
 describe('sim workload controllers', function () {
   this.timeout(20_000);
@@ -33,7 +36,7 @@ describe('sim workload controllers', function () {
   });
 
   it('keeps a pod not ready while its readiness probe fails (startup delay)', async () => {
-    const body = webDeployment('slow', 1, { env: [{ name: 'GAMEDAY_STARTUP_DELAY', value: '1500ms' }] });
+    const body = webDeployment('slow', 1, { env: { GAMEDAY_STARTUP_DELAY: '1500ms' } });
     await sim.apps.createNamespacedDeployment({ namespace: 'default', body });
     const running = await eventually('slow running', async () => (await podsOf(sim.core, 'default', 'slow')).find((p) => p.status?.phase === 'Running'));
     expect(isReady(running)).to.equal(false);
@@ -53,11 +56,7 @@ describe('sim workload controllers', function () {
   it('rolls out a new template without dropping below maxUnavailable', async () => {
     await sim.apps.patchNamespacedDeployment({ namespace: 'default', name: 'web', body: [{ op: 'replace', path: '/spec/replicas', value: 4 }] });
     await eventually('4 available', async () => (await sim.apps.readNamespacedDeployment({ namespace: 'default', name: 'web' })).status?.availableReplicas === 4);
-    let minReady = Infinity;
-    const watch = setInterval(async () => {
-      const ready = (await podsOf(sim.core, 'default', 'web')).filter((p) => isReady(p) && !p.metadata?.deletionTimestamp).length;
-      minReady = Math.min(minReady, ready);
-    }, 30);
+    const healthy = await watchHealthy(sim.kubeConfig, 'default', 'app=web');
     try {
       await sim.apps.patchNamespacedDeployment({ namespace: 'default', name: 'web', body: [{ op: 'add', path: '/spec/template/metadata/annotations', value: { rev: '2' } }] });
       const done = await eventually('rollout complete', async () => {
@@ -67,9 +66,9 @@ describe('sim workload controllers', function () {
       }, 15_000);
       expect(done.metadata?.annotations?.['deployment.kubernetes.io/revision']).to.equal('2');
     } finally {
-      clearInterval(watch);
+      healthy.stop();
     }
-    expect(minReady).to.be.at.least(3, 'maxUnavailable 25% of 4 is 1');
+    expect(healthy.lowest()).to.be.at.least(3, 'maxUnavailable 25% of 4 is 1');
     const rss = await sim.apps.listNamespacedReplicaSet({ namespace: 'default', labelSelector: 'app=web' });
     expect(rss.items).to.have.length(2);
     expect(rss.items.map((r) => r.spec?.replicas).sort()).to.deep.equal([0, 4]);

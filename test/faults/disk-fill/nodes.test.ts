@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { eventually, startSim, type SimClients } from '../../sim/sim-fixture.js';
+import { startSim, type SimClients } from '../../sim/sim-fixture.js';
+import { eventually } from '../../support/eventually.js';
 import { clusterState, runNodeFaultExperiment, simTarget } from '../node-fault-experiment.js';
 
 interface Usage {

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { diskFill } from '../../../src/faults/disk-fill/fault.js';
 import type { PodDiskFillState } from '../../../src/faults/disk-fill/pods.js';
 import { execInPod } from '../../../src/nodes/pod-exec.js';
-import { eventually, isReady, podsOf } from '../../sim/sim-fixture.js';
+import { isReady, podsOf } from '../../sim/sim-fixture.js';
+import { eventually } from '../../support/eventually.js';
 import { clusterState, planFault, recordingContext, startFaultFixture, type FaultFixture } from '../api-fixture.js';
 import { runNodeFaultExperiment, simTarget } from '../node-fault-experiment.js';
 

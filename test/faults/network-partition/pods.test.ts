@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { rawRequest, serviceProxyPath } from '../../../src/cluster/raw-request.js';
 import { SeededRandom } from '../../../src/core/rng.js';
 import { podPartition, podPartitionParams } from '../../../src/faults/network-partition/pods.js';
-import { eventually, isReady, podsOf, webDeployment, webService } from '../../sim/sim-fixture.js';
+import { isReady, podsOf } from '../../sim/sim-fixture.js';
+import { eventually } from '../../support/eventually.js';
+import { httpService, webDeployment, webPod } from '../../support/kube-objects.js';
 import { clusterState, recordingContext, startFaultFixture, type FaultFixture } from '../api-fixture.js';
 
 const NS = 'default';
@@ -14,7 +16,7 @@ describe('networkPartition (pods) on the embedded cluster', function () {
   before(async () => {
     f = await startFaultFixture();
     await f.apps.createNamespacedDeployment({ namespace: NS, body: webDeployment('api', 2, { grace: 1 }) });
-    await f.core.createNamespacedService({ namespace: NS, body: webService('api') });
+    await f.core.createNamespacedService({ namespace: NS, body: httpService('api') });
     await eventually('api ready', async () => (await podsOf(f.core, NS, 'api')).filter(isReady).length === 2, 15_000);
   });
   after(async () => {
@@ -78,9 +80,9 @@ describe('networkPartition (pods) on the embedded cluster', function () {
   });
 
   it('does not land when it cannot check: pods that declare no port cannot be probed', async () => {
-    const tpl = webDeployment('portless', 1, { grace: 0 }).spec!.template;
-    tpl.spec!.containers[0]!.ports = [];
-    await f.core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'portless', labels: { app: 'portless' } }, spec: tpl.spec } });
+    const portless = webPod('portless', { grace: 0 });
+    portless.spec!.containers[0]!.ports = [];
+    await f.core.createNamespacedPod({ namespace: NS, body: portless });
     await eventually('portless running', async () => (await f.core.readNamespacedPod({ namespace: NS, name: 'portless' })).status?.phase === 'Running', 10_000);
     const { params, planned } = await plan({ pods: { namespace: NS, names: ['portless'] }, verifyTimeout: '1s' });
     const ctx = recordingContext(f.target);

@@ -4,7 +4,8 @@ import * as k8s from '@kubernetes/client-node';
 import { k6OnPath, k6Probe } from '../../../src/probes/k6/probe.js';
 import { K6Job, MANAGED_BY } from '../../../src/probes/k6/job.js';
 import { startSim, type SimClients } from '../../sim/sim-fixture.js';
-import { startProbe, until } from '../probe-harness.js';
+import { eventually } from '../../support/eventually.js';
+import { startProbe } from '../probe-harness.js';
 
 const FIXTURES = path.resolve('test/fixtures/k6');
 
@@ -53,7 +54,7 @@ describe('k6 probe', function () {
       let message = '';
       try {
         const probe = await startProbe(k6Probe, { script: 'shop.ts' }, kc, { experimentDir: FIXTURES, name: 'load' });
-        await until('the probe to give up', () => probe.failures.length > 0);
+        await eventually('the probe to give up', () => probe.failures.length > 0);
         await probe.stop();
         message = (probe.failures[0] as Error).message;
         expect(probe.samples).to.deep.equal([]);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startDisruptionController } from '../../../src/sim/controllers/disruption.js';
 import type { StoredObject } from '../../../src/sim/store.js';
+import { eventually } from '../../support/eventually.js';
 import { makeReady, node, pod, rawRequest, startApi, type ApiHarness } from './api-harness.js';
 
 /** The default kubectl on PATH and the versioned binaries beside its real file. */
@@ -120,13 +121,10 @@ for (const { label, bin } of kubectls()) {
       const watch = run(['get', 'pods', '-w'], { reject: false });
       let out = '';
       watch.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      const until = async (re: RegExp) => {
-        for (let i = 0; i < 200 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 25));
-        expect(out).to.match(re);
-      };
-      await until(/web-1\s+0\/1\s+Pending/);
+      const printed = (re: RegExp) => eventually(`kubectl get -w to print ${re}`, () => re.test(out), 5000);
+      await printed(/web-1\s+0\/1\s+Pending/);
       await rawRequest(h.url, 'POST', '/api/v1/namespaces/default/pods', pod('web-2', { app: 'web' }));
-      await until(/web-2\s+0\/1\s+Pending/);
+      await printed(/web-2\s+0\/1\s+Pending/);
       watch.kill();
       await watch;
       expect(out.split('\n')[0]).to.match(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);

@@ -3,6 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
 import http from 'node:http';
 import { ObjectStore, type StoredObject } from '../../../src/sim/store.js';
+import { eventually } from '../../support/eventually.js';
 import { pod, startApi, type ApiHarness } from './api-harness.js';
 
 interface Line {
@@ -33,18 +34,6 @@ async function readWatch(url: string, path: string, until: (lines: Line[]) => bo
     controller.abort();
   }
   return { status: res.status, lines };
-}
-
-function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - start > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
 }
 
 describe('sim api: watch', () => {
@@ -154,9 +143,9 @@ describe('sim api: watch', () => {
       await informer.start();
       try {
         await core.createNamespacedPod({ namespace: 'default', body: pod('after') });
-        await waitFor(() => added.includes('after'), 'the informer to see the new pod');
+        await eventually('the informer to see the new pod', () => added.includes('after'));
         await core.deleteNamespacedPod({ namespace: 'default', name: 'before' });
-        await waitFor(() => deleted.includes('before'), 'the informer to see the deletion');
+        await eventually('the informer to see the deletion', () => deleted.includes('before'));
         expect(informer.list().map((p) => p.metadata!.name)).to.deep.equal(['after']);
       } finally {
         await informer.stop();
@@ -198,7 +187,7 @@ describe('sim api: watch', () => {
         h = restarted;
         await informer.stop();
         await informer.start();
-        await waitFor(() => informer.list().length === 10, 'the informer to relist');
+        await eventually('the informer to relist', () => informer.list().length === 10);
         expect(lists).to.be.greaterThan(1);
       } finally {
         await informer.stop();
