@@ -3,14 +3,6 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { exitCodeFor, OUTCOMES } from '../core/outcome.js';
-import { clusterDownCommand, clusterUpCommand } from './commands/cluster.js';
-import { controlPlaneBuildCommand, controlPlaneWhereCommand } from './commands/control-plane.js';
-import { planCommand } from './commands/plan.js';
-import { recoverCommand } from './commands/recover.js';
-import { reportCommand, reportCompareCommand } from './commands/report.js';
-import { runCommand } from './commands/run.js';
-import { simServeCommand } from './commands/sim.js';
-import { validateCommand } from './commands/validate.js';
 import { reportError } from './exit.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -39,6 +31,8 @@ function allowOptions(cmd: Command): Command {
     .option('--allowlist <file>', 'file of allowed context names or globs (default: .gameday-allow, $GAMEDAY_ALLOWLIST)');
 }
 
+// Each command's module is imported when that command runs: --help and `validate` must not pay
+// for loading the Kubernetes client, the reporters or Chromium's driver.
 export function buildProgram(): Command {
   const program = new Command('gameday')
     .description('Resilience game days for Kubernetes: inject faults, probe, check SLOs, report.')
@@ -57,7 +51,7 @@ export function buildProgram(): Command {
       .option('--tags <tags>', 'only experiments whose labels match: key=value or a bare value (comma-separated)', collect)
       .option('--reporter <names>', 'reporters, comma-separated (default: terminal,json,junit,summary,html)', collect)
       .option('--json', 'print a JSON summary of the runs on stdout'),
-  ).action(async (paths: string[], opts) => setExit(await runCommand(paths, opts)));
+  ).action(async (paths: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(paths, opts)));
 
   program
     .command('validate')
@@ -65,7 +59,7 @@ export function buildProgram(): Command {
     .argument('<paths...>', 'experiment files or directories of them')
     .option('--json', 'print the result as JSON')
     .option('--plugin <module>', 'load faults/probes from a module (repeatable)', collect)
-    .action(async (paths: string[], opts) => setExit(await validateCommand(paths, opts)));
+    .action(async (paths: string[], opts) => setExit(await (await import('./commands/validate.js')).validateCommand(paths, opts)));
 
   clusterOptions(
     program
@@ -74,7 +68,7 @@ export function buildProgram(): Command {
       .argument('<file>', 'experiment file')
       .option('--seed <n>', 'seed for target selection')
       .option('--json', 'print the plan as JSON'),
-  ).action(async (file: string, opts) => setExit(await planCommand(file, opts)));
+  ).action(async (file: string, opts) => setExit(await (await import('./commands/plan.js')).planCommand(file, opts)));
 
   allowOptions(
     program
@@ -88,33 +82,34 @@ export function buildProgram(): Command {
     .option('--node-access <how>', 'how node faults are reverted: auto, kind, pod, sim or none', 'auto')
     .option('--plugin <module>', 'load faults/probes from a module (repeatable)', collect)
     .option('--json', 'print what was reverted as JSON')
-    .action(async (runDir: string | undefined, opts) => setExit(await recoverCommand(runDir, opts)));
+    .action(async (runDir: string | undefined, opts) => setExit(await (await import('./commands/recover.js')).recoverCommand(runDir, opts)));
 
   program
     .command('report')
     .description('rebuild the reports of a run from its journal, or compare two runs')
     .argument('<run-dirs...>', 'run directory containing journal.ndjson (two with --compare)')
     .addOption(new Option('--reporter <names>', 'reporters to run (default: json,junit,summary,html)').argParser(collect))
-    .option('--pdf', 'also print report.html to report.pdf with Chromium ($GAMEDAY_CHROMIUM, Playwright\'s, or /usr/bin/chromium)')
+    .option('--pdf', 'also print report.html to report.pdf with Chromium ($GAMEDAY_CHROMIUM, $PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH, Playwright\'s, or /usr/bin/chromium)')
     .option('--compare', 'compare two runs: gameday report --compare <run-a> <run-b>')
     .option('--json', 'print result.json (or the comparison) on stdout')
     .action(async (runDirs: string[], opts) => {
       const expected = opts.compare ? 2 : 1;
       if (runDirs.length !== expected) throw new UsageError(opts.compare ? '--compare takes two run directories: gameday report --compare <run-a> <run-b>' : 'give one run directory (or two with --compare)');
+      const { reportCommand, reportCompareCommand } = await import('./commands/report.js');
       setExit(opts.compare ? await reportCompareCommand(runDirs[0]!, runDirs[1]!, opts) : await reportCommand(runDirs[0]!, opts));
     });
 
   const cluster = program.command('cluster').description('the kind cluster of kind-config.yaml (needs kind and Docker or podman; exit 4 when missing)');
   for (const [name, description, action] of [
-    ['up', 'create the kind cluster and print how to run against it', clusterUpCommand],
-    ['down', 'delete the kind cluster', clusterDownCommand],
+    ['up', 'create the kind cluster and print how to run against it', 'clusterUpCommand'],
+    ['down', 'delete the kind cluster', 'clusterDownCommand'],
   ] as const) {
     cluster
       .command(name)
       .description(description)
       .option('--config <file>', 'kind cluster config', 'kind-config.yaml')
       .option('--name <name>', 'cluster name (default: the name in the config)')
-      .action(async (opts) => setExit(await action(opts)));
+      .action(async (opts) => setExit(await (await import('./commands/cluster.js'))[action](opts)));
   }
 
   const sim = program.command('sim').description('the embedded cluster');
@@ -126,7 +121,7 @@ export function buildProgram(): Command {
     .option('--port <port>', 'API server port (0: any free port)', '0')
     .option('--kubeconfig <path>', 'where to write the kubeconfig', 'reports/sim-kubeconfig.yaml')
     .option('--control-plane <kind>', 'embedded (gameday\'s own API server) or real (upstream kube-apiserver, etcd, controller-manager and scheduler; Linux and root)', 'embedded')
-    .action(async (opts) => setExit(await simServeCommand(opts)));
+    .action(async (opts) => setExit(await (await import('./commands/sim.js')).simServeCommand(opts)));
 
   const controlPlane = program.command('control-plane').description('the upstream Kubernetes control plane behind --control-plane real');
   controlPlane
@@ -134,11 +129,11 @@ export function buildProgram(): Command {
     .description('build kube-apiserver, kube-controller-manager, kube-scheduler and etcd into the cache (needs Go) and print where')
     .option('--version <v>', 'Kubernetes version (only the pinned one can be built)')
     .option('--force', 'rebuild even when the cache holds a finished build')
-    .action(async (opts) => setExit(await controlPlaneBuildCommand(opts)));
+    .action(async (opts) => setExit(await (await import('./commands/control-plane.js')).controlPlaneBuildCommand(opts)));
   controlPlane
     .command('where')
     .description('print which control-plane binaries would be used ($GAMEDAY_CONTROL_PLANE_DIR, $KUBEBUILDER_ASSETS, the cache, PATH)')
-    .action(async () => setExit(await controlPlaneWhereCommand()));
+    .action(async () => setExit(await (await import('./commands/control-plane.js')).controlPlaneWhereCommand()));
 
   return program;
 }
@@ -164,6 +159,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 const invokedDirectly = process.argv[1] && new URL(import.meta.url).pathname === (await import('node:fs')).realpathSync(process.argv[1]);
 if (invokedDirectly) {
+  // `gameday --help | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const code = await main(process.argv.slice(2));
   process.exitCode = code;
   // Open handles (watches, keep-alive sockets) must not keep a finished command alive, but a

@@ -40,5 +40,6 @@ describe('CLI start-up: what a command that needs no browser does not load', fun
     const loaded = await packagesLoadedBy(['--help']);
     expect(loaded, 'the trace saw the argument parser').to.include('commander');
     expect(loaded).to.not.include('playwright-core');
+    expect(loaded, 'no command module is loaded for --help').to.not.include('@kubernetes/client-node');
   });
 });
