@@ -189,8 +189,14 @@ export class ContainerShell {
     }
     const name = posix.basename(program);
     if (SHELLS.has(name)) return { kind: 'exited', code: await this.shell(argv.slice(1), shellIo, signal, io.stdin ? { source: io.stdin, tty: io.tty ?? false } : undefined) };
-    if (COMMANDS.has(name) || this.scriptFile(program) || this.options.imageProgram) return { kind: 'exited', code: await this.program(argv, this.vars, shellIo, signal) };
+    if (this.runs(program) || this.options.imageProgram) return { kind: 'exited', code: await this.program(argv, this.vars, shellIo, signal) };
     return { kind: 'start-failed', message: `exec: "${program}": executable file not found in $PATH` };
+  }
+
+  /** Whether `program` runs in this shell itself: a shell, a command of COMMANDS, or a script file. */
+  runs(program: string): boolean {
+    const name = posix.basename(program);
+    return SHELLS.has(name) || COMMANDS.has(name) || this.scriptFile(program) !== undefined;
   }
 
   /**

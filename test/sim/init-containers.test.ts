@@ -1,0 +1,156 @@
+import * as k8s from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { Readable, Writable } from 'node:stream';
+import { eventually, isReady, startSim, webDeployment, webService, type SimClients } from './sim-fixture.js';
+
+const NS = 'default';
+
+function podWithInit(name: string, init: k8s.V1Container[], extra: Partial<k8s.V1PodSpec> = {}): k8s.V1Pod {
+  return {
+    metadata: { name },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      initContainers: init,
+      containers: [{ name: 'app', image: 'gameday/web:1', ports: [{ name: 'http', containerPort: 8080 }] }],
+      ...extra,
+    },
+  };
+}
+
+/** The pod as JSON off the wire, to check what a strict client (the Python one) would deserialise. */
+async function rawPod(sim: SimClients, name: string): Promise<{ status: { phase: string; initContainerStatuses: Record<string, unknown>[]; containerStatuses: Record<string, unknown>[]; conditions: { type: string; status: string; reason?: string }[] } }> {
+  return (await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/${name}`)).json() as never;
+}
+
+const REQUIRED_STATUS_FIELDS = ['name', 'image', 'imageID', 'ready', 'restartCount'];
+
+async function runIn(kc: k8s.KubeConfig, pod: string, container: string, command: string[]): Promise<k8s.V1Status> {
+  const sink = new Writable({ write: (_c, _e, done) => done() });
+  return new Promise((resolve, reject) => {
+    new k8s.Exec(kc).exec(NS, pod, container, command, sink, sink, null as Readable | null, false, resolve).catch(reject);
+  });
+}
+
+describe('sim kubelet: init containers and container commands', function () {
+  this.timeout(30_000);
+  let sim: SimClients;
+
+  before(async () => {
+    sim = await startSim();
+  });
+  after(() => sim?.cluster.stop());
+
+  const read = (name: string) => sim.core.readNamespacedPod({ namespace: NS, name });
+
+  it('fails the pod when an init container exits non-zero and the pod never restarts', async () => {
+    await sim.core.createNamespacedPod({ namespace: NS, body: podWithInit('init-never', [{ name: 'check', image: 'busybox:1.36', command: ['sh', '-c', 'echo checking; test -f /x || exit 7'] }], { restartPolicy: 'Never' }) });
+    const pod = await eventually('pod init-never Failed', async () => ((await read('init-never')).status?.phase === 'Failed' ? read('init-never') : undefined));
+    const check = pod.status!.initContainerStatuses![0]!;
+    expect(check.state?.terminated).to.include({ exitCode: 7, reason: 'Error' });
+    expect(check.ready).to.equal(false);
+    expect(pod.status!.containerStatuses![0]!.state?.waiting?.reason).to.equal('PodInitializing');
+    expect(pod.status!.conditions!.find((c) => c.type === 'Initialized')).to.include({ status: 'False', reason: 'ContainersNotInitialized' });
+    const log = await sim.core.readNamespacedPodLog({ namespace: NS, name: 'init-never', container: 'check' });
+    expect(log).to.equal('checking\n');
+  });
+
+  it('restarts a failing init container with back-off: restart count, last state, CrashLoopBackOff, BackOff events', async () => {
+    await sim.core.createNamespacedPod({ namespace: NS, body: podWithInit('init-crash', [{ name: 'wait-db', image: 'busybox:1.36', command: ['sh', '-c', 'echo "db not up"; exit 1'] }]) });
+    const pod = await eventually('init container in CrashLoopBackOff after restarts', async () => {
+      const p = await read('init-crash');
+      const s = p.status?.initContainerStatuses?.[0];
+      return s?.state?.waiting?.reason === 'CrashLoopBackOff' && s.restartCount >= 2 ? p : undefined;
+    });
+    const s = pod.status!.initContainerStatuses![0]!;
+    expect(pod.status!.phase).to.equal('Pending');
+    expect(s.lastState?.terminated).to.include({ exitCode: 1, reason: 'Error' });
+    expect(s.state!.waiting!.message).to.match(/^back-off \S+ restarting failed container=wait-db pod=init-crash_default\(/);
+    const events = (await sim.core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=init-crash' })).items;
+    const backOff = events.find((e) => e.reason === 'BackOff');
+    expect(backOff?.type).to.equal('Warning');
+    expect(backOff?.involvedObject.fieldPath).to.equal('spec.initContainers{wait-db}');
+    expect(backOff?.message).to.match(/^Back-off restarting failed container wait-db in pod init-crash_default\(/);
+    expect(await sim.core.readNamespacedPodLog({ namespace: NS, name: 'init-crash', container: 'wait-db', previous: true })).to.equal('db not up\n');
+  });
+
+  it('writes every status field a strict client requires, for init and app containers, waiting or not', async () => {
+    await sim.core.createNamespacedPod({ namespace: NS, body: podWithInit('init-fields', [{ name: 'one', image: 'busybox:1.36', command: ['true'] }, { name: 'two', image: 'busybox:1.36', command: ['sh', '-c', 'sleep 0.3'] }]) });
+    const seen = await rawPod(sim, 'init-fields');
+    const done = await eventually('pod init-fields Running', async () => {
+      const p = await rawPod(sim, 'init-fields');
+      return p.status.phase === 'Running' ? p : undefined;
+    });
+    for (const p of [seen, done]) {
+      for (const s of [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])]) {
+        for (const f of REQUIRED_STATUS_FIELDS) expect(s, `${String(s.name)}.${f}`).to.have.property(f).that.does.not.equal(null);
+      }
+    }
+    expect(done.status.initContainerStatuses.map((s) => [s.name, s.ready, (s.state as { terminated?: { reason: string } }).terminated?.reason])).to.deep.equal([['one', true, 'Completed'], ['two', true, 'Completed']]);
+    expect(done.status.initContainerStatuses.every((s) => String(s.imageID).includes('@sha256:'))).to.equal(true);
+  });
+
+  it('keeps an init container looping on a condition that is not yet true, and goes on once it is', async () => {
+    await sim.core.createNamespacedPod({
+      namespace: NS,
+      body: podWithInit('init-wait', [{ name: 'wait', image: 'busybox:1.36', command: ['sh', '-c', 'until [ -f /work/ready ]; do echo waiting; sleep 0.1; done; echo ready'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }], { volumes: [{ name: 'work', emptyDir: {} }] }),
+    });
+    await eventually('init container running', async () => (await read('init-wait')).status?.initContainerStatuses?.[0]?.state?.running);
+    await new Promise((r) => setTimeout(r, 500));
+    const waiting = await read('init-wait');
+    expect(waiting.status?.phase).to.equal('Pending');
+    expect(waiting.status?.initContainerStatuses?.[0]?.restartCount).to.equal(0);
+    const status = await runIn(sim.kubeConfig, 'init-wait', 'wait', ['touch', '/work/ready']);
+    expect(status.status).to.equal('Success');
+    await eventually('pod init-wait Ready', async () => isReady(await read('init-wait')));
+    const log = await sim.core.readNamespacedPodLog({ namespace: NS, name: 'init-wait', container: 'wait' });
+    expect(log).to.match(/^(waiting\n)+ready\n$/);
+  });
+
+  it('waits in an init container until a Service answers through the pod network', async () => {
+    const script = 'until wget -q -O /dev/null -T 1 http://frontend:80/; do echo "frontend not ready"; sleep 0.1; done';
+    await sim.core.createNamespacedPod({ namespace: NS, body: podWithInit('loadgen', [{ name: 'frontend-check', image: 'busybox:1.36', command: ['/bin/sh', '-c', script] }]) });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await read('loadgen')).status?.initContainerStatuses?.[0]?.state?.running).to.not.equal(undefined);
+    await sim.apps.createNamespacedDeployment({ namespace: NS, body: webDeployment('frontend', 1) });
+    await sim.core.createNamespacedService({ namespace: NS, body: webService('frontend') });
+    await eventually('loadgen Ready once the frontend serves', async () => isReady(await read('loadgen')), 15_000);
+    const log = await sim.core.readNamespacedPodLog({ namespace: NS, name: 'loadgen', container: 'frontend-check' });
+    expect(log).to.match(/wget: (bad address 'frontend:80'|can't connect to remote host)/);
+    expect(log).to.contain('frontend not ready');
+  });
+
+  it('runs the demo loadgenerator check (wget --server-response | awk) as sh does: a 500 fails it, an unreachable frontend leaves `test` erroring, which `if` takes as false', async () => {
+    const script = [
+      'echo "Init container pinging frontend: ${FRONTEND_ADDR}..."',
+      "STATUSCODE=$(wget --server-response http://${FRONTEND_ADDR} 2>&1 | awk '/^  HTTP/{print $2}')",
+      'if test $STATUSCODE -ne 200; then',
+      '    echo "Error: Could not reach frontend - Status code: ${STATUSCODE}"',
+      '    exit 1',
+      'fi',
+    ].join('\n');
+    const check = (addr: string): k8s.V1Container => ({ name: 'frontend-check', image: 'busybox:latest', command: ['/bin/sh', '-exc', script], env: [{ name: 'FRONTEND_ADDR', value: addr }] });
+    await sim.core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'broken', labels: { app: 'broken' } }, spec: { containers: [{ name: 'web', image: 'gameday/web:1', ports: [{ name: 'http', containerPort: 8080 }], env: [{ name: 'GAMEDAY_ERROR_RATE', value: '1' }] }] } } });
+    await sim.core.createNamespacedService({ namespace: NS, body: webService('broken') });
+    await eventually('broken Ready', async () => isReady(await read('broken')));
+    await sim.core.createNamespacedPod({ namespace: NS, body: podWithInit('loadgen-missing', [check('nowhere:80')]) });
+    await sim.core.createNamespacedPod({ namespace: NS, body: podWithInit('loadgen-500', [check('broken:80')]) });
+    await eventually('loadgen-missing Ready', async () => isReady(await read('loadgen-missing')));
+    const missing = await sim.core.readNamespacedPodLog({ namespace: NS, name: 'loadgen-missing', container: 'frontend-check' });
+    expect(missing).to.contain('+ STATUSCODE=\n+ test -ne 200\nsh: -ne: unknown operand\n');
+    const failing = await eventually('loadgen-500 check restarted', async () => {
+      const s = (await read('loadgen-500')).status?.initContainerStatuses?.[0];
+      return s && s.restartCount >= 1 && s.lastState?.terminated ? s : undefined;
+    }, 15_000);
+    expect(failing.lastState!.terminated).to.include({ exitCode: 1, reason: 'Error' });
+    const failed = await sim.core.readNamespacedPodLog({ namespace: NS, name: 'loadgen-500', container: 'frontend-check', previous: true });
+    expect(failed).to.contain('+ STATUSCODE=500\n');
+    expect(failed).to.contain('Error: Could not reach frontend - Status code: 500\n+ exit 1\n');
+  });
+
+  it('takes an app container\'s exit status from its command, and its output for the log', async () => {
+    await sim.core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'job-like' }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c'], args: ['for i in 1 2; do echo "step $i"; done; [ -d /nowhere ] || exit 4'] }] } } });
+    const pod = await eventually('job-like Failed', async () => ((await read('job-like')).status?.phase === 'Failed' ? read('job-like') : undefined));
+    expect(pod.status!.containerStatuses![0]!.state?.terminated).to.include({ exitCode: 4, reason: 'Error' });
+    expect(await sim.core.readNamespacedPodLog({ namespace: NS, name: 'job-like', container: 'main' })).to.equal('step 1\nstep 2\n');
+  });
+});
