@@ -24,11 +24,29 @@ async function rawPod(sim: SimClients, name: string): Promise<{ status: { phase:
 
 const REQUIRED_STATUS_FIELDS = ['name', 'image', 'imageID', 'ready', 'restartCount'];
 
-async function runIn(kc: k8s.KubeConfig, pod: string, container: string, command: string[]): Promise<k8s.V1Status> {
-  const sink = new Writable({ write: (_c, _e, done) => done() });
+/** One command through client-node's Exec: its stdout and the Status from the error channel. */
+async function runIn(kc: k8s.KubeConfig, pod: string, container: string, command: string[]): Promise<{ stdout: string; status: k8s.V1Status }> {
+  let stdout = '';
+  const out = new Writable({ write: (c: Buffer, _e, done) => ((stdout += c.toString()), done()) });
+  const err = new Writable({ write: (_c, _e, done) => done() });
   return new Promise((resolve, reject) => {
-    new k8s.Exec(kc).exec(NS, pod, container, command, sink, sink, null as Readable | null, false, resolve).catch(reject);
+    new k8s.Exec(kc).exec(NS, pod, container, command, out, err, null as Readable | null, false, (status) => resolve({ stdout, status })).catch(reject);
   });
+}
+
+/** The pod's last status before it was deleted, as a watch saw it. */
+async function lastStatusBeforeDeletion(sim: SimClients, name: string, grace: number): Promise<{ status: k8s.V1PodStatus; ms: number }> {
+  let last: k8s.V1PodStatus | undefined;
+  const started = Date.now();
+  const gone = new Promise<number>((resolve, reject) => {
+    void new k8s.Watch(sim.kubeConfig).watch(`/api/v1/namespaces/${NS}/pods`, { fieldSelector: `metadata.name=${name}` }, (type, obj: k8s.V1Pod) => {
+      if (type === 'DELETED') resolve(Date.now() - started);
+      else last = obj.status;
+    }, (err) => err && reject(err as Error));
+  });
+  await sim.core.deleteNamespacedPod({ namespace: NS, name, gracePeriodSeconds: grace });
+  const ms = await gone;
+  return { status: last!, ms };
 }
 
 describe('sim kubelet: init containers and container commands', function () {
@@ -99,8 +117,8 @@ describe('sim kubelet: init containers and container commands', function () {
     const waiting = await read('init-wait');
     expect(waiting.status?.phase).to.equal('Pending');
     expect(waiting.status?.initContainerStatuses?.[0]?.restartCount).to.equal(0);
-    const status = await runIn(sim.kubeConfig, 'init-wait', 'wait', ['touch', '/work/ready']);
-    expect(status.status).to.equal('Success');
+    const touched = await runIn(sim.kubeConfig, 'init-wait', 'wait', ['touch', '/work/ready']);
+    expect(touched.status.status).to.equal('Success');
     await eventually('pod init-wait Ready', async () => isReady(await read('init-wait')));
     const log = await sim.core.readNamespacedPodLog({ namespace: NS, name: 'init-wait', container: 'wait' });
     expect(log).to.match(/^(waiting\n)+ready\n$/);
@@ -152,5 +170,44 @@ describe('sim kubelet: init containers and container commands', function () {
     const pod = await eventually('job-like Failed', async () => ((await read('job-like')).status?.phase === 'Failed' ? read('job-like') : undefined));
     expect(pod.status!.containerStatuses![0]!.state?.terminated).to.include({ exitCode: 4, reason: 'Error' });
     expect(await sim.core.readNamespacedPodLog({ namespace: NS, name: 'job-like', container: 'main' })).to.equal('step 1\nstep 2\n');
+  });
+
+  it('runs exec\'d scripts with real conditionals, loops and statuses', async () => {
+    await sim.core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'scripts' }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'sh', image: 'busybox:1.36', command: ['sleep', '3600'] }] } } });
+    await eventually('scripts Ready', async () => isReady(await read('scripts')));
+    const r = await runIn(sim.kubeConfig, 'scripts', 'sh', ['sh', '-c', 'for i in 1 2 3; do [ $i -eq 2 ] && continue; echo $i; done; test -d /nope || exit 5']);
+    expect(r.stdout).to.equal('1\n3\n');
+    expect(r.status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message).to.equal('5');
+  });
+
+  it('reaches Services with curl from inside a pod, and a NetworkPolicy cuts it', async () => {
+    await sim.apps.createNamespacedDeployment({ namespace: NS, body: webDeployment('api', 1) });
+    await sim.core.createNamespacedService({ namespace: NS, body: webService('api') });
+    await sim.core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'client' }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'curl', image: 'curlimages/curl:8.5.0', command: ['sleep', 'infinity'] }] } } });
+    await eventually('client Ready', async () => isReady(await read('client')));
+    const ok = await eventually('api answers', async () => {
+      const r = await runIn(sim.kubeConfig, 'client', 'curl', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://api.default.svc.cluster.local/hostname']);
+      return r.stdout === '200' ? r : undefined;
+    });
+    expect(ok.status.status).to.equal('Success');
+    await sim.networking.createNamespacedNetworkPolicy({ namespace: NS, body: { metadata: { name: 'deny-api' }, spec: { podSelector: { matchLabels: { app: 'api' } }, policyTypes: ['Ingress'] } } });
+    const cut = await runIn(sim.kubeConfig, 'client', 'curl', ['sh', '-c', 'curl -sS -m 3 http://api/ 2>&1']);
+    expect(cut.stdout).to.match(/^curl: \(28\) /);
+    expect(cut.status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message).to.equal('28');
+  });
+
+  it('leaves SIGTERM to a shell\'s trap: without one the container is killed at the end of the grace period', async () => {
+    const sleeper = { name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'sleep 3600'] };
+    const trapper = { name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'trap "echo stopping; exit 0" TERM; while true; do sleep 0.1; done'] };
+    for (const [name, c] of [['sleeper', sleeper], ['trapper', trapper]] as const) {
+      await sim.core.createNamespacedPod({ namespace: NS, body: { metadata: { name }, spec: { containers: [c] } } });
+      await eventually(`${name} Ready`, async () => isReady(await read(name)));
+    }
+    const killed = await lastStatusBeforeDeletion(sim, 'sleeper', 2);
+    expect(killed.ms).to.be.at.least(1900);
+    expect(killed.status.containerStatuses![0]!.state?.terminated).to.include({ exitCode: 137, reason: 'Error' });
+    const trapped = await lastStatusBeforeDeletion(sim, 'trapper', 10);
+    expect(trapped.ms).to.be.below(2000);
+    expect(trapped.status.containerStatuses![0]!.state?.terminated).to.include({ exitCode: 0, reason: 'Completed' });
   });
 });

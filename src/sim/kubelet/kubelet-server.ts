@@ -45,7 +45,7 @@ export class KubeletServer implements PodRuntime {
     return {
       async run(command: readonly string[], streams: ExecStreams): Promise<ExecResult> {
         const env = containerEnvironment(pod, c.spec.env);
-        const shell = new ContainerShell({ fs, env, hostname: env.get('HOSTNAME')!, ...(c.spec.workingDir ? { workingDir: c.spec.workingDir } : {}) });
+        const shell = new ContainerShell({ fs, env, hostname: env.get('HOSTNAME')!, network: c.network, ...(c.spec.workingDir ? { workingDir: c.spec.workingDir } : {}) });
         const outcome = await shell.exec(command, {
           stdout: streams.stdout,
           // A terminal has one output stream.

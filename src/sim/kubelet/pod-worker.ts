@@ -106,6 +106,8 @@ export interface ContainerView {
   readonly previousLog: ContainerLog | undefined;
   /** Aborts when the running process stops. */
   readonly life: AbortSignal;
+  /** The pod's network, for what an exec runs. */
+  readonly network: PodNetwork;
 }
 
 const SOURCE_COMPONENT = 'kubelet';
@@ -147,6 +149,7 @@ export class PodWorker {
   private dirty = false;
   private podTimers = new Set<NodeJS.Timeout>();
   readonly storage: PodStorage;
+  private podNetwork: PodNetwork | undefined;
 
   constructor(
     private readonly host: PodWorkerHost,
@@ -182,6 +185,11 @@ export class PodWorker {
       ready: false, started: false, timers: new Set(), generation: 0,
       log: new ContainerLog(), life: new AbortController(),
     };
+  }
+
+  /** The pod's view of the cluster network, shared by its containers' processes and execs. */
+  private get network(): PodNetwork {
+    return (this.podNetwork ??= this.host.podNetwork({ ip: this.ip, namespace: this.namespace }));
   }
 
   private get allRuns(): ContainerRun[] {
@@ -272,7 +280,7 @@ export class PodWorker {
       fs: c.fs!, env, hostname,
       ...(c.spec.workingDir ? { workingDir: c.spec.workingDir } : {}),
       imageProgram: (argv, _io, signal) => this.runImage(c, gen, argv, signal),
-      network: this.host.podNetwork({ ip: this.ip, namespace: this.namespace }),
+      network: this.network,
     });
     c.shell = shell;
     const args = (c.spec.args ?? []).map((a) => expandReferences(a, env));
@@ -405,7 +413,7 @@ export class PodWorker {
   container(name: string): ContainerView | undefined {
     const c = this.allRuns.find((x) => x.spec.name === name);
     if (!c) return undefined;
-    return { spec: c.spec, state: c.state, waitingReason: c.waitingReason, fs: c.fs, log: c.log, previousLog: c.previousLog, life: c.life.signal };
+    return { spec: c.spec, state: c.state, waitingReason: c.waitingReason, fs: c.fs, log: c.log, previousLog: c.previousLog, life: c.life.signal, network: this.network };
   }
 
   /** Bytes the pod's volumes and container layers hold on the node's disk. */

@@ -502,6 +502,10 @@ function sleep(args: readonly string[], io: CommandIo, ctx: CommandContext): Pro
   const units: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
   let seconds = 0;
   for (const a of args) {
+    if (/^inf(inity)?$/i.test(a)) {
+      seconds = Infinity;
+      continue;
+    }
     const m = /^(\d+(?:\.\d*)?|\.\d+)([smhd]?)$/.exec(a);
     if (!m) {
       io.err(`sleep: invalid time interval '${a}'\n`);
@@ -515,10 +519,11 @@ function sleep(args: readonly string[], io: CommandIo, ctx: CommandContext): Pro
   }
   return new Promise((resolve) => {
     if (ctx.signal.aborted) return resolve(137);
-    const t = setTimeout(() => {
+    // `sleep infinity` waits for the signal alone; a timer cannot hold more than about 24 days.
+    const t = Number.isFinite(seconds) ? setTimeout(() => {
       ctx.signal.removeEventListener('abort', stop);
       resolve(0);
-    }, seconds * 1000);
+    }, Math.min(seconds * 1000, 2 ** 31 - 1)) : undefined;
     const stop = (): void => {
       clearTimeout(t);
       resolve(137);
