@@ -210,4 +210,26 @@ describe('sim kubelet: init containers and container commands', function () {
     expect(trapped.ms).to.be.below(2000);
     expect(trapped.status.containerStatuses![0]!.state?.terminated).to.include({ exitCode: 0, reason: 'Completed' });
   });
+
+  it('runs exec probes in the container: the liveness example of the Kubernetes docs restarts, a readiness check gates Ready', async () => {
+    // The liveness example of the Kubernetes docs, its timings shrunk.
+    const liveness: k8s.V1Container = {
+      name: 'liveness', image: 'registry.k8s.io/busybox', args: ['/bin/sh', '-c', 'touch /tmp/healthy; sleep 1; rm -f /tmp/healthy; sleep 600'],
+      livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 1 },
+    };
+    await sim.core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'liveness-exec' }, spec: { terminationGracePeriodSeconds: 0, containers: [liveness] } } });
+    await sim.core.createNamespacedPod({
+      namespace: NS,
+      body: { metadata: { name: 'readiness-exec' }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: 'busybox', command: ['sleep', '600'], readinessProbe: { exec: { command: ['sh', '-c', 'test -f /tmp/ready'] }, periodSeconds: 1 } }] } },
+    });
+    await eventually('liveness-exec restarted', async () => ((await read('liveness-exec')).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 10_000);
+    const events = (await sim.core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=liveness-exec' })).items;
+    expect(events.find((e) => e.reason === 'Unhealthy' && e.message?.startsWith('Liveness probe failed: cat: '))?.involvedObject.fieldPath).to.equal('spec.containers{liveness}');
+    expect(events.some((e) => e.reason === 'Killing' && e.message === 'Container liveness failed liveness probe, will be restarted')).to.equal(true);
+    await eventually('readiness-exec running', async () => (await read('readiness-exec')).status?.containerStatuses?.[0]?.state?.running);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(isReady(await read('readiness-exec'))).to.equal(false);
+    await runIn(sim.kubeConfig, 'readiness-exec', 'app', ['touch', '/tmp/ready']);
+    await eventually('readiness-exec Ready', async () => isReady(await read('readiness-exec')), 5_000);
+  });
 });

@@ -11,12 +11,12 @@ import type { ObjectStore, StoredObject } from '../store.js';
 import type { SimTimings } from '../timings.js';
 import { containerEnvironment, expandReferences } from './container-environment.js';
 import { ContainerLog } from './container-log.js';
-import { ContainerShell } from './container-shell.js';
+import { ContainerShell, type ImageProgram } from './container-shell.js';
 import type { ContainerFilesystem } from './container-filesystem.js';
 import { loggedApp } from './logged-app.js';
 import type { NodeFilesystem } from './node-filesystem.js';
 import { PodStorage, type VolumeMountSpec } from './pod-storage.js';
-import { probeOnce, type ProbeSpec } from './probe.js';
+import { probeOnce, type ProbeResult, type ProbeSpec } from './probe.js';
 
 export interface ContainerSpec {
   name: string;
@@ -192,6 +192,10 @@ export class PodWorker {
     return (this.podNetwork ??= this.host.podNetwork({ ip: this.ip, namespace: this.namespace }));
   }
 
+  private get hostname(): string {
+    return (this.pod.spec as { hostname?: string }).hostname ?? this.name;
+  }
+
   private get allRuns(): ContainerRun[] {
     return [...this.initRuns, ...this.containers];
   }
@@ -258,9 +262,8 @@ export class PodWorker {
       c.log = new ContainerLog();
     }
     c.life = new AbortController();
-    const hostname = (this.pod.spec as { hostname?: string }).hostname ?? this.name;
-    c.fs = this.storage.containerFilesystem(c.spec.name, c.spec.volumeMounts ?? [], hostname);
-    this.runProcess(c, gen, hostname);
+    c.fs = this.storage.containerFilesystem(c.spec.name, c.spec.volumeMounts ?? [], this.hostname);
+    this.runProcess(c, gen);
     if (!c.init) {
       this.phase = 'Running';
       if (c.spec.startupProbe) this.probeLoop(c, gen, 'startup', c.spec.startupProbe);
@@ -274,14 +277,9 @@ export class PodWorker {
    * container, or one whose args go to the image's entrypoint, runs the image's own program.
    * Its exit status is the container's.
    */
-  private runProcess(c: ContainerRun, gen: number, hostname: string): void {
+  private runProcess(c: ContainerRun, gen: number): void {
     const env = containerEnvironment(this.podRef, c.spec.env, this.ip);
-    const shell = new ContainerShell({
-      fs: c.fs!, env, hostname,
-      ...(c.spec.workingDir ? { workingDir: c.spec.workingDir } : {}),
-      imageProgram: (argv, _io, signal) => this.runImage(c, gen, argv, signal),
-      network: this.network,
-    });
+    const shell = this.shellFor(c, env, (argv, _io, signal) => this.runImage(c, gen, argv, signal));
     c.shell = shell;
     const args = (c.spec.args ?? []).map((a) => expandReferences(a, env));
     const command = (c.spec.command ?? []).map((a) => expandReferences(a, env));
@@ -303,6 +301,15 @@ export class PodWorker {
         if (gen === c.generation) this.containerExited(c, 255, 'Error');
       },
     );
+  }
+
+  /** A shell in the container: its filesystem, environment, hostname, working directory and the pod's network. */
+  private shellFor(c: ContainerRun, env: ReadonlyMap<string, string>, imageProgram?: ImageProgram): ContainerShell {
+    return new ContainerShell({
+      fs: c.fs!, env, hostname: this.hostname, network: this.network,
+      ...(c.spec.workingDir ? { workingDir: c.spec.workingDir } : {}),
+      ...(imageProgram ? { imageProgram } : {}),
+    });
   }
 
   /**
@@ -350,6 +357,21 @@ export class PodWorker {
     });
   }
 
+  /** An exec probe: the command runs in the container like an exec; status 0 passes, its output is the failure's message. */
+  private async execProbe(c: ContainerRun, command: readonly string[], timeoutMs: number): Promise<ProbeResult> {
+    if (!c.fs) return { ok: false, output: 'container not running' };
+    const shell = this.shellFor(c, containerEnvironment(this.podRef, c.spec.env, this.ip));
+    let output = '';
+    const collect = (d: Buffer): void => {
+      output += d.toString('utf8');
+    };
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const outcome = await shell.exec(command, { stdout: collect, stderr: collect }, AbortSignal.any([c.life.signal, deadline]));
+    if (deadline.aborted) return { ok: false, output: `command ${JSON.stringify(command.join(' '))} timed out` };
+    if (outcome.kind === 'start-failed') return { ok: false, output: `OCI runtime exec failed: exec failed: unable to start container process: ${outcome.message}: unknown` };
+    return { ok: outcome.code === 0, output };
+  }
+
   private attachServers(): void {
     this.attachment.servers = this.allRuns.map((x) => x.server).filter((s): s is ContainerServer => !!s);
     this.host.dataPlane.attach(this.ip, this.attachment);
@@ -370,7 +392,7 @@ export class PodWorker {
       if (gen !== c.generation || c.state !== 'running' || this.done) return;
       if (kind === 'liveness' && this.terminating) return;
       if (this.host.running()) {
-        const result = await probeOnce(this.host.dataPlane, this.host.nodeName, this.ip, probe, (p) => this.resolvePort(p));
+        const result = await probeOnce(this.host.dataPlane, this.host.nodeName, this.ip, probe, (p) => this.resolvePort(p), (command, timeoutMs) => this.execProbe(c, command, timeoutMs));
         if (gen !== c.generation || c.state !== 'running' || this.done) return;
         if (result.ok) {
           successes++;
