@@ -477,6 +477,7 @@ export class ContainerShell {
   }
 
   private runCommand(cmd: Command, io: ShellIo, signal: AbortSignal): Promise<number> {
+    if (signal.aborted) throw new ShellExit(137);
     switch (cmd.kind) {
       case 'simple':
         return this.runSimple(cmd, io, signal);

@@ -67,6 +67,8 @@ interface ContainerRun {
   readonly spec: ContainerSpec;
   /** An init container: it must run to completion before the next one, and the app containers, start. */
   readonly init: boolean;
+  /** How events name it: `spec.containers{name}` or `spec.initContainers{name}`. */
+  readonly fieldPath: string;
   readonly kind: ImageKind;
   readonly ports: Set<number>;
   readonly knobs: BehaviourKnobs;
@@ -180,6 +182,7 @@ export class PodWorker {
     }
     return {
       spec, init, kind, ports,
+      fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${spec.name}}`,
       knobs: readKnobs(spec.env, this.pod.metadata.annotations),
       state: 'waiting', waitingReason, containerID: '', restartCount: 0,
       ready: false, started: false, timers: new Set(), generation: 0,
@@ -212,8 +215,7 @@ export class PodWorker {
   /** An event about the pod, or about one of its containers (with the container's fieldPath, as the kubelet's container references carry). */
   private event(type: 'Normal' | 'Warning', reason: string, message: string, c?: ContainerRun): void {
     if (!this.host.canPublish()) return;
-    const fieldPath = c ? `spec.${c.init ? 'initContainers' : 'containers'}{${c.spec.name}}` : undefined;
-    this.host.recorder.record(this.podRef, type, reason, message, { component: SOURCE_COMPONENT, host: this.host.nodeName }, fieldPath);
+    this.host.recorder.record(this.podRef, type, reason, message, { component: SOURCE_COMPONENT, host: this.host.nodeName }, c?.fieldPath);
   }
 
   private later(ms: number, fn: () => void, run?: ContainerRun): void {
@@ -278,29 +280,42 @@ export class PodWorker {
    * Its exit status is the container's.
    */
   private runProcess(c: ContainerRun, gen: number): void {
+    const exited = (code: number): void => {
+      if (gen === c.generation) this.containerExited(c, code, code === 0 ? 'Completed' : 'Error');
+    };
+    // Most containers run their image as it is: no shell, environment or network to set up for them.
+    if (!c.spec.command?.length && !c.spec.args?.length) return this.startImage(c, gen, [], exited);
+    void this.commandProcess(c, gen, exited).then(
+      (code) => code !== undefined && exited(code),
+      (err: Error) => {
+        c.log.write(`gameday: the container's process failed: ${err.message}`);
+        exited(255);
+      },
+    );
+  }
+
+  /** A container with a command or args: its exit status, or undefined when its image's entrypoint took the args (and reports through `exited`). */
+  private async commandProcess(c: ContainerRun, gen: number, exited: (code: number) => void): Promise<number | undefined> {
     const env = containerEnvironment(this.podRef, c.spec.env, this.ip);
-    const shell = this.shellFor(c, env, (argv, _io, signal) => this.runImage(c, gen, argv, signal));
-    c.shell = shell;
+    const shell = this.shellFor(c, env, (argv) => new Promise((resolve) => this.startImage(c, gen, argv, resolve)));
     const args = (c.spec.args ?? []).map((a) => expandReferences(a, env));
     const command = (c.spec.command ?? []).map((a) => expandReferences(a, env));
     // Images without an entrypoint (busybox, alpine) run args as the command.
-    const argv = command.length ? [...command, ...args] : args.length && shell.runs(args[0]!) ? args : undefined;
+    const argv = command.length ? [...command, ...args] : shell.runs(args[0]!) ? args : undefined;
+    if (!argv) {
+      this.startImage(c, gen, args, exited);
+      return undefined;
+    }
+    c.shell = shell;
     const stdout = c.log.stream();
     const stderr = c.log.stream();
-    const process = argv
-      ? shell.exec(argv, { stdout: stdout.write, stderr: stderr.write }, c.life.signal).then((o) => (o.kind === 'exited' ? o.code : 128))
-      : this.runImage(c, gen, args, c.life.signal);
-    void process.then(
-      (code) => {
-        stdout.flush();
-        stderr.flush();
-        if (gen === c.generation) this.containerExited(c, code, code === 0 ? 'Completed' : 'Error');
-      },
-      (err: Error) => {
-        c.log.write(`gameday: the container's process failed: ${err.message}`);
-        if (gen === c.generation) this.containerExited(c, 255, 'Error');
-      },
-    );
+    try {
+      const outcome = await shell.exec(argv, { stdout: stdout.write, stderr: stderr.write }, c.life.signal);
+      return outcome.kind === 'exited' ? outcome.code : 128;
+    } finally {
+      stdout.flush();
+      stderr.flush();
+    }
   }
 
   /** A shell in the container: its filesystem, environment, hostname, working directory and the pod's network. */
@@ -317,44 +332,42 @@ export class PodWorker {
    * is stopped, or for a generic image with nothing to serve (a Job's, an init container's),
    * batch work that ends after a while with GAMEDAY_EXIT_CODE.
    */
-  private runImage(c: ContainerRun, gen: number, argv: readonly string[], signal: AbortSignal): Promise<number> {
-    return new Promise((resolve) => {
-      if (gen !== c.generation || signal.aborted) return resolve(137);
-      const app = appFor(c.kind, {
-        pod: { namespace: this.namespace, name: this.name, uid: this.uid, node: this.host.nodeName, ip: this.ip },
-        args: argv,
-        kv: {
-          store: this.host.store,
-          leaseName: kvLeaseName(this.pod, c.spec),
-          replicas: this.host.kvReplicas,
-          leaseDurationMs: this.host.timings.kvLeaseDurationMs,
-          renewMs: this.host.timings.kvLeaseRenewMs,
-          apiReachable: () => this.host.dataPlane.reachesControlPlane(this.host.nodeName) && !this.done,
-        },
-      });
-      const server = new ContainerServer(c.ports, loggedApp(app, c.log, c.knobs), c.knobs);
-      const ports = [...c.ports].sort((a, b) => a - b);
-      c.log.write(ports.length ? `${c.spec.image} starting, listening on ${ports.map((p) => `:${p}`).join(', ')}${c.knobs.startupDelayMs ? ` after ${c.knobs.startupDelayMs} ms` : ''}` : `${c.spec.image} started`);
-      let settled = false;
-      const finish = (code: number): void => {
-        if (settled) return;
-        settled = true;
-        server.kill();
-        if (c.server === server) c.server = undefined;
-        c.stopImage = undefined;
-        this.attachServers();
-        resolve(code);
-      };
-      c.server = server;
-      c.stopImage = finish;
-      this.attachServers();
-      if (c.knobs.startupDelayMs > 0) this.later(c.knobs.startupDelayMs, () => gen === c.generation && !settled && server.listen(), c);
-      else server.listen();
-      const batchLike = c.kind === 'generic' && (c.spec.ports ?? []).length === 0 && (c.init || this.restartPolicy !== 'Always');
-      const runFor = c.knobs.exitAfterMs ?? (batchLike ? this.host.timings.batchRunMs : undefined);
-      if (runFor !== undefined) this.later(runFor, () => finish(c.knobs.exitCode), c);
-      signal.addEventListener('abort', () => finish(137), { once: true });
+  private startImage(c: ContainerRun, gen: number, argv: readonly string[], exited: (code: number) => void): void {
+    if (gen !== c.generation || c.state !== 'running') return exited(137);
+    const app = appFor(c.kind, {
+      pod: { namespace: this.namespace, name: this.name, uid: this.uid, node: this.host.nodeName, ip: this.ip },
+      args: argv,
+      kv: {
+        store: this.host.store,
+        leaseName: kvLeaseName(this.pod, c.spec),
+        replicas: this.host.kvReplicas,
+        leaseDurationMs: this.host.timings.kvLeaseDurationMs,
+        renewMs: this.host.timings.kvLeaseRenewMs,
+        apiReachable: () => this.host.dataPlane.reachesControlPlane(this.host.nodeName) && !this.done,
+      },
     });
+    const server = new ContainerServer(c.ports, loggedApp(app, c.log, c.knobs), c.knobs);
+    const ports = [...c.ports].sort((a, b) => a - b);
+    c.log.write(ports.length ? `${c.spec.image} starting, listening on ${ports.map((p) => `:${p}`).join(', ')}${c.knobs.startupDelayMs ? ` after ${c.knobs.startupDelayMs} ms` : ''}` : `${c.spec.image} started`);
+    let settled = false;
+    // It ends on its own (batch work), on SIGTERM (sigterm), or on SIGKILL (containerExited, killProcess).
+    const finish = (code: number): void => {
+      if (settled) return;
+      settled = true;
+      server.kill();
+      if (c.server === server) c.server = undefined;
+      c.stopImage = undefined;
+      this.attachServers();
+      exited(code);
+    };
+    c.server = server;
+    c.stopImage = finish;
+    this.attachServers();
+    if (c.knobs.startupDelayMs > 0) this.later(c.knobs.startupDelayMs, () => gen === c.generation && !settled && server.listen(), c);
+    else server.listen();
+    const batchLike = c.kind === 'generic' && (c.spec.ports ?? []).length === 0 && (c.init || this.restartPolicy !== 'Always');
+    const runFor = c.knobs.exitAfterMs ?? (batchLike ? this.host.timings.batchRunMs : undefined);
+    if (runFor !== undefined) this.later(runFor, () => finish(c.knobs.exitCode), c);
   }
 
   /** An exec probe: the command runs in the container like an exec; status 0 passes, its output is the failure's message. */
