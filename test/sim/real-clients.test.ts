@@ -1,9 +1,10 @@
 import * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { execa, execaSync } from 'execa';
+import { execa } from 'execa';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installed } from './installed.js';
 import { eventually, isReady, startSim, type SimClients } from './sim-fixture.js';
 
 /**
@@ -15,24 +16,6 @@ import { eventually, isReady, startSim, type SimClients } from './sim-fixture.js
 const NS = 'default';
 /** Debian's interpreter: the one python3-kubernetes installs into (a pyenv python3 on PATH has no such package). */
 const PYTHON = '/usr/bin/python3';
-
-function pythonClient(): boolean {
-  try {
-    execaSync(PYTHON, ['-c', 'import kubernetes']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function kubectlOnPath(): boolean {
-  try {
-    execaSync('kubectl', ['version', '--client']);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const initPod = (name: string, init: k8s.V1Container, labels: Record<string, string> = {}): k8s.V1Pod => ({
   metadata: { name, labels },
@@ -95,7 +78,7 @@ describe('sim: real clients on pods with init containers', function () {
   });
 
   describe('the official Python client (Debian python3-kubernetes)', () => {
-    if (!pythonClient()) {
+    if (!installed(PYTHON, ['-c', 'import kubernetes'])) {
       it(`is not installed for ${PYTHON}: apt-get install python3-kubernetes`);
       return;
     }
@@ -131,7 +114,7 @@ describe('sim: real clients on pods with init containers', function () {
     };
 
     before(function () {
-      if (!kubectlOnPath()) this.skip();
+      if (!installed('kubectl', ['version', '--client'])) this.skip();
     });
 
     it('shows a failed init container as Init:Error, and a crash-looping one as Init:CrashLoopBackOff with its restarts', async () => {

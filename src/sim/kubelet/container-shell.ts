@@ -51,6 +51,7 @@ export interface ContainerShellOptions {
 }
 
 const SHELLS = new Set(['sh', 'bash', 'ash', 'dash']);
+const DECLARATIONS = new Set(['export', 'readonly', 'local']);
 
 /** A shell's `exit n`: unwinds the script with its status. */
 class ShellExit {
@@ -552,7 +553,12 @@ export class ContainerShell {
     const assigned: [string, string][] = [];
     try {
       for (const a of cmd.assignments) assigned.push([a.name, await this.text(a.value, io, signal)]);
-      for (const w of cmd.words) argv.push(...(await this.fields(w, io, signal)));
+      for (const w of cmd.words) {
+        // export, readonly and local take assignments: `local v=$1` keeps $1 whole.
+        const assignment = DECLARATIONS.has(argv[0] ?? '') && w[0]?.kind === 'text' && !w[0].quoted && /^[A-Za-z_][A-Za-z0-9_]*=/.test(w[0].text);
+        if (assignment) argv.push(await this.text(w, io, signal));
+        else argv.push(...(await this.fields(w, io, signal)));
+      }
     } catch (err) {
       if (!(err instanceof ExpansionError)) throw err;
       io.err(Buffer.from(`sh: ${err.message}\n`));
@@ -649,12 +655,16 @@ export class ContainerShell {
         });
       case 'cd':
         return sync((args, io) => {
-          const dir = ContainerFilesystem.absolute(this.cwd, args[0] ?? this.vars.get('HOME') ?? '/');
+          const back = args[0] === '-';
+          const dir = ContainerFilesystem.absolute(this.cwd, back ? (this.vars.get('OLDPWD') ?? this.cwd) : (args[0] ?? this.vars.get('HOME') ?? '/'));
           if (this.options.fs.stat(dir)?.kind !== 'dir') {
             say(io, `cd: can't cd to ${args[0]}`);
             return 2;
           }
+          this.vars.set('OLDPWD', this.cwd);
+          this.vars.set('PWD', dir);
           this.cwd = dir;
+          if (back) io.out(Buffer.from(`${dir}\n`));
           return 0;
         });
       case 'export':

@@ -293,14 +293,15 @@ function braceParameter(body: string, quoted: boolean): WordPart {
     return { kind: 'param', name, quoted };
   }
   const argText = body.slice(whole.length);
-  return { kind: 'param', name, op, arg: quoted ? parseDoubleQuoted(argText, false) : new Lexer(argText).word(true), quoted };
+  return { kind: 'param', name, op, arg: quoted ? parseDoubleQuoted(argText, false, true) : new Lexer(argText).word(true), quoted };
 }
 
 /**
  * The inside of double quotes (or an unquoted here-document): `$` and backquote expansions, and
  * backslash escaping only `$`, backquote, `"`, `\` and newline (not `"` in a here-document).
+ * In the word of a quoted `"${x:-word}"`, inner double quotes are removed (`dropQuotes`).
  */
-function parseDoubleQuoted(s: string, heredoc: boolean): WordPart[] {
+function parseDoubleQuoted(s: string, heredoc: boolean, dropQuotes = false): WordPart[] {
   const parts: WordPart[] = [];
   let text = '';
   const flush = (): void => {
@@ -313,6 +314,8 @@ function parseDoubleQuoted(s: string, heredoc: boolean): WordPart[] {
     if (c === '\\' && escapable.includes(s[i + 1] ?? '')) {
       if (s[i + 1] !== '\n') text += s[i + 1];
       i++;
+    } else if (c === '"' && dropQuotes) {
+      continue;
     } else if (c === '$' || c === '`') {
       const expansion = readExpansion(s, i, true);
       if (!expansion) {
