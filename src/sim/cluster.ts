@@ -15,6 +15,7 @@ import { KvReplicas } from './dataplane/kv-app.js';
 import { createPodProxy } from './dataplane/pod-proxy.js';
 import { createServiceProxy } from './dataplane/service-proxy.js';
 import { ServiceListeners } from './dataplane/service-listeners.js';
+import { ClusterPodNetwork } from './dataplane/pod-network.js';
 import { ServiceRouter } from './dataplane/service-router.js';
 import { EventRecorder } from './event-recorder.js';
 import { Informers } from './informer.js';
@@ -91,7 +92,8 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   const controllers: RunningController[] = [startGarbageCollector(ctx)];
   const dataPlane = new DataPlane(informers, timings, controlPlane);
   const router = new ServiceRouter(informers, timings);
-  const fleet = new KubeletFleet({ store, recorder, timings, dataPlane, kvReplicas: new KvReplicas() }, informers);
+  const networkOfPod = (pod: { ip: string; namespace: string }) => new ClusterPodNetwork(informers, router, dataPlane, pod);
+  const fleet = new KubeletFleet({ store, recorder, timings, dataPlane, kvReplicas: new KvReplicas(), podNetwork: networkOfPod }, informers);
   const nodeFaults = new NodeFaults(fleet, dataPlane);
   const api = new ApiServer({
     store,

@@ -22,9 +22,10 @@ export class EventRecorder {
     private readonly maxEvents: number,
   ) {}
 
-  record(involved: StoredObject, type: EventType, reason: string, message: string, source: EventSource): void {
+  /** `fieldPath` names the part of the object the event is about, e.g. `spec.containers{web}`. */
+  record(involved: StoredObject, type: EventType, reason: string, message: string, source: EventSource, fieldPath?: string): void {
     const namespace = involved.metadata.namespace ?? 'default';
-    const dedupe = `${involved.metadata.uid}|${reason}|${message}`;
+    const dedupe = `${involved.metadata.uid}|${fieldPath ?? ''}|${reason}|${message}`;
     const now = nowIso();
     const existing = this.recent.get(dedupe);
     if (existing && this.store.get('events', existing.namespace, existing.name)) {
@@ -48,6 +49,7 @@ export class EventRecorder {
         ...(involved.metadata.namespace ? { namespace: involved.metadata.namespace } : {}),
         uid: involved.metadata.uid,
         resourceVersion: involved.metadata.resourceVersion,
+        ...(fieldPath ? { fieldPath } : {}),
       },
       reason,
       message,

@@ -1,6 +1,7 @@
 import type { LooseJson } from './loose-json.js';
 import type { ObjectStore, StoredObject } from '../store.js';
 import { ApiError } from './api-error.js';
+import { queryFlag } from './query-flag.js';
 import type { ResourceType } from './resources.js';
 
 /**
@@ -31,7 +32,7 @@ export function deleteOptionsFrom(body: unknown, query: URLSearchParams): Delete
   const b = (body && typeof body === 'object' ? body : {}) as Json;
   const grace = b.gracePeriodSeconds ?? (query.has('gracePeriodSeconds') ? Number(query.get('gracePeriodSeconds')) : undefined);
   const policy = b.propagationPolicy ?? query.get('propagationPolicy') ?? undefined;
-  const orphan = b.orphanDependents ?? (query.has('orphanDependents') ? query.get('orphanDependents') === 'true' : undefined);
+  const orphan = b.orphanDependents ?? (query.has('orphanDependents') ? queryFlag(query, 'orphanDependents') : undefined);
   const dryRun = b.dryRun ?? query.getAll('dryRun');
   const out: { -readonly [K in keyof DeleteOptions]: DeleteOptions[K] } = {};
   if (grace !== undefined && grace !== null && Number.isFinite(Number(grace))) out.gracePeriodSeconds = Number(grace);

@@ -4,6 +4,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { ObjectStore } from '../store.js';
 import { ApiError } from './api-error.js';
 import { podOrNotFound, resolveContainer } from './pod-container.js';
+import { queryFlag } from './query-flag.js';
 import type { ByteSource, ExecResult, ExecTarget, PodRuntime } from './pod-runtime.js';
 
 /** The remotecommand subprotocols served, most preferred first. */
@@ -25,10 +26,6 @@ export interface ExecSession {
   readonly stderr: boolean;
   readonly tty: boolean;
   readonly target: ExecTarget;
-}
-
-function flag(query: URLSearchParams, name: string): boolean {
-  return ['true', '1'].includes(query.get(name) ?? '');
 }
 
 /** The kubelet's status for the error channel (v4+), as kubectl and client-node parse it. */
@@ -71,7 +68,7 @@ export class PodExecEndpoint {
     const container = resolveContainer(pod, query.get('container'));
     const command = query.getAll('command');
     if (!command.length) throw ApiError.badRequest('you must specify at least one command for the container');
-    const session = { command, stdin: flag(query, 'stdin'), stdout: flag(query, 'stdout'), stderr: flag(query, 'stderr'), tty: flag(query, 'tty') };
+    const session = { command, stdin: queryFlag(query, 'stdin'), stdout: queryFlag(query, 'stdout'), stderr: queryFlag(query, 'stderr'), tty: queryFlag(query, 'tty') };
     if (!session.stdin && !session.stdout && !session.stderr) throw ApiError.badRequest('you must specify at least one of stdin, stdout, stderr');
     if (!this.runtime) throw new ApiError(503, 'ServiceUnavailable', 'no kubelet serves exec in this cluster');
     return { ...session, target: this.runtime.exec(pod, container) };

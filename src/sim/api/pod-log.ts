@@ -3,10 +3,7 @@ import type { ObjectStore } from '../store.js';
 import { ApiError } from './api-error.js';
 import { podOrNotFound, resolveContainer } from './pod-container.js';
 import type { LogEntry, PodRuntime } from './pod-runtime.js';
-
-function flag(query: URLSearchParams, name: string): boolean {
-  return ['true', '1'].includes(query.get(name) ?? '');
-}
+import { queryFlag } from './query-flag.js';
 
 function nonNegativeInt(query: URLSearchParams, name: string): number | undefined {
   const text = query.get(name);
@@ -36,9 +33,9 @@ export function servePodLog(store: ObjectStore, runtime: PodRuntime | undefined,
   const sinceTime = sinceTimeText ? Date.parse(sinceTimeText) : undefined;
   if (sinceTime !== undefined && Number.isNaN(sinceTime)) throw ApiError.badRequest(`invalid sinceTime: ${JSON.stringify(sinceTimeText)} is not an RFC 3339 time`);
   if (!runtime) throw new ApiError(503, 'ServiceUnavailable', 'no kubelet serves logs in this cluster');
-  const source = runtime.logs(pod, container, flag(query, 'previous'));
+  const source = runtime.logs(pod, container, queryFlag(query, 'previous'));
   const since = sinceSeconds !== undefined ? Date.now() - sinceSeconds * 1000 : sinceTime;
-  const timestamps = flag(query, 'timestamps');
+  const timestamps = queryFlag(query, 'timestamps');
   const format = (l: LogEntry): string => `${timestamps ? `${stamp(l.time)} ` : ''}${l.text}\n`;
   let lines = source.lines.filter((l) => since === undefined || l.time.getTime() >= since);
   if (tailLines !== undefined) lines = tailLines === 0 ? [] : lines.slice(-tailLines);
@@ -53,7 +50,7 @@ export function servePodLog(store: ObjectStore, runtime: PodRuntime | undefined,
   };
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
   for (const l of lines) if (!write(format(l))) return void res.end();
-  if (!flag(query, 'follow')) return void res.end();
+  if (!queryFlag(query, 'follow')) return void res.end();
   let finished = false;
   const unsubscribe = source.follow((line) => {
     if (finished || (line && write(format(line)))) return;

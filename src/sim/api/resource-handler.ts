@@ -13,6 +13,7 @@ import { formatLabelSelector, parseLabelSelector } from './label-selector.js';
 import { applyMergePatch } from './merge-patch.js';
 import { objectJson } from './object-json.js';
 import { apiVersionOf, findResource, type ResourceType } from './resources.js';
+import { queryFlag } from './query-flag.js';
 import { applyStrategicMergePatch } from './strategic-merge-patch.js';
 import { toTable } from './table.js';
 import { WatchStream, type WatchLimits } from './watch-stream.js';
@@ -80,7 +81,7 @@ export class ResourceHandler {
 
   async handle(req: ResourceRequest, res: ServerResponse): Promise<void> {
     const { method, name, subresource } = req;
-    if (req.watch || (method === 'GET' && !name && ['true', '1'].includes(req.query.get('watch') ?? ''))) return this.watch(req, res);
+    if (req.watch || (method === 'GET' && !name && queryFlag(req.query, 'watch'))) return this.watch(req, res);
     if (subresource === 'eviction' && method === 'POST') return sendStatus(res, evictPod(this.store, req.namespace ?? '', name!, req.body, req.query));
     if (subresource === 'binding' && method === 'POST') return this.bind(req, res);
     if (subresource === 'scale') return this.scale(req, res);
@@ -161,8 +162,8 @@ export class ResourceHandler {
 
   private watch(req: ResourceRequest, res: ServerResponse): Promise<void> {
     const { query } = req;
-    const sendInitialEvents = query.get('sendInitialEvents') === 'true';
-    const allowBookmarks = query.get('allowWatchBookmarks') === 'true';
+    const sendInitialEvents = queryFlag(query, 'sendInitialEvents');
+    const allowBookmarks = queryFlag(query, 'allowWatchBookmarks');
     if (query.has('sendInitialEvents')) {
       const causes: { field: string; message: string; reason: string }[] = [];
       if (query.get('resourceVersionMatch') !== 'NotOlderThan') causes.push({ field: 'sendInitialEvents', message: 'Forbidden: sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan', reason: 'FieldValueForbidden' });

@@ -126,7 +126,8 @@ export class DataPlane {
     return this.byIp.get(ip)?.servers.some((s) => s.isListening && s.ports.has(port)) ?? false;
   }
 
-  async send(source: TrafficSource, ip: string, port: number, request: VirtualRequest, signal?: AbortSignal): Promise<VirtualResponse> {
+  /** Opens a connection: the server listening on ip:port, or the ConnectionError a client would get. */
+  private async connect(source: TrafficSource, ip: string, port: number, signal?: AbortSignal): Promise<ContainerServer> {
     const target = this.byIp.get(ip);
     if (!target) throw new ConnectionError('EHOSTUNREACH', `dial tcp ${ip}:${port}: connect: no route to host`);
     const sourceAttachment = source.kind === 'pod' ? this.byIp.get(source.ip) : undefined;
@@ -147,6 +148,16 @@ export class DataPlane {
     if (delay > 0) await sleep(delay, signal);
     const server = target.servers.find((s) => s.ports.has(port));
     if (!server) throw new ConnectionError('ECONNREFUSED', `dial tcp ${ip}:${port}: connect: connection refused`);
-    return server.handle(request);
+    return server;
+  }
+
+  /** Only dials (`nc -z`): resolves once the connection would be open. */
+  async dial(source: TrafficSource, ip: string, port: number, signal?: AbortSignal): Promise<void> {
+    const server = await this.connect(source, ip, port, signal);
+    if (!server.isListening) throw new ConnectionError('ECONNREFUSED', `dial tcp ${ip}:${port}: connect: connection refused`);
+  }
+
+  async send(source: TrafficSource, ip: string, port: number, request: VirtualRequest, signal?: AbortSignal): Promise<VirtualResponse> {
+    return (await this.connect(source, ip, port, signal)).handle(request);
   }
 }

@@ -23,6 +23,25 @@ export class ContainerLog {
     for (const f of this.followers) f(line);
   }
 
+  /**
+   * A byte stream into the log (a process's stdout or stderr): each complete line becomes an
+   * entry; `flush` writes a last line that has no newline.
+   */
+  stream(): { write(data: Buffer): void; flush(): void } {
+    let partial = '';
+    return {
+      write: (data) => {
+        const lines = (partial + data.toString('utf8')).split('\n');
+        partial = lines.pop()!;
+        for (const l of lines) this.write(l);
+      },
+      flush: () => {
+        if (partial) this.write(partial);
+        partial = '';
+      },
+    };
+  }
+
   /** The container stopped: followers see the end. */
   end(): void {
     if (this.ended) return;

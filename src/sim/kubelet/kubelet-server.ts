@@ -1,15 +1,10 @@
 import { ApiError } from '../api/api-error.js';
 import type { ExecResult, ExecStreams, ExecTarget, LogSource, PodRuntime } from '../api/pod-runtime.js';
 import type { StoredObject } from '../store.js';
+import { containerEnvironment } from './container-environment.js';
 import { ContainerShell } from './container-shell.js';
 import type { KubeletFleet } from './kubelet-fleet.js';
 import type { ContainerView, PodWorker } from './pod-worker.js';
-
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { fieldRef?: { fieldPath?: string } };
-}
 
 /**
  * The kubelet's streaming server (port 10250) for the whole fleet: the API server hands it
@@ -49,8 +44,8 @@ export class KubeletServer implements PodRuntime {
     const fs = c.fs;
     return {
       async run(command: readonly string[], streams: ExecStreams): Promise<ExecResult> {
-        const env = environment(pod, c);
-        const shell = new ContainerShell({ fs, env, hostname: env.get('HOSTNAME')!, ...(c.spec.workingDir ? { workingDir: c.spec.workingDir } : {}) });
+        const env = containerEnvironment(pod, c.spec.env);
+        const shell = new ContainerShell({ fs, env, hostname: env.get('HOSTNAME')!, network: c.network, ...(c.spec.workingDir ? { workingDir: c.spec.workingDir } : {}) });
         const outcome = await shell.exec(command, {
           stdout: streams.stdout,
           // A terminal has one output stream.
@@ -78,32 +73,4 @@ export class KubeletServer implements PodRuntime {
     const log = c.log;
     return { lines: log.snapshot(), follow: (onLine) => log.follow(onLine) };
   }
-}
-
-/** The process environment: the container's env (values and the common field references) over the defaults every container gets. */
-function environment(pod: StoredObject, c: ContainerView): Map<string, string> {
-  const spec = pod.spec as { hostname?: string; nodeName?: string; serviceAccountName?: string };
-  const status = (pod.status ?? {}) as { podIP?: string; hostIP?: string };
-  const fields: Record<string, string | undefined> = {
-    'metadata.name': pod.metadata.name,
-    'metadata.namespace': pod.metadata.namespace,
-    'metadata.uid': pod.metadata.uid,
-    'spec.nodeName': spec.nodeName,
-    'spec.serviceAccountName': spec.serviceAccountName ?? 'default',
-    'status.podIP': status.podIP,
-    'status.hostIP': status.hostIP,
-  };
-  const env = new Map<string, string>([
-    ['PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-    ['HOSTNAME', spec.hostname ?? pod.metadata.name],
-    ['HOME', '/root'],
-    ['KUBERNETES_SERVICE_HOST', '10.96.0.1'],
-    ['KUBERNETES_SERVICE_PORT', '443'],
-    ['KUBERNETES_PORT', 'tcp://10.96.0.1:443'],
-  ]);
-  for (const e of (c.spec.env ?? []) as EnvVar[]) {
-    const value = e.value ?? (e.valueFrom?.fieldRef?.fieldPath ? fields[e.valueFrom.fieldRef.fieldPath] : undefined);
-    if (value !== undefined) env.set(e.name, value);
-  }
-  return env;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataPlane } from '../dataplane/data-plane.js';
 import type { KvReplicas } from '../dataplane/kv-app.js';
+import type { PodNetwork } from '../dataplane/pod-network.js';
 import type { EventRecorder } from '../event-recorder.js';
 import { findCondition, isTerminal, mutableConditions, nowIso, setCondition, type Condition } from '../pod-state.js';
 import { StoreError, type ObjectStore, type StoredObject } from '../store.js';
@@ -32,6 +33,8 @@ export interface KubeletDeps {
   readonly timings: SimTimings;
   readonly dataPlane: DataPlane;
   readonly kvReplicas: KvReplicas;
+  /** A pod's view of the cluster network (DNS and Services), for the commands its containers run. */
+  readonly podNetwork: (pod: { readonly ip: string; readonly namespace: string }) => PodNetwork;
 }
 
 type KubeletState = 'running' | 'stopped' | 'crashed';
@@ -85,6 +88,9 @@ export class Kubelet implements PodWorkerHost {
   }
   get kvReplicas(): KvReplicas {
     return this.deps.kvReplicas;
+  }
+  podNetwork(pod: { readonly ip: string; readonly namespace: string }): PodNetwork {
+    return this.deps.podNetwork(pod);
   }
   get memoryBytes(): number {
     return quantityBytes(this.registration.memory);

@@ -4,16 +4,19 @@ import { readKnobs, type BehaviourKnobs, type ContainerEnvVar } from '../datapla
 import { ContainerServer } from '../dataplane/container-server.js';
 import { appFor, classifyImage, type ImageKind } from '../dataplane/image-catalogue.js';
 import type { KvReplicas } from '../dataplane/kv-app.js';
+import type { PodNetwork } from '../dataplane/pod-network.js';
 import type { EventRecorder } from '../event-recorder.js';
 import { mutableConditions, nowIso, setCondition } from '../pod-state.js';
 import type { ObjectStore, StoredObject } from '../store.js';
 import type { SimTimings } from '../timings.js';
+import { containerEnvironment, expandReferences } from './container-environment.js';
 import { ContainerLog } from './container-log.js';
+import { ContainerShell, type ImageProgram } from './container-shell.js';
 import type { ContainerFilesystem } from './container-filesystem.js';
 import { loggedApp } from './logged-app.js';
 import type { NodeFilesystem } from './node-filesystem.js';
 import { PodStorage, type VolumeMountSpec } from './pod-storage.js';
-import { probeOnce, type ProbeSpec } from './probe.js';
+import { probeOnce, type ProbeResult, type ProbeSpec } from './probe.js';
 
 export interface ContainerSpec {
   name: string;
@@ -47,11 +50,14 @@ export interface PodWorkerHost {
   running(): boolean;
   /** The worker is done with its pod: release the IP and forget it. */
   finished(worker: PodWorker): void;
+  /** The pod's view of the cluster network, for the commands its containers run. */
+  podNetwork(pod: { readonly ip: string; readonly namespace: string }): PodNetwork;
 }
 
 interface Terminated {
   exitCode: number;
   reason: string;
+  message?: string;
   startedAt?: string;
   finishedAt: string;
   containerID: string;
@@ -59,6 +65,10 @@ interface Terminated {
 
 interface ContainerRun {
   readonly spec: ContainerSpec;
+  /** An init container: it must run to completion before the next one, and the app containers, start. */
+  readonly init: boolean;
+  /** How events name it: `spec.containers{name}` or `spec.initContainers{name}`. */
+  readonly fieldPath: string;
   readonly kind: ImageKind;
   readonly ports: Set<number>;
   readonly knobs: BehaviourKnobs;
@@ -72,7 +82,12 @@ interface ContainerRun {
   restartCount: number;
   ready: boolean;
   started: boolean;
+  /** The image's own program's server, while that program runs. */
   server?: ContainerServer;
+  /** Ends the image's own program with a status (it exited, or handled SIGTERM). */
+  stopImage?: (code: number) => void;
+  /** The shell running the container's command, for SIGTERM traps. */
+  shell?: ContainerShell;
   timers: Set<NodeJS.Timeout>;
   /** Bumped at each start so stale probe loops and timers stop. */
   generation: number;
@@ -93,33 +108,40 @@ export interface ContainerView {
   readonly previousLog: ContainerLog | undefined;
   /** Aborts when the running process stops. */
   readonly life: AbortSignal;
+  /** The pod's network, for what an exec runs. */
+  readonly network: PodNetwork;
 }
 
 const SOURCE_COMPONENT = 'kubelet';
 
-function exitCodeFromCommand(spec: ContainerSpec): number | undefined {
-  const text = [...(spec.command ?? []), ...(spec.args ?? [])].join(' ');
-  const m = /\bexit\s+(\d+)/.exec(text);
-  if (m) return Number(m[1]);
-  return /(^|\s|;)false(\s|;|$)/.test(text) ? 1 : undefined;
+/** Go's time.Duration formatting, as the kubelet's back-off messages print it. */
+function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = (ms % 60_000) / 1000;
+  return `${minutes ? `${minutes}m` : ''}${Number(seconds.toFixed(3))}s`;
 }
 
 /**
- * The kubelet's per-pod loop: containers from ContainerCreating to Running, their virtual
- * servers, probes executed for real, restarts with CrashLoopBackOff, graceful termination
- * (SIGTERM, the grace period, then SIGKILL), eviction, and node crashes.
+ * The kubelet's per-pod loop: init containers one after the other, then the app containers from
+ * ContainerCreating to Running. Each container's command runs in the container shell (the image's
+ * own program, when the shell meets it, is its virtual server or its batch work); probes are
+ * executed for real; restarts back off into CrashLoopBackOff; termination sends SIGTERM, waits
+ * the grace period, then kills; eviction and node crashes take the containers down.
  */
 export class PodWorker {
   readonly uid: string;
   readonly namespace: string;
   readonly name: string;
   private readonly pod: StoredObject;
+  private readonly initRuns: ContainerRun[];
   private readonly containers: ContainerRun[];
-  private readonly initContainers: ContainerSpec[];
   private readonly restartPolicy: string;
   private readonly namedPorts = new Map<string, number>();
   private readonly attachment: PodAttachment & { servers: ContainerServer[] };
   private phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' = 'Pending';
+  /** The init container running or next to run. */
+  private initIndex = 0;
   private initialized = false;
   private startTime = nowIso();
   private terminating: { deadline: number; timer: NodeJS.Timeout } | undefined;
@@ -129,6 +151,7 @@ export class PodWorker {
   private dirty = false;
   private podTimers = new Set<NodeJS.Timeout>();
   readonly storage: PodStorage;
+  private podNetwork: PodNetwork | undefined;
 
   constructor(
     private readonly host: PodWorkerHost,
@@ -141,14 +164,15 @@ export class PodWorker {
     this.name = pod.metadata.name;
     const spec = pod.spec as { containers?: ContainerSpec[]; initContainers?: ContainerSpec[]; restartPolicy?: string };
     this.restartPolicy = spec.restartPolicy ?? 'Always';
-    this.initContainers = spec.initContainers ?? [];
     for (const c of spec.containers ?? []) for (const p of c.ports ?? []) if (p.name) this.namedPorts.set(p.name, p.containerPort);
-    this.containers = (spec.containers ?? []).map((c) => this.newRun(c));
+    const waiting = spec.initContainers?.length ? 'PodInitializing' : 'ContainerCreating';
+    this.initRuns = (spec.initContainers ?? []).map((c) => this.newRun(c, true, waiting));
+    this.containers = (spec.containers ?? []).map((c) => this.newRun(c, false, waiting));
     this.storage = new PodStorage({ pod, node: host.filesystem, memoryBytes: host.memoryBytes, configMap: (name) => host.store.get('configmaps', this.namespace, name) });
     this.attachment = { podKey: `${this.namespace}/${this.name}`, node: host.nodeName, servers: [], namedPorts: this.namedPorts };
   }
 
-  private newRun(spec: ContainerSpec): ContainerRun {
+  private newRun(spec: ContainerSpec, init: boolean, waitingReason: string): ContainerRun {
     const { kind, defaultPorts } = classifyImage(spec.image);
     const ports = new Set<number>([...(spec.ports ?? []).map((p) => p.containerPort), ...defaultPorts]);
     for (const probe of [spec.readinessProbe, spec.livenessProbe, spec.startupProbe]) {
@@ -157,12 +181,26 @@ export class PodWorker {
       if (n !== undefined) ports.add(n);
     }
     return {
-      spec, kind, ports,
+      spec, init, kind, ports,
+      fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${spec.name}}`,
       knobs: readKnobs(spec.env, this.pod.metadata.annotations),
-      state: 'waiting', waitingReason: 'ContainerCreating', containerID: '', restartCount: 0,
+      state: 'waiting', waitingReason, containerID: '', restartCount: 0,
       ready: false, started: false, timers: new Set(), generation: 0,
       log: new ContainerLog(), life: new AbortController(),
     };
+  }
+
+  /** The pod's view of the cluster network, shared by its containers' processes and execs. */
+  private get network(): PodNetwork {
+    return (this.podNetwork ??= this.host.podNetwork({ ip: this.ip, namespace: this.namespace }));
+  }
+
+  private get hostname(): string {
+    return (this.pod.spec as { hostname?: string }).hostname ?? this.name;
+  }
+
+  private get allRuns(): ContainerRun[] {
+    return [...this.initRuns, ...this.containers];
   }
 
   private resolvePort(p: number | string): number | undefined {
@@ -174,9 +212,10 @@ export class PodWorker {
     return this.host.store.get('pods', this.namespace, this.name) ?? this.pod;
   }
 
-  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+  /** An event about the pod, or about one of its containers (with the container's fieldPath, as the kubelet's container references carry). */
+  private event(type: 'Normal' | 'Warning', reason: string, message: string, c?: ContainerRun): void {
     if (!this.host.canPublish()) return;
-    this.host.recorder.record(this.podRef, type, reason, message, { component: SOURCE_COMPONENT, host: this.host.nodeName });
+    this.host.recorder.record(this.podRef, type, reason, message, { component: SOURCE_COMPONENT, host: this.host.nodeName }, c?.fieldPath);
   }
 
   private later(ms: number, fn: () => void, run?: ContainerRun): void {
@@ -192,24 +231,16 @@ export class PodWorker {
   start(): void {
     this.host.dataPlane.attach(this.ip, this.attachment);
     this.publish();
-    this.later(this.host.timings.containerStartMs, () => this.runInit(0));
+    this.later(this.host.timings.containerStartMs, () => this.nextInit());
   }
 
-  private runInit(i: number): void {
+  /** Starts the init container whose turn it is; once every one has completed, the app containers. */
+  private nextInit(): void {
     if (this.done || this.terminating) return;
-    const spec = this.initContainers[i];
-    if (!spec) {
-      this.initialized = true;
-      for (const c of this.containers) this.startContainer(c);
-      return;
-    }
-    this.event('Normal', 'Started', `Started container ${spec.name}`);
-    const code = readKnobs(spec.env, undefined).exitCode || exitCodeFromCommand(spec) || 0;
-    this.later(this.host.timings.batchRunMs, () => {
-      if (code === 0) return this.runInit(i + 1);
-      if (this.restartPolicy === 'Never') return this.complete();
-      this.later(this.host.timings.restartBackoffBaseMs, () => this.runInit(i));
-    });
+    const c = this.initRuns[this.initIndex];
+    if (c) return this.startContainer(c);
+    this.initialized = true;
+    for (const app of this.containers) this.startContainer(app);
   }
 
   private containerId(): string {
@@ -220,25 +251,92 @@ export class PodWorker {
     if (this.done || this.terminating || !this.host.running()) return;
     c.generation++;
     const gen = c.generation;
-    const image = c.spec.image;
-    this.event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
-    this.event('Normal', 'Created', `Created container: ${c.spec.name}`);
-    this.event('Normal', 'Started', `Started container ${c.spec.name}`);
+    this.event('Normal', 'Pulled', `Container image "${c.spec.image}" already present on machine`, c);
+    this.event('Normal', 'Created', `Created container: ${c.spec.name}`, c);
+    this.event('Normal', 'Started', `Started container ${c.spec.name}`, c);
     c.state = 'running';
     c.startedAt = nowIso();
     c.containerID = this.containerId();
     c.ready = false;
-    c.started = !c.spec.startupProbe;
+    c.started = c.init || !c.spec.startupProbe;
     if (c.log.isEnded) {
       c.previousLog = c.log;
       c.log = new ContainerLog();
     }
     c.life = new AbortController();
-    const hostname = (this.pod.spec as { hostname?: string }).hostname ?? this.name;
-    c.fs = this.storage.containerFilesystem(c.spec.name, c.spec.volumeMounts ?? [], hostname);
+    c.fs = this.storage.containerFilesystem(c.spec.name, c.spec.volumeMounts ?? [], this.hostname);
+    this.runProcess(c, gen);
+    if (!c.init) {
+      this.phase = 'Running';
+      if (c.spec.startupProbe) this.probeLoop(c, gen, 'startup', c.spec.startupProbe);
+      else this.afterStartup(c, gen);
+    }
+    this.publish();
+  }
+
+  /**
+   * The container's first process. Its command runs in the container shell; a command-less
+   * container, or one whose args go to the image's entrypoint, runs the image's own program.
+   * Its exit status is the container's.
+   */
+  private runProcess(c: ContainerRun, gen: number): void {
+    const exited = (code: number): void => {
+      if (gen === c.generation) this.containerExited(c, code, code === 0 ? 'Completed' : 'Error');
+    };
+    // Most containers run their image as it is: no shell, environment or network to set up for them.
+    if (!c.spec.command?.length && !c.spec.args?.length) return this.startImage(c, gen, [], exited);
+    void this.commandProcess(c, gen, exited).then(
+      (code) => code !== undefined && exited(code),
+      (err: Error) => {
+        c.log.write(`gameday: the container's process failed: ${err.message}`);
+        exited(255);
+      },
+    );
+  }
+
+  /** A container with a command or args: its exit status, or undefined when its image's entrypoint took the args (and reports through `exited`). */
+  private async commandProcess(c: ContainerRun, gen: number, exited: (code: number) => void): Promise<number | undefined> {
+    const env = containerEnvironment(this.podRef, c.spec.env, this.ip);
+    const shell = this.shellFor(c, env, (argv) => new Promise((resolve) => this.startImage(c, gen, argv, resolve)));
+    const args = (c.spec.args ?? []).map((a) => expandReferences(a, env));
+    const command = (c.spec.command ?? []).map((a) => expandReferences(a, env));
+    // Images without an entrypoint (busybox, alpine) run args as the command.
+    const argv = command.length ? [...command, ...args] : shell.runs(args[0]!) ? args : undefined;
+    if (!argv) {
+      this.startImage(c, gen, args, exited);
+      return undefined;
+    }
+    c.shell = shell;
+    const stdout = c.log.stream();
+    const stderr = c.log.stream();
+    try {
+      const outcome = await shell.exec(argv, { stdout: stdout.write, stderr: stderr.write }, c.life.signal);
+      return outcome.kind === 'exited' ? outcome.code : 128;
+    } finally {
+      stdout.flush();
+      stderr.flush();
+    }
+  }
+
+  /** A shell in the container: its filesystem, environment, hostname, working directory and the pod's network. */
+  private shellFor(c: ContainerRun, env: ReadonlyMap<string, string>, imageProgram?: ImageProgram): ContainerShell {
+    return new ContainerShell({
+      fs: c.fs!, env, hostname: this.hostname, network: this.network,
+      ...(c.spec.workingDir ? { workingDir: c.spec.workingDir } : {}),
+      ...(imageProgram ? { imageProgram } : {}),
+    });
+  }
+
+  /**
+   * The image's own program: the server the image catalogue gives the image, serving until it
+   * is stopped, or for a generic image with nothing to serve (a Job's, an init container's),
+   * batch work that ends after a while with GAMEDAY_EXIT_CODE.
+   */
+  private startImage(c: ContainerRun, gen: number, argv: readonly string[], exited: (code: number) => void): void {
+    if (gen !== c.generation || c.state !== 'running') return exited(137);
     const app = appFor(c.kind, {
       pod: { namespace: this.namespace, name: this.name, uid: this.uid, node: this.host.nodeName, ip: this.ip },
-      args: [...(c.spec.command ?? []), ...(c.spec.args ?? [])],
+      args: argv,
       kv: {
         store: this.host.store,
         leaseName: kvLeaseName(this.pod, c.spec),
@@ -251,21 +349,45 @@ export class PodWorker {
     const server = new ContainerServer(c.ports, loggedApp(app, c.log, c.knobs), c.knobs);
     const ports = [...c.ports].sort((a, b) => a - b);
     c.log.write(ports.length ? `${c.spec.image} starting, listening on ${ports.map((p) => `:${p}`).join(', ')}${c.knobs.startupDelayMs ? ` after ${c.knobs.startupDelayMs} ms` : ''}` : `${c.spec.image} started`);
+    let settled = false;
+    // It ends on its own (batch work), on SIGTERM (sigterm), or on SIGKILL (containerExited, killProcess).
+    const finish = (code: number): void => {
+      if (settled) return;
+      settled = true;
+      server.kill();
+      if (c.server === server) c.server = undefined;
+      c.stopImage = undefined;
+      this.attachServers();
+      exited(code);
+    };
     c.server = server;
-    this.attachment.servers = this.containers.map((x) => x.server).filter((s): s is ContainerServer => !!s);
-    this.host.dataPlane.attach(this.ip, this.attachment);
-    if (c.knobs.startupDelayMs > 0) this.later(c.knobs.startupDelayMs, () => gen === c.generation && server.listen(), c);
+    c.stopImage = finish;
+    this.attachServers();
+    if (c.knobs.startupDelayMs > 0) this.later(c.knobs.startupDelayMs, () => gen === c.generation && !settled && server.listen(), c);
     else server.listen();
-    const batchLike = c.kind === 'generic' && (c.spec.ports ?? []).length === 0 && this.restartPolicy !== 'Always';
+    const batchLike = c.kind === 'generic' && (c.spec.ports ?? []).length === 0 && (c.init || this.restartPolicy !== 'Always');
     const runFor = c.knobs.exitAfterMs ?? (batchLike ? this.host.timings.batchRunMs : undefined);
-    if (runFor !== undefined) {
-      const code = c.knobs.exitCode || exitCodeFromCommand(c.spec) || 0;
-      this.later(runFor, () => gen === c.generation && this.containerExited(c, code, code === 0 ? 'Completed' : 'Error'), c);
-    }
-    this.phase = 'Running';
-    if (c.spec.startupProbe) this.probeLoop(c, gen, 'startup', c.spec.startupProbe);
-    else this.afterStartup(c, gen);
-    this.publish();
+    if (runFor !== undefined) this.later(runFor, () => finish(c.knobs.exitCode), c);
+  }
+
+  /** An exec probe: the command runs in the container like an exec; status 0 passes, its output is the failure's message. */
+  private async execProbe(c: ContainerRun, command: readonly string[], timeoutMs: number): Promise<ProbeResult> {
+    if (!c.fs) return { ok: false, output: 'container not running' };
+    const shell = this.shellFor(c, containerEnvironment(this.podRef, c.spec.env, this.ip));
+    let output = '';
+    const collect = (d: Buffer): void => {
+      output += d.toString('utf8');
+    };
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const outcome = await shell.exec(command, { stdout: collect, stderr: collect }, AbortSignal.any([c.life.signal, deadline]));
+    if (deadline.aborted) return { ok: false, output: `command ${JSON.stringify(command.join(' '))} timed out` };
+    if (outcome.kind === 'start-failed') return { ok: false, output: `OCI runtime exec failed: exec failed: unable to start container process: ${outcome.message}: unknown` };
+    return { ok: outcome.code === 0, output };
+  }
+
+  private attachServers(): void {
+    this.attachment.servers = this.allRuns.map((x) => x.server).filter((s): s is ContainerServer => !!s);
+    this.host.dataPlane.attach(this.ip, this.attachment);
   }
 
   private afterStartup(c: ContainerRun, gen: number): void {
@@ -283,7 +405,7 @@ export class PodWorker {
       if (gen !== c.generation || c.state !== 'running' || this.done) return;
       if (kind === 'liveness' && this.terminating) return;
       if (this.host.running()) {
-        const result = await probeOnce(this.host.dataPlane, this.host.nodeName, this.ip, probe, (p) => this.resolvePort(p));
+        const result = await probeOnce(this.host.dataPlane, this.host.nodeName, this.ip, probe, (p) => this.resolvePort(p), (command, timeoutMs) => this.execProbe(c, command, timeoutMs));
         if (gen !== c.generation || c.state !== 'running' || this.done) return;
         if (result.ok) {
           successes++;
@@ -291,7 +413,7 @@ export class PodWorker {
         } else {
           failures++;
           successes = 0;
-          this.event('Warning', 'Unhealthy', `${label} probe failed: ${result.output}`);
+          this.event('Warning', 'Unhealthy', `${label} probe failed: ${result.output}`, c);
         }
         if (kind === 'readiness') {
           const next = result.ok ? (successes >= (probe.successThreshold ?? 1) ? true : c.ready) : failures >= (probe.failureThreshold ?? 3) ? false : c.ready;
@@ -306,7 +428,7 @@ export class PodWorker {
           return;
         } else if (!result.ok && failures >= (probe.failureThreshold ?? 3)) {
           const why = kind === 'liveness' ? 'failed liveness probe' : 'failed startup probe';
-          this.event('Normal', 'Killing', `Container ${c.spec.name} ${why}, will be restarted`);
+          this.event('Normal', 'Killing', `Container ${c.spec.name} ${why}, will be restarted`, c);
           this.containerExited(c, 137, 'Error');
           return;
         }
@@ -322,11 +444,11 @@ export class PodWorker {
     c.life.abort();
   }
 
-  /** The container named, for pods/exec and pods/log. */
+  /** The container named (app or init), for pods/exec and pods/log. */
   container(name: string): ContainerView | undefined {
-    const c = this.containers.find((x) => x.spec.name === name);
+    const c = this.allRuns.find((x) => x.spec.name === name);
     if (!c) return undefined;
-    return { spec: c.spec, state: c.state, waitingReason: c.waitingReason, fs: c.fs, log: c.log, previousLog: c.previousLog, life: c.life.signal };
+    return { spec: c.spec, state: c.state, waitingReason: c.waitingReason, fs: c.fs, log: c.log, previousLog: c.previousLog, life: c.life.signal, network: this.network };
   }
 
   /** Bytes the pod's volumes and container layers hold on the node's disk. */
@@ -346,7 +468,7 @@ export class PodWorker {
     this.processGone(c);
     for (const t of c.timers) clearTimeout(t);
     c.timers.clear();
-    c.server?.kill();
+    c.stopImage?.(exitCode);
     c.state = 'terminated';
     c.ready = false;
     c.started = false;
@@ -355,27 +477,51 @@ export class PodWorker {
       this.maybeFinishTermination();
       return;
     }
-    const restart = this.restartPolicy === 'Always' || (this.restartPolicy === 'OnFailure' && exitCode !== 0);
+    if (c.init && exitCode === 0) {
+      this.initIndex++;
+      this.publish();
+      this.nextInit();
+      return;
+    }
+    // A failed init container is retried unless the pod never restarts anything; then the pod has failed.
+    const restart = c.init ? this.restartPolicy !== 'Never' : this.restartPolicy === 'Always' || (this.restartPolicy === 'OnFailure' && exitCode !== 0);
     if (!restart) {
-      if (this.containers.every((x) => x.state === 'terminated')) this.complete();
+      if (c.init || this.containers.every((x) => x.state === 'terminated')) this.complete();
       else this.publish();
       return;
     }
-    const delay = c.restartCount === 0 ? 0 : Math.min(this.host.timings.restartBackoffMaxMs, this.host.timings.restartBackoffBaseMs * 2 ** (c.restartCount - 1));
+    this.restartLater(c);
+  }
+
+  /**
+   * The kubelet's restart back-off: the first restart comes at the next sync, each later one
+   * after a doubling delay, waiting in CrashLoopBackOff with a BackOff event.
+   */
+  private restartLater(c: ContainerRun): void {
+    const restart = (): void => {
+      if (c.terminated) c.lastTerminated = c.terminated;
+      c.terminated = undefined;
+      c.restartCount++;
+      this.startContainer(c);
+    };
+    if (c.restartCount === 0) {
+      this.publish();
+      this.later(this.host.timings.kubeletSyncMs, restart, c);
+      return;
+    }
+    const delay = Math.min(this.host.timings.restartBackoffMaxMs, this.host.timings.restartBackoffBaseMs * 2 ** (c.restartCount - 1));
     c.lastTerminated = c.terminated;
     c.terminated = undefined;
     c.state = 'waiting';
     c.waitingReason = 'CrashLoopBackOff';
-    c.waitingMessage = `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.spec.name} pod=${this.name}_${this.namespace}(${this.uid})`;
-    if (delay > 0) this.event('Warning', 'BackOff', 'Back-off restarting failed container');
+    const pod = `${this.name}_${this.namespace}(${this.uid})`;
+    c.waitingMessage = `back-off ${goDuration(delay)} restarting failed container=${c.spec.name} pod=${pod}`;
+    this.event('Warning', 'BackOff', `Back-off restarting failed container ${c.spec.name} in pod ${pod}`, c);
     this.publish();
-    this.later(delay, () => {
-      c.restartCount++;
-      this.startContainer(c);
-    }, c);
+    this.later(delay, restart, c);
   }
 
-  /** All containers ran to completion and none restarts. */
+  /** All containers ran to completion and none restarts, or an init container failed for good. */
   private complete(): void {
     this.phase = this.containers.every((c) => c.terminated?.exitCode === 0) && this.initialized ? 'Succeeded' : 'Failed';
     this.publish();
@@ -397,43 +543,51 @@ export class PodWorker {
     for (const t of this.podTimers) clearTimeout(t);
     this.podTimers.clear();
     if (!first) return;
-    for (const c of this.containers) {
+    for (const c of this.allRuns) {
       if (c.state !== 'running') {
-        c.generation++;
-        for (const t of c.timers) clearTimeout(t);
-        c.timers.clear();
+        this.cancelTimers(c);
         if (c.state === 'waiting') c.state = 'terminated';
         continue;
       }
-      this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`);
-      const server = c.server!;
-      server.terminate();
-      if (c.knobs.shutdown === 'drop') {
-        this.containerExited(c, 143, 'Error');
-        continue;
-      }
-      // A graceful server keeps answering (readiness failing) long enough for endpoint removal to
-      // propagate, lets in-flight requests finish, then exits 0; the deadline still applies.
-      const lingerMs = Math.min(graceSeconds * 1000, c.knobs.shutdownDelayMs ?? 2 * this.host.timings.endpointPropagationMs + 1000);
-      const gen = c.generation;
-      const waitDrained = (): void => {
-        if (gen !== c.generation) return;
-        if (server.inFlightCount === 0) this.containerExited(c, 0, 'Completed');
-        else this.later(20, waitDrained, c);
-      };
-      this.later(lingerMs, waitDrained, c);
+      this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`, c);
+      this.sigterm(c, graceSeconds);
     }
     this.maybeFinishTermination();
   }
 
+  /**
+   * SIGTERM to a container. The image's own program handles it (a graceful server keeps
+   * answering, readiness failing, long enough for endpoint removal to propagate, lets in-flight
+   * requests finish, then exits 0). A shell as the first process has no default handler: only a
+   * trap reacts, else the deadline's SIGKILL ends it.
+   */
+  private sigterm(c: ContainerRun, graceSeconds: number): void {
+    const server = c.server;
+    const stop = c.stopImage;
+    if (!server || !stop) {
+      c.shell?.deliver('TERM');
+      return;
+    }
+    server.terminate();
+    if (c.knobs.shutdown === 'drop') return stop(143);
+    const lingerMs = Math.min(graceSeconds * 1000, c.knobs.shutdownDelayMs ?? 2 * this.host.timings.endpointPropagationMs + 1000);
+    const gen = c.generation;
+    const waitDrained = (): void => {
+      if (gen !== c.generation) return;
+      if (server.inFlightCount === 0) stop(0);
+      else this.later(20, waitDrained, c);
+    };
+    this.later(lingerMs, waitDrained, c);
+  }
+
   private killAll(exitCode: number): void {
-    for (const c of this.containers) if (c.state === 'running') this.containerExited(c, exitCode, 'Error');
+    for (const c of this.allRuns) if (c.state === 'running') this.containerExited(c, exitCode, 'Error');
     this.maybeFinishTermination();
   }
 
   private maybeFinishTermination(): void {
     if (!this.terminating || this.done) return;
-    if (this.containers.some((c) => c.state === 'running')) return;
+    if (this.allRuns.some((c) => c.state === 'running')) return;
     clearTimeout(this.terminating.timer);
     this.phase = this.containers.every((c) => (c.terminated?.exitCode ?? 0) === 0) ? 'Succeeded' : 'Failed';
     this.done = true;
@@ -451,7 +605,7 @@ export class PodWorker {
 
   /** SIGKILL: the server closes (in-flight requests fail) and the container is no longer ready. */
   private killProcess(c: ContainerRun): void {
-    c.server?.kill();
+    c.stopImage?.(137);
     c.state = 'terminated';
     this.processGone(c);
     c.ready = false;
@@ -459,7 +613,7 @@ export class PodWorker {
 
   /** The pod object is gone (force deletion): the containers die at once. */
   killNow(): void {
-    for (const c of this.containers) {
+    for (const c of this.allRuns) {
       this.cancelTimers(c);
       this.killProcess(c);
     }
@@ -476,8 +630,8 @@ export class PodWorker {
     if (this.done) return;
     this.evicted = { message };
     this.event('Warning', 'Evicted', message);
-    for (const c of this.containers) if (c.state === 'running') {
-      this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`);
+    for (const c of this.allRuns) if (c.state === 'running') {
+      this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`, c);
       this.cancelTimers(c);
       this.killProcess(c);
       c.terminated = { exitCode: 137, reason: 'ContainerStatusUnknown', finishedAt: nowIso(), containerID: c.containerID, ...(c.startedAt ? { startedAt: c.startedAt } : {}) };
@@ -492,7 +646,7 @@ export class PodWorker {
 
   /** The node went down: every process dies, nothing is reported. */
   crash(): void {
-    for (const c of this.containers) {
+    for (const c of this.allRuns) {
       this.cancelTimers(c);
       if (c.state === 'running') {
         this.killProcess(c);
@@ -501,15 +655,19 @@ export class PodWorker {
     }
   }
 
-  /** The node is back: containers start again, each counting a restart. */
+  /** The node is back: containers start again, each counting a restart (the init container whose turn it was, if any). */
   recoverAfterCrash(): void {
     if (this.done) return;
     if (this.terminating) {
       this.killAll(137);
       return;
     }
-    for (const c of this.containers) {
-      if (c.state !== 'terminated') continue;
+    const runs = this.initialized ? this.containers : this.initRuns.slice(this.initIndex, this.initIndex + 1);
+    for (const c of runs) {
+      if (c.state !== 'terminated') {
+        if (!this.initialized) this.startContainer(c);
+        continue;
+      }
       c.lastTerminated = c.terminated;
       c.terminated = undefined;
       c.restartCount++;
@@ -559,20 +717,26 @@ export class PodWorker {
     else if (!this.done) this.publish();
   }
 
+  /**
+   * A container's status as the kubelet writes it: every field the API marks required (name,
+   * image, imageID, ready, restartCount) always present, `imageID` empty until the container exists.
+   */
   private containerStatus(c: ContainerRun): object {
-    const term = (t: Terminated): object => ({ terminated: { exitCode: t.exitCode, reason: t.reason, ...(t.startedAt ? { startedAt: t.startedAt } : {}), finishedAt: t.finishedAt, containerID: t.containerID } });
+    const term = (t: Terminated): object => ({ terminated: { exitCode: t.exitCode, reason: t.reason, ...(t.message ? { message: t.message } : {}), ...(t.startedAt ? { startedAt: t.startedAt } : {}), finishedAt: t.finishedAt, containerID: t.containerID } });
     const state = c.state === 'running'
       ? { running: { startedAt: c.startedAt } }
       : c.state === 'terminated' && c.terminated
         ? term(c.terminated)
         : { waiting: { reason: c.state === 'terminated' ? 'ContainerCreating' : c.waitingReason, ...(c.waitingMessage && c.waitingReason === 'CrashLoopBackOff' ? { message: c.waitingMessage } : {}) } };
-    const image = c.spec.image.includes('/') || c.spec.image.includes('.') ? c.spec.image : `docker.io/library/${c.spec.image}`;
+    const created = c.containerID !== '';
+    const repository = c.spec.image.includes('/') || c.spec.image.includes('.') ? c.spec.image : `docker.io/library/${c.spec.image}`;
     return {
       name: c.spec.name,
-      image: image.includes(':') || image.includes('@') ? image : `${image}:latest`,
-      imageID: `${image.split(':')[0]}@sha256:${createHash('sha256').update(c.spec.image).digest('hex')}`,
-      ...(c.containerID ? { containerID: c.containerID } : {}),
-      ready: c.ready,
+      image: !created ? c.spec.image : repository.includes(':') || repository.includes('@') ? repository : `${repository}:latest`,
+      imageID: created ? `${repository.split(':')[0]}@sha256:${createHash('sha256').update(c.spec.image).digest('hex')}` : '',
+      ...(created ? { containerID: c.containerID } : {}),
+      // An init container is ready once it has completed.
+      ready: c.init ? c.state === 'terminated' && c.terminated?.exitCode === 0 : c.ready,
       started: c.state === 'running' && c.started,
       restartCount: c.restartCount,
       state,
@@ -585,7 +749,13 @@ export class PodWorker {
     const conditions = mutableConditions(p);
     const allReady = this.containers.length > 0 && this.containers.every((c) => c.ready && c.state === 'running') && !this.done;
     setCondition(conditions, { type: 'PodReadyToStartContainers', status: this.done ? 'False' : 'True', lastProbeTime: null });
-    setCondition(conditions, { type: 'Initialized', status: this.initialized || this.initContainers.length === 0 ? 'True' : 'False', lastProbeTime: null, ...(this.initialized || this.initContainers.length === 0 ? { reason: undefined, message: undefined } : { reason: 'ContainersNotInitialized', message: `containers with incomplete status: [${this.initContainers.map((c) => c.name).join(' ')}]` }) });
+    const incomplete = this.initRuns.filter((c) => !(c.state === 'terminated' && c.terminated?.exitCode === 0)).map((c) => c.spec.name);
+    setCondition(conditions, {
+      type: 'Initialized', lastProbeTime: null,
+      ...(this.initialized || !incomplete.length
+        ? { status: 'True', reason: undefined, message: undefined }
+        : { status: 'False', reason: 'ContainersNotInitialized', message: `containers with incomplete status: [${incomplete.join(' ')}]` }),
+    });
     const notReady = this.containers.filter((c) => !(c.ready && c.state === 'running')).map((c) => c.spec.name);
     const readyCond = allReady
       ? { status: 'True' as const, reason: undefined, message: undefined }
@@ -596,18 +766,13 @@ export class PodWorker {
     status.phase = this.phase;
     status.hostIP = this.host.hostIP;
     status.hostIPs = [{ ip: this.host.hostIP }];
-    if (!this.evicted || this.containers.some((c) => c.containerID)) {
+    if (!this.evicted || this.allRuns.some((c) => c.containerID)) {
       status.podIP = this.ip;
       status.podIPs = [{ ip: this.ip }];
     }
     status.startTime = this.startTime;
+    if (this.initRuns.length) status.initContainerStatuses = this.initRuns.map((c) => this.containerStatus(c));
     status.containerStatuses = this.containers.map((c) => this.containerStatus(c));
-    if (this.initContainers.length) {
-      status.initContainerStatuses = this.initContainers.map((c) => ({
-        name: c.name, image: c.image, ready: this.initialized, restartCount: 0, started: false,
-        state: this.initialized ? { terminated: { exitCode: 0, reason: 'Completed', finishedAt: this.startTime } } : { waiting: { reason: 'PodInitializing' } },
-      }));
-    }
     if (this.evicted) {
       status.reason = 'Evicted';
       status.message = this.evicted.message;

@@ -18,12 +18,15 @@ export interface ProbeResult {
   readonly output: string;
 }
 
+/** Runs an exec probe's command in the container, within the probe's timeout. */
+export type ProbeExec = (command: readonly string[], timeoutMs: number) => Promise<ProbeResult>;
+
 /**
  * One probe attempt, made for real against the pod's virtual server from its own node (so
- * NetworkPolicy does not apply, as with real kubelets). exec and grpc probes succeed: the
- * simulated images have no commands to run.
+ * NetworkPolicy does not apply, as with real kubelets), or in the container for an exec probe.
+ * grpc probes succeed.
  */
-export async function probeOnce(dataPlane: DataPlane, node: string, ip: string, probe: ProbeSpec, resolvePort: (p: number | string) => number | undefined): Promise<ProbeResult> {
+export async function probeOnce(dataPlane: DataPlane, node: string, ip: string, probe: ProbeSpec, resolvePort: (p: number | string) => number | undefined, exec?: ProbeExec): Promise<ProbeResult> {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
   if (probe.httpGet) {
     const port = resolvePort(probe.httpGet.port);
@@ -53,6 +56,7 @@ export async function probeOnce(dataPlane: DataPlane, node: string, ip: string, 
       clearTimeout(timer);
     }
   }
+  if (probe.exec && exec) return exec(probe.exec.command ?? [], timeoutMs);
   if (probe.tcpSocket) {
     const port = resolvePort(probe.tcpSocket.port);
     if (port !== undefined && dataPlane.listening(ip, port)) return { ok: true, output: '' };

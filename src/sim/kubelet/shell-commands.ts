@@ -1,6 +1,7 @@
 import { ddBytes, humanBytes, parseByteSize } from './byte-size.js';
 import { ContainerFilesystem, type MountUsage } from './container-filesystem.js';
 import { FsError } from './filesystem-error.js';
+import type { PodNetwork } from '../dataplane/pod-network.js';
 
 export interface CommandIo {
   out(data: string | Buffer): void;
@@ -15,6 +16,8 @@ export interface CommandContext {
   readonly env: ReadonlyMap<string, string>;
   readonly hostname: string;
   readonly signal: AbortSignal;
+  /** The pod's network; absent where a command runs without one. */
+  readonly network?: PodNetwork;
 }
 
 /** A program in the container's PATH: its exit status, as a shell would see it. */
@@ -23,17 +26,17 @@ export type Command = (args: readonly string[], io: CommandIo, ctx: CommandConte
 /** What `statfs` reports: df and stat -f count in blocks of this size. */
 const BLOCK = 4096;
 
-function abs(ctx: CommandContext, path: string): string {
+export function abs(ctx: CommandContext, path: string): string {
   return ContainerFilesystem.absolute(ctx.cwd, path);
 }
 
-function fsMessage(err: unknown): string {
+export function fsMessage(err: unknown): string {
   if (err instanceof FsError) return err.message;
   throw err;
 }
 
 /** Splits `-abc` into flags and keeps operands; `--` ends options. Long options stay whole. */
-function options(args: readonly string[], withValue: readonly string[] = []): { flags: Set<string>; values: Map<string, string>; operands: string[] } {
+export function options(args: readonly string[], withValue: readonly string[] = []): { flags: Set<string>; values: Map<string, string>; operands: string[] } {
   const flags = new Set<string>();
   const values = new Map<string, string>();
   const operands: string[] = [];
@@ -379,44 +382,117 @@ function touch(args: readonly string[], io: CommandIo, ctx: CommandContext): num
   return status;
 }
 
+/** A malformed `test` expression: status 2, as the shell's test builtin reports it. */
+class TestSyntaxError extends Error {}
+
+const UNARY_TESTS = new Set(['-e', '-f', '-d', '-s', '-r', '-w', '-x', '-n', '-z', '-L', '-h', '-b', '-c', '-p', '-S', '-t']);
+const BINARY_TESTS = new Set(['=', '==', '!=', '<', '>', '-eq', '-ne', '-lt', '-le', '-gt', '-ge']);
+
+function testNumber(text: string): number {
+  if (!/^\s*[-+]?\d+\s*$/.test(text)) throw new TestSyntaxError(`invalid number '${text}'`);
+  return Number(text);
+}
+
+function unaryTest(op: string, operand: string, ctx: CommandContext): boolean {
+  if (op === '-n') return operand !== '';
+  if (op === '-z') return operand === '';
+  if (op === '-t') return false;
+  const n = ctx.fs.stat(abs(ctx, operand));
+  switch (op) {
+    case '-f': return n?.kind === 'file';
+    case '-d': return n?.kind === 'dir';
+    case '-s': return n?.kind === 'file' && n.size > 0;
+    case '-c': return n?.kind === 'device';
+    case '-L': case '-h': case '-b': case '-p': case '-S': return false;
+    default: return !!n;
+  }
+}
+
+function binaryTest(l: string, op: string, r: string): boolean {
+  switch (op) {
+    case '=': case '==': return l === r;
+    case '!=': return l !== r;
+    case '<': return l < r;
+    case '>': return l > r;
+  }
+  const [a, b] = [testNumber(l), testNumber(r)];
+  switch (op) {
+    case '-eq': return a === b;
+    case '-ne': return a !== b;
+    case '-lt': return a < b;
+    case '-le': return a <= b;
+    case '-gt': return a > b;
+    default: return a >= b;
+  }
+}
+
+/** POSIX test: `!`, `-a`, `-o`, parentheses, the file and string tests and integer comparisons. */
+function evaluateTest(args: readonly string[], ctx: CommandContext): boolean {
+  let at = 0;
+  const primary = (): boolean => {
+    const t = args[at];
+    if (t === undefined) throw new TestSyntaxError('argument expected');
+    if (t === '(' && args.length - at > 2) {
+      at++;
+      const v = or();
+      if (args[at] !== ')') throw new TestSyntaxError("')' expected");
+      at++;
+      return v;
+    }
+    if (args[at + 1] !== undefined && BINARY_TESTS.has(args[at + 1]!) && args[at + 2] !== undefined) {
+      at += 3;
+      return binaryTest(t, args[at - 2]!, args[at - 1]!);
+    }
+    if (UNARY_TESTS.has(t) && args[at + 1] !== undefined) {
+      at += 2;
+      return unaryTest(t, args[at - 1]!, ctx);
+    }
+    if (t.startsWith('-') && t.length > 1 && args[at + 1] !== undefined) throw new TestSyntaxError(`${t}: unknown operand`);
+    at++;
+    return t !== '';
+  };
+  const not = (): boolean => {
+    if (args[at] === '!' && args.length - at > 1) {
+      at++;
+      return !not();
+    }
+    return primary();
+  };
+  const and = (): boolean => {
+    let v = not();
+    while (args[at] === '-a') {
+      at++;
+      v = not() && v;
+    }
+    return v;
+  };
+  const or = (): boolean => {
+    let v = and();
+    while (args[at] === '-o') {
+      at++;
+      v = and() || v;
+    }
+    return v;
+  };
+  if (!args.length) return false;
+  const v = or();
+  if (at < args.length) throw new TestSyntaxError(`${args[at]}: unknown operand`);
+  return v;
+}
+
 function test(args: readonly string[], io: CommandIo, ctx: CommandContext): number {
-  const a = [...args];
-  if (a[0] === '!') return test(a.slice(1), io, ctx) === 0 ? 1 : 0;
-  if (a.length === 0) return 1;
-  if (a.length === 1) return a[0] ? 0 : 1;
-  if (a.length === 2) {
-    const n = ctx.fs.stat(abs(ctx, a[1]!));
-    switch (a[0]) {
-      case '-e': return n ? 0 : 1;
-      case '-f': return n?.kind === 'file' ? 0 : 1;
-      case '-d': return n?.kind === 'dir' ? 0 : 1;
-      case '-s': return n?.kind === 'file' && n.size > 0 ? 0 : 1;
-      case '-n': return a[1] ? 0 : 1;
-      case '-z': return a[1] ? 1 : 0;
-    }
+  try {
+    return evaluateTest(args, ctx) ? 0 : 1;
+  } catch (err) {
+    if (!(err instanceof TestSyntaxError)) throw err;
+    io.err(`sh: ${err.message}\n`);
+    return 2;
   }
-  if (a.length === 3) {
-    const [l, op, r] = a as [string, string, string];
-    const ln = Number(l);
-    const rn = Number(r);
-    switch (op) {
-      case '=': case '==': return l === r ? 0 : 1;
-      case '!=': return l !== r ? 0 : 1;
-      case '-eq': return ln === rn ? 0 : 1;
-      case '-ne': return ln !== rn ? 0 : 1;
-      case '-lt': return ln < rn ? 0 : 1;
-      case '-le': return ln <= rn ? 0 : 1;
-      case '-gt': return ln > rn ? 0 : 1;
-      case '-ge': return ln >= rn ? 0 : 1;
-    }
-  }
-  io.err(`test: unsupported expression: ${args.join(' ')}\n`);
-  return 2;
 }
 
 function bracket(args: readonly string[], io: CommandIo, ctx: CommandContext): number {
   if (args[args.length - 1] !== ']') {
-    io.err("[: missing ']'\n");
+    io.err("sh: missing ]\n");
     return 2;
   }
   return test(args.slice(0, -1), io, ctx);
@@ -426,6 +502,10 @@ function sleep(args: readonly string[], io: CommandIo, ctx: CommandContext): Pro
   const units: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
   let seconds = 0;
   for (const a of args) {
+    if (/^inf(inity)?$/i.test(a)) {
+      seconds = Infinity;
+      continue;
+    }
     const m = /^(\d+(?:\.\d*)?|\.\d+)([smhd]?)$/.exec(a);
     if (!m) {
       io.err(`sleep: invalid time interval '${a}'\n`);
@@ -439,10 +519,11 @@ function sleep(args: readonly string[], io: CommandIo, ctx: CommandContext): Pro
   }
   return new Promise((resolve) => {
     if (ctx.signal.aborted) return resolve(137);
-    const t = setTimeout(() => {
+    // `sleep infinity` waits for the signal alone; a timer cannot hold more than about 24 days.
+    const t = Number.isFinite(seconds) ? setTimeout(() => {
       ctx.signal.removeEventListener('abort', stop);
       resolve(0);
-    }, seconds * 1000);
+    }, Math.min(seconds * 1000, 2 ** 31 - 1)) : undefined;
     const stop = (): void => {
       clearTimeout(t);
       resolve(137);
@@ -513,7 +594,7 @@ function du(args: readonly string[], io: CommandIo, ctx: CommandContext): number
   return status;
 }
 
-async function linesOf(operands: readonly string[], io: CommandIo, ctx: CommandContext, tool: string): Promise<string[] | undefined> {
+export async function linesOf(operands: readonly string[], io: CommandIo, ctx: CommandContext, tool: string): Promise<string[] | undefined> {
   let text: string;
   try {
     text = operands.length ? operands.map((f) => ctx.fs.readFile(abs(ctx, f)).toString('utf8')).join('') : (await io.input()).toString('utf8');
@@ -611,8 +692,8 @@ const constant = (text: string, code = 0): Command => (_args, io) => {
   return code;
 };
 
-/** The programs every embedded container has, by name; a path like /bin/df finds the same one. */
-export const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
+/** The filesystem, process and text basics every embedded container has. */
+export const CORE_COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['true', constant('')],
   ['false', constant('', 1)],
   [':', constant('')],
