@@ -1,7 +1,9 @@
 import * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { Readable, Writable } from 'node:stream';
-import { eventually, isReady, startSim, webDeployment, webService, type SimClients } from './sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { httpService as webService, webDeployment } from '../support/kube-objects.js';
+import { isReady, startSim, type SimClients } from './sim-fixture.js';
 
 const NS = 'default';
 

@@ -1,26 +1,17 @@
 import { expect } from 'chai';
 import { execa, execaSync } from 'execa';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { eventually } from '../support/eventually.js';
 import { watchHealthy } from '../support/healthy-watch.js';
+import { kubectlBinary as kubectl } from '../support/kubectl.js';
 import { startSim, type SimClients } from './sim-fixture.js';
 
 /**
  * The real kubectl binaries against the whole embedded cluster (controllers and kubelets
  * running), for the everyday commands a person runs during a game day.
  */
-function kubectl(version: string): string | undefined {
-  try {
-    const onPath = execaSync('sh', ['-c', 'command -v kubectl']).stdout.trim();
-    if (!onPath) return undefined;
-    return version === 'default' ? onPath : join(dirname(realpathSync(onPath)), `kubectl.${version}`);
-  } catch {
-    return undefined;
-  }
-}
-
 const WEB = (name: string, replicas: number) => `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: ${name}, namespace: default}

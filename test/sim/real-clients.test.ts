@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installed } from './installed.js';
-import { eventually, isReady, startSim, type SimClients } from './sim-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { isReady, startSim, type SimClients } from './sim-fixture.js';
 
 /**
  * Clients other than client-node against the whole embedded cluster: Debian's python3-kubernetes
