@@ -125,6 +125,43 @@ describe('real control plane: upstream components in their own network namespace
     expect((await kubectl(bin, ['uncordon', node])).exitCode).to.equal(0);
   });
 
+  it('the official Python client lists and watches through TLS and a bearer token', async function () {
+    const python = '/usr/bin/python3';
+    const probe = await execa(python, ['-c', 'import kubernetes'], { reject: false });
+    if (probe.exitCode !== 0) {
+      console.log('      skipped: apt-get install python3-kubernetes');
+      this.skip();
+    }
+    await cluster.core.createNamespace({ body: { metadata: { name: 'pyclient' } } });
+    // Upstream's ServiceAccount admission refuses pods until the namespace's default account exists.
+    await eventually('the default service account', async () => (await cluster.core.readNamespacedServiceAccount({ name: 'default', namespace: 'pyclient' })).metadata?.name, 20_000);
+    const script = `
+import json, sys, threading, time
+from kubernetes import client, config, watch
+config.load_kube_config(config_file=sys.argv[1])
+v1 = client.CoreV1Api()
+out = {"namespaces": sorted(n.metadata.name for n in v1.list_namespace().items)}
+def create():
+    time.sleep(0.5)
+    v1.create_namespaced_pod("pyclient", {"metadata": {"name": "watched"}, "spec": {"containers": [{"name": "app", "image": "gameday/web:1"}]}})
+threading.Thread(target=create).start()
+events = []
+w = watch.Watch()
+for e in w.stream(v1.list_namespaced_pod, "pyclient", timeout_seconds=20):
+    events.append([e["type"], e["object"].status.phase])
+    if e["object"].status.phase == "Running":
+        w.stop()
+out["events"] = events
+print(json.dumps(out))
+`;
+    const r = await execa(python, ['-c', script, path.join(dir, 'kubeconfig')], { reject: false });
+    expect(r.exitCode, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout) as { namespaces: string[]; events: [string, string][] };
+    expect(out.namespaces).to.include.members(['default', 'kube-system', 'pyclient']);
+    expect(out.events[0]?.[0], r.stderr).to.equal('ADDED');
+    expect(out.events.at(-1), 'the watch followed the pod to Running').to.deep.equal(['MODIFIED', 'Running']);
+  });
+
   it('client-node lists, creates and watches through TLS and a bearer token', async () => {
     const k8s = await import('@kubernetes/client-node');
     const seen: string[] = [];
