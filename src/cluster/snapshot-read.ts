@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig, type V1Node, type V1ObjectMeta, type V1Pod } from '@kubernetes/client-node';
+import { hasControlPlaneLabel } from './node-roles.js';
 import type { ClusterSnapshot, NodeInfo, PodInfo } from './snapshot.js';
 
-const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
 /** Large clusters answer a full pod list slowly and in one huge body; pages keep both bounded. */
 const PAGE_SIZE = 500;
 
@@ -34,7 +34,7 @@ function toNodeInfo(node: V1Node): NodeInfo {
     labels,
     unschedulable: node.spec?.unschedulable ?? false,
     ready: node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
-    controlPlane: CONTROL_PLANE_LABEL in labels,
+    controlPlane: hasControlPlaneLabel(labels),
   };
 }
 

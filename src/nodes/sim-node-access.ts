@@ -1,5 +1,6 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { rawRequest } from '../cluster/raw-request.js';
+import { hasControlPlaneLabel } from '../cluster/node-roles.js';
 import type {
   BlockTrafficOptions,
   DiskFill,
@@ -31,7 +32,6 @@ const SCOPES: Readonly<Record<PeerScope, 'control-plane' | 'nodes' | 'all'>> = {
 
 /** The tag of a node stop: one per node, since stop/start take no id. */
 const STOP_TAG = 'gameday-node-stop';
-const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
 
 /**
  * The embedded cluster's nodes, reached over HTTP through its node fault endpoint
@@ -134,7 +134,7 @@ export class SimNodeAccess implements NodeAccess {
   async canReach(node: string, options: ReachOptions): Promise<Reachability> {
     const nodes = (await this.kubeConfig.makeApiClient(CoreV1Api).listNode()).items;
     const peer = nodes.find((n) => n.status?.addresses?.some((a) => a.type === 'InternalIP' && a.address === options.address));
-    const isControlPlane = (name: string): boolean => nodes.some((n) => n.metadata?.name === name && CONTROL_PLANE_LABEL in (n.metadata.labels ?? {}));
+    const isControlPlane = (name: string): boolean => nodes.some((n) => n.metadata?.name === name && hasControlPlaneLabel(n.metadata.labels));
     const cuts = async (from: string, to: string | undefined): Promise<SimFault | undefined> =>
       (await this.faults(from)).find((f) => f.type === 'partition' && (f.from === 'all' || (to !== undefined && (f.from === 'control-plane') === isControlPlane(to))));
     const peerName = peer?.metadata?.name;

@@ -8,8 +8,8 @@ import { launchChromium } from '../browser/chromium.js';
 import { Duration } from '../core/duration.js';
 import { UsageError, errorMessage } from '../core/errors.js';
 import { positiveDurationSchema } from '../spec/value-schemas.js';
-import { LatencyHistogram } from './latency-histogram.js';
-import { OpenModelSchedule } from './open-model-schedule.js';
+import { LatencyHistogram } from './shared/latency-histogram.js';
+import { OpenModelSchedule } from './shared/open-model-schedule.js';
 import type { ProbeContext, ProbePlugin, RunningProbe } from './probe.js';
 
 /** What a journey module's default export receives besides the page. */

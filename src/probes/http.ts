@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { rawRequest, serviceProxyPath } from '../cluster/raw-request.js';
 import { Duration } from '../core/duration.js';
 import { durationSchema, rateSchema } from '../spec/value-schemas.js';
-import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
-import { OpenModelSchedule } from './open-model-schedule.js';
+import { LatencyHistogram, type LatencySummary } from './shared/latency-histogram.js';
+import { OpenModelSchedule } from './shared/open-model-schedule.js';
 import type { ProbeContext, ProbePlugin, RunningProbe } from './probe.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;

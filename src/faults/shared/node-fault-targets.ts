@@ -1,4 +1,5 @@
 import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { hasControlPlaneLabel } from '../../cluster/node-roles.js';
 import { HarnessError } from '../../core/errors.js';
 import type { Percent } from '../../core/quantity.js';
 import type { NodeAccess } from '../../nodes/node-access.js';
@@ -52,10 +53,8 @@ export function internalIP(node: V1Node): string | undefined {
   return node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
 }
 
-export const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
-
 export function isControlPlane(node: V1Node): boolean {
-  return CONTROL_PLANE_LABELS.some((l) => l in (node.metadata?.labels ?? {}));
+  return hasControlPlaneLabel(node.metadata?.labels);
 }
 
 export async function listNodes(kubeConfig: KubeConfig): Promise<V1Node[]> {
