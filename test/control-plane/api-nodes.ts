@@ -36,6 +36,7 @@ export class ApiNodes {
   private stopped = false;
   private readonly handled = new Set<string>();
   private readonly silenced = new Set<string>();
+  private readonly boundAt = new Map<string, number>();
   private podIndex = 10;
   /** The stage's last failed call, for a test that times out waiting for it. */
   lastError: string | undefined;
@@ -43,6 +44,8 @@ export class ApiNodes {
   constructor(
     private readonly kc: KubeConfig,
     readonly nodes: readonly ApiNode[] = API_NODES,
+    /** From binding to Running and Ready. @default 1000 */
+    private readonly startMs = 1000,
   ) {}
 
   async start(): Promise<void> {
@@ -110,6 +113,11 @@ export class ApiNodes {
   }
 
   private async run(pod: Pod): Promise<void> {
+    // A small real container starts and passes readiness about a second after binding; a stage
+    // that made pods Ready at once would hide every dip a budget check is meant to see.
+    const bound = this.boundAt.get(pod.metadata.uid) ?? Date.now();
+    this.boundAt.set(pod.metadata.uid, bound);
+    if (Date.now() - bound < this.startMs) return;
     const node = this.nodes.find((n) => n.name === pod.spec.nodeName)!;
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const ip = `10.244.${this.nodes.indexOf(node) + 1}.${this.podIndex++ % 250}`;
@@ -127,6 +135,7 @@ export class ApiNodes {
       },
     }, 'application/strategic-merge-patch+json');
     this.handled.add(pod.metadata.uid);
+    this.boundAt.delete(pod.metadata.uid);
   }
 
   private async finish(pod: Pod): Promise<void> {
