@@ -31,8 +31,8 @@ export const networkLatency: FaultPlugin<Params, NodeFaultTargets, ShapingState>
     return shapeNodes(ctx, 'networkLatency', t, { delayMs: p.delay.ms, ...(p.jitter ? { jitterMs: p.jitter.ms } : {}), ...(p.interface ? { interface: p.interface } : {}) });
   },
 
-  verify(ctx, p, t) {
-    return verifyShaping(ctx, 'networkLatency', t, `delay of ${p.delay}`);
+  verify(ctx, p, t, state) {
+    return verifyShaping(ctx, 'networkLatency', t, `delay of ${p.delay}`, state);
   },
 
   revert(ctx, _p, t) {

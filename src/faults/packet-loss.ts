@@ -32,8 +32,8 @@ export const packetLoss: FaultPlugin<Params, NodeFaultTargets, ShapingState> = {
     return shapeNodes(ctx, 'packetLoss', t, { lossPercent: p.loss.value, ...(p.interface ? { interface: p.interface } : {}) });
   },
 
-  verify(ctx, p, t) {
-    return verifyShaping(ctx, 'packetLoss', t, `${p.loss} packet loss`);
+  verify(ctx, p, t, state) {
+    return verifyShaping(ctx, 'packetLoss', t, `${p.loss} packet loss`, state);
   },
 
   revert(ctx, _p, t) {

@@ -59,6 +59,18 @@ export interface ShapedTraffic {
   readonly method: 'netem' | 'iptables-statistic' | 'sim';
 }
 
+/**
+ * Thrown by shapeTraffic when the node cannot shape traffic as asked at all (a kernel without the
+ * netem queueing discipline cannot add delay). The fault then cannot land on this node, which is
+ * not gameday failing at its job.
+ */
+export class ShapingUnsupportedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ShapingUnsupportedError';
+  }
+}
+
 export interface FillDiskOptions {
   readonly id: string;
   /** A directory on the filesystem to fill; the file is `<path>/gameday-fill-<id>`. */

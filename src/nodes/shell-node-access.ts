@@ -1,15 +1,16 @@
-import type {
-  BlockTrafficOptions,
-  DiskFill,
-  DiskUsage,
-  ExecResult,
-  FillDiskOptions,
-  NodeAccess,
-  NodeAccessProvider,
-  Reachability,
-  ReachOptions,
-  ShapedTraffic,
-  ShapeTrafficOptions,
+import {
+  ShapingUnsupportedError,
+  type BlockTrafficOptions,
+  type DiskFill,
+  type DiskUsage,
+  type ExecResult,
+  type FillDiskOptions,
+  type NodeAccess,
+  type NodeAccessProvider,
+  type Reachability,
+  type ReachOptions,
+  type ShapedTraffic,
+  type ShapeTrafficOptions,
 } from './node-access.js';
 
 export interface ExecOptions {
@@ -133,7 +134,9 @@ export abstract class ShellNodeAccess implements NodeAccess {
     if (added.exitCode === 0) return { interface: device, method: 'netem' };
     if (!NO_NETEM.test(added.stderr)) throw new NodeCommandError(node, argv, added);
     if (options.delayMs || !options.lossPercent) {
-      throw new Error(`node ${node} cannot add delay: its kernel has no netem queueing discipline (sch_netem); \`${argv.join(' ')}\` said: ${added.stderr.trim()}`);
+      throw new ShapingUnsupportedError(
+        `node ${node} cannot add delay: its kernel has no netem queueing discipline (\`${argv.join(' ')}\` said: ${added.stderr.trim()}); load sch_netem there (modprobe sch_netem) or use nodes whose kernel has it`,
+      );
     }
     // Loss alone has a second way in: iptables' statistic match drops the same share of packets.
     const probability = String(options.lossPercent / 100);

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { runCli, tempDir, writeFile } from '../cli/cli-process.js';
+import { readFileSync } from 'node:fs';
+import { checkOf as check, runExperimentCli, type ExperimentRun } from '../cli/run-experiment.js';
 
 /**
  * The watch-based probes end to end: experiments run by the built CLI against its embedded
@@ -45,37 +44,9 @@ spec:
   selector: { matchLabels: { app: web } }
 `;
 
-interface Result {
-  readonly outcome: string;
-  readonly checks: { check: string; role: string; verdict: string; value?: number; message: string; evidence?: { worst?: { ok: boolean; error?: string; detail?: Record<string, unknown> }[]; firstViolationAt?: string } }[];
-  readonly faults: { kind: string; revertedAt?: string }[];
-  readonly aborts: unknown[];
+async function run(experiment: string, workload: string): Promise<ExperimentRun> {
+  return runExperimentCli({ 'workload.yaml': workload, 'exp.yaml': experiment }, 'exp.yaml');
 }
-
-interface Run {
-  readonly code: number | null;
-  readonly output: string;
-  readonly result: Result;
-  readonly journal: { type: string; step?: string; kind?: string }[];
-}
-
-async function run(experiment: string, workload: string): Promise<Run> {
-  const dir = tempDir('gameday-probes-');
-  writeFile(dir, 'workload.yaml', workload);
-  const file = writeFile(dir, 'exp.yaml', experiment);
-  const out = path.join(dir, 'reports');
-  const r = await runCli(['run', file, '--out', out, '--seed', '11']);
-  const runDir = path.join(out, readdirSync(out).find((d) => existsSync(path.join(out, d, 'result.json')))!);
-  const result = JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as Result;
-  const journal = readFileSync(path.join(runDir, 'journal.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Run['journal'][number]);
-  return { code: r.code, output: r.stdout + r.stderr, result, journal };
-}
-
-const check = (r: Run, text: string, role = 'slo'): Result['checks'][number] => {
-  const found = r.result.checks.find((c) => c.check === text && c.role === role);
-  if (!found) throw new Error(`no ${role} check "${text}" in result.json:\n${r.output}`);
-  return found;
-};
 
 const drainExperiment = (name: string, extra = ''): string => `apiVersion: gameday/v1
 kind: Experiment
@@ -98,12 +69,12 @@ ${extra}`;
 
 describe('watch-based probes in experiments (real CLI, embedded cluster)', function () {
   this.timeout(120_000);
-  const runs = new Map<string, Promise<Run>>();
+  const runs = new Map<string, Promise<ExperimentRun>>();
   // Started together, two at a time: each CLI process runs its own embedded cluster.
   before(() => {
-    const graceful = (): Promise<Run> => run(drainExperiment('drain-graceful'), web('graceful', 3, 'maxUnavailable: 1'));
-    const dropping = (): Promise<Run> => run(drainExperiment('drain-dropping'), web('drop', 3, 'maxUnavailable: 1'));
-    const overKilled = (): Promise<Run> =>
+    const graceful = (): Promise<ExperimentRun> => run(drainExperiment('drain-graceful'), web('graceful', 3, 'maxUnavailable: 1'));
+    const dropping = (): Promise<ExperimentRun> => run(drainExperiment('drain-dropping'), web('drop', 3, 'maxUnavailable: 1'));
+    const overKilled = (): Promise<ExperimentRun> =>
       run(
         `apiVersion: gameday/v1
 kind: Experiment
@@ -118,18 +89,18 @@ spec:
 `,
         web('graceful', 4, 'maxUnavailable: 1'),
       );
-    const leader = (): Promise<Run> =>
+    const leader = (): Promise<ExperimentRun> =>
       run(
         readFileSync('experiments/db-leader-failover.yaml', 'utf8').replace('duration: 15s', 'duration: 6s').replace('workloads/db.yaml', 'workload.yaml'),
         readFileSync('experiments/workloads/db.yaml', 'utf8'),
       );
-    const aborted = (): Promise<Run> =>
+    const aborted = (): Promise<ExperimentRun> =>
       // Replacements take 6 s to become ready: ready pods stay below 3 for longer than the abort's
       // 3 s window, which ends after the drain has landed (an abort mid-inject is inconclusive).
       run(drainExperiment('drain-aborted', '  abort: [ "ready(deployment/shop/web) < 3 over 3s" ]\n').replace('duration: 8s', 'duration: 30s'), web('graceful', 3, 'maxUnavailable: 1', '6s'));
     // A budget that lets every pod go at once allows too much: pdb holds must not pass it.
-    const permissive = (): Promise<Run> => run(drainExperiment('drain-permissive-budget'), web('graceful', 3, 'maxUnavailable: "100%"'));
-    const pairs: [string, () => Promise<Run>][][] = [
+    const permissive = (): Promise<ExperimentRun> => run(drainExperiment('drain-permissive-budget'), web('graceful', 3, 'maxUnavailable: "100%"'));
+    const pairs: [string, () => Promise<ExperimentRun>][][] = [
       [['graceful', graceful], ['dropping', dropping]],
       [['overKilled', overKilled], ['leader', leader]],
       [['aborted', aborted], ['permissive', permissive]],

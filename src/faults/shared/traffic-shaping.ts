@@ -1,8 +1,13 @@
-import type { ShapedTraffic, ShapeTrafficOptions } from '../../nodes/node-access.js';
+import { ShapingUnsupportedError, type ShapedTraffic, type ShapeTrafficOptions } from '../../nodes/node-access.js';
 import type { FaultContext, VerifyResult } from '../fault.js';
 import { internalIP, listNodes, onEveryNode, requireNodeAccess, type NodeFaultTargets } from './node-fault-targets.js';
 
-export type ShapingState = Readonly<Record<string, ShapedTraffic>>;
+/** A node that cannot be shaped as asked (no sch_netem for a delay), and why. */
+export interface NotShaped {
+  readonly unsupported: string;
+}
+
+export type ShapingState = Readonly<Record<string, ShapedTraffic | NotShaped>>;
 
 /**
  * What networkLatency and packetLoss share: tc netem on each target node's interface (the one
@@ -11,15 +16,25 @@ export type ShapingState = Readonly<Record<string, ShapedTraffic>>;
 export async function shapeNodes(ctx: FaultContext, kind: string, t: NodeFaultTargets, shaping: Omit<ShapeTrafficOptions, 'id' | 'address'>): Promise<ShapingState> {
   const access = requireNodeAccess(ctx, kind);
   const addresses = new Map((await listNodes(ctx.cluster.kubeConfig)).map((n) => [n.metadata?.name ?? '', internalIP(n)]));
-  const state: Record<string, ShapedTraffic> = {};
+  const state: Record<string, ShapedTraffic | NotShaped> = {};
   await onEveryNode(t.nodes, async (node) => {
-    state[node] = await access.shapeTraffic(node, { ...shaping, id: t.id, address: addresses.get(node) });
-    ctx.log(`node ${node}: shaping ${state[node].interface} with ${state[node].method}`);
+    try {
+      const shaped = await access.shapeTraffic(node, { ...shaping, id: t.id, address: addresses.get(node) });
+      state[node] = shaped;
+      ctx.log(`node ${node}: shaping ${shaped.interface} with ${shaped.method}`);
+    } catch (err) {
+      // The node cannot do it at all: the fault does not land (inconclusive), gameday did not fail.
+      if (!(err instanceof ShapingUnsupportedError)) throw err;
+      state[node] = { unsupported: err.message };
+      ctx.log(err.message);
+    }
   });
   return state;
 }
 
-export async function verifyShaping(ctx: FaultContext, kind: string, t: NodeFaultTargets, what: string): Promise<VerifyResult> {
+export async function verifyShaping(ctx: FaultContext, kind: string, t: NodeFaultTargets, what: string, state: ShapingState): Promise<VerifyResult> {
+  const unsupported = Object.values(state).flatMap((s) => ('unsupported' in s ? [s.unsupported] : []));
+  if (unsupported.length > 0) return { landed: false, message: `no ${what} is possible here, so this run cannot judge it: ${unsupported.join('; ')}`, evidence: state };
   const access = requireNodeAccess(ctx, kind);
   const seen = await Promise.all(t.nodes.map(async (node) => ({ node, shaping: await access.isShaping(node, t.id) })));
   const missing = seen.filter((s) => !s.shaping).map((s) => s.node);
