@@ -1,4 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { clusterNetworkUnavailable } from '../../src/control-plane/cluster-network.js';
 import { controlPlaneUnavailable } from '../../src/control-plane/locate.js';
 import { startRealControlPlane, type RealControlPlane } from '../../src/control-plane/real-control-plane.js';
@@ -51,4 +54,36 @@ export async function startRealCluster(options: { readonly withNodes?: boolean; 
       await controlPlane.stop();
     },
   };
+}
+
+export interface RealClusterHandle {
+  readonly cluster: RealCluster;
+  /** A temporary directory for the suite, removed after it. */
+  readonly dir: string;
+  /** The admin kubeconfig, written in `dir`. */
+  readonly kubeconfig: string;
+}
+
+/**
+ * Mocha hooks for a suite on the real control plane: started before it (or the suite skipped,
+ * saying why), stopped after it. The handle's fields are set once the `before` hook has run.
+ */
+export function useRealCluster(options: Parameters<typeof startRealCluster>[0] = {}): RealClusterHandle {
+  const handle = {} as { cluster: RealCluster; dir: string; kubeconfig: string };
+  before(async function () {
+    const why = await realControlPlaneUnavailable();
+    if (why) {
+      console.log(`      skipped: ${why}`);
+      this.skip();
+    }
+    handle.dir = mkdtempSync(path.join(tmpdir(), 'gameday-cp-test-'));
+    handle.kubeconfig = path.join(handle.dir, 'kubeconfig');
+    handle.cluster = await startRealCluster(options);
+    await handle.cluster.controlPlane.writeKubeconfig(handle.kubeconfig);
+  });
+  after(async () => {
+    await handle.cluster?.stop();
+    if (handle.dir) rmSync(handle.dir, { recursive: true, force: true });
+  });
+  return handle;
 }

@@ -8,7 +8,7 @@ import { locateControlPlane } from '../../src/control-plane/locate.js';
 import { startRealControlPlane, sweepLeftovers } from '../../src/control-plane/real-control-plane.js';
 import { KUBECTL_VERSIONS, kubectlBinary } from '../support/kubectl.js';
 import { eventually } from '../support/eventually.js';
-import { realControlPlaneUnavailable, startRealCluster, type RealCluster } from './real-cluster.js';
+import { realControlPlaneUnavailable, useRealCluster } from './real-cluster.js';
 
 const WEB = `apiVersion: apps/v1
 kind: Deployment
@@ -36,31 +36,15 @@ async function namespaceGone(namespace: string): Promise<boolean> {
 
 describe('real control plane: upstream components in their own network namespace', function () {
   this.timeout(180_000);
-  let cluster: RealCluster;
-  let dir: string;
-
-  before(async function () {
-    const why = await realControlPlaneUnavailable();
-    if (why) {
-      console.log(`      skipped: ${why}`);
-      this.skip();
-    }
-    dir = mkdtempSync(path.join(tmpdir(), 'gameday-cp-test-'));
-    cluster = await startRealCluster();
-    await cluster.controlPlane.writeKubeconfig(path.join(dir, 'kubeconfig'));
-  });
-  after(async () => {
-    await cluster?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const real = useRealCluster();
 
   const kubectl = (bin: string, args: string[]) =>
-    execa(bin, ['--kubeconfig', path.join(dir, 'kubeconfig'), ...args], { env: { KUBECACHEDIR: path.join(dir, 'kubecache') }, reject: false });
+    execa(bin, ['--kubeconfig', real.kubeconfig, ...args], { env: { KUBECACHEDIR: path.join(real.dir, 'kubecache') }, reject: false });
 
   it('serves the pinned Kubernetes version, with the API server reachable only through the namespace', async () => {
     const r = await kubectl(kubectlBinary('default')!, ['version', '-o', 'json']);
     expect(JSON.parse(r.stdout).serverVersion.gitVersion).to.equal('v1.34.4');
-    const ns = cluster.controlPlane.network.namespace;
+    const ns = real.cluster.controlPlane.network.namespace;
     // Inside the namespace there is no default route: nothing addressed elsewhere can leave it.
     const out = await runCommand(['ip', 'netns', 'exec', ns, 'ip', 'route', 'get', '192.0.2.1']);
     expect(out.exitCode, out.stdout).to.not.equal(0);
@@ -71,14 +55,14 @@ describe('real control plane: upstream components in their own network namespace
   });
 
   it('runs its controllers: service accounts appear, and the real scheduler binds pods to the API-posted nodes', async () => {
-    await cluster.core.createNamespace({ body: { metadata: { name: 'sched' } } });
-    await eventually('the default service account', async () => (await cluster.core.readNamespacedServiceAccount({ name: 'default', namespace: 'sched' })).metadata?.name, 20_000);
-    await cluster.apps.createNamespacedDeployment({
+    await real.cluster.core.createNamespace({ body: { metadata: { name: 'sched' } } });
+    await eventually('the default service account', async () => (await real.cluster.core.readNamespacedServiceAccount({ name: 'default', namespace: 'sched' })).metadata?.name, 20_000);
+    await real.cluster.apps.createNamespacedDeployment({
       namespace: 'sched',
       body: { metadata: { name: 'web' }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'gameday/web:1' }] } } } },
     });
     const pods = await eventually('three running pods', async () => {
-      const list = await cluster.core.listNamespacedPod({ namespace: 'sched' });
+      const list = await real.cluster.core.listNamespacedPod({ namespace: 'sched' });
       return list.items.length === 3 && list.items.every((p) => p.status?.phase === 'Running' && p.spec?.nodeName) ? list.items : undefined;
     }, 30_000);
     expect(new Set(pods.map((p) => p.spec!.nodeName))).to.have.length.greaterThan(1, 'the scheduler spreads replicas over nodes');
@@ -89,7 +73,7 @@ describe('real control plane: upstream components in their own network namespace
       const bin = kubectlBinary(version);
       if (!bin || !existsSync(bin)) this.skip();
       const ns = `k${version.replace('.', '-')}`;
-      const manifest = path.join(dir, `${ns}.yaml`);
+      const manifest = path.join(real.dir, `${ns}.yaml`);
       writeFileSync(manifest, WEB.replaceAll('NS', ns));
       expect((await kubectl(bin!, ['create', 'namespace', ns])).exitCode).to.equal(0);
       const nodes = await kubectl(bin!, ['get', 'nodes']);
@@ -98,7 +82,7 @@ describe('real control plane: upstream components in their own network namespace
       const applied = await kubectl(bin!, ['apply', '-f', manifest]);
       expect(applied.exitCode, applied.stderr).to.equal(0);
       const rollout = await kubectl(bin!, ['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=60s']);
-      expect(rollout.exitCode, `${rollout.stderr} (node stage: ${cluster.nodes?.lastError ?? 'no error'})`).to.equal(0);
+      expect(rollout.exitCode, `${rollout.stderr} (node stage: ${real.cluster.nodes?.lastError ?? 'no error'})`).to.equal(0);
       const pods = await kubectl(bin!, ['-n', ns, 'get', 'pods']);
       expect(pods.stdout).to.match(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/);
       expect(pods.stdout.match(/1\/1\s+Running/g)).to.have.length(3);
@@ -110,17 +94,17 @@ describe('real control plane: upstream components in their own network namespace
 
   it('kubectl drain evicts each pod of the node through the Eviction API and finishes once they are gone', async () => {
     const bin = kubectlBinary('default')!;
-    writeFileSync(path.join(dir, 'drain.yaml'), WEB.replaceAll('NS', 'drain').replaceAll('app: web', 'app: drained').replace('replicas: 3', 'replicas: 6'));
+    writeFileSync(path.join(real.dir, 'drain.yaml'), WEB.replaceAll('NS', 'drain').replaceAll('app: web', 'app: drained').replace('replicas: 3', 'replicas: 6'));
     await kubectl(bin, ['create', 'namespace', 'drain']);
-    await kubectl(bin, ['apply', '-f', path.join(dir, 'drain.yaml')]);
+    await kubectl(bin, ['apply', '-f', path.join(real.dir, 'drain.yaml')]);
     expect((await kubectl(bin, ['-n', 'drain', 'rollout', 'status', 'deployment/web', '--timeout=60s'])).exitCode).to.equal(0);
     const node = 'gameday-worker';
-    const before = await cluster.core.listNamespacedPod({ namespace: 'drain', fieldSelector: `spec.nodeName=${node}` });
+    const before = await real.cluster.core.listNamespacedPod({ namespace: 'drain', fieldSelector: `spec.nodeName=${node}` });
     const drained = await kubectl(bin, ['drain', node, '--ignore-daemonsets', '--pod-selector=app=drained', '--timeout=90s']);
-    expect(drained.exitCode, `${drained.stderr} (node stage: ${cluster.nodes?.lastError ?? "no error"})`).to.equal(0);
+    expect(drained.exitCode, `${drained.stderr} (node stage: ${real.cluster.nodes?.lastError ?? "no error"})`).to.equal(0);
     for (const pod of before.items) expect(drained.stdout + drained.stderr).to.contain(`evicting pod drain/${pod.metadata!.name}`);
     expect(drained.stdout).to.contain(`node/${node} drained`);
-    const after = await cluster.core.listNamespacedPod({ namespace: 'drain', fieldSelector: `spec.nodeName=${node}` });
+    const after = await real.cluster.core.listNamespacedPod({ namespace: 'drain', fieldSelector: `spec.nodeName=${node}` });
     expect(after.items, 'no web pod is left on the drained node').to.have.length(0);
     expect((await kubectl(bin, ['uncordon', node])).exitCode).to.equal(0);
   });
@@ -132,9 +116,9 @@ describe('real control plane: upstream components in their own network namespace
       console.log('      skipped: apt-get install python3-kubernetes');
       this.skip();
     }
-    await cluster.core.createNamespace({ body: { metadata: { name: 'pyclient' } } });
+    await real.cluster.core.createNamespace({ body: { metadata: { name: 'pyclient' } } });
     // Upstream's ServiceAccount admission refuses pods until the namespace's default account exists.
-    await eventually('the default service account', async () => (await cluster.core.readNamespacedServiceAccount({ name: 'default', namespace: 'pyclient' })).metadata?.name, 20_000);
+    await eventually('the default service account', async () => (await real.cluster.core.readNamespacedServiceAccount({ name: 'default', namespace: 'pyclient' })).metadata?.name, 20_000);
     const script = `
 import json, sys, threading, time
 from kubernetes import client, config, watch
@@ -154,7 +138,7 @@ for e in w.stream(v1.list_namespaced_pod, "pyclient", timeout_seconds=20):
 out["events"] = events
 print(json.dumps(out))
 `;
-    const r = await execa(python, ['-c', script, path.join(dir, 'kubeconfig')], { reject: false });
+    const r = await execa(python, ['-c', script, real.kubeconfig], { reject: false });
     expect(r.exitCode, r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout) as { namespaces: string[]; events: [string, string][] };
     expect(out.namespaces).to.include.members(['default', 'kube-system', 'pyclient']);
@@ -165,12 +149,12 @@ print(json.dumps(out))
   it('client-node lists, creates and watches through TLS and a bearer token', async () => {
     const k8s = await import('@kubernetes/client-node');
     const seen: string[] = [];
-    const watch = new k8s.Watch(cluster.kubeConfig);
+    const watch = new k8s.Watch(real.cluster.kubeConfig);
     const req = await watch.watch('/api/v1/namespaces/default/configmaps', {}, (type, obj: { metadata: { name: string } }) => seen.push(`${type} ${obj.metadata.name}`), () => {});
-    await cluster.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'probe' }, data: { a: '1' } } });
+    await real.cluster.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'probe' }, data: { a: '1' } } });
     await eventually('the watch to see the config map', () => seen.includes('ADDED probe'), 10_000);
     req.abort();
-    const list = await cluster.core.listNamespace();
+    const list = await real.cluster.core.listNamespace();
     expect(list.items.map((n) => n.metadata?.name)).to.include.members(['default', 'kube-system', 'kube-node-lease']);
   });
 });
@@ -186,12 +170,12 @@ describe('real control plane: start and stop', function () {
   });
 
   it('a component that cannot start fails the start with the tail of its log, and leaves no namespace', async () => {
-    const real = locateControlPlane();
+    const found = locateControlPlane();
     const dir = mkdtempSync(path.join(tmpdir(), 'gameday-cp-broken-'));
     try {
       const broken = path.join(dir, 'kube-apiserver');
       writeFileSync(broken, '#!/bin/sh\necho "E1129 unknown flag: --etcd-servers (a broken build)" >&2\nexit 3\n', { mode: 0o755 });
-      const err = await startRealControlPlane({ binaries: { source: dir, paths: { ...real.paths, 'kube-apiserver': broken } } }).then(
+      const err = await startRealControlPlane({ binaries: { source: dir, paths: { ...found.paths, 'kube-apiserver': broken } } }).then(
         () => undefined,
         (e: Error) => e,
       );

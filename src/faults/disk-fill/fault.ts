@@ -4,7 +4,7 @@ import { quantityOrPercentSchema } from '../../spec/value-schemas.js';
 import type { FaultPlugin } from '../fault.js';
 import { countSchema } from '../shared/count.js';
 import type { NodeFaultTargets } from '../shared/node-fault-targets.js';
-import { podsOrNodes } from '../shared/pods-or-nodes.js';
+import { podsOrNodes, requireOneForm } from '../shared/pods-or-nodes.js';
 import { nodeDiskFill, type NodeFillState } from './nodes.js';
 import { podDiskFill, podDiskFillFields, type PodDiskFillState, type PodDiskFillTargets } from './pods.js';
 
@@ -26,13 +26,7 @@ const params = z
     fill: quantityOrPercentSchema.describe('how much: a size to allocate (2Gi) or how full the filesystem should end up (95%)'),
   })
   .superRefine((p, ctx) => {
-    if ((p.pods === undefined) === (p.nodes === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [],
-        message: 'give either pods: (fill a volume from inside the pods, through exec) or nodes: (fill a node filesystem through node access), ' + (p.pods ? 'not both' : 'one of them'),
-      });
-    }
+    requireOneForm(p, ctx, { pods: 'fill a volume from inside the pods, through exec', nodes: 'fill a node filesystem through node access' });
     if (p.pods !== undefined && p.path === undefined) {
       ctx.addIssue({ code: 'custom', path: ['path'], message: 'a fill of pods needs path: the mount path of the volume to fill, like /data' });
     }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FaultPlugin } from '../fault.js';
 import type { NodeFaultTargets } from '../shared/node-fault-targets.js';
-import { podsOrNodes } from '../shared/pods-or-nodes.js';
+import { podsOrNodes, requireOneForm } from '../shared/pods-or-nodes.js';
 import { nodePartition, nodePartitionFields, type NodePartitionState } from './nodes.js';
 import { podPartition, podPartitionParams, type PodPartitionState, type PodPartitionTargets } from './pods.js';
 
@@ -22,13 +22,7 @@ const params = z
     verifyTimeout: podFields.verifyTimeout,
   })
   .superRefine((p, ctx) => {
-    if ((p.pods === undefined) === (p.nodes === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [],
-        message: 'give either pods: (cut pods off with a NetworkPolicy) or nodes: (cut nodes off with iptables through node access), ' + (p.pods ? 'not both' : 'one of them'),
-      });
-    }
+    requireOneForm(p, ctx, { pods: 'cut pods off with a NetworkPolicy', nodes: 'cut nodes off with iptables through node access' });
     if (p.pods !== undefined) {
       for (const key of ['from', 'verifyPort'] as const) {
         if (p[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} applies to a partition of nodes:, not of pods:` });

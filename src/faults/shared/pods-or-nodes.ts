@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { FaultPlugin } from '../fault.js';
 
 /** The four steps of one form of a fault. */
@@ -21,4 +22,14 @@ export function podsOrNodes<P extends { readonly nodes?: unknown }, PP, PT, PS, 
     revert: (ctx, p, t, s) =>
       onNodes(p) ? nodes.revert(ctx, p as unknown as NP, t as NT, s as NS | undefined) : pods.revert(ctx, p as unknown as PP, t as PT, s as PS | undefined),
   };
+}
+
+/**
+ * The params' own check that exactly one form is named, saying what each form does, e.g.
+ * `give either pods: (cut pods off with a NetworkPolicy) or nodes: (…), not both`.
+ */
+export function requireOneForm(p: { readonly pods?: unknown; readonly nodes?: unknown }, ctx: z.RefinementCtx, forms: { readonly pods: string; readonly nodes: string }): void {
+  if ((p.pods === undefined) === (p.nodes === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [], message: `give either pods: (${forms.pods}) or nodes: (${forms.nodes}), ${p.pods ? 'not both' : 'one of them'}` });
+  }
 }
