@@ -50,7 +50,8 @@ export function buildProgram(): Command {
       .option('--seed <n>', 'seed for target selection (replays the same choices)')
       .option('--tags <tags>', 'only experiments whose labels match: key=value or a bare value (comma-separated)', collect)
       .option('--reporter <names>', 'reporters, comma-separated (default: terminal,json,junit,summary,html)', collect)
-      .option('--json', 'print a JSON summary of the runs on stdout'),
+      .option('--json', 'print a JSON summary of the runs on stdout')
+      .option('--control-plane <kind>', 'with no --context: embedded (the default, zero setup) or real (upstream Kubernetes with gameday\'s nodes; Linux, root, `gameday control-plane build`)', 'embedded'),
   ).action(async (paths: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(paths, opts)));
 
   program

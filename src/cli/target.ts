@@ -15,6 +15,8 @@ export interface TargetOptions {
   readonly allowlist?: string;
   /** Workers of the embedded cluster when no context is given. @default 3 */
   readonly simWorkers?: number;
+  /** With no context: the embedded cluster, or upstream Kubernetes with gameday's nodes. @default embedded */
+  readonly controlPlane?: string;
   /** How node-level faults reach the nodes: auto (kind for kind-<name>, sim for the embedded cluster), kind, pod, sim or none. @default auto */
   readonly nodeAccess?: string;
   /** Image of the pod provider's privileged helper pods. */
@@ -31,6 +33,8 @@ export async function openTarget(options: TargetOptions): Promise<ClusterTarget>
   if (options.context || options.kubeconfig) return connectAllowed(options);
   const choice = nodeAccessChoice(options.nodeAccess);
   if (choice === 'kind' || choice === 'pod') throw new UsageError(`--node-access ${choice} needs a cluster (--context); the embedded cluster's nodes are reached through its own node fault endpoint`);
+  const controlPlane = controlPlaneChoice(options.controlPlane);
+  if (controlPlane === 'real') return realControlPlaneTarget(options, choice);
   options.log?.('starting the embedded cluster (no --context given)…');
   // Loaded on demand: validate, recover and report never pay for the embedded cluster's start-up.
   const { startEmbeddedCluster } = await import('../sim/index.js');
@@ -76,6 +80,30 @@ function embeddedTarget(cluster: EmbeddedCluster, choice: NodeAccessChoice): Clu
   kubeConfig.loadFromString(cluster.kubeconfigYaml());
   return {
     ref: { kind: 'embedded', name: cluster.name, server: cluster.url },
+    kubeConfig,
+    ...(choice === 'none' ? {} : { nodeAccess: new SimNodeAccess(kubeConfig) }),
+    snapshot: () => readSnapshot(kubeConfig),
+    close: () => cluster.stop(),
+  };
+}
+
+export function controlPlaneChoice(text: string | undefined): 'embedded' | 'real' {
+  if (text === undefined || text === 'embedded') return 'embedded';
+  if (text === 'real') return 'real';
+  throw new UsageError(`--control-plane ${text}: give embedded (the default) or real`);
+}
+
+/**
+ * Upstream etcd, kube-apiserver, controller-manager and scheduler with gameday's nodes joined,
+ * started in-process for this run and stopped with it (needs Linux, root and the binaries).
+ */
+async function realControlPlaneTarget(options: TargetOptions, choice: NodeAccessChoice): Promise<ClusterTarget> {
+  const { startRealCluster } = await import('../control-plane/real-cluster.js');
+  const cluster = await startRealCluster({ workers: options.simWorkers, ...(options.log ? { progress: options.log } : {}) });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(cluster.kubeconfigYaml());
+  return {
+    ref: { kind: 'embedded', name: 'gameday (real control plane)', server: cluster.url },
     kubeConfig,
     ...(choice === 'none' ? {} : { nodeAccess: new SimNodeAccess(kubeConfig) }),
     snapshot: () => readSnapshot(kubeConfig),

@@ -26,7 +26,7 @@ export const JOURNAL_VERSION = 1;
 
 /** How to reach the cluster again, for `gameday recover` in another process. */
 export interface ClusterRef {
-  /** `embedded`: the in-process cluster, gone with the process. */
+  /** `embedded`: a cluster gameday started in-process for the run (its own API server, or upstream Kubernetes with `--control-plane real`), gone with the process. */
   readonly kind: 'embedded' | 'kubeconfig';
   readonly name: string;
   readonly context?: string;

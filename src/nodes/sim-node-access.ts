@@ -1,6 +1,9 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { rawRequest } from '../cluster/raw-request.js';
 import { hasControlPlaneLabel } from '../cluster/node-roles.js';
+
+/** On a Node of the real-control-plane backend: the port its fault endpoint listens on (src/sim/kubelet/kubelet.ts). */
+const FAULT_ENDPOINT_PORT_ANNOTATION = 'gameday.dev/node-faults-port';
 import type {
   BlockTrafficOptions,
   DiskFill,
@@ -46,6 +49,8 @@ const STOP_TAG = 'gameday-node-stop';
 export class SimNodeAccess implements NodeAccess {
   readonly provider = 'sim' as const;
 
+  private readonly endpoints = new Map<string, Promise<string>>();
+
   constructor(private readonly kubeConfig: KubeConfig) {}
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -62,12 +67,31 @@ export class SimNodeAccess implements NodeAccess {
     return JSON.parse(r.body) as T;
   }
 
-  private faultsPath(node: string): string {
-    return `/gameday/v1/nodes/${encodeURIComponent(node)}/faults`;
+  /**
+   * Where the node's fault endpoint is: the embedded API server serves it itself; with the real
+   * control plane each node serves its own, and the API server's node proxy reaches it (the Node
+   * carries the port in an annotation).
+   */
+  private endpoint(node: string): Promise<string> {
+    let known = this.endpoints.get(node);
+    if (!known) {
+      known = rawRequest(this.kubeConfig, `/api/v1/nodes/${encodeURIComponent(node)}`).then((r) => {
+        const port = r.status === 200 ? (JSON.parse(r.body) as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations?.[FAULT_ENDPOINT_PORT_ANNOTATION] : undefined;
+        const base = port ? `/api/v1/nodes/http:${encodeURIComponent(node)}:${port}/proxy` : '';
+        return `${base}/gameday/v1/nodes/${encodeURIComponent(node)}`;
+      });
+      known.catch(() => this.endpoints.delete(node));
+      this.endpoints.set(node, known);
+    }
+    return known;
+  }
+
+  private async faultsPath(node: string): Promise<string> {
+    return `${await this.endpoint(node)}/faults`;
   }
 
   private async faults(node: string): Promise<SimFault[]> {
-    return (await this.call<{ items: SimFault[] }>('GET', this.faultsPath(node))).items;
+    return (await this.call<{ items: SimFault[] }>('GET', await this.faultsPath(node))).items;
   }
 
   private async tagged(node: string, tag: string): Promise<SimFault[]> {
@@ -75,12 +99,12 @@ export class SimNodeAccess implements NodeAccess {
   }
 
   private async inject(node: string, tag: string, spec: Record<string, unknown>): Promise<SimFault> {
-    return this.call<SimFault>('POST', this.faultsPath(node), { ...spec, tag });
+    return this.call<SimFault>('POST', await this.faultsPath(node), { ...spec, tag });
   }
 
   /** Reverts every fault with this tag; none left is not an error. */
   private async revertTagged(node: string, tag: string): Promise<void> {
-    for (const f of await this.tagged(node, tag)) await this.call('DELETE', `${this.faultsPath(node)}/${encodeURIComponent(f.id)}`);
+    for (const f of await this.tagged(node, tag)) await this.call('DELETE', `${await this.faultsPath(node)}/${encodeURIComponent(f.id)}`);
   }
 
   async blockTraffic(node: string, options: BlockTrafficOptions): Promise<void> {
@@ -123,8 +147,8 @@ export class SimNodeAccess implements NodeAccess {
     return this.revertTagged(node, options.id);
   }
 
-  diskUsage(node: string): Promise<DiskUsage> {
-    return this.call<DiskUsage>('GET', `/gameday/v1/nodes/${encodeURIComponent(node)}/filesystem`);
+  async diskUsage(node: string): Promise<DiskUsage> {
+    return this.call<DiskUsage>('GET', `${await this.endpoint(node)}/filesystem`);
   }
 
   /**

@@ -20,7 +20,7 @@ import { ServiceRouter } from './dataplane/service-router.js';
 import { EventRecorder } from './event-recorder.js';
 import { Informers } from './informer.js';
 import { KubeletFleet } from './kubelet/kubelet-fleet.js';
-import type { NodeRegistration } from './kubelet/kubelet.js';
+import { kindNodeRegistrations, nodeIp } from './kubelet/node-registrations.js';
 import { KubeletServer } from './kubelet/kubelet-server.js';
 import { createNodeFaultRoute } from './node-fault-route.js';
 import { NodeFaults } from './node-faults.js';
@@ -62,15 +62,6 @@ export interface EmbeddedCluster {
 }
 
 export const KUBECONFIG_CONTEXT = 'gameday-sim';
-
-function nodeIp(index: number): string {
-  const n = index + 2;
-  return `172.18.${Math.floor(n / 256)}.${n % 256}`;
-}
-
-function podNetwork(index: number): string {
-  return `10.${244 + Math.floor(index / 256)}.${index % 256}`;
-}
 
 /**
  * Starts the embedded cluster: the store, the API server with its service proxy and node fault
@@ -122,21 +113,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   const listeners = new ServiceListeners(host, store, informers, router, dataPlane);
   createKubernetesService(store, nodeIp(0));
 
-  const registrations: NodeRegistration[] = [];
-  for (let i = 0; i <= workers; i++) {
-    const controlPlaneNode = i === 0;
-    registrations.push({
-      name: controlPlaneNode ? controlPlane : `${name}-worker${i === 1 ? '' : i}`,
-      clusterName: name,
-      controlPlane: controlPlaneNode,
-      zone: controlPlaneNode ? undefined : zones[(i - 1) % zones.length],
-      internalIP: nodeIp(i),
-      podNetwork: podNetwork(i),
-      cpu: '8',
-      memory: `${16 * 1024 * 1024}Ki`,
-      filesystemBytes: 100 * 1024 ** 3,
-    });
-  }
+  const registrations = kindNodeRegistrations({ name, workers, zones });
   for (const r of registrations) fleet.add(r).start();
   await waitForReadyNodes(store, registrations.map((r) => r.name));
 

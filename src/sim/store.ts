@@ -86,6 +86,8 @@ function lowerBound(keys: readonly string[], key: string): number {
 export interface StoreCreateOptions {
   /** Keep this uid instead of drawing one, for an API server that derives fields (a Job's selector) from it. */
   readonly uid?: string;
+  /** Keep this creationTimestamp: for a mirror of another API server's objects. */
+  readonly creationTimestamp?: string;
 }
 
 export interface StoreScanOptions {
@@ -173,7 +175,7 @@ export class ObjectStore {
     const key = keyOf(meta.namespace, meta.name);
     if (t.has(key)) throw new StoreError('AlreadyExists', `${resource} "${meta.name}" already exists`);
     meta.uid = options.uid ?? randomUUID();
-    meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    meta.creationTimestamp = options.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     if (obj.spec !== undefined && meta.generation === undefined) meta.generation = 1;
     meta.resourceVersion = String(++this.rv);
     t.set(key, obj);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { clusterNetworkUnavailable } from '../../src/control-plane/cluster-network.js';
 import { controlPlaneUnavailable } from '../../src/control-plane/locate.js';
+import { startRealCluster as startRealClusterWithNodes } from '../../src/control-plane/real-cluster.js';
 import { startRealControlPlane, type RealControlPlane } from '../../src/control-plane/real-control-plane.js';
 import { ApiNodes, API_NODES, type ApiNode } from './api-nodes.js';
 
@@ -27,14 +28,38 @@ export interface RealCluster {
   stop(): Promise<void>;
 }
 
-/** The real control plane with, unless `withNodes` is false, three worker nodes posted through the API. */
-export async function startRealCluster(options: { readonly withNodes?: boolean; readonly nodes?: readonly ApiNode[]; readonly apiServerArgs?: readonly string[]; readonly controllerManagerArgs?: readonly string[] } = {}): Promise<RealCluster> {
-  const controlPlane = await startRealControlPlane({ apiServerArgs: options.apiServerArgs, controllerManagerArgs: options.controllerManagerArgs });
+/** Clocks short enough for a test: a silent node is Unknown after 5 s, its pods evicted 2 s later. */
+export const FAST_NODE_TIMINGS = {
+  nodeMonitorGracePeriodMs: 5000,
+  nodeMonitorPeriodMs: 1000,
+  defaultTolerationSeconds: 2,
+  nodeLeaseRenewMs: 1000,
+  nodeStatusUpdateMs: 1000,
+  nodeLeaseDurationMs: 5000,
+} as const;
+
+export interface RealClusterOptions {
+  /** Three worker nodes posted through the API by a test stage (the default), gameday's own nodes, or none. */
+  readonly withNodes?: boolean | 'gameday';
+  readonly nodes?: readonly ApiNode[];
+  readonly apiServerArgs?: readonly string[];
+  readonly controllerManagerArgs?: readonly string[];
+}
+
+/**
+ * The real control plane with three worker nodes: posted through the API by a test stage (which
+ * runs nothing in the pods: for comparing control planes), or with `withNodes: 'gameday'` gameday's
+ * own node side, as `--control-plane real` runs it, on FAST_NODE_TIMINGS.
+ */
+export async function startRealCluster(options: RealClusterOptions = {}): Promise<RealCluster> {
+  const controlPlane = options.withNodes === 'gameday'
+    ? await startRealClusterWithNodes({ timings: FAST_NODE_TIMINGS })
+    : await startRealControlPlane({ apiServerArgs: options.apiServerArgs, controllerManagerArgs: options.controllerManagerArgs });
   const kubeConfig = new k8s.KubeConfig();
   kubeConfig.loadFromString(controlPlane.kubeconfigYaml());
   let nodes: ApiNodes | undefined;
   try {
-    if (options.withNodes !== false) {
+    if (options.withNodes === undefined || options.withNodes === true) {
       nodes = new ApiNodes(kubeConfig, options.nodes ?? API_NODES);
       await nodes.start();
     }

@@ -22,7 +22,7 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
   if (options.controlPlane !== undefined && options.controlPlane !== 'embedded' && options.controlPlane !== 'real') {
     throw new UsageError(`--control-plane ${options.controlPlane}: give embedded (the default) or real`);
   }
-  if (options.controlPlane === 'real') return serveRealControlPlane(options);
+  if (options.controlPlane === 'real') return serveRealControlPlane(options, workers, zones);
 
   const { startEmbeddedCluster } = await import('../../sim/index.js');
   const cluster = await startEmbeddedCluster({ workers, zones, port });
@@ -55,21 +55,23 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-/** The same, with upstream Kubernetes as the control plane, in its own network namespace. */
-async function serveRealControlPlane(options: SimServeOptions): Promise<number> {
-  const { startRealControlPlane } = await import('../../control-plane/real-control-plane.js');
+/** The same, with upstream Kubernetes as the control plane and gameday's nodes joined, in its own network namespace. */
+async function serveRealControlPlane(options: SimServeOptions, workers: number, zones: string[] | undefined): Promise<number> {
+  const { startRealCluster } = await import('../../control-plane/real-cluster.js');
   const progress = (line: string): void => void process.stderr.write(`${line}\n`);
-  const cluster = await startRealControlPlane({ progress });
+  const cluster = await startRealCluster({ workers, ...(zones ? { zones } : {}), progress });
   const kubeconfig = path.resolve(options.kubeconfig ?? path.join('reports', 'sim-kubeconfig.yaml'));
   await cluster.writeKubeconfig(kubeconfig);
   process.stdout.write(
     [
       `real control plane serving at ${cluster.url} (etcd, kube-apiserver, kube-controller-manager, kube-scheduler from ${cluster.binaries.source})`,
+      `gameday's nodes joined: ${cluster.nodeNames.join(', ')}`,
       `network namespace ${cluster.network.namespace}; logs in ${cluster.stateDir}/logs`,
       `kubeconfig written to ${kubeconfig} (context gameday-sim, user kubernetes-admin in system:masters)`,
       '',
       `  export KUBECONFIG=${kubeconfig}`,
-      '  kubectl get --raw /version',
+      '  kubectl get nodes',
+      `  gameday run experiments/ --kubeconfig ${kubeconfig}`,
       '',
       'Press Ctrl-C to stop.',
       '',

@@ -29,7 +29,7 @@ export interface ExecSession {
 }
 
 /** The kubelet's status for the error channel (v4+), as kubectl and client-node parse it. */
-function statusOf(result: ExecResult, command: readonly string[]): Record<string, unknown> {
+export function execStatus(result: ExecResult, command: readonly string[]): Record<string, unknown> {
   if (result.kind === 'start-failed') {
     const message = `Internal error occurred: error executing command in container: failed to exec in container: OCI runtime exec failed: exec failed: unable to start container process: ${result.message}: unknown`;
     return { metadata: {}, status: 'Failure', message, reason: 'InternalError', details: { causes: [{ message }] }, code: 500 };
@@ -118,10 +118,10 @@ export class PodExecEndpoint {
     }
     if (ws.readyState !== ws.OPEN) return;
     if (protocol === 'v5.channel.k8s.io' || protocol === 'v4.channel.k8s.io') {
-      send(ERROR, Buffer.from(JSON.stringify(statusOf(result, session.command))));
+      send(ERROR, Buffer.from(JSON.stringify(execStatus(result, session.command))));
     } else if (result.kind === 'start-failed' || result.code !== 0) {
       // v1 and base64: the error channel carries the message alone; silence means success.
-      send(ERROR, Buffer.from(String(statusOf(result, session.command).message)));
+      send(ERROR, Buffer.from(String(execStatus(result, session.command).message)));
     }
     ws.close(1000);
   }
@@ -146,7 +146,7 @@ function bufferOf(raw: RawData): Buffer {
 }
 
 /** Stdin frames as they arrive, handed out one read at a time. */
-class ChunkQueue implements ByteSource {
+export class ChunkQueue implements ByteSource {
   private readonly chunks: Buffer[] = [];
   private waiting: ((chunk: Buffer | undefined) => void) | undefined;
   private ended = false;

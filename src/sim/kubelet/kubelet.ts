@@ -25,7 +25,12 @@ export interface NodeRegistration {
   readonly cpu: string;
   readonly memory: string;
   readonly filesystemBytes: number;
+  /** The port this node serves the node fault endpoint on, when it is not the API server's own route. */
+  readonly faultEndpointPort?: number;
 }
+
+/** On a Node: the port of its node fault endpoint, reached through the API server's node proxy. */
+export const FAULT_ENDPOINT_PORT_ANNOTATION = 'gameday.dev/node-faults-port';
 
 export interface KubeletDeps {
   readonly store: ObjectStore;
@@ -337,7 +342,9 @@ export class Kubelet implements PodWorkerHost {
       kind: 'Node',
       metadata: {
         name: r.name, uid: '', resourceVersion: '', creationTimestamp: '', labels,
-        annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true', 'kubeadm.alpha.kubernetes.io/cri-socket': 'unix:///run/containerd/containerd.sock' },
+        annotations: {
+          ...(r.faultEndpointPort !== undefined ? { [FAULT_ENDPOINT_PORT_ANNOTATION]: String(r.faultEndpointPort) } : {}),
+          'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true', 'kubeadm.alpha.kubernetes.io/cri-socket': 'unix:///run/containerd/containerd.sock' },
       },
       spec: {
         podCIDR: `${r.podNetwork}.0/24`,
