@@ -8,8 +8,7 @@ import type { ClusterTarget } from '../../src/cluster/target.js';
 import { SeededRandom } from '../../src/core/rng.js';
 import { nodeDrain } from '../../src/faults/node-drain.js';
 import { startEmbeddedCluster } from '../../src/sim/index.js';
-import { API_NODES } from '../control-plane/api-nodes.js';
-import { startRealCluster } from '../control-plane/real-cluster.js';
+import { startRealCluster } from '../../src/control-plane/real-cluster.js';
 import { recordingContext } from '../faults/api-fixture.js';
 import { watchHealthy, type HealthyWatch } from '../support/healthy-watch.js';
 import { podDisruptionBudget, webDeployment } from '../support/kube-objects.js';
@@ -19,9 +18,8 @@ import { podDisruptionBudget, webDeployment } from '../support/kube-objects.js';
  * Deployments (20 each, budgets maxUnavailable 1) on one node, drained to the other, alternating
  * tools round by round. Each drain is watched: ready pods must never fall below a budget's
  * desired healthy (19). Writes reports/bench/drain.json.
- * With `real`, the same on upstream Kubernetes (the real control plane, its two worker nodes
- * posted through the API and their pods made Ready by the test stage, as kwok does): writes
- * reports/bench/drain-real.json.
+ * With `real`, the same on upstream Kubernetes (the real control plane with gameday's own two
+ * workers joined, as `--control-plane real` runs it): writes reports/bench/drain-real.json.
  * Run: npx tsx test/bench/drain-bench.ts [rounds per tool, default 2] [embedded|real]
  */
 const NS = 'default';
@@ -46,17 +44,12 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 async function main(): Promise<void> {
   const roundsPerTool = Number(process.argv[2] ?? 2);
   const backend = process.argv[3] === 'real' ? 'real' : 'embedded';
-  const cluster = backend === 'real' ? await startRealCluster({ nodes: API_NODES.slice(0, 2) }) : await startEmbeddedCluster({ workers: 2 });
+  const cluster = backend === 'real' ? await startRealCluster({ workers: 2 }) : await startEmbeddedCluster({ workers: 2 });
   const dir = await mkdtemp(path.join(tmpdir(), 'gameday-drain-bench-'));
   const kubeconfigPath = path.join(dir, 'kubeconfig');
   const kc = new k8s.KubeConfig();
-  if ('controlPlane' in cluster) {
-    await cluster.controlPlane.writeKubeconfig(kubeconfigPath);
-    kc.loadFromString(cluster.controlPlane.kubeconfigYaml());
-  } else {
-    await cluster.writeKubeconfig(kubeconfigPath);
-    kc.loadFromString(cluster.kubeconfigYaml());
-  }
+  await cluster.writeKubeconfig(kubeconfigPath);
+  kc.loadFromString(cluster.kubeconfigYaml());
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const policy = kc.makeApiClient(k8s.PolicyV1Api);

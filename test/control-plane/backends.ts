@@ -60,15 +60,20 @@ export async function startRealBackend(): Promise<Backend | undefined> {
     console.log(`      real control plane skipped: ${why}`);
     return undefined;
   }
-  // Config maps bypass the watch cache, and etcd compacts every 2 s: so a watch from an old
-  // resource version meets etcd's own 410 within seconds, as on a busy cluster after minutes.
-  // The node lifecycle controller's grace period and the default tolerations shrunk as the
-  // embedded cluster's FAST_TIMINGS shrink them, so a silent node's pods go within seconds on both.
+  // gameday's own nodes on both, on the same clocks: the node lifecycle controller's grace period
+  // and the default tolerations become upstream's flags, so a silent node's pods go within
+  // seconds on both. Config maps bypass the watch cache, and etcd compacts every 2 s: so a watch
+  // from an old resource version meets etcd's own 410 within seconds, as on a busy cluster after minutes.
   const cluster: RealCluster = await startRealCluster({
-    apiServerArgs: ['--watch-cache-sizes=configmaps#0', '--etcd-compaction-interval=2s', '--default-not-ready-toleration-seconds=1', '--default-unreachable-toleration-seconds=1'],
-    controllerManagerArgs: ['--node-monitor-grace-period=5s', '--node-monitor-period=1s'],
+    timings: FAST_TIMINGS as Record<string, number>,
+    apiServerArgs: ['--watch-cache-sizes=configmaps#0', '--etcd-compaction-interval=2s'],
   });
-  return backend('real', cluster.kubeConfig, async (node) => cluster.nodes?.silence(node), () => cluster.stop());
+  // The node fault endpoint through the API server's node proxy, as gameday's sim node access reaches it.
+  const kubeletStop = async (node: string): Promise<void> => {
+    const r = await rawRequest(cluster.kubeConfig, `/api/v1/nodes/http:${node}:10260/proxy/gameday/v1/nodes/${node}/faults`, { method: 'POST', body: JSON.stringify({ type: 'kubelet-stop' }) });
+    if (r.status !== 201) throw new Error(`kubelet-stop on ${node}: HTTP ${r.status} ${r.body}`);
+  };
+  return backend('real', cluster.kubeConfig, kubeletStop, () => cluster.stop());
 }
 
 const VOLATILE = new Set(['uid', 'resourceVersion', 'creationTimestamp', 'generateName', 'managedFields', 'selfLink', 'time', 'lastTransitionTime', 'lastHeartbeatTime', 'lastProbeTime', 'startTime', 'deletionTimestamp', 'renewTime', 'acquireTime']);

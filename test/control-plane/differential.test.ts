@@ -154,6 +154,43 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 
+  it('EndpointSlice and Endpoints through readiness and termination: ready, serving, terminating', async () => {
+    type Slice = { endpoints?: { addresses: string[]; conditions: { ready?: boolean; serving?: boolean; terminating?: boolean }; targetRef?: { name: string } }[] };
+    type Subsets = { subsets?: { addresses?: unknown[]; notReadyAddresses?: unknown[] }[] };
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'term');
+      const labels = { app: 'slow-stop' };
+      // Keeps serving through its grace period after SIGTERM while failing readiness, as a well-behaved server does.
+      const env = [{ name: 'GAMEDAY_SHUTDOWN', value: 'graceful' }, { name: 'GAMEDAY_SHUTDOWN_DELAY', value: '20s' }];
+      await b.request('/apis/apps/v1/namespaces/term/deployments', {
+        method: 'POST',
+        body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'slow-stop' }, spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 30, containers: [{ name: 'web', image: 'gameday/web:1', env, ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1, failureThreshold: 1 } }] } } } },
+      });
+      await b.request('/api/v1/namespaces/term/services', { method: 'POST', body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'slow-stop' }, spec: { selector: labels, ports: [{ port: 80, targetPort: 8080 }] } } });
+      const slice = async () => ((await b.request('/apis/discovery.k8s.io/v1/namespaces/term/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dslow-stop')).body as { items: Slice[] }).items.flatMap((x) => x.endpoints ?? []);
+      const endpoints = async () => ((await b.request('/api/v1/namespaces/term/endpoints/slow-stop')).body as Subsets).subsets ?? [];
+      const count = (subsets: Subsets['subsets'] & object, key: 'addresses' | 'notReadyAddresses') => subsets.reduce((n, x) => n + (x[key]?.length ?? 0), 0);
+      const before = await eventually(`${b.name}: two ready endpoints`, async () => {
+        const e = await slice();
+        return e.length === 2 && e.every((x) => x.conditions.ready) ? e : undefined;
+      }, 30_000);
+      const victim = before[0]!.targetRef!.name;
+      await b.request(`/api/v1/namespaces/term/pods/${victim}`, { method: 'DELETE' });
+      const terminating = await eventually(`${b.name}: ${victim} terminating and no longer serving`, async () => {
+        const e = (await slice()).find((x) => x.targetRef?.name === victim);
+        return e?.conditions.terminating && e.conditions.serving === false ? e : undefined;
+      }, 30_000);
+      const legacy = await endpoints();
+      return {
+        before: before.map((x) => x.conditions),
+        terminating: terminating.conditions,
+        legacy: { ready: count(legacy, 'addresses'), notReady: count(legacy, 'notReadyAddresses') },
+      };
+    });
+    expect(seen.real.terminating).to.deep.equal({ ready: false, serving: false, terminating: true });
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
   it('the Table columns kubectl prints for the common kinds', async () => {
     const paths = {
       pods: '/api/v1/pods',

@@ -19,7 +19,7 @@ interface PodView {
  */
 describe("gameday's nodes on the real control plane", function () {
   this.timeout(120_000);
-  const real = useRealCluster({ withNodes: 'gameday' });
+  const real = useRealCluster();
 
   const pods = async (): Promise<PodView[]> => {
     const r = await rawRequest(real.cluster.kubeConfig, '/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb');

@@ -6,7 +6,6 @@ import { clusterNetworkUnavailable } from '../../src/control-plane/cluster-netwo
 import { controlPlaneUnavailable } from '../../src/control-plane/locate.js';
 import { startRealCluster as startRealClusterWithNodes } from '../../src/control-plane/real-cluster.js';
 import { startRealControlPlane, type RealControlPlane } from '../../src/control-plane/real-control-plane.js';
-import { ApiNodes, API_NODES, type ApiNode } from './api-nodes.js';
 
 /**
  * Why the real control plane cannot run here, or undefined. Locally a missing build only skips
@@ -24,7 +23,6 @@ export interface RealCluster {
   readonly core: k8s.CoreV1Api;
   readonly apps: k8s.AppsV1Api;
   readonly policy: k8s.PolicyV1Api;
-  readonly nodes: ApiNodes | undefined;
   stop(): Promise<void>;
 }
 
@@ -39,45 +37,29 @@ export const FAST_NODE_TIMINGS = {
 } as const;
 
 export interface RealClusterOptions {
-  /** Three worker nodes posted through the API by a test stage (the default), gameday's own nodes, or none. */
-  readonly withNodes?: boolean | 'gameday';
-  readonly nodes?: readonly ApiNode[];
+  /** gameday's own nodes join (the default), as `--control-plane real` runs them; false: the control plane alone. */
+  readonly withNodes?: boolean;
   readonly apiServerArgs?: readonly string[];
   readonly controllerManagerArgs?: readonly string[];
+  /** The cluster's clocks (the embedded cluster's names). @default FAST_NODE_TIMINGS */
+  readonly timings?: Readonly<Record<string, number>>;
 }
 
-/**
- * The real control plane with three worker nodes: posted through the API by a test stage (which
- * runs nothing in the pods: for comparing control planes), or with `withNodes: 'gameday'` gameday's
- * own node side, as `--control-plane real` runs it, on FAST_NODE_TIMINGS.
- */
+/** The real control plane with gameday's control-plane node and three workers joined. */
 export async function startRealCluster(options: RealClusterOptions = {}): Promise<RealCluster> {
-  const controlPlane = options.withNodes === 'gameday'
-    ? await startRealClusterWithNodes({ timings: FAST_NODE_TIMINGS })
-    : await startRealControlPlane({ apiServerArgs: options.apiServerArgs, controllerManagerArgs: options.controllerManagerArgs });
+  const args = { apiServerArgs: options.apiServerArgs, controllerManagerArgs: options.controllerManagerArgs };
+  const controlPlane = options.withNodes === false
+    ? await startRealControlPlane(args)
+    : await startRealClusterWithNodes({ timings: options.timings ?? FAST_NODE_TIMINGS, ...args });
   const kubeConfig = new k8s.KubeConfig();
   kubeConfig.loadFromString(controlPlane.kubeconfigYaml());
-  let nodes: ApiNodes | undefined;
-  try {
-    if (options.withNodes === undefined || options.withNodes === true) {
-      nodes = new ApiNodes(kubeConfig, options.nodes ?? API_NODES);
-      await nodes.start();
-    }
-  } catch (err) {
-    await controlPlane.stop();
-    throw err;
-  }
   return {
     controlPlane,
     kubeConfig,
     core: kubeConfig.makeApiClient(k8s.CoreV1Api),
     apps: kubeConfig.makeApiClient(k8s.AppsV1Api),
     policy: kubeConfig.makeApiClient(k8s.PolicyV1Api),
-    nodes,
-    stop: async () => {
-      nodes?.stop();
-      await controlPlane.stop();
-    },
+    stop: () => controlPlane.stop(),
   };
 }
 
