@@ -47,7 +47,12 @@ export async function rawRequest(kubeConfig: KubeConfig, path: string, options: 
   const url = new URL(base.pathname.replace(/\/$/, '') + path, base);
   const mod = url.protocol === 'https:' ? https : http;
   const headers: http.OutgoingHttpHeaders = { ...(baseOptions.headers as http.OutgoingHttpHeaders), accept: 'application/json, */*' };
-  if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+  if (options.body !== undefined) {
+    headers['content-type'] = options.contentType ?? 'application/json';
+    // Node sends a DELETE's body neither chunked nor with a length unless told: the server would
+    // then read it as the start of the next request on the connection.
+    headers['content-length'] = String(Buffer.byteLength(options.body));
+  }
   for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value;
   return new Promise<RawResponse>((resolve, reject) => {
     const req = mod.request(url, { ...baseOptions, method: options.method ?? 'GET', headers, signal: options.signal }, (res) => {

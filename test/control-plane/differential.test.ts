@@ -191,6 +191,44 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 
+  it('StatefulSet ordering and garbage collection: pods made one at a time in ordinal order; a Deployment deleted in the background takes its ReplicaSet and pods', async () => {
+    type Pod = { metadata: { name: string; creationTimestamp: string; ownerReferences?: { kind: string }[] } };
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'order');
+      const labels = { app: 'db' };
+      await b.request('/api/v1/namespaces/order/services', { method: 'POST', body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'db' }, spec: { clusterIP: 'None', selector: labels, ports: [{ port: 6379 }] } } });
+      await b.request('/apis/apps/v1/namespaces/order/statefulsets', {
+        method: 'POST',
+        body: { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' }, spec: { serviceName: 'db', replicas: 3, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'kv', image: 'gameday/kv:1', readinessProbe: { tcpSocket: { port: 6379 }, periodSeconds: 1 } }] } } } },
+      });
+      // Watch the order pods appear in: OrderedReady makes db-1 only once db-0 is Running and Ready.
+      const order: string[] = [];
+      await eventually(`${b.name}: three StatefulSet pods, seen one by one`, async () => {
+        const items = ((await b.request('/api/v1/namespaces/order/pods')).body as { items: Pod[] }).items;
+        for (const p of items) if (!order.includes(p.metadata.name)) order.push(p.metadata.name);
+        return order.length === 3;
+      }, 60_000);
+      const app = { app: 'gc' };
+      await b.request('/apis/apps/v1/namespaces/order/deployments', { method: 'POST', body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'gc' }, spec: { replicas: 2, selector: { matchLabels: app }, template: { metadata: { labels: app }, spec: { containers: [{ name: 'web', image: 'gameday/web:1' }] } } } } });
+      const owned = async () => ({
+        replicaSets: ((await b.request('/apis/apps/v1/namespaces/order/replicasets')).body as { items: unknown[] }).items.length,
+        pods: ((await b.request('/api/v1/namespaces/order/pods?labelSelector=app%3Dgc')).body as { items: unknown[] }).items.length,
+      });
+      const before = await eventually(`${b.name}: the Deployment's ReplicaSet and two pods`, async () => {
+        const o = await owned();
+        return o.replicaSets === 1 && o.pods === 2 ? o : undefined;
+      }, 30_000);
+      const deleted = await b.request('/apis/apps/v1/namespaces/order/deployments/gc', { method: 'DELETE', body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } });
+      const after = await eventually(`${b.name}: the ReplicaSet and pods collected`, async () => {
+        const o = await owned();
+        return o.replicaSets === 0 && o.pods === 0 ? o : undefined;
+      }, 30_000);
+      return { order, deleteStatus: deleted.status, before, after };
+    });
+    expect(seen.real.order).to.deep.equal(['db-0', 'db-1', 'db-2']);
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
   it('the Table columns kubectl prints for the common kinds', async () => {
     const paths = {
       pods: '/api/v1/pods',
