@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { execa } from 'execa';
 import { rawRequest } from '../../src/cluster/raw-request.js';
 import { SimNodeAccess } from '../../src/nodes/sim-node-access.js';
+import { clientGoInformer, informersFollowARollout } from '../support/client-go.js';
 import { eventually } from '../support/eventually.js';
 import { kubectlBinary } from '../support/kubectl.js';
 import { useRealCluster } from './real-cluster.js';
@@ -117,6 +118,16 @@ describe("gameday's nodes on the real control plane", function () {
     });
     expect(status.status).to.equal('Success');
     expect(text.trim()).to.equal('box');
+  });
+
+  it('serve client-go: a shared informer factory syncs, follows a rollout and sees a pod terminate and go', async function () {
+    const tool = clientGoInformer();
+    if ('missing' in tool) {
+      console.log(`      skipped: ${tool.missing}`);
+      return this.skip();
+    }
+    const seen = await informersFollowARollout(tool.path, real.kubeconfig, real.cluster.kubeConfig, 'client-go');
+    expect(seen.version).to.equal('v1.34.4');
   });
 
   it('cut off from the control plane: Unknown, tainted, pods evicted by the real taint manager and replaced; healed: Ready again, the evicted pod finished', async () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installed } from './installed.js';
+import { clientGoInformer, informersFollowARollout } from '../support/client-go.js';
 import { eventually } from '../support/eventually.js';
 import { isReady, startSim, type SimClients } from './sim-fixture.js';
 
@@ -143,6 +144,18 @@ describe('sim: real clients on pods with init containers', function () {
       await eventually('Running', async () => (await columns('k-init-wait')).status === 'Running');
       const final = (await kubectl(['logs', 'k-init-wait', '-c', 'wait-for-db'])).stdout;
       expect(final, final).to.match(/Name:\s+db\.default\.svc\.cluster\.local\nAddress: 10(\.\d+){3}\n/);
+    });
+  });
+
+  describe('client-go (a shared informer factory, built from the Go module proxy)', () => {
+    it('syncs its caches, follows a rollout to two ready replicas, and sees a deleted pod terminate and go', async function () {
+      const tool = clientGoInformer();
+      if ('missing' in tool) {
+        console.log(`      skipped: ${tool.missing}`);
+        return this.skip();
+      }
+      const seen = await informersFollowARollout(tool.path, join(dir, 'kubeconfig'), sim.kubeConfig, 'client-go');
+      expect(seen.version).to.match(/^v1\.\d+\.\d+/);
     });
   });
 });
