@@ -16,6 +16,7 @@ import { evaluateCheck } from '../slo/evaluate.js';
 import { SampleIndex } from '../slo/sample-index.js';
 import type { ExperimentSpec } from '../spec/model.js';
 import { watchAbortConditions } from './abort-watch.js';
+import { ChaosEvents } from './chaos-events.js';
 import { ClusterWatch } from './cluster-watch.js';
 import { runFaultTimeline } from './fault-timeline.js';
 import { Journal } from '../journal/writer.js';
@@ -96,12 +97,14 @@ class Run {
   private readonly tickMs: number;
   private readonly startedAt = Date.now();
   private plan: Plan | undefined;
+  private readonly chaosEvents: ChaosEvents;
 
   constructor(
     private readonly options: RunOptions,
     private readonly recorder: RunRecorder,
   ) {
     this.tickMs = options.tickMs ?? 1000;
+    this.chaosEvents = new ChaosEvents(options.cluster.kubeConfig, options.runId, recorder);
   }
 
   async execute(): Promise<void> {
@@ -247,10 +250,17 @@ class Run {
         teardown: this.teardown,
         signal: this.halt.signal,
         onStop: (outcome, reason) => this.stop(outcome, reason),
+        witness: {
+          injected: (fault) => this.chaosEvents.injected(fault),
+          reverted: (fault, failure) => {
+            if (!failure) this.chaosEvents.reverted(fault);
+          },
+        },
       });
     } finally {
       abortWatch.stop();
       await this.unwind(faultsMark);
+      await this.chaosEvents.flush();
     }
     return { aborted };
   }
