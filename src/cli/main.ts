@@ -50,7 +50,9 @@ export function buildProgram(): Command {
       .option('--seed <n>', 'seed for target selection (replays the same choices)')
       .option('--tags <tags>', 'only experiments whose labels match: key=value or a bare value (comma-separated)', collect)
       .option('--reporter <names>', 'reporters, comma-separated (default: terminal,json,junit,summary,html)', collect)
-      .option('--json', 'print a JSON summary of the runs on stdout'),
+      .option('--json', 'print a JSON summary of the runs on stdout')
+      .option('--wait-lock', 'wait while another game day holds the cluster\'s run lock, instead of exiting 5')
+      .option('--lock-lease <duration>', 'how long the run lock outlives this run if it dies without releasing it', '30s'),
   ).action(async (paths: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(paths, opts)));
 
   program

@@ -56,6 +56,8 @@ export interface RunSummary {
   readonly reason: string;
   readonly runDir: string;
   readonly journalPath: string;
+  /** Each revert the run made, in order: `f0 nodeCordon: cordon node worker-2`, or why it failed. */
+  readonly reverted: readonly string[];
 }
 
 const GAMEDAY_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -83,11 +85,12 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   } catch {
     // Reporters report their own failures; the run's outcome is already on disk.
   }
-  return { outcome: run.verdict.outcome, reason: run.verdict.reason, runDir: options.runDir, journalPath };
+  return { outcome: run.verdict.outcome, reason: run.verdict.reason, runDir: options.runDir, journalPath, reverted: run.reverted };
 }
 
 class Run {
   readonly verdict = new RunVerdict();
+  readonly reverted: string[] = [];
   private readonly samples = new SampleIndex();
   private readonly teardown = new TeardownStack();
   /** Aborted when the run must wind down early: interrupt, abort condition, a fault or probe that failed. */
@@ -253,6 +256,7 @@ class Run {
         witness: {
           injected: (fault) => this.chaosEvents.injected(fault),
           reverted: (fault, failure) => {
+            this.reverted.push(`${fault.id} ${fault.kind}: ${failure ? `revert failed: ${failure}` : fault.description}`);
             if (!failure) this.chaosEvents.reverted(fault);
           },
         },
