@@ -101,6 +101,15 @@ export function buildProgram(): Command {
       setExit(opts.compare ? await reportCompareCommand(runDirs[0]!, runDirs[1]!, opts) : await reportCommand(runDirs[0]!, opts));
     });
 
+  program
+    .command('stop')
+    .description('make the game day running against a cluster abort and revert now, and say what it reverted')
+    .option('--context <name>', 'kubeconfig context of the cluster (default: the kubeconfig\'s current context)')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--timeout <duration>', 'how long to wait for the run to revert and let go of the run lock', '30s')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts) => setExit(await (await import('./commands/stop.js')).stopCommand(opts)));
+
   const cluster = program.command('cluster').description('the kind cluster of kind-config.yaml (needs kind and Docker or podman; exit 4 when missing)');
   for (const [name, description, action] of [
     ['up', 'create the kind cluster and print how to run against it', 'clusterUpCommand'],

@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, PatchStrategy, setHeaderOptions, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { abortableSleep } from '../core/abortable-sleep.js';
 import { ClusterBusyError, errorMessage, InterruptedError } from '../core/errors.js';
 import { isAlreadyExists, isConflict, isNotFound } from './api-errors.js';
@@ -35,7 +35,11 @@ export const DEFAULT_LOCK_LEASE_SECONDS = 30;
 /** How often a holder reads its lease (so a stop request is seen within it) and a waiting run looks again. */
 const LOOK_EVERY_MS = 1000;
 
+/** How often `gameday stop` looks whether the holder has let go. */
+const STOP_LOOK_EVERY_MS = 250;
+
 const A = RUN_LOCK_ANNOTATIONS;
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** `alice@laptop`: who acts, as the lock and a stop request name them. */
 export function whoAmI(): string {
@@ -271,6 +275,57 @@ export async function releaseRunLockOf(kubeConfig: KubeConfig, runId: string): P
 /** What one read of the lock shows now. */
 export async function readRunLock(kubeConfig: KubeConfig): Promise<RunLockView> {
   return viewOf(await readLease(kubeConfig.makeApiClient(CoordinationV1Api)));
+}
+
+export type StopResult =
+  /** No run holds the lock; `view` tells of an expired holder or the last release. */
+  | { readonly status: 'idle'; readonly view: RunLockView }
+  /** The holder aborted, reverted and released the lock. */
+  | { readonly status: 'stopped'; readonly holder: LockHolder; readonly request: StopRequest; readonly reverted: readonly string[] }
+  /** The holder stopped renewing without releasing: it died, and its faults may still be applied. */
+  | { readonly status: 'expired'; readonly holder: LockHolder; readonly request: StopRequest }
+  /** The holder still held the lock when the time was up. */
+  | { readonly status: 'timeout'; readonly holder: LockHolder; readonly request: StopRequest };
+
+export interface StopRunsOptions {
+  /** Who asks, as the stopped run journals it. @default whoAmI() */
+  readonly by?: string;
+  /** How long to wait for the holder to let go. */
+  readonly timeoutMs: number;
+  /** The request is on the lease; the holder should abort within a second or so. */
+  readonly onRequested?: (holder: LockHolder) => void;
+}
+
+/**
+ * `gameday stop`: asks the run holding the lock to stop, through an annotation on the lease that
+ * the holder looks at every second, then waits for the holder to revert and let go.
+ */
+export async function stopRuns(kubeConfig: KubeConfig, options: StopRunsOptions): Promise<StopResult> {
+  const api = kubeConfig.makeApiClient(CoordinationV1Api);
+  const view = viewOf(await readLease(api));
+  const holder = view.holder;
+  if (!holder) return { status: 'idle', view };
+  const request: StopRequest = { by: options.by ?? whoAmI(), at: new Date().toISOString() };
+  const body = { metadata: { annotations: { [A.stopRequestedBy]: request.by, [A.stopRequestedAt]: request.at } } };
+  try {
+    await api.patchNamespacedLease({ ...RUN_LOCK, body }, mergePatch);
+  } catch (err) {
+    if (isNotFound(err)) return { status: 'idle', view: { reverted: [] } };
+    throw err;
+  }
+  options.onRequested?.(holder);
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, STOP_LOOK_EVERY_MS));
+    const lease = await readLease(api);
+    const now = viewOf(lease);
+    if (lease?.spec?.holderIdentity !== holder.identity) {
+      // Released (the summary is on the lease), unless another run took the lock at once.
+      return { status: 'stopped', holder, request, reverted: lease?.spec?.holderIdentity ? [] : now.reverted };
+    }
+    if (now.expired) return { status: 'expired', holder, request };
+    if (Date.now() >= deadline) return { status: 'timeout', holder, request };
+  }
 }
 
 function viewOf(lease: V1Lease | undefined, now = Date.now()): RunLockView {

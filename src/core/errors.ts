@@ -75,7 +75,7 @@ export class ClusterBusyError extends GamedayError {
   readonly outcome = 'busy' as const;
 }
 
-/** SIGINT or SIGTERM arrived. Exit 130. */
+/** SIGINT, SIGTERM or `gameday stop` arrived. Exit 130. */
 export class InterruptedError extends GamedayError {
   readonly outcome = 'interrupted' as const;
   constructor(readonly signal: string) {

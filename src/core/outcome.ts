@@ -10,7 +10,7 @@ export const OUTCOMES = [
   { outcome: 'inconclusive', exitCode: 3, meaning: 'inconclusive: a fault did not land, or the steady state never held before the faults' },
   { outcome: 'error', exitCode: 4, meaning: 'harness error' },
   { outcome: 'busy', exitCode: 5, meaning: 'busy: another game day holds the cluster\'s run lock (wait for it with --wait-lock)' },
-  { outcome: 'interrupted', exitCode: 130, meaning: 'interrupted (SIGINT/SIGTERM); faults were reverted' },
+  { outcome: 'interrupted', exitCode: 130, meaning: 'interrupted (SIGINT/SIGTERM or gameday stop); faults were reverted' },
 ] as const;
 
 export type Outcome = (typeof OUTCOMES)[number]['outcome'];

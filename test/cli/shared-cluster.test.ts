@@ -12,12 +12,14 @@ interface JournalLine {
   readonly t: number;
   readonly step?: string;
   readonly fault?: string;
+  readonly signal?: string;
   readonly runId?: string;
+  readonly outcome?: string;
 }
 
 /**
- * Game days never overlap on one cluster, and each fault is visible as Kubernetes Events on its
- * targets. Every run is a real `gameday run` process against
+ * Game days never overlap on one cluster, `gameday stop` ends the one running, and each fault is
+ * visible as Kubernetes Events on its targets. Every run is a real `gameday run` process against
  * one `gameday sim serve` cluster, which outlives the runs killed here, as a real cluster would.
  */
 describe('game days on one shared cluster (real CLI processes)', function () {
@@ -175,5 +177,40 @@ spec:
     expect(recovered.stdout).to.contain(`released the run lock that run ${killedRunId} still held`);
     const next = await startRun(cordonExperiment('after-recover', 'b', '1s'), 'after-recover').done;
     expect(next.code, 'the next run need not wait for the lease to expire: ' + next.stderr).to.equal(0);
+  });
+
+  it('gameday stop makes the running game day revert and exit 130 within seconds, naming who stopped it; a waiting one gives up', async () => {
+    const running = startRun(cordonExperiment('long-hold', 'a', '60s'), 'long-hold');
+    const runId = await faultInPlace('long-hold');
+    expect(await unschedulable('gameday-worker')).to.equal(true);
+    const waiting = startRun(cordonExperiment('stopped-waiting', 'b', '1s'), 'stopped-waiting', '--wait-lock');
+    await eventually('the second run to wait for the lock', () => waiting.output().stderr.includes('waiting for the run lock'));
+
+    const stopAskedAt = Date.now();
+    const stop = await runCli(['stop', '--kubeconfig', kubeconfig]);
+    const stopReturnedAt = Date.now();
+    expect(stop.code, stop.stdout + stop.stderr).to.equal(0);
+    expect(stop.stdout).to.contain(`stopped ${whoAmI()}/${runId} (requested by ${whoAmI()})`);
+    expect(stop.stdout).to.contain('it reverted:').and.contain('f0 nodeCordon: cordon node gameday-worker');
+
+    const r = await running.done;
+    expect(Date.now() - stopReturnedAt, 'the run exited soon after stop returned').to.be.below(10_000);
+    expect(r.code, r.stdout + r.stderr).to.equal(130);
+    expect(await unschedulable('gameday-worker'), 'the cordon is reverted').to.equal(false);
+    const journal = journalOf('long-hold')!;
+    expect(journal.find((e) => e.type === 'signal')?.signal).to.equal(`gameday stop (${whoAmI()})`);
+    expect(journal.find((e) => e.type === 'run.end')?.outcome).to.equal('interrupted');
+    const gaveUp = await waiting.done;
+    expect(gaveUp.code, gaveUp.stderr).to.equal(130);
+    expect(gaveUp.stderr).to.contain(`interrupted by gameday stop (${whoAmI()})`);
+    expect(existsSync(path.join(dir, 'stopped-waiting')), 'the waiting run started nothing').to.equal(false);
+    const revertedAt = faultStep(journal, 'reverted')!.t;
+    expect(revertedAt - stopAskedAt, 'reverted within the 5 s the issue asks for').to.be.below(5000);
+  });
+
+  it('gameday stop with no game day running says so and exits 0', async () => {
+    const r = await runCli(['stop', '--kubeconfig', kubeconfig]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('no game day is running against gameday-sim');
   });
 });
