@@ -51,6 +51,8 @@ export function buildProgram(): Command {
       .option('--tags <tags>', 'only experiments whose labels match: key=value or a bare value (comma-separated)', collect)
       .option('--reporter <names>', 'reporters, comma-separated (default: terminal,json,junit,summary,html)', collect)
       .option('--json', 'print a JSON summary of the runs on stdout')
+      .option('--wait-lock', 'wait while another game day holds the cluster\'s run lock, instead of exiting 5')
+      .option('--lock-lease <duration>', 'how long the run lock outlives this run if it dies without releasing it', '30s')
       .option('--control-plane <kind>', 'with no --context: embedded (the default, zero setup) or real (upstream Kubernetes with gameday\'s nodes; Linux, root, `gameday control-plane build`)', 'embedded'),
   ).action(async (paths: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(paths, opts)));
 
@@ -99,6 +101,15 @@ export function buildProgram(): Command {
       const { reportCommand, reportCompareCommand } = await import('./commands/report.js');
       setExit(opts.compare ? await reportCompareCommand(runDirs[0]!, runDirs[1]!, opts) : await reportCommand(runDirs[0]!, opts));
     });
+
+  program
+    .command('stop')
+    .description('make the game day running against a cluster abort and revert now, and say what it reverted')
+    .option('--context <name>', 'kubeconfig context of the cluster (default: the kubeconfig\'s current context)')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--timeout <duration>', 'how long to wait for the run to revert and let go of the run lock', '30s')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts) => setExit(await (await import('./commands/stop.js')).stopCommand(opts)));
 
   const cluster = program.command('cluster').description('the kind cluster of kind-config.yaml (needs kind and Docker or podman; exit 4 when missing)');
   for (const [name, description, action] of [

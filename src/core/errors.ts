@@ -70,7 +70,12 @@ export class HarnessError extends GamedayError {
   readonly outcome = 'error' as const;
 }
 
-/** SIGINT or SIGTERM arrived. Exit 130. */
+/** Another game day holds the cluster's run lock (src/cluster/run-lock.ts). Exit 5. */
+export class ClusterBusyError extends GamedayError {
+  readonly outcome = 'busy' as const;
+}
+
+/** SIGINT, SIGTERM or `gameday stop` arrived. Exit 130. */
 export class InterruptedError extends GamedayError {
   readonly outcome = 'interrupted' as const;
   constructor(readonly signal: string) {

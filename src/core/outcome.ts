@@ -9,13 +9,17 @@ export const OUTCOMES = [
   { outcome: 'invalid', exitCode: 2, meaning: 'invalid input or usage' },
   { outcome: 'inconclusive', exitCode: 3, meaning: 'inconclusive: a fault did not land, or the steady state never held before the faults' },
   { outcome: 'error', exitCode: 4, meaning: 'harness error' },
-  { outcome: 'interrupted', exitCode: 130, meaning: 'interrupted (SIGINT/SIGTERM); faults were reverted' },
+  { outcome: 'busy', exitCode: 5, meaning: 'busy: another game day holds the cluster\'s run lock (wait for it with --wait-lock)' },
+  { outcome: 'interrupted', exitCode: 130, meaning: 'interrupted (SIGINT/SIGTERM or gameday stop); faults were reverted' },
 ] as const;
 
 export type Outcome = (typeof OUTCOMES)[number]['outcome'];
 
-/** When several experiments run, the worst outcome decides the exit code. */
-const SEVERITY: readonly Outcome[] = ['passed', 'failed', 'inconclusive', 'invalid', 'error', 'interrupted'];
+/**
+ * When several experiments run, the worst outcome decides the exit code. No experiment ends
+ * `busy`: the run lock is taken before the first one starts.
+ */
+const SEVERITY: readonly Outcome[] = ['passed', 'failed', 'inconclusive', 'invalid', 'error', 'busy', 'interrupted'];
 
 export function worstOutcome(outcomes: Iterable<Outcome>): Outcome {
   let worst: Outcome = 'passed';

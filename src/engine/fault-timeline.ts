@@ -20,6 +20,15 @@ export interface FaultTimelineOptions {
   readonly signal: AbortSignal;
   /** A fault did not land, or the harness failed at it: the run ends (after reverting) with this outcome. */
   readonly onStop: (outcome: 'inconclusive' | 'error', reason: string) => void;
+  /** Told when a fault is in place and when it was undone, after the journal; never in the way of either. */
+  readonly witness?: FaultWitness;
+}
+
+export interface FaultWitness {
+  /** Inject returned: the fault is in place. */
+  injected(fault: PlannedFault): void;
+  /** Its revert ran: `failure` says why it did not succeed. */
+  reverted(fault: PlannedFault, failure?: string): void;
 }
 
 interface Step {
@@ -102,6 +111,7 @@ async function injectFault(options: FaultTimelineOptions, fault: PlannedFault): 
     return revert;
   }
   event('injected', { state });
+  options.witness?.injected(fault);
   try {
     const result = await plugin.verify(ctx, fault.params, fault.targets, state);
     if (result.landed) {
@@ -126,6 +136,7 @@ interface RevertOptions {
   readonly event: (step: FaultStep, extra?: { message?: string }) => void;
   readonly evidence: (item: unknown) => void;
   readonly onStop: (outcome: 'inconclusive' | 'error', reason: string) => void;
+  readonly witness?: FaultWitness;
 }
 
 /**
@@ -144,8 +155,10 @@ async function revertFault(options: RevertOptions): Promise<void> {
   try {
     await plugin.revert(ctx, fault.params, fault.targets, options.state);
     options.event('reverted');
+    options.witness?.reverted(fault);
   } catch (err) {
     options.event('revert-failed', { message: errorMessage(err) });
+    options.witness?.reverted(fault, errorMessage(err));
     options.onStop('error', `revert of ${fault.id} (${fault.kind}) failed: ${errorMessage(err)}; the fault may still be in place (run gameday recover)`);
   }
 }

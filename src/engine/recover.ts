@@ -1,6 +1,7 @@
 import { closeSync, existsSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { releaseRunLockOf } from '../cluster/run-lock.js';
 import type { ClusterTarget } from '../cluster/target.js';
 import { errorMessage, HarnessError } from '../core/errors.js';
 import type { ClusterRef, FaultEvent, RunStartEvent } from '../journal/events.js';
@@ -74,12 +75,26 @@ export async function recoverRuns(runDirs: readonly string[], options: RecoverRu
       const cluster = targetOf.get(dir);
       const result = await recoverRun(dir, { cluster, registries: options.registries });
       if (cluster) for (const pod of await deleteLeftoverHelperPods(cluster.kubeConfig)) options.log?.(`deleted leftover node-access pod ${pod}`);
+      if (cluster && result.status === 'reverted') await releaseLockOf(cluster, result.runId, options.log);
       results.push(result);
       options.onRecovered?.(dir, result);
     }
     return results;
   } finally {
     for (const target of targets.values()) await target.close();
+  }
+}
+
+/**
+ * Recovery never takes the run lock: reverting is always safe, and it must work while a dead run's
+ * lease has not expired yet. Once a run's faults are reverted, the lock it may still hold is
+ * released, so the next game day need not wait for the lease to expire.
+ */
+async function releaseLockOf(cluster: ClusterTarget, runId: string, log: ((line: string) => void) | undefined): Promise<void> {
+  try {
+    if (await releaseRunLockOf(cluster.kubeConfig, runId)) log?.(`released the run lock that run ${runId} still held`);
+  } catch (err) {
+    log?.(`could not release the run lock that run ${runId} may still hold (it expires by itself): ${errorMessage(err)}`);
   }
 }
 

@@ -16,6 +16,7 @@ import { evaluateCheck } from '../slo/evaluate.js';
 import { SampleIndex } from '../slo/sample-index.js';
 import type { ExperimentSpec } from '../spec/model.js';
 import { watchAbortConditions } from './abort-watch.js';
+import { ChaosEvents } from './chaos-events.js';
 import { ClusterWatch } from './cluster-watch.js';
 import { runFaultTimeline } from './fault-timeline.js';
 import { Journal } from '../journal/writer.js';
@@ -55,6 +56,8 @@ export interface RunSummary {
   readonly reason: string;
   readonly runDir: string;
   readonly journalPath: string;
+  /** Each revert the run made, in order: `f0 nodeCordon: cordon node worker-2`, or why it failed. */
+  readonly reverted: readonly string[];
 }
 
 const GAMEDAY_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -82,11 +85,12 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   } catch {
     // Reporters report their own failures; the run's outcome is already on disk.
   }
-  return { outcome: run.verdict.outcome, reason: run.verdict.reason, runDir: options.runDir, journalPath };
+  return { outcome: run.verdict.outcome, reason: run.verdict.reason, runDir: options.runDir, journalPath, reverted: run.reverted };
 }
 
 class Run {
   readonly verdict = new RunVerdict();
+  readonly reverted: string[] = [];
   private readonly samples = new SampleIndex();
   private readonly teardown = new TeardownStack();
   /** Aborted when the run must wind down early: interrupt, abort condition, a fault or probe that failed. */
@@ -96,12 +100,14 @@ class Run {
   private readonly tickMs: number;
   private readonly startedAt = Date.now();
   private plan: Plan | undefined;
+  private readonly chaosEvents: ChaosEvents;
 
   constructor(
     private readonly options: RunOptions,
     private readonly recorder: RunRecorder,
   ) {
     this.tickMs = options.tickMs ?? 1000;
+    this.chaosEvents = new ChaosEvents(options.cluster.kubeConfig, options.runId, recorder);
   }
 
   async execute(): Promise<void> {
@@ -247,10 +253,18 @@ class Run {
         teardown: this.teardown,
         signal: this.halt.signal,
         onStop: (outcome, reason) => this.stop(outcome, reason),
+        witness: {
+          injected: (fault) => this.chaosEvents.injected(fault),
+          reverted: (fault, failure) => {
+            this.reverted.push(`${fault.id} ${fault.kind}: ${failure ? `revert failed: ${failure}` : fault.description}`);
+            if (!failure) this.chaosEvents.reverted(fault);
+          },
+        },
       });
     } finally {
       abortWatch.stop();
       await this.unwind(faultsMark);
+      await this.chaosEvents.flush();
     }
     return { aborted };
   }

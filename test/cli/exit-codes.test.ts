@@ -11,6 +11,7 @@ describe('exit codes (real CLI process)', () => {
       invalid: 2,
       inconclusive: 3,
       error: 4,
+      busy: 5,
       interrupted: 130,
     });
   });

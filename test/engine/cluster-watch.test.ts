@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { launchChromium } from '../../src/browser/chromium.js';
 import type { ClusterWarningEvent, NodeConditionEvent, RunEvent } from '../../src/journal/events.js';
@@ -12,6 +12,7 @@ import { playEventRuns } from '../report/html-fixture.js';
 import { runNodeFaultExperiment, simTarget } from '../faults/node-fault-experiment.js';
 import { startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
+import { unreachableKubeConfig } from './helpers/experiment.js';
 import { webDeployment } from '../support/kube-objects.js';
 
 type Watched = ClusterWarningEvent | NodeConditionEvent;
@@ -114,13 +115,7 @@ describe('engine/cluster-watch on the embedded cluster', function () {
   });
 
   it('logs, and does not fail, when the cluster cannot be watched', async () => {
-    const broken = new KubeConfig();
-    broken.loadFromOptions({
-      clusters: [{ name: 'gone', server: 'http://127.0.0.1:1' }],
-      users: [{ name: 'u' }],
-      contexts: [{ name: 'gone', cluster: 'gone', user: 'u' }],
-      currentContext: 'gone',
-    });
+    const broken = unreachableKubeConfig();
     const logs: string[] = [];
     const watch = await ClusterWatch.start({ kubeConfig: broken, since: Date.now(), record: () => undefined, log: (level, m) => logs.push(`${level}: ${m}`) });
     await watch.stop();

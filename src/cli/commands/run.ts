@@ -1,4 +1,7 @@
 import path from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { acquireRunLock, DEFAULT_LOCK_LEASE_SECONDS, describeHolder, stopReason, type RunLock } from '../../cluster/run-lock.js';
+import { Duration } from '../../core/duration.js';
 import { SpecError, UsageError } from '../../core/errors.js';
 import { exitCodeFor, worstOutcome, type Outcome } from '../../core/outcome.js';
 import { newRunId } from '../../engine/run-id.js';
@@ -23,15 +26,21 @@ export interface RunCommandOptions {
   readonly tags?: string[];
   readonly reporter?: string[];
   readonly json?: boolean;
+  /** Wait while another game day holds the cluster's run lock, instead of refusing (exit 5). */
+  readonly waitLock?: boolean;
+  /** How long the run lock outlives this run if it dies without releasing it, e.g. `30s`. */
+  readonly lockLease?: string;
 }
 
 /**
  * `gameday run`: load and validate every experiment first (nothing runs if any file is bad), open
- * the cluster, then run the experiments one after another. SIGINT/SIGTERM interrupt the current
- * run, which reverts its faults before the process exits 130; a second signal exits at once.
+ * the cluster, take its run lock, then run the experiments one after another. SIGINT/SIGTERM and
+ * `gameday stop` interrupt the current run, which reverts its faults before the process exits
+ * 130; a second signal exits at once (the lock then expires by itself).
  */
 export async function runCommand(paths: readonly string[], options: RunCommandOptions): Promise<number> {
   const seed = parseSeed(options.seed);
+  const leaseSeconds = parseLockLease(options.lockLease);
   const registries = builtinRegistries();
   await loadPlugins(options.plugin ?? [], registries);
   const files = await collectExperimentFiles([...paths]);
@@ -47,11 +56,16 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   const mux = new ReporterMultiplexer(createReporters(reporterNames, { stream: options.json ? process.stderr : process.stdout }));
   const summaries: (RunSummary & { experiment: string })[] = [];
   const target = await openTarget({ ...options, log: (line) => process.stderr.write(`${line}\n`) });
+  let lock: RunLock | undefined;
   try {
+    // The first run id is taken now: the lock's holder names it, even after a wait for the lock.
+    const firstRunId = newRunId(specs[0]!.name);
+    lock = await takeRunLock(target.kubeConfig, firstRunId, specs, { ...options, leaseSeconds }, interrupt);
     await mux.begin({ runs: specs.length, outDir });
-    for (const spec of specs) {
+    for (const [i, spec] of specs.entries()) {
       if (interrupt.signal.aborted) break;
-      const runId = newRunId(spec.name);
+      const runId = i === 0 ? firstRunId : newRunId(spec.name);
+      lock.nowRunning(runId);
       const runDir = path.join(outDir, runId);
       const summary = await runExperiment({
         spec,
@@ -68,6 +82,8 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
     }
     await mux.end();
   } finally {
+    // What the last run reverted is left on the lease for a `gameday stop` that waits for it.
+    await lock?.release(summaries.at(-1)?.reverted ?? []);
     stopListening();
     await target.close();
   }
@@ -83,6 +99,56 @@ function matchesTags(spec: ExperimentSpec, tags: readonly string[]): boolean {
     if (eq > 0) return spec.labels[tag.slice(0, eq)] === tag.slice(eq + 1);
     return Object.entries(spec.labels).some(([k, v]) => v === tag || k === tag);
   });
+}
+
+/**
+ * Takes the cluster's run lock (or waits for it with --wait-lock, saying so every 10 s) and
+ * watches it: a `gameday stop` interrupts the run as SIGINT would, and so does losing the lock.
+ */
+async function takeRunLock(
+  kubeConfig: KubeConfig,
+  runId: string,
+  specs: readonly ExperimentSpec[],
+  options: { readonly waitLock?: boolean; readonly leaseSeconds: number },
+  interrupt: AbortController,
+): Promise<RunLock> {
+  const say = (line: string): boolean => process.stderr.write(`${line}\n`);
+  let saidAt = 0;
+  let saidOf: string | undefined;
+  const lock = await acquireRunLock({
+    kubeConfig,
+    runId,
+    experiments: specs.map((s) => s.name),
+    leaseSeconds: options.leaseSeconds,
+    wait: options.waitLock === true,
+    signal: interrupt.signal,
+    log: (message) => say(`gameday: ${message}`),
+    onWait: (holder) => {
+      if (holder.identity === saidOf && Date.now() - saidAt < 10_000) return;
+      say(`waiting for the run lock, held by ${describeHolder(holder)}…`);
+      saidAt = Date.now();
+      saidOf = holder.identity;
+    },
+  });
+  lock.startWatching({
+    onStopRequested: (request) => {
+      say(`\n${stopReason(request)} at ${request.at}: reverting every fault before exiting…`);
+      if (!interrupt.signal.aborted) interrupt.abort(stopReason(request));
+    },
+    onLost: (reason) => {
+      say(`\ngameday: lost the run lock (${reason}): reverting every fault before exiting…`);
+      if (!interrupt.signal.aborted) interrupt.abort('loss of the run lock');
+    },
+  });
+  return lock;
+}
+
+/** `--lock-lease 30s`: whole seconds, at least one (a Lease counts in seconds). */
+function parseLockLease(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_LOCK_LEASE_SECONDS;
+  const d = Duration.tryParse(text);
+  if (!d || d.ms < 1000) throw new UsageError(`--lock-lease ${text}: give a duration of at least 1s, like 30s or 2m`);
+  return Math.ceil(d.seconds);
 }
 
 function listenForSignals(interrupt: AbortController): () => void {

@@ -110,6 +110,18 @@ export function stubCluster(kind: ClusterRef['kind'] = 'kubeconfig'): ClusterTar
   };
 }
 
+/** A kubeconfig whose API server refuses every connection: for what must survive a cluster it cannot reach. */
+export function unreachableKubeConfig(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'gone', server: 'http://127.0.0.1:1' }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'gone', cluster: 'gone', user: 'u' }],
+    currentContext: 'gone',
+  });
+  return kubeConfig;
+}
+
 export function testRegistries(): { faults: Registry<FaultPlugin>; probes: Registry<ProbePlugin> } {
   const registries = { faults: new Registry<FaultPlugin>('fault'), probes: new Registry<ProbePlugin>('probe') };
   register(registries);

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { CoreV1Api, type KubeConfig, type V1ObjectReference } from '@kubernetes/client-node';
+import { isNotFound } from './api-errors.js';
+
+/** The reasons of the Events that show a game day to people watching the cluster (`kubectl get events`). */
+export const FAULT_EVENT_REASONS = { injected: 'GamedayFaultInjected', reverted: 'GamedayFaultReverted' } as const;
+
+/** An object a fault acts on, as an Event names it. */
+export interface FaultEventTarget {
+  readonly kind: 'Node' | 'Pod';
+  readonly name: string;
+  /** Pods only. */
+  readonly namespace?: string;
+}
+
+/** A fault over many pods writes this many Events a step, not one for each pod. */
+export const MAX_FAULT_EVENT_TARGETS = 10;
+
+/**
+ * The objects the Events of a fault go on: its nodes when it acts on nodes (a drain touches
+ * their pods too, but the node is what was drained), else its pods (`namespace/name`).
+ */
+export function faultEventTargets(touches: { readonly nodes: readonly string[]; readonly pods: readonly string[] }): FaultEventTarget[] {
+  const targets: FaultEventTarget[] =
+    touches.nodes.length > 0
+      ? touches.nodes.map((name) => ({ kind: 'Node', name }))
+      : touches.pods.map((ref) => {
+          const slash = ref.indexOf('/');
+          return { kind: 'Pod', namespace: ref.slice(0, slash), name: ref.slice(slash + 1) };
+        });
+  return targets.slice(0, MAX_FAULT_EVENT_TARGETS);
+}
+
+/**
+ * Writes one Normal Event on `target`, as client-go's recorder would, so that `kubectl describe`
+ * of the node or pod shows it: kubectl finds an object's Events by its uid, which for a node is
+ * its name (the kubelet's convention), and for a pod is read here (an Event on a pod already gone names none).
+ */
+export async function recordFaultEvent(kubeConfig: KubeConfig, target: FaultEventTarget, reason: string, message: string): Promise<void> {
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const uid = target.kind === 'Node' ? target.name : await podUid(api, target.namespace!, target.name);
+  const involvedObject: V1ObjectReference = {
+    apiVersion: 'v1',
+    kind: target.kind,
+    name: target.name,
+    ...(target.namespace ? { namespace: target.namespace } : {}),
+    ...(uid ? { uid } : {}),
+  };
+  const now = new Date();
+  const host = hostname();
+  await api.createNamespacedEvent({
+    // Events about a cluster-scoped object (a node) live in `default`, as the kubelet's do.
+    namespace: target.namespace ?? 'default',
+    body: {
+      metadata: { name: `${target.name}.${randomBytes(8).toString('hex')}` },
+      involvedObject,
+      type: 'Normal',
+      reason,
+      message,
+      count: 1,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      source: { component: 'gameday', host },
+      reportingComponent: 'gameday',
+      reportingInstance: host,
+    },
+  });
+}
+
+async function podUid(api: CoreV1Api, namespace: string, name: string): Promise<string | undefined> {
+  try {
+    return (await api.readNamespacedPod({ namespace, name })).metadata?.uid;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
