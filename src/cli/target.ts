@@ -30,6 +30,9 @@ export interface TargetOptions {
  * src/sim that knows the embedded cluster exists; everything after it sees a ClusterTarget.
  */
 export async function openTarget(options: TargetOptions): Promise<ClusterTarget> {
+  if ((options.context || options.kubeconfig) && controlPlaneChoice(options.controlPlane) === 'real') {
+    throw new UsageError('--control-plane real starts a cluster of its own for the run: give it without --context and --kubeconfig, or drop it to use that cluster');
+  }
   if (options.context || options.kubeconfig) return connectAllowed(options);
   const choice = nodeAccessChoice(options.nodeAccess);
   if (choice === 'kind' || choice === 'pod') throw new UsageError(`--node-access ${choice} needs a cluster (--context); the embedded cluster's nodes are reached through its own node fault endpoint`);

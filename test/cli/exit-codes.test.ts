@@ -28,3 +28,15 @@ describe('exit codes (real CLI process)', () => {
     expect(listed).to.deep.equal(OUTCOMES.map(({ exitCode, meaning }) => ({ exitCode, meaning })));
   });
 });
+
+describe('gameday run --control-plane', () => {
+  it('refuses an unknown kind, and real beside a --context, as usage errors (exit 2) before starting anything', async () => {
+    const experiment = 'experiments/pod-kill-keeps-web-up.yaml';
+    const bogus = await runCli(['run', experiment, '--control-plane', 'kind']);
+    expect(bogus.code, bogus.stderr).to.equal(2);
+    expect(bogus.stderr).to.contain('--control-plane kind: give embedded (the default) or real');
+    const both = await runCli(['run', experiment, '--control-plane', 'real', '--context', 'kind-gameday']);
+    expect(both.code, both.stderr).to.equal(2);
+    expect(both.stderr).to.contain('--control-plane real starts a cluster of its own');
+  });
+});
