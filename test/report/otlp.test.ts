@@ -1,9 +1,12 @@
 import { expect } from 'chai';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Outcome } from '../../src/core/outcome.js';
+import path from 'node:path';
+import { exitCodeFor, type Outcome } from '../../src/core/outcome.js';
 import { encodeAttributes, encodeTrace, unixNano, type ExportTraceServiceRequest, type KeyValue, type OtlpSpan, type RunTrace } from '../../src/report/otlp/encode.js';
 import { OtlpReporter } from '../../src/report/otlp.js';
+import { runCli, tempDir, TEST_PLUGINS } from '../cli/cli-process.js';
 import { playRuns, TextSink, withTempDir, type FixtureName } from './fixture-journals.js';
 
 interface ReceivedExport {
@@ -177,6 +180,117 @@ describe('report/otlp', () => {
       const { stderr, outcome } = await exportFixture('passing', { timeoutMs: 200 });
       expect(stderr).to.contain('failed: no answer within 0.2 s');
       expect(outcome).to.equal('passed');
+    });
+  });
+
+  describe('gameday run --otlp-endpoint (real CLI process, embedded cluster, test plug-ins)', function () {
+    this.timeout(60_000);
+    const receiver = new OtlpReceiver();
+    let endpoint = '';
+    let dir = '';
+    let run: Awaited<ReturnType<typeof runCli>>;
+    /** Exports are not taken from the developer's environment. */
+    const env = { GAMEDAY_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_HEADERS: '' };
+
+    before(async () => {
+      endpoint = await receiver.start();
+      dir = tempDir('gameday-otlp-');
+      const marker = path.join(dir, 'marker');
+      const experiment = (name: string, spec: string): void => writeFileSync(path.join(dir, 'experiments', `${name}.yaml`), `apiVersion: gameday/v1\nkind: Experiment\nmetadata: { name: ${name} }\nspec:\n${spec}`);
+      mkdirSync(path.join(dir, 'experiments'));
+      experiment(
+        'a-holds',
+        `  duration: 1s
+  steadyState: { checks: [ "availability(tick) >= 90% over 200ms" ], recoverWithin: 5s }
+  probes: { tick: { testProbe: { everyMs: 20 } } }
+  faults: [ { at: 0s, for: 300ms, testFault: { marker: ${marker}-a } } ]
+  slos: [ "availability(tick) >= 90%" ]
+`,
+      );
+      // The negative control: the probe fails while its fault is applied, so the SLO must break.
+      experiment(
+        'b-breaks',
+        `  duration: 1s
+  probes: { tick: { testProbe: { everyMs: 20, failWhileExists: ${marker}-b } } }
+  faults: [ { at: 0s, for: 500ms, testFault: { marker: ${marker}-b } } ]
+  slos: [ "availability(tick) >= 99%" ]
+`,
+      );
+      run = await runCli(['run', path.join(dir, 'experiments'), '--plugin', TEST_PLUGINS, '--out', path.join(dir, 'reports'), '--seed', '5', '--reporter', 'json', '--otlp-endpoint', endpoint, '--otlp-header', 'authorization=Bearer t0ken'], { env });
+    });
+    after(() => receiver.stop());
+
+    const exportOf = (experiment: string): ReceivedExport => {
+      const found = receiver.received.find((r) => spansOf(r.body).some((s) => s.name === `experiment ${experiment}`));
+      if (!found) throw new Error(`no export of ${experiment}; gameday said:\n${run.stdout}${run.stderr}`);
+      return found;
+    };
+
+    it('POSTs each run once to /v1/traces as JSON, with the headers given, and exits as the runs decide', () => {
+      expect(run.code, run.stdout + run.stderr).to.equal(1);
+      expect(receiver.received.map((r) => r.path)).to.deep.equal(['/v1/traces', '/v1/traces']);
+      for (const r of receiver.received) expect(r.headers).to.include({ 'content-type': 'application/json', authorization: 'Bearer t0ken' });
+      expect(run.stderr.match(/^exported run \S+ as trace [0-9a-f]{32}/gm)).to.have.length(2);
+    });
+
+    it('names the service, its version, the cluster and the scope', () => {
+      const { body } = exportOf('a-holds');
+      expect(attrs(body.resourceSpans[0]!.resource.attributes)).to.deep.include({ 'service.name': 'gameday', 'k8s.cluster.name': 'gameday', 'gameday.cluster.kind': 'embedded' });
+      expect(attrs(body.resourceSpans[0]!.resource.attributes)['service.version']).to.match(/^\d+\.\d+\.\d+/);
+      expect(body.resourceSpans[0]!.scopeSpans[0]!.scope.name).to.equal('gameday');
+    });
+
+    it('makes a passing run one trace: the root, its phases in order, the fault inside the faults phase, and each verdict', () => {
+      const spans = spansOf(exportOf('a-holds').body);
+      expectWellNested(spans);
+      const root = spanNamed(spans, 'experiment a-holds');
+      expect(root.status).to.deep.equal({ code: 1 });
+      expect(attrs(root.attributes)).to.include({ 'gameday.outcome': 'passed', 'gameday.exit_code': '0', 'gameday.seed': '5' });
+      expect(new Set(spans.map((s) => s.traceId))).to.have.property('size', 1);
+      const phases = spans.filter((s) => s.parentSpanId === root.spanId && attrs(s.attributes)['gameday.phase'] !== undefined);
+      expect(phases.map((p) => p.name)).to.deep.equal(['setup', 'steady-state-before', 'faults', 'recovery', 'evaluation', 'teardown']);
+      phases.slice(1).forEach((p, i) => expect(p.startTimeUnixNano, `${p.name} starts as ${phases[i]!.name} ends`).to.equal(phases[i]!.endTimeUnixNano));
+      const fault = spanNamed(spans, 'fault f0 testFault');
+      expect(fault.parentSpanId).to.equal(spanNamed(spans, 'faults').spanId);
+      expect(fault.events.map((e) => e.name)).to.deep.equal(['inject', 'injected', 'verified', 'revert', 'reverted']);
+      expect(attrs(fault.attributes)).to.include({ 'gameday.fault.landed': true });
+      const verdict = (phase: string): Record<string, unknown>[] => eventsOf(spanNamed(spans, phase));
+      expect(verdict('steady-state-before')).to.have.length(1);
+      expect(verdict('steady-state-before')[0]).to.include({ name: 'steady-state-before passed', 'gameday.check.text': 'availability(tick) >= 90% over 200ms' });
+      expect(verdict('recovery')[0]).to.include({ name: 'steady-state-after passed' });
+      expect(verdict('evaluation')[0]).to.include({ name: 'slo passed', 'gameday.check.text': 'availability(tick) >= 90%', 'gameday.check.verdict': 'passed', 'gameday.check.value': 1 });
+    });
+
+    it('marks the negative control: its root span is an error with the failed SLO', () => {
+      const spans = spansOf(exportOf('b-breaks').body);
+      const root = spanNamed(spans, 'experiment b-breaks');
+      expect(root.status?.code).to.equal(2);
+      expect(root.status?.message).to.match(/^failed: SLO not met: availability\(tick\) = [\d.]+% \(need >= 99%\)/);
+      expect(eventsOf(spanNamed(spans, 'evaluation'))[0]).to.include({ 'gameday.check.verdict': 'failed' });
+    });
+
+    it('exports a finished run again from its journal with the same ids (gameday report)', async () => {
+      const first = exportOf('a-holds');
+      const reports = path.join(dir, 'reports');
+      const runDir = path.join(reports, readdirSync(reports).find((d) => d.includes('a-holds'))!);
+      const r = await runCli(['report', runDir, '--reporter', 'otlp', '--otlp-endpoint', endpoint], { env });
+      expect(r.code, r.stdout + r.stderr).to.equal(0);
+      const again = receiver.received.at(-1)!;
+      expect(again).to.not.equal(first);
+      expect(spansOf(again.body).map((s) => [s.traceId, s.spanId, s.parentSpanId, s.name])).to.deep.equal(spansOf(first.body).map((s) => [s.traceId, s.spanId, s.parentSpanId, s.name]));
+    });
+
+    it('only warns when the collector cannot be reached: the exit code is the run\'s own', async () => {
+      const closed = new OtlpReceiver();
+      const gone = await closed.start();
+      await closed.stop();
+      const out = path.join(dir, 'unreachable');
+      const r = await runCli(['run', path.join(dir, 'experiments', 'b-breaks.yaml'), '--plugin', TEST_PLUGINS, '--out', out, '--reporter', 'json', '--otlp-endpoint', gone], { env });
+      const runDir = path.join(out, readdirSync(out).find((d) => existsSync(path.join(out, d, 'result.json')))!);
+      const result = JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as { outcome: Outcome };
+      expect(r.stderr).to.match(/warning: reporter otlp failed: OTLP export to http:\/\/127\.0\.0\.1:\d+\/v1\/traces failed: connect ECONNREFUSED/);
+      expect(result.outcome).to.equal('failed');
+      expect(r.code, r.stdout + r.stderr).to.equal(exitCodeFor(result.outcome));
     });
   });
 });
