@@ -31,6 +31,13 @@ function allowOptions(cmd: Command): Command {
     .option('--allowlist <file>', 'file of allowed context names or globs (default: .gameday-allow, $GAMEDAY_ALLOWLIST)');
 }
 
+/** The OpenTelemetry export of `run` and `report` (src/cli/otlp-options.ts has the precedence). */
+function otlpOptions(cmd: Command): Command {
+  return cmd
+    .option('--otlp-endpoint <url>', 'also export each run as OpenTelemetry spans, OTLP/HTTP JSON to <url>/v1/traces (default: $GAMEDAY_OTLP_ENDPOINT, then $OTEL_EXPORTER_OTLP_ENDPOINT)')
+    .option('--otlp-header <name=value>', 'a header for the OTLP export, e.g. authorization=Bearer… (repeatable; default: $OTEL_EXPORTER_OTLP_HEADERS)', (value: string, previous: string[] = []) => [...previous, value]);
+}
+
 // Each command's module is imported when that command runs: --help and `validate` must not pay
 // for loading the Kubernetes client, the reporters or Chromium's driver.
 export function buildProgram(): Command {
@@ -42,18 +49,20 @@ export function buildProgram(): Command {
     .exitOverride();
 
   clusterOptions(
-    program
-      .command('run')
-      .description('run experiments (files or directories) and write reports')
-      .argument('<paths...>', 'experiment files or directories of them')
-      .option('--out <dir>', 'where run directories are written', 'reports')
-      .option('--seed <n>', 'seed for target selection (replays the same choices)')
-      .option('--tags <tags>', 'only experiments whose labels match: key=value or a bare value (comma-separated)', collect)
-      .option('--reporter <names>', 'reporters, comma-separated (default: terminal,json,junit,summary,html)', collect)
-      .option('--json', 'print a JSON summary of the runs on stdout')
-      .option('--wait-lock', 'wait while another game day holds the cluster\'s run lock, instead of exiting 5')
-      .option('--lock-lease <duration>', 'how long the run lock outlives this run if it dies without releasing it', '30s')
-      .option('--control-plane <kind>', 'with no --context: embedded (the default, zero setup) or real (upstream Kubernetes with gameday\'s nodes; Linux, root, `gameday control-plane build`)', 'embedded'),
+    otlpOptions(
+      program
+        .command('run')
+        .description('run experiments (files or directories) and write reports')
+        .argument('<paths...>', 'experiment files or directories of them')
+        .option('--out <dir>', 'where run directories are written', 'reports')
+        .option('--seed <n>', 'seed for target selection (replays the same choices)')
+        .option('--tags <tags>', 'only experiments whose labels match: key=value or a bare value (comma-separated)', collect)
+        .option('--reporter <names>', 'reporters, comma-separated (default: terminal,json,junit,summary,html)', collect)
+        .option('--json', 'print a JSON summary of the runs on stdout')
+        .option('--wait-lock', 'wait while another game day holds the cluster\'s run lock, instead of exiting 5')
+        .option('--lock-lease <duration>', 'how long the run lock outlives this run if it dies without releasing it', '30s')
+        .option('--control-plane <kind>', 'with no --context: embedded (the default, zero setup) or real (upstream Kubernetes with gameday\'s nodes; Linux, root, `gameday control-plane build`)', 'embedded'),
+    ),
   ).action(async (paths: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(paths, opts)));
 
   program
@@ -87,20 +96,21 @@ export function buildProgram(): Command {
     .option('--json', 'print what was reverted as JSON')
     .action(async (runDir: string | undefined, opts) => setExit(await (await import('./commands/recover.js')).recoverCommand(runDir, opts)));
 
-  program
-    .command('report')
-    .description('rebuild the reports of a run from its journal, or compare two runs')
-    .argument('<run-dirs...>', 'run directory containing journal.ndjson (two with --compare)')
-    .addOption(new Option('--reporter <names>', 'reporters to run (default: json,junit,summary,html)').argParser(collect))
-    .option('--pdf', 'also print report.html to report.pdf with Chromium ($GAMEDAY_CHROMIUM, $PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH, Playwright\'s, or /usr/bin/chromium)')
-    .option('--compare', 'compare two runs: gameday report --compare <run-a> <run-b>')
-    .option('--json', 'print result.json (or the comparison) on stdout')
-    .action(async (runDirs: string[], opts) => {
-      const expected = opts.compare ? 2 : 1;
-      if (runDirs.length !== expected) throw new UsageError(opts.compare ? '--compare takes two run directories: gameday report --compare <run-a> <run-b>' : 'give one run directory (or two with --compare)');
-      const { reportCommand, reportCompareCommand } = await import('./commands/report.js');
-      setExit(opts.compare ? await reportCompareCommand(runDirs[0]!, runDirs[1]!, opts) : await reportCommand(runDirs[0]!, opts));
-    });
+  otlpOptions(
+    program
+      .command('report')
+      .description('rebuild the reports of a run from its journal (or export it again as spans), or compare two runs')
+      .argument('<run-dirs...>', 'run directory containing journal.ndjson (two with --compare)')
+      .addOption(new Option('--reporter <names>', 'reporters to run (default: json,junit,summary,html)').argParser(collect))
+      .option('--pdf', 'also print report.html to report.pdf with Chromium ($GAMEDAY_CHROMIUM, $PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH, Playwright\'s, or /usr/bin/chromium)')
+      .option('--compare', 'compare two runs: gameday report --compare <run-a> <run-b>')
+      .option('--json', 'print result.json (or the comparison) on stdout'),
+  ).action(async (runDirs: string[], opts) => {
+    const expected = opts.compare ? 2 : 1;
+    if (runDirs.length !== expected) throw new UsageError(opts.compare ? '--compare takes two run directories: gameday report --compare <run-a> <run-b>' : 'give one run directory (or two with --compare)');
+    const { reportCommand, reportCompareCommand } = await import('./commands/report.js');
+    setExit(opts.compare ? await reportCompareCommand(runDirs[0]!, runDirs[1]!, opts) : await reportCommand(runDirs[0]!, opts));
+  });
 
   program
     .command('stop')

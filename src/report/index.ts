@@ -4,6 +4,7 @@ import { Registry } from '../core/registry.js';
 import { HtmlReporter } from './html.js';
 import { JsonReporter } from './json.js';
 import { JunitReporter } from './junit.js';
+import { OtlpReporter, type OtlpReporterOptions } from './otlp.js';
 import type { Reporter } from './reporter.js';
 import { SummaryReporter } from './summary.js';
 import { TerminalReporter } from './terminal.js';
@@ -17,6 +18,8 @@ export interface CreateReportersOptions {
   readonly quiet?: boolean;
   /** Read for `NO_COLOR` and `GITHUB_STEP_SUMMARY`. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Where the otlp reporter exports; it can only be created with this. @default none */
+  readonly otlp?: OtlpReporterOptions;
 }
 
 export const DEFAULT_REPORTERS: readonly string[] = ['terminal', 'json', 'junit', 'summary', 'html'];
@@ -32,6 +35,13 @@ kinds.register({ kind: 'json', create: () => new JsonReporter() });
 kinds.register({ kind: 'junit', create: () => new JunitReporter() });
 kinds.register({ kind: 'summary', create: (o) => new SummaryReporter({ env: o.env }) });
 kinds.register({ kind: 'html', create: () => new HtmlReporter() });
+kinds.register({
+  kind: 'otlp',
+  create: (o) => {
+    if (!o.otlp) throw new UsageError('the otlp reporter needs an endpoint: give --otlp-endpoint <url> or set $GAMEDAY_OTLP_ENDPOINT');
+    return new OtlpReporter(o.otlp);
+  },
+});
 
 /** The reporters `--reporter terminal,json` names, in that order; an unknown name is a usage error. */
 export function createReporters(names: readonly string[] = DEFAULT_REPORTERS, options: CreateReportersOptions = {}): Reporter[] {
@@ -45,5 +55,6 @@ export function reporterNames(): string[] {
 }
 
 export type { BeginInfo, Reporter, RunContext } from './reporter.js';
+export { tracesUrl } from './otlp/export.js';
 export { ReporterMultiplexer, type ReporterMultiplexerOptions } from './multiplexer.js';
 export { ResultBuilder, resultFromJournal, type RunResult } from './result.js';

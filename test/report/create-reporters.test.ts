@@ -13,6 +13,11 @@ describe('report/createReporters', () => {
     expect(reporterNames()).to.include.members(['terminal', 'json', 'junit', 'summary']);
   });
 
+  it('builds the otlp reporter only with somewhere to export to', () => {
+    expect(() => createReporters(['json', 'otlp'])).to.throw(UsageError, 'the otlp reporter needs an endpoint: give --otlp-endpoint <url> or set $GAMEDAY_OTLP_ENDPOINT');
+    expect(createReporters(['otlp'], { otlp: { url: 'http://127.0.0.1:4318/v1/traces' } }).map((r) => r.name)).to.deep.equal(['otlp']);
+  });
+
   it('refuses an unknown name with a suggestion', () => {
     expect(() => createReporters(['json', 'junti'])).to.throw(UsageError, 'unknown reporter "junti"; did you mean "junit"?');
   });

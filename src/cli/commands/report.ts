@@ -6,8 +6,9 @@ import { readJournal } from '../../journal/reader.js';
 import { compareRuns, renderComparison } from '../../report/compare.js';
 import { createReporters, ReporterMultiplexer, resultFromJournal, type RunResult } from '../../report/index.js';
 import { renderPdf } from '../../report/pdf.js';
+import { otlpSetup, withOtlpReporter, type OtlpFlags } from '../otlp-options.js';
 
-export interface ReportCommandOptions {
+export interface ReportCommandOptions extends OtlpFlags {
   readonly reporter?: string[];
   readonly json?: boolean;
   /** Also print report.html to report.pdf through Chromium. */
@@ -22,8 +23,9 @@ export async function reportCommand(runDir: string, options: ReportCommandOption
   const dir = path.resolve(runDir);
   const journal = path.join(dir, 'journal.ndjson');
   if (!existsSync(journal)) throw new UsageError(`${runDir}: no journal.ndjson there; give a run directory such as reports/<run-id>`);
-  const names = options.reporter && options.reporter.length > 0 ? options.reporter : ['json', 'junit', 'summary', 'html'];
-  const mux = new ReporterMultiplexer(createReporters(names, { env: { ...process.env, GITHUB_STEP_SUMMARY: '' } }));
+  const otlp = otlpSetup(options);
+  const names = withOtlpReporter(options.reporter && options.reporter.length > 0 ? options.reporter : ['json', 'junit', 'summary', 'html'], otlp);
+  const mux = new ReporterMultiplexer(createReporters(names, { env: { ...process.env, GITHUB_STEP_SUMMARY: '' }, ...(otlp ? { otlp } : {}) }));
   await mux.begin({ runs: 1, outDir: path.dirname(dir) });
   const observer = mux.forRun(dir);
   for await (const event of readJournal(journal)) observer.onEvent(event);

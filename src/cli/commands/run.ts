@@ -10,12 +10,13 @@ import { planExperiment } from '../../plan/plan.js';
 import { createReporters, DEFAULT_REPORTERS, ReporterMultiplexer } from '../../report/index.js';
 import type { ExperimentSpec } from '../../spec/model.js';
 import { collectExperimentFiles, loadExperiments } from '../../spec/load.js';
+import { otlpSetup, withOtlpReporter, type OtlpFlags } from '../otlp-options.js';
 import { loadPlugins } from '../plugins.js';
 import { builtinRegistries } from '../registries.js';
 import { openTarget } from '../target.js';
 import { parseSeed } from './plan.js';
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends OtlpFlags {
   readonly context?: string;
   readonly kubeconfig?: string;
   readonly allowContext?: string[];
@@ -41,6 +42,7 @@ export interface RunCommandOptions {
 export async function runCommand(paths: readonly string[], options: RunCommandOptions): Promise<number> {
   const seed = parseSeed(options.seed);
   const leaseSeconds = parseLockLease(options.lockLease);
+  const otlp = otlpSetup(options);
   const registries = builtinRegistries();
   await loadPlugins(options.plugin ?? [], registries);
   const files = await collectExperimentFiles([...paths]);
@@ -52,8 +54,8 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   const interrupt = new AbortController();
   const stopListening = listenForSignals(interrupt);
   const outDir = path.resolve(options.out);
-  const reporterNames = options.reporter && options.reporter.length > 0 ? options.reporter : [...DEFAULT_REPORTERS];
-  const mux = new ReporterMultiplexer(createReporters(reporterNames, { stream: options.json ? process.stderr : process.stdout }));
+  const reporterNames = withOtlpReporter(options.reporter && options.reporter.length > 0 ? options.reporter : DEFAULT_REPORTERS, otlp);
+  const mux = new ReporterMultiplexer(createReporters(reporterNames, { stream: options.json ? process.stderr : process.stdout, ...(otlp ? { otlp } : {}) }));
   const summaries: (RunSummary & { experiment: string })[] = [];
   const target = await openTarget({ ...options, log: (line) => process.stderr.write(`${line}\n`) });
   let lock: RunLock | undefined;
