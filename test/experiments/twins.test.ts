@@ -190,7 +190,7 @@ describe('negative twins of the shipped experiments (real CLI, embedded cluster)
       expect(readiness.message).to.contain('(failed-on-unready)');
       const first = readiness.evidence!.worst![0]!;
       expect(first.detail).to.include({ probe: 'web' });
-      expect(first.detail!.why).to.be.oneOf(['terminating', 'pod-gone']);
+      expect(first.detail!.why).to.be.oneOf(['pod-terminating', 'pod-gone']);
       expect(first.detail!.pod).to.match(/^web-/);
     });
   }
