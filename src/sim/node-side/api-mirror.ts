@@ -79,7 +79,15 @@ export interface ApiMirrorOptions {
   readonly ownNodes: ReadonlySet<string>;
   /** A write the API server refused for good (not a conflict or an outage), for the log. */
   readonly onRefused?: (what: string, answer: string) => void;
+  /**
+   * Whether the kubelet owning this node or pod can reach the API server now: while it cannot
+   * (stopped, crashed, cut off), what others wrote over its status stands. @default always
+   */
+  readonly mayPublish?: (resource: 'nodes' | 'pods', object: StoredObject) => boolean;
 }
+
+/** How often owned status the API server no longer agrees with is written again (the kubelet's status manager syncs every 10 s). */
+const RECONCILE_MS = 2000;
 
 /**
  * The node side's view of a real API server, kept in an ObjectStore so that the kubelets, the
@@ -106,6 +114,7 @@ export class ApiMirror {
   private readonly abort = new AbortController();
   private applying = false;
   private unsubscribe: (() => void) | undefined;
+  private reconciler: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ApiMirrorOptions) {}
 
@@ -114,11 +123,36 @@ export class ApiMirror {
     const versions = await Promise.all(READ.map((m) => this.list(m)));
     READ.forEach((m, i) => void this.follow(m, versions[i]!));
     this.unsubscribe = this.store.subscribe('*', (e) => this.localChange(e));
+    this.reconciler = setInterval(() => this.reconcile(), RECONCILE_MS);
+    this.reconciler.unref();
   }
 
   stop(): void {
     this.abort.abort();
     this.unsubscribe?.();
+    if (this.reconciler) clearInterval(this.reconciler);
+  }
+
+  /**
+   * Writes again the status of owned nodes and pods that someone else changed on the API server:
+   * the node lifecycle controller marks a silent node's pods not ready, and once the kubelet is
+   * back they must read ready again, as a real kubelet's status manager sees to.
+   */
+  private reconcile(): void {
+    for (const resource of ['nodes', 'pods'] as const) {
+      for (const local of this.store.list(resource)) {
+        const key = keyOf(resource, local.metadata.namespace, local.metadata.name);
+        const remote = this.remote.get(key);
+        if (!remote || !this.owns(resource, local) || this.dirty.has(key) || this.inFlight.has(key)) continue;
+        if (this.options.mayPublish && !this.options.mayPublish(resource, local)) continue;
+        if (mergePatch(remote.status, local.status) !== undefined) this.enqueue(key, resource, local.metadata.namespace, local.metadata.name);
+      }
+    }
+  }
+
+  private owns(resource: string, object: StoredObject): boolean {
+    if (resource === 'nodes') return this.options.ownNodes.has(object.metadata.name);
+    return resource === 'pods' && this.options.ownNodes.has((object.spec as { nodeName?: string } | undefined)?.nodeName ?? '') && (object.status as { phase?: string } | undefined)?.phase !== undefined;
   }
 
   /** Resolves when every local change has been sent (or refused). */
@@ -201,10 +235,7 @@ export class ApiMirror {
   }
 
   private keepOwnStatus(resource: string, local: StoredObject, remote: StoredObject): StoredObject {
-    const ours =
-      (resource === 'nodes' && this.options.ownNodes.has(remote.metadata.name)) ||
-      (resource === 'pods' && this.options.ownNodes.has((remote.spec as { nodeName?: string } | undefined)?.nodeName ?? '') && (local.status as { phase?: string } | undefined)?.phase !== undefined);
-    if (!ours) return remote;
+    if (!this.owns(resource, { ...remote, status: local.status })) return remote;
     const status = { ...(remote.status as Record<string, unknown>), ...(local.status as Record<string, unknown>) };
     const localConditions = ((local.status as { conditions?: { type: string }[] } | undefined)?.conditions) ?? [];
     const remoteConditions = ((remote.status as { conditions?: { type: string }[] } | undefined)?.conditions) ?? [];
@@ -217,8 +248,11 @@ export class ApiMirror {
     if (this.applying || !WRITTEN.has(e.resource)) return;
     const meta = e.object.metadata;
     if (e.type === 'DELETED' && e.resource === 'pods') this.finished.add(meta.uid);
-    const key = keyOf(e.resource, meta.namespace, meta.name);
-    this.dirty.set(key, { resource: e.resource, namespace: meta.namespace, name: meta.name });
+    this.enqueue(keyOf(e.resource, meta.namespace, meta.name), e.resource, meta.namespace, meta.name);
+  }
+
+  private enqueue(key: string, resource: string, namespace: string | undefined, name: string): void {
+    this.dirty.set(key, { resource, namespace, name });
     if (!this.inFlight.has(key)) void this.send(key);
   }
 

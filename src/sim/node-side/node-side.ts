@@ -45,7 +45,14 @@ export async function startNodeSide(options: NodeSideOptions): Promise<NodeSide>
   const timings = resolveTimings(options.timings);
   const registrations = kindNodeRegistrations(options.shape).map((r) => ({ ...r, faultEndpointPort: options.faultEndpointPort }));
   const connection = new ApiConnection(options.api);
-  const mirror = new ApiMirror({ connection, ownNodes: new Set(registrations.map((r) => r.name)), ...(options.onRefused ? { onRefused: options.onRefused } : {}) });
+  // The kubelets come after the mirror's first lists; until then none of them can publish.
+  const started: { fleet?: KubeletFleet } = {};
+  const mirror = new ApiMirror({
+    connection,
+    ownNodes: new Set(registrations.map((r) => r.name)),
+    mayPublish: (resource, o) => started.fleet?.get(resource === 'nodes' ? o.metadata.name : ((o.spec as { nodeName?: string }).nodeName ?? ''))?.canPublish() ?? false,
+    ...(options.onRefused ? { onRefused: options.onRefused } : {}),
+  });
   await mirror.start();
   const store = mirror.store;
   const informers = new Informers(store);
@@ -54,6 +61,7 @@ export async function startNodeSide(options: NodeSideOptions): Promise<NodeSide>
   const router = new ServiceRouter(informers, timings);
   const podNetwork = (pod: { ip: string; namespace: string }) => new ClusterPodNetwork(informers, router, dataPlane, pod);
   const fleet = new KubeletFleet({ store, recorder, timings, dataPlane, kvReplicas: new KvReplicas(), podNetwork }, informers);
+  started.fleet = fleet;
   const faults = new NodeFaults(fleet, dataPlane);
   for (const r of registrations) fleet.add(r).start();
   // kube-proxy's NodePorts (and a port per Service), on every address of the namespace.
