@@ -113,16 +113,16 @@ describe('negative twins of the shipped experiments (real CLI, embedded cluster)
     await Promise.allSettled([...(runs?.values() ?? [])]);
   });
 
-  it('zone partition: a service with every replica in the cut zone fails availability >= 60% over 5s, with the timed-out requests as evidence (exit 1)', async () => {
+  it('zone partition: a service with every replica in the cut zone fails availability >= 50% over 5s, with the timed-out requests as evidence (exit 1)', async () => {
     const r = await runs.get('partitionOfTheOnlyZone')!;
     expect(r.code, r.output).to.equal(1);
-    const availability = checkOf(r, 'availability(web) >= 60% over 5s');
+    const availability = checkOf(r, 'availability(web) >= 50% over 5s');
     expect(availability.verdict).to.equal('failed');
     expect(availability.value).to.be.below(0.6);
     expect(availability.evidence?.worst?.length).to.be.greaterThan(0);
     expect(availability.evidence!.worst!.every((s) => !s.ok)).to.equal(true);
     expect(availability.evidence?.firstViolationAt).to.be.a('string');
-    expect(r.output).to.contain('slo FAILED availability(web) >= 60% over 5s');
+    expect(r.output).to.contain('slo FAILED availability(web) >= 50% over 5s');
   });
 
   it('node isolation: pods with the default 300 s tolerations stay on the lost node, so the 20 s recovery bound fires, with the ready readings as evidence (exit 1)', async () => {
