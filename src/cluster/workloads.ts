@@ -28,15 +28,22 @@ export interface AppliedWorkloads {
  * Applies the experiment's workload manifests (create, or replace what exists), then waits until
  * every Deployment and StatefulSet among them is available, like `kubectl apply` + `rollout status`.
  * When it throws, what it already applied has been removed.
+ *
+ * A Namespace that exists already is left as it is, and is not deleted afterwards: it may hold
+ * more than the experiment, such as the Role that lets gameday act in it.
+ * What is deleted inside it goes in the foreground, so that its pods are gone before the next
+ * experiment, as they would be had the namespace itself been deleted.
  */
 export async function applyWorkloads(kubeConfig: KubeConfig, files: readonly string[], options: ApplyWorkloadsOptions): Promise<AppliedWorkloads> {
   const client = KubernetesObjectApi.makeApiClient(kubeConfig);
   const manifests = await readManifests(files);
   const applied: KubernetesObject[] = [];
+  const keptNamespaces = new Set<string>();
   const remove = async (): Promise<void> => {
     for (const obj of [...applied].reverse()) {
+      const propagation = keptNamespaces.has(obj.metadata?.namespace ?? '') ? 'Foreground' : 'Background';
       try {
-        await client.delete(obj, undefined, undefined, undefined, undefined, 'Background');
+        await client.delete(obj, undefined, undefined, undefined, undefined, propagation);
       } catch (err) {
         if (!isNotFound(err)) throw new HarnessError(`could not delete ${describe(obj)}: ${errorMessage(err)}`);
       }
@@ -46,9 +53,14 @@ export async function applyWorkloads(kubeConfig: KubeConfig, files: readonly str
   };
   try {
     for (const { obj, file } of manifests) {
-      await createOrReplace(client, obj).catch((err: unknown) => {
+      const done = await createOrReplace(client, obj).catch((err: unknown) => {
         throw new HarnessError(`${file}: could not apply ${describe(obj)}: ${errorMessage(err)}`);
       });
+      if (done === 'kept') {
+        keptNamespaces.add(obj.metadata!.name!);
+        options.log?.(`${describe(obj)} exists; left as it is`);
+        continue;
+      }
       applied.push(obj);
       options.log?.(`applied ${describe(obj)}`);
     }
@@ -75,7 +87,8 @@ async function readManifests(files: readonly string[]): Promise<{ obj: Kubernete
   return out;
 }
 
-async function createOrReplace(client: KubernetesObjectApi, obj: KubernetesObject): Promise<void> {
+/** Creates the object, or replaces it; a Namespace that exists is kept as it is. */
+async function createOrReplace(client: KubernetesObjectApi, obj: KubernetesObject): Promise<'created' | 'replaced' | 'kept'> {
   const header = headerOf(obj);
   let existing: KubernetesObject | undefined;
   try {
@@ -85,10 +98,16 @@ async function createOrReplace(client: KubernetesObjectApi, obj: KubernetesObjec
   }
   if (!existing) {
     await client.create(obj);
-    return;
+    return 'created';
   }
+  if (isNamespace(obj)) return 'kept';
   // Replace needs the current resourceVersion, or the API server refuses it as a conflict.
   await client.replace({ ...obj, metadata: { ...obj.metadata, resourceVersion: existing.metadata?.resourceVersion } });
+  return 'replaced';
+}
+
+function isNamespace(obj: KubernetesObject): boolean {
+  return obj.apiVersion === 'v1' && obj.kind === 'Namespace';
 }
 
 interface RolloutStatus {
