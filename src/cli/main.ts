@@ -73,6 +73,17 @@ export function buildProgram(): Command {
       .option('--json', 'print the plan as JSON'),
   ).action(async (file: string, opts) => setExit(await (await import('./commands/plan.js')).planCommand(file, opts)));
 
+  program
+    .command('rbac')
+    .description('print the least-privilege Roles, ClusterRole and bindings a run of these experiments needs (YAML); change nothing')
+    .argument('<paths...>', 'experiment files or directories of them')
+    .option('--tags <tags>', 'only experiments whose labels match, as for run', collect)
+    .option('--service-account <namespace/name>', 'the subject the roles are bound to', 'gameday/gameday')
+    .option('--name <name>', 'name of the roles and bindings', 'gameday')
+    .option('--node-access <provider>', 'how the run will reach inside nodes, for node-level faults: pod (helper pods: create and exec), sim (the node proxy), kind (docker: nothing in the API) or none', 'pod')
+    .option('--plugin <module>', 'load faults/probes from a module (repeatable)', collect)
+    .action(async (paths: string[], opts) => setExit(await (await import('./commands/rbac.js')).rbacCommand(paths, opts)));
+
   allowOptions(
     program
       .command('recover')

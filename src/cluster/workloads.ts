@@ -6,6 +6,7 @@ import { abortableSleep } from '../core/abortable-sleep.js';
 import { Duration } from '../core/duration.js';
 import { errorMessage, HarnessError } from '../core/errors.js';
 import { isNotFound } from './api-errors.js';
+import type { Permission } from './rbac.js';
 
 export interface ApplyWorkloadsOptions {
   /** Aborted on interrupt: stop waiting for rollouts. */
@@ -70,6 +71,58 @@ export async function applyWorkloads(kubeConfig: KubeConfig, files: readonly str
     throw err;
   }
   return { objects: applied.map(describe), remove };
+}
+
+/** Kinds that live outside namespaces; any other kind is namespaced. */
+const CLUSTER_SCOPED_KINDS = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass',
+  'IngressClass', 'RuntimeClass', 'CSIDriver', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'APIService',
+]);
+
+export interface WorkloadNeeds {
+  /** What applyWorkloads does with exactly these objects. */
+  readonly permissions: readonly Permission[];
+  /**
+   * The Namespaces the files declare. Created beforehand (with the Roles that live in them),
+   * they are only read by a run, which never deletes a namespace it did not create.
+   */
+  readonly namespaces: readonly KubernetesObject[];
+}
+
+/**
+ * What applying and removing these workload files needs: for each object, create, and get,
+ * update and delete by its name; for each Namespace, get by its name. A namespaced object whose
+ * manifest names no namespace is counted in `default`.
+ */
+export async function workloadNeeds(files: readonly string[]): Promise<WorkloadNeeds> {
+  const permissions: Permission[] = [];
+  const namespaces: KubernetesObject[] = [];
+  for (const { obj } of await readManifests(files)) {
+    const name = obj.metadata!.name!;
+    const group = obj.apiVersion!.includes('/') ? obj.apiVersion!.split('/')[0]! : '';
+    const resource = kindToResource(obj.kind!);
+    if (isNamespace(obj)) {
+      namespaces.push(obj);
+      permissions.push({ why: `workloads: see that Namespace ${name} exists`, verbs: ['get'], resource, names: [name] });
+      continue;
+    }
+    const namespace = CLUSTER_SCOPED_KINDS.has(obj.kind!) ? undefined : (obj.metadata?.namespace ?? 'default');
+    const where = { resource, ...(group ? { group } : {}), ...(namespace !== undefined ? { namespace } : {}) };
+    permissions.push(
+      { why: `workloads: create ${describe(obj)}`, verbs: ['create'], ...where },
+      { why: `workloads: read (and wait for), replace and delete ${describe(obj)}`, verbs: ['get', 'update', 'delete'], ...where, names: [name] },
+    );
+  }
+  return { permissions, namespaces };
+}
+
+/** A kind's resource name, as the API server derives it for the built-in kinds (apimachinery's UnsafeGuessKindToResource). */
+function kindToResource(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (lower.endsWith('endpoints')) return lower;
+  if (lower.endsWith('s')) return `${lower}es`;
+  if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
+  return `${lower}s`;
 }
 
 async function readManifests(files: readonly string[]): Promise<{ obj: KubernetesObject; file: string }[]> {

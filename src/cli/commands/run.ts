@@ -2,14 +2,14 @@ import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { acquireRunLock, DEFAULT_LOCK_LEASE_SECONDS, describeHolder, stopReason, type RunLock } from '../../cluster/run-lock.js';
 import { Duration } from '../../core/duration.js';
-import { SpecError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { exitCodeFor, worstOutcome, type Outcome } from '../../core/outcome.js';
 import { newRunId } from '../../engine/run-id.js';
 import { runExperiment, type RunSummary } from '../../engine/runner.js';
 import { planExperiment } from '../../plan/plan.js';
 import { createReporters, DEFAULT_REPORTERS, ReporterMultiplexer } from '../../report/index.js';
 import type { ExperimentSpec } from '../../spec/model.js';
-import { collectExperimentFiles, loadExperiments } from '../../spec/load.js';
+import { loadTaggedExperiments } from '../../spec/load.js';
 import { loadPlugins } from '../plugins.js';
 import { builtinRegistries } from '../registries.js';
 import { openTarget } from '../target.js';
@@ -43,11 +43,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   const leaseSeconds = parseLockLease(options.lockLease);
   const registries = builtinRegistries();
   await loadPlugins(options.plugin ?? [], registries);
-  const files = await collectExperimentFiles([...paths]);
-  const { specs: loaded, issues } = await loadExperiments(files, registries);
-  if (issues.length > 0) throw new SpecError(issues);
-  const specs = loaded.filter((s) => matchesTags(s, options.tags ?? []));
-  if (specs.length === 0) throw new UsageError(loaded.length === 0 ? `no experiment files in ${paths.join(', ')}` : `no experiment matches --tags ${options.tags?.join(',')}`);
+  const specs = await loadTaggedExperiments(paths, options.tags ?? [], registries);
 
   const interrupt = new AbortController();
   const stopListening = listenForSignals(interrupt);
@@ -90,15 +86,6 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   const outcome: Outcome = interrupt.signal.aborted ? 'interrupted' : worstOutcome(summaries.map((s) => s.outcome));
   if (options.json) process.stdout.write(JSON.stringify({ outcome, exitCode: exitCodeFor(outcome), seed, runs: summaries }, null, 2) + '\n');
   return exitCodeFor(outcome);
-}
-
-/** `key=value` must equal that label; a bare word matches any label value (or key) equal to it. */
-function matchesTags(spec: ExperimentSpec, tags: readonly string[]): boolean {
-  return tags.every((tag) => {
-    const eq = tag.indexOf('=');
-    if (eq > 0) return spec.labels[tag.slice(0, eq)] === tag.slice(eq + 1);
-    return Object.entries(spec.labels).some(([k, v]) => v === tag || k === tag);
-  });
 }
 
 /**
