@@ -60,17 +60,25 @@ export async function recordFaultEvent(kubeConfig: KubeConfig, target: FaultEven
     ...(target.namespace ? { namespace: target.namespace } : {}),
     ...(uid ? { uid } : {}),
   };
+  // Events about a cluster-scoped object (a node) live in `default`, as the kubelet's do.
+  await recordEvent(kubeConfig, target.namespace ?? NODE_EVENT_NAMESPACE, involvedObject, { type: 'Normal', reason, message });
+}
+
+/** Writes one Event about `involvedObject` in `namespace`, from component `gameday`, as client-go's recorder would. */
+export async function recordEvent(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  involvedObject: V1ObjectReference,
+  event: { readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly message: string },
+): Promise<void> {
   const now = new Date();
   const host = hostname();
-  await api.createNamespacedEvent({
-    // Events about a cluster-scoped object (a node) live in `default`, as the kubelet's do.
-    namespace: target.namespace ?? NODE_EVENT_NAMESPACE,
+  await kubeConfig.makeApiClient(CoreV1Api).createNamespacedEvent({
+    namespace,
     body: {
-      metadata: { name: `${target.name}.${randomBytes(8).toString('hex')}` },
+      metadata: { name: `${involvedObject.name}.${randomBytes(8).toString('hex')}` },
       involvedObject,
-      type: 'Normal',
-      reason,
-      message,
+      ...event,
       count: 1,
       firstTimestamp: now,
       lastTimestamp: now,

@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 
 /** The context name of the pod's own service account, to allow like any other: `--allow-context in-cluster`. */
@@ -51,4 +51,13 @@ export function loadInClusterConfig(): KubeConfig {
     currentContext: IN_CLUSTER_CONTEXT,
   });
   return kubeConfig;
+}
+
+/** The pod's namespace, from its service-account mount; undefined outside a pod. */
+export function inClusterNamespace(): string | undefined {
+  try {
+    return readFileSync(serviceAccountFile('namespace'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,3 +1,4 @@
+import { publishPermissions, parsePublishTarget } from '../../cluster/publish-result.js';
 import { mergePermissions, rbacManifestsYaml } from '../../cluster/rbac.js';
 import { UsageError } from '../../core/errors.js';
 import { runNeeds } from '../../engine/permissions.js';
@@ -11,6 +12,7 @@ export interface RbacCommandOptions {
   readonly serviceAccount: string;
   readonly name: string;
   readonly nodeAccess: string;
+  readonly publish?: string;
   readonly plugin?: string[];
 }
 
@@ -25,10 +27,12 @@ export async function rbacCommand(paths: readonly string[], options: RbacCommand
   const serviceAccount = parseServiceAccount(options.serviceAccount);
   const nodeAccess = NODE_ACCESS.find((p) => p === options.nodeAccess);
   if (!nodeAccess) throw new UsageError(`--node-access ${options.nodeAccess}: give one of ${NODE_ACCESS.join(', ')}`);
+  const publish = options.publish !== undefined ? parsePublishTarget(options.publish) : undefined;
   const registries = builtinRegistries();
   await loadPlugins(options.plugin ?? [], registries);
   const specs = await loadTaggedExperiments(paths, options.tags ?? [], registries);
   const needs = await runNeeds(specs, { registries, nodeAccess });
+  const permissions = [...needs.permissions, ...(publish ? publishPermissions(publish, serviceAccount.namespace) : [])];
   for (const note of needs.notes) process.stderr.write(`gameday: note: ${note}\n`);
   const command = [
     'gameday rbac',
@@ -37,6 +41,7 @@ export async function rbacCommand(paths: readonly string[], options: RbacCommand
     `--service-account ${options.serviceAccount}`,
     `--name ${options.name}`,
     `--node-access ${nodeAccess}`,
+    ...(options.publish !== undefined ? [`--publish ${options.publish}`] : []),
   ].join(' ');
   const header = [
     `What \`gameday run\` needs, and nothing more, for: ${specs.map((s) => s.name).join(', ')}.`,
@@ -44,7 +49,7 @@ export async function rbacCommand(paths: readonly string[], options: RbacCommand
     'Regenerate it rather than edit it. The Namespaces that the experiments\' workloads declare come first:',
     'the Roles live in them, and gameday never deletes a namespace it did not create.',
   ];
-  process.stdout.write(rbacManifestsYaml(mergePermissions(needs.permissions), { name: options.name, serviceAccount, before: needs.namespaces, header }));
+  process.stdout.write(rbacManifestsYaml(mergePermissions(permissions), { name: options.name, serviceAccount, before: needs.namespaces, header }));
   return 0;
 }
 
