@@ -61,6 +61,7 @@ export function buildProgram(): Command {
         .option('--json', 'print a JSON summary of the runs on stdout')
         .option('--wait-lock', 'wait while another game day holds the cluster\'s run lock, instead of exiting 5')
         .option('--lock-lease <duration>', 'how long the run lock outlives this run if it dies without releasing it', '30s')
+        .option('--publish <namespace/name>', 'at the end, write the result to this ConfigMap and, run from a Job\'s pod, record it as an Event on the Job')
         .option('--control-plane <kind>', 'with no --context: embedded (the default, zero setup) or real (upstream Kubernetes with gameday\'s nodes; Linux, root, `gameday control-plane build`)', 'embedded'),
     ),
   ).action(async (paths: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(paths, opts)));
@@ -81,6 +82,18 @@ export function buildProgram(): Command {
       .option('--seed <n>', 'seed for target selection')
       .option('--json', 'print the plan as JSON'),
   ).action(async (file: string, opts) => setExit(await (await import('./commands/plan.js')).planCommand(file, opts)));
+
+  program
+    .command('rbac')
+    .description('print the least-privilege Roles, ClusterRole and bindings a run of these experiments needs (YAML); change nothing')
+    .argument('<paths...>', 'experiment files or directories of them')
+    .option('--tags <tags>', 'only experiments whose labels match, as for run', collect)
+    .option('--service-account <namespace/name>', 'the subject the roles are bound to', 'gameday/gameday')
+    .option('--name <name>', 'name of the roles and bindings', 'gameday')
+    .option('--node-access <provider>', 'how the run will reach inside nodes, for node-level faults: pod (helper pods: create and exec), sim (the node proxy), kind (docker: nothing in the API) or none', 'pod')
+    .option('--publish <namespace/name>', 'the run will publish its result there (run --publish): grant that too')
+    .option('--plugin <module>', 'load faults/probes from a module (repeatable)', collect)
+    .action(async (paths: string[], opts) => setExit(await (await import('./commands/rbac.js')).rbacCommand(paths, opts)));
 
   allowOptions(
     program

@@ -1,9 +1,12 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { assertContextAllowed, type ContextSafetyOptions } from '../cluster/context-safety.js';
-import { connectKubeconfig } from '../cluster/connect.js';
+import { connectInCluster, connectKubeconfig } from '../cluster/connect.js';
+import { IN_CLUSTER_CONTEXT, inClusterAvailable } from '../cluster/in-cluster.js';
 import { readSnapshot } from '../cluster/snapshot-read.js';
 import type { ClusterTarget } from '../cluster/target.js';
 import { UsageError } from '../core/errors.js';
+import type { ClusterRef } from '../journal/events.js';
+import type { NodeAccess } from '../nodes/node-access.js';
 import { chooseNodeAccess, NODE_ACCESS_CHOICES, type NodeAccessChoice } from '../nodes/choose-node-access.js';
 import { SimNodeAccess } from '../nodes/sim-node-access.js';
 import type { EmbeddedCluster } from '../sim/index.js';
@@ -34,6 +37,10 @@ export async function openTarget(options: TargetOptions): Promise<ClusterTarget>
     throw new UsageError('--control-plane real starts a cluster of its own for the run: give it without --context and --kubeconfig, or drop it to use that cluster');
   }
   if (options.context || options.kubeconfig) return connectAllowed(options);
+  if (inClusterAvailable()) {
+    options.log?.(`running in a pod: acting on its cluster as its service account, context ${IN_CLUSTER_CONTEXT} (unset KUBERNETES_SERVICE_HOST for the embedded cluster)…`);
+    return connectAllowed(options);
+  }
   const choice = nodeAccessChoice(options.nodeAccess);
   if (choice === 'kind' || choice === 'pod') throw new UsageError(`--node-access ${choice} needs a cluster (--context); the embedded cluster's nodes are reached through its own node fault endpoint`);
   const controlPlane = controlPlaneChoice(options.controlPlane);
@@ -46,16 +53,15 @@ export async function openTarget(options: TargetOptions): Promise<ClusterTarget>
 }
 
 /**
- * A kubeconfig context (the kubeconfig's current one unless named), refused unless allowed
+ * A kubeconfig context (the kubeconfig's current one unless named), or in a pod with neither
+ * named (or with `--context in-cluster`) the pod's service account, refused unless allowed
  * (docs/architecture.md, principle 7). Every command that acts on a real cluster goes through here.
  */
 export async function connectAllowed(options: TargetOptions): Promise<ClusterTarget> {
   const choice = nodeAccessChoice(options.nodeAccess);
-  const target = await connectKubeconfig({
-    context: options.context,
-    kubeconfig: options.kubeconfig,
-    nodeAccessFor: (ref, kubeConfig) => chooseNodeAccess(ref, kubeConfig, { choice, podImage: options.nodeAccessImage }),
-  });
+  const nodeAccessFor = (ref: ClusterRef, kubeConfig: KubeConfig): NodeAccess | undefined => chooseNodeAccess(ref, kubeConfig, { choice, podImage: options.nodeAccessImage });
+  const inCluster = !options.kubeconfig && (options.context === IN_CLUSTER_CONTEXT || (!options.context && inClusterAvailable()));
+  const target = inCluster ? await connectInCluster({ nodeAccessFor }) : await connectKubeconfig({ context: options.context, kubeconfig: options.kubeconfig, nodeAccessFor });
   await assertContextAllowed(target.ref, allowance(options));
   return target;
 }

@@ -2,6 +2,7 @@ import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { HarnessError, UsageError, errorMessage } from '../core/errors.js';
 import type { ClusterRef } from '../journal/events.js';
 import type { NodeAccess } from '../nodes/node-access.js';
+import { IN_CLUSTER_CONTEXT, inClusterUnavailableReason, loadInClusterConfig } from './in-cluster.js';
 import { readSnapshot } from './snapshot-read.js';
 import type { ClusterTarget } from './target.js';
 
@@ -33,7 +34,23 @@ export async function connectKubeconfig(options: ConnectOptions): Promise<Cluste
   const context = kubeConfig.getCurrentContext();
   const server = kubeConfig.getCurrentCluster()?.server;
   if (!context || !server) throw new UsageError('the kubeconfig names no current context; pass --context NAME');
-  const ref: ClusterRef = { kind: 'kubeconfig', name: context, context, kubeconfig: options.kubeconfig, server };
+  return connectLoaded(kubeConfig, { kind: 'kubeconfig', name: context, context, kubeconfig: options.kubeconfig, server }, options);
+}
+
+/**
+ * The pod's own service account (context `in-cluster`): how gameday connects when it runs in the
+ * cluster, as a CronJob's game day does.
+ */
+export async function connectInCluster(options: Pick<ConnectOptions, 'nodeAccessFor'> = {}): Promise<ClusterTarget> {
+  const why = inClusterUnavailableReason();
+  if (why) throw new UsageError(`cannot use context ${IN_CLUSTER_CONTEXT}: ${why}`);
+  const kubeConfig = loadInClusterConfig();
+  const server = kubeConfig.getCurrentCluster()!.server;
+  return connectLoaded(kubeConfig, { kind: 'kubeconfig', name: IN_CLUSTER_CONTEXT, context: IN_CLUSTER_CONTEXT, server }, options);
+}
+
+/** Checks that the API server answers before anything is planned, and picks node access. */
+async function connectLoaded(kubeConfig: KubeConfig, ref: ClusterRef, options: Pick<ConnectOptions, 'nodeAccessFor'>): Promise<ClusterTarget> {
   await assertReachable(kubeConfig, ref);
   const nodeAccess = options.nodeAccessFor?.(ref, kubeConfig);
   return {

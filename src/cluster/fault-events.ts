@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CoreV1Api, type KubeConfig, type V1ObjectReference } from '@kubernetes/client-node';
 import { isNotFound } from './api-errors.js';
+import type { Permission } from './rbac.js';
 
 /** The reasons of the Events that show a game day to people watching the cluster (`kubectl get events`). */
 export const FAULT_EVENT_REASONS = { injected: 'GamedayFaultInjected', reverted: 'GamedayFaultReverted' } as const;
@@ -32,6 +33,18 @@ export function faultEventTargets(touches: { readonly nodes: readonly string[]; 
   return targets.slice(0, MAX_FAULT_EVENT_TARGETS);
 }
 
+/** Where Events about a fault on nodes (no namespace of their own) are written, as the kubelet writes its own. */
+const NODE_EVENT_NAMESPACE = 'default';
+
+/** What recordFaultEvent needs for a fault on nodes, or on pods of `podNamespace`. */
+export function faultEventPermissions(podNamespace?: string): Permission[] {
+  const namespace = podNamespace ?? NODE_EVENT_NAMESPACE;
+  return [
+    { why: 'fault Events: record each inject and revert as an Event on its target', verbs: ['create'], resource: 'events', namespace },
+    ...(podNamespace !== undefined ? [{ why: 'fault Events: read the target pod\'s uid, so kubectl describe shows the Event', verbs: ['get' as const], resource: 'pods', namespace }] : []),
+  ];
+}
+
 /**
  * Writes one Normal Event on `target`, as client-go's recorder would, so that `kubectl describe`
  * of the node or pod shows it: kubectl finds an object's Events by its uid, which for a node is
@@ -47,17 +60,25 @@ export async function recordFaultEvent(kubeConfig: KubeConfig, target: FaultEven
     ...(target.namespace ? { namespace: target.namespace } : {}),
     ...(uid ? { uid } : {}),
   };
+  // Events about a cluster-scoped object (a node) live in `default`, as the kubelet's do.
+  await recordEvent(kubeConfig, target.namespace ?? NODE_EVENT_NAMESPACE, involvedObject, { type: 'Normal', reason, message });
+}
+
+/** Writes one Event about `involvedObject` in `namespace`, from component `gameday`, as client-go's recorder would. */
+export async function recordEvent(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  involvedObject: V1ObjectReference,
+  event: { readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly message: string },
+): Promise<void> {
   const now = new Date();
   const host = hostname();
-  await api.createNamespacedEvent({
-    // Events about a cluster-scoped object (a node) live in `default`, as the kubelet's do.
-    namespace: target.namespace ?? 'default',
+  await kubeConfig.makeApiClient(CoreV1Api).createNamespacedEvent({
+    namespace,
     body: {
-      metadata: { name: `${target.name}.${randomBytes(8).toString('hex')}` },
+      metadata: { name: `${involvedObject.name}.${randomBytes(8).toString('hex')}` },
       involvedObject,
-      type: 'Normal',
-      reason,
-      message,
+      ...event,
       count: 1,
       firstTimestamp: now,
       lastTimestamp: now,

@@ -1,5 +1,6 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage } from '../core/errors.js';
+import type { Permission } from './rbac.js';
 import { rawRequest } from './raw-request.js';
 
 export interface KubeWatchOptions {
@@ -16,6 +17,25 @@ export interface KubeWatchOptions {
   readonly onGiveUp: (error: Error) => void;
   /** @default 30000 (WATCH_RETRY.giveUpAfterMs) */
   readonly giveUpAfterMs?: number;
+}
+
+/**
+ * What a KubeWatch of the collection at `path` needs: list and watch there, limited to one object
+ * when the watch selects `metadata.name=<name>` (RBAC authorizes such a list by that name).
+ */
+export function watchPermission(why: string, path: string, name?: string): Permission {
+  const core = /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?([^/]+)$/.exec(path);
+  const grouped = /^\/apis\/([^/]+)\/[^/]+\/(?:namespaces\/([^/]+)\/)?([^/]+)$/.exec(path);
+  if (!core && !grouped) throw new Error(`not the API path of a collection: ${path}`);
+  const [group, namespace, resource] = core ? ['', core[1], core[2]!] : [grouped![1]!, grouped![2], grouped![3]!];
+  return {
+    why,
+    verbs: ['list', 'watch'],
+    resource,
+    ...(group ? { group } : {}),
+    ...(namespace !== undefined ? { namespace: decodeURIComponent(namespace) } : {}),
+    ...(name !== undefined ? { names: [name] } : {}),
+  };
 }
 
 /**

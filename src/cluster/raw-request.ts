@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Permission, Verb } from './rbac.js';
 
 /**
  * Plain HTTP(S) requests to the API server with the kubeconfig's credentials, for the paths the
@@ -66,6 +67,17 @@ export async function rawRequest(kubeConfig: KubeConfig, path: string, options: 
     req.end();
   });
 }
+
+/**
+ * What a request through the service proxy needs: the API server authorizes it by its method
+ * (GET and HEAD as get, POST as create, PUT as update…) on `services/proxy`, named
+ * `<service>:<port>` as the path names it.
+ */
+export function serviceProxyPermission(why: string, namespace: string, service: string, port: string, method = 'GET'): Permission {
+  return { why, verbs: [PROXY_VERBS[method.toUpperCase()] ?? '*'], resource: 'services/proxy', namespace, names: [`${service}:${port}`] };
+}
+
+const PROXY_VERBS: Readonly<Record<string, Verb>> = { GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
 
 /** The service-proxy path for `ns/name:port` — works on every cluster, embedded one included. */
 export function serviceProxyPath(namespace: string, service: string, port: string, path: string): string {

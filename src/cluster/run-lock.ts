@@ -3,6 +3,7 @@ import { CoordinationV1Api, PatchStrategy, setHeaderOptions, V1MicroTime, type K
 import { abortableSleep } from '../core/abortable-sleep.js';
 import { ClusterBusyError, errorMessage, InterruptedError } from '../core/errors.js';
 import { isAlreadyExists, isConflict, isNotFound } from './api-errors.js';
+import type { Permission } from './rbac.js';
 
 /**
  * The run lock: one coordination.k8s.io/v1 Lease per cluster, held by a `gameday run` for as long
@@ -11,6 +12,12 @@ import { isAlreadyExists, isConflict, isNotFound } from './api-errors.js';
  * kube-controller-manager's); a run needs get, create and update on this one lease there.
  */
 export const RUN_LOCK = { namespace: 'kube-system', name: 'gameday-run-lock' } as const;
+
+/** What a `gameday run` does with its lock: create the lease (a create cannot name its object), then read and renew only it. */
+export const RUN_LOCK_PERMISSIONS: readonly Permission[] = [
+  { why: 'run lock: create the Lease the first time', verbs: ['create'], resource: 'leases', group: 'coordination.k8s.io', namespace: RUN_LOCK.namespace },
+  { why: 'run lock: read it every second (for gameday stop), renew and release it', verbs: ['get', 'update'], resource: 'leases', group: 'coordination.k8s.io', namespace: RUN_LOCK.namespace, names: [RUN_LOCK.name] },
+];
 
 /** What the lease says besides its holder, for `gameday stop`, a refused run and `kubectl describe lease`. */
 export const RUN_LOCK_ANNOTATIONS = {

@@ -1,9 +1,16 @@
 import { CoreV1Api, type KubeConfig, type V1Node, type V1ObjectMeta, type V1Pod } from '@kubernetes/client-node';
 import { hasControlPlaneLabel } from './node-roles.js';
+import type { Permission } from './rbac.js';
 import type { ClusterSnapshot, NodeInfo, PodInfo } from './snapshot.js';
 
 /** Large clusters answer a full pod list slowly and in one huge body; pages keep both bounded. */
 const PAGE_SIZE = 500;
+
+/** What readSnapshot reads: every node and every pod, since a selector or a drain may name any. */
+export const SNAPSHOT_PERMISSIONS: readonly Permission[] = [
+  { why: 'plan: list the nodes to choose targets from', verbs: ['list'], resource: 'nodes' },
+  { why: 'plan: list the pods (in every namespace) to choose targets from and to count each workload\'s share', verbs: ['list'], resource: 'pods' },
+];
 
 /** Reads the nodes and pods the plan chooses from. The one clock reading of planning is here. */
 export async function readSnapshot(kubeConfig: KubeConfig): Promise<ClusterSnapshot> {

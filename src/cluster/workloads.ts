@@ -6,6 +6,7 @@ import { abortableSleep } from '../core/abortable-sleep.js';
 import { Duration } from '../core/duration.js';
 import { errorMessage, HarnessError } from '../core/errors.js';
 import { isNotFound } from './api-errors.js';
+import type { Permission } from './rbac.js';
 
 export interface ApplyWorkloadsOptions {
   /** Aborted on interrupt: stop waiting for rollouts. */
@@ -28,15 +29,22 @@ export interface AppliedWorkloads {
  * Applies the experiment's workload manifests (create, or replace what exists), then waits until
  * every Deployment and StatefulSet among them is available, like `kubectl apply` + `rollout status`.
  * When it throws, what it already applied has been removed.
+ *
+ * A Namespace that exists already is left as it is, and is not deleted afterwards: it may hold
+ * more than the experiment, such as the Role that lets gameday act in it.
+ * What is deleted inside it goes in the foreground, so that its pods are gone before the next
+ * experiment, as they would be had the namespace itself been deleted.
  */
 export async function applyWorkloads(kubeConfig: KubeConfig, files: readonly string[], options: ApplyWorkloadsOptions): Promise<AppliedWorkloads> {
   const client = KubernetesObjectApi.makeApiClient(kubeConfig);
   const manifests = await readManifests(files);
   const applied: KubernetesObject[] = [];
+  const keptNamespaces = new Set<string>();
   const remove = async (): Promise<void> => {
     for (const obj of [...applied].reverse()) {
+      const propagation = keptNamespaces.has(obj.metadata?.namespace ?? '') ? 'Foreground' : 'Background';
       try {
-        await client.delete(obj, undefined, undefined, undefined, undefined, 'Background');
+        await client.delete(obj, undefined, undefined, undefined, undefined, propagation);
       } catch (err) {
         if (!isNotFound(err)) throw new HarnessError(`could not delete ${describe(obj)}: ${errorMessage(err)}`);
       }
@@ -46,9 +54,14 @@ export async function applyWorkloads(kubeConfig: KubeConfig, files: readonly str
   };
   try {
     for (const { obj, file } of manifests) {
-      await createOrReplace(client, obj).catch((err: unknown) => {
+      const done = await createOrReplace(client, obj).catch((err: unknown) => {
         throw new HarnessError(`${file}: could not apply ${describe(obj)}: ${errorMessage(err)}`);
       });
+      if (done === 'kept') {
+        keptNamespaces.add(obj.metadata!.name!);
+        options.log?.(`${describe(obj)} exists; left as it is`);
+        continue;
+      }
       applied.push(obj);
       options.log?.(`applied ${describe(obj)}`);
     }
@@ -58,6 +71,58 @@ export async function applyWorkloads(kubeConfig: KubeConfig, files: readonly str
     throw err;
   }
   return { objects: applied.map(describe), remove };
+}
+
+/** Kinds that live outside namespaces; any other kind is namespaced. */
+const CLUSTER_SCOPED_KINDS = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass',
+  'IngressClass', 'RuntimeClass', 'CSIDriver', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'APIService',
+]);
+
+export interface WorkloadNeeds {
+  /** What applyWorkloads does with exactly these objects. */
+  readonly permissions: readonly Permission[];
+  /**
+   * The Namespaces the files declare. Created beforehand (with the Roles that live in them),
+   * they are only read by a run, which never deletes a namespace it did not create.
+   */
+  readonly namespaces: readonly KubernetesObject[];
+}
+
+/**
+ * What applying and removing these workload files needs: for each object, create, and get,
+ * update and delete by its name; for each Namespace, get by its name. A namespaced object whose
+ * manifest names no namespace is counted in `default`.
+ */
+export async function workloadNeeds(files: readonly string[]): Promise<WorkloadNeeds> {
+  const permissions: Permission[] = [];
+  const namespaces: KubernetesObject[] = [];
+  for (const { obj } of await readManifests(files)) {
+    const name = obj.metadata!.name!;
+    const group = obj.apiVersion!.includes('/') ? obj.apiVersion!.split('/')[0]! : '';
+    const resource = kindToResource(obj.kind!);
+    if (isNamespace(obj)) {
+      namespaces.push(obj);
+      permissions.push({ why: `workloads: see that Namespace ${name} exists`, verbs: ['get'], resource, names: [name] });
+      continue;
+    }
+    const namespace = CLUSTER_SCOPED_KINDS.has(obj.kind!) ? undefined : (obj.metadata?.namespace ?? 'default');
+    const where = { resource, ...(group ? { group } : {}), ...(namespace !== undefined ? { namespace } : {}) };
+    permissions.push(
+      { why: `workloads: create ${describe(obj)}`, verbs: ['create'], ...where },
+      { why: `workloads: read (and wait for), replace and delete ${describe(obj)}`, verbs: ['get', 'update', 'delete'], ...where, names: [name] },
+    );
+  }
+  return { permissions, namespaces };
+}
+
+/** A kind's resource name, as the API server derives it for the built-in kinds (apimachinery's UnsafeGuessKindToResource). */
+function kindToResource(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (lower.endsWith('endpoints')) return lower;
+  if (lower.endsWith('s')) return `${lower}es`;
+  if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
+  return `${lower}s`;
 }
 
 async function readManifests(files: readonly string[]): Promise<{ obj: KubernetesObject; file: string }[]> {
@@ -75,7 +140,8 @@ async function readManifests(files: readonly string[]): Promise<{ obj: Kubernete
   return out;
 }
 
-async function createOrReplace(client: KubernetesObjectApi, obj: KubernetesObject): Promise<void> {
+/** Creates the object, or replaces it; a Namespace that exists is kept as it is. */
+async function createOrReplace(client: KubernetesObjectApi, obj: KubernetesObject): Promise<'created' | 'replaced' | 'kept'> {
   const header = headerOf(obj);
   let existing: KubernetesObject | undefined;
   try {
@@ -85,10 +151,16 @@ async function createOrReplace(client: KubernetesObjectApi, obj: KubernetesObjec
   }
   if (!existing) {
     await client.create(obj);
-    return;
+    return 'created';
   }
+  if (isNamespace(obj)) return 'kept';
   // Replace needs the current resourceVersion, or the API server refuses it as a conflict.
   await client.replace({ ...obj, metadata: { ...obj.metadata, resourceVersion: existing.metadata?.resourceVersion } });
+  return 'replaced';
+}
+
+function isNamespace(obj: KubernetesObject): boolean {
+  return obj.apiVersion === 'v1' && obj.kind === 'Namespace';
 }
 
 interface RolloutStatus {

@@ -84,5 +84,26 @@ export class InterruptedError extends GamedayError {
 }
 
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return apiStatusMessage(err) ?? (err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * client-node's ApiException says everything at once (its body as escaped JSON, every response
+ * header); what a person needs is the API server's own Status: `HTTP 403 Forbidden: pods "web-1"
+ * is forbidden: User "…" cannot delete resource "pods" in API group "" in the namespace "shop"`.
+ */
+function apiStatusMessage(err: unknown): string | undefined {
+  const { code, body: raw } = (err ?? {}) as { code?: unknown; body?: unknown };
+  if (!(err instanceof Error) || typeof code !== 'number') return undefined;
+  let body = raw;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  const status = body as { kind?: unknown; reason?: unknown; message?: unknown } | undefined;
+  if (status?.kind !== 'Status' || typeof status.message !== 'string') return undefined;
+  return `HTTP ${code}${typeof status.reason === 'string' ? ` ${status.reason}` : ''}: ${status.message}`;
 }

@@ -1,7 +1,8 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage } from '../core/errors.js';
 import type { ClusterWarningEvent, ConditionStatus, NodeConditionEvent } from '../journal/events.js';
-import { KubeWatch } from '../cluster/kube-watch.js';
+import { KubeWatch, watchPermission } from '../cluster/kube-watch.js';
+import type { Permission } from '../cluster/rbac.js';
 
 export interface ClusterWatchOptions {
   readonly kubeConfig: KubeConfig;
@@ -44,6 +45,15 @@ interface SeenEvent {
   journaledCount: number;
   journaledAt: number;
 }
+
+const NODES_PATH = '/api/v1/nodes';
+const EVENTS_PATH = '/api/v1/events';
+
+/** What the cluster watch reads: every node, and every namespace's Events (Warnings from anywhere are evidence). */
+export const CLUSTER_WATCH_PERMISSIONS: readonly Permission[] = [
+  watchPermission('cluster watch: node conditions during the run', NODES_PATH),
+  watchPermission('cluster watch: Warning events during the run, in every namespace', EVENTS_PATH),
+];
 
 /**
  * Real Kubernetes truncates Event timestamps to the second, so an Event recorded just after the
@@ -92,7 +102,7 @@ export class ClusterWatch {
   }
 
   private async startNodes(): Promise<void> {
-    const nodes = this.watch<RawNode>('/api/v1/nodes', undefined, 'node conditions');
+    const nodes = this.watch<RawNode>(NODES_PATH, undefined, 'node conditions');
     try {
       await nodes.start();
     } catch (err) {
@@ -105,7 +115,7 @@ export class ClusterWatch {
   }
 
   private async startEvents(): Promise<void> {
-    const events = this.watch<RawEvent>('/api/v1/events', 'type=Warning', 'Warning events');
+    const events = this.watch<RawEvent>(EVENTS_PATH, 'type=Warning', 'Warning events');
     try {
       await events.start();
     } catch (err) {

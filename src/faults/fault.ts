@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Permission } from '../cluster/rbac.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { ClusterTarget } from '../cluster/target.js';
 import type { SeededRandom } from '../core/rng.js';
@@ -18,6 +19,12 @@ export interface FaultPlugin<Params = unknown, Targets = unknown, State = unknow
    * refuses such a fault on a cluster with no node access rather than let inject fail.
    */
   readonly needsNodeAccess?: boolean | ((params: Params) => boolean);
+  /**
+   * What plan, inject, verify and revert do through the Kubernetes API for these params, as RBAC
+   * grants it (`gameday rbac`). Node access brings its own: `needsNodeAccess` adds the provider's.
+   * Absent: nothing beyond the node access it needs.
+   */
+  permissions?(params: Params): readonly Permission[];
   /** Pure: choose concrete targets. Throw PlanError when nothing matches or limits are broken. */
   plan(params: Params, ctx: FaultPlanContext): PlannedTargets<Targets>;
   /** Apply the fault; return what revert needs. Must be safe to revert even if it throws halfway. */
@@ -26,6 +33,11 @@ export interface FaultPlugin<Params = unknown, Targets = unknown, State = unknow
   verify(ctx: FaultContext, params: Params, targets: Targets, state: State): Promise<VerifyResult>;
   /** Undo the fault. Idempotent; `state` is undefined when inject never returned (crash, throw). */
   revert(ctx: FaultContext, params: Params, targets: Targets, state: State | undefined): Promise<void>;
+}
+
+/** Whether a fault of this kind, with these params, runs commands inside nodes. */
+export function needsNodeAccess<P>(plugin: FaultPlugin<P>, params: P): boolean {
+  return typeof plugin.needsNodeAccess === 'function' ? plugin.needsNodeAccess(params) : plugin.needsNodeAccess === true;
 }
 
 export interface FaultPlanContext {

@@ -21,6 +21,7 @@ export const networkLatency: FaultPlugin<Params, NodeFaultTargets, ShapingState>
   summary: "add delay to nodes' network traffic (tc netem through node access)",
   params,
   needsNodeAccess: true,
+  permissions: () => [{ why: "networkLatency: read the nodes' addresses, to find the interface to shape", verbs: ['list'], resource: 'nodes' }],
 
   plan(p, ctx) {
     const jitter = p.jitter && p.jitter.ms > 0 ? ` ± ${p.jitter}` : '';

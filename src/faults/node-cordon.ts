@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { chooseCount, selectNodes } from '../plan/select.js';
 import { nodeSelectorSchema } from '../spec/selector-schemas.js';
 import type { FaultPlugin } from './fault.js';
-import { cordonNode, uncordonNode } from './shared/cordon.js';
+import { cordonNode, NODE_CORDON_PERMISSIONS, uncordonNode } from './shared/cordon.js';
 import { countSchema } from './shared/count.js';
 
 const params = z.strictObject({
@@ -23,6 +23,8 @@ export const nodeCordon: FaultPlugin<Params, string[], Cordoned> = {
   kind: 'nodeCordon',
   summary: 'mark nodes unschedulable (kubectl cordon); running pods stay, new ones go elsewhere',
   params,
+
+  permissions: () => NODE_CORDON_PERMISSIONS('nodeCordon'),
 
   plan(p, { snapshot, rng }) {
     const nodes = chooseCount(rng, selectNodes(snapshot, p.nodes), p.count ?? 1).map((n) => n.name);

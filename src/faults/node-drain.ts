@@ -10,7 +10,7 @@ import { chooseCount, selectNodes } from '../plan/select.js';
 import { nodeSelectorSchema } from '../spec/selector-schemas.js';
 import { durationSchema, positiveDurationSchema } from '../spec/value-schemas.js';
 import type { FaultContext, FaultPlugin } from './fault.js';
-import { cordonNode, uncordonNode } from './shared/cordon.js';
+import { cordonNode, NODE_CORDON_PERMISSIONS, uncordonNode } from './shared/cordon.js';
 import { countSchema } from './shared/count.js';
 
 const params = z.strictObject({
@@ -79,6 +79,14 @@ export const nodeDrain: FaultPlugin<NodeDrainParams, string[], DrainState> = {
   kind: 'nodeDrain',
   summary: 'cordon nodes and evict their pods through the Eviction API, respecting PodDisruptionBudgets',
   params,
+
+  // The pods on a node may be in any namespace: listing, evicting and waiting for them is cluster-wide.
+  permissions: () => [
+    ...NODE_CORDON_PERMISSIONS('nodeDrain'),
+    { why: 'nodeDrain: list and watch the pods on the node, in every namespace', verbs: ['list', 'watch'], resource: 'pods' },
+    { why: 'nodeDrain: evict them through the Eviction API', verbs: ['create'], resource: 'pods/eviction' },
+    { why: 'nodeDrain: watch the PodDisruptionBudgets of their namespaces, to retry a refused eviction when the budget allows', verbs: ['list', 'watch'], resource: 'poddisruptionbudgets', group: 'policy' },
+  ],
 
   plan(p, { snapshot, rng }) {
     const nodes = chooseCount(rng, selectNodes(snapshot, p.nodes), p.count ?? 1).map((n) => n.name);

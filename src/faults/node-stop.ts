@@ -45,6 +45,7 @@ export const nodeStop: FaultPlugin<Params, NodeFaultTargets, readonly string[]> 
   summary: 'stop or pause whole nodes (kind: the node container; embedded: a node crash) and start them again',
   params,
   needsNodeAccess: true,
+  permissions: () => [{ why: "nodeStop: read the node's Ready condition", verbs: ['get'], resource: 'nodes' }],
 
   plan(p, ctx) {
     return planNodeTargets(p, ctx, (nodes) => `${p.mode ?? 'stop'} node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')}`);

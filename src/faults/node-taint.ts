@@ -69,6 +69,8 @@ export const nodeTaint: FaultPlugin<Params, string[], Tainted> = {
   summary: 'add a taint to nodes (NoSchedule, PreferNoSchedule, or NoExecute which also evicts)',
   params,
 
+  permissions: () => [{ why: 'nodeTaint: read the node and add the taint (patch), and remove it on revert', verbs: ['get', 'patch'], resource: 'nodes' }],
+
   plan(p, { snapshot, rng }) {
     const nodes = chooseCount(rng, selectNodes(snapshot, p.nodes), p.count ?? 1).map((n) => n.name);
     return { targets: nodes, touches: { nodes, pods: [] }, description: `taint node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')} with ${taintText(p.taint)}` };

@@ -23,6 +23,7 @@ export const packetLoss: FaultPlugin<Params, NodeFaultTargets, ShapingState> = {
   summary: "drop a share of nodes' packets (tc netem through node access)",
   params,
   needsNodeAccess: true,
+  permissions: () => [{ why: "packetLoss: read the nodes' addresses, to find the interface to shape", verbs: ['list'], resource: 'nodes' }],
 
   plan(p, ctx) {
     return planNodeTargets(p, ctx, (nodes) => `drop ${p.loss} of the packets of node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')}`);

@@ -42,6 +42,8 @@ export const podKill: FaultPlugin<Params, Target[], Killed[]> = {
   summary: 'delete pods (gracefully or by force) and check that their controller replaces them',
   params,
 
+  permissions: (p) => [{ why: "podKill: read the chosen pods and their owner's pods (to see replacements), and delete them", verbs: ['get', 'list', 'delete'], resource: 'pods', namespace: p.pods.namespace }],
+
   plan(p, { snapshot, rng }) {
     const pods = chooseCount(rng, selectPods(snapshot, p.pods), p.count ?? 1);
     const targets = pods.map((pod) => ({ namespace: pod.namespace, name: pod.name, owner: pod.owner }));

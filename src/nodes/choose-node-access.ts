@@ -1,9 +1,10 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Permission } from '../cluster/rbac.js';
 import type { ClusterRef } from '../journal/events.js';
 import { KindNodeAccess } from './kind-node-access.js';
 import type { NodeAccess } from './node-access.js';
-import { PodNodeAccess } from './pod-node-access.js';
-import { SimNodeAccess } from './sim-node-access.js';
+import { PodNodeAccess, podNodeAccessPermissions } from './pod-node-access.js';
+import { SIM_NODE_ACCESS_PERMISSIONS, SimNodeAccess } from './sim-node-access.js';
 
 export const NODE_ACCESS_CHOICES = ['auto', 'kind', 'pod', 'sim', 'none'] as const;
 export type NodeAccessChoice = (typeof NODE_ACCESS_CHOICES)[number];
@@ -40,5 +41,20 @@ export function chooseNodeAccess(ref: ClusterRef, kubeConfig: KubeConfig, option
       if (ref.kind === 'embedded' || ref.context === SIM_CONTEXT) return new SimNodeAccess(kubeConfig);
       if (kindCluster) return new KindNodeAccess({ clusterName: kindCluster });
       return undefined;
+  }
+}
+
+/**
+ * What node-level faults need through the API besides their own calls, by provider: kind runs
+ * `docker exec` and netns runs commands on this machine, so only pod and sim use the API.
+ */
+export function nodeAccessPermissions(provider: Exclude<NodeAccessChoice, 'auto'> | 'netns', options: { readonly podNamespace?: string } = {}): readonly Permission[] {
+  switch (provider) {
+    case 'pod':
+      return podNodeAccessPermissions(options.podNamespace);
+    case 'sim':
+      return SIM_NODE_ACCESS_PERMISSIONS;
+    default:
+      return [];
   }
 }

@@ -1,6 +1,16 @@
 import { Writable } from 'node:stream';
 import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+import type { Permission } from '../cluster/rbac.js';
 import type { ExecResult } from './node-access.js';
+
+/**
+ * What execInPod needs in `namespace`. client-node's exec opens a WebSocket with a GET, which
+ * Kubernetes up to 1.34 authorizes as get on pods/exec; from 1.35 it also asks for create
+ * (as for SPDY's POST), so both are granted.
+ */
+export function podExecPermissions(why: string, namespace: string): Permission[] {
+  return [{ why, verbs: ['get', 'create'], resource: 'pods/exec', namespace }];
+}
 
 export interface PodExecOptions {
   readonly namespace: string;

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { isNotFound } from '../cluster/api-errors.js';
+import type { Permission } from '../cluster/rbac.js';
 import type { ExecResult } from './node-access.js';
-import { execInPod } from './pod-exec.js';
+import { execInPod, podExecPermissions } from './pod-exec.js';
 import { ShellNodeAccess, type ExecOptions } from './shell-node-access.js';
 
 /** Labels `gameday recover` looks for to find helper pods a killed run left behind. */
@@ -22,6 +23,15 @@ export interface PodNodeAccessOptions {
 }
 
 const DEFAULT_IMAGE = 'nicolaka/netshoot:v0.13';
+export const DEFAULT_HELPER_NAMESPACE = 'default';
+
+/** What this provider does in the helper pods' namespace: make, watch start and delete them, and exec in them. */
+export function podNodeAccessPermissions(namespace = DEFAULT_HELPER_NAMESPACE): Permission[] {
+  return [
+    { why: 'pod node access: a privileged helper pod on each target node, read until it runs, deleted after', verbs: ['get', 'create', 'delete'], resource: 'pods', namespace },
+    ...podExecPermissions('pod node access: iptables, tc and fallocate on the node, through exec in its helper pod', namespace),
+  ];
+}
 
 /** The helper pod for one node: privileged, in the host's network and PID namespaces, pinned by nodeName. */
 export function nodeAccessPod(node: string, options: { readonly namespace: string; readonly image: string; readonly name: string }): V1Pod {
@@ -77,7 +87,7 @@ export class PodNodeAccess extends ShellNodeAccess {
   ) {
     super();
     this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.namespace = options.namespace ?? 'default';
+    this.namespace = options.namespace ?? DEFAULT_HELPER_NAMESPACE;
     this.image = options.image ?? DEFAULT_IMAGE;
   }
 

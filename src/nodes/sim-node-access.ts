@@ -1,6 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { rawRequest } from '../cluster/raw-request.js';
 import { hasControlPlaneLabel } from '../cluster/node-roles.js';
+import type { Permission } from '../cluster/rbac.js';
 
 /** On a Node of the real-control-plane backend: the port its fault endpoint listens on (src/sim/kubelet/kubelet.ts). */
 const FAULT_ENDPOINT_PORT_ANNOTATION = 'gameday.dev/node-faults-port';
@@ -32,6 +33,16 @@ const SCOPES: Readonly<Record<PeerScope, 'control-plane' | 'nodes' | 'all'>> = {
   'other-nodes': 'nodes',
   'rest-of-cluster': 'all',
 };
+
+/**
+ * What this provider does through the API: it reads each Node for its fault endpoint's port and
+ * lists the nodes to answer canReach; with the real control plane it reaches the endpoint through
+ * the node proxy, where GET reads faults, POST injects one and DELETE reverts it.
+ */
+export const SIM_NODE_ACCESS_PERMISSIONS: readonly Permission[] = [
+  { why: "sim node access: read the nodes (each one's fault endpoint port, and addresses for reachability)", verbs: ['get', 'list'], resource: 'nodes' },
+  { why: "sim node access: the nodes' fault endpoints through the node proxy (GET reads, POST injects, DELETE reverts)", verbs: ['get', 'create', 'delete'], resource: 'nodes/proxy' },
+];
 
 /** The tag of a node stop: one per node, since stop/start take no id. */
 const STOP_TAG = 'gameday-node-stop';

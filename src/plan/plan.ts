@@ -3,7 +3,7 @@ import { formatIssue, PlanError } from '../core/errors.js';
 import type { ClusterRef } from '../journal/events.js';
 import type { Registry } from '../core/registry.js';
 import { SeededRandom } from '../core/rng.js';
-import type { FaultPlugin } from '../faults/fault.js';
+import { needsNodeAccess, type FaultPlugin } from '../faults/fault.js';
 import type { ProbePlugin } from '../probes/probe.js';
 import type { ExperimentSpec, FaultSpec } from '../spec/model.js';
 import { checkBlastRadius } from './blast-radius.js';
@@ -73,8 +73,7 @@ function planFault(spec: ExperimentSpec, fault: FaultSpec, snapshot: ClusterSnap
     return new PlanError(formatIssue({ file: spec.file, line, column, path: fault.path, message }));
   };
   if (!plugin) throw at(registry.unknownMessage(fault.kind));
-  const needs = typeof plugin.needsNodeAccess === 'function' ? plugin.needsNodeAccess(fault.params) : plugin.needsNodeAccess === true;
-  if (needs && !options.nodeAccess) {
+  if (needsNodeAccess(plugin, fault.params) && !options.nodeAccess) {
     throw at(
       `${fault.name} needs node access (it acts inside the nodes) and cluster ${options.cluster.name} has none; ` +
         'a kind cluster gets it through its kind-<name> context, any other cluster with --node-access pod',

@@ -1,11 +1,11 @@
 import type { V1Lease, V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { KubeWatch, startWatches } from '../cluster/kube-watch.js';
+import { KubeWatch, startWatches, watchPermission } from '../cluster/kube-watch.js';
 import { selectorMatches } from '../cluster/label-selector.js';
 import { podIsServing } from '../cluster/pod-serving.js';
 import { rawRequest } from '../cluster/raw-request.js';
 import type { ProbePlugin } from './probe.js';
-import { namespacedNameSchema, parseNamespacedName, parseWorkloadRef, workloadRefSchema } from './shared/target-ref.js';
+import { namespacedNameSchema, parseNamespacedName, parseWorkloadRef, podsPath, workloadRefSchema } from './shared/target-ref.js';
 
 const params = z.strictObject({
   target: workloadRefSchema.describe('the workload, as kind/namespace/name, like statefulset/shop/db'),
@@ -20,6 +20,8 @@ const params = z.strictObject({
     ),
 });
 type Params = z.output<typeof params>;
+
+const leasesPath = (namespace: string): string => `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
 
 interface Serving {
   readonly serving: boolean;
@@ -41,6 +43,18 @@ export const failoverProbe: ProbePlugin<Params> = {
   kind: 'failover',
   summary: 'time from losing a leader or the last ready pod to a replacement serving (watch-based)',
   params,
+
+  permissions(p) {
+    const target = parseWorkloadRef(p.target);
+    const explicitLease = p.via && 'lease' in p.via ? parseNamespacedName(p.via.lease) : undefined;
+    return [
+      { why: `failover probe: read ${target.text}'s pod selector`, verbs: ['get'], resource: target.resource, group: target.group, namespace: target.namespace, names: [target.name] },
+      watchPermission(`failover probe: watch the pods of namespace ${target.namespace}`, podsPath(target.namespace)),
+      ...(p.via === undefined || explicitLease
+        ? [watchPermission(`failover probe: watch the leader election's Lease`, leasesPath(explicitLease?.namespace ?? target.namespace), explicitLease?.name)]
+        : []),
+    ];
+  },
 
   async start(ctx, p) {
     const target = parseWorkloadRef(p.target);
@@ -101,12 +115,12 @@ export const failoverProbe: ProbePlugin<Params> = {
     };
 
     const watchOptions = { kubeConfig: ctx.cluster.kubeConfig, onChange: observe, onRetry: ctx.log, onGiveUp: (err: Error) => ctx.fail?.(err) };
-    const pods = new KubeWatch<V1Pod>({ ...watchOptions, path: `/api/v1/namespaces/${namespace}/pods` });
+    const pods = new KubeWatch<V1Pod>({ ...watchOptions, path: podsPath(namespace) });
     const leaseNamespace = explicitLease?.namespace ?? namespace;
     const leases = leaseMode
       ? new KubeWatch<V1Lease>({
           ...watchOptions,
-          path: `/apis/coordination.k8s.io/v1/namespaces/${leaseNamespace}/leases`,
+          path: leasesPath(leaseNamespace),
           ...(explicitLease ? { fieldSelector: `metadata.name=${explicitLease.name}` } : {}),
         })
       : undefined;

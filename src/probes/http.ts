@@ -3,7 +3,8 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { rawRequest, serviceProxyPath } from '../cluster/raw-request.js';
+import type { Permission } from '../cluster/rbac.js';
+import { rawRequest, serviceProxyPath, serviceProxyPermission } from '../cluster/raw-request.js';
 import { Duration } from '../core/duration.js';
 import { durationSchema, rateSchema } from '../spec/value-schemas.js';
 import { LatencyHistogram, type LatencySummary } from './shared/latency-histogram.js';
@@ -99,6 +100,12 @@ export const httpProbe = {
   kind: 'http',
   summary: 'open-model HTTP requests at a fixed rate to a URL or a service (through the API server proxy)',
   params,
+
+  permissions(p: HttpProbeParams): Permission[] {
+    if (p.service === undefined) return [];
+    const { namespace, name, port } = parseService(p.service);
+    return [serviceProxyPermission(`http probe: ${p.method ?? 'GET'} requests to ${p.service} through the service proxy`, namespace, name, port, p.method)];
+  },
 
   async start(ctx: ProbeContext, p: HttpProbeParams): Promise<RunningHttpProbe> {
     const perSecond = p.rate ?? 10;
@@ -266,9 +273,15 @@ function urlSender(url: string, options: RequestOptions): Send {
     });
 }
 
-function serviceSender(kubeConfig: KubeConfig, service: string, path: string, options: RequestOptions): Send {
+/** `shop/web:80` → its parts (the schema has checked the form). */
+function parseService(service: string): { namespace: string; name: string; port: string } {
   const [namespace, rest] = service.split('/') as [string, string];
   const [name, port] = rest.split(':') as [string, string];
+  return { namespace, name, port };
+}
+
+function serviceSender(kubeConfig: KubeConfig, service: string, path: string, options: RequestOptions): Send {
+  const { namespace, name, port } = parseService(service);
   const proxyPath = serviceProxyPath(namespace, name, port, path);
   return async (signal) => {
     const res = await rawRequest(kubeConfig, proxyPath, { method: options.method, headers: options.headers, ...(options.body !== undefined ? { body: options.body, contentType: options.headers['content-type'] ?? 'text/plain' } : {}), signal });

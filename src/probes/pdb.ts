@@ -1,11 +1,11 @@
 import type { IntOrString, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { KubeWatch, startWatches } from '../cluster/kube-watch.js';
+import { KubeWatch, startWatches, watchPermission } from '../cluster/kube-watch.js';
 import { selectorMatches } from '../cluster/label-selector.js';
 import { podIsServing } from '../cluster/pod-serving.js';
 import type { Sample } from '../core/sample.js';
 import type { ProbePlugin } from './probe.js';
-import { namespacedNameSchema, parseNamespacedName } from './shared/target-ref.js';
+import { namespacedNameSchema, parseNamespacedName, podsPath } from './shared/target-ref.js';
 
 const params = z.strictObject({
   target: namespacedNameSchema.describe('the PodDisruptionBudget to watch, as namespace/name, like shop/web'),
@@ -13,6 +13,8 @@ const params = z.strictObject({
 type Params = z.output<typeof params>;
 
 type Observation = Omit<Sample, 'probe'>;
+
+const budgetsPath = (namespace: string): string => `/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets`;
 
 /**
  * Watches a PodDisruptionBudget and the pods it selects, and at every change compares the ready
@@ -25,6 +27,14 @@ export const pdbProbe: ProbePlugin<Params> = {
   kind: 'pdb',
   summary: 'ready pods vs a PodDisruptionBudget\'s desired healthy, at every change (watch-based)',
   params,
+
+  permissions(p) {
+    const { namespace, name } = parseNamespacedName(p.target);
+    return [
+      watchPermission(`pdb probe: watch PodDisruptionBudget ${p.target}`, budgetsPath(namespace), name),
+      watchPermission(`pdb probe: watch the pods of namespace ${namespace}, to count the budget's ready pods`, podsPath(namespace)),
+    ];
+  },
 
   async start(ctx, p) {
     const { namespace, name } = parseNamespacedName(p.target);
@@ -43,10 +53,10 @@ export const pdbProbe: ProbePlugin<Params> = {
     const watchOptions = { kubeConfig: ctx.cluster.kubeConfig, onChange: observe, onRetry: ctx.log, onGiveUp: (err: Error) => ctx.fail?.(err) };
     const budgets = new KubeWatch<V1PodDisruptionBudget>({
       ...watchOptions,
-      path: `/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets`,
+      path: budgetsPath(namespace),
       fieldSelector: `metadata.name=${name}`,
     });
-    const pods = new KubeWatch<V1Pod>({ ...watchOptions, path: `/api/v1/namespaces/${namespace}/pods` });
+    const pods = new KubeWatch<V1Pod>({ ...watchOptions, path: podsPath(namespace) });
     await startWatches([budgets, pods]);
     synced = true;
     observe();

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Permission } from '../cluster/rbac.js';
 import type { ClusterTarget } from '../cluster/target.js';
 import type { Sample } from '../core/sample.js';
 
@@ -10,6 +11,8 @@ export interface ProbePlugin<Params = unknown> {
   readonly kind: string;
   readonly summary: string;
   readonly params: z.ZodType<Params>;
+  /** What it reads and writes through the Kubernetes API for these params, as RBAC grants it (`gameday rbac`). Absent: nothing. */
+  permissions?(params: Params): readonly Permission[];
   start(ctx: ProbeContext, params: Params): Promise<RunningProbe>;
 }
 

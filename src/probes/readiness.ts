@@ -1,6 +1,6 @@
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { KubeWatch, startWatches } from '../cluster/kube-watch.js';
+import { KubeWatch, startWatches, watchPermission } from '../cluster/kube-watch.js';
 import { selectorMatches } from '../cluster/label-selector.js';
 import { podIsServing } from '../cluster/pod-serving.js';
 import { Duration } from '../core/duration.js';
@@ -8,7 +8,7 @@ import type { Sample } from '../core/sample.js';
 import { durationSchema } from '../spec/value-schemas.js';
 import type { HttpProbeParams } from './http.js';
 import type { ProbePlugin, SampleOrigin } from './probe.js';
-import { namespacedNameSchema, parseNamespacedName } from './shared/target-ref.js';
+import { namespacedNameSchema, parseNamespacedName, podsPath } from './shared/target-ref.js';
 
 const params = z.strictObject({
   target: namespacedNameSchema.describe('the Service to watch, as namespace/name, like shop/web'),
@@ -23,6 +23,9 @@ const params = z.strictObject({
     .describe("probes whose failed requests count against readiness when they failed on a pod that was not ready. @default every http probe whose service is this Service"),
 });
 type Params = z.output<typeof params>;
+
+const servicesPath = (namespace: string): string => `/api/v1/namespaces/${namespace}/services`;
+const slicesPath = (namespace: string): string => `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`;
 
 type Unreadiness = 'pod-not-ready' | 'pod-terminating' | 'pod-gone';
 
@@ -78,6 +81,15 @@ export const readinessProbe: ProbePlugin<Params> = {
   kind: 'readiness',
   summary: 'endpoints vs pod readiness of a Service, at every change (watch-based)',
   params,
+
+  permissions(p) {
+    const { namespace, name } = parseNamespacedName(p.target);
+    return [
+      watchPermission(`readiness probe: watch Service ${p.target}`, servicesPath(namespace), name),
+      watchPermission(`readiness probe: watch the pods of namespace ${namespace}, for their readiness`, podsPath(namespace)),
+      watchPermission(`readiness probe: watch the EndpointSlices of Service ${p.target}`, slicesPath(namespace)),
+    ];
+  },
 
   async start(ctx, p) {
     const { namespace, name } = parseNamespacedName(p.target);
@@ -193,11 +205,11 @@ export const readinessProbe: ProbePlugin<Params> = {
     const unsubscribe = ctx.feed?.subscribe(judge);
 
     const watchOptions = { kubeConfig: ctx.cluster.kubeConfig, onChange: observe, onRetry: ctx.log, onGiveUp: (err: Error) => ctx.fail?.(err) };
-    const services = new KubeWatch<V1Service>({ ...watchOptions, path: `/api/v1/namespaces/${namespace}/services`, fieldSelector: `metadata.name=${name}` });
-    const pods = new KubeWatch<V1Pod>({ ...watchOptions, path: `/api/v1/namespaces/${namespace}/pods` });
+    const services = new KubeWatch<V1Service>({ ...watchOptions, path: servicesPath(namespace), fieldSelector: `metadata.name=${name}` });
+    const pods = new KubeWatch<V1Pod>({ ...watchOptions, path: podsPath(namespace) });
     const slices = new KubeWatch<V1EndpointSlice>({
       ...watchOptions,
-      path: `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
+      path: slicesPath(namespace),
       labelSelector: `kubernetes.io/service-name=${name}`,
     });
     const all = [services, pods, slices];

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { KubeWatch } from '../cluster/kube-watch.js';
+import { KubeWatch, watchPermission } from '../cluster/kube-watch.js';
 import type { ProbePlugin } from './probe.js';
 import { parseWorkloadRef, workloadRefSchema, type WorkloadKind } from './shared/target-ref.js';
 
@@ -28,6 +28,11 @@ export const readyProbe: ProbePlugin<Params> = {
   kind: 'ready',
   summary: "a workload's ready replicas, at every change (watch-based)",
   params,
+
+  permissions(p) {
+    const target = parseWorkloadRef(p.target);
+    return [watchPermission(`ready probe: watch ${target.text}`, target.collectionPath, target.name)];
+  },
 
   async start(ctx, p) {
     const target = parseWorkloadRef(p.target);

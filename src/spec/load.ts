@@ -132,3 +132,25 @@ export async function loadExperiments(paths: readonly string[], registries: Spec
 function byPosition(issues: readonly SourceIssue[]): SourceIssue[] {
   return [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
 }
+
+/**
+ * The experiments of `gameday run` (and `gameday rbac`): every file the paths name, all valid
+ * (or a SpecError listing every problem), those whose labels match every tag.
+ */
+export async function loadTaggedExperiments(paths: readonly string[], tags: readonly string[], registries: SpecRegistries): Promise<ExperimentSpec[]> {
+  const files = await collectExperimentFiles(paths);
+  const { specs: loaded, issues } = await loadExperiments(files, registries);
+  if (issues.length > 0) throw new SpecError(issues);
+  const specs = loaded.filter((s) => matchesTags(s, tags));
+  if (specs.length === 0) throw new UsageError(loaded.length === 0 ? `no experiment files in ${paths.join(', ')}` : `no experiment matches --tags ${tags.join(',')}`);
+  return specs;
+}
+
+/** `--tags`: `key=value` must equal that label; a bare word matches any label value (or key) equal to it. */
+function matchesTags(spec: ExperimentSpec, tags: readonly string[]): boolean {
+  return tags.every((tag) => {
+    const eq = tag.indexOf('=');
+    if (eq > 0) return spec.labels[tag.slice(0, eq)] === tag.slice(eq + 1);
+    return Object.entries(spec.labels).some(([k, v]) => v === tag || k === tag);
+  });
+}

@@ -24,7 +24,8 @@ export function startCli(args: readonly string[], options: { cwd?: string; env?:
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does it first)`);
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? process.cwd(),
-    env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', ...options.env },
+    // Tests run in a pod (a CI runner on Kubernetes) must still get the embedded cluster by default.
+    env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', KUBERNETES_SERVICE_HOST: '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

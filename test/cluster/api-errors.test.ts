@@ -1,5 +1,6 @@
 import { ApiException, PolicyV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { expect } from 'chai';
+import { errorMessage } from '../../src/core/errors.js';
 import { apiStatusOf, isAlreadyExists, isConflict, isInvalid, isNotFound, isTooManyRequests } from '../../src/cluster/api-errors.js';
 import { isReady, podsOf, startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
@@ -66,6 +67,15 @@ describe('cluster/api-errors against the embedded cluster', function () {
     const status = apiStatusOf(refusal as ApiException<unknown>);
     expect(status.reason).to.equal('TooManyRequests');
     expect(status.details?.causes?.some((c) => c.reason === 'DisruptionBudget')).to.equal(true);
+  });
+
+  it('says an API error as the API server\'s Status does, without client-node\'s dump of the body and headers', async () => {
+    let err: unknown;
+    await sim.core.readNamespacedConfigMap({ namespace: NS, name: 'nowhere' }).catch((e: unknown) => (err = e));
+    expect(errorMessage(err)).to.equal('HTTP 404 NotFound: configmaps "nowhere" not found');
+    const notStatus = new ApiException(502, 'Bad Gateway', '<html>proxy error</html>', {});
+    expect(errorMessage(notStatus)).to.equal(notStatus.message);
+    expect(errorMessage(new Error('connect ECONNREFUSED'))).to.equal('connect ECONNREFUSED');
   });
 
   it('counts a 409 without a reason as either, and anything that is not an API answer as none', () => {

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { applyWorkloads } from '../../src/cluster/workloads.js';
 import { tempDir } from '../engine/helpers/experiment.js';
 
-type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: string; generation?: number }; spec?: { replicas?: number }; status?: Record<string, number> } & Record<string, unknown>;
+type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: string; generation?: number; labels?: Record<string, string> }; spec?: { replicas?: number }; status?: Record<string, number> } & Record<string, unknown>;
 
 /**
  * Just enough of the Kubernetes API for KubernetesObjectApi: discovery, and create/read/replace/
@@ -18,6 +18,8 @@ type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: str
 class FakeApiServer {
   readonly objects = new Map<string, Obj>();
   readonly requests: string[] = [];
+  /** The propagationPolicy of each DELETE, by path. */
+  readonly deletes = new Map<string, string>();
   private server!: Server;
   private reads = new Map<string, number>();
   private version = 1;
@@ -29,7 +31,9 @@ class FakeApiServer {
       let body = '';
       req.on('data', (d: Buffer) => (body += d.toString()));
       req.on('end', () => {
-        const [status, payload] = this.handle(req.method!, req.url!.split('?')[0]!, body);
+        const url = new URL(req.url!, 'http://fake');
+        if (req.method === 'DELETE') this.deletes.set(url.pathname, url.searchParams.get('propagationPolicy') ?? '');
+        const [status, payload] = this.handle(req.method!, url.pathname, body);
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(payload));
       });
@@ -50,7 +54,13 @@ class FakeApiServer {
   }
 
   private handle(method: string, path: string, body: string): [number, unknown] {
-    if (path === '/api/v1') return [200, { kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'configmaps', namespaced: true, kind: 'ConfigMap', verbs: [] }] }];
+    if (path === '/api/v1') {
+      const resources = [
+        { name: 'configmaps', namespaced: true, kind: 'ConfigMap', verbs: [] },
+        { name: 'namespaces', namespaced: false, kind: 'Namespace', verbs: [] },
+      ];
+      return [200, { kind: 'APIResourceList', groupVersion: 'v1', resources }];
+    }
     if (path === '/apis/apps/v1') return [200, { kind: 'APIResourceList', groupVersion: 'apps/v1', resources: [{ name: 'deployments', namespaced: true, kind: 'Deployment', verbs: [] }] }];
     this.requests.push(`${method} ${path}`);
     const notFound: [number, unknown] = [404, { kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404 }];
@@ -131,6 +141,34 @@ describe('applyWorkloads', () => {
     expect(server.objects.size).to.equal(0);
     // Removing what is already gone is fine.
     await applied.remove();
+  });
+
+  it('leaves a Namespace that exists as it is, and deletes what it applied there in the foreground', async () => {
+    server = new FakeApiServer(0);
+    const kc = await server.start();
+    server.objects.set('/api/v1/namespaces/shop', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', resourceVersion: '1', labels: { team: 'shop' } } });
+    const file = join(tempDir(), 'web.yaml');
+    writeFileSync(file, `apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n---\n${MANIFEST}`);
+
+    const applied = await applyWorkloads(kc, [file], { signal: new AbortController().signal, pollMs: 5 });
+    expect(applied.objects).to.deep.equal(['ConfigMap shop/web-config', 'Deployment shop/web']);
+    await applied.remove();
+    expect(server.objects.get('/api/v1/namespaces/shop')?.metadata.labels, 'neither replaced nor deleted').to.deep.equal({ team: 'shop' });
+    const onNamespace = server.requests.filter((r) => /^\w+ \/api\/v1\/namespaces(\/shop)?$/.test(r));
+    expect(onNamespace, 'only read').to.deep.equal(['GET /api/v1/namespaces/shop']);
+    expect(Object.fromEntries(server.deletes)).to.deep.equal({ [DEPLOY]: 'Foreground', [CM]: 'Foreground' });
+  });
+
+  it('creates a Namespace that does not exist, and deletes it afterwards', async () => {
+    server = new FakeApiServer(0);
+    const kc = await server.start();
+    const file = join(tempDir(), 'web.yaml');
+    writeFileSync(file, `apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n---\n${MANIFEST}`);
+    const applied = await applyWorkloads(kc, [file], { signal: new AbortController().signal, pollMs: 5 });
+    expect(applied.objects).to.deep.equal(['Namespace shop', 'ConfigMap shop/web-config', 'Deployment shop/web']);
+    await applied.remove();
+    expect(server.objects.size).to.equal(0);
+    expect(server.deletes.get(DEPLOY)).to.equal('Background');
   });
 
   it('gives up after the timeout, naming what is not available, and removes what it applied', async () => {

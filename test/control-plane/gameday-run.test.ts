@@ -3,36 +3,9 @@ import { execa } from 'execa';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { useRealCluster } from './real-cluster.js';
+import { webWorkload } from './web-workload.js';
 
-const WORKLOAD = `apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  replicas: 4
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: gameday/web:1}]
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata: {name: web, namespace: shop}
-spec:
-  maxUnavailable: 1
-  selector: {matchLabels: {app: web}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {app: web}
-  ports: [{port: 80, targetPort: 8080}]
-`;
+const WORKLOAD = webWorkload({ namespace: 'shop', replicas: 4, withNamespace: true, withService: true });
 
 /**
  * The negative control's workload: pods that drop every request the moment SIGTERM arrives. The

@@ -9,25 +9,7 @@ import { startRealControlPlane, sweepLeftovers } from '../../src/control-plane/r
 import { KUBECTL_VERSIONS, kubectlBinary } from '../support/kubectl.js';
 import { eventually } from '../support/eventually.js';
 import { realControlPlaneUnavailable, useRealCluster } from './real-cluster.js';
-
-const WEB = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: NS}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: gameday/web:1, ports: [{containerPort: 8080}]}]
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata: {name: web, namespace: NS}
-spec:
-  maxUnavailable: 1
-  selector: {matchLabels: {app: web}}
-`;
+import { webWorkload } from './web-workload.js';
 
 async function namespaceGone(namespace: string): Promise<boolean> {
   const list = await runCommand(['ip', 'netns', 'list']);
@@ -74,7 +56,7 @@ describe('real control plane: upstream components in their own network namespace
       if (!bin || !existsSync(bin)) this.skip();
       const ns = `k${version.replace('.', '-')}`;
       const manifest = path.join(real.dir, `${ns}.yaml`);
-      writeFileSync(manifest, WEB.replaceAll('NS', ns));
+      writeFileSync(manifest, webWorkload({ namespace: ns, replicas: 3 }));
       expect((await kubectl(bin!, ['create', 'namespace', ns])).exitCode).to.equal(0);
       const nodes = await kubectl(bin!, ['get', 'nodes']);
       expect(nodes.stdout).to.match(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION/);
@@ -94,7 +76,7 @@ describe('real control plane: upstream components in their own network namespace
 
   it('kubectl drain evicts each pod of the node through the Eviction API and finishes once they are gone', async () => {
     const bin = kubectlBinary('default')!;
-    writeFileSync(path.join(real.dir, 'drain.yaml'), WEB.replaceAll('NS', 'drain').replaceAll('app: web', 'app: drained').replace('replicas: 3', 'replicas: 6'));
+    writeFileSync(path.join(real.dir, 'drain.yaml'), webWorkload({ namespace: 'drain', replicas: 6 }).replaceAll('app: web', 'app: drained'));
     await kubectl(bin, ['create', 'namespace', 'drain']);
     await kubectl(bin, ['apply', '-f', path.join(real.dir, 'drain.yaml')]);
     expect((await kubectl(bin, ['-n', 'drain', 'rollout', 'status', 'deployment/web', '--timeout=60s'])).exitCode).to.equal(0);

@@ -1,15 +1,17 @@
 import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { inClusterNamespace } from '../../cluster/in-cluster.js';
+import { parsePublishTarget, publishResult, type PublishTarget } from '../../cluster/publish-result.js';
 import { acquireRunLock, DEFAULT_LOCK_LEASE_SECONDS, describeHolder, stopReason, type RunLock } from '../../cluster/run-lock.js';
 import { Duration } from '../../core/duration.js';
-import { SpecError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { exitCodeFor, worstOutcome, type Outcome } from '../../core/outcome.js';
 import { newRunId } from '../../engine/run-id.js';
 import { runExperiment, type RunSummary } from '../../engine/runner.js';
 import { planExperiment } from '../../plan/plan.js';
 import { createReporters, DEFAULT_REPORTERS, ReporterMultiplexer } from '../../report/index.js';
 import type { ExperimentSpec } from '../../spec/model.js';
-import { collectExperimentFiles, loadExperiments } from '../../spec/load.js';
+import { loadTaggedExperiments } from '../../spec/load.js';
 import { otlpSetup, withOtlpReporter, type OtlpFlags } from '../otlp-options.js';
 import { loadPlugins } from '../plugins.js';
 import { builtinRegistries } from '../registries.js';
@@ -31,6 +33,8 @@ export interface RunCommandOptions extends OtlpFlags {
   readonly waitLock?: boolean;
   /** How long the run lock outlives this run if it dies without releasing it, e.g. `30s`. */
   readonly lockLease?: string;
+  /** `namespace/name` of a ConfigMap to write the result to (and an Event on the Job running gameday). */
+  readonly publish?: string;
 }
 
 /**
@@ -45,11 +49,8 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   const otlp = otlpSetup(options);
   const registries = builtinRegistries();
   await loadPlugins(options.plugin ?? [], registries);
-  const files = await collectExperimentFiles([...paths]);
-  const { specs: loaded, issues } = await loadExperiments(files, registries);
-  if (issues.length > 0) throw new SpecError(issues);
-  const specs = loaded.filter((s) => matchesTags(s, options.tags ?? []));
-  if (specs.length === 0) throw new UsageError(loaded.length === 0 ? `no experiment files in ${paths.join(', ')}` : `no experiment matches --tags ${options.tags?.join(',')}`);
+  const publishTo = options.publish !== undefined ? parsePublishTarget(options.publish) : undefined;
+  const specs = await loadTaggedExperiments(paths, options.tags ?? [], registries);
 
   const interrupt = new AbortController();
   const stopListening = listenForSignals(interrupt);
@@ -59,6 +60,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   const summaries: (RunSummary & { experiment: string })[] = [];
   const target = await openTarget({ ...options, log: (line) => process.stderr.write(`${line}\n`) });
   let lock: RunLock | undefined;
+  let outcome: Outcome;
   try {
     // The first run id is taken now: the lock's holder names it, even after a wait for the lock.
     const firstRunId = newRunId(specs[0]!.name);
@@ -83,24 +85,16 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       summaries.push({ ...summary, experiment: spec.name });
     }
     await mux.end();
+    outcome = interrupt.signal.aborted ? 'interrupted' : worstOutcome(summaries.map((s) => s.outcome));
+    if (publishTo) await publishRun(target.kubeConfig, publishTo, outcome, summaries);
   } finally {
     // What the last run reverted is left on the lease for a `gameday stop` that waits for it.
     await lock?.release(summaries.at(-1)?.reverted ?? []);
     stopListening();
     await target.close();
   }
-  const outcome: Outcome = interrupt.signal.aborted ? 'interrupted' : worstOutcome(summaries.map((s) => s.outcome));
   if (options.json) process.stdout.write(JSON.stringify({ outcome, exitCode: exitCodeFor(outcome), seed, runs: summaries }, null, 2) + '\n');
   return exitCodeFor(outcome);
-}
-
-/** `key=value` must equal that label; a bare word matches any label value (or key) equal to it. */
-function matchesTags(spec: ExperimentSpec, tags: readonly string[]): boolean {
-  return tags.every((tag) => {
-    const eq = tag.indexOf('=');
-    if (eq > 0) return spec.labels[tag.slice(0, eq)] === tag.slice(eq + 1);
-    return Object.entries(spec.labels).some(([k, v]) => v === tag || k === tag);
-  });
 }
 
 /**
@@ -143,6 +137,20 @@ async function takeRunLock(
     },
   });
   return lock;
+}
+
+/**
+ * `--publish`: the result in a ConfigMap, and on the Job whose pod runs gameday (the pod is named
+ * by `HOSTNAME`, in the service account's namespace); trouble is a warning, never the outcome.
+ */
+async function publishRun(kubeConfig: KubeConfig, to: PublishTarget, outcome: Outcome, summaries: readonly (RunSummary & { experiment: string })[]): Promise<void> {
+  const podNamespace = inClusterNamespace();
+  const ownPod = podNamespace && process.env.HOSTNAME ? { namespace: podNamespace, name: process.env.HOSTNAME } : undefined;
+  const runs = summaries.map((s) => ({ experiment: s.experiment, outcome: s.outcome, reason: s.reason, runId: path.basename(s.runDir) }));
+  await publishResult(kubeConfig, to, { outcome, exitCode: exitCodeFor(outcome), finishedAt: new Date().toISOString(), runs }, {
+    ...(ownPod ? { ownPod } : {}),
+    log: (warning) => process.stderr.write(`gameday: warning: ${warning}\n`),
+  });
 }
 
 /** `--lock-lease 30s`: whole seconds, at least one (a Lease counts in seconds). */

@@ -4,7 +4,7 @@ import { isNotFound } from '../../cluster/api-errors.js';
 import { errorMessage, HarnessError } from '../../core/errors.js';
 import { Percent, type Quantity } from '../../core/quantity.js';
 import type { ExecResult } from '../../nodes/node-access.js';
-import { execInPod } from '../../nodes/pod-exec.js';
+import { execInPod, podExecPermissions } from '../../nodes/pod-exec.js';
 import { bytesToReach, fillFile } from '../../nodes/shell-node-access.js';
 import { chooseCount, selectPods } from '../../plan/select.js';
 import { podSelectorSchema, type PodSelector } from '../../spec/selector-schemas.js';
@@ -72,7 +72,12 @@ interface ExecTarget {
  * inside the container on a mounted volume, as a runaway log or cache would grow, found again by
  * its seeded id. Only the API is needed (exec), so it works on any cluster, managed ones included.
  */
-export const podDiskFill: Pick<FaultPlugin<PodDiskFillParams, PodDiskFillTargets, PodDiskFillState>, 'plan' | 'inject' | 'verify' | 'revert'> = {
+export const podDiskFill: Pick<FaultPlugin<PodDiskFillParams, PodDiskFillTargets, PodDiskFillState>, 'plan' | 'inject' | 'verify' | 'revert' | 'permissions'> = {
+  permissions: (p) => [
+    { why: 'diskFill of pods: read the chosen pods (their volumes, whether they still run)', verbs: ['get'], resource: 'pods', namespace: p.pods.namespace },
+    ...podExecPermissions('diskFill of pods: df, fallocate and rm in the container, through exec', p.pods.namespace),
+  ],
+
   plan(p, { snapshot, rng }) {
     const pods = chooseCount(rng, selectPods(snapshot, p.pods), p.count ?? 1)
       .map((pod) => pod.name)

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Permission } from '../../cluster/rbac.js';
 import { Duration } from '../../core/duration.js';
 import type { PeerScope, Reachability } from '../../nodes/node-access.js';
 import { nodeSelectorSchema } from '../../spec/selector-schemas.js';
@@ -38,6 +39,8 @@ const KUBELET_PORT = 10250;
  * nodes partitioned together still reach each other, so a zone can be cut off as a whole.
  */
 export const nodePartition = {
+  permissions: (): Permission[] => [{ why: "networkPartition of nodes: read the nodes' roles and addresses, to cut the chosen ones off from their peers", verbs: ['list'], resource: 'nodes' }],
+
   plan(p: NodePartitionParams, ctx: FaultPlanContext): PlannedTargets<NodeFaultTargets> {
     const from = (p.from ?? 'rest-of-cluster').replace(/-/g, ' ');
     const describe = (nodes: readonly string[], id: string): string =>

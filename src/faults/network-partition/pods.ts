@@ -70,7 +70,17 @@ const policyTypes = (direction: PodPartitionParams['direction']): ('Ingress' | '
  * nothing, so the effect is proven with real requests to the pods — through a Service selecting
  * only them and the API server's service proxy — that answer before and fail after.
  */
-export const podPartition: Pick<FaultPlugin<PodPartitionParams, PodPartitionTargets, PodPartitionState>, 'plan' | 'inject' | 'verify' | 'revert'> = {
+export const podPartition: Pick<FaultPlugin<PodPartitionParams, PodPartitionTargets, PodPartitionState>, 'plan' | 'inject' | 'verify' | 'revert' | 'permissions'> = {
+  permissions(p) {
+    const namespace = p.pods.namespace;
+    return [
+      { why: 'networkPartition of pods: label the chosen pods so the policy selects them, and find them again on revert', verbs: ['list', 'patch'], resource: 'pods', namespace },
+      { why: 'networkPartition of pods: the NetworkPolicy that cuts them off', verbs: ['create', 'get', 'delete', ...(p.direction === 'egress' ? (['patch'] as const) : [])], resource: 'networkpolicies', group: 'networking.k8s.io', namespace },
+      { why: 'networkPartition of pods: a Service selecting only them, to prove the cut with real requests', verbs: ['create', 'delete'], resource: 'services', namespace },
+      { why: 'networkPartition of pods: those requests, through the service proxy', verbs: ['get'], resource: 'services/proxy', namespace },
+    ];
+  },
+
   plan(p, { snapshot, rng }) {
     const matching = selectPods(snapshot, p.pods);
     const pods = (p.count === undefined ? matching : chooseCount(rng, matching, p.count)).map((pod) => pod.name);

@@ -1,11 +1,17 @@
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { isNotFound } from '../../cluster/api-errors.js';
+import type { Permission } from '../../cluster/rbac.js';
 
 /**
  * Marks a node gameday cordoned, so a revert — even one by `gameday recover` that never saw
  * inject return — uncordons only the nodes gameday cordoned and leaves an operator's cordon alone.
  */
 export const CORDONED_ANNOTATION = 'gameday.dev/cordoned';
+
+/** What cordonNode and uncordonNode do, for the fault `kind` that calls them. */
+export const NODE_CORDON_PERMISSIONS = (kind: string): Permission[] => [
+  { why: `${kind}: read the node and cordon it (patch), and uncordon it on revert`, verbs: ['get', 'patch'], resource: 'nodes' },
+];
 
 const strategicMerge = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 

@@ -1,8 +1,10 @@
 import { Writable } from 'node:stream';
 import { BatchV1Api, CoreV1Api, Log, type KubeConfig, type V1ConfigMap, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { isNotFound } from '../../cluster/api-errors.js';
-import { KubeWatch } from '../../cluster/kube-watch.js';
+import { KubeWatch, watchPermission } from '../../cluster/kube-watch.js';
+import type { Permission } from '../../cluster/rbac.js';
 import { errorMessage } from '../../core/errors.js';
+import { podsPath } from '../shared/target-ref.js';
 
 export interface K6JobOptions {
   readonly namespace: string;
@@ -24,6 +26,16 @@ const SCRIPT_FILE = 'script.js';
 
 /** Waiting reasons that mean the container will not start by waiting longer. */
 const CANNOT_RUN = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError']);
+
+/** What a K6Job does in `namespace`: its ConfigMap and Job, and its pod's start and log. */
+export function k6JobPermissions(namespace: string): Permission[] {
+  return [
+    { why: 'k6 probe (as a Job): the ConfigMap holding the script', verbs: ['create', 'delete'], resource: 'configmaps', namespace },
+    { why: 'k6 probe (as a Job): the Job running k6', verbs: ['create', 'delete'], resource: 'jobs', group: 'batch', namespace },
+    watchPermission("k6 probe (as a Job): watch the Job's pod start", podsPath(namespace)),
+    { why: "k6 probe (as a Job): follow the pod's log, where k6 writes its results", verbs: ['get'], resource: 'pods/log', namespace },
+  ];
+}
 
 /**
  * k6 as an in-cluster batch/v1 Job: the script in a ConfigMap, k6 writing its JSON output to
@@ -148,7 +160,7 @@ export class K6Job {
     };
     const pods = new KubeWatch<V1Pod>({
       kubeConfig: this.kubeConfig,
-      path: `/api/v1/namespaces/${this.options.namespace}/pods`,
+      path: podsPath(this.options.namespace),
       labelSelector: `job-name=${this.name}`,
       onChange: check,
       onRetry: () => undefined,

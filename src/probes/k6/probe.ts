@@ -6,12 +6,15 @@ import { z } from 'zod';
 import { errorMessage } from '../../core/errors.js';
 import { positiveDurationSchema } from '../../spec/value-schemas.js';
 import type { ProbeContext, ProbePlugin, RunningProbe } from '../probe.js';
-import { K6Job } from './job.js';
+import { K6Job, k6JobPermissions } from './job.js';
 import { K6OutputParser } from './output.js';
 import { bundleK6Script } from './script.js';
 
 /** The k6 image a Job runs unless told otherwise: pinned, so a run is repeatable. */
 export const DEFAULT_K6_IMAGE = 'grafana/k6:1.0.0';
+
+/** Where a k6 Job runs when the probe names no namespace. */
+const DEFAULT_JOB_NAMESPACE = 'default';
 
 const INSTALL_K6 =
   'Install k6 so that `k6` is on PATH (https://grafana.com/docs/k6/latest/set-up/install-k6/: `brew install k6`, the Debian/Ubuntu package, or a release binary), or run against a cluster that can pull the k6 image.';
@@ -39,6 +42,9 @@ export const k6Probe: ProbePlugin<Params> = {
   kind: 'k6',
   summary: 'a k6 load test (TypeScript script) run locally or as a Job; requests and checks become samples',
   params,
+
+  // Without mode, a run where k6 is not on PATH falls back to a Job: grant what the Job needs.
+  permissions: (p) => (p.mode === 'local' ? [] : k6JobPermissions(p.namespace ?? DEFAULT_JOB_NAMESPACE)),
 
   async start(ctx, p) {
     const script = await bundleK6Script(path.resolve(ctx.experimentDir, p.script));
@@ -112,13 +118,13 @@ async function startLocal(ctx: ProbeContext, p: Params, k6: string, script: stri
 
 async function startJob(ctx: ProbeContext, p: Params, script: string, runArgs: readonly string[], chosenForLackOfK6: boolean): Promise<RunningProbe> {
   const image = p.image ?? DEFAULT_K6_IMAGE;
-  const job = new K6Job(ctx.cluster.kubeConfig, { namespace: p.namespace ?? 'default', probe: ctx.name, image, script, runArgs, env: p.env ?? {} });
+  const job = new K6Job(ctx.cluster.kubeConfig, { namespace: p.namespace ?? DEFAULT_JOB_NAMESPACE, probe: ctx.name, image, script, runArgs, env: p.env ?? {} });
   const parser = new K6OutputParser();
   let points = 0;
   let ended: Promise<void>;
   try {
     await job.create();
-    ctx.log(`k6 runs as Job ${p.namespace ?? 'default'}/${job.name} (${image})`);
+    ctx.log(`k6 runs as Job ${p.namespace ?? DEFAULT_JOB_NAMESPACE}/${job.name} (${image})`);
     ({ ended } = await job.follow((line) => {
       const samples = parser.feed(line);
       points += samples.length;

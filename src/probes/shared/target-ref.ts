@@ -15,6 +15,9 @@ export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 export interface WorkloadRef extends NamespacedName {
   readonly kind: WorkloadKind;
+  /** Its API group and resource, as RBAC names them: `apps`, `statefulsets`. */
+  readonly group: 'apps';
+  readonly resource: string;
   /** The collection's API path, like `/apis/apps/v1/namespaces/shop/statefulsets`. */
   readonly collectionPath: string;
   /** As written: `statefulset/shop/db`. */
@@ -45,5 +48,10 @@ export function parseNamespacedName(text: string): NamespacedName {
 export function parseWorkloadRef(text: string): WorkloadRef {
   if (!WORKLOAD.test(text)) throw new Error(`"${text}" is not kind/namespace/name with kind one of ${WORKLOAD_KINDS.join(', ')}; write it like statefulset/shop/db`);
   const [kind, namespace, name] = text.split('/') as [WorkloadKind, string, string];
-  return { kind, namespace, name, text, collectionPath: `/apis/apps/v1/namespaces/${namespace}/${kind}s` };
+  return { kind, namespace, name, text, group: 'apps', resource: `${kind}s`, collectionPath: `/apis/apps/v1/namespaces/${namespace}/${kind}s` };
+}
+
+/** The API path of a namespace's pods, which the watch-based probes list and watch. */
+export function podsPath(namespace: string): string {
+  return `/api/v1/namespaces/${namespace}/pods`;
 }

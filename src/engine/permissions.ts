@@ -1,0 +1,65 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { faultEventPermissions } from '../cluster/fault-events.js';
+import type { Permission } from '../cluster/rbac.js';
+import { RUN_LOCK_PERMISSIONS } from '../cluster/run-lock.js';
+import { SNAPSHOT_PERMISSIONS } from '../cluster/snapshot-read.js';
+import { workloadNeeds } from '../cluster/workloads.js';
+import type { Registry } from '../core/registry.js';
+import { needsNodeAccess, type FaultPlugin } from '../faults/fault.js';
+import { nodeAccessPermissions } from '../nodes/choose-node-access.js';
+import { implicitProbes } from '../plan/implicit-probes.js';
+import type { ProbePlugin } from '../probes/probe.js';
+import type { ExperimentSpec, FaultSpec } from '../spec/model.js';
+import { CLUSTER_WATCH_PERMISSIONS } from './cluster-watch.js';
+
+export interface RunPermissionOptions {
+  readonly registries: { readonly faults: Registry<FaultPlugin>; readonly probes: Registry<ProbePlugin> };
+  /** How the run will reach inside nodes; node-level faults bring this provider's permissions. */
+  readonly nodeAccess: 'kind' | 'pod' | 'sim' | 'none';
+}
+
+export interface RunNeeds {
+  readonly permissions: readonly Permission[];
+  /** The Namespaces the experiments' workloads declare (see workloadNeeds). */
+  readonly namespaces: readonly KubernetesObject[];
+  /** What the permissions cannot make work, for the person reading them. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * Everything a `gameday run` of these experiments does through the Kubernetes API, as
+ * permissions: the engine's own steps (the run lock, the plan's snapshot, the cluster watch,
+ * the workloads, an Event per fault step), and what each fault and probe declares for its params,
+ * implicit probes (`pdb(shop/web) holds`) included, with node access for node-level faults.
+ */
+export async function runNeeds(specs: readonly ExperimentSpec[], options: RunPermissionOptions): Promise<RunNeeds> {
+  const permissions: Permission[] = [...RUN_LOCK_PERMISSIONS, ...SNAPSHOT_PERMISSIONS, ...CLUSTER_WATCH_PERMISSIONS];
+  const namespaces = new Map<string, KubernetesObject>();
+  const notes: string[] = [];
+  for (const spec of specs) {
+    const workloads = await workloadNeeds(spec.workloads);
+    permissions.push(...workloads.permissions);
+    for (const ns of workloads.namespaces) if (!namespaces.has(ns.metadata!.name!)) namespaces.set(ns.metadata!.name!, ns);
+    for (const fault of spec.faults) {
+      const plugin = options.registries.faults.get(fault.kind);
+      if (!plugin) continue;
+      permissions.push(...(plugin.permissions?.(fault.params) ?? []), ...faultEventPermissions(podNamespaceOf(fault)));
+      if (!needsNodeAccess(plugin, fault.params)) continue;
+      if (options.nodeAccess === 'none') notes.push(`${spec.name}: ${fault.name} (${fault.kind}) needs node access, and a run with --node-access none refuses it`);
+      else permissions.push(...nodeAccessPermissions(options.nodeAccess));
+    }
+    for (const probe of [...spec.probes, ...implicitProbes(spec, options.registries.probes)]) {
+      permissions.push(...(options.registries.probes.get(probe.kind)?.permissions?.(probe.params) ?? []));
+    }
+  }
+  return { permissions, namespaces: [...namespaces.values()], notes: [...new Set(notes)] };
+}
+
+/**
+ * The namespace of the pods a fault acts on, when it names them with the shared `pods:` selector;
+ * its Events go there. A fault on nodes has its Events on the nodes.
+ */
+function podNamespaceOf(fault: FaultSpec): string | undefined {
+  const pods = (fault.params as { readonly pods?: { readonly namespace?: unknown } } | undefined)?.pods;
+  return typeof pods?.namespace === 'string' ? pods.namespace : undefined;
+}

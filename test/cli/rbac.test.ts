@@ -1,0 +1,30 @@
+import { expect } from 'chai';
+import { parseAllDocuments } from 'yaml';
+import { runCli } from './cli-process.js';
+
+describe('gameday rbac (real CLI process)', () => {
+  it('prints the roles, named as asked and bound to the service account it names', async () => {
+    const r = await runCli(['rbac', 'experiments/pod-kill-keeps-web-up.yaml', '--service-account', 'ci/runner', '--name', 'chaos']);
+    expect(r.code, r.stderr).to.equal(0);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string }; subjects?: unknown[] });
+    expect(docs.map((d) => `${d.kind} ${d.metadata.namespace ?? ''}/${d.metadata.name}`)).to.deep.equal([
+      'Namespace /shop',
+      'ClusterRole /chaos',
+      'ClusterRoleBinding /chaos',
+      'Role kube-system/chaos',
+      'RoleBinding kube-system/chaos',
+      'Role shop/chaos',
+      'RoleBinding shop/chaos',
+    ]);
+    for (const d of docs.filter((d) => d.kind.endsWith('Binding'))) expect(d.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'runner', namespace: 'ci' }]);
+  });
+
+  it('refuses a service account that is not namespace/name, and a node access it does not know, with exit 2', async () => {
+    const sa = await runCli(['rbac', 'experiments/pod-kill-keeps-web-up.yaml', '--service-account', 'runner']);
+    expect(sa.code).to.equal(2);
+    expect(sa.stderr).to.include('--service-account runner: give it as namespace/name');
+    const access = await runCli(['rbac', 'experiments/', '--node-access', 'ssh']);
+    expect(access.code).to.equal(2);
+    expect(access.stderr).to.include('--node-access ssh: give one of pod, sim, kind, none');
+  });
+});
