@@ -103,6 +103,12 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
     let nodeSideExit: ComponentExit | undefined;
     void nodeSide.exited.then((e) => (nodeSideExit = e));
     const admin = adminCall(cp);
+    // The controller-manager makes every namespace's default ServiceAccount a few seconds after it
+    // starts, and until then pods cannot be created in it. Making the same object for `default`
+    // now saves those seconds; the controller then finds it there (it makes the others itself).
+    await admin('POST', '/api/v1/namespaces/default/serviceaccounts', { metadata: { name: 'default' } }).catch((err: Error) => {
+      if (!/HTTP 409/.test(err.message)) throw err;
+    });
     progress(`  gameday's nodes joining: ${names.join(', ')}`);
     const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
     for (;;) {
