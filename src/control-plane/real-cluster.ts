@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { HarnessError } from '../core/errors.js';
 import { ComponentProcess, logTail, type ComponentExit } from './component-process.js';
 import { CONTROL_PLANE_NODE_IP } from './cluster-network.js';
-import { startRealControlPlane, type RealControlPlane, type RealControlPlaneOptions } from './real-control-plane.js';
+import { componentRequest, startRealControlPlane, type RealControlPlane, type RealControlPlaneOptions } from './real-control-plane.js';
 
 /**
  * Where each node serves the node fault endpoint, on its own address: the API server's node proxy
@@ -45,6 +45,7 @@ export interface RealCluster extends RealControlPlane {
   readonly nodeSideLog: string;
 }
 
+/** kind's node names, as src/sim/kubelet/node-registrations.ts gives them (which this module may not import): the tokens are made before the node side starts. */
 function nodeNames(name: string, workers: number): string[] {
   return [`${name}-control-plane`, ...Array.from({ length: workers }, (_, i) => `${name}-worker${i === 0 ? '' : i + 1}`)];
 }
@@ -141,24 +142,12 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
   }
 }
 
-/** Plain admin calls to the API server (node and service set-up), throwing on anything but 2xx. */
+/** Admin calls to the API server (node and account set-up), throwing on anything but 2xx. */
 function adminCall(cp: RealControlPlane): (method: string, path: string, body?: unknown) => Promise<string> {
   return async (method, apiPath, body) => {
-    const { request } = await import('node:https');
-    return new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = request(new URL(apiPath, cp.url), {
-        method,
-        ca: cp.credentials.caCertPem,
-        headers: { authorization: `Bearer ${cp.credentials.admin.token}`, ...(payload ? { 'content-type': 'application/json' } : {}) },
-      }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve(text) : reject(new HarnessError(`${method} ${apiPath}: HTTP ${res.statusCode} ${text.slice(0, 200)}`))));
-      });
-      req.on('error', reject);
-      req.end(payload);
-    });
+    const r = await componentRequest(new URL(apiPath, cp.url).toString(), cp.credentials, method, body);
+    if (r.status >= 300) throw new HarnessError(`${method} ${apiPath}: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+    return r.body;
   };
 }
 

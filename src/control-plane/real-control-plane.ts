@@ -175,7 +175,10 @@ async function waitHealthy(base: string, endpoint: string, credentials: Credenti
     if (exited) {
       throw new HarnessError(`${exited.component} exited (${exited.signal ?? `code ${exited.code}`}) while starting; the end of ${exited.logFile}:\n${await logTail(exited.logFile)}`);
     }
-    last = await get(`${base}${endpoint}`, credentials).catch((err: Error) => err.message);
+    last = await componentRequest(`${base}${endpoint}`, credentials).then(
+      (r) => (r.status === 200 ? r.body.trim() : `HTTP ${r.status}: ${r.body.trim().slice(0, 200)}`),
+      (err: Error) => err.message,
+    );
     if (last === 'ok') return;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -183,27 +186,35 @@ async function waitHealthy(base: string, endpoint: string, credentials: Credenti
   throw new HarnessError(`${base}${endpoint} was not healthy after ${timeoutMs / 1000} s (last answer: ${last});\n${logs.join('\n')}`);
 }
 
-function get(url: string, credentials: Credentials | undefined): Promise<string> {
+/**
+ * One request to a component, as the cluster admin when `credentials` are given (verifying the
+ * cluster's CA), else anonymously and unverified (a health check before anything is trusted).
+ */
+export function componentRequest(url: string, credentials: Credentials | undefined, method = 'GET', body?: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
       url,
       {
-        method: 'GET',
+        method,
         timeout: 2000,
         // Before the API server is trusted there is nothing to protect; its CA is ours anyway.
-        ...(credentials ? { ca: credentials.caCertPem, headers: { authorization: `Bearer ${credentials.admin.token}` } } : { rejectUnauthorized: false }),
+        ...(credentials
+          ? { ca: credentials.caCertPem, headers: { authorization: `Bearer ${credentials.admin.token}`, ...(payload ? { 'content-type': 'application/json' } : {}) } }
+          : { rejectUnauthorized: false }),
       },
       (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve(res.statusCode === 200 ? body.trim() : `HTTP ${res.statusCode}: ${body.trim().slice(0, 200)}`));
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
       },
     );
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
 }
+
 
 /**
  * What a gameday killed outright left behind: its namespace (its components died with it) and its

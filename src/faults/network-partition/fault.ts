@@ -33,7 +33,6 @@ type Params = z.output<typeof params>;
 type Targets = PodPartitionTargets | NodeFaultTargets;
 type State = PodPartitionState | NodePartitionState;
 
-
 /**
  * Cuts pods or nodes off from the rest of the cluster: pods with a NetworkPolicy (any cluster
  * whose CNI enforces policies), nodes with iptables rules through node access.

@@ -112,3 +112,9 @@ export class ApiError extends Error {
     return new ApiError(410, 'Expired', message);
   }
 }
+
+/** The Status for anything thrown while serving: an ApiError as it is, anything else a 500 InternalError. */
+export function statusOfError(err: unknown): Status {
+  if (err instanceof ApiError) return err.toStatus();
+  return new ApiError(500, 'InternalError', `Internal error occurred: ${(err as Error)?.message ?? String(err)}`, {}).toStatus();
+}

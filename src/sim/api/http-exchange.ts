@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, type Status } from './api-error.js';
 import type { IncludeObject } from './table.js';
@@ -29,6 +30,12 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, conte
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
   res.end(text);
+}
+
+/** Refuses a connection upgrade with a Status, as the API server (and a kubelet) does before switching protocols. */
+export function rejectUpgrade(socket: Duplex, status: Status): void {
+  const body = JSON.stringify(status);
+  socket.end(`HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-cache, private\r\nConnection: close\r\n\r\n${body}`);
 }
 
 export function sendStatus(res: ServerResponse, status: Status): void {

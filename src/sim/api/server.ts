@@ -1,15 +1,15 @@
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { StoreError, type ObjectStore, type StoredObject } from '../store.js';
 import { Admission } from './admission.js';
-import { ApiError, type Status } from './api-error.js';
+import { ApiError, statusOfError } from './api-error.js';
 import { SERVER_VERSION, apiGroup, apiGroupList, apiResourceList, coreVersions } from './discovery.js';
 import { openApiV3GroupVersion, openApiV3Root } from './openapi.js';
 import { PodExecEndpoint } from './pod-exec.js';
 import { servePodLog } from './pod-log.js';
 import type { PodRuntime } from './pod-runtime.js';
-import { negotiate, readBody, sendJson, sendStatus } from './http-exchange.js';
+import { negotiate, readBody, rejectUpgrade, sendJson, sendStatus } from './http-exchange.js';
 import { ResourceHandler, type ResourceRequest } from './resource-handler.js';
 import { findResource, type ResourceType } from './resources.js';
 
@@ -163,7 +163,7 @@ export class ApiServer {
       if (err.reason === 'AlreadyExists') return sendStatus(res, ApiError.alreadyExists(route.resource, route.name).toStatus());
       if (err.reason === 'Conflict') return sendStatus(res, ApiError.conflict(route.resource, route.name, 'the object has been modified; please apply your changes to the latest version and try again').toStatus());
     }
-    sendStatus(res, new ApiError(500, 'InternalError', `Internal error occurred: ${(err as Error)?.message ?? String(err)}`, {}).toStatus());
+    sendStatus(res, statusOfError(err));
   }
 
   private safeRoute(req: IncomingMessage): ResourcePath | undefined {
@@ -267,8 +267,7 @@ export class ApiServer {
       }
       this.exec.upgrade(req, socket, head, session);
     } catch (err) {
-      const status = err instanceof ApiError ? err.toStatus() : new ApiError(500, 'InternalError', `Internal error occurred: ${(err as Error)?.message ?? String(err)}`, {}).toStatus();
-      rejectUpgrade(socket, status);
+      rejectUpgrade(socket, statusOfError(err));
     }
   }
 
@@ -298,8 +297,3 @@ function respond(res: ServerResponse, body: unknown): boolean {
   return true;
 }
 
-/** An upgrade refused: a plain HTTP response carrying the Status, then the connection closes. */
-function rejectUpgrade(socket: Duplex, status: Status): void {
-  const body = JSON.stringify(status);
-  socket.end(`HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-cache, private\r\nConnection: close\r\n\r\n${body}`);
-}

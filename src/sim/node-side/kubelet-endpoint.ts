@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { ApiError } from '../api/api-error.js';
+import { ApiError, statusOfError } from '../api/api-error.js';
+import { rejectUpgrade, sendStatus } from '../api/http-exchange.js';
 import { execStatus, PodExecEndpoint } from '../api/pod-exec.js';
 import { servePodLog } from '../api/pod-log.js';
 import type { ExecResult } from '../api/pod-runtime.js';
@@ -68,7 +69,8 @@ export class KubeletEndpoint {
       if (url.pathname === '/healthz') return void res.end('ok');
       throw new ApiError(404, 'NotFound', `the kubelet serves no ${url.pathname}`);
     } catch (err) {
-      fail(res, err);
+      if (res.headersSent) res.destroy();
+      else sendStatus(res, statusOfError(err));
     }
   }
 
@@ -94,9 +96,7 @@ export class KubeletEndpoint {
       socket.write(['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: SPDY/3.1', `X-Stream-Protocol-Version: ${protocol}`, '', ''].join('\r\n'));
       void this.run(socket, protocol, session);
     } catch (err) {
-      const e = err instanceof ApiError ? err : new ApiError(500, 'InternalError', (err as Error).message);
-      const body = JSON.stringify(e.toStatus());
-      socket.end(`HTTP/1.1 ${e.code} ${e.reason ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      rejectUpgrade(socket, statusOfError(err));
     }
   }
 
@@ -137,12 +137,4 @@ export class KubeletEndpoint {
     spdy.close();
     this.sessions.delete(spdy);
   }
-}
-
-function fail(res: ServerResponse, err: unknown): void {
-  const e = err instanceof ApiError ? err : new ApiError(500, 'InternalError', (err as Error).message);
-  if (res.headersSent) return void res.destroy();
-  const body = JSON.stringify(e.toStatus());
-  res.writeHead(e.code, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
-  res.end(body);
 }

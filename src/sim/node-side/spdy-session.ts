@@ -88,22 +88,18 @@ export class SpdyStream {
 export class SpdyServerSession {
   private buffered = Buffer.alloc(0);
   private readonly streams = new Map<number, SpdyStream>();
-  private readonly inflate: Inflate = createInflate({ dictionary: DICTIONARY });
-  private readonly deflate: Deflate = createDeflate({ dictionary: DICTIONARY });
+  private readonly inflate = new HeaderCompression(createInflate({ dictionary: DICTIONARY }));
+  private readonly deflate = new HeaderCompression(createDeflate({ dictionary: DICTIONARY }));
   /** Header blocks share one compression context per direction: frames are handled in order. */
   private queue: Promise<void> = Promise.resolve();
-  private inflated: Buffer[] = [];
-  private deflated: Buffer[] = [];
   private closed = false;
 
   constructor(
     private readonly socket: Duplex,
     private readonly onStream: (stream: SpdyStream) => void,
   ) {
-    this.inflate.on('data', (d: Buffer) => this.inflated.push(d));
-    this.deflate.on('data', (d: Buffer) => this.deflated.push(d));
     // A corrupt header block: the connection cannot go on.
-    for (const z of [this.inflate, this.deflate]) z.on('error', () => socket.destroy());
+    for (const z of [this.inflate, this.deflate]) z.onError(() => socket.destroy());
     socket.on('data', (d: Buffer) => this.receive(d));
     socket.on('close', () => this.shutdown());
     socket.on('error', () => this.shutdown());
@@ -168,7 +164,7 @@ export class SpdyServerSession {
     const type = frame.readUInt16BE(2);
     if (type === SYN_STREAM) {
       const id = body.readUInt32BE(0) & 0x7fffffff;
-      const headers = parseHeaderBlock(await this.zlib(this.inflate, () => this.inflated, (b) => (this.inflated = b), body.subarray(10)));
+      const headers = parseHeaderBlock(await this.inflate.run(body.subarray(10)));
       const stream = new SpdyStream(id, headers, this);
       this.streams.set(id, stream);
       await this.reply(id);
@@ -186,7 +182,7 @@ export class SpdyServerSession {
 
   /** SYN_REPLY with no headers, as the kubelet's spdystream sends to accept a stream. */
   private async reply(id: number): Promise<void> {
-    const block = await this.zlib(this.deflate, () => this.deflated, (b) => (this.deflated = b), Buffer.alloc(4));
+    const block = await this.deflate.run(Buffer.alloc(4));
     const head = Buffer.alloc(12);
     head.writeUInt16BE((CONTROL << 8) | SPDY_VERSION, 0);
     head.writeUInt16BE(SYN_REPLY, 2);
@@ -194,19 +190,36 @@ export class SpdyServerSession {
     head.writeUInt32BE(id, 8);
     this.socket.write(Buffer.concat([head, block]));
   }
+}
 
-  /** Runs `input` through a persistent zlib context up to a sync flush and returns its output. */
-  private zlib(z: Inflate | Deflate, taken: () => Buffer[], reset: (b: Buffer[]) => void, input: Buffer): Promise<Buffer> {
+/** One direction's header compression: one zlib context for the whole connection, flushed per block. */
+class HeaderCompression {
+  private output: Buffer[] = [];
+
+  constructor(private readonly z: Inflate | Deflate) {
+    z.on('data', (d: Buffer) => this.output.push(d));
+  }
+
+  onError(handler: () => void): void {
+    this.z.on('error', handler);
+  }
+
+  /** Runs `input` through the context up to a sync flush and returns what came out. */
+  run(input: Buffer): Promise<Buffer> {
     return new Promise((resolve) => {
-      z.write(input);
-      z.flush(constants.Z_SYNC_FLUSH, () => {
+      this.z.write(input);
+      this.z.flush(constants.Z_SYNC_FLUSH, () => {
         setImmediate(() => {
-          const out = Buffer.concat(taken());
-          reset([]);
+          const out = Buffer.concat(this.output);
+          this.output = [];
           resolve(out);
         });
       });
     });
+  }
+
+  destroy(): void {
+    this.z.destroy();
   }
 }
 
