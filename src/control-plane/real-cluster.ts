@@ -52,9 +52,9 @@ function nodeNames(name: string, workers: number): string[] {
 
 /** The node side's entry point, beside this module in the build (dist/) or the sources (tsx). */
 function nodeSideEntry(): { file: string; args: string[] } {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const built = path.join(here, '..', 'sim', 'node-side', 'main.js');
-  if (import.meta.url.endsWith('.js')) return { file: process.execPath, args: [built] };
+  const self = fileURLToPath(import.meta.url);
+  const here = path.dirname(self);
+  if (path.extname(self) === '.js') return { file: process.execPath, args: [path.join(here, '..', 'sim', 'node-side', 'main.js')] };
   return { file: process.execPath, args: ['--import', 'tsx', path.join(here, '..', 'sim', 'node-side', 'main.ts')] };
 }
 
