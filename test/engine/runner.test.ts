@@ -142,13 +142,14 @@ describe('runExperiment', () => {
     const s = new Scenario();
     const summary = await s.run({
       durationMs: 100,
-      recoverWithinMs: 150,
-      probes: { web: { everyMs: 5, okUntilMs: 60 } },
+      recoverWithinMs: 300,
+      probes: { web: { everyMs: 5, okUntilMs: 80 } },
       faults: [s.fault('a', 0)],
-      steadyState: ['availability(web) >= 99% over 20ms'],
+      // Windows of 40 ms rather than 20, so that a busy machine's stalled event loop still leaves samples in one.
+      steadyState: ['availability(web) >= 99% over 40ms'],
     });
     expect(summary.outcome).to.equal('failed');
-    expect(summary.reason).to.match(/^the steady state did not return within 150ms: availability\(web\) = 0\.0%/);
+    expect(summary.reason).to.match(/^the steady state did not return within 300ms: availability\(web\) = 0\.0%/);
     expect(s.checks('steady-state-after').map((c) => c.verdict)).to.deep.equal(['failed']);
     expect(s.effects()).to.deep.equal(['inject a', 'revert a']);
   });
