@@ -156,6 +156,7 @@ export function buildProgram(): Command {
     .option('--port <port>', 'API server port (0: any free port)', '0')
     .option('--kubeconfig <path>', 'where to write the kubeconfig', 'reports/sim-kubeconfig.yaml')
     .option('--control-plane <kind>', 'embedded (gameday\'s own API server) or real (upstream kube-apiserver, etcd, controller-manager and scheduler with gameday\'s nodes joined; Linux and root)', 'embedded')
+    .option('--network-policy <mode>', 'enforce, or ignore: store NetworkPolicies without enforcing them, as a CNI without policy support does (embedded only)', 'enforce')
     .action(async (opts) => setExit(await (await import('./commands/sim.js')).simServeCommand(opts)));
 
   const controlPlane = program.command('control-plane').description('the upstream Kubernetes control plane behind --control-plane real');

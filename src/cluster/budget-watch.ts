@@ -1,11 +1,12 @@
-import type { KubeConfig, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import { PolicyV1Api, type KubeConfig, type V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { KubeWatch } from './kube-watch.js';
 import { selectorMatches } from './label-selector.js';
 
 export interface BudgetWatchOptions {
   /**
-   * A waiter is woken after this long even without a watch event, so a missed event or a dropped
-   * watch can slow a drain but never hang it. @default 5000 (kubectl's fixed retry interval)
+   * A waiter is looked at again after this long even without a watch event, so a missed event or
+   * a dropped watch can slow a drain but never hang it: it is woken if a fresh read of its budget
+   * shows room (or the watch gave up). @default 5000 (kubectl's fixed retry interval)
    */
   readonly fallbackMs?: number;
   /** How long a broken watch is retried before the budgets of its namespace are no longer trusted. @default 30000 (WATCH_RETRY) */
@@ -36,6 +37,9 @@ interface NamespaceBudgets {
  */
 const STALE_CACHE_PAUSE_MS = 100;
 
+/** Fallback checks of one namespace within this long share one read of its budgets. */
+const FRESH_READ_SHARED_MS = 1000;
+
 /**
  * Watches the PodDisruptionBudgets of the namespaces a drain touches and wakes blocked evictions
  * the moment a budget allows another disruption, instead of retrying on a fixed timer. Each
@@ -46,6 +50,7 @@ const STALE_CACHE_PAUSE_MS = 100;
 export class BudgetWatch {
   private readonly namespaces = new Map<string, NamespaceBudgets>();
   private readonly waiters: Waiter[] = [];
+  private readonly freshReads = new Map<string, { readonly at: number; readonly budgets: Promise<readonly V1PodDisruptionBudget[] | undefined> }>();
   private readonly fallbackMs: number;
   private closed = false;
 
@@ -61,7 +66,10 @@ export class BudgetWatch {
     await this.watchNamespace(namespace).ready;
     if (signal.aborted) return 'aborted';
     return new Promise<BudgetWake>((resolve) => {
+      let settled = false;
       const finish = (why: BudgetWake): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(fallback);
         signal.removeEventListener('abort', onAbort);
         const at = this.waiters.indexOf(waiter);
@@ -70,7 +78,13 @@ export class BudgetWatch {
       };
       const waiter: Waiter = { namespace, labels, resolve: finish };
       const onAbort = (): void => finish('aborted');
-      const fallback = setTimeout(() => finish('fallback'), this.fallbackMs);
+      // Retrying on the timer alone would be kubectl's 5 s loop, a refused eviction per blocked pod
+      // each time: retry only when a fresh read shows room the watch did not report.
+      const onFallback = async (): Promise<void> => {
+        if (this.namespaces.get(namespace)?.blind || (await this.freshRoom(namespace, labels))) finish('fallback');
+        else if (!settled) fallback = setTimeout(() => void onFallback(), this.fallbackMs);
+      };
+      let fallback = setTimeout(() => void onFallback(), this.fallbackMs);
       signal.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
       setTimeout(() => this.wake(namespace), STALE_CACHE_PAUSE_MS);
@@ -102,6 +116,22 @@ export class BudgetWatch {
       this.namespaces.set(namespace, (ns = entry));
     }
     return ns;
+  }
+
+  /** Whether the budget covering `labels` has room as the API server says now (true when it cannot be read). */
+  private async freshRoom(namespace: string, labels: Readonly<Record<string, string>>): Promise<boolean> {
+    let read = this.freshReads.get(namespace);
+    if (!read || Date.now() - read.at > FRESH_READ_SHARED_MS) {
+      const budgets = this.kubeConfig
+        .makeApiClient(PolicyV1Api)
+        .listNamespacedPodDisruptionBudget({ namespace })
+        .then((list) => list.items, () => undefined);
+      this.freshReads.set(namespace, (read = { at: Date.now(), budgets }));
+    }
+    const budgets = await read.budgets;
+    if (!budgets) return true;
+    const covering = budgets.filter((b) => selectorMatches(b.spec?.selector, labels));
+    return covering.length !== 1 || disruptionsAllowed(covering[0]!) > 0;
   }
 
   private wake(namespace: string): void {

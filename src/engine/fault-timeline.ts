@@ -101,26 +101,45 @@ async function injectFault(options: FaultTimelineOptions, fault: PlannedFault): 
     revertFault({ ...options, plugin, fault, state: injected ? state : undefined, event, evidence: ctx.evidence }),
   );
   event('inject', { targets: fault.targets, message: fault.description });
+  // Once the run is winding down (abort condition, interrupt), whatever an inject or verify saw
+  // after that moment proves nothing: it is journaled as interrupted, never as failed or not landed.
+  const interrupted = (phase: 'inject' | 'verify', extra: { state?: unknown; evidence?: unknown; error?: unknown }): void => {
+    const why = typeof options.signal.reason === 'string' ? options.signal.reason : 'the run stopped';
+    const done = phase === 'inject' ? 'what it had done is in its state, and the revert undoes it' : 'verification was not finished';
+    const error = extra.error !== undefined ? ` (${errorMessage(extra.error)})` : '';
+    event('interrupted', { message: `${phase} cut short: ${why}${error}; ${done}`, ...(extra.state !== undefined ? { state: extra.state } : {}), ...(extra.evidence !== undefined ? { evidence: extra.evidence } : {}) });
+  };
   try {
     state = await plugin.inject(ctx, fault.params, fault.targets);
     injected = true;
   } catch (err) {
+    if (options.signal.aborted) {
+      interrupted('inject', { error: err });
+      return revert;
+    }
     event('inject-failed', { message: errorMessage(err) });
-    // Once the run is winding down (abort condition, interrupt), a cut-short inject is a consequence, not the cause.
-    if (!options.signal.aborted) options.onStop('error', `inject of ${fault.id} (${fault.kind}) failed: ${errorMessage(err)}`);
+    options.onStop('error', `inject of ${fault.id} (${fault.kind}) failed: ${errorMessage(err)}`);
+    return revert;
+  }
+  options.witness?.injected(fault);
+  if (options.signal.aborted) {
+    interrupted('inject', { state });
     return revert;
   }
   event('injected', { state });
-  options.witness?.injected(fault);
   try {
     const result = await plugin.verify(ctx, fault.params, fault.targets, state);
-    if (result.landed) {
-      event('verified', { message: result.message, evidence: result.evidence });
-    } else {
+    if (options.signal.aborted) interrupted('verify', { evidence: result.evidence });
+    else if (result.landed) event('verified', { message: result.message, evidence: result.evidence });
+    else {
       event('not-landed', { message: result.message, evidence: result.evidence });
-      if (!options.signal.aborted) options.onStop('inconclusive', `fault ${fault.id} (${fault.kind}) did not land: ${result.message}`);
+      options.onStop('inconclusive', `fault ${fault.id} (${fault.kind}) did not land: ${result.message}`);
     }
   } catch (err) {
+    if (options.signal.aborted) {
+      interrupted('verify', { error: err });
+      return revert;
+    }
     recorder.log('error', `fault ${fault.id} (${fault.kind}): verify failed: ${errorMessage(err)}`);
     options.onStop('error', `could not verify ${fault.id} (${fault.kind}): ${errorMessage(err)}`);
   }

@@ -77,7 +77,7 @@ export interface SampleEvent extends Sample {
   readonly type: 'sample';
 }
 
-export type FaultStep = 'inject' | 'injected' | 'verified' | 'not-landed' | 'revert' | 'reverted' | 'revert-failed' | 'inject-failed';
+export type FaultStep = 'inject' | 'injected' | 'verified' | 'not-landed' | 'revert' | 'reverted' | 'revert-failed' | 'inject-failed' | 'interrupted';
 
 export interface FaultEvent {
   readonly type: 'fault';

@@ -1,6 +1,6 @@
 import type { FaultResult } from './result.js';
 
-export type FaultProblemType = 'inject-failed' | 'not-landed' | 'revert-failed' | 'not-reverted';
+export type FaultProblemType = 'inject-failed' | 'not-landed' | 'revert-failed' | 'not-reverted' | 'interrupted';
 
 export interface FaultProblem {
   readonly type: FaultProblemType;
@@ -21,6 +21,7 @@ export function faultProblems(fault: FaultResult): FaultProblem[] {
   }
   if (fault.injectError !== undefined) problems.push({ type: 'inject-failed', message: `inject failed: ${fault.injectError}` });
   if (fault.landed === false) problems.push({ type: 'not-landed', message: `did not land: ${fault.verifyMessage ?? 'verification found no effect'}` });
+  if (fault.interrupted !== undefined) problems.push({ type: 'interrupted', message: `interrupted: ${fault.interrupted}` });
   return problems;
 }
 

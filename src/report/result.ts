@@ -82,6 +82,8 @@ export interface FaultResult {
   readonly injectedAt?: string;
   readonly injectedAtMs?: number;
   readonly injectError?: string;
+  /** Set when the run stopped while this fault's inject or verify was under way: what was cut short, and why. */
+  readonly interrupted?: string;
   readonly verifiedAt?: string;
   readonly verifiedAtMs?: number;
   /** Absent when verification never ran (the run ended before, or inject failed). */
@@ -335,6 +337,9 @@ export class ResultBuilder {
         break;
       case 'inject-failed':
         fault.injectError = event.message ?? 'inject failed';
+        break;
+      case 'interrupted':
+        fault.interrupted = event.message ?? 'cut short';
         break;
       case 'verified':
       case 'not-landed':

@@ -149,7 +149,7 @@ export class TerminalReporter implements Reporter {
 
   private fault(e: FaultEvent): void {
     const bad = e.step === 'not-landed' || e.step === 'inject-failed' || e.step === 'revert-failed';
-    const step = bad ? this.c.red(e.step) : e.step;
+    const step = bad ? this.c.red(e.step) : e.step === 'interrupted' ? this.c.yellow(e.step) : e.step;
     let detail = '';
     if (e.step === 'inject' && e.targets !== undefined) detail = `: ${plainText(describeTargets(e.targets))}`;
     else if (e.message) detail = `: ${plainText(e.message)}`;

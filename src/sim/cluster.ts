@@ -43,6 +43,11 @@ export interface EmbeddedClusterOptions {
   readonly timings?: Partial<SimTimings>;
   /** Changes kept for watches to resume from; older resource versions get 410 Expired. @default 20000 */
   readonly watchHistory?: number;
+  /**
+   * `ignore`: NetworkPolicies are accepted and stored but the network does not enforce them, as on
+   * clusters whose CNI lacks policy support (kindnet before v0.24, flannel). @default 'enforce'
+   */
+  readonly networkPolicy?: 'enforce' | 'ignore';
 }
 
 export interface EmbeddedCluster {
@@ -81,7 +86,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   const controlPlane = `${name}-control-plane`;
 
   const controllers: RunningController[] = [startGarbageCollector(ctx)];
-  const dataPlane = new DataPlane(informers, timings, controlPlane);
+  const dataPlane = new DataPlane(informers, timings, controlPlane, options.networkPolicy !== 'ignore');
   const router = new ServiceRouter(informers, timings);
   const networkOfPod = (pod: { ip: string; namespace: string }) => new ClusterPodNetwork(informers, router, dataPlane, pod);
   const fleet = new KubeletFleet({ store, recorder, timings, dataPlane, kvReplicas: new KvReplicas(), podNetwork: networkOfPod }, informers);

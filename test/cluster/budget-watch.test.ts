@@ -64,6 +64,20 @@ describe('cluster/budget-watch on the embedded cluster behind a proxy', function
     expect((await woke).why).to.equal('allowed');
   });
 
+  it('on the fallback interval, retries only when a fresh read of the budget shows room the watch missed', async () => {
+    budgets = new BudgetWatch(proxy.kubeConfig(), { fallbackMs: 1000 });
+    const { woke } = waitForRoom();
+    let settled = false;
+    void woke.then(() => (settled = true));
+    await eventually('the budget watched', () => proxy.watchesOf(path) === 1);
+    const reads = proxy.listsOf(path);
+    await eventually('two fallback reads of the budget', () => proxy.listsOf(path) >= reads + 2, 10_000);
+    expect(settled, 'no room: the fallback reads, and does not retry').to.equal(false);
+    proxy.muted = true;
+    await scaleTo(2, 1);
+    expect((await woke).why).to.equal('fallback');
+  });
+
   it('stops trusting the budgets of a namespace whose watch gave up, and wakes its waiters on the fallback interval', async () => {
     const logs: string[] = [];
     budgets = new BudgetWatch(proxy.kubeConfig(), { fallbackMs: 1500, giveUpAfterMs: 1000, log: (m) => logs.push(m) });

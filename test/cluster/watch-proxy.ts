@@ -4,12 +4,15 @@ import { KubeConfig } from '@kubernetes/client-node';
 
 /**
  * A plain HTTP proxy in front of an API server that can do to watches what real networks and
- * API servers do: end them, answer them with 410 Expired, or refuse every request for a while.
+ * API servers do: end them, answer them with 410 Expired, lose their events, or refuse every
+ * request for a while.
  * It counts the lists and watches of each collection that pass through.
  */
 export class WatchProxy {
   /** While set, every request is answered 503, as by an API server that is restarting. */
   refusing = false;
+  /** While set, open watches stay connected but pass no event on, as a watch that missed them. */
+  muted = false;
   private expireNext = 0;
   private readonly open = new Map<ServerResponse, IncomingMessage>();
   private readonly lists = new Map<string, number>();
@@ -96,7 +99,14 @@ export class WatchProxy {
           answer.destroy();
         });
       }
-      answer.pipe(res);
+      if (!watching) {
+        answer.pipe(res);
+        return;
+      }
+      answer.on('data', (chunk: Buffer) => {
+        if (!this.muted) res.write(chunk);
+      });
+      answer.on('end', () => res.end());
     });
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);

@@ -137,7 +137,12 @@ describe('readiness() judges failed requests against pod readiness (real CLI, em
     expect(r.readiness.verdict, r.readiness.message).to.equal('failed');
     const evidence = blamed(r);
     expect(evidence.length, JSON.stringify(r.readiness.evidence)).to.be.greaterThan(0);
-    for (const s of evidence) expect(s.detail).to.include({ pod: r.killed, why: 'pod-terminating', by: 'response-header', requestError: 'status-503' });
+    // The pod's own 503s name it in a header; a busy machine may also let its exit reset a
+    // connection, and that failure, which names no pod, is blamed by the timeline instead.
+    const answered = evidence.filter((s) => s.detail?.requestError === 'status-503');
+    expect(answered.length, JSON.stringify(evidence)).to.be.greaterThan(0);
+    for (const s of answered) expect(s.detail).to.include({ pod: r.killed, why: 'pod-terminating', by: 'response-header' });
+    for (const s of evidence) expect(s.detail).to.include({ pod: r.killed });
     const refused = r.webSamples.filter((s) => !s.ok);
     expect(refused.every((s) => s.detail?.pod === r.killed), JSON.stringify(refused)).to.equal(true);
   });

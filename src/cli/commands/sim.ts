@@ -8,6 +8,7 @@ export interface SimServeOptions {
   readonly port?: string;
   readonly kubeconfig?: string;
   readonly controlPlane?: string;
+  readonly networkPolicy?: string;
 }
 
 /** `gameday sim serve`: the embedded cluster as a long-running server for kubectl and any client. */
@@ -22,16 +23,24 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
   if (options.controlPlane !== undefined && options.controlPlane !== 'embedded' && options.controlPlane !== 'real') {
     throw new UsageError(`--control-plane ${options.controlPlane}: give embedded (the default) or real`);
   }
-  if (options.controlPlane === 'real') return serveRealControlPlane(options, workers, zones);
+  const networkPolicy = options.networkPolicy ?? 'enforce';
+  if (networkPolicy !== 'enforce' && networkPolicy !== 'ignore') {
+    throw new UsageError(`--network-policy ${networkPolicy}: give enforce (the default) or ignore (a cluster whose network does not enforce NetworkPolicy)`);
+  }
+  if (options.controlPlane === 'real') {
+    if (networkPolicy === 'ignore') throw new UsageError('--network-policy ignore is a setting of the embedded cluster; the real control plane\'s nodes always enforce NetworkPolicy');
+    return serveRealControlPlane(options, workers, zones);
+  }
 
   const { startEmbeddedCluster } = await import('../../sim/index.js');
-  const cluster = await startEmbeddedCluster({ workers, zones, port });
+  const cluster = await startEmbeddedCluster({ workers, zones, port, networkPolicy });
   const kubeconfig = path.resolve(options.kubeconfig ?? path.join('reports', 'sim-kubeconfig.yaml'));
   await mkdir(path.dirname(kubeconfig), { recursive: true });
   await writeFile(kubeconfig, cluster.kubeconfigYaml(), { mode: 0o600 });
   process.stdout.write(
     [
       `embedded cluster "${cluster.name}" serving at ${cluster.url} (1 control plane, ${workers} worker${workers === 1 ? '' : 's'})`,
+      ...(networkPolicy === 'ignore' ? ['NetworkPolicies are stored but NOT enforced (--network-policy ignore)'] : []),
       `kubeconfig written to ${kubeconfig} (context gameday-sim)`,
       '',
       `  export KUBECONFIG=${kubeconfig}`,

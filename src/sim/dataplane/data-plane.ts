@@ -55,6 +55,8 @@ export class DataPlane {
     informers: Informers,
     private readonly timings: SimTimings,
     readonly controlPlaneNode: string,
+    /** false: NetworkPolicies are stored but not enforced, as with kindnet before v0.24 or flannel. */
+    private readonly enforceNetworkPolicy = true,
   ) {
     this.policy = new NetworkPolicyEngine(informers);
     this.pods = informers.for('pods');
@@ -138,7 +140,7 @@ export class DataPlane {
     if (!dropped && !probeFromOwnNode && targetPod) {
       const sourcePod = sourceAttachment ? this.pods.getByKey(sourceAttachment.podKey) : undefined;
       const from = { ip: source.kind === 'pod' ? source.ip : this.nodeIp(source.node), ...(sourcePod ? { pod: sourcePod } : {}) };
-      dropped = !this.policy.allows(from, { ip, pod: targetPod }, port, target.namedPorts);
+      dropped = this.enforceNetworkPolicy && !this.policy.allows(from, { ip, pod: targetPod }, port, target.namedPorts);
     }
     if (dropped) {
       await sleep(this.timings.droppedConnectionTimeoutMs, signal);

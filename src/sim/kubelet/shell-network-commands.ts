@@ -107,12 +107,14 @@ async function wget(args: readonly string[], io: CommandIo, ctx: CommandContext)
     }
     const body = Buffer.from(postData ?? '');
     const got = await fetchFromPod(ctx.network, url, { method: postData !== undefined ? 'POST' : 'GET', headers, body }, timeout, ctx.signal);
+    // BusyBox names the host as written, default port included (`frontend:80`); URL drops it.
+    const host = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]+)/i.exec(text)?.[1] ?? url.host;
     if (got.failure === 'resolve') {
-      io.err(`wget: bad address '${url.host}'\n`);
+      io.err(`wget: bad address '${host}'\n`);
       status = 1;
       continue;
     }
-    say(`Connecting to ${url.host} (${got.address}:${got.port})\n`);
+    say(`Connecting to ${host} (${got.address}:${got.port})\n`);
     if (got.failure === 'timeout') {
       io.err('wget: download timed out\n');
       status = 1;
