@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Sample } from '../../src/core/sample.js';
 import { httpProbe } from '../../src/probes/http.js';
@@ -11,6 +9,7 @@ import { parseCheck } from '../../src/slo/parse.js';
 import { SampleIndex } from '../../src/slo/sample-index.js';
 import { isReady, podsOf, startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
+import { freePort } from '../support/free-port.js';
 import { httpService, namespace, webDeployment } from '../support/kube-objects.js';
 import { podsThroughApiServer, prometheusUnavailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { collectingContext, runProbeFor, type CollectingContext } from './collecting-context.js';
@@ -123,10 +122,7 @@ describe('prometheus probe against a real Prometheus scraping the embedded clust
   });
 
   it('makes a bad query, an empty answer and an unreachable server failed samples saying why, never values', async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((r) => closed.close(r));
+    const port = await freePort();
     const cases = {
       bad: { url: prom.url, query: 'sum(rate(http_requests_total[5s])' },
       empty: { url: prom.url, query: 'sum(http_requests_total{namespace="nowhere"})' },

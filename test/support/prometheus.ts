@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { eventually } from './eventually.js';
+import { freePort } from './free-port.js';
 
 /** Debian's `prometheus` package puts the server here (.ci/run installs it). */
 const DEBIAN_BINARY = '/usr/bin/prometheus';
@@ -88,14 +88,6 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     diedEarly.catch(() => undefined);
   }
   return { url, log: () => stderr, stop };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export interface PodTarget {
