@@ -40,15 +40,16 @@ export const prometheusProbe: ProbePlugin<PrometheusProbeParams> = {
     const once = async (): Promise<void> => {
       const t = Date.now();
       const outcome = await instantQuery(endpoint, p.query, t, timeoutMs, p.headers ?? {}, ctx.signal);
-      const latencyMs = Date.now() - t;
+      // How long the query took is evidence, not a latency to chart: the report charts the value.
+      const queryMs = Date.now() - t;
       let sample: Omit<Sample, 'probe'>;
       if ('error' in outcome) {
-        sample = { t, ok: false, latencyMs, error: outcome.error, detail: { message: outcome.message } };
+        sample = { t, ok: false, error: outcome.error, detail: { message: outcome.message, queryMs } };
         // Say it once when it starts, not at every query: a bad query fails the same way each time.
         if (outcome.message !== lastError) ctx.log(`query failed (${outcome.error}): ${outcome.message}`);
         lastError = outcome.message;
       } else {
-        sample = { t, ok: true, latencyMs, value: outcome.value, ...(outcome.labels ? { detail: { labels: outcome.labels } } : {}) };
+        sample = { t, ok: true, value: outcome.value, detail: { queryMs, ...(outcome.labels ? { labels: outcome.labels } : {}) } };
         lastError = undefined;
       }
       ctx.emit(sample);

@@ -12,6 +12,8 @@ export interface CheckFunctionInfo {
   readonly unit: ThresholdUnit;
   /** Other units a threshold may be written in, for a value whose unit the experiment decides (`prom`). */
   readonly alsoUnits?: readonly ThresholdUnit[];
+  /** A probe function that reads what only one probe kind measures names that kind (`prom` reads a `prometheus` probe). */
+  readonly probeKind?: string;
   /** Target functions watch through a probe of this kind that the plan adds on its own. */
   readonly implicitProbe?: string;
   readonly targetShape?: { readonly pattern: RegExp; readonly description: string };
@@ -53,6 +55,7 @@ const TABLE: readonly CheckFunctionInfo[] = [
       "the value of a prometheus probe's query: its latest answer for steady state and abort, its worst answer over the run for an SLO",
     ),
     alsoUnits: ['ratio', 'per-second'],
+    probeKind: 'prometheus',
   },
   {
     name: 'pdb',

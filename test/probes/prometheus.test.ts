@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { expect } from 'chai';
 import type { Sample } from '../../src/core/sample.js';
 import { httpProbe } from '../../src/probes/http.js';
@@ -7,6 +8,8 @@ import { evaluateCheck } from '../../src/slo/evaluate.js';
 import { checkFunctionProblem } from '../../src/slo/functions.js';
 import { parseCheck } from '../../src/slo/parse.js';
 import { SampleIndex } from '../../src/slo/sample-index.js';
+import { tempDir } from '../cli/cli-process.js';
+import { checkOf, runExperimentCli } from '../cli/run-experiment.js';
 import { isReady, podsOf, startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/free-port.js';
@@ -63,8 +66,14 @@ describe('prometheus probe against a real Prometheus scraping the embedded clust
     }
     sim = await startSim();
     await sim.core.createNamespace({ body: namespace(NS) });
-    for (const [app, env] of [['steady', {}], ['flaky', { GAMEDAY_ERROR_RATE: '30%' }]] as const) {
-      await sim.apps.createNamespacedDeployment({ namespace: NS, body: webDeployment(app, 2, { env }) });
+    // The error knob fails health checks too: flaky's pods keep their containers (no liveness
+    // probe, no restart that would reset its counters) and their readiness (10 failures in a row).
+    const apps = [
+      ['steady', {}],
+      ['flaky', { env: { GAMEDAY_ERROR_RATE: '30%' }, liveness: false, readinessFailureThreshold: 10 }],
+    ] as const;
+    for (const [app, options] of apps) {
+      await sim.apps.createNamespacedDeployment({ namespace: NS, body: webDeployment(app, 2, options) });
       await sim.core.createNamespacedService({ namespace: NS, body: httpService(app) });
     }
     const pods = await eventually('four ready pods', async () => {
@@ -119,6 +128,21 @@ describe('prometheus probe against a real Prometheus scraping the embedded clust
     expect(failed.verdict).to.equal('failed');
     expect(failed.message).to.match(/^prom\(flaky_errors\) = \d\d\.\d% \(need < 1%\) at \+\d\.\ds \(\d readings\)$/);
     expect(failed.value).to.equal(Math.max(...flaky.samples.map((s) => s.value!)));
+  });
+
+  it('judges SLOs in a gameday run: the healthy service passes prom() < 1%, the failing one fails it (exit 1)', async () => {
+    const kubeconfig = path.join(tempDir('gameday-prom-run-'), 'kubeconfig');
+    await sim.cluster.writeKubeconfig(kubeconfig);
+    const probe = (app: string): string => `    ${app}_errors: { prometheus: { url: "${prom.url}", query: ${JSON.stringify(ERROR_RATIO(app))}, every: 500ms } }`;
+    const experiment = ['apiVersion: gameday/v1', 'kind: Experiment', 'metadata: { name: prom-slos }', 'spec:', '  duration: 2s', '  probes:', probe('steady'), probe('flaky'), '  slos: [ "prom(steady_errors) < 1%", "prom(flaky_errors) < 1%" ]', ''];
+    const run = await runExperimentCli({ 'prom.yaml': experiment.join('\n') }, 'prom.yaml', { args: ['--kubeconfig', kubeconfig, '--allow-context', 'gameday-sim'] });
+    expect([run.code, run.result.outcome]).to.deep.equal([1, 'failed']);
+    const steady = checkOf(run, 'prom(steady_errors) < 1%');
+    expect([steady.verdict, steady.value]).to.deep.equal(['passed', 0]);
+    const flaky = checkOf(run, 'prom(flaky_errors) < 1%');
+    expect(flaky.verdict).to.equal('failed');
+    expect(flaky.value).to.be.within(0.1, 0.5);
+    expect(flaky.message, flaky.message).to.match(/^prom\(flaky_errors\) = \d\d\.\d% \(need < 1%\) at [+-]\d+\.\ds \(\d+ readings\)$/);
   });
 
   it('makes a bad query, an empty answer and an unreachable server failed samples saying why, never values', async () => {

@@ -146,6 +146,11 @@ describe('loadExperimentText', () => {
     expect(() => loadExperimentText(text, fixture('inline.yaml'), registries)).to.not.throw();
   });
 
+  it('says prom() reads only a prometheus probe', () => {
+    const text = minimal('  duration: 1m\n  probes: { web: { testProbe: { service: shop/web:80 } } }\n  slos: [ "prom(web) < 1%" ]\n');
+    expect(shown(issuesOf(text))).to.deep.equal(['8:17 spec.slos[0]: prom(…) reads the value of a prometheus probe; "web" is a testProbe probe']);
+  });
+
   it('points a check syntax error at the offending character', () => {
     const text = minimal('  duration: 1m\n  slos:\n    - availability(web) >> 99%\n  abort: [ "errors(web) > x" ]\n');
     expect(shown(issuesOf(text))).to.deep.equal([
