@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import { readKnobs } from '../../src/sim/dataplane/behaviour-knobs.js';
 import { ContainerServer } from '../../src/sim/dataplane/container-server.js';
 import { appFor } from '../../src/sim/dataplane/image-catalogue.js';
 import type { VirtualRequest, VirtualResponse } from '../../src/sim/dataplane/traffic.js';
+import { prometheusUnavailable, promtoolBinary } from '../support/prometheus.js';
 
 const POD = { namespace: 'shop', name: 'web-0', uid: 'u1', node: 'worker', ip: '10.244.1.5' };
 
@@ -78,6 +80,20 @@ describe('gameday/web request metrics (Prometheus text format)', () => {
     expect(samplesOf((await scrape(slow)).text, 'http_requests_in_flight')).to.deep.equal(['http_requests_in_flight 2']);
     slow.kill();
     await Promise.allSettled(pending);
+  });
+
+  it("passes promtool's parser and its metric-naming lint", async function () {
+    const why = prometheusUnavailable();
+    if (why) {
+      console.log(`      skipped: ${why}`);
+      this.skip();
+    }
+    const server = container('gameday-web', { GAMEDAY_ERROR_RATE: '50%' });
+    for (let i = 0; i < 20; i++) await server.handle(request(i % 2 ? 'POST' : 'GET', '/'));
+    const text = (await scrape(server)).text;
+    expect(text).to.include('code="500"');
+    // promtool exits non-zero and names the problem for a malformed line or a badly named metric.
+    expect(execFileSync(promtoolBinary()!, ['check', 'metrics'], { input: text, encoding: 'utf8' })).to.equal('');
   });
 
   it('leaves images other than gameday/web uninstrumented: /metrics is an ordinary path there', async () => {

@@ -11,7 +11,17 @@ const DEBIAN_BINARY = '/usr/bin/prometheus';
 
 /** The server binary: `$PROMETHEUS_BIN`, else Debian's, else undefined. */
 export function prometheusBinary(): string | undefined {
-  for (const candidate of [process.env.PROMETHEUS_BIN, DEBIAN_BINARY]) {
+  return executable(process.env.PROMETHEUS_BIN, DEBIAN_BINARY);
+}
+
+/** `promtool`, which ships beside the server: the one next to it, else undefined. */
+export function promtoolBinary(): string | undefined {
+  const server = prometheusBinary();
+  return server ? executable(path.join(path.dirname(server), 'promtool')) : undefined;
+}
+
+function executable(...candidates: (string | undefined)[]): string | undefined {
+  for (const candidate of candidates) {
     if (!candidate) continue;
     try {
       accessSync(candidate, constants.X_OK);
@@ -28,7 +38,7 @@ export function prometheusBinary(): string | undefined {
  * tests that need it; in CI, where .ci/run installs it, it is a failure.
  */
 export function prometheusUnavailable(): string | undefined {
-  const why = prometheusBinary() ? undefined : `no Prometheus server at ${DEBIAN_BINARY} or $PROMETHEUS_BIN (apt-get install prometheus)`;
+  const why = prometheusBinary() && promtoolBinary() ? undefined : `no Prometheus server and promtool at ${DEBIAN_BINARY} or $PROMETHEUS_BIN (apt-get install prometheus)`;
   if (why && process.env.CI === 'true') throw new Error(`the real Prometheus must run in CI: ${why}`);
   return why;
 }
