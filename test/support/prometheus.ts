@@ -100,6 +100,14 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   return { url, log: () => stderr, stop };
 }
 
+/** How Prometheus proves itself to an API server that wants it (the real control plane's). */
+export interface ApiServerAuth {
+  /** A bearer token allowed to `get pods/proxy`. */
+  readonly token: string;
+  /** The cluster's CA certificate, a PEM file. */
+  readonly caFile: string;
+}
+
 export interface PodTarget {
   readonly namespace: string;
   readonly name: string;
@@ -112,11 +120,12 @@ export interface PodTarget {
  * to every pod, on any cluster. Each series gets `namespace` and `pod` labels. The pods are listed
  * by hand because Debian builds Prometheus without Kubernetes service discovery.
  */
-export function podsThroughApiServer(job: string, apiServer: string, pods: readonly PodTarget[]): object {
+export function podsThroughApiServer(job: string, apiServer: string, pods: readonly PodTarget[], auth?: ApiServerAuth): object {
   const api = new URL(apiServer);
   return {
     job_name: job,
     scheme: api.protocol.replace(':', ''),
+    ...(auth ? { authorization: { credentials: auth.token }, tls_config: { ca_file: auth.caFile } } : {}),
     static_configs: pods.map((p) => ({
       targets: [api.host],
       labels: { __metrics_path__: `/api/v1/namespaces/${p.namespace}/pods/${p.name}:${p.port}/proxy/metrics`, namespace: p.namespace, pod: p.name },
