@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Sample } from '../../src/core/sample.js';
 import { httpProbe } from '../../src/probes/http.js';
@@ -145,23 +147,36 @@ describe('prometheus probe against a real Prometheus scraping the embedded clust
     expect(flaky.message, flaky.message).to.match(/^prom\(flaky_errors\) = \d\d\.\d% \(need < 1%\) at [+-]\d+\.\ds \(\d+ readings\)$/);
   });
 
-  it('makes a bad query, an empty answer and an unreachable server failed samples saying why, never values', async () => {
+  it('makes a bad query, an empty answer, a wrong or silent server and an unreachable one failed samples saying why, never values', async () => {
     const port = await freePort();
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const cases = {
       bad: { url: prom.url, query: 'sum(rate(http_requests_total[5s])' },
       empty: { url: prom.url, query: 'sum(http_requests_total{namespace="nowhere"})' },
       many: { url: prom.url, query: `http_requests_total{namespace="${NS}"}` },
       down: { url: `http://127.0.0.1:${port}`, query: 'up' },
+      // The API server is not Prometheus: its 404 is JSON, but not Prometheus's envelope.
+      wrong: { url: sim.cluster.url, query: 'up' },
+      stalled: { url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, query: 'up', timeout: '100ms' },
     };
     const ctxs = Object.fromEntries(Object.keys(cases).map((name) => [name, collectingContext({ name })]));
-    await Promise.all(Object.entries(cases).map(([name, p]) => runProbeFor(prometheusProbe, ctxs[name]!, { ...p, every: '200ms' }, 500)));
+    try {
+      await Promise.all(Object.entries(cases).map(([name, p]) => runProbeFor(prometheusProbe, ctxs[name]!, { every: '200ms', ...p }, 500)));
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
     const errors = Object.fromEntries(Object.entries(ctxs).map(([name, c]) => [name, [...new Set(c.samples.map((s) => `${s.ok} ${s.value} ${s.error}`))]]));
     expect(errors).to.deep.equal({
       bad: ['false undefined bad_data'],
       empty: ['false undefined no-data'],
       many: ['false undefined many-series'],
       down: ['false undefined unreachable'],
+      wrong: ['false undefined status-404'],
+      stalled: ['false undefined timeout'],
     });
+    expect(ctxs.stalled!.samples[0]!.detail?.message).to.equal(`no answer from ${cases.stalled.url} within 100 ms`);
     expect(ctxs.bad!.logs).to.have.length(1);
     expect(ctxs.bad!.logs[0]).to.match(/^query failed \(bad_data\): .*parse error/);
     expect(ctxs.down!.samples[0]!.detail?.message).to.equal(`cannot reach http://127.0.0.1:${port}: ECONNREFUSED`);
