@@ -6,6 +6,7 @@ import { httpProbe } from './http.js';
 import { k6Probe } from './k6/probe.js';
 import { pdbProbe } from './pdb.js';
 import type { ProbePlugin } from './probe.js';
+import { prometheusProbe } from './prometheus.js';
 import { readinessProbe } from './readiness.js';
 import { readyProbe } from './ready.js';
 
@@ -19,4 +20,5 @@ export function registerBuiltinProbes(registry: Registry<ProbePlugin>): void {
   registry.register(readyProbe as ProbePlugin);
   registry.register(commandProbe as ProbePlugin);
   registry.register(k6Probe as ProbePlugin);
+  registry.register(prometheusProbe as ProbePlugin);
 }

@@ -3,6 +3,7 @@ import { execa, type Result } from 'execa';
 import { z } from 'zod';
 import { Duration } from '../core/duration.js';
 import { positiveDurationSchema } from '../spec/value-schemas.js';
+import { repeatEvery } from './shared/repeat-every.js';
 import type { ProbePlugin } from './probe.js';
 
 const params = z.strictObject({
@@ -37,9 +38,6 @@ export const commandProbe: ProbePlugin<Params> = {
     const timeout = (p.timeout ?? Duration.seconds(10)).ms;
     const cwd = path.resolve(ctx.experimentDir, p.cwd ?? '.');
     const options = { timeout, reject: false, cwd, env: p.env, extendEnv: true, stdin: 'ignore', forceKillAfterDelay: 2000 } as const;
-    let stopped = false;
-    let wake: (() => void) | undefined;
-
     const runOnce = async (): Promise<void> => {
       const t = Date.now();
       const result: Result = typeof p.run === 'string' ? await execa(p.run, { ...options, shell: true }) : await execa(p.run[0]!, p.run.slice(1), options);
@@ -48,31 +46,7 @@ export const commandProbe: ProbePlugin<Params> = {
       const detail = { exitCode: result.exitCode ?? null, stdout: tail(result.stdout), stderr: tail(result.stderr) };
       ctx.emit(error ? { t, ok: false, latencyMs, error, detail } : { t, ok: true, latencyMs, detail });
     };
-
-    const loop = async (): Promise<void> => {
-      const startedAt = Date.now();
-      while (!stopped) {
-        const began = Date.now();
-        await runOnce();
-        // The next slot after this run began: a run that overran delays the next, never doubles it.
-        const due = startedAt + (Math.floor((began - startedAt) / every) + 1) * every;
-        const wait = due - Date.now();
-        if (wait <= 0 || stopped) continue;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          wake = () => (clearTimeout(timer), resolve());
-        });
-      }
-    };
-    const running = loop().catch((err: unknown) => ctx.fail?.(err));
-
-    return {
-      async stop() {
-        stopped = true;
-        wake?.();
-        await running;
-      },
-    };
+    return repeatEvery(every, runOnce, (err) => ctx.fail?.(err));
   },
 };
 

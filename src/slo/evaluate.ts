@@ -44,6 +44,8 @@ const PROBE_MEASURES: Readonly<Record<string, Pick<FunctionKind, 'measure' | 'pe
   p95: { measure: 'latency', percentile: 95 },
   p99: { measure: 'latency', percentile: 99 },
   max: { measure: 'latency', percentile: 100 },
+  // A query's answer holds until the next one, like a watched state's: the same reading of a window.
+  prom: { measure: 'gauge' },
 };
 
 function kindOf(fn: string): FunctionKind | undefined {
@@ -183,7 +185,8 @@ function evaluateComparison(ctx: Context, range: EvaluationRange, mode: Evaluati
     if (!worst || worse(expr.op, expr.threshold.value, value, worst.value)) worst = { window, value };
   }
   if (!worst) {
-    const whole = windows.length === 1 ? windows[0]! : { ...windows[0]!, to: windows[windows.length - 1]!.to };
+    const last = windows[windows.length - 1]!;
+    const whole = windows.length === 1 ? windows[0]! : { ...windows[0]!, to: last.to, end: last.end };
     return noData(ctx, whole);
   }
   const passed = compare(worst.value, expr.op, expr.threshold.value);
@@ -325,10 +328,22 @@ function describe(ctx: Context, win: Window, found: Violations): string {
   }
 }
 
-function noData(ctx: Context, win: { readonly from: number; readonly to: number }): CheckOutcome {
+function noData(ctx: Context, win: { readonly from: number; readonly to: number; readonly start?: number; readonly end?: number }): CheckOutcome {
+  const between = `between ${relative(ctx, win.from)} and ${relative(ctx, win.to)}`;
+  const taken = win.start !== undefined && win.end !== undefined ? ctx.source.samples(ctx.probe).slice(win.start, win.end) : [];
+  const failed = taken.findLast((s) => s.error !== undefined);
+  if (failed) {
+    // Samples came, but none had a value to judge (a query that failed or found nothing): say why.
+    const said = typeof failed.detail?.message === 'string' ? `: ${failed.detail.message}` : '';
+    return {
+      verdict: 'no-data',
+      message: `${ctx.expr.text}: no value from probe "${ctx.probe}" ${between}; ${plural(taken.length, 'sample')}, the last failed with ${failed.error}${said}`,
+      evidence: { from: win.from, to: win.to, samples: taken.length, worst: [failed] },
+    };
+  }
   return {
     verdict: 'no-data',
-    message: `${ctx.expr.text}: no samples from probe "${ctx.probe}" between ${relative(ctx, win.from)} and ${relative(ctx, win.to)}`,
+    message: `${ctx.expr.text}: no samples from probe "${ctx.probe}" ${between}`,
     evidence: { from: win.from, to: win.to, samples: 0 },
   };
 }
@@ -370,7 +385,8 @@ function worse(op: Comparator, threshold: number, a: number, b: number): boolean
 }
 
 function formatValue(ctx: Context, value: number): string {
-  switch (ctx.kind.unit) {
+  // The threshold's unit is the function's, except where the experiment picks it (prom).
+  switch (ctx.expr.op === 'holds' ? ctx.kind.unit : ctx.expr.threshold.unit) {
     case 'ratio': {
       const digits = ctx.expr.op === 'holds' ? 1 : Math.max(1, decimals(ctx.expr.threshold.text));
       return `${(value * 100).toFixed(digits)}%`;

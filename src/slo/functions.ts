@@ -10,6 +10,10 @@ export interface CheckFunctionInfo {
   readonly form: 'compare' | 'holds';
   /** The unit thresholds must be written in. For `holds` checks: the share of good samples, which must be 1. */
   readonly unit: ThresholdUnit;
+  /** Other units a threshold may be written in, for a value whose unit the experiment decides (`prom`). */
+  readonly alsoUnits?: readonly ThresholdUnit[];
+  /** A probe function that reads what only one probe kind measures names that kind (`prom` reads a `prometheus` probe). */
+  readonly probeKind?: string;
   /** Target functions watch through a probe of this kind that the plan adds on its own. */
   readonly implicitProbe?: string;
   readonly targetShape?: { readonly pattern: RegExp; readonly description: string };
@@ -42,6 +46,17 @@ const TABLE: readonly CheckFunctionInfo[] = [
   latency('max', 'highest'),
   probeFunction('errors', 'number', 'a count', 'errors(web) <= 5', 'number of samples that were not ok'),
   probeFunction('rate', 'per-second', 'a rate', 'rate(web) >= 40/s', 'samples per second the probe took'),
+  {
+    ...probeFunction(
+      'prom',
+      'number',
+      "a PromQL query's value (in the query's own units: PromQL writes durations in seconds)",
+      'prom(error_ratio) < 1%',
+      "the value of a prometheus probe's query: its latest answer for steady state and abort, its worst answer over the run for an SLO",
+    ),
+    alsoUnits: ['ratio', 'per-second'],
+    probeKind: 'prometheus',
+  },
   {
     name: 'pdb',
     arg: 'target',
@@ -119,8 +134,9 @@ export function checkFunctionProblem(expr: CheckExpr): string | undefined {
   }
   if (info.form === 'holds' && expr.op !== 'holds') return `${info.name} is checked with "holds", not a comparison: write ${info.example}`;
   if (info.form === 'compare' && expr.op === 'holds') return `${info.name} compares ${info.measures}: write a comparison, like ${info.example}`;
-  if (expr.op !== 'holds' && expr.threshold.unit !== info.unit) {
-    return `${info.name} compares ${info.measures}: write the threshold ${HOW_TO_WRITE[info.unit]} (not ${expr.threshold.text})`;
+  const units = [info.unit, ...(info.alsoUnits ?? [])];
+  if (expr.op !== 'holds' && !units.includes(expr.threshold.unit)) {
+    return `${info.name} compares ${info.measures}: write the threshold ${units.map((u) => HOW_TO_WRITE[u]).join(', or ')} (not ${expr.threshold.text})`;
   }
   if (info.targetShape && !info.targetShape.pattern.test(expr.arg)) {
     return `${info.name} needs a target written as ${info.targetShape.description}; "${expr.arg}" is not`;

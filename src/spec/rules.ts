@@ -68,6 +68,10 @@ function checkProblems(spec: ExperimentSpec, registries: SpecRegistries): SpecPr
           : `no probe named "${expr.arg}"; declare it under spec.probes`;
       problems.push({ path, message, offset: argOffset });
     }
+    const probe = info.probeKind ? spec.probes.find((p) => p.name === expr.arg) : undefined;
+    if (probe && probe.kind !== info.probeKind) {
+      problems.push({ path, message: `${info.name}(…) reads the value of a ${info.probeKind} probe; "${probe.name}" is a ${probe.kind} probe`, offset: argOffset });
+    }
     if (info.implicitProbe && !registries.probes.has(info.implicitProbe)) {
       problems.push({
         path,

@@ -33,10 +33,14 @@ export interface ExperimentRun {
 
 /**
  * Writes `files` (relative path → text) into a fresh directory and runs the built CLI on the one named
- * `experiment` against its embedded cluster, with a fixed seed; reads back result.json and the
+ * `experiment` against its embedded cluster (or the cluster `args` name), with a fixed seed; reads back result.json and the
  * journal. A run that wrote no result (invalid input) fails the test with the CLI's output.
  */
-export async function runExperimentCli(files: Readonly<Record<string, string>>, experiment: string, options: { readonly env?: NodeJS.ProcessEnv } = {}): Promise<ExperimentRun> {
+export async function runExperimentCli(
+  files: Readonly<Record<string, string>>,
+  experiment: string,
+  options: { readonly env?: NodeJS.ProcessEnv; /** More arguments, such as `--kubeconfig` for a cluster of the test's own. */ readonly args?: readonly string[] } = {},
+): Promise<ExperimentRun> {
   const dir = tempDir('gameday-experiment-');
   for (const [name, text] of Object.entries(files)) {
     const file = path.join(dir, name);
@@ -44,7 +48,7 @@ export async function runExperimentCli(files: Readonly<Record<string, string>>, 
     writeFileSync(file, text);
   }
   const out = path.join(dir, 'reports');
-  const r = await runCli(['run', path.join(dir, experiment), '--out', out, '--seed', '11'], options.env ? { env: options.env } : {});
+  const r = await runCli(['run', path.join(dir, experiment), '--out', out, '--seed', '11', ...(options.args ?? [])], options.env ? { env: options.env } : {});
   const output = r.stdout + r.stderr;
   const runName = existsSync(out) ? readdirSync(out).find((d) => existsSync(path.join(out, d, 'result.json'))) : undefined;
   if (!runName) throw new Error(`gameday run exited ${r.code} without a result.json:\n${output}`);

@@ -8,6 +8,9 @@ import { locateControlPlane } from '../../src/control-plane/locate.js';
 import { startRealControlPlane, sweepLeftovers } from '../../src/control-plane/real-control-plane.js';
 import { KUBECTL_VERSIONS, kubectlBinary } from '../support/kubectl.js';
 import { eventually } from '../support/eventually.js';
+import { webDeployment } from '../support/kube-objects.js';
+import { podsThroughApiServer, prometheusUnavailable, startPrometheus } from '../support/prometheus.js';
+import { isReady, podsOf } from '../sim/sim-fixture.js';
 import { realControlPlaneUnavailable, useRealCluster } from './real-cluster.js';
 import { webWorkload } from './web-workload.js';
 
@@ -138,6 +141,35 @@ print(json.dumps(out))
     req.abort();
     const list = await real.cluster.core.listNamespace();
     expect(list.items.map((n) => n.metadata?.name)).to.include.members(['default', 'kube-system', 'kube-node-lease']);
+  });
+
+  it("Prometheus scrapes a gameday/web pod's metrics through the real API server's pod proxy, with a token and the cluster's CA", async function () {
+    const why = prometheusUnavailable();
+    if (why) {
+      console.log(`      skipped: ${why}`);
+      this.skip();
+    }
+    await real.cluster.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('scraped', 1) });
+    const pod = await eventually('a running scraped pod', async () => {
+      const [p] = (await podsOf(real.cluster.core, 'default', 'scraped')).filter(isReady);
+      return p?.metadata?.name;
+    }, 30_000);
+    const cluster = real.cluster.kubeConfig.getCurrentCluster()!;
+    const caFile = path.join(real.dir, 'prometheus-ca.pem');
+    writeFileSync(caFile, Buffer.from(cluster.caData!, 'base64'));
+    const auth = { token: real.cluster.kubeConfig.getCurrentUser()!.token!, caFile };
+    const prom = await startPrometheus({ scrapeConfigs: [podsThroughApiServer('web', cluster.server, [{ namespace: 'default', name: pod, port: 8080 }], auth)] });
+    try {
+      // The kubelet's readiness and liveness checks are requests the pod counts.
+      const counted = await eventually('a scraped request count', async () => {
+        const res = (await (await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent('http_requests_total{code="200",method="get"}')}`)).json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+        return res.data.result[0];
+      }, 20_000);
+      expect(counted.metric).to.include({ pod, namespace: 'default', job: 'web' });
+      expect(Number(counted.value[1])).to.be.greaterThan(0);
+    } finally {
+      await prom.stop();
+    }
   });
 });
 

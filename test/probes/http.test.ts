@@ -6,6 +6,7 @@ import type { ClusterTarget } from '../../src/cluster/target.js';
 import { httpProbe } from '../../src/probes/http.js';
 import { isReady, podsOf, startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
+import { freePort } from '../support/free-port.js';
 import { httpService, webDeployment } from '../support/kube-objects.js';
 import { collectingContext, embeddedTarget, runProbeFor, withinSchedule } from './collecting-context.js';
 
@@ -33,14 +34,6 @@ async function startLocalServer(): Promise<{ server: Server; base: string; recei
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe('http probe against a local server', function () {
@@ -107,7 +100,7 @@ describe('http probe against a local server', function () {
 
   it('classifies a refused connection and a reset one', async () => {
     const refused = collectingContext();
-    await runProbeFor(httpProbe, refused, { url: `http://127.0.0.1:${await closedPort()}/`, rate: '20/s' }, 200);
+    await runProbeFor(httpProbe, refused, { url: `http://127.0.0.1:${await freePort()}/`, rate: '20/s' }, 200);
     expect(refused.samples).to.have.length.greaterThan(0);
     expect(refused.samples.map((s) => s.error)).to.satisfy((errors: string[]) => errors.every((e) => e === 'refused'));
 

@@ -144,6 +144,28 @@ describe('evaluateCheck', () => {
     expect(slo.value).to.equal(2);
   });
 
+  it("judges prom() by a query's latest answer now, and by its worst answer over a run", () => {
+    const probe = 'error_ratio';
+    const idx = index([
+      { t: T0, probe, ok: true, value: 0.002 },
+      { t: T0 + 5_000, probe, ok: true, value: 0.04 },
+      { t: T0 + 10_000, probe, ok: true, value: 0.001 },
+      { t: T0 + 15_000, probe, ok: false, error: 'unreachable', detail: { message: 'cannot reach http://127.0.0.1:9090: ECONNREFUSED' } },
+    ]);
+    const check = parseCheck('prom(error_ratio) < 1%');
+    const now = evaluateCheck(check, idx, { from: T0, to: T0 + 12_000 }, 'latest');
+    expect([now.verdict, now.value, now.message]).to.deep.equal(['passed', 0.001, 'prom(error_ratio) = 0.1% (need < 1%) at +10.0s (1 reading)']);
+    // The last query failed: there is no answer now, which is not a pass.
+    const down = evaluateCheck(check, idx, { from: T0, to: T0 + 16_000 }, 'latest');
+    expect(down.verdict).to.equal('no-data');
+    expect(down.message).to.equal('prom(error_ratio) < 1%: no value from probe "error_ratio" between +15.0s and +16.0s; 1 sample, the last failed with unreachable: cannot reach http://127.0.0.1:9090: ECONNREFUSED');
+    const slo = evaluateCheck(check, idx, { from: T0, to: T0 + 16_000 }, 'worst-window');
+    expect([slo.verdict, slo.value]).to.deep.equal(['failed', 0.04]);
+    expect(slo.message).to.equal('prom(error_ratio) = 4.0% (need < 1%) at +5.0s (4 readings)');
+    // A plain-number threshold shows the value as a number.
+    expect(evaluateCheck(parseCheck('prom(error_ratio) <= 0.05'), idx, { from: T0, to: T0 + 16_000 }, 'worst-window').message).to.equal('prom(error_ratio) = 0.04 (need <= 0.05) at +5.0s (4 readings)');
+  });
+
   it('compares failover times in the check unit', () => {
     const probe = 'failover(statefulset/shop/db)';
     const idx = index([

@@ -121,7 +121,7 @@ describe('loadExperimentText', () => {
       '16:45 spec.faults[1].testFault.nodes.labels.zone: a label value is text; quote it: "1"',
       '16:59 spec.faults[1].testFault.count: must be at least 1',
       '19:7 spec.slos[1]: p99 compares a latency: write the threshold as a duration, like 300ms or 1s (not 99%)',
-      '20:7 spec.slos[2]: unknown check function "latency"; known: availability, p50, p90, p95, p99, max, errors, rate, pdb, readiness, failover, ready',
+      '20:7 spec.slos[2]: unknown check function "latency"; known: availability, p50, p90, p95, p99, max, errors, rate, prom, pdb, readiness, failover, ready',
     ]);
   });
 
@@ -144,6 +144,11 @@ describe('loadExperimentText', () => {
       '7:11 spec.slos[0]: pdb(…) checks need the probe kind "pdb", which this gameday does not have (probe kinds: testProbe)',
     ]);
     expect(() => loadExperimentText(text, fixture('inline.yaml'), registries)).to.not.throw();
+  });
+
+  it('says prom() reads only a prometheus probe', () => {
+    const text = minimal('  duration: 1m\n  probes: { web: { testProbe: { service: shop/web:80 } } }\n  slos: [ "prom(web) < 1%" ]\n');
+    expect(shown(issuesOf(text))).to.deep.equal(['8:17 spec.slos[0]: prom(…) reads the value of a prometheus probe; "web" is a testProbe probe']);
   });
 
   it('points a check syntax error at the offending character', () => {

@@ -1,4 +1,5 @@
 import type { BehaviourKnobs } from './behaviour-knobs.js';
+import { EXPOSITION_CONTENT_TYPE, HttpMetrics } from './http-metrics.js';
 import { ConnectionError, textResponse, type VirtualRequest, type VirtualResponse } from './traffic.js';
 
 /** What an image does with a request; `terminating` is true once SIGTERM arrived. */
@@ -8,6 +9,11 @@ export interface ContainerApp {
   onTerminate?(): void;
   /** The process is gone. */
   stop?(): void;
+  /**
+   * Where the image serves its Prometheus metrics (`/metrics`); absent: it has none. The process
+   * instruments every other request it answers, as promhttp's handler wrappers do.
+   */
+  readonly metricsPath?: string;
 }
 
 interface InFlight {
@@ -24,6 +30,7 @@ export class ContainerServer {
   private listening = false;
   private terminating = false;
   private readonly inFlight = new Set<InFlight>();
+  private readonly metrics = new HttpMetrics();
 
   constructor(
     readonly ports: ReadonlySet<number>,
@@ -45,8 +52,19 @@ export class ContainerServer {
 
   handle(request: VirtualRequest): Promise<VirtualResponse> {
     if (!this.listening) return Promise.reject(new ConnectionError('ECONNREFUSED', 'connect: connection refused'));
+    // A scrape is answered by the instrumentation, not the application: the knobs that make the
+    // application slow or failing leave it alone, and it is not itself counted.
+    if (this.app.metricsPath !== undefined && request.path.split('?')[0] === this.app.metricsPath) {
+      return Promise.resolve(textResponse(200, this.metrics.exposition(), { 'content-type': EXPOSITION_CONTENT_TYPE }));
+    }
     return new Promise<VirtualResponse>((resolve, reject) => {
-      const entry: InFlight = { reject };
+      const ended = this.metrics.begin(request.method);
+      const entry: InFlight = {
+        reject: (err) => {
+          ended(undefined);
+          reject(err);
+        },
+      };
       this.inFlight.add(entry);
       const finish = (run: () => void): void => {
         if (!this.inFlight.delete(entry)) return;
@@ -54,12 +72,15 @@ export class ContainerServer {
       };
       const respond = (): void => {
         if (this.knobs.errorRate > 0 && Math.random() < this.knobs.errorRate) {
-          finish(() => resolve(textResponse(500, 'injected error (GAMEDAY_ERROR_RATE)\n')));
+          finish(() => (ended(500), resolve(textResponse(500, 'injected error (GAMEDAY_ERROR_RATE)\n'))));
           return;
         }
         Promise.resolve()
           .then(() => this.app.handle(request, { terminating: this.terminating }))
-          .then((r) => finish(() => resolve(r)), (err: Error) => finish(() => reject(err)));
+          .then(
+            (r) => finish(() => (ended(r.status), resolve(r))),
+            (err: Error) => finish(() => entry.reject(err)),
+          );
       };
       // The latency knob models a slow application, not slow health checks: probes answer at once.
       const probe = request.headers['user-agent']?.startsWith('kube-probe/') ?? false;

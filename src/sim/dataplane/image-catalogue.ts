@@ -2,7 +2,8 @@ import type { ContainerApp } from './container-server.js';
 import { kvApp, type KvAppOptions } from './kv-app.js';
 import { genericApp, webApp, type PodIdentity } from './web-app.js';
 
-export type ImageKind = 'web' | 'kv' | 'generic';
+/** `gameday-web` is `web` instrumented: it also serves Prometheus metrics on `/metrics`. */
+export type ImageKind = 'gameday-web' | 'web' | 'kv' | 'generic';
 
 interface CatalogueEntry {
   readonly kind: ImageKind;
@@ -14,7 +15,7 @@ interface CatalogueEntry {
 /** The well-known images; the first match wins, anything else is generic. */
 const CATALOGUE: readonly CatalogueEntry[] = [
   { kind: 'kv', pattern: /(^|\/)gameday\/kv(:|@|$)/, defaultPorts: [8080] },
-  { kind: 'web', pattern: /(^|\/)gameday\/web(:|@|$)/, defaultPorts: [8080] },
+  { kind: 'gameday-web', pattern: /(^|\/)gameday\/web(:|@|$)/, defaultPorts: [8080] },
   { kind: 'web', pattern: /(^|\/)(nginx|nginxinc\/[\w-]+)(:|@|$)/, defaultPorts: [80] },
   { kind: 'web', pattern: /(^|\/)httpd(:|@|$)/, defaultPorts: [80] },
   { kind: 'web', pattern: /(^|\/)hashicorp\/http-echo(:|@|$)/, defaultPorts: [5678] },
@@ -35,6 +36,8 @@ export interface AppContext {
 
 export function appFor(kind: ImageKind, ctx: AppContext): ContainerApp {
   switch (kind) {
+    case 'gameday-web':
+      return webApp(ctx.pod, ctx.args, { metricsPath: '/metrics' });
     case 'web':
       return webApp(ctx.pod, ctx.args);
     case 'kv':

@@ -13,13 +13,15 @@ export interface PodIdentity {
  * nginx, httpd, http-echo, agnhost and gameday/web alike: `/healthz`, `/readyz` (503 once
  * terminating), `/hostname`, `/checkout` (an HTML page for browser journeys), and everything else
  * echoes who answered. http-echo's `-text` wins. Every answer names its pod in `x-pod-name`, as
- * many real services do, so probes can tell which pod failed a request.
+ * many real services do, so probes can tell which pod failed a request. With `metricsPath` (gameday/web)
+ * it is instrumented: the container serves its request metrics there for Prometheus.
  */
-export function webApp(pod: PodIdentity, args: readonly string[]): ContainerApp {
+export function webApp(pod: PodIdentity, args: readonly string[], options: { readonly metricsPath?: string } = {}): ContainerApp {
   const textArg = args.find((a) => a.startsWith('-text=') || a.startsWith('--text='));
   const text = textArg?.slice(textArg.indexOf('=') + 1);
   const served = { 'x-pod-name': pod.name };
   return {
+    ...(options.metricsPath !== undefined ? { metricsPath: options.metricsPath } : {}),
     handle(req: VirtualRequest, state) {
       const path = req.path.split('?')[0]!;
       if (path === '/healthz' || path === '/livez') return textResponse(200, 'ok\n', served);

@@ -5,6 +5,7 @@ import type { ContainerLog } from './container-log.js';
 /** An access-log line per request and a line on SIGTERM: what `kubectl logs` shows of a data-plane server. */
 export function loggedApp(app: ContainerApp, log: ContainerLog, knobs: BehaviourKnobs): ContainerApp {
   return {
+    ...(app.metricsPath !== undefined ? { metricsPath: app.metricsPath } : {}),
     async handle(request, state) {
       const response = await app.handle(request, state);
       const size = typeof response.body === 'string' ? Buffer.byteLength(response.body) : response.body.length;
