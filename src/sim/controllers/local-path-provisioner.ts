@@ -1,4 +1,3 @@
-import { objectKey } from '../informer.js';
 import {
   claimSpec, phaseOf, PROVISIONED_BY_ANNOTATION, PV_PROTECTION_FINALIZER, SELECTED_NODE_ANNOTATION,
   STORAGE_PROVISIONER_ANNOTATION, volumeSpec,
@@ -7,7 +6,7 @@ import { LOCAL_PATH_PROVISIONER, type StorageClassFields } from '../storage-clas
 import type { StoredObject } from '../store.js';
 import type { ControllerContext, RunningController } from './controller-context.js';
 import { deleteObject } from './pod-factory.js';
-import { WorkQueue } from './work-queue.js';
+import { startClaimVolumeQueue } from './claim-volume-queue.js';
 
 const SOURCE = { component: `${LOCAL_PATH_PROVISIONER}_local-path-provisioner` };
 /** kind's local-path-provisioner ConfigMap: `nodePathMap: [{node: DEFAULT_PATH_FOR_NON_LISTED_NODES, paths: [/var/local-path-provisioner]}]`. */
@@ -21,10 +20,8 @@ export const LOCAL_PATH_ROOT = '/var/local-path-provisioner';
  */
 export function startLocalPathProvisioner(ctx: ControllerContext): RunningController {
   const { store, informers, recorder } = ctx;
-  const claims = informers.for('persistentvolumeclaims');
-  const volumes = informers.for('persistentvolumes');
   const classes = informers.for('storageclasses.storage.k8s.io');
-  const queue = new WorkQueue('local-path-provisioner', (key) => (key.startsWith('pv:') ? reclaim(key.slice(3)) : provision(key.slice(4))));
+  const { claims, volumes, stop } = startClaimVolumeQueue(ctx, 'local-path-provisioner', { claim: provision, volume: reclaim });
 
   function provision(key: string): void {
     const claim = claims.getByKey(key);
@@ -73,19 +70,5 @@ export function startLocalPathProvisioner(ctx: ControllerContext): RunningContro
     deleteObject(store, 'persistentvolumes', pv);
   }
 
-  const offClaims = claims.onChange((type, claim) => {
-    if (type !== 'DELETED') queue.add(`pvc:${objectKey(claim)}`);
-  });
-  const offVolumes = volumes.onChange((type, pv) => {
-    if (type !== 'DELETED') queue.add(`pv:${pv.metadata.name}`);
-  });
-  for (const claim of claims.list()) queue.add(`pvc:${objectKey(claim)}`);
-  for (const pv of volumes.list()) queue.add(`pv:${pv.metadata.name}`);
-  return {
-    stop() {
-      offClaims();
-      offVolumes();
-      queue.stop();
-    },
-  };
+  return { stop };
 }

@@ -6,7 +6,7 @@ import {
 import type { StorageClassFields } from '../storage-class.js';
 import type { StoredObject } from '../store.js';
 import type { ControllerContext, RunningController } from './controller-context.js';
-import { WorkQueue } from './work-queue.js';
+import { startClaimVolumeQueue } from './claim-volume-queue.js';
 
 const SOURCE = { component: 'persistentvolume-controller' };
 
@@ -23,10 +23,9 @@ function setPhase(o: StoredObject, phase: string): void {
  */
 export function startPersistentVolumeBinder(ctx: ControllerContext): RunningController {
   const { store, informers, recorder } = ctx;
-  const claims = informers.for('persistentvolumeclaims');
-  const volumes = informers.for('persistentvolumes');
   const classes = informers.for('storageclasses.storage.k8s.io');
-  const queue = new WorkQueue('persistentvolume-controller', (key) => (key.startsWith('pv:') ? syncVolume(key.slice(3)) : syncClaim(key.slice(4))));
+  const queue = startClaimVolumeQueue(ctx, 'persistentvolume-controller', { claim: syncClaim, volume: syncVolume });
+  const { claims, volumes } = queue;
 
   function matchingVolume(claim: StoredObject): StoredObject | undefined {
     const node = claim.metadata.annotations?.[SELECTED_NODE_ANNOTATION];
@@ -107,38 +106,23 @@ export function startPersistentVolumeBinder(ctx: ControllerContext): RunningCont
     const ref = volumeSpec(pv).claimRef;
     if (!ref) {
       if (phaseOf(pv) !== 'Available') store.mutate('persistentvolumes', undefined, name, (v) => setPhase(v, 'Available'));
-      for (const claim of claims.list()) if (!claimSpec(claim).volumeName) queue.add(`pvc:${objectKey(claim)}`);
+      for (const claim of claims.list()) if (!claimSpec(claim).volumeName) queue.addClaim(objectKey(claim));
       return;
     }
     const claim = claims.get(ref.namespace, ref.name ?? '');
     if (claim && (!ref.uid || ref.uid === claim.metadata.uid)) {
-      queue.add(`pvc:${objectKey(claim)}`);
+      queue.addClaim(objectKey(claim));
       return;
     }
     // A volume whose claim went away keeps its data until its reclaim policy acts on it.
     if (ref.uid && phaseOf(pv) !== 'Released' && phaseOf(pv) !== 'Failed') store.mutate('persistentvolumes', undefined, name, (v) => setPhase(v, 'Released'));
   }
 
-  const offClaims = claims.onChange((type, claim) => {
-    if (type === 'DELETED') {
-      const volume = claimSpec(claim).volumeName;
-      if (volume) queue.add(`pv:${volume}`);
-    } else queue.add(`pvc:${objectKey(claim)}`);
-  });
-  const offVolumes = volumes.onChange((type, pv) => {
-    if (type !== 'DELETED') queue.add(`pv:${pv.metadata.name}`);
-    const ref = volumeSpec(pv).claimRef;
-    if (ref?.name) queue.add(`pvc:${ref.namespace}/${ref.name}`);
-  });
   const offClasses = classes.onChange(() => {
-    for (const claim of claims.list()) if (!claimSpec(claim).volumeName) queue.add(`pvc:${objectKey(claim)}`);
+    for (const claim of claims.list()) if (!claimSpec(claim).volumeName) queue.addClaim(objectKey(claim));
   });
-  for (const claim of claims.list()) queue.add(`pvc:${objectKey(claim)}`);
-  for (const pv of volumes.list()) queue.add(`pv:${pv.metadata.name}`);
   return {
     stop() {
-      offClaims();
-      offVolumes();
       offClasses();
       queue.stop();
     },

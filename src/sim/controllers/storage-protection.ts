@@ -1,10 +1,9 @@
-import { objectKey } from '../informer.js';
 import { phaseOf, PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER } from '../persistent-volume.js';
 import { isTerminal } from '../pod-state.js';
 import { byClaim, INDEX } from '../standard-indexes.js';
 import type { ObjectStore } from '../store.js';
 import type { ControllerContext, RunningController } from './controller-context.js';
-import { WorkQueue } from './work-queue.js';
+import { startClaimVolumeQueue } from './claim-volume-queue.js';
 
 /** Drops one finalizer; the last one gone from an object being deleted completes the deletion, as the API server does. */
 export function removeFinalizer(store: ObjectStore, resource: string, namespace: string | undefined, name: string, finalizer: string): void {
@@ -23,10 +22,9 @@ export function removeFinalizer(store: ObjectStore, resource: string, namespace:
  */
 export function startStorageProtection(ctx: ControllerContext): RunningController {
   const { store, informers } = ctx;
-  const claims = informers.for('persistentvolumeclaims');
-  const volumes = informers.for('persistentvolumes');
   const pods = informers.for('pods').addIndex(INDEX.claim, byClaim);
-  const queue = new WorkQueue('storage-protection', (key) => (key.startsWith('pv:') ? syncVolume(key.slice(3)) : syncClaim(key.slice(4))));
+  const queue = startClaimVolumeQueue(ctx, 'storage-protection', { claim: syncClaim, volume: syncVolume });
+  const { claims, volumes } = queue;
 
   function syncClaim(key: string): void {
     const claim = claims.getByKey(key);
@@ -42,21 +40,11 @@ export function startStorageProtection(ctx: ControllerContext): RunningControlle
     removeFinalizer(store, 'persistentvolumes', undefined, name, PV_PROTECTION_FINALIZER);
   }
 
-  const offClaims = claims.onChange((type, claim) => {
-    if (type !== 'DELETED') queue.add(`pvc:${objectKey(claim)}`);
-  });
-  const offVolumes = volumes.onChange((type, pv) => {
-    if (type !== 'DELETED') queue.add(`pv:${pv.metadata.name}`);
-  });
   const offPods = pods.onChange((type, pod) => {
-    if (type === 'DELETED' || isTerminal(pod)) for (const key of byClaim(pod)) queue.add(`pvc:${key}`);
+    if (type === 'DELETED' || isTerminal(pod)) for (const key of byClaim(pod)) queue.addClaim(key);
   });
-  for (const claim of claims.list()) queue.add(`pvc:${objectKey(claim)}`);
-  for (const pv of volumes.list()) queue.add(`pv:${pv.metadata.name}`);
   return {
     stop() {
-      offClaims();
-      offVolumes();
       offPods();
       queue.stop();
     },
