@@ -127,6 +127,16 @@ export class PodStorage {
   }
 }
 
+/**
+ * Where a container sees its persistent volumes: the mount paths of its volumeMounts whose volume
+ * is a persistentVolumeClaim, in the order declared. An image that keeps state (gameday/kv) writes
+ * under the first one through its ContainerFilesystem, so its data outlives the pod with the claim.
+ */
+export function persistentMountPaths(pod: StoredObject, mounts: readonly VolumeMountSpec[]): string[] {
+  const claimed = new Set(((pod.spec as { volumes?: VolumeSpec[] }).volumes ?? []).filter((v) => v.persistentVolumeClaim?.claimName).map((v) => v.name));
+  return mounts.filter((m) => claimed.has(m.name)).map((m) => ContainerFilesystem.absolute('/', m.mountPath));
+}
+
 function seedImage(root: Volume, hostname: string, namespace: string): void {
   const now = new Date();
   const dir = { kind: 'dir', modified: now } as const;
