@@ -208,8 +208,29 @@ describe('sim: persistent volumes', function () {
       expect((await runningPod('db-0')).spec?.nodeName, 'back on its volume once uncordoned').to.equal(node);
     });
 
+    it("keeps a member whose volume's node stopped Pending with the scheduler's message", async () => {
+      const before = await sim.core.readNamespacedPod({ name: 'db-0', namespace: NS });
+      const [node, old] = [before.spec!.nodeName!, before.metadata!.uid];
+      const fault = sim.cluster.nodeFaults.inject(node, { type: 'kubelet-stop' });
+      try {
+        // The node goes NotReady; the taint manager evicts db-0 (grace period 0: gone at once) and its replacement has nowhere to go.
+        const condition = await eventually('the new db-0 Unschedulable', async () => {
+          const p = await sim.core.readNamespacedPod({ name: 'db-0', namespace: NS });
+          return p.metadata!.uid !== old && p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable');
+        });
+        expect(condition.message).to.equal(
+          "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 2 node(s) didn't match PersistentVolume's node affinity. " +
+            'preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.',
+        );
+      } finally {
+        sim.cluster.nodeFaults.revert(node, fault.id);
+      }
+      expect((await runningPod('db-0')).spec?.nodeName, 'back on its volume once the node is back').to.equal(node);
+    });
+
     it("loses a member's data with its node", async () => {
-      const node = (await sim.core.readNamespacedPod({ name: 'db-1', namespace: NS })).spec!.nodeName!;
+      const node = (await runningPod('db-1')).spec!.nodeName!;
+      expect(await shell('db-1', 'cat /var/lib/db/id')).to.equal('member-1');
       const fault = sim.cluster.nodeFaults.inject(node, { type: 'crash' });
       sim.cluster.nodeFaults.revert(node, fault.id);
       expect(await eventually('db-1 restarted after the crash', async () => {
