@@ -228,6 +228,21 @@ describe('sim: persistent volumes', function () {
       expect((await runningPod('db-0')).spec?.nodeName, 'back on its volume once the node is back').to.equal(node);
     });
 
+    it("gives a member a new, empty claim once its old one, deleted while in use, is gone", async () => {
+      const old = await readClaim('data-db-1');
+      await shell('db-1', 'echo member-1 > /var/lib/db/id');
+      await sim.core.deleteNamespacedPersistentVolumeClaim({ name: 'data-db-1', namespace: NS });
+      await sim.core.deleteNamespacedPod({ name: 'db-1', namespace: NS, gracePeriodSeconds: 0 });
+      const fresh = await eventually('a new claim data-db-1 Bound', async () => {
+        const c = await readClaim('data-db-1');
+        return c.metadata!.uid !== old.metadata!.uid && c.status?.phase === 'Bound' ? c : undefined;
+      });
+      expect(fresh.spec?.volumeName).to.not.equal(old.spec?.volumeName);
+      await runningPod('db-1');
+      expect(await shell('db-1', 'ls /var/lib/db | wc -l')).to.equal('0');
+      await shell('db-1', 'echo member-1 > /var/lib/db/id');
+    });
+
     it("loses a member's data with its node", async () => {
       const node = (await runningPod('db-1')).spec!.nodeName!;
       expect(await shell('db-1', 'cat /var/lib/db/id')).to.equal('member-1');

@@ -58,7 +58,13 @@ export function startStatefulSetController(ctx: ControllerContext): RunningContr
   function createPod(sts: StoredObject, spec: StatefulSetSpec, ordinal: number, revision: string): void {
     const name = `${sts.metadata.name}-${ordinal}`;
     if (store.get('pods', sts.metadata.namespace, name)) return;
-    createClaims(sts, spec, ordinal, name);
+    const claimErrors = createClaims(sts, spec, ordinal, name);
+    if (claimErrors.length) {
+      // errors.NewAggregate's text: one error as it is, several in brackets.
+      const error = claimErrors.length === 1 ? claimErrors[0] : `[${claimErrors.join(', ')}]`;
+      recorder.record(sts, 'Warning', 'FailedCreate', `create Pod ${name} in StatefulSet ${sts.metadata.name} failed error: ${error}`, SOURCE);
+      return;
+    }
     store.create('pods', podFromTemplate(spec.template ?? {}, {
       namespace: sts.metadata.namespace!,
       owner: sts,
@@ -84,11 +90,15 @@ export function startStatefulSetController(ctx: ControllerContext): RunningContr
    * createPersistentVolumeClaims: a member's claims exist before it does and outlive it. They are
    * owned by the set only under whenDeleted: Delete, so the default (Retain) keeps them for good.
    */
-  function createClaims(sts: StoredObject, spec: StatefulSetSpec, ordinal: number, podName: string): void {
+  function createClaims(sts: StoredObject, spec: StatefulSetSpec, ordinal: number, podName: string): string[] {
     const whenDeleted = spec.persistentVolumeClaimRetentionPolicy?.whenDeleted ?? 'Retain';
+    const errors: string[] = [];
     for (const t of spec.volumeClaimTemplates ?? []) {
       const name = claimName(sts, t, ordinal);
-      if (store.get('persistentvolumeclaims', sts.metadata.namespace, name)) continue;
+      const existing = store.get('persistentvolumeclaims', sts.metadata.namespace, name);
+      // The member waits until a claim being deleted is gone, then gets a new one.
+      if (existing?.metadata.deletionTimestamp) errors.push(`pvc ${name} is being deleted`);
+      if (existing) continue;
       const labels = { ...(t.metadata?.labels ?? {}), ...(spec.selector?.matchLabels ?? {}) };
       store.create('persistentvolumeclaims', admitClaim({
         apiVersion: 'v1',
@@ -102,6 +112,7 @@ export function startStatefulSetController(ctx: ControllerContext): RunningContr
       }, store));
       recorder.record(sts, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${podName} in StatefulSet ${sts.metadata.name} success`, SOURCE);
     }
+    return errors;
   }
 
   /** whenScaled: Delete hands a scaled-down member's claims to the member, so they go with it. */
@@ -203,9 +214,15 @@ export function startStatefulSetController(ctx: ControllerContext): RunningContr
   }
 
   const stopWiring = enqueueOwnersAndDependents(sets, pods, 'StatefulSet', queue);
+  // A member held back by a claim being deleted is made once the claim is gone.
+  const offClaims = informers.for('persistentvolumeclaims').onChange((type, claim) => {
+    if (type !== 'DELETED') return;
+    for (const sts of sets.list()) if (sts.metadata.namespace === claim.metadata.namespace && (sts.spec as StatefulSetSpec).volumeClaimTemplates?.length) queue.add(objectKey(sts));
+  });
   return {
     stop() {
       stopWiring();
+      offClaims();
       queue.stop();
     },
   };
