@@ -57,6 +57,12 @@ describe('sim: persistent volumes', function () {
     await sim.core.deleteNamespacedPod({ name, namespace: NS, gracePeriodSeconds: 0 });
     await gone(`pod ${name}`, () => sim.core.readNamespacedPod({ name, namespace: NS }));
   };
+  /** The PodScheduled=False message of the pod that replaced the one with uid `old`. */
+  const unschedulableReplacement = (name: string, old: string | undefined) =>
+    eventually(`the new ${name} Unschedulable`, async () => {
+      const p = await sim.core.readNamespacedPod({ name, namespace: NS });
+      return p.metadata!.uid !== old && p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable')?.message;
+    });
   const events = async (name: string) => (await sim.core.listNamespacedEvent({ namespace: NS, fieldSelector: `involvedObject.name=${name}` })).items;
 
   before(async () => {
@@ -194,11 +200,7 @@ describe('sim: persistent volumes', function () {
       try {
         const old = (await sim.core.readNamespacedPod({ name: 'db-0', namespace: NS })).metadata!.uid;
         await sim.core.deleteNamespacedPod({ name: 'db-0', namespace: NS, gracePeriodSeconds: 0 });
-        const condition = await eventually('the new db-0 Unschedulable', async () => {
-          const p = await sim.core.readNamespacedPod({ name: 'db-0', namespace: NS });
-          return p.metadata!.uid !== old && p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable');
-        });
-        expect(condition.message).to.equal(
+        expect(await unschedulableReplacement('db-0', old)).to.equal(
           "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 1 node(s) were unschedulable, 2 node(s) didn't match PersistentVolume's node affinity. " +
             'preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.',
         );
@@ -214,11 +216,7 @@ describe('sim: persistent volumes', function () {
       const fault = sim.cluster.nodeFaults.inject(node, { type: 'kubelet-stop' });
       try {
         // The node goes NotReady; the taint manager evicts db-0 (grace period 0: gone at once) and its replacement has nowhere to go.
-        const condition = await eventually('the new db-0 Unschedulable', async () => {
-          const p = await sim.core.readNamespacedPod({ name: 'db-0', namespace: NS });
-          return p.metadata!.uid !== old && p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable');
-        });
-        expect(condition.message).to.equal(
+        expect(await unschedulableReplacement('db-0', old)).to.equal(
           "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 2 node(s) didn't match PersistentVolume's node affinity. " +
             'preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.',
         );
