@@ -55,7 +55,8 @@ function requests(spec: PodSpec): { cpu: number; memory: number } {
 
 /**
  * The default scheduler's filters in its plugin order (unschedulable, taints, node selector and
- * required node affinity, requests vs allocatable, required pod (anti-)affinity) and a spreading score (fewest
+ * required node affinity, requests vs allocatable, volume binding, required pod (anti-)affinity),
+ * the volume binding's PreFilter before them and its PreBind wait after, and a spreading score (fewest
  * pods of the same owner on the node, then in the zone, then fewest pods). Per-node usage is kept
  * incrementally so a decision costs one pass over the nodes.
  */

@@ -28,10 +28,6 @@ export class LocalVolumes {
     return v;
   }
 
-  has(path: string): boolean {
-    return this.directories.has(path);
-  }
-
   /** Deletes the directory and everything in it; false when there was none. */
   remove(path: string): boolean {
     const v = this.directories.get(path);

@@ -29,7 +29,7 @@ export interface PodStorageOptions {
   /**
    * The node directory of the volume a claim is bound to, or undefined when this node cannot
    * resolve it (no such claim or volume here): the claim's volume is then a directory of the pod's.
-   * @default none resolve
+   * @default every claim's volume is a directory of the pod's
    */
   readonly claimVolume?: (claimName: string) => Volume | undefined;
 }
