@@ -7,9 +7,12 @@ import { startDisruptionController } from './controllers/disruption.js';
 import { startEndpointsController } from './controllers/endpoints.js';
 import { startGarbageCollector } from './controllers/garbage-collector.js';
 import { startJobController } from './controllers/job.js';
+import { startLocalPathProvisioner } from './controllers/local-path-provisioner.js';
 import { startNodeLifecycleController } from './controllers/node-lifecycle.js';
+import { startPersistentVolumeBinder } from './controllers/persistent-volume-binder.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
 import { startStatefulSetController } from './controllers/statefulset.js';
+import { startStorageProtection } from './controllers/storage-protection.js';
 import { DataPlane } from './dataplane/data-plane.js';
 import { KvReplicas } from './dataplane/kv-app.js';
 import { createPodProxy } from './dataplane/pod-proxy.js';
@@ -26,6 +29,7 @@ import { createNodeFaultRoute } from './node-fault-route.js';
 import { NodeFaults } from './node-faults.js';
 import { findCondition } from './pod-state.js';
 import { startScheduler } from './scheduler.js';
+import { createStandardStorageClass } from './storage-class.js';
 import { ObjectStore } from './store.js';
 import { resolveTimings, type SimTimings } from './timings.js';
 
@@ -114,9 +118,13 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     startDaemonSetController(ctx),
     startJobController(ctx),
     startEndpointsController(ctx),
+    startPersistentVolumeBinder(ctx),
+    startLocalPathProvisioner(ctx),
+    startStorageProtection(ctx),
   );
   const listeners = new ServiceListeners(host, store, informers, router, dataPlane);
   createKubernetesService(store, nodeIp(0));
+  createStandardStorageClass(store);
 
   const registrations = kindNodeRegistrations({ name, workers, zones });
   for (const r of registrations) fleet.add(r).start();

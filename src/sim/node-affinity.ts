@@ -25,8 +25,12 @@ export function nodeMatchesPod(spec: PodPlacementSpec, node: StoredObject): bool
   const labels = node.metadata.labels ?? {};
   for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
   const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (terms && !terms.some((t) => termMatches(t, node))) return false;
-  return true;
+  return !terms || nodeSelectorTermsMatch(terms, node);
+}
+
+/** A NodeSelector: its terms are ORed, the requirements within a term ANDed. */
+export function nodeSelectorTermsMatch(terms: readonly NodeSelectorTerm[], node: StoredObject): boolean {
+  return terms.some((t) => termMatches(t, node));
 }
 
 /** The node a DaemonSet pod is pinned to through `matchFields metadata.name In [node]`. */

@@ -130,6 +130,8 @@ export class NodeFaults {
         break;
       case 'crash':
         kubelet.crash();
+        // A crashed node is a lost node: the data of its local volumes goes with its disk.
+        kubelet.localVolumes.removeAll();
         break;
       case 'kubelet-stop':
         kubelet.stopKubelet();

@@ -6,7 +6,8 @@ import { selectInNamespace, type LabelSelector } from './label-selector.js';
 import { nodeMatchesPod, type PodPlacementSpec } from './node-affinity.js';
 import { isDeleting, isTerminal, mutableConditions, setCondition } from './pod-state.js';
 import { cpuMillis, quantityBytes } from './resource-quantity.js';
-import { byControllerUid, byNamespace, byNamespacedLabel, byNode, INDEX } from './standard-indexes.js';
+import { byClaim, byControllerUid, byNamespace, byNamespacedLabel, byNode, INDEX } from './standard-indexes.js';
+import { VolumeBinding } from './volume-binding.js';
 import type { StoredObject } from './store.js';
 import { describeTaint, nodeTaints, untoleratedTaint } from './taints.js';
 
@@ -54,7 +55,8 @@ function requests(spec: PodSpec): { cpu: number; memory: number } {
 
 /**
  * The default scheduler's filters in its plugin order (unschedulable, taints, node selector and
- * required node affinity, requests vs allocatable, required pod (anti-)affinity) and a spreading score (fewest
+ * required node affinity, requests vs allocatable, volume binding, required pod (anti-)affinity),
+ * the volume binding's PreFilter before them and its PreBind wait after, and a spreading score (fewest
  * pods of the same owner on the node, then in the zone, then fewest pods). Per-node usage is kept
  * incrementally so a decision costs one pass over the nodes.
  */
@@ -64,12 +66,16 @@ export function startScheduler(ctx: ControllerContext): RunningController {
     .addIndex(INDEX.node, byNode)
     .addIndex(INDEX.label, byNamespacedLabel)
     .addIndex(INDEX.namespace, byNamespace)
-    .addIndex(INDEX.controller, byControllerUid);
+    .addIndex(INDEX.controller, byControllerUid)
+    .addIndex(INDEX.claim, byClaim);
   const nodes = informers.for('nodes');
+  const volumeBinding = new VolumeBinding(store, informers);
   const usage = new Map<string, Usage>();
   const zoneOwners = new Map<string, Map<string, number>>();
   const accounted = new Map<string, { node: string; cpu: number; memory: number; owner: string | undefined; zone: string | undefined }>();
   const unschedulable = new Set<string>();
+  /** Pods whose node is chosen, waiting for their claims to be bound there (the VolumeBinding PreBind). */
+  const awaitingVolumes = new Map<string, string>();
   let retryTimer: NodeJS.Timeout | undefined;
   const queue = new WorkQueue('scheduler', (key) => schedule(key), 100);
 
@@ -148,6 +154,20 @@ export function startScheduler(ctx: ControllerContext): RunningController {
       return;
     }
     if (spec.schedulerName && spec.schedulerName !== 'default-scheduler') return;
+    const assumed = awaitingVolumes.get(key);
+    if (assumed !== undefined) {
+      // PreBind: the pod goes to its node once the volumes chosen for it there are bound.
+      const outcome = volumeBinding.bindingOutcome(pod, assumed);
+      if (outcome === 'waiting') return;
+      awaitingVolumes.delete(key);
+      if (outcome === 'bound') {
+        bind(pod, assumed);
+        unschedulable.delete(key);
+        return;
+      }
+    }
+    const volumes = volumeBinding.preFilter(pod);
+    if (volumes.rejected !== undefined) return unschedulableNow(pod, key, nodes.size, volumes.rejected, []);
     const want = requests(spec);
     const owner = pod.metadata.ownerReferences?.find((o) => o.controller)?.uid;
     const anti = (spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => ({ t, domains: occupiedDomains(pod, t) }));
@@ -193,6 +213,11 @@ export function startScheduler(ctx: ControllerContext): RunningController {
         reject('Insufficient memory');
         continue;
       }
+      const volumeReasons = volumes.state ? volumeBinding.filter(volumes.state, node) : [];
+      if (volumeReasons.length) {
+        for (const why of volumeReasons) reject(why);
+        continue;
+      }
       if (anti.some(({ t, domains }) => labels[t.topologyKey] !== undefined && domains.has(labels[t.topologyKey]!))) {
         reject("node(s) didn't match pod anti-affinity rules");
         continue;
@@ -212,12 +237,24 @@ export function startScheduler(ctx: ControllerContext): RunningController {
       if (!best || compare(score, best.score) < 0) best = { node, score };
     }
     if (best) {
-      bind(pod, best.node.metadata.name);
+      const node = best.node.metadata.name;
       unschedulable.delete(key);
+      if (volumes.state && volumeBinding.assume(volumes.state, best.node) === 'waiting') {
+        awaitingVolumes.set(key, node);
+        return;
+      }
+      bind(pod, node);
       return;
     }
-    const detail = [...reasons.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([why, n]) => `${n} ${why}`).join(', ');
-    const message = `0/${total} nodes are available: ${detail || 'no nodes available to schedule pods'}. preemption: 0/${total} nodes are available: ${total} Preemption is not helpful for scheduling.`;
+    // FitError.Error(): each reason with its node count, the resulting strings sorted.
+    const detail = [...reasons.entries()].map(([why, n]) => `${n} ${why}`).sort();
+    unschedulableNow(pod, key, total, undefined, detail);
+  }
+
+  /** The pod stays Pending: PodScheduled=False and a FailedScheduling event with the FitError's message. */
+  function unschedulableNow(pod: StoredObject, key: string, total: number, preFilterMessage: string | undefined, filterReasons: string[]): void {
+    const reasons = preFilterMessage ?? (filterReasons.join(', ') || 'no nodes available to schedule pods');
+    const message = `0/${total} nodes are available: ${reasons}. preemption: 0/${total} nodes are available: ${total} Preemption is not helpful for scheduling.`;
     const current = (pod.status as { conditions?: { type: string; message?: string }[] } | undefined)?.conditions?.find((c) => c.type === 'PodScheduled');
     if (current?.message !== message) {
       store.mutate('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
@@ -242,7 +279,10 @@ export function startScheduler(ctx: ControllerContext): RunningController {
     account(key, type === 'DELETED' ? undefined : pod);
     const spec = pod.spec as PodSpec;
     if (type !== 'DELETED' && !spec.nodeName && !isDeleting(pod) && !unschedulable.has(key)) queue.add(key);
-    if (type === 'DELETED') unschedulable.delete(key);
+    if (type === 'DELETED') {
+      unschedulable.delete(key);
+      awaitingVolumes.delete(key);
+    }
     const freed = type === 'DELETED' ? !!spec.nodeName : !!old && !isTerminal(old) && isTerminal(pod);
     const labelsMoved = type === 'MODIFIED' && !!spec.nodeName && JSON.stringify(old?.metadata.labels) !== JSON.stringify(pod.metadata.labels);
     if (freed || labelsMoved || (type === 'MODIFIED' && !!spec.nodeName && !(old?.spec as PodSpec | undefined)?.nodeName)) retryUnschedulable();
@@ -252,6 +292,10 @@ export function startScheduler(ctx: ControllerContext): RunningController {
     if (type === 'DELETED') for (const p of pods.byIndex(INDEX.node, node.metadata.name)) account(objectKey(p), undefined);
     if (type !== 'MODIFIED' || placement(node) !== placement(old)) retryUnschedulable();
   });
+  const offV = volumeBinding.onChange((claimKeys) => {
+    for (const claimKey of claimKeys) for (const p of pods.byIndex(INDEX.claim, claimKey)) if (!(p.spec as PodSpec).nodeName) queue.add(objectKey(p));
+    retryUnschedulable();
+  });
   for (const p of pods.list()) {
     account(objectKey(p), p);
     if (!(p.spec as PodSpec).nodeName) queue.add(objectKey(p));
@@ -260,6 +304,7 @@ export function startScheduler(ctx: ControllerContext): RunningController {
     stop() {
       offP();
       offN();
+      offV();
       if (retryTimer) clearTimeout(retryTimer);
       queue.stop();
     },

@@ -6,6 +6,7 @@ export const INDEX = {
   controller: 'controller-uid',
   namespace: 'namespace',
   label: 'namespaced-label',
+  claim: 'persistent-volume-claim',
 } as const;
 
 export const byNode: IndexFunction = (o) => {
@@ -26,4 +27,10 @@ export const byNamespacedLabel: IndexFunction = (o) => {
   if (!labels) return [];
   const ns = o.metadata.namespace ?? '';
   return Object.entries(labels).map(([k, v]) => `${ns}/${k}=${v}`);
+};
+
+/** `ns/claim` for each PersistentVolumeClaim a pod's volumes use. */
+export const byClaim: IndexFunction = (o) => {
+  const volumes = (o.spec as { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } | undefined)?.volumes ?? [];
+  return volumes.flatMap((v) => (v.persistentVolumeClaim?.claimName ? [`${o.metadata.namespace ?? ''}/${v.persistentVolumeClaim.claimName}`] : []));
 };

@@ -229,6 +229,71 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 
+  it("a local volume's node affinity: its claim binds, and a pod using it stays Pending with the scheduler's reason while that node is cordoned", async () => {
+    type Pod = { status?: { conditions?: { type: string; reason?: string; message?: string }[] } };
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'volumes');
+      const nodes = ((await b.request('/api/v1/nodes')).body as { items: { metadata: { name: string } }[] }).items.map((n) => n.metadata.name).filter((n) => !n.endsWith('-control-plane')).sort();
+      const node = nodes[0]!;
+      const affinity = { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } };
+      const claimBody = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { storageClassName: 'manual', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } };
+      await b.request('/api/v1/namespaces/volumes/persistentvolumeclaims', { method: 'POST', body: claimBody });
+      // Pre-bound to the claim, which exists already: upstream's PV controller binds at once instead of at its next 15 s resync.
+      await b.request('/api/v1/persistentvolumes', {
+        method: 'POST',
+        body: {
+          apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'volumes-local' },
+          spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'manual', local: { path: '/mnt/disks/a' }, nodeAffinity: affinity, claimRef: { namespace: 'volumes', name: 'data' } },
+        },
+      });
+      type Claim = { spec?: { volumeName?: string }; status?: { phase?: string; capacity?: { storage?: string } } };
+      const claim = await eventually(`${b.name}: the claim bound`, async () => {
+        const c = (await b.request('/api/v1/namespaces/volumes/persistentvolumeclaims/data')).body as Claim;
+        return c.status?.phase === 'Bound' ? c : undefined;
+      }, 30_000);
+      const pv = (await b.request('/api/v1/persistentvolumes/volumes-local')).body as { spec?: { persistentVolumeReclaimPolicy?: string; claimRef?: { name?: string } }; status?: { phase?: string } };
+      const cordon = (unschedulable: boolean) => b.request(`/api/v1/nodes/${node}`, { method: 'PATCH', body: { spec: { unschedulable } }, contentType: 'application/merge-patch+json' });
+      await cordon(true);
+      try {
+        const pod = (name: string, claimName: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'web', image: 'gameday/web:1' }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName } }] } });
+        // The namespace's default ServiceAccount comes from the controller-manager, shortly after the namespace.
+        for (const [name, claimName] of [['pinned', 'data'], ['unclaimed', 'nosuch']] as const) {
+          await eventually(`${b.name}: pod ${name} created`, async () => (await b.request('/api/v1/namespaces/volumes/pods', { method: 'POST', body: pod(name, claimName) })).status === 201, 30_000);
+        }
+        // The filter reasons, each with its node count. The rest of the message differs by version (README: fidelity):
+        // 1.34 hides the taint ("untolerated taint(s)") and appends DRA's PostFilter text.
+        const reason = async (name: string) => {
+          const message = await eventually(`${b.name}: pod ${name} Unschedulable`, async () => {
+            const p = (await b.request(`/api/v1/namespaces/volumes/pods/${name}`)).body as Pod;
+            return p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable')?.message;
+          }, 30_000);
+          const [, nodes, reasons] = /^(0\/\d+) nodes are available: (.*?)\. /.exec(message) ?? [];
+          // Counted per reason, with every taint as one reason (1.34 no longer names them, so it counts them together).
+          const counts = new Map<string, number>();
+          for (const r of reasons?.split(', ') ?? []) {
+            const [, n, text] = /^(\d+) (.*)$/.exec(r) ?? [];
+            if (text === undefined) return { nodes, reasons: [r] }; // PreFilter's message: no per-node counts
+            const key = text.replace(/untolerated taint.*/, 'untolerated taint');
+            counts.set(key, (counts.get(key) ?? 0) + Number(n));
+          }
+          return { nodes, reasons: [...counts].map(([text, n]) => `${n} ${text}`).sort() };
+        };
+        return {
+          claim: { phase: claim.status?.phase, volumeName: claim.spec?.volumeName, capacity: claim.status?.capacity?.storage },
+          volume: { phase: pv.status?.phase, claim: pv.spec?.claimRef?.name, reclaimPolicy: pv.spec?.persistentVolumeReclaimPolicy },
+          pinned: await reason('pinned'),
+          unclaimed: await reason('unclaimed'),
+        };
+      } finally {
+        await cordon(false);
+      }
+    });
+    // Anchored on upstream's own words; how many nodes each reason counts depends on what earlier tests left (a silenced worker).
+    expect(seen.real.pinned.reasons?.some((r) => /^\d+ node\(s\) didn't match PersistentVolume's node affinity$/.test(r))).to.equal(true);
+    expect(seen.real.unclaimed.reasons).to.deep.equal(['persistentvolumeclaim "nosuch" not found']);
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
   it('the Table columns kubectl prints for the common kinds', async () => {
     const paths = {
       pods: '/api/v1/pods',
@@ -246,6 +311,9 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
       endpointslices: '/apis/discovery.k8s.io/v1/endpointslices',
       leases: '/apis/coordination.k8s.io/v1/leases',
       networkpolicies: '/apis/networking.k8s.io/v1/networkpolicies',
+      persistentvolumeclaims: '/api/v1/persistentvolumeclaims',
+      persistentvolumes: '/api/v1/persistentvolumes',
+      storageclasses: '/apis/storage.k8s.io/v1/storageclasses',
     };
     const seen = await onBoth(async (b) => {
       const out: Record<string, unknown> = {};

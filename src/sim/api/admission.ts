@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ObjectStore, StoredObject } from '../store.js';
 import { ApiError } from './api-error.js';
 import type { ResourceType } from './resources.js';
+import { admitClaim, PV_PROTECTION_FINALIZER } from '../persistent-volume.js';
 
 /**
  * What the real API server adds to an object on its way in: defaulting (so `kubectl get -o yaml`
@@ -24,6 +25,11 @@ function obj(parent: Json, key: string): Json {
 
 function setDefault(target: Json, key: string, value: unknown): void {
   if (target[key] === undefined || target[key] === null) target[key] = value;
+}
+
+function addFinalizer(body: Json, finalizer: string): void {
+  const finalizers = (obj(body, 'metadata').finalizers ??= []) as string[];
+  if (!finalizers.includes(finalizer)) finalizers.push(finalizer);
 }
 
 function defaultProbe(probe: Json | undefined): void {
@@ -160,6 +166,19 @@ export class Admission {
       }
       case 'jobs.batch':
         return this.admitJob(body);
+      case 'persistentvolumeclaims':
+        admitClaim(o, this.options.store);
+        return;
+      case 'persistentvolumes':
+        setDefault(obj(body, 'spec'), 'persistentVolumeReclaimPolicy', 'Retain');
+        setDefault(body.spec, 'volumeMode', 'Filesystem');
+        addFinalizer(body, PV_PROTECTION_FINALIZER);
+        body.status = { phase: 'Pending' };
+        return;
+      case 'storageclasses.storage.k8s.io':
+        setDefault(body, 'reclaimPolicy', 'Delete');
+        setDefault(body, 'volumeBindingMode', 'Immediate');
+        return;
       case 'poddisruptionbudgets.policy':
         body.status = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 };
         return;

@@ -88,6 +88,8 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ kind: 'Endpoints', plural: 'endpoints', shortNames: ['ep'] }),
   define({ kind: 'Event', plural: 'events', shortNames: ['ev'] }),
   define({ kind: 'ConfigMap', plural: 'configmaps', shortNames: ['cm'] }),
+  define({ kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', shortNames: ['pvc'], subresources: [status('PersistentVolumeClaim')] }),
+  define({ kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false, shortNames: ['pv'], subresources: [status('PersistentVolume')] }),
   define({ group: 'apps', kind: 'Deployment', plural: 'deployments', shortNames: ['deploy'], categories: ['all'], subresources: [status('Deployment'), scale()] }),
   define({ group: 'apps', kind: 'ReplicaSet', plural: 'replicasets', shortNames: ['rs'], categories: ['all'], subresources: [status('ReplicaSet'), scale()] }),
   define({ group: 'apps', kind: 'StatefulSet', plural: 'statefulsets', shortNames: ['sts'], categories: ['all'], subresources: [status('StatefulSet'), scale()] }),
@@ -97,6 +99,7 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices' }),
   define({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases' }),
   define({ group: 'networking.k8s.io', kind: 'NetworkPolicy', plural: 'networkpolicies', shortNames: ['netpol'] }),
+  define({ group: 'storage.k8s.io', kind: 'StorageClass', plural: 'storageclasses', namespaced: false, shortNames: ['sc'] }),
 ];
 
 /** `v1` for the core group, `<group>/<version>` otherwise: the apiVersion objects carry. */

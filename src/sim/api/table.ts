@@ -2,6 +2,7 @@ import type { LooseJson } from './loose-json.js';
 import type { StoredObject } from '../store.js';
 import { formatLabelSelector } from './label-selector.js';
 import type { ResourceType } from './resources.js';
+import { isDefaultStorageClass } from '../storage-class.js';
 
 /**
  * Server-side printing (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`): the columns and
@@ -219,6 +220,17 @@ function intOrNA(v: unknown): string {
   return v === undefined || v === null ? 'N/A' : String(v);
 }
 
+/** helper.GetAccessModesAsString: RWO, ROX, RWX, RWOP in that order, whatever order the object lists them in. */
+function accessModes(modes: unknown): string {
+  const have = new Set((modes ?? []) as string[]);
+  return [['ReadWriteOnce', 'RWO'], ['ReadOnlyMany', 'ROX'], ['ReadWriteMany', 'RWX'], ['ReadWriteOncePod', 'RWOP']].filter(([m]) => have.has(m!)).map(([, s]) => s).join(',');
+}
+
+/** A claim or volume being deleted shows Terminating instead of its phase. */
+function storagePhase(o: Json): string {
+  return o.metadata.deletionTimestamp ? 'Terminating' : (o.status?.phase ?? '');
+}
+
 const WORKLOAD_WIDE = [col('Containers', 1), col('Images', 1), col('Selector', 1)];
 
 const PRINTERS: Record<string, Printer> = {
@@ -276,6 +288,35 @@ const PRINTERS: Record<string, Printer> = {
     },
   },
   configmaps: { columns: [NAME, col('Data'), AGE], cells: (o, now) => [o.metadata.name, Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length, age(o, now)] },
+  persistentvolumeclaims: {
+    columns: [NAME, col('Status'), col('Volume'), col('Capacity'), col('Access Modes'), col('StorageClass'), col('VolumeAttributesClass'), AGE, col('VolumeMode', 1)],
+    cells: (o, now) => {
+      const bound = !!o.spec?.volumeName;
+      return [
+        o.metadata.name, storagePhase(o), o.spec?.volumeName ?? '',
+        bound ? String(o.status?.capacity?.storage ?? '0') : '', bound ? accessModes(o.status?.accessModes) : '',
+        o.spec?.storageClassName ?? '', o.spec?.volumeAttributesClassName ?? '<unset>', age(o, now), o.spec?.volumeMode ?? '<unset>',
+      ];
+    },
+  },
+  persistentvolumes: {
+    columns: [NAME, col('Capacity'), col('Access Modes'), col('Reclaim Policy'), col('Status'), col('Claim'), col('StorageClass'), col('VolumeAttributesClass'), col('Reason'), AGE, col('VolumeMode', 1)],
+    cells: (o, now) => {
+      const ref = o.spec?.claimRef as Json | undefined;
+      return [
+        o.metadata.name, String(o.spec?.capacity?.storage ?? '0'), accessModes(o.spec?.accessModes), o.spec?.persistentVolumeReclaimPolicy ?? '',
+        storagePhase(o), ref ? `${ref.namespace ?? ''}/${ref.name ?? ''}` : '', o.spec?.storageClassName ?? '', o.spec?.volumeAttributesClassName ?? '<unset>',
+        o.status?.reason ?? '', age(o, now), o.spec?.volumeMode ?? '<unset>',
+      ];
+    },
+  },
+  'storageclasses.storage.k8s.io': {
+    columns: [NAME, col('Provisioner'), col('ReclaimPolicy'), col('VolumeBindingMode'), col('AllowVolumeExpansion'), AGE],
+    cells: (o, now) => [
+      isDefaultStorageClass(o) ? `${o.metadata.name} (default)` : o.metadata.name,
+      o.provisioner ?? '', o.reclaimPolicy ?? 'Delete', o.volumeBindingMode ?? 'Immediate', o.allowVolumeExpansion ?? false, age(o, now),
+    ],
+  },
   'deployments.apps': {
     columns: [NAME, col('Ready'), col('Up-to-date'), col('Available'), AGE, ...WORKLOAD_WIDE],
     cells: (o, now) => [o.metadata.name, `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`, o.status?.updatedReplicas ?? 0, o.status?.availableReplicas ?? 0, age(o, now), containerNames(o), containerImages(o), formatLabelSelector(o.spec?.selector)],

@@ -1,9 +1,10 @@
 import { objectKey } from '../informer.js';
+import { admitClaim } from '../persistent-volume.js';
 import { availability, isDeleting, isPodReady, isTerminal, podPhase } from '../pod-state.js';
 import { byControllerUid, INDEX } from '../standard-indexes.js';
 import type { StoredObject } from '../store.js';
 import type { ControllerContext, RunningController } from './controller-context.js';
-import { deletePodGracefully, podFromTemplate, type PodTemplate } from './pod-factory.js';
+import { controllerRef, deletePodGracefully, podFromTemplate, type PodTemplate } from './pod-factory.js';
 import { templateHash } from './template-hash.js';
 import { enqueueOwnersAndDependents } from './owner-queue.js';
 import { WorkQueue } from './work-queue.js';
@@ -18,6 +19,19 @@ interface StatefulSetSpec {
   minReadySeconds?: number;
   template?: PodTemplate;
   updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
+  selector?: { matchLabels?: Record<string, string> };
+  volumeClaimTemplates?: ClaimTemplate[];
+  persistentVolumeClaimRetentionPolicy?: { whenDeleted?: 'Retain' | 'Delete'; whenScaled?: 'Retain' | 'Delete' };
+}
+
+interface ClaimTemplate {
+  metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+}
+
+/** getPersistentVolumeClaimName: `<template>-<set>-<ordinal>`. */
+function claimName(sts: StoredObject, template: ClaimTemplate, ordinal: number): string {
+  return `${template.metadata?.name ?? ''}-${sts.metadata.name}-${ordinal}`;
 }
 
 function ordinalOf(sts: StoredObject, pod: StoredObject): number {
@@ -44,15 +58,72 @@ export function startStatefulSetController(ctx: ControllerContext): RunningContr
   function createPod(sts: StoredObject, spec: StatefulSetSpec, ordinal: number, revision: string): void {
     const name = `${sts.metadata.name}-${ordinal}`;
     if (store.get('pods', sts.metadata.namespace, name)) return;
+    const claimErrors = createClaims(sts, spec, ordinal, name);
+    if (claimErrors.length) {
+      // errors.NewAggregate's text: one error as it is, several in brackets.
+      const error = claimErrors.length === 1 ? claimErrors[0] : `[${claimErrors.join(', ')}]`;
+      recorder.record(sts, 'Warning', 'FailedCreate', `create Pod ${name} in StatefulSet ${sts.metadata.name} failed error: ${error}`, SOURCE);
+      return;
+    }
     store.create('pods', podFromTemplate(spec.template ?? {}, {
       namespace: sts.metadata.namespace!,
       owner: sts,
       name,
       labels: { [REVISION_LABEL]: revision, 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(ordinal) },
       defaultTolerationSeconds: timings.defaultTolerationSeconds,
-      specPatch: { hostname: name, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}) },
+      specPatch: { hostname: name, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}), ...claimVolumes(sts, spec, ordinal) },
     }));
     recorder.record(sts, 'Normal', 'SuccessfulCreate', `create Pod ${name} in StatefulSet ${sts.metadata.name} successful`, SOURCE);
+  }
+
+  /** updateStorage: each template becomes a volume of its name on the member's claim, replacing a template volume of that name. */
+  function claimVolumes(sts: StoredObject, spec: StatefulSetSpec, ordinal: number): { volumes?: unknown[] } {
+    const templates = spec.volumeClaimTemplates ?? [];
+    if (!templates.length) return {};
+    const names = new Set(templates.map((t) => t.metadata?.name));
+    const own = templates.map((t) => ({ name: t.metadata?.name, persistentVolumeClaim: { claimName: claimName(sts, t, ordinal) } }));
+    const kept = (((spec.template?.spec?.volumes ?? []) as { name?: string }[])).filter((v) => !names.has(v.name));
+    return { volumes: [...own, ...kept] };
+  }
+
+  /**
+   * createPersistentVolumeClaims: a member's claims exist before it does and outlive it. They are
+   * owned by the set only under whenDeleted: Delete, so the default (Retain) keeps them for good.
+   */
+  function createClaims(sts: StoredObject, spec: StatefulSetSpec, ordinal: number, podName: string): string[] {
+    const whenDeleted = spec.persistentVolumeClaimRetentionPolicy?.whenDeleted ?? 'Retain';
+    const errors: string[] = [];
+    for (const t of spec.volumeClaimTemplates ?? []) {
+      const name = claimName(sts, t, ordinal);
+      const existing = store.get('persistentvolumeclaims', sts.metadata.namespace, name);
+      // The member waits until a claim being deleted is gone, then gets a new one.
+      if (existing?.metadata.deletionTimestamp) errors.push(`pvc ${name} is being deleted`);
+      if (existing) continue;
+      const labels = { ...(t.metadata?.labels ?? {}), ...(spec.selector?.matchLabels ?? {}) };
+      store.create('persistentvolumeclaims', admitClaim({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: {
+          name, namespace: sts.metadata.namespace, uid: '', resourceVersion: '', creationTimestamp: '', labels,
+          ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
+          ...(whenDeleted === 'Delete' ? { ownerReferences: [controllerRef(sts)] } : {}),
+        },
+        spec: structuredClone(t.spec ?? {}),
+      }, store));
+      recorder.record(sts, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${podName} in StatefulSet ${sts.metadata.name} success`, SOURCE);
+    }
+    return errors;
+  }
+
+  /** whenScaled: Delete hands a scaled-down member's claims to the member, so they go with it. */
+  function releaseClaimsOf(sts: StoredObject, spec: StatefulSetSpec, pod: StoredObject, ordinal: number): void {
+    if (spec.persistentVolumeClaimRetentionPolicy?.whenScaled !== 'Delete') return;
+    for (const t of spec.volumeClaimTemplates ?? []) {
+      store.mutate('persistentvolumeclaims', sts.metadata.namespace, claimName(sts, t, ordinal), (c) => {
+        const refs = (c.metadata.ownerReferences ?? []).filter((r) => r.uid !== sts.metadata.uid && r.uid !== pod.metadata.uid);
+        c.metadata.ownerReferences = [...refs, controllerRef(pod)];
+      });
+    }
   }
 
   function deletePod(sts: StoredObject, pod: StoredObject): void {
@@ -90,11 +161,12 @@ export function startStatefulSetController(ctx: ControllerContext): RunningContr
 
     const condemned = [...byOrdinal.entries()].filter(([o]) => o >= replicas).sort((a, b) => b[0] - a[0]);
     if (!blocked) {
-      for (const [, pod] of condemned) {
+      for (const [ordinal, pod] of condemned) {
         if (isDeleting(pod)) {
           if (ordered) break;
           continue;
         }
+        releaseClaimsOf(sts, spec, pod, ordinal);
         deletePod(sts, pod);
         if (ordered) break;
       }
@@ -142,9 +214,15 @@ export function startStatefulSetController(ctx: ControllerContext): RunningContr
   }
 
   const stopWiring = enqueueOwnersAndDependents(sets, pods, 'StatefulSet', queue);
+  // A member held back by a claim being deleted is made once the claim is gone.
+  const offClaims = informers.for('persistentvolumeclaims').onChange((type, claim) => {
+    if (type !== 'DELETED') return;
+    for (const sts of sets.list()) if (sts.metadata.namespace === claim.metadata.namespace && (sts.spec as StatefulSetSpec).volumeClaimTemplates?.length) queue.add(objectKey(sts));
+  });
   return {
     stop() {
       stopWiring();
+      offClaims();
       queue.stop();
     },
   };

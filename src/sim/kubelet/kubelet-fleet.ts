@@ -1,4 +1,6 @@
 import type { Informer, Informers } from '../informer.js';
+import { PROVISIONED_BY_ANNOTATION, volumeNode, volumePath } from '../persistent-volume.js';
+import { LOCAL_PATH_PROVISIONER } from '../storage-class.js';
 import { byNode, INDEX } from '../standard-indexes.js';
 import { Kubelet, type KubeletDeps, type NodeRegistration } from './kubelet.js';
 
@@ -11,6 +13,7 @@ export class KubeletFleet {
   private readonly pending = new Map<string, { node: string; uid: string }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly off: () => void;
+  private readonly offVolumes: () => void;
   private readonly pods: Informer;
 
   constructor(private readonly deps: KubeletDeps, informers: Informers) {
@@ -21,6 +24,13 @@ export class KubeletFleet {
         if (node && p) this.pending.set(`${p.metadata.uid}`, { node, uid: p.metadata.uid });
       }
       this.timer ??= setTimeout(() => this.drain(), this.deps.timings.kubeletSyncMs);
+    });
+    // The local-path provisioner deletes a volume's directory on its node (a helper pod's `rm -rf`) when it deletes the volume.
+    this.offVolumes = informers.for('persistentvolumes').onChange((type, pv) => {
+      if (type !== 'DELETED' || pv.metadata.annotations?.[PROVISIONED_BY_ANNOTATION] !== LOCAL_PATH_PROVISIONER) return;
+      const node = volumeNode(pv);
+      const path = volumePath(pv);
+      if (node && path) this.kubelets.get(node)?.localVolumes.remove(path);
     });
   }
 
@@ -54,6 +64,7 @@ export class KubeletFleet {
 
   stop(): void {
     this.off();
+    this.offVolumes();
     if (this.timer) clearTimeout(this.timer);
     this.pending.clear();
     for (const k of this.kubelets.values()) k.shutdown();

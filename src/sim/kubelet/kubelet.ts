@@ -8,8 +8,11 @@ import { StoreError, type ObjectStore, type StoredObject } from '../store.js';
 import { quantityBytes } from '../resource-quantity.js';
 import type { Taint } from '../taints.js';
 import type { SimTimings } from '../timings.js';
+import { claimSpec, volumeNode, volumePath } from '../persistent-volume.js';
+import { LocalVolumes } from './local-volumes.js';
 import { NodeFilesystem } from './node-filesystem.js';
 import { PodWorker, type PodWorkerHost } from './pod-worker.js';
+import type { Volume } from './volume.js';
 
 export const KUBELET_VERSION = 'v1.31.0';
 
@@ -55,6 +58,8 @@ const CRITICAL_PRIORITY = 2_000_000_000;
  */
 export class Kubelet implements PodWorkerHost {
   readonly filesystem: NodeFilesystem;
+  /** Persistent volumes' directories on this node's disk. */
+  readonly localVolumes: LocalVolumes;
   private state: KubeletState = 'stopped';
   private readonly workers = new Map<string, PodWorker>();
   /** Finished workers whose pod object still exists: their logs stay readable, as a runtime keeps dead containers. */
@@ -71,6 +76,7 @@ export class Kubelet implements PodWorkerHost {
   ) {
     this.pods = podsOnNode;
     this.filesystem = new NodeFilesystem(registration.filesystemBytes, Math.round(registration.filesystemBytes * 0.3));
+    this.localVolumes = new LocalVolumes(this.filesystem, this.memoryBytes);
   }
 
   get nodeName(): string {
@@ -97,6 +103,16 @@ export class Kubelet implements PodWorkerHost {
   podNetwork(pod: { readonly ip: string; readonly namespace: string }): PodNetwork {
     return this.deps.podNetwork(pod);
   }
+  claimVolume(namespace: string, claimName: string): Volume | undefined {
+    const claim = this.store.get('persistentvolumeclaims', namespace, claimName);
+    const pvName = claim ? claimSpec(claim).volumeName : undefined;
+    const pv = pvName ? this.store.get('persistentvolumes', undefined, pvName) : undefined;
+    const path = pv ? volumePath(pv) : undefined;
+    if (!pv || !path) return undefined;
+    const node = volumeNode(pv);
+    return node === undefined || node === this.nodeName ? this.localVolumes.directory(path) : undefined;
+  }
+
   get memoryBytes(): number {
     return quantityBytes(this.registration.memory);
   }

@@ -1,6 +1,7 @@
 import type { StoredObject } from '../store.js';
 import { quantityBytes } from '../resource-quantity.js';
 import { ContainerFilesystem, type Mount } from './container-filesystem.js';
+import { NODE_DEVICE } from './local-volumes.js';
 import type { NodeFilesystem } from './node-filesystem.js';
 import { Volume } from './volume.js';
 
@@ -8,6 +9,7 @@ interface VolumeSpec {
   name: string;
   emptyDir?: { medium?: string; sizeLimit?: string | number };
   configMap?: { name?: string; items?: { key: string; path: string }[] };
+  persistentVolumeClaim?: { claimName?: string; readOnly?: boolean };
 }
 
 export interface VolumeMountSpec {
@@ -24,10 +26,13 @@ export interface PodStorageOptions {
   readonly memoryBytes: number;
   /** The ConfigMap a configMap volume projects, read when the pod starts. */
   readonly configMap: (name: string) => StoredObject | undefined;
+  /**
+   * The node directory of the volume a claim is bound to, or undefined when this node cannot
+   * resolve it (no such claim or volume here): the claim's volume is then a directory of the pod's.
+   * @default every claim's volume is a directory of the pod's
+   */
+  readonly claimVolume?: (claimName: string) => Volume | undefined;
 }
-
-/** The node's disk as containers see it in df; kind nodes show their overlay's backing device. */
-const NODE_DEVICE = '/dev/vda1';
 
 export interface EmptyDirOverLimit {
   readonly volume: string;
@@ -42,12 +47,16 @@ export interface EmptyDirOverLimit {
  */
 export class PodStorage {
   private readonly volumes = new Map<string, { volume: Volume; limitText?: string }>();
+  /** persistentVolumeClaim volumes: resolved at each container start, since their data lives on the node, not in the pod. */
+  private readonly claims = new Map<string, { claimName: string; readOnly: boolean }>();
   private readonly roots = new Map<string, Volume>();
   private rootGeneration = 0;
 
   constructor(private readonly options: PodStorageOptions) {
     const { pod, node } = options;
     for (const v of ((pod.spec as { volumes?: VolumeSpec[] }).volumes ?? [])) {
+      const claimName = v.persistentVolumeClaim?.claimName;
+      if (claimName && options.claimVolume) this.claims.set(v.name, { claimName, readOnly: v.persistentVolumeClaim?.readOnly ?? false });
       const id = `pod/${pod.metadata.uid}/volume/${v.name}`;
       const memory = v.emptyDir?.medium === 'Memory';
       const limit = v.emptyDir?.sizeLimit;
@@ -83,11 +92,13 @@ export class PodStorage {
     this.roots.set(container, root);
     const table: Mount[] = [];
     for (const m of mounts) {
-      const v = this.volumes.get(m.name);
-      if (!v) continue;
+      const claim = this.claims.get(m.name);
+      const persistent = claim ? this.options.claimVolume?.(claim.claimName) : undefined;
+      const volume = persistent ?? this.volumes.get(m.name)?.volume;
+      if (!volume) continue;
       const base = m.subPath ? `/${m.subPath.replace(/^\/+|\/+$/g, '')}` : '/';
-      if (base !== '/' && !v.volume.get(base)) v.volume.seed(base, { kind: 'dir', modified: new Date() });
-      table.push({ path: ContainerFilesystem.absolute('/', m.mountPath), volume: v.volume, base, readOnly: m.readOnly ?? v.volume.readOnly });
+      if (base !== '/' && !volume.get(base)) volume.seed(base, { kind: 'dir', modified: new Date() });
+      table.push({ path: ContainerFilesystem.absolute('/', m.mountPath), volume, base, readOnly: m.readOnly ?? (claim?.readOnly || volume.readOnly) });
     }
     return new ContainerFilesystem(root, table);
   }
@@ -114,6 +125,16 @@ export class PodStorage {
     for (const r of this.roots.values()) r.dispose();
     this.roots.clear();
   }
+}
+
+/**
+ * Where a container sees its persistent volumes: the mount paths of its volumeMounts whose volume
+ * is a persistentVolumeClaim, in the order declared. An image that keeps state (gameday/kv) writes
+ * under the first one through its ContainerFilesystem, so its data outlives the pod with the claim.
+ */
+export function persistentMountPaths(pod: StoredObject, mounts: readonly VolumeMountSpec[]): string[] {
+  const claimed = new Set(((pod.spec as { volumes?: VolumeSpec[] }).volumes ?? []).filter((v) => v.persistentVolumeClaim?.claimName).map((v) => v.name));
+  return mounts.filter((m) => claimed.has(m.name)).map((m) => ContainerFilesystem.absolute('/', m.mountPath));
 }
 
 function seedImage(root: Volume, hostname: string, namespace: string): void {

@@ -16,6 +16,7 @@ import type { ContainerFilesystem } from './container-filesystem.js';
 import { loggedApp } from './logged-app.js';
 import type { NodeFilesystem } from './node-filesystem.js';
 import { PodStorage, type VolumeMountSpec } from './pod-storage.js';
+import type { Volume } from './volume.js';
 import { probeOnce, type ProbeResult, type ProbeSpec } from './probe.js';
 
 export interface ContainerSpec {
@@ -52,6 +53,8 @@ export interface PodWorkerHost {
   finished(worker: PodWorker): void;
   /** The pod's view of the cluster network, for the commands its containers run. */
   podNetwork(pod: { readonly ip: string; readonly namespace: string }): PodNetwork;
+  /** The node directory holding the data of the volume a claim is bound to, when it is on this node. */
+  claimVolume(namespace: string, claimName: string): Volume | undefined;
 }
 
 interface Terminated {
@@ -168,7 +171,11 @@ export class PodWorker {
     const waiting = spec.initContainers?.length ? 'PodInitializing' : 'ContainerCreating';
     this.initRuns = (spec.initContainers ?? []).map((c) => this.newRun(c, true, waiting));
     this.containers = (spec.containers ?? []).map((c) => this.newRun(c, false, waiting));
-    this.storage = new PodStorage({ pod, node: host.filesystem, memoryBytes: host.memoryBytes, configMap: (name) => host.store.get('configmaps', this.namespace, name) });
+    this.storage = new PodStorage({
+      pod, node: host.filesystem, memoryBytes: host.memoryBytes,
+      configMap: (name) => host.store.get('configmaps', this.namespace, name),
+      claimVolume: (claim) => host.claimVolume(this.namespace, claim),
+    });
     this.attachment = { podKey: `${this.namespace}/${this.name}`, node: host.nodeName, servers: [], namedPorts: this.namedPorts };
   }
 
