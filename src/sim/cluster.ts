@@ -12,6 +12,7 @@ import { startReplicaSetController } from './controllers/replicaset.js';
 import { startStatefulSetController } from './controllers/statefulset.js';
 import { DataPlane } from './dataplane/data-plane.js';
 import { KvReplicas } from './dataplane/kv-app.js';
+import { dataPlaneUsage } from './dataplane/pod-metrics.js';
 import { createPodProxy } from './dataplane/pod-proxy.js';
 import { createServiceProxy } from './dataplane/service-proxy.js';
 import { ServiceListeners } from './dataplane/service-listeners.js';
@@ -86,6 +87,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   const networkOfPod = (pod: { ip: string; namespace: string }) => new ClusterPodNetwork(informers, router, dataPlane, pod);
   const fleet = new KubeletFleet({ store, recorder, timings, dataPlane, kvReplicas: new KvReplicas(), podNetwork: networkOfPod }, informers);
   const nodeFaults = new NodeFaults(fleet, dataPlane);
+  const usage = dataPlaneUsage(dataPlane);
   const api = new ApiServer({
     store,
     host,
@@ -96,6 +98,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
       podProxy: createPodProxy(store, dataPlane),
       kubelet: new KubeletServer(fleet),
       extraRoute: createNodeFaultRoute(nodeFaults),
+      podUsage: usage,
     },
   });
   const url = await api.start();

@@ -92,6 +92,7 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ group: 'apps', kind: 'ReplicaSet', plural: 'replicasets', shortNames: ['rs'], categories: ['all'], subresources: [status('ReplicaSet'), scale()] }),
   define({ group: 'apps', kind: 'StatefulSet', plural: 'statefulsets', shortNames: ['sts'], categories: ['all'], subresources: [status('StatefulSet'), scale()] }),
   define({ group: 'apps', kind: 'DaemonSet', plural: 'daemonsets', shortNames: ['ds'], categories: ['all'], subresources: [status('DaemonSet')] }),
+  define({ group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', shortNames: ['hpa'], categories: ['all'], subresources: [status('HorizontalPodAutoscaler')] }),
   define({ group: 'batch', kind: 'Job', plural: 'jobs', categories: ['all'], subresources: [status('Job')] }),
   define({ group: 'policy', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', shortNames: ['pdb'], subresources: [status('PodDisruptionBudget')] }),
   define({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices' }),
@@ -124,9 +125,30 @@ export function resourceByKind(apiVersion: string, kind: string): ResourceType |
   return RESOURCES.find((r) => r.kind === kind && apiVersionOf(r) === apiVersion);
 }
 
-/** The served API groups (without the core group), each with its one version. */
-export function apiGroups(): { group: string; version: string }[] {
-  const seen = new Map<string, string>();
-  for (const r of RESOURCES) if (r.group && !seen.has(r.group)) seen.set(r.group, r.version);
-  return [...seen].map(([group, version]) => ({ group, version }));
+export interface ServedGroup {
+  readonly group: string;
+  /** Most preferred first, as discovery lists them. */
+  readonly versions: readonly string[];
+}
+
+/** The served API groups (without the core group), in the order the resources are defined, each with its versions. */
+export function apiGroups(): ServedGroup[] {
+  const versions = new Map<string, Set<string>>();
+  for (const r of RESOURCES) if (r.group) (versions.get(r.group) ?? versions.set(r.group, new Set()).get(r.group)!).add(r.version);
+  return [...versions].map(([group, vs]) => ({ group, versions: [...vs].sort(compareVersionPriority) }));
+}
+
+/**
+ * apimachinery's version priority: GA before beta before alpha, higher numbers first within each
+ * (`v2`, `v1`, `v2beta1`, `v1beta2`, `v1alpha1`).
+ */
+export function compareVersionPriority(a: string, b: string): number {
+  const rank = (v: string): [number, number, number] => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return [3, 0, 0];
+    return [m[2] === undefined ? 0 : m[2] === 'beta' ? 1 : 2, -Number(m[1]), -Number(m[3] ?? 0)];
+  };
+  const [ra, rb] = [rank(a), rank(b)];
+  for (let i = 0; i < 3; i++) if (ra[i] !== rb[i]) return ra[i]! - rb[i]!;
+  return a.localeCompare(b);
 }

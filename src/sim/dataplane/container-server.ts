@@ -1,4 +1,5 @@
 import type { BehaviourKnobs } from './behaviour-knobs.js';
+import type { UsageMeter } from './usage-meter.js';
 import { ConnectionError, textResponse, type VirtualRequest, type VirtualResponse } from './traffic.js';
 
 /** What an image does with a request; `terminating` is true once SIGTERM arrived. */
@@ -13,6 +14,8 @@ export interface ContainerApp {
 interface InFlight {
   readonly reject: (err: Error) => void;
   timer?: NodeJS.Timeout;
+  /** Ends the request in the usage meter (absent for health checks). */
+  served?: () => void;
 }
 
 /**
@@ -29,6 +32,8 @@ export class ContainerServer {
     readonly ports: ReadonlySet<number>,
     private readonly app: ContainerApp,
     private readonly knobs: BehaviourKnobs,
+    /** What this process uses and serves, for the metrics APIs. */
+    readonly usage: UsageMeter,
   ) {}
 
   get isListening(): boolean {
@@ -46,10 +51,14 @@ export class ContainerServer {
   handle(request: VirtualRequest): Promise<VirtualResponse> {
     if (!this.listening) return Promise.reject(new ConnectionError('ECONNREFUSED', 'connect: connection refused'));
     return new Promise<VirtualResponse>((resolve, reject) => {
-      const entry: InFlight = { reject };
+      // The latency knob models a slow application, not slow health checks: probes answer at once.
+      const probe = request.headers['user-agent']?.startsWith('kube-probe/') ?? false;
+      // Health checks are not the application's traffic: its rate and latency metrics leave them out.
+      const entry: InFlight = { reject, ...(probe ? {} : { served: this.usage.begin() }) };
       this.inFlight.add(entry);
       const finish = (run: () => void): void => {
         if (!this.inFlight.delete(entry)) return;
+        entry.served?.();
         run();
       };
       const respond = (): void => {
@@ -61,8 +70,6 @@ export class ContainerServer {
           .then(() => this.app.handle(request, { terminating: this.terminating }))
           .then((r) => finish(() => resolve(r)), (err: Error) => finish(() => reject(err)));
       };
-      // The latency knob models a slow application, not slow health checks: probes answer at once.
-      const probe = request.headers['user-agent']?.startsWith('kube-probe/') ?? false;
       if (this.knobs.latencyMs > 0 && !probe) {
         entry.timer = setTimeout(respond, this.knobs.latencyMs);
         entry.timer.unref();
@@ -86,6 +93,7 @@ export class ContainerServer {
     this.terminating = true;
     for (const entry of this.inFlight) {
       if (entry.timer) clearTimeout(entry.timer);
+      entry.served?.();
       entry.reject(new ConnectionError('ECONNRESET', 'read: connection reset by peer'));
     }
     this.inFlight.clear();
