@@ -6,6 +6,7 @@ import { startDeploymentController } from './controllers/deployment.js';
 import { startDisruptionController } from './controllers/disruption.js';
 import { startEndpointsController } from './controllers/endpoints.js';
 import { startGarbageCollector } from './controllers/garbage-collector.js';
+import { startHpaController } from './controllers/hpa.js';
 import { startJobController } from './controllers/job.js';
 import { startNodeLifecycleController } from './controllers/node-lifecycle.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
@@ -112,6 +113,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     startDaemonSetController(ctx),
     startJobController(ctx),
     startEndpointsController(ctx),
+    startHpaController(ctx, usage),
   );
   const listeners = new ServiceListeners(host, store, informers, router, dataPlane);
   createKubernetesService(store, nodeIp(0));
