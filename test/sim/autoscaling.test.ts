@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterTarget } from '../../src/cluster/target.js';
 import { httpProbe } from '../../src/probes/http.js';
+import { replicasProbe } from '../../src/probes/ready.js';
 import { collectingContext, embeddedTarget } from '../probes/collecting-context.js';
 import { eventually } from '../support/eventually.js';
 import { httpService, webDeployment } from '../support/kube-objects.js';
@@ -82,6 +83,8 @@ describe('autoscaling on the embedded cluster', function () {
       const n = (sim.cluster.store.get('deployments.apps', 'default', 'web')?.spec as { replicas: number }).replicas;
       if (replicas.at(-1)?.n !== n) replicas.push({ t: Date.now(), n });
     }, 20);
+    const watched = collectingContext({ cluster: target });
+    const replicasSeries = await replicasProbe.start(watched, { target: 'deployment/default/web' });
     try {
       const ctx = collectingContext({ cluster: target });
       // At the top of the ramp 120/s over 2 pods is 60/s each against a target of 10/s: the HPA
@@ -114,7 +117,10 @@ describe('autoscaling on the embedded cluster', function () {
       expect(replicas[peak + 1]!.t - quiet).to.be.at.least(1_500);
     } finally {
       clearInterval(sampler);
+      await replicasSeries.stop();
     }
+    // replicas(deployment/default/web) reads the same series from the API.
+    expect(watched.samples.map((x) => x.value).filter((n, i, a) => i === 0 || n !== a[i - 1])).to.deep.equal(replicas.map((r) => r.n));
     const events = (await sim.core.listNamespacedEvent({ namespace: 'default' })).items.filter((e) => e.involvedObject.kind === 'HorizontalPodAutoscaler' && e.reason === 'SuccessfulRescale')
       // In the order they were written (each message is new, so none was updated since).
       .sort((a, b) => Number(a.metadata!.resourceVersion) - Number(b.metadata!.resourceVersion));
