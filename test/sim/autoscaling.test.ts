@@ -55,11 +55,31 @@ describe('autoscaling on the embedded cluster', function () {
     expect(nodes.stdout).to.contain('gameday-worker');
   });
 
-  it('lists the metrics APIs in discovery as the aggregated APIs appear, with autoscaling at v2', async () => {
+  it('lists the metrics APIs in discovery as the aggregated APIs appear, and autoscaling at v2 (preferred) and v1', async () => {
     const versions = (await kubectl('api-versions')).stdout.trim().split('\n');
-    expect(versions).to.include.members(['autoscaling/v2', 'metrics.k8s.io/v1beta1', 'custom.metrics.k8s.io/v1beta2']);
+    expect(versions).to.include.members(['autoscaling/v2', 'autoscaling/v1', 'metrics.k8s.io/v1beta1', 'custom.metrics.k8s.io/v1beta2']);
+    const group = JSON.parse((await kubectl('get', '--raw', '/apis/autoscaling')).stdout);
+    expect(group.versions.map((v: { version: string }) => v.version)).to.deep.equal(['v2', 'v1']);
+    expect(group.preferredVersion.version).to.equal('v2');
     const custom = JSON.parse((await kubectl('get', '--raw', '/apis/custom.metrics.k8s.io/v1beta2')).stdout);
     expect(custom.resources.map((r: { name: string }) => r.name)).to.deep.equal(['pods/requests_per_second', 'pods/inflight_requests', 'pods/p90_latency_ms']);
+  });
+
+  it('kubectl autoscale writes through autoscaling/v1; the object reads the same in v2', async () => {
+    await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('api', 0) });
+    await kubectl('autoscale', 'deployment', 'api', '--min=1', '--max=3', '--cpu-percent=50');
+    const v1 = JSON.parse((await kubectl('get', '--raw', '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/api')).stdout);
+    expect(v1).to.deep.include({ apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler' });
+    expect(v1.spec).to.deep.equal({ scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }, minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 50 });
+    const v2 = await autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace: 'default', name: 'api' });
+    expect(v2.spec?.metrics).to.deep.equal([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }]);
+    // A target scaled to zero turns autoscaling off, as upstream's controller does.
+    const disabled = await eventually('a ScalingDisabled condition', async () => {
+      const h = await autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace: 'default', name: 'api' });
+      return h.status?.conditions?.find((c) => c.type === 'ScalingActive' && c.reason === 'ScalingDisabled');
+    });
+    expect(disabled).to.deep.include({ status: 'False', message: 'scaling is disabled since the replica count of the target is zero' });
+    await kubectl('delete', 'hpa,deployment', 'api');
   });
 
   it('scales 2 → 6 on requests per second under a ramp, and back to 2 after the stabilization window', async () => {

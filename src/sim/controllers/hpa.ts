@@ -177,7 +177,7 @@ export function startHpaController(ctx: ControllerContext, usage: PodUsageSource
           if ([...metrics.values()].some((m) => Number.isNaN(m.value))) throw new MetricError(`unable to get metrics for resource ${resource}: no metrics returned from resource metrics API`);
           if (target.averageValue !== undefined) {
             const proposal = plainMetricReplicas({ currentReplicas, pods: states, metrics, now, timings: groupTimings, target: milliOfResource(resource, target.averageValue), resource });
-            return { replicas: proposal.replicas, metric: `${resource} resource`, status: { type: 'Resource', resource: { name: resource, current: { averageValue: resourceQuantity(resource, proposal.utilization) } } } };
+            return { replicas: proposal.replicas, metric: `${resource} resource`, status: { type: 'Resource', resource: { name: resource, current: { averageValue: resourceQuantity(proposal.utilization) } } } };
           }
           if (target.averageUtilization === undefined) return failed('FailedGetResourceMetric', 'invalid resource metric source: neither a utilization target nor a value target was set', '');
           const requests = new Map(matched.map((p) => [p.metadata.name, podRequest(p, resource)]));
@@ -185,7 +185,7 @@ export function startHpaController(ctx: ControllerContext, usage: PodUsageSource
           return {
             replicas: proposal.replicas,
             metric: `${resource} resource utilization (percentage of request)`,
-            status: { type: 'Resource', resource: { name: resource, current: { averageUtilization: proposal.utilization, averageValue: resourceQuantity(resource, proposal.rawUtilization!) } } },
+            status: { type: 'Resource', resource: { name: resource, current: { averageUtilization: proposal.utilization, averageValue: resourceQuantity(proposal.rawUtilization!) } } },
           };
         }
         default: {
@@ -247,8 +247,9 @@ function milliOfResource(resource: string, q: unknown): number {
   return resource === 'cpu' ? cpuMillis(q) : quantityBytes(q) * 1000;
 }
 
-function resourceQuantity(resource: string, value: number): string {
-  return resource === 'cpu' ? `${value}m` : milliQuantity(value / 1000);
+/** A milli-value as resource.NewMilliQuantity writes it: `250m`, `0`, `1`. */
+function resourceQuantity(value: number): string {
+  return milliQuantity(value / 1000);
 }
 
 /** calculatePodRequests: the sum over containers; a container without a request is an error. */
