@@ -55,6 +55,22 @@ describe('autoscaling on the embedded cluster', function () {
     expect(nodes.stdout).to.contain('gameday-worker');
   });
 
+  it('answers single objects, named pods and unknown metrics as metrics-server and a custom metrics adapter do', async () => {
+    const pod = (await podsOf(sim.core, 'default', 'web'))[0]!.metadata!.name!;
+    const metrics = JSON.parse((await kubectl('get', '--raw', `/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/${pod}`)).stdout);
+    expect(metrics).to.deep.include({ kind: 'PodMetrics', apiVersion: 'metrics.k8s.io/v1beta1', containers: [{ name: 'web', usage: { cpu: '0n', memory: '24576Ki' } }] });
+    // The window is the metrics window (1 s here), or the process's age while it is younger.
+    expect(Number(/^(\d+(?:\.\d+)?)s$/.exec(metrics.window)![1])).to.be.within(0.001, 1);
+    const inflight = JSON.parse((await kubectl('get', '--raw', `/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/${pod}/inflight_requests`)).stdout);
+    expect(inflight.kind).to.equal('MetricValueList');
+    expect(inflight.items).to.have.length(1);
+    expect(inflight.items[0]).to.deep.include({ describedObject: { kind: 'Pod', namespace: 'default', name: pod, apiVersion: '/v1' }, metric: { name: 'inflight_requests' }, value: '0' });
+    const unknown = await kubectl('get', '--raw', '/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/queue_length').catch((err: { stderr: string }) => err);
+    expect(unknown.stderr).to.contain('the server could not find the metric queue_length for pods');
+    const gone = await kubectl('get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope').catch((err: { stderr: string }) => err);
+    expect(gone.stderr).to.contain('pods.metrics.k8s.io "nope" not found');
+  });
+
   it('lists the metrics APIs in discovery as the aggregated APIs appear, and autoscaling at v2 (preferred) and v1', async () => {
     const versions = (await kubectl('api-versions')).stdout.trim().split('\n');
     expect(versions).to.include.members(['autoscaling/v2', 'autoscaling/v1', 'metrics.k8s.io/v1beta1', 'custom.metrics.k8s.io/v1beta2']);

@@ -62,7 +62,7 @@ export class MetricsApi {
     const selector = parseLabelSelector(query.get('labelSelector'));
     const [first, second, third, fourth, ...rest] = segments;
     if (first === 'nodes' && third === undefined) {
-      if (second !== undefined) return this.nodeMetrics(source, this.store.get('nodes', undefined, second) ?? notFound('nodes', second), now);
+      if (second !== undefined) return single('NodeMetrics', this.nodeMetrics(source, this.store.get('nodes', undefined, second) ?? notFound('nodes', second), now));
       const items = this.store.list('nodes').filter((n) => selector(n.metadata.labels)).map((n) => this.nodeMetrics(source, n, now));
       return list('NodeMetricsList', 'metrics.k8s.io/v1beta1', items);
     }
@@ -72,7 +72,7 @@ export class MetricsApi {
       const pod = this.store.get('pods', namespace, fourth);
       const usage = pod && source.usage(pod, now);
       if (!pod || !usage) notFound('pods', fourth);
-      return podMetrics(pod, usage, now);
+      return single('PodMetrics', podMetrics(pod, usage, now));
     }
     const items = this.store
       .list('pods', namespace)
@@ -135,6 +135,11 @@ function podMetrics(pod: StoredObject, usage: readonly UsageSnapshot[], now: num
     window: goSeconds(Math.max(...usage.map((c) => c.windowMs))),
     containers: usage.map((c) => ({ name: c.container, usage: { cpu: nanocores(c.cpuMillicores), memory: kibibytes(c.memoryBytes) } })),
   };
+}
+
+/** A single object carries its kind, which list items leave to the list. */
+function single(kind: string, item: unknown): unknown {
+  return { kind, apiVersion: 'metrics.k8s.io/v1beta1', ...(item as object) };
 }
 
 function list(kind: string, apiVersion: string, items: unknown[]): unknown {
