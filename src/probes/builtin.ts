@@ -8,7 +8,7 @@ import { pdbProbe } from './pdb.js';
 import type { ProbePlugin } from './probe.js';
 import { prometheusProbe } from './prometheus.js';
 import { readinessProbe } from './readiness.js';
-import { readyProbe } from './ready.js';
+import { readyProbe, replicasProbe } from './ready.js';
 
 /** Every probe kind gameday ships, under its YAML key. */
 export function registerBuiltinProbes(registry: Registry<ProbePlugin>): void {
@@ -18,6 +18,7 @@ export function registerBuiltinProbes(registry: Registry<ProbePlugin>): void {
   registry.register(readinessProbe as ProbePlugin);
   registry.register(failoverProbe as ProbePlugin);
   registry.register(readyProbe as ProbePlugin);
+  registry.register(replicasProbe as ProbePlugin);
   registry.register(commandProbe as ProbePlugin);
   registry.register(k6Probe as ProbePlugin);
   registry.register(prometheusProbe as ProbePlugin);

@@ -8,6 +8,7 @@ import { rawRequest, serviceProxyPath, serviceProxyPermission } from '../cluster
 import { Duration } from '../core/duration.js';
 import { durationSchema, rateSchema } from '../spec/value-schemas.js';
 import { LatencyHistogram, type LatencySummary } from './shared/latency-histogram.js';
+import { LoadShape, loadShapeSchema } from './shared/load-shape.js';
 import { OpenModelSchedule } from './shared/open-model-schedule.js';
 import type { ProbeContext, ProbePlugin, RunningProbe } from './probe.js';
 
@@ -26,7 +27,18 @@ const params = z
     method: z.enum(METHODS, { error: `the method is one of ${METHODS.join(', ')}` }).optional().describe('@default GET'),
     headers: z.record(z.string(), z.string(), { error: 'headers map names to strings, like { accept: text/html }' }).optional().describe('request headers, like { authorization: Bearer … }'),
     body: z.string().optional().describe('request body, sent with every request (POST, PUT, PATCH)'),
-    rate: rateSchema.optional().describe('arrival rate, like 50/s; requests start on schedule whether or not earlier ones returned. @default 10/s'),
+    rate: z
+      .union([rateSchema, loadShapeSchema], {
+        // Say what is wrong with the form the value has, not that it is neither form.
+        error: (iss) => {
+          const branches = (iss as { errors?: { message: string }[][] }).errors;
+          return iss.input === undefined ? undefined : branches?.[Array.isArray(iss.input) ? 1 : 0]?.[0]?.message;
+        },
+      })
+      .optional()
+      .describe(
+        'arrival rate, like 50/s, or a load shape of steps and ramps, like [20/s, ramp 400/s over 60s, hold 2m, 20/s] (the last rate holds until the probe stops); requests start on schedule whether or not earlier ones returned. @default 10/s',
+      ),
     timeout: durationSchema.optional().describe('per-request timeout, counted from the scheduled start. @default 1s'),
     expectStatus: z.array(z.number().int().min(100).max(599)).optional().describe('statuses that count as success. @default any 2xx or 3xx'),
     maxInFlight: z
@@ -98,7 +110,7 @@ export interface RunningHttpProbe extends RunningProbe {
  */
 export const httpProbe = {
   kind: 'http',
-  summary: 'open-model HTTP requests at a fixed rate to a URL or a service (through the API server proxy)',
+  summary: 'open-model HTTP requests at a fixed rate or in a load shape (steps and ramps) to a URL or a service (through the API server proxy)',
   params,
 
   permissions(p: HttpProbeParams): Permission[] {
@@ -108,17 +120,19 @@ export const httpProbe = {
   },
 
   async start(ctx: ProbeContext, p: HttpProbeParams): Promise<RunningHttpProbe> {
-    const perSecond = p.rate ?? 10;
+    const shape = p.rate instanceof LoadShape ? p.rate : LoadShape.constant(p.rate ?? 10);
     const timeoutMs = (p.timeout ?? Duration.seconds(1)).ms;
-    const maxInFlight = p.maxInFlight ?? Math.min(MAX_IN_FLIGHT_CEILING, Math.max(16, Math.ceil((2 * perSecond * timeoutMs) / 1000)));
+    const maxInFlight = p.maxInFlight ?? Math.min(MAX_IN_FLIGHT_CEILING, Math.max(16, Math.ceil((2 * shape.peakPerSecond * timeoutMs) / 1000)));
     const request: RequestOptions = { method: p.method ?? 'GET', podHeader: (p.podHeader ?? 'x-pod-name').toLowerCase(), headers: p.headers ?? {}, ...(p.body !== undefined ? { body: p.body } : {}), maxSockets: maxInFlight };
     const send = p.url ? urlSender(p.url, request) : serviceSender(ctx.cluster.kubeConfig, p.service!, p.path ?? '/', request);
-    return new OpenModelLoad(ctx, send, { perSecond, timeoutMs, maxInFlight, ok: statusCheck(p.expectStatus) }).start();
+    return new OpenModelLoad(ctx, send, { shape, shaped: p.rate instanceof LoadShape, timeoutMs, maxInFlight, ok: statusCheck(p.expectStatus) }).start();
   },
 } satisfies ProbePlugin<HttpProbeParams>;
 
 interface LoadOptions {
-  readonly perSecond: number;
+  readonly shape: LoadShape;
+  /** Whether the rate changes over time: then each sample carries the offered rate (`detail.offeredRate`, per second), for the report to set beside replicas. */
+  readonly shaped: boolean;
   readonly timeoutMs: number;
   readonly maxInFlight: number;
   readonly ok: (status: number) => boolean;
@@ -145,7 +159,7 @@ class OpenModelLoad {
   ) {}
 
   start(): RunningHttpProbe {
-    this.schedule = new OpenModelSchedule(this.options.perSecond);
+    this.schedule = new OpenModelSchedule(this.options.shape);
     this.ctx.signal.addEventListener('abort', () => this.beginStop(), { once: true });
     this.loop();
     return {
@@ -196,7 +210,7 @@ class OpenModelLoad {
   private fire(at: number, t: number): void {
     if (this.inFlight >= this.options.maxInFlight) {
       this.count('overload');
-      this.ctx.emit({ t, ok: false, error: 'overload', detail: { inFlight: this.inFlight } });
+      this.ctx.emit({ t, ok: false, error: 'overload', detail: { inFlight: this.inFlight, ...this.offered(t) } });
       return;
     }
     this.lag.record(performance.now() - at);
@@ -215,7 +229,8 @@ class OpenModelLoad {
     const latencyMs = Math.round((performance.now() - at) * 1000) / 1000;
     this.latency.record(latencyMs);
     const status = answer?.status;
-    const detail = answer ? { status: answer.status, ...(answer.pod !== undefined ? { pod: answer.pod } : {}) } : undefined;
+    const offered = this.offered(t);
+    const detail = answer ? { status: answer.status, ...(answer.pod !== undefined ? { pod: answer.pod } : {}), ...offered } : this.options.shaped ? offered : undefined;
     if (status !== undefined && !entry.timedOut && this.options.ok(status)) {
       this.okCount++;
       this.ctx.emit({ t, ok: true, latencyMs, detail });
@@ -242,6 +257,10 @@ class OpenModelLoad {
       this.pending.splice(0, this.head);
       this.head = 0;
     }
+  }
+
+  private offered(t: number): { offeredRate?: number } {
+    return this.options.shaped ? { offeredRate: Math.round(this.schedule.offeredRateAt(t) * 100) / 100 } : {};
   }
 
   private count(error: string): void {

@@ -6,6 +6,7 @@ import { startDeploymentController } from './controllers/deployment.js';
 import { startDisruptionController } from './controllers/disruption.js';
 import { startEndpointsController } from './controllers/endpoints.js';
 import { startGarbageCollector } from './controllers/garbage-collector.js';
+import { startHpaController } from './controllers/hpa.js';
 import { startJobController } from './controllers/job.js';
 import { startLocalPathProvisioner } from './controllers/local-path-provisioner.js';
 import { startNodeLifecycleController } from './controllers/node-lifecycle.js';
@@ -15,6 +16,7 @@ import { startStatefulSetController } from './controllers/statefulset.js';
 import { startStorageProtection } from './controllers/storage-protection.js';
 import { DataPlane } from './dataplane/data-plane.js';
 import { KvReplicas } from './dataplane/kv-app.js';
+import { dataPlaneUsage } from './dataplane/pod-metrics.js';
 import { createPodProxy } from './dataplane/pod-proxy.js';
 import { createServiceProxy } from './dataplane/service-proxy.js';
 import { ServiceListeners } from './dataplane/service-listeners.js';
@@ -95,6 +97,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   const networkOfPod = (pod: { ip: string; namespace: string }) => new ClusterPodNetwork(informers, router, dataPlane, pod);
   const fleet = new KubeletFleet({ store, recorder, timings, dataPlane, kvReplicas: new KvReplicas(), podNetwork: networkOfPod }, informers);
   const nodeFaults = new NodeFaults(fleet, dataPlane);
+  const usage = dataPlaneUsage(dataPlane);
   const api = new ApiServer({
     store,
     host,
@@ -105,6 +108,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
       podProxy: createPodProxy(store, dataPlane),
       kubelet: new KubeletServer(fleet),
       extraRoute: createNodeFaultRoute(nodeFaults),
+      podUsage: usage,
     },
   });
   const url = await api.start();
@@ -121,6 +125,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     startPersistentVolumeBinder(ctx),
     startLocalPathProvisioner(ctx),
     startStorageProtection(ctx),
+    startHpaController(ctx, usage),
   );
   const listeners = new ServiceListeners(host, store, informers, router, dataPlane);
   createKubernetesService(store, nodeIp(0));

@@ -35,6 +35,16 @@ export interface SimTimings {
   readonly kvLeaseDurationMs: number;
   /** kv store: how often members renew or try to take the lease. @default 1000 */
   readonly kvLeaseRenewMs: number;
+  /** The window over which the metrics APIs take rates (CPU, requests per second, p90 latency), as metrics-server's resolution. @default 15000 */
+  readonly metricsWindowMs: number;
+  /** How often the HPA controller reconciles each HorizontalPodAutoscaler (--horizontal-pod-autoscaler-sync-period). @default 15000 */
+  readonly hpaSyncPeriodMs: number;
+  /** Scale-down stabilization window when an HPA sets none (--horizontal-pod-autoscaler-downscale-stabilization). @default 300000 */
+  readonly hpaDownscaleStabilizationMs: number;
+  /** Since pod start, CPU samples of a pod not yet ready (or too fresh) are ignored (--horizontal-pod-autoscaler-cpu-initialization-period). @default 300000 */
+  readonly hpaCpuInitializationPeriodMs: number;
+  /** A pod unready this soon after start has never been ready, for CPU (--horizontal-pod-autoscaler-initial-readiness-delay). @default 30000 */
+  readonly hpaInitialReadinessDelayMs: number;
   /** Events kept before the oldest are dropped (the real API server expires them after 1 h). @default 20000 */
   readonly maxEvents: number;
 }
@@ -56,6 +66,11 @@ export const DEFAULT_SIM_TIMINGS: SimTimings = Object.freeze({
   droppedConnectionTimeoutMs: 10_000,
   kvLeaseDurationMs: 4_000,
   kvLeaseRenewMs: 1_000,
+  metricsWindowMs: 15_000,
+  hpaSyncPeriodMs: 15_000,
+  hpaDownscaleStabilizationMs: 300_000,
+  hpaCpuInitializationPeriodMs: 300_000,
+  hpaInitialReadinessDelayMs: 30_000,
   maxEvents: 20_000,
 });
 

@@ -101,6 +101,17 @@ const TABLE: readonly CheckFunctionInfo[] = [
     example: 'ready(deployment/shop/web) >= 3',
     summary: 'ready pods of the workload',
   },
+  {
+    name: 'replicas',
+    arg: 'target',
+    form: 'compare',
+    unit: 'number',
+    implicitProbe: 'replicas',
+    targetShape: WORKLOAD,
+    measures: 'a count of wanted replicas',
+    example: 'replicas(deployment/shop/web) <= 10',
+    summary: 'replicas the workload asks for (what an autoscaler set), as a series',
+  },
 ];
 
 /** The check functions, by name. */

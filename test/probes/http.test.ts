@@ -60,6 +60,17 @@ describe('http probe against a local server', function () {
     expect(ctx.logs.at(-1)).to.match(new RegExp(`^${ctx.samples.length} requests, ${ctx.samples.length} ok; latency p50 `));
   });
 
+  it('follows a load shape: a ramp and a hold send what the rate integrates to, each sample with its offered rate', async () => {
+    const ctx = collectingContext();
+    // Ramp 0 → 200/s over 0.5 s is 50 requests, holding 200/s for 0.5 s 100 more, then nothing.
+    await runProbeFor(httpProbe, ctx, { url: `${local.base}/ok`, rate: ['ramp 200/s over 500ms', 'hold 500ms', '0/s'] }, 1300);
+    expect(ctx.samples).to.have.length(150);
+    const offered = ctx.samples.map((s) => s.detail?.offeredRate as number);
+    expect(offered[0]).to.be.below(20);
+    expect(offered[25]).to.be.within(120, 160);
+    expect(offered.slice(50).every((r) => r === 200)).to.equal(true);
+  });
+
   it('fires the requests a stalled event loop held back, late, with their lateness in their latency', async () => {
     const ctx = collectingContext();
     let blockedFrom = 0;

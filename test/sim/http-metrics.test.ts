@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { readKnobs } from '../../src/sim/dataplane/behaviour-knobs.js';
 import { ContainerServer } from '../../src/sim/dataplane/container-server.js';
 import { appFor } from '../../src/sim/dataplane/image-catalogue.js';
+import { UsageMeter } from '../../src/sim/dataplane/usage-meter.js';
 import type { VirtualRequest, VirtualResponse } from '../../src/sim/dataplane/traffic.js';
 import { prometheusUnavailable, promtoolBinary } from '../support/prometheus.js';
 
@@ -11,7 +12,8 @@ const POD = { namespace: 'shop', name: 'web-0', uid: 'u1', node: 'worker', ip: '
 function container(image: 'gameday-web' | 'web', env: Record<string, string> = {}): ContainerServer {
   // Only the kv image reads the kv options.
   const app = appFor(image, { pod: POD, args: [], kv: undefined as never });
-  const server = new ContainerServer(new Set([8080]), app, readKnobs(Object.entries(env).map(([name, value]) => ({ name, value })), undefined));
+  const knobs = readKnobs(Object.entries(env).map(([name, value]) => ({ name, value })), undefined);
+  const server = new ContainerServer(new Set([8080]), app, knobs, new UsageMeter('web', knobs.usage, 15_000));
   server.listen();
   return server;
 }

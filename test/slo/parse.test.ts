@@ -96,6 +96,7 @@ describe('check functions', () => {
     expect(CHECK_FUNCTIONS.get('readiness')).to.include({ arg: 'target', form: 'holds', implicitProbe: 'readiness' });
     expect(CHECK_FUNCTIONS.get('failover')).to.include({ arg: 'target', form: 'compare', unit: 'ms', implicitProbe: 'failover' });
     expect(CHECK_FUNCTIONS.get('ready')).to.include({ arg: 'target', form: 'compare', unit: 'number', implicitProbe: 'ready' });
+    expect(CHECK_FUNCTIONS.get('replicas')).to.include({ arg: 'target', form: 'compare', unit: 'number', implicitProbe: 'replicas' });
   });
 
   it('every function\'s own example parses and passes its rules', () => {

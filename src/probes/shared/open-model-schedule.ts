@@ -1,26 +1,35 @@
 import { performance } from 'node:perf_hooks';
+import { LoadShape } from './load-shape.js';
 
 /**
- * The arrival times of an open-model load: slot i is due at start + i/rate, however the earlier
- * slots went. Times are computed from the index, never accumulated, so a long run does not drift;
+ * The arrival times of an open-model load: slot i is due at start + i/rate (or where a load
+ * shape's integral reaches i), however the earlier slots went. Times are computed from the index,
+ * never accumulated, so a long run does not drift;
  * `at` is on the monotonic clock (for latencies), `t` on the wall clock samples and fault events
  * share.
  */
 export class OpenModelSchedule {
-  private readonly intervalMs: number;
+  private readonly shape: LoadShape;
   private readonly startMono: number;
   private readonly startEpoch: number;
   private next = 0;
+  private nextOffset: number;
 
-  constructor(perSecond: number, startMono = performance.now(), startEpoch = Date.now()) {
-    this.intervalMs = 1000 / perSecond;
+  constructor(rate: number | LoadShape, startMono = performance.now(), startEpoch = Date.now()) {
+    this.shape = typeof rate === 'number' ? LoadShape.constant(rate) : rate;
     this.startMono = startMono;
     this.startEpoch = startEpoch;
+    this.nextOffset = this.shape.arrivalOffsetMs(0);
   }
 
-  /** Monotonic time the next slot is due. */
+  /** Monotonic time the next slot is due; Infinity when the shape has ended at 0/s. */
   get nextAt(): number {
-    return this.startMono + this.next * this.intervalMs;
+    return this.startMono + this.nextOffset;
+  }
+
+  /** The offered rate (per second) at wall-clock time `t`. */
+  offeredRateAt(t: number): number {
+    return this.shape.rateAt(t - this.startEpoch);
   }
 
   /** How many slots have been taken. */
@@ -34,7 +43,8 @@ export class OpenModelSchedule {
    */
   takeDue(now: number, fire: (at: number, t: number) => void): void {
     while (this.nextAt <= now) {
-      const offset = this.next++ * this.intervalMs;
+      const offset = this.nextOffset;
+      this.nextOffset = this.shape.arrivalOffsetMs(++this.next);
       fire(this.startMono + offset, this.startEpoch + offset);
     }
   }

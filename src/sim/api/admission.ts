@@ -2,6 +2,7 @@ import type { LooseJson } from './loose-json.js';
 import { randomUUID } from 'node:crypto';
 import type { ObjectStore, StoredObject } from '../store.js';
 import { ApiError } from './api-error.js';
+import { admitHorizontalPodAutoscaler } from './hpa-admission.js';
 import type { ResourceType } from './resources.js';
 import { admitClaim, PV_PROTECTION_FINALIZER } from '../persistent-volume.js';
 
@@ -182,6 +183,10 @@ export class Admission {
       case 'poddisruptionbudgets.policy':
         body.status = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 };
         return;
+      case 'horizontalpodautoscalers.autoscaling':
+        admitHorizontalPodAutoscaler(r, body);
+        body.status = { currentReplicas: 0, desiredReplicas: 0 };
+        return;
       default:
         return;
     }
@@ -194,6 +199,7 @@ export class Admission {
     if (r.storeKey === 'pods' && body.spec) {
       defaultPodSpec(body.spec);
     }
+    if (r.storeKey === 'horizontalpodautoscalers.autoscaling' && body.spec) admitHorizontalPodAutoscaler(r, body);
     if (['deployments.apps', 'replicasets.apps', 'statefulsets.apps', 'daemonsets.apps', 'jobs.batch'].includes(r.storeKey) && body.spec?.template) {
       defaultPodSpec(obj(body.spec.template, 'spec'));
     }

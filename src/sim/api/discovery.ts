@@ -1,4 +1,5 @@
-import { RESOURCES, apiGroups, apiVersionOf, type ResourceType } from './resources.js';
+import { AGGREGATED_APIS } from './metrics-api.js';
+import { RESOURCES, apiGroups, apiVersionOf, type ResourceType, type ServedGroup } from './resources.js';
 
 /**
  * The legacy discovery documents (`/api`, `/apis`, `/api/v1`, `/apis/<group>/<version>`). kubectl
@@ -21,19 +22,24 @@ export function coreVersions(serverAddress: string): unknown {
   return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
 }
 
-function groupEntry(group: string, version: string): unknown {
-  const gv = { groupVersion: `${group}/${version}`, version };
-  return { name: group, versions: [gv], preferredVersion: gv };
+/** The built-in groups, then the aggregated ones (metrics), as the real server lists APIServices after its own groups. */
+function servedGroups(): ServedGroup[] {
+  return [...apiGroups(), ...AGGREGATED_APIS.map((a) => ({ group: a.group, versions: [a.version] }))];
+}
+
+function groupEntry(g: ServedGroup): unknown {
+  const versions = g.versions.map((version) => ({ groupVersion: `${g.group}/${version}`, version }));
+  return { name: g.group, versions, preferredVersion: versions[0] };
 }
 
 export function apiGroupList(): unknown {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: apiGroups().map((g) => groupEntry(g.group, g.version)) };
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: servedGroups().map(groupEntry) };
 }
 
 export function apiGroup(group: string): unknown | undefined {
-  const g = apiGroups().find((x) => x.group === group);
+  const g = servedGroups().find((x) => x.group === group);
   if (!g) return undefined;
-  return { kind: 'APIGroup', apiVersion: 'v1', ...(groupEntry(g.group, g.version) as object) };
+  return { kind: 'APIGroup', apiVersion: 'v1', ...(groupEntry(g) as object) };
 }
 
 function resourceEntries(r: ResourceType): unknown[] {
@@ -53,6 +59,8 @@ function resourceEntries(r: ResourceType): unknown[] {
 
 /** `/api/v1` or `/apis/<group>/<version>`; undefined for a group version not served. */
 export function apiResourceList(group: string, version: string): unknown | undefined {
+  const aggregated = AGGREGATED_APIS.find((a) => a.group === group && a.version === version);
+  if (aggregated) return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${group}/${version}`, resources: aggregated.resources };
   const rs = RESOURCES.filter((r) => r.group === group && r.version === version);
   if (!rs.length) return undefined;
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources: rs.flatMap(resourceEntries) };

@@ -1,3 +1,7 @@
+import type { StoredObject } from '../store.js';
+import { HPA_V1_CONVERSION } from './hpa-conversion.js';
+import type { LooseJson } from './loose-json.js';
+
 /**
  * The resources the embedded API server serves: what discovery advertises, how URLs map to store
  * keys, and which subresources exist. kubectl decides what it may do (evict, scale, describe) from
@@ -26,6 +30,16 @@ export interface ResourceType {
   readonly subresources: readonly SubresourceType[];
   /** The ObjectStore key: the plural for core resources, `<plural>.<group>` otherwise. */
   readonly storeKey: string;
+  /**
+   * For a version served beside the stored one (autoscaling/v1 HPAs, stored as v2): how a stored
+   * object reads in this version and how this version's object is stored.
+   */
+  readonly conversion?: Conversion;
+}
+
+export interface Conversion {
+  fromStored(stored: StoredObject): StoredObject;
+  toStored(view: LooseJson): LooseJson;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
@@ -94,6 +108,8 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ group: 'apps', kind: 'ReplicaSet', plural: 'replicasets', shortNames: ['rs'], categories: ['all'], subresources: [status('ReplicaSet'), scale()] }),
   define({ group: 'apps', kind: 'StatefulSet', plural: 'statefulsets', shortNames: ['sts'], categories: ['all'], subresources: [status('StatefulSet'), scale()] }),
   define({ group: 'apps', kind: 'DaemonSet', plural: 'daemonsets', shortNames: ['ds'], categories: ['all'], subresources: [status('DaemonSet')] }),
+  define({ group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', shortNames: ['hpa'], categories: ['all'], subresources: [status('HorizontalPodAutoscaler')] }),
+  { ...define({ group: 'autoscaling', version: 'v1', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', shortNames: ['hpa'], categories: ['all'], subresources: [status('HorizontalPodAutoscaler')] }), conversion: HPA_V1_CONVERSION },
   define({ group: 'batch', kind: 'Job', plural: 'jobs', categories: ['all'], subresources: [status('Job')] }),
   define({ group: 'policy', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', shortNames: ['pdb'], subresources: [status('PodDisruptionBudget')] }),
   define({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices' }),
@@ -113,7 +129,18 @@ export function qualifiedName(r: ResourceType): string {
 }
 
 const byPath = new Map(RESOURCES.map((r) => [`${apiVersionOf(r)}/${r.plural}`, r]));
-const byStoreKey = new Map(RESOURCES.map((r) => [r.storeKey, r]));
+// The stored version, not a converted one, answers for its store key.
+const byStoreKey = new Map(RESOURCES.filter((r) => !r.conversion).map((r) => [r.storeKey, r]));
+
+/** The object as `r`'s version shows it. */
+export function viewIn(r: ResourceType, o: StoredObject): StoredObject {
+  return r.conversion ? r.conversion.fromStored(o) : o;
+}
+
+/** An object written in `r`'s version, as the store keeps it. */
+export function storedFrom(r: ResourceType, o: LooseJson): LooseJson {
+  return r.conversion ? r.conversion.toStored(o) : o;
+}
 
 export function findResource(group: string, version: string, plural: string): ResourceType | undefined {
   return byPath.get(`${apiVersionOf({ group, version })}/${plural}`);
@@ -127,9 +154,30 @@ export function resourceByKind(apiVersion: string, kind: string): ResourceType |
   return RESOURCES.find((r) => r.kind === kind && apiVersionOf(r) === apiVersion);
 }
 
-/** The served API groups (without the core group), each with its one version. */
-export function apiGroups(): { group: string; version: string }[] {
-  const seen = new Map<string, string>();
-  for (const r of RESOURCES) if (r.group && !seen.has(r.group)) seen.set(r.group, r.version);
-  return [...seen].map(([group, version]) => ({ group, version }));
+export interface ServedGroup {
+  readonly group: string;
+  /** Most preferred first, as discovery lists them. */
+  readonly versions: readonly string[];
+}
+
+/** The served API groups (without the core group), in the order the resources are defined, each with its versions. */
+export function apiGroups(): ServedGroup[] {
+  const versions = new Map<string, Set<string>>();
+  for (const r of RESOURCES) if (r.group) (versions.get(r.group) ?? versions.set(r.group, new Set()).get(r.group)!).add(r.version);
+  return [...versions].map(([group, vs]) => ({ group, versions: [...vs].sort(compareVersionPriority) }));
+}
+
+/**
+ * apimachinery's version priority: GA before beta before alpha, higher numbers first within each
+ * (`v2`, `v1`, `v2beta1`, `v1beta2`, `v1alpha1`).
+ */
+export function compareVersionPriority(a: string, b: string): number {
+  const rank = (v: string): [number, number, number] => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return [3, 0, 0];
+    return [m[2] === undefined ? 0 : m[2] === 'beta' ? 1 : 2, -Number(m[1]), -Number(m[3] ?? 0)];
+  };
+  const [ra, rb] = [rank(a), rank(b)];
+  for (let i = 0; i < 3; i++) if (ra[i] !== rb[i]) return ra[i]! - rb[i]!;
+  return a.localeCompare(b);
 }

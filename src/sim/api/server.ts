@@ -10,6 +10,8 @@ import { PodExecEndpoint } from './pod-exec.js';
 import { servePodLog } from './pod-log.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { negotiate, readBody, rejectUpgrade, sendJson, sendStatus } from './http-exchange.js';
+import type { PodUsageSource } from '../dataplane/pod-metrics.js';
+import { MetricsApi } from './metrics-api.js';
 import { ResourceHandler, type ResourceRequest } from './resource-handler.js';
 import { findResource, type ResourceType } from './resources.js';
 
@@ -41,6 +43,8 @@ export interface ApiHooks {
   podProxy?(req: IncomingMessage, res: ServerResponse, target: { namespace: string; name: string; path: string }): void;
   /** The kubelets behind pods/exec and pods/log. */
   kubelet?: PodRuntime;
+  /** Per-pod usage behind the metrics APIs (metrics.k8s.io, custom.metrics.k8s.io); without it they answer 503, as an unavailable APIService does. */
+  podUsage?: PodUsageSource;
   /** Routes under /gameday/ (the node fault endpoint). Return true when handled. */
   extraRoute?(req: IncomingMessage, res: ServerResponse, url: URL): boolean | Promise<boolean>;
 }
@@ -89,6 +93,7 @@ export class ApiServer {
   private readonly server: Server;
   private readonly handler: ResourceHandler;
   private readonly exec: PodExecEndpoint;
+  private readonly metrics: MetricsApi;
   private baseUrl = '';
 
   constructor(private readonly options: ApiServerOptions) {
@@ -97,6 +102,7 @@ export class ApiServer {
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     });
     this.exec = new PodExecEndpoint(options.store, options.hooks?.kubelet);
+    this.metrics = new MetricsApi(options.store, options.hooks?.podUsage);
     this.server = createServer((req, res) => void this.serve(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     // Watches are long-lived; only the request head has to arrive in time.
@@ -184,6 +190,7 @@ export class ApiServer {
       throw ApiError.pathNotFound();
     }
     if (method === 'GET' && this.discovery(path, res)) return;
+    if (this.metrics.serve(method, path, url.searchParams, res)) return;
     const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
     if (segments[0] !== 'api' && segments[0] !== 'apis') throw ApiError.pathNotFound();
     const target = parseResourcePath(segments);

@@ -231,6 +231,40 @@ function storagePhase(o: Json): string {
   return o.metadata.deletionTimestamp ? 'Terminating' : (o.status?.phase ?? '');
 }
 
+/** The printers' formatHPAMetrics: `current/target` per metric, the first two, then `+ N more...`. */
+function hpaTargets(hpa: Json): string {
+  const specs = (hpa.spec?.metrics ?? []) as Json[];
+  if (!specs.length) return '<none>';
+  const statuses = (hpa.status?.currentMetrics ?? []) as Json[];
+  const list = specs.map((spec, i) => {
+    const status = statuses[i];
+    const unknown = (v: unknown): string => (v === undefined || v === null ? '<unknown>' : String(v));
+    switch (spec.type) {
+      case 'Pods':
+        return `${unknown(status?.pods?.current?.averageValue)}/${spec.pods?.target?.averageValue}`;
+      case 'Object':
+      case 'External': {
+        const source = spec.type === 'Object' ? 'object' : 'external';
+        const target = spec[source]?.target ?? {};
+        const current = status?.[source]?.current;
+        return target.averageValue !== undefined ? `${unknown(current?.averageValue)}/${target.averageValue} (avg)` : `${unknown(current?.value)}/${target.value}`;
+      }
+      case 'Resource':
+      case 'ContainerResource': {
+        const source = spec.type === 'Resource' ? 'resource' : 'containerResource';
+        const target = spec[source]?.target ?? {};
+        const current = status?.[source]?.current;
+        if (target.averageValue !== undefined) return `${spec[source]?.name}: ${unknown(current?.averageValue)}/${target.averageValue}`;
+        const utilization = current?.averageUtilization;
+        return `${spec[source]?.name}: ${utilization === undefined || utilization === null ? '<unknown>' : `${utilization}%`}/${target.averageUtilization === undefined ? '<auto>' : `${target.averageUtilization}%`}`;
+      }
+      default:
+        return '<unknown type>';
+    }
+  });
+  return list.length > 2 ? `${list.slice(0, 2).join(', ')} + ${list.length - 2} more...` : list.join(', ');
+}
+
 const WORKLOAD_WIDE = [col('Containers', 1), col('Images', 1), col('Selector', 1)];
 
 const PRINTERS: Record<string, Printer> = {
@@ -337,6 +371,18 @@ const PRINTERS: Record<string, Printer> = {
       const nodeSelector = sel && Object.keys(sel).length ? Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',') : '<none>';
       return [o.metadata.name, s.desiredNumberScheduled ?? 0, s.currentNumberScheduled ?? 0, s.numberReady ?? 0, s.updatedNumberScheduled ?? 0, s.numberAvailable ?? 0, nodeSelector, age(o, now), containerNames(o), containerImages(o), formatLabelSelector(o.spec?.selector)];
     },
+  },
+  'horizontalpodautoscalers.autoscaling': {
+    columns: [NAME, col('Reference'), col('Targets'), col('MinPods'), col('MaxPods', 0, 'integer'), col('Replicas', 0, 'integer'), AGE],
+    cells: (o, now) => [
+      o.metadata.name,
+      `${o.spec?.scaleTargetRef?.kind}/${o.spec?.scaleTargetRef?.name}`,
+      hpaTargets(o),
+      o.spec?.minReplicas === undefined || o.spec?.minReplicas === null ? '<unset>' : String(o.spec.minReplicas),
+      o.spec?.maxReplicas ?? 0,
+      o.status?.currentReplicas ?? 0,
+      age(o, now),
+    ],
   },
   'jobs.batch': {
     columns: [NAME, col('Status'), col('Completions'), col('Duration'), AGE, ...WORKLOAD_WIDE],

@@ -1,4 +1,6 @@
 import { Duration } from '../../core/duration.js';
+import { cpuMillis, quantityBytes } from '../resource-quantity.js';
+import type { UsageModel } from './usage-meter.js';
 
 export type ShutdownMode = 'graceful' | 'drop';
 
@@ -23,7 +25,12 @@ export interface BehaviourKnobs {
   /** The process exits after this long (undefined: runs until stopped). */
   readonly exitAfterMs: number | undefined;
   readonly exitCode: number;
+  /** What serving costs the process: CPU per request, base memory, memory per request in flight. */
+  readonly usage: UsageModel;
 }
+
+/** A small web server's footprint when the pod says nothing: 2m·s of CPU per request, 16Mi idle, 64Ki per request held. */
+export const DEFAULT_USAGE: UsageModel = Object.freeze({ cpuPerRequestMilliSeconds: 2, baseMemoryBytes: 16 * 2 ** 20, memoryPerRequestBytes: 64 * 2 ** 10 });
 
 const KNOBS = {
   startupDelay: ['GAMEDAY_STARTUP_DELAY', 'gameday.dev/startup-delay'],
@@ -33,6 +40,9 @@ const KNOBS = {
   shutdownDelay: ['GAMEDAY_SHUTDOWN_DELAY', 'gameday.dev/shutdown-delay'],
   exitAfter: ['GAMEDAY_EXIT_AFTER', 'gameday.dev/exit-after'],
   exitCode: ['GAMEDAY_EXIT_CODE', 'gameday.dev/exit-code'],
+  cpuPerRequest: ['GAMEDAY_CPU_PER_REQUEST', 'gameday.dev/cpu-per-request'],
+  baseMemory: ['GAMEDAY_BASE_MEMORY', 'gameday.dev/base-memory'],
+  memoryPerRequest: ['GAMEDAY_MEMORY_PER_REQUEST', 'gameday.dev/memory-per-request'],
 } as const;
 
 function durationMs(text: string | undefined): number | undefined {
@@ -46,6 +56,11 @@ function rate(text: string | undefined): number {
   const t = text.trim();
   const v = t.endsWith('%') ? Number(t.slice(0, -1)) / 100 : Number(t);
   return Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0;
+}
+
+function quantityOr(text: string | undefined, parse: (q: string) => number, fallback: number): number {
+  if (text === undefined) return fallback;
+  return /^\s*0+(\.0*)?\s*[a-zA-Z]*\s*$/.test(text) ? 0 : parse(text) || fallback;
 }
 
 export interface ContainerEnvVar {
@@ -65,5 +80,11 @@ export function readKnobs(env: readonly ContainerEnvVar[] | undefined, annotatio
     shutdownDelayMs: durationMs(get(KNOBS.shutdownDelay)) ?? (shutdown === 'graceful' ? Infinity : undefined),
     exitAfterMs: durationMs(get(KNOBS.exitAfter)),
     exitCode: Number(get(KNOBS.exitCode) ?? 0) || 0,
+    usage: {
+      // A CPU quantity read as millicore-seconds: `5m` costs 5 millicores for one second.
+      cpuPerRequestMilliSeconds: quantityOr(get(KNOBS.cpuPerRequest), cpuMillis, DEFAULT_USAGE.cpuPerRequestMilliSeconds),
+      baseMemoryBytes: quantityOr(get(KNOBS.baseMemory), quantityBytes, DEFAULT_USAGE.baseMemoryBytes),
+      memoryPerRequestBytes: quantityOr(get(KNOBS.memoryPerRequest), quantityBytes, DEFAULT_USAGE.memoryPerRequestBytes),
+    },
   };
 }

@@ -1,5 +1,6 @@
 import type { BehaviourKnobs } from './behaviour-knobs.js';
 import { EXPOSITION_CONTENT_TYPE, HttpMetrics } from './http-metrics.js';
+import type { UsageMeter } from './usage-meter.js';
 import { ConnectionError, textResponse, type VirtualRequest, type VirtualResponse } from './traffic.js';
 
 /** What an image does with a request; `terminating` is true once SIGTERM arrived. */
@@ -18,6 +19,8 @@ export interface ContainerApp {
 
 interface InFlight {
   readonly reject: (err: Error) => void;
+  /** Ends the request in the usage meter (absent for health checks). */
+  readonly served?: () => void;
   timer?: NodeJS.Timeout;
 }
 
@@ -36,6 +39,8 @@ export class ContainerServer {
     readonly ports: ReadonlySet<number>,
     private readonly app: ContainerApp,
     private readonly knobs: BehaviourKnobs,
+    /** What this process uses and serves, for the metrics APIs. */
+    readonly usage: UsageMeter,
   ) {}
 
   get isListening(): boolean {
@@ -59,15 +64,20 @@ export class ContainerServer {
     }
     return new Promise<VirtualResponse>((resolve, reject) => {
       const ended = this.metrics.begin(request.method);
+      // The latency knob models a slow application, not slow health checks: probes answer at once.
+      const probe = request.headers['user-agent']?.startsWith('kube-probe/') ?? false;
       const entry: InFlight = {
         reject: (err) => {
           ended(undefined);
           reject(err);
         },
+        // Health checks are not the application's traffic: its rate and latency metrics leave them out.
+        ...(probe ? {} : { served: this.usage.begin() }),
       };
       this.inFlight.add(entry);
       const finish = (run: () => void): void => {
         if (!this.inFlight.delete(entry)) return;
+        entry.served?.();
         run();
       };
       const respond = (): void => {
@@ -82,8 +92,6 @@ export class ContainerServer {
             (err: Error) => finish(() => entry.reject(err)),
           );
       };
-      // The latency knob models a slow application, not slow health checks: probes answer at once.
-      const probe = request.headers['user-agent']?.startsWith('kube-probe/') ?? false;
       if (this.knobs.latencyMs > 0 && !probe) {
         entry.timer = setTimeout(respond, this.knobs.latencyMs);
         entry.timer.unref();
@@ -107,6 +115,7 @@ export class ContainerServer {
     this.terminating = true;
     for (const entry of this.inFlight) {
       if (entry.timer) clearTimeout(entry.timer);
+      entry.served?.();
       entry.reject(new ConnectionError('ECONNRESET', 'read: connection reset by peer'));
     }
     this.inFlight.clear();

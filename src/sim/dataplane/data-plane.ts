@@ -2,6 +2,7 @@ import type { Informer, Informers } from '../informer.js';
 import type { SimTimings } from '../timings.js';
 import type { ContainerServer } from './container-server.js';
 import { NetworkPolicyEngine } from './network-policy.js';
+import type { UsageSnapshot } from './usage-meter.js';
 import { ConnectionError, type TrafficSource, type VirtualRequest, type VirtualResponse } from './traffic.js';
 
 export type PartitionScope = 'control-plane' | 'nodes' | 'all';
@@ -69,6 +70,13 @@ export class DataPlane {
 
   detach(ip: string, podKey: string): void {
     if (this.byIp.get(ip)?.podKey === podKey) this.byIp.delete(ip);
+  }
+
+  /** What each running container of the pod at `ip` uses now; undefined when no process of that pod runs there. */
+  podUsage(ip: string, podKey: string, now = Date.now()): UsageSnapshot[] | undefined {
+    const attachment = this.byIp.get(ip);
+    if (attachment?.podKey !== podKey || !attachment.servers.length) return undefined;
+    return attachment.servers.map((s) => s.usage.snapshot(now));
   }
 
   setPartition(node: string, id: string, scope: PartitionScope | undefined): void {

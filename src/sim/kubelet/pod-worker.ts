@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { DataPlane, PodAttachment } from '../dataplane/data-plane.js';
 import { readKnobs, type BehaviourKnobs, type ContainerEnvVar } from '../dataplane/behaviour-knobs.js';
 import { ContainerServer } from '../dataplane/container-server.js';
+import { UsageMeter } from '../dataplane/usage-meter.js';
 import { appFor, classifyImage, type ImageKind } from '../dataplane/image-catalogue.js';
 import type { KvReplicas } from '../dataplane/kv-app.js';
 import type { PodNetwork } from '../dataplane/pod-network.js';
@@ -353,7 +354,7 @@ export class PodWorker {
         apiReachable: () => this.host.dataPlane.reachesControlPlane(this.host.nodeName) && !this.done,
       },
     });
-    const server = new ContainerServer(c.ports, loggedApp(app, c.log, c.knobs), c.knobs);
+    const server = new ContainerServer(c.ports, loggedApp(app, c.log, c.knobs), c.knobs, new UsageMeter(c.spec.name, c.knobs.usage, this.host.timings.metricsWindowMs));
     const ports = [...c.ports].sort((a, b) => a - b);
     c.log.write(ports.length ? `${c.spec.image} starting, listening on ${ports.map((p) => `:${p}`).join(', ')}${c.knobs.startupDelayMs ? ` after ${c.knobs.startupDelayMs} ms` : ''}` : `${c.spec.image} started`);
     let settled = false;

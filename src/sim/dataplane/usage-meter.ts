@@ -1,0 +1,94 @@
+/**
+ * What one container's process uses and serves, as the metrics APIs report it. CPU follows the
+ * requests it served (a cost per request, in millicore-seconds), memory a base plus a share per
+ * request in flight; requests per second and the p90 latency are taken over a sliding window, as
+ * metrics-server's and a Prometheus adapter's rates are.
+ */
+export interface UsageModel {
+  /** CPU one request costs, in millicore-seconds: 1000 requests/s at 2 cost 2 cores. */
+  readonly cpuPerRequestMilliSeconds: number;
+  /** Resident memory of the idle process, in bytes. */
+  readonly baseMemoryBytes: number;
+  /** Memory each request in flight holds, in bytes. */
+  readonly memoryPerRequestBytes: number;
+}
+
+export interface UsageSnapshot {
+  readonly container: string;
+  /** When the window ends (now), ms since the epoch. */
+  readonly timestamp: number;
+  /** How long the rates were taken over, in ms (shorter while the process is young). */
+  readonly windowMs: number;
+  readonly cpuMillicores: number;
+  readonly memoryBytes: number;
+  readonly requestsPerSecond: number;
+  readonly inFlight: number;
+  /** 90th percentile latency of the requests completed in the window; 0 when none completed. */
+  readonly p90LatencyMs: number;
+}
+
+interface Completion {
+  readonly at: number;
+  readonly latencyMs: number;
+}
+
+export class UsageMeter {
+  private readonly startedAt = Date.now();
+  private readonly completions: Completion[] = [];
+  private head = 0;
+  private inFlight = 0;
+
+  constructor(
+    readonly container: string,
+    private readonly model: UsageModel,
+    private readonly windowMs: number,
+  ) {}
+
+  /** A request arrived; call the returned function when it is answered or fails. */
+  begin(): () => void {
+    const started = Date.now();
+    this.inFlight++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.inFlight--;
+      const now = Date.now();
+      this.completions.push({ at: now, latencyMs: now - started });
+      this.prune(now);
+    };
+  }
+
+  snapshot(now = Date.now()): UsageSnapshot {
+    this.prune(now);
+    const windowMs = Math.max(1, Math.min(this.windowMs, now - this.startedAt));
+    const recent = this.completions.slice(this.head);
+    const requestsPerSecond = (recent.length * 1000) / windowMs;
+    return {
+      container: this.container,
+      timestamp: now,
+      windowMs,
+      cpuMillicores: requestsPerSecond * this.model.cpuPerRequestMilliSeconds,
+      memoryBytes: this.model.baseMemoryBytes + this.inFlight * this.model.memoryPerRequestBytes,
+      requestsPerSecond,
+      inFlight: this.inFlight,
+      p90LatencyMs: percentile(recent.map((c) => c.latencyMs), 0.9),
+    };
+  }
+
+  private prune(now: number): void {
+    const cutoff = now - this.windowMs;
+    while (this.head < this.completions.length && this.completions[this.head]!.at <= cutoff) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.completions.length) {
+      this.completions.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** Nearest-rank percentile; 0 for no values. */
+function percentile(values: number[], q: number): number {
+  if (!values.length) return 0;
+  values.sort((a, b) => a - b);
+  return values[Math.min(values.length - 1, Math.ceil(q * values.length) - 1)]!;
+}
