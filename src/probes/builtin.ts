@@ -1,6 +1,7 @@
 import type { Registry } from '../core/registry.js';
 import { browserProbe } from './browser.js';
 import { commandProbe } from './command.js';
+import { consistencyProbe } from './consistency/probe.js';
 import { failoverProbe } from './failover.js';
 import { httpProbe } from './http.js';
 import { k6Probe } from './k6/probe.js';
@@ -19,4 +20,5 @@ export function registerBuiltinProbes(registry: Registry<ProbePlugin>): void {
   registry.register(readyProbe as ProbePlugin);
   registry.register(commandProbe as ProbePlugin);
   registry.register(k6Probe as ProbePlugin);
+  registry.register(consistencyProbe as ProbePlugin);
 }

@@ -2,6 +2,9 @@ import { Duration } from '../../core/duration.js';
 
 export type ShutdownMode = 'graceful' | 'drop';
 
+/** gameday/kv: `sync` acknowledges a write once every live follower has it; `async` at once. */
+export type ReplicationMode = 'sync' | 'async';
+
 /**
  * How a workload misbehaves on purpose, read from container env (`GAMEDAY_*`) or pod annotations
  * (`gameday.dev/*`, which win, so a running experiment can flip them without a new template).
@@ -23,6 +26,10 @@ export interface BehaviourKnobs {
   /** The process exits after this long (undefined: runs until stopped). */
   readonly exitAfterMs: number | undefined;
   readonly exitCode: number;
+  /** gameday/kv only: how the leader replicates. @default sync */
+  readonly replication: ReplicationMode;
+  /** gameday/kv only: how long a write takes to reach followers (sync: the ack waits it). @default 0 */
+  readonly replicationDelayMs: number;
 }
 
 const KNOBS = {
@@ -33,6 +40,8 @@ const KNOBS = {
   shutdownDelay: ['GAMEDAY_SHUTDOWN_DELAY', 'gameday.dev/shutdown-delay'],
   exitAfter: ['GAMEDAY_EXIT_AFTER', 'gameday.dev/exit-after'],
   exitCode: ['GAMEDAY_EXIT_CODE', 'gameday.dev/exit-code'],
+  replication: ['GAMEDAY_KV_REPLICATION', 'gameday.dev/kv-replication'],
+  replicationDelay: ['GAMEDAY_KV_REPLICATION_DELAY', 'gameday.dev/kv-replication-delay'],
 } as const;
 
 function durationMs(text: string | undefined): number | undefined {
@@ -65,5 +74,7 @@ export function readKnobs(env: readonly ContainerEnvVar[] | undefined, annotatio
     shutdownDelayMs: durationMs(get(KNOBS.shutdownDelay)) ?? (shutdown === 'graceful' ? Infinity : undefined),
     exitAfterMs: durationMs(get(KNOBS.exitAfter)),
     exitCode: Number(get(KNOBS.exitCode) ?? 0) || 0,
+    replication: get(KNOBS.replication)?.trim().toLowerCase() === 'async' ? 'async' : 'sync',
+    replicationDelayMs: durationMs(get(KNOBS.replicationDelay)) ?? 0,
   };
 }
