@@ -139,6 +139,7 @@ describe('consistency probe (embedded cluster, gameday/kv replication; a loopbac
           keyPrefix: 'o-',
           replicaHeader: 'x-served-by',
           readEvery: '0s',
+          quiesce: '0s',
         },
         sim.kubeConfig,
       );
@@ -146,7 +147,7 @@ describe('consistency probe (embedded cluster, gameday/kv replication; a loopbac
       await probe.stop();
       expect(lostKeys(probe.samples)).to.deep.equal([dropped]);
       const duplicates = probe.samples.filter((s) => s.error === 'duplicate');
-      expect(duplicates.map((s) => s.detail!.key)).to.deep.equal([...data.keys()]);
+      expect(duplicates.map((s) => s.detail!.key)).to.deep.equal([...data.keys()].sort());
       expect(duplicates[0]).to.deep.include({ value: 2 });
       expect(ofOp(probe.samples, 'read'), 'readEvery 0s: no read-backs').to.deep.equal([]);
     });

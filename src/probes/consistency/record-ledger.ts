@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { DUPLICATE, LOST, STALE, type ConsistencyOp } from '../../core/consistency-sample.js';
 import type { ProbeContext } from '../probe.js';
 import { errorKind } from '../shared/error-kind.js';
 import { LatencyHistogram } from '../shared/latency-histogram.js';
@@ -74,7 +75,7 @@ export class RecordLedger {
   private async put(record: WrittenRecord): Promise<void> {
     const result = await this.request(this.o.put, record);
     const latencyMs = round(performance.now() - record.at);
-    const detail = { op: 'write', key: record.key, ...(result.answer ? { status: result.answer.status, ...replica(result.answer) } : {}) };
+    const detail = { op: op('write'), key: record.key, ...(result.answer ? { status: result.answer.status, ...replica(result.answer) } : {}) };
     if (result.answer && result.answer.status >= 200 && result.answer.status < 300) {
       const acked = { ...record, ackedAt: performance.now() };
       this.acked.push(acked);
@@ -96,20 +97,20 @@ export class RecordLedger {
       const latencyMs = round(performance.now() - sentAt);
       if (read.kind === 'has') {
         if (streak++ === 0) settledFrom = sentAt;
-        this.ctx.emit({ t, ok: true, latencyMs, detail: { op: 'read', key: record.key, ...replica(read.answer) } });
+        this.ctx.emit({ t, ok: true, latencyMs, detail: { op: op('read'), key: record.key, ...replica(read.answer) } });
         if (streak >= this.o.settledAfter) {
           const lagMs = round(Math.max(0, settledFrom - record.ackedAt));
           this.lag.record(lagMs);
-          this.ctx.emit({ t: record.t, ok: true, value: lagMs, detail: { op: 'lag', key: record.key } });
+          this.ctx.emit({ t: record.t, ok: true, value: lagMs, detail: { op: op('lag'), key: record.key } });
           return;
         }
       } else if (read.kind === 'lacks') {
         streak = 0;
         this.staleReads++;
-        this.ctx.emit({ t, ok: false, latencyMs, error: 'stale', detail: { op: 'read', key: record.key, status: read.answer.status, ...replica(read.answer) } });
+        this.ctx.emit({ t, ok: false, latencyMs, error: STALE, detail: { op: op('read'), key: record.key, status: read.answer.status, ...replica(read.answer) } });
       } else {
         // A read that got no answer says nothing about whether the record is there.
-        this.ctx.emit({ t, ok: false, latencyMs, error: read.error, detail: { op: 'read', key: record.key } });
+        this.ctx.emit({ t, ok: false, latencyMs, error: read.error, detail: { op: op('read'), key: record.key } });
       }
       await sleep(this.o.readEveryMs);
     }
@@ -131,12 +132,12 @@ export class RecordLedger {
       for (let r = queue.shift(); r; r = queue.shift()) {
         const found = await this.readUntilSure(r, deadline);
         if (found.kind === 'has') {
-          this.ctx.emit({ t: r.t, ok: true, detail: { op: 'verify', key: r.key } });
+          this.ctx.emit({ t: r.t, ok: true, detail: { op: op('verify'), key: r.key } });
           continue;
         }
         lost.push(r.key);
         const why = found.kind === 'failed' ? `unreadable: ${found.error}` : found.answer.status === 404 ? 'missing' : `status ${found.answer.status} without the value`;
-        this.ctx.emit({ t: r.t, ok: false, error: 'lost', detail: { op: 'verify', key: r.key, found: why } });
+        this.ctx.emit({ t: r.t, ok: false, error: LOST, detail: { op: op('verify'), key: r.key, found: why } });
       }
     };
     await Promise.all(Array.from({ length: VERIFY_CONCURRENCY }, worker));
@@ -162,14 +163,14 @@ export class RecordLedger {
       return undefined;
     }
     const counts = occurrences(listing.answer.body);
-    let duplicated = 0;
-    for (const r of this.written) {
-      const copies = counts.get(r.value) ?? 0;
-      if (copies < 2) continue;
-      duplicated++;
-      this.ctx.emit({ t: r.t, ok: false, error: 'duplicate', value: copies, detail: { op: 'verify', key: r.key, copies } });
+    const duplicated = this.written.filter((r) => (counts.get(r.value) ?? 0) > 1);
+    // Stamped with the first write, like the records the listing covers (src/core/consistency-sample.ts).
+    this.ctx.emit({ t: this.written[0]?.t ?? Date.now(), ok: true, value: duplicated.length, detail: { op: op('list'), records: this.written.length } });
+    for (const r of duplicated) {
+      const copies = counts.get(r.value)!;
+      this.ctx.emit({ t: r.t, ok: false, error: DUPLICATE, value: copies, detail: { op: op('list'), key: r.key, copies } });
     }
-    return duplicated;
+    return duplicated.length;
   }
 
   /** Reads until the record is seen, or missing from `settledAfter` reads in a row, or the deadline passes. */
@@ -214,6 +215,9 @@ function occurrences(body: string): Map<string, number> {
   for (const m of body.matchAll(/[A-Za-z0-9._-]+\.v(?![A-Za-z0-9_-])/g)) counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
   return counts;
 }
+
+/** A sample's `detail.op`, checked against the shared vocabulary. */
+const op = (name: ConsistencyOp): ConsistencyOp => name;
 
 function replica(answer: KvAnswer): { replica?: string } {
   return answer.replica !== undefined ? { replica: answer.replica } : {};
