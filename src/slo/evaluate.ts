@@ -373,16 +373,17 @@ function describeCount(ctx: Context, win: Window, found: Violations): string {
   const counts = ctx.kind.counts!;
   const list = ctx.source.samples(ctx.probe);
   let population = 0;
-  const keys: string[] = [];
+  // A record read stale three times is named once, in the order it first went wrong.
+  const keys = new Set<string>();
   for (let i = win.start; i < win.end; i++) {
     const s = list[i]!;
     if (consistencyOp(s) !== counts.op) continue;
     population++;
-    if (s.error === counts.error) keys.push(recordKey(s) ?? '?');
+    if (s.error === counts.error) keys.add(recordKey(s) ?? '?');
   }
   const over = counts.requires ? '' : ` over ${plural(population, counts.among)}`;
-  if (keys.length === 0) return `${over}, none ${counts.what}`;
-  const named = keys.slice(0, KEYS_NAMED).join(', ') + (keys.length > KEYS_NAMED ? `, and ${keys.length - KEYS_NAMED} more` : '');
+  if (keys.size === 0) return `${over}, none ${counts.what}`;
+  const named = [...keys].slice(0, KEYS_NAMED).join(', ') + (keys.size > KEYS_NAMED ? `, and ${plural(keys.size - KEYS_NAMED, 'more record')}` : '');
   return `${over}; ${counts.what}: ${named}, first at ${relative(ctx, found.first!)}`;
 }
 

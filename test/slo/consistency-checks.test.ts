@@ -64,10 +64,12 @@ describe('consistency checks: lostWrites, duplicates, staleReads, p99(lag(…))'
   });
 
   it('staleReads(orders) counts read-backs that lacked an acknowledged record', () => {
-    const o = evaluate('staleReads(orders) <= 2', run(40, { stale: (i) => i % 10 === 0 }));
+    const again = { t: T0 + 1110, ok: false, latencyMs: 3, error: 'stale', detail: { op: 'read', key: key(10), replica: 'db-1' } };
+    const o = evaluate('staleReads(orders) <= 2', [...run(40, { stale: (i) => i % 10 === 0 }), again]);
     expect(o.verdict).to.equal('failed');
-    expect(o.value).to.equal(4);
-    expect(o.message).to.contain('over 40 read-backs; stale: ');
+    expect(o.value).to.equal(5);
+    // Each record once, though key 10 was read stale twice.
+    expect(o.message).to.equal(`staleReads(orders) = 5 (need <= 2) over 41 read-backs; stale: ${key(0)}, ${key(10)}, ${key(20)}, ${key(30)}, first at +0.0s`);
     expect(o.evidence.worst![0]!.detail).to.include({ replica: 'db-2' });
   });
 
