@@ -151,6 +151,21 @@ describe('consistency probe (embedded cluster, gameday/kv replication; a loopbac
       expect(duplicates[0]).to.deep.include({ value: 2 });
       expect(ofOp(probe.samples, 'read'), 'readEvery 0s: no read-backs').to.deep.equal([]);
     });
+
+    it('with verifyAfter, stops writing and verifies then, once, without waiting for the run to end', async () => {
+      const probe = await startProbe(
+        consistencyProbe,
+        { put: { url: `${base}/put`, method: 'POST', body: '{"id":"{key}","payload":"{value}"}' }, get: { url: `${base}/get?k={key}` }, keyPrefix: 'early-', verifyAfter: '300ms', quiesce: '0s', readEvery: '0s' },
+        sim.kubeConfig,
+      );
+      const summary = await eventually('verification', () => probe.logs.find((l) => / writes, \d+ acknowledged/.test(l)));
+      const written = ofOp(probe.samples, 'write').length;
+      expect(summary).to.match(new RegExp(`^${written} writes, ${written} acknowledged, 0 lost, duplicates not checked \\(no list request\\)`));
+      await probe.stop();
+      expect(ofOp(probe.samples, 'write')).to.have.length(written);
+      expect(ofOp(probe.samples, 'verify')).to.have.length(written);
+      expect(probe.logs.filter((l) => l === summary)).to.have.length(1);
+    });
   });
 
   it('rejects templates that cannot name a record, saying what to write', () => {
