@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import type { Sample } from '../../src/core/sample.js';
 import type { RunEvent } from '../../src/journal/events.js';
 import { HtmlReporter } from '../../src/report/html.js';
+import { SummaryReporter } from '../../src/report/summary.js';
 import { fixtureEvents, withTempDir } from './fixture-journals.js';
 import { playEventRuns } from './html-fixture.js';
 
@@ -29,7 +30,7 @@ function runWithOrders(): RunEvent[] {
   return [events[0]!, ...orders, ...events.slice(1)];
 }
 
-describe('report data section (consistency probes)', () => {
+describe('report data section (consistency probes): report.html and summary.md', () => {
   it('shows writes acknowledged, verified, lost (naming the keys), duplicated, stale reads and lag, per probe, in report.html', async () => {
     await withTempDir(async (dir) => {
       const [result] = await playEventRuns([runWithOrders()], [new HtmlReporter()], dir);
@@ -49,10 +50,22 @@ describe('report data section (consistency probes)', () => {
     });
   });
 
+  it('shows the same counts and the lost and duplicated keys in summary.md', async () => {
+    await withTempDir(async (dir) => {
+      const [result] = await playEventRuns([runWithOrders()], [new SummaryReporter({ env: {} })], dir);
+      const md = await readFile(join(dir, result!.runId, 'summary.md'), 'utf8');
+      expect(md).to.contain('### Data');
+      expect(md).to.contain('| orders | 10 | 8 | 6 | 2 | 1 | 1 | 400 / 800 / 800 ms |');
+      expect(md).to.contain(`Records orders lost: \`${key(3)}\`, \`${key(6)}\`.`);
+      expect(md).to.contain(`Records orders duplicated: \`${key(1)}\`.`);
+    });
+  });
+
   it('leaves the section out of a run without a consistency probe', async () => {
     await withTempDir(async (dir) => {
-      const [result] = await playEventRuns([fixtureEvents('passing')], [new HtmlReporter()], dir);
+      const [result] = await playEventRuns([fixtureEvents('passing')], [new HtmlReporter(), new SummaryReporter({ env: {} })], dir);
       expect(await readFile(join(dir, result!.runId, 'report.html'), 'utf8')).not.to.contain('<section id="data">');
+      expect(await readFile(join(dir, result!.runId, 'summary.md'), 'utf8')).not.to.contain('### Data');
     });
   });
 });
