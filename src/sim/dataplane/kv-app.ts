@@ -2,7 +2,7 @@ import { nowIso } from '../pod-state.js';
 import { StoreError, type ObjectStore } from '../store.js';
 import type { ReplicationMode } from './behaviour-knobs.js';
 import type { ContainerApp } from './container-server.js';
-import { jsonResponse, type VirtualRequest } from './traffic.js';
+import { jsonResponse, type VirtualRequest, type VirtualResponse } from './traffic.js';
 import type { PodIdentity } from './web-app.js';
 
 /** A value and the leader's log position that wrote it. */
@@ -22,8 +22,8 @@ class KvMember {
   applied = 0;
   /** Identity of the leader this member copied its data from; undefined until its first sync. */
   following: string | undefined;
-  /** The leader's write path, for followers to forward writes to (an etcd follower proxies them). */
-  write: ((key: string, value: string | undefined) => Promise<Entry>) | undefined;
+  /** The leader's write path, for followers to forward writes to (an etcd follower proxies them); resolves with its log position. */
+  write: ((key: string, value: string | undefined) => Promise<number>) | undefined;
 
   constructor(readonly identity: string) {}
 
@@ -204,7 +204,7 @@ export function kvApp(o: KvAppOptions): ContainerApp {
   }
 
   /** The leader's write: numbered, applied here, then replicated per the mode. */
-  async function write(key: string, value: string | undefined): Promise<Entry> {
+  async function write(key: string, value: string | undefined): Promise<number> {
     const version = self.applied + 1;
     const entry: Entry | undefined = value === undefined ? undefined : { value, version };
     self.apply(key, entry, version);
@@ -225,7 +225,7 @@ export function kvApp(o: KvAppOptions): ContainerApp {
       if (!alive || !leader) throw new NotLeader();
       ship();
     }
-    return entry ?? { value: '', version };
+    return version;
   }
 
   tick();
@@ -239,14 +239,14 @@ export function kvApp(o: KvAppOptions): ContainerApp {
     return { 'x-pod-name': o.pod.name, 'x-kv-role': leader ? 'leader' : 'follower', 'x-kv-applied': String(self.applied), ...extra };
   }
 
-  async function handleWrite(req: VirtualRequest, key: string): Promise<ReturnType<typeof jsonResponse>> {
+  async function handleWrite(req: VirtualRequest, key: string): Promise<VirtualResponse> {
     const value = req.method === 'DELETE' ? undefined : req.body.toString('utf8');
     const target = leader ? self : o.replicas.member(group, leaderIdentity());
     const leaderPod = leader ? o.pod.name : currentLeader();
     if (!target?.write) return jsonResponse(503, { error: 'no leader', leader: leaderPod ?? null }, served({ 'x-kv-leader': leaderPod ?? '' }));
     try {
-      const entry = await target.write(key, value);
-      return jsonResponse(200, { key, ok: true, version: entry.version, leader: leaderPod, at: nowIso() }, served({ 'x-kv-version': String(entry.version), 'x-kv-leader': leaderPod ?? '' }));
+      const version = await target.write(key, value);
+      return jsonResponse(200, { key, ok: true, version, leader: leaderPod, at: nowIso() }, served({ 'x-kv-version': String(version), 'x-kv-leader': leaderPod ?? '' }));
     } catch (err) {
       if (!(err instanceof NotLeader)) throw err;
       return jsonResponse(503, { error: 'the leader stepped down before the write was replicated', key }, served());
