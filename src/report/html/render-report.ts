@@ -151,7 +151,7 @@ const KEYS_SHOWN = 50;
 function dataSection(data: readonly ConsistencySummary[]): string {
   if (data.length === 0) return '';
   const keys = (list: readonly string[]): string =>
-    list.length === 0 ? '' : `<br><span class="muted">${list.slice(0, KEYS_SHOWN).map((k) => `<code>${text(k)}</code>`).join(' ')}${list.length > KEYS_SHOWN ? ` and ${list.length - KEYS_SHOWN} more` : ''}</span>`;
+    list.length === 0 ? '' : `<br><span class="muted record-keys">${list.slice(0, KEYS_SHOWN).map((k) => `<code>${text(k)}</code>`).join(' ')}${list.length > KEYS_SHOWN ? ` and ${list.length - KEYS_SHOWN} more` : ''}</span>`;
   const rows = data.map((d) => {
     const lag = d.lag ? `p50 ${Math.round(d.lag.p50)} ms, p99 ${Math.round(d.lag.p99)} ms, max ${Math.round(d.lag.max)} ms <span class="muted">(${d.lag.records} records)</span>` : '<span class="muted">not measured</span>';
     const duplicated = d.duplicated === undefined ? '<span class="muted">not listed</span>' : `${d.duplicated.length}${keys(d.duplicated)}`;
