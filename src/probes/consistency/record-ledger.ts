@@ -146,20 +146,20 @@ export class RecordLedger {
     const lag = this.lag.summary();
     this.ctx.log(
       `${this.written.length} writes, ${this.acked.length} acknowledged, ${lost.length} lost${lost.length ? ` (${lost.slice(0, KEYS_LOGGED).join(', ')}${lost.length > KEYS_LOGGED ? ', …' : ''})` : ''}` +
-        `, ${duplicates === undefined ? 'duplicates not checked (no list request)' : `${duplicates} duplicated`}, ${this.staleReads} stale reads` +
+        `, ${duplicates === undefined ? `duplicates not checked (${this.o.list ? 'the listing failed' : 'no list request'})` : `${duplicates} duplicated`}, ${this.staleReads} stale reads` +
         (lag.count ? `; lag p50 ${lag.p50}ms p99 ${lag.p99}ms max ${lag.max}ms` : ''),
     );
   }
 
   private async countDuplicates(prefix: string, deadline: number): Promise<number | undefined> {
-    let listing: ReadResult | undefined;
-    while (performance.now() < deadline) {
-      listing = await this.send(this.o.list!, { prefix });
-      if (listing.kind !== 'failed' && listing.answer.status >= 200 && listing.answer.status < 300) break;
+    // At least one try, even when verification used up the time.
+    let listing = await this.send(this.o.list!, { prefix });
+    while (listing.kind !== 'has' && performance.now() + VERIFY_RETRY_MS < deadline) {
       await sleep(VERIFY_RETRY_MS);
+      listing = await this.send(this.o.list!, { prefix });
     }
-    if (!listing || listing.kind === 'failed' || listing.answer.status >= 300) {
-      this.ctx.log(`could not list the records to look for duplicates: ${listing?.kind === 'failed' ? listing.error : `status ${listing?.answer.status ?? 'none'}`}`);
+    if (listing.kind !== 'has') {
+      this.ctx.log(`could not list the records to look for duplicates: ${listing.kind === 'failed' ? listing.error : `status ${listing.answer.status}`}`);
       return undefined;
     }
     const counts = occurrences(listing.answer.body);
