@@ -1,6 +1,7 @@
 import type { Registry } from '../core/registry.js';
 import { browserProbe } from './browser.js';
 import { commandProbe } from './command.js';
+import { consistencyProbe } from './consistency/probe.js';
 import { failoverProbe } from './failover.js';
 import { httpProbe } from './http.js';
 import { k6Probe } from './k6/probe.js';
@@ -22,4 +23,5 @@ export function registerBuiltinProbes(registry: Registry<ProbePlugin>): void {
   registry.register(commandProbe as ProbePlugin);
   registry.register(k6Probe as ProbePlugin);
   registry.register(prometheusProbe as ProbePlugin);
+  registry.register(consistencyProbe as ProbePlugin);
 }

@@ -7,6 +7,7 @@ import type { Permission } from '../cluster/rbac.js';
 import { rawRequest, serviceProxyPath, serviceProxyPermission } from '../cluster/raw-request.js';
 import { Duration } from '../core/duration.js';
 import { durationSchema, rateSchema } from '../spec/value-schemas.js';
+import { errorKind } from './shared/error-kind.js';
 import { LatencyHistogram, type LatencySummary } from './shared/latency-histogram.js';
 import { LoadShape, loadShapeSchema } from './shared/load-shape.js';
 import { OpenModelSchedule } from './shared/open-model-schedule.js';
@@ -312,27 +313,4 @@ function answerOf(status: number, headers: http.IncomingHttpHeaders, podHeader: 
   const named = headers[podHeader];
   const pod = Array.isArray(named) ? named[0] : named;
   return pod ? { status, pod } : { status };
-}
-
-/** The transport error as a short kind a person and an SLO can group by. */
-function errorKind(err: unknown): string {
-  const code = (err as { code?: unknown }).code;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'refused';
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return 'reset';
-    case 'ETIMEDOUT':
-      return 'timeout';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'dns';
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return 'unreachable';
-    default:
-      if (typeof code === 'string' && /CERT|SSL|TLS/.test(code)) return 'tls';
-      return typeof code === 'string' ? code.toLowerCase() : 'error';
-  }
 }

@@ -1,6 +1,7 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { RunEvent } from '../journal/events.js';
+import { ConsistencyData } from './consistency-data.js';
 import { historyEntry, RunHistory } from './history.js';
 import { renderReportHtml } from './html/render-report.js';
 import { TimelineBuilder } from './html/timeline.js';
@@ -30,6 +31,7 @@ export class HtmlReporter implements Reporter {
   private readonly tolerance: RegressionTolerance;
   private outDir?: string;
   private readonly timelines = new Map<string, TimelineBuilder>();
+  private readonly data = new Map<string, ConsistencyData>();
   private readonly runs: IndexRun[] = [];
 
   constructor(options: HtmlReporterOptions = {}) {
@@ -42,13 +44,19 @@ export class HtmlReporter implements Reporter {
   }
 
   onEvent(event: RunEvent, run: RunContext): void {
-    if (event.type === 'run.start') this.timelines.set(run.runDir, new TimelineBuilder());
+    if (event.type === 'run.start') {
+      this.timelines.set(run.runDir, new TimelineBuilder());
+      this.data.set(run.runDir, new ConsistencyData());
+    }
     this.timelines.get(run.runDir)?.add(event);
+    this.data.get(run.runDir)?.add(event);
   }
 
   async onRunEnd(result: RunResult, run: RunContext): Promise<void> {
     const builder = this.timelines.get(run.runDir) ?? new TimelineBuilder();
     this.timelines.delete(run.runDir);
+    const data = this.data.get(run.runDir)?.build() ?? [];
+    this.data.delete(run.runDir);
     const history = new RunHistory(join(this.outDir ?? dirname(run.runDir), 'history.ndjson'));
     const entry = historyEntry(result);
     await history.append(entry);
@@ -57,7 +65,7 @@ export class HtmlReporter implements Reporter {
     const files = run.files.map((f) => basename(f)).filter((f) => f !== 'report.html' && f !== 'report.pdf');
     if (await exists(join(run.runDir, 'journal.ndjson'))) files.unshift('journal.ndjson');
     const html = renderReportHtml(
-      { result, timeline: builder.build(result), history: recent, regressions: previous ? findRegressions(previous, entry, this.tolerance) : [], files },
+      { result, timeline: builder.build(result), history: recent, regressions: previous ? findRegressions(previous, entry, this.tolerance) : [], files, data },
       await uplotAssets(),
     );
     await mkdir(run.runDir, { recursive: true });

@@ -1,6 +1,8 @@
 import { access, appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { exitCodeFor } from '../core/outcome.js';
+import type { RunEvent } from '../journal/events.js';
+import { ConsistencyData, type ConsistencySummary } from './consistency-data.js';
 import { faultProblems, faultState } from './fault-problems.js';
 import { plainText } from './plain-text.js';
 import type { Reporter, RunContext } from './reporter.js';
@@ -22,19 +24,27 @@ export class SummaryReporter implements Reporter {
   readonly name = 'summary';
   readonly outputs = ['summary.md'];
   private readonly env: NodeJS.ProcessEnv;
+  private readonly data = new Map<string, ConsistencyData>();
 
   constructor(options: SummaryReporterOptions = {}) {
     this.env = options.env ?? process.env;
   }
 
+  onEvent(event: RunEvent, run: RunContext): void {
+    if (event.type === 'run.start') this.data.set(run.runDir, new ConsistencyData());
+    this.data.get(run.runDir)?.add(event);
+  }
+
   async onRunEnd(result: RunResult, run: RunContext): Promise<void> {
+    const data = this.data.get(run.runDir)?.build() ?? [];
+    this.data.delete(run.runDir);
     const files = run.files.filter((f) => basename(f) !== 'summary.md');
     const journal = join(run.runDir, 'journal.ndjson');
     if (await exists(journal)) files.unshift(journal);
     await mkdir(run.runDir, { recursive: true });
-    await writeFile(join(run.runDir, 'summary.md'), renderSummary(result, { files, link: true }));
+    await writeFile(join(run.runDir, 'summary.md'), renderSummary(result, { files, link: true, data }));
     const stepSummary = this.env.GITHUB_STEP_SUMMARY;
-    if (stepSummary) await appendFile(stepSummary, `${renderSummary(result, { files, link: false })}\n`);
+    if (stepSummary) await appendFile(stepSummary, `${renderSummary(result, { files, link: false, data })}\n`);
   }
 }
 
@@ -43,9 +53,11 @@ export interface SummaryFiles {
   readonly files: readonly string[];
   /** Link them relative to the run directory (summary.md lives there), or print their paths (job summary). */
   readonly link: boolean;
+  /** What each consistency probe found. */
+  readonly data?: readonly ConsistencySummary[];
 }
 
-export function renderSummary(r: RunResult, { files, link }: SummaryFiles): string {
+export function renderSummary(r: RunResult, { files, link, data = [] }: SummaryFiles): string {
   const since = (ms: number | undefined): string => (ms === undefined ? '-' : formatOffset(ms - r.startedAtMs));
   const out: string[] = [
     `## ${mdText(r.experiment)}: ${r.outcome.toUpperCase()}`,
@@ -89,6 +101,7 @@ export function renderSummary(r: RunResult, { files, link }: SummaryFiles): stri
     for (const p of r.probes) out.push(`| ${mdText(p.name)} | ${p.kind} | ${p.samples} | ${p.ok} | ${p.failed} | ${since(p.firstFailureAtMs)} |`);
     out.push('');
   }
+  out.push(...dataLines(data));
   const events = [
     ...r.aborts.map((a) => ({ t: a.atMs, text: `aborted by ${mdCode(a.check)}: ${mdText(a.message)}` })),
     ...r.signals.map((s) => ({ t: s.atMs, text: `received ${s.signal}` })),
@@ -101,6 +114,27 @@ export function renderSummary(r: RunResult, { files, link }: SummaryFiles): stri
     out.push('### Files', '', ...files.map((f) => (link ? `- [${basename(f)}](${encodeURI(basename(f))})` : `- ${mdCode(f)}`)), '');
   }
   return out.join('\n');
+}
+
+const KEYS_LISTED = 50;
+
+/** The data section: what became of each consistency probe's writes, and the keys it lost. */
+function dataLines(data: readonly ConsistencySummary[]): string[] {
+  if (data.length === 0) return [];
+  const out = ['### Data', '', '| Probe | Writes | Acknowledged | Verified | Lost | Duplicated | Stale reads | Lag p50 / p99 / max |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  for (const d of data) {
+    const lag = d.lag ? `${Math.round(d.lag.p50)} / ${Math.round(d.lag.p99)} / ${Math.round(d.lag.max)} ms` : '-';
+    out.push(`| ${mdText(d.probe)} | ${d.writes} | ${d.acknowledged} | ${d.verified} | ${d.lost.length} | ${d.duplicated?.length ?? '-'} | ${d.staleReads} | ${lag} |`);
+  }
+  out.push('');
+  for (const d of data) {
+    for (const [what, keys] of [['lost', d.lost], ['duplicated', d.duplicated ?? []]] as const) {
+      if (keys.length === 0) continue;
+      const more = keys.length > KEYS_LISTED ? ` and ${keys.length - KEYS_LISTED} more` : '';
+      out.push(`Records ${mdText(d.probe)} ${what}: ${keys.slice(0, KEYS_LISTED).map(mdCode).join(', ')}${more}.`, '');
+    }
+  }
+  return out;
 }
 
 /** A fault that may still be applied is the one thing nobody may miss on this page. */

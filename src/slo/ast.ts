@@ -22,6 +22,8 @@ export type CheckExpr =
       readonly fn: string;
       /** A probe name (`web`) or a target (`shop/web`, `statefulset/shop/db`). */
       readonly arg: string;
+      /** A series function the outer one reads instead of the probe's latencies: `lag` in `p99(lag(orders))`. */
+      readonly series?: string;
       readonly op: Comparator;
       readonly threshold: Threshold;
       readonly window?: Duration;
@@ -33,3 +35,9 @@ export type CheckExpr =
       readonly op: 'holds';
       readonly window?: Duration;
     };
+
+/** The call as written, for messages: `p99(web)`, `p99(lag(orders))`. */
+export function callText(expr: CheckExpr): string {
+  const series = 'series' in expr ? expr.series : undefined;
+  return `${expr.fn}(${series ? `${series}(${expr.arg})` : expr.arg})`;
+}

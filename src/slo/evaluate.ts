@@ -1,7 +1,8 @@
 import type { CheckEvidence, Verdict } from '../journal/events.js';
 import type { Sample } from '../core/sample.js';
-import type { CheckExpr, Comparator, ThresholdUnit } from './ast.js';
-import { CHECK_FUNCTIONS, implicitProbeName } from './functions.js';
+import { consistencyOp, recordKey } from '../core/consistency-sample.js';
+import { callText, type CheckExpr, type Comparator, type ThresholdUnit } from './ast.js';
+import { CHECK_FUNCTIONS, implicitProbeName, type CountedSamples } from './functions.js';
 import type { SampleSource } from './sample-index.js';
 
 /** What one evaluation of a check found; the engine journals it as a `check` event. */
@@ -26,13 +27,17 @@ export interface EvaluationRange {
 }
 
 /** How a function turns a window of samples into one number. */
-type Measure = 'availability' | 'errors' | 'rate' | 'latency' | 'gauge';
+type Measure = 'availability' | 'errors' | 'rate' | 'latency' | 'gauge' | 'count';
 
 interface FunctionKind {
   readonly measure: Measure;
   /** Percentile for `latency`; 100 is the maximum. */
   readonly percentile?: number;
   readonly unit: ThresholdUnit;
+  /** For `count`: which samples it counts. */
+  readonly counts?: CountedSamples;
+  /** For `latency`: the number each sample gives (its latency, or a series' value). */
+  readonly pick: (s: Sample) => number | undefined;
 }
 
 const PROBE_MEASURES: Readonly<Record<string, Pick<FunctionKind, 'measure' | 'percentile'>>> = {
@@ -48,14 +53,21 @@ const PROBE_MEASURES: Readonly<Record<string, Pick<FunctionKind, 'measure' | 'pe
   prom: { measure: 'gauge' },
 };
 
-function kindOf(fn: string): FunctionKind | undefined {
-  const info = CHECK_FUNCTIONS.get(fn);
+const latencyOf = (s: Sample): number | undefined => s.latencyMs;
+const valueOf = (s: Sample): number | undefined => s.value;
+
+function kindOf(expr: CheckExpr): FunctionKind | undefined {
+  const info = CHECK_FUNCTIONS.get(expr.fn);
   if (!info) return undefined;
   // Target functions read a watch-based probe that emits on every change: its last sample is
   // the state until the next one, so a window also sees the sample just before it.
-  if (info.arg === 'target') return { measure: 'gauge', unit: info.unit };
-  const m = PROBE_MEASURES[fn];
-  return m ? { ...m, unit: info.unit } : undefined;
+  if (info.arg === 'target') return { measure: 'gauge', unit: info.unit, pick: valueOf };
+  if (info.counts) return { measure: 'count', unit: info.unit, counts: info.counts, pick: valueOf };
+  const m = PROBE_MEASURES[expr.fn];
+  if (!m) return undefined;
+  const series = expr.op === 'holds' || expr.series === undefined ? undefined : CHECK_FUNCTIONS.get(expr.series)?.seriesOp;
+  if (expr.op !== 'holds' && expr.series !== undefined && !series) return undefined;
+  return { ...m, unit: info.unit, pick: series ? (s) => (consistencyOp(s) === series ? s.value : undefined) : m.measure === 'gauge' ? valueOf : latencyOf };
 }
 
 /** The probe whose samples a check reads: the named probe, or the implicit `pdb(shop/web)`. */
@@ -68,7 +80,7 @@ const MAX_WINDOWS = 2000;
 const WORST_SAMPLES = 5;
 
 export function evaluateCheck(expr: CheckExpr, samples: SampleSource, range: EvaluationRange, mode: EvaluationMode): CheckOutcome {
-  const kind = kindOf(expr.fn);
+  const kind = kindOf(expr);
   if (!kind) {
     return {
       verdict: 'no-data',
@@ -206,7 +218,7 @@ function evaluateComparison(ctx: Context, range: EvaluationRange, mode: Evaluati
   return {
     verdict: passed ? 'passed' : 'failed',
     value: worst.value,
-    message: `${expr.fn}(${expr.arg}) = ${shown} (need ${expr.op} ${expr.threshold.text})${where}${facts}`,
+    message: `${callText(expr)} = ${shown} (need ${expr.op} ${expr.threshold.text})${where}${facts}`,
     evidence,
   };
 }
@@ -226,6 +238,8 @@ function measure(ctx: Context, win: Window): number | undefined {
     }
     case 'latency':
       return percentile(latencies(ctx, win), ctx.kind.percentile!);
+    case 'count':
+      return countOf(ctx, win);
     case 'gauge': {
       const list = ctx.source.samples(ctx.probe);
       const op = ctx.expr.op as Comparator;
@@ -239,6 +253,26 @@ function measure(ctx: Context, win: Window): number | undefined {
   }
 }
 
+/** Counted samples in the window; undefined when the probe never observed what is counted. */
+function countOf(ctx: Context, win: Window): number | undefined {
+  const counts = ctx.kind.counts!;
+  const list = ctx.source.samples(ctx.probe);
+  if (counts.requires && !list.some((s) => consistencyOp(s) === counts.requires)) return undefined;
+  let population = 0;
+  let counted = 0;
+  for (let i = win.start; i < win.end; i++) {
+    const s = list[i]!;
+    if (consistencyOp(s) !== counts.op) continue;
+    population++;
+    if (s.error === counts.error) counted++;
+  }
+  return population > 0 || counts.requires ? counted : undefined;
+}
+
+function isCounted(counts: CountedSamples, s: Sample): boolean {
+  return s.error === counts.error && consistencyOp(s) === counts.op;
+}
+
 function thresholdOf(ctx: Context): number {
   return ctx.expr.op === 'holds' ? 0 : ctx.expr.threshold.value;
 }
@@ -248,7 +282,7 @@ function latencies(ctx: Context, win: Window): Float64Array {
   const out = new Float64Array(win.end - win.start);
   let n = 0;
   for (let i = win.start; i < win.end; i++) {
-    const l = list[i]!.latencyMs;
+    const l = ctx.kind.pick(list[i]!);
     if (l !== undefined) out[n++] = l;
   }
   return out.subarray(0, n).sort();
@@ -284,7 +318,7 @@ function violations(ctx: Context, win: Window): Violations {
     if (firstFailures.length < WORST_SAMPLES) firstFailures.push(s);
   }
   if (ctx.kind.measure === 'latency' || ctx.kind.measure === 'gauge') {
-    const pick = ctx.kind.measure === 'latency' ? (s: Sample) => s.latencyMs : (s: Sample) => s.value;
+    const pick = ctx.kind.pick;
     const ranked = list.slice(win.start, win.end).filter((s) => pick(s) !== undefined);
     ranked.sort((a, b) => (worse(ctx.kind.measure === 'latency' ? '<' : op, thresholdOf(ctx), pick(a)!, pick(b)!) ? -1 : 1));
     return { worst: ranked.slice(0, WORST_SAMPLES), ...(first !== undefined ? { first } : {}), failed };
@@ -296,8 +330,12 @@ function isViolation(ctx: Context, s: Sample): boolean {
   const expr = ctx.expr;
   if (expr.op === 'holds') return !s.ok;
   switch (ctx.kind.measure) {
-    case 'latency':
-      return s.latencyMs !== undefined && !compare(s.latencyMs, expr.op, expr.threshold.value);
+    case 'latency': {
+      const v = ctx.kind.pick(s);
+      return v !== undefined && !compare(v, expr.op, expr.threshold.value);
+    }
+    case 'count':
+      return isCounted(ctx.kind.counts!, s);
     case 'gauge':
       return s.value !== undefined && !compare(s.value, expr.op, expr.threshold.value);
     case 'rate':
@@ -318,9 +356,12 @@ function describe(ctx: Context, win: Window, found: Violations): string {
       return ` (${plural(count, 'sample')} in ${seconds(win.to - win.from)})`;
     case 'latency': {
       const slowest = found.worst[0];
-      const tail = slowest ? `; slowest ${formatMs(slowest.latencyMs!)} at ${relative(ctx, slowest.t)}` : '';
-      return ` over ${plural(count, 'request')}${tail}`;
+      const tail = slowest ? `; slowest ${formatMs(ctx.kind.pick(slowest)!)} at ${relative(ctx, slowest.t)}` : '';
+      const series = ctx.expr.op !== 'holds' && ctx.expr.series !== undefined;
+      return series ? ` over ${plural(ctx.source.samples(ctx.probe).slice(win.start, win.end).filter((s) => ctx.kind.pick(s) !== undefined).length, 'record')}${tail}` : ` over ${plural(count, 'request')}${tail}`;
     }
+    case 'count':
+      return describeCount(ctx, win, found);
     case 'gauge': {
       const worstSample = found.worst[0];
       return worstSample ? ` at ${relative(ctx, worstSample.t)} (${plural(count, 'reading')})` : '';
@@ -328,10 +369,31 @@ function describe(ctx: Context, win: Window, found: Violations): string {
   }
 }
 
+const KEYS_NAMED = 20;
+
+/** `over 31 acknowledged writes; lost: orders-…-000011, orders-…-000012, first at +3.1s` */
+function describeCount(ctx: Context, win: Window, found: Violations): string {
+  const counts = ctx.kind.counts!;
+  const list = ctx.source.samples(ctx.probe);
+  let population = 0;
+  // A record read stale three times is named once, in the order it first went wrong.
+  const keys = new Set<string>();
+  for (let i = win.start; i < win.end; i++) {
+    const s = list[i]!;
+    if (consistencyOp(s) !== counts.op) continue;
+    population++;
+    if (s.error === counts.error) keys.add(recordKey(s) ?? '?');
+  }
+  const over = counts.requires ? '' : ` over ${plural(population, counts.among)}`;
+  if (keys.size === 0) return `${over}, none ${counts.what}`;
+  const named = [...keys].slice(0, KEYS_NAMED).join(', ') + (keys.size > KEYS_NAMED ? `, and ${plural(keys.size - KEYS_NAMED, 'more record')}` : '');
+  return `${over}; ${counts.what}: ${named}, first at ${relative(ctx, found.first!)}`;
+}
+
 function noData(ctx: Context, win: { readonly from: number; readonly to: number; readonly start?: number; readonly end?: number }): CheckOutcome {
   const between = `between ${relative(ctx, win.from)} and ${relative(ctx, win.to)}`;
   const taken = win.start !== undefined && win.end !== undefined ? ctx.source.samples(ctx.probe).slice(win.start, win.end) : [];
-  const failed = taken.findLast((s) => s.error !== undefined);
+  const failed = ctx.kind.counts ? undefined : taken.findLast((s) => s.error !== undefined);
   if (failed) {
     // Samples came, but none had a value to judge (a query that failed or found nothing): say why.
     const said = typeof failed.detail?.message === 'string' ? `: ${failed.detail.message}` : '';
@@ -341,9 +403,10 @@ function noData(ctx: Context, win: { readonly from: number; readonly to: number;
       evidence: { from: win.from, to: win.to, samples: taken.length, worst: [failed] },
     };
   }
+  const why = ctx.kind.counts ? ` (${ctx.kind.counts.missing})` : '';
   return {
     verdict: 'no-data',
-    message: `${ctx.expr.text}: no samples from probe "${ctx.probe}" ${between}`,
+    message: `${ctx.expr.text}: no samples from probe "${ctx.probe}" ${between}${why}`,
     evidence: { from: win.from, to: win.to, samples: 0 },
   };
 }

@@ -1,13 +1,37 @@
+import { DUPLICATE, LOST, STALE, type ConsistencyOp } from '../core/consistency-sample.js';
 import { closest } from '../core/did-you-mean.js';
-import type { CheckExpr, ThresholdUnit } from './ast.js';
+import { callText, type CheckExpr, type ThresholdUnit } from './ast.js';
+
+/** What a counting function counts: samples of one `op` with one `error`, among the samples of that op. */
+export interface CountedSamples {
+  readonly op: ConsistencyOp;
+  readonly error: string;
+  /** The probe must have emitted a sample of this op at all (anywhere in the run), or there is no data. */
+  readonly requires?: ConsistencyOp;
+  /** What the counted samples are, for messages: `lost`. */
+  readonly what: string;
+  /** What the population is, for messages: `acknowledged write`. */
+  readonly among: string;
+  /** Why there may be no data, for messages. */
+  readonly missing: string;
+}
 
 /** What a check function reads and how it is written. */
 export interface CheckFunctionInfo {
   readonly name: string;
   /** `probe`: the argument names a probe under spec.probes; `target`: a Kubernetes object. */
   readonly arg: 'probe' | 'target';
-  /** `compare`: `fn(arg) >= threshold`; `holds`: `fn(arg) holds`. */
-  readonly form: 'compare' | 'holds';
+  /**
+   * `compare`: `fn(arg) >= threshold`; `holds`: `fn(arg) holds`; `series`: a series of values
+   * read inside a percentile, `p99(lag(orders)) < 2s`.
+   */
+  readonly form: 'compare' | 'holds' | 'series';
+  /** A percentile that may read a series function's values instead of the probe's latencies. */
+  readonly readsSeries?: boolean;
+  /** A count of a consistency probe's samples (src/core/consistency-sample.ts). */
+  readonly counts?: CountedSamples;
+  /** A series: the samples it takes its values from (their `value`, in the function's unit). */
+  readonly seriesOp?: ConsistencyOp;
   /** The unit thresholds must be written in. For `holds` checks: the share of good samples, which must be 1. */
   readonly unit: ThresholdUnit;
   /** Other units a threshold may be written in, for a value whose unit the experiment decides (`prom`). */
@@ -34,8 +58,15 @@ function probeFunction(name: string, unit: ThresholdUnit, measures: string, exam
   return { name, arg: 'probe', form: 'compare', unit, measures, example, summary };
 }
 
-const latency = (p: string, label: string): CheckFunctionInfo =>
-  probeFunction(p, 'ms', 'a latency', `${p}(web) < 300ms`, `${label} latency of the probe's samples in the window`);
+const latency = (p: string, label: string): CheckFunctionInfo => ({
+  ...probeFunction(p, 'ms', 'a latency', `${p}(web) < 300ms`, `${label} latency of the probe's samples in the window (or of a series: ${p}(lag(orders)))`),
+  readsSeries: true,
+});
+
+const counting = (name: string, counts: CountedSamples, summary: string): CheckFunctionInfo => ({
+  ...probeFunction(name, 'number', 'a count', `${name}(orders) == 0`, summary),
+  counts,
+});
 
 const TABLE: readonly CheckFunctionInfo[] = [
   probeFunction('availability', 'ratio', 'a share of good samples', 'availability(web) >= 99.5%', 'share of the probe\'s samples that were ok'),
@@ -46,6 +77,19 @@ const TABLE: readonly CheckFunctionInfo[] = [
   latency('max', 'highest'),
   probeFunction('errors', 'number', 'a count', 'errors(web) <= 5', 'number of samples that were not ok'),
   probeFunction('rate', 'per-second', 'a rate', 'rate(web) >= 40/s', 'samples per second the probe took'),
+  counting('lostWrites', { op: 'verify', error: LOST, what: 'lost', among: 'acknowledged write', missing: 'a consistency probe verifies each acknowledged write after recovery; none was verified' }, 'acknowledged writes a consistency probe could not read back after recovery'),
+  counting('duplicates', { op: 'list', error: DUPLICATE, requires: 'list', what: 'duplicated', among: 'listed record', missing: 'duplicates need a consistency probe with a list request, and its listing was never read' }, "records a consistency probe's listing holds more than once"),
+  counting('staleReads', { op: 'read', error: STALE, what: 'stale', among: 'read-back', missing: 'stale reads need a consistency probe that reads records back (readEvery above 0s)' }, 'read-backs of an acknowledged record that did not return it'),
+  {
+    name: 'lag',
+    arg: 'probe',
+    form: 'series',
+    unit: 'ms',
+    seriesOp: 'lag',
+    measures: 'replication lag',
+    example: 'p99(lag(orders)) < 2s',
+    summary: "a consistency probe's replication lag per record, from acknowledgement to settled read-backs",
+  },
   {
     ...probeFunction(
       'prom',
@@ -142,6 +186,17 @@ export function checkFunctionProblem(expr: CheckExpr): string | undefined {
     return guess
       ? `unknown check function "${expr.fn}"; did you mean "${guess}"?`
       : `unknown check function "${expr.fn}"; known: ${names.join(', ')}`;
+  }
+  const series = expr.op === 'holds' ? undefined : expr.series;
+  if (info.form === 'series') return `${info.name} is a series of values, not one: read it inside a percentile, like ${info.example}`;
+  if (series !== undefined) {
+    const inner = CHECK_FUNCTIONS.get(series);
+    if (!info.readsSeries) return `${info.name} cannot read a series like ${callText(expr).slice(info.name.length + 1, -1)}: only percentiles can (p50, p90, p95, p99, max), like p99(lag(orders)) < 2s`;
+    if (inner?.form !== 'series') {
+      const names = TABLE.filter((f) => f.form === 'series').map((f) => f.name);
+      const guess = closest(series, names);
+      return `unknown series function "${series}"${guess ? `; did you mean "${guess}"?` : `; known: ${names.join(', ')}`}`;
+    }
   }
   if (info.form === 'holds' && expr.op !== 'holds') return `${info.name} is checked with "holds", not a comparison: write ${info.example}`;
   if (info.form === 'compare' && expr.op === 'holds') return `${info.name} compares ${info.measures}: write a comparison, like ${info.example}`;

@@ -24,7 +24,8 @@ const BARE_NUMBER = /(\d+(?:\.\d+)?)(?![A-Za-z0-9%/.])/y;
 
 /**
  * Parses one check of the language shared by steady state, SLOs and abort conditions:
- * `fn(arg) (cmp threshold | holds) [over duration]`, e.g. `availability(web) >= 99.5% over 30s`.
+ * `fn(arg) (cmp threshold | holds) [over duration]`, e.g. `availability(web) >= 99.5% over 30s`, where
+ * a percentile may read a series function instead of the probe's latencies: `p99(lag(orders)) < 2s`.
  * Thresholds come back normalized (percent → ratio, durations → ms, `n/m` → per second).
  * Whether `fn` exists and takes that kind of threshold is src/slo/functions.ts's business.
  */
@@ -45,16 +46,23 @@ class CheckParser {
     this.skipSpace();
     if (!this.eat('(')) this.fail(`expected "(" after ${fn}, found ${this.found()}; write it like ${fn}(web)`);
     this.skipSpace();
+    const series = this.seriesCall();
+    const opened = series ? `${fn}(${series}(` : `${fn}(`;
     const arg = this.match(ARGUMENT);
-    if (arg === undefined) this.fail(`expected a probe name or a target inside ${fn}( ), found ${this.found()}`);
+    if (arg === undefined) this.fail(`expected a probe name or a target inside ${opened} ), found ${this.found()}`);
     this.skipSpace();
-    if (!this.eat(')')) this.fail(`expected ")" after ${fn}(${arg}, found ${this.found()}`);
-    const call = `${fn}(${arg})`;
+    if (!this.eat(')')) this.fail(`expected ")" after ${opened}${arg}, found ${this.found()}`);
+    if (series) {
+      this.skipSpace();
+      if (!this.eat(')')) this.fail(`expected ")" after ${opened}${arg}), found ${this.found()}`);
+    }
+    const call = series ? `${fn}(${series}(${arg}))` : `${fn}(${arg})`;
     this.skipSpace();
 
     const opStart = this.pos;
     const word = this.match(WORD);
     if (word === 'holds') {
+      if (series) this.fail(`${call} is a number to compare, not a condition that holds; write it like ${call} < 2s`, opStart);
       const window = this.parseWindow();
       this.expectEnd();
       return window ? { text: this.text, fn, arg, op: 'holds', window } : { text: this.text, fn, arg, op: 'holds' };
@@ -67,7 +75,20 @@ class CheckParser {
     const threshold = this.parseThreshold(call, op);
     const window = this.parseWindow();
     this.expectEnd();
-    return window ? { text: this.text, fn, arg, op, threshold, window } : { text: this.text, fn, arg, op, threshold };
+    return { text: this.text, fn, arg, ...(series ? { series } : {}), op, threshold, ...(window ? { window } : {}) };
+  }
+
+  /** `lag(` inside `p99(lag(orders))`: a series function's name, its "(" eaten; else nothing moves. */
+  private seriesCall(): string | undefined {
+    const start = this.pos;
+    const name = this.match(FUNCTION_NAME);
+    this.skipSpace();
+    if (name !== undefined && this.eat('(')) {
+      this.skipSpace();
+      return name;
+    }
+    this.pos = start;
+    return undefined;
   }
 
   private parseThreshold(call: string, op: Comparator): Threshold {

@@ -63,6 +63,15 @@ const withoutSizeLimit = (m: Manifest): Manifest => {
   return m;
 };
 
+/** Acknowledges a write at once and ships it to followers half a second later: a leader killed in between takes it along. */
+const replicatingAsync = (m: Manifest): Manifest => {
+  if (m.kind !== 'StatefulSet') return m;
+  for (const c of podSpec(m).containers as { env: { name: string; value: string }[] }[]) {
+    c.env = [...c.env.filter((e) => !e.name.startsWith('GAMEDAY_KV_REPLICATION')), { name: 'GAMEDAY_KV_REPLICATION', value: 'async' }, { name: 'GAMEDAY_KV_REPLICATION_DELAY', value: '500ms' }];
+  }
+  return m;
+};
+
 /** The files of a twin: the shipped experiment (both under experiments/), applying its workload changed by `edit`. */
 function twinFiles(experimentFile: string, workloadFile: string, edit: (m: Manifest) => Manifest | undefined): Record<string, string> {
   const text = shipped(experimentFile);
@@ -87,6 +96,7 @@ const TWINS: Readonly<Record<string, () => Promise<ExperimentRun>>> = {
   drainDroppingOnSigterm: () => runTwin('drain-a-worker-keeps-web-up.yaml', 'workloads/web.yaml', droppingOnSigterm),
   killDroppingOnSigterm: () => runTwin('pod-kill-keeps-web-up.yaml', 'workloads/web.yaml', droppingOnSigterm),
   fillOfAnUnlimitedVolume: () => runTwin('disk-fill-keeps-web-up.yaml', 'workloads/web-cache.yaml', withoutSizeLimit),
+  leaderKillWithAsyncReplication: () => runTwin('statefulset-leader-kill-loses-nothing.yaml', 'workloads/orders-db.yaml', replicatingAsync),
 };
 
 /** Starts the twins two at a time, in the order given; each promise settles with its own run. */
@@ -202,6 +212,25 @@ describe('negative twins of the shipped experiments (real CLI, embedded cluster)
     expect(ready.verdict).to.equal('failed');
     expect(ready.evidence?.worst?.[0]?.value).to.be.below(3);
     expect(r.output).to.match(/Warning Evicted Pod shop\/web-.*low on resource: ephemeral-storage/);
+  });
+
+  it('leader kill: a store that acknowledges writes before replicating them (async, 500ms) fails lostWrites(orders) == 0, naming lost records it had acknowledged, while the failover itself passes (exit 1)', async () => {
+    const r = await runs.get('leaderKillWithAsyncReplication')!;
+    expect(r.code, r.output).to.equal(1);
+    const lost = checkOf(r, 'lostWrites(orders) == 0');
+    expect(lost.verdict).to.equal('failed');
+    expect(lost.value).to.be.greaterThan(0);
+    const worst = lost.evidence!.worst!;
+    expect(worst).to.have.length(Math.min(5, lost.value!));
+    expect(worst.every((s) => s.error === 'lost' && s.detail!.found === 'missing')).to.equal(true);
+    const keys = worst.map((s) => s.detail!.key as string);
+    for (const key of keys) expect(lost.message).to.contain(key);
+    const acknowledged = new Set(
+      (r.journal as readonly { type: string; ok?: boolean; detail?: { op?: string; key?: string } }[]).filter((e) => e.type === 'sample' && e.ok && e.detail?.op === 'write').map((e) => e.detail!.key),
+    );
+    expect([...acknowledged]).to.include.members(keys);
+    expect(r.output).to.contain('slo FAILED lostWrites(orders) == 0');
+    expect(verdicts(r)).to.include({ 'failover(statefulset/shop/orders-db) < 10s': 'passed', 'duplicates(orders) == 0': 'passed' });
   });
 });
 

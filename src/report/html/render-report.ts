@@ -1,5 +1,6 @@
 import { exitCodeFor } from '../../core/outcome.js';
 import { formatValue } from '../check-text.js';
+import type { ConsistencySummary } from '../consistency-data.js';
 import { faultProblems, faultState } from '../fault-problems.js';
 import { checkKey, type Regression } from '../regression.js';
 import type { HistoryEntry } from '../history.js';
@@ -22,6 +23,8 @@ export interface ReportPage {
   readonly regressions: readonly Regression[];
   /** File names in the run directory to link (journal.ndjson, result.json…). */
   readonly files: readonly string[];
+  /** What each consistency probe found: writes acknowledged, lost, duplicated, lag. */
+  readonly data?: readonly ConsistencySummary[];
 }
 
 const text = (s: string): string => xmlText(plainText(s));
@@ -46,6 +49,7 @@ export function renderReportHtml(page: ReportPage, assets: UplotAssets): string 
 ${banner(r)}
 ${checksSection(page)}
 ${faultsSection(r)}
+${dataSection(page.data ?? [])}
 ${timelineSection(page.timeline)}
 ${eventsSection(r, page.timeline)}
 ${historySection(page.history)}
@@ -139,6 +143,41 @@ function sparkline(history: readonly HistoryEntry[], c: CheckResult, regressed: 
   const color = regressed ? '#c0392b' : '#2e86c1';
   const title = points.map((p) => `${p.runId}: ${formatValue(p.value)}`).join('\n');
   return `<svg class="sparkline" width="${w + 4}" height="${h}" viewBox="-2 0 ${w + 4} ${h}" role="img" aria-label="trend over ${points.length} runs"><title>${text(title)}</title><polyline fill="none" stroke="${color}" stroke-width="1.5" points="${coords.join(' ')}"/><circle cx="${last[0]}" cy="${last[1]}" r="2.5" fill="${color}"/></svg>`;
+}
+
+const KEYS_SHOWN = 50;
+
+/** The data section: per consistency probe, the writes and what became of them, and lag over time. */
+function dataSection(data: readonly ConsistencySummary[]): string {
+  if (data.length === 0) return '';
+  const keys = (list: readonly string[]): string =>
+    list.length === 0 ? '' : `<br><span class="muted record-keys">${list.slice(0, KEYS_SHOWN).map((k) => `<code>${text(k)}</code>`).join(' ')}${list.length > KEYS_SHOWN ? ` and ${list.length - KEYS_SHOWN} more` : ''}</span>`;
+  const rows = data.map((d) => {
+    const lag = d.lag ? `p50 ${Math.round(d.lag.p50)} ms, p99 ${Math.round(d.lag.p99)} ms, max ${Math.round(d.lag.max)} ms <span class="muted">(${d.lag.records} records)</span>` : '<span class="muted">not measured</span>';
+    const duplicated = d.duplicated === undefined ? '<span class="muted">not listed</span>' : `${d.duplicated.length}${keys(d.duplicated)}`;
+    return `<tr><td><strong>${text(d.probe)}</strong></td><td data-label="Writes">${d.writes}</td><td data-label="Acknowledged">${d.acknowledged}</td><td data-label="Verified">${d.verified}</td>
+<td data-label="Lost"${d.lost.length ? ' class="regression"' : ''}>${d.lost.length}${keys(d.lost)}</td><td data-label="Duplicated">${duplicated}</td><td data-label="Stale reads">${d.staleReads}</td>
+<td data-label="Lag">${lag}</td><td data-label="Lag over time">${lagChart(d)}</td></tr>`;
+  });
+  return `<section id="data"><h2>Data</h2>
+<p class="muted">Records written by consistency probes: acknowledged writes read back after recovery (verified) or missing (lost), records listed twice, read-backs that missed an acknowledged record, and replication lag from acknowledgement to settled reads.</p>
+<div class="table-scroll"><table class="cards">
+<thead><tr><th>Probe</th><th>Writes</th><th>Acknowledged</th><th>Verified</th><th>Lost</th><th>Duplicated</th><th>Stale reads</th><th>Lag</th><th>Lag over time</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table></div></section>`;
+}
+
+/** The highest lag of the records written in each second, as a small line over the run. */
+function lagChart(d: ConsistencySummary): string {
+  const points = d.lagOverTime;
+  if (points.length < 2) return '<span class="muted">-</span>';
+  const w = 160;
+  const h = 32;
+  const first = points[0]![0];
+  const span = Math.max(1, points.at(-1)![0] - first);
+  const max = Math.max(1, ...points.map(([, v]) => v));
+  const coords = points.map(([s, v]) => `${(((s - first) / span) * w).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`);
+  const title = points.map(([s, v]) => `+${s}s: ${Math.round(v)} ms`).join('\n');
+  return `<svg class="sparkline" width="${w + 4}" height="${h}" viewBox="-2 0 ${w + 4} ${h}" role="img" aria-label="replication lag per second, up to ${Math.round(max)} ms"><title>${text(title)}</title><polyline fill="none" stroke="#2e86c1" stroke-width="1.5" points="${coords.join(' ')}"/></svg>`;
 }
 
 function faultsSection(r: RunResult): string {

@@ -13,6 +13,7 @@ h1 { font-size: 1.5em; margin: 0 0 4px; overflow-wrap: anywhere; }
 h2 { font-size: 1.15em; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 h3 { font-size: 1em; margin: 18px 0 4px; }
 code { font: 0.92em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
+.record-keys code { white-space: nowrap; }
 .muted { color: var(--muted); }
 .outcome-banner { border-left: 6px solid var(--line); background: var(--panel); padding: 12px 16px; margin-bottom: 12px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-weight: 600; font-size: 0.85em; text-transform: uppercase; background: var(--muted); }

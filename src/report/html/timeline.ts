@@ -375,7 +375,9 @@ function checkTarget(c: CheckResult, index: number, probes: readonly ProbeSeries
     const probeIndex = probes.findIndex((p) => p.name === probeName);
     const probe = probes[probeIndex];
     if (probe) {
-      const wanted: ChartKind = LATENCY_FUNCTIONS.has(expr.fn) ? 'latency' : info?.arg === 'target' ? 'value' : 'success';
+      // A percentile of a series (p99(lag(orders))) is not the probe's request latency: its evidence is the probe's whole record.
+      const series = expr.op !== 'holds' && expr.series !== undefined;
+      const wanted: ChartKind = LATENCY_FUNCTIONS.has(expr.fn) && !series ? 'latency' : info?.arg === 'target' ? 'value' : 'success';
       chartId = `probe-${probeIndex}-${probe.charts.includes(wanted) ? wanted : probe.charts[0]}`;
     }
   } catch {

@@ -4,6 +4,9 @@ import type { UsageModel } from './usage-meter.js';
 
 export type ShutdownMode = 'graceful' | 'drop';
 
+/** gameday/kv: `sync` acknowledges a write once every live follower has it; `async` at once. */
+export type ReplicationMode = 'sync' | 'async';
+
 /**
  * How a workload misbehaves on purpose, read from container env (`GAMEDAY_*`) or pod annotations
  * (`gameday.dev/*`, which win, so a running experiment can flip them without a new template).
@@ -27,6 +30,10 @@ export interface BehaviourKnobs {
   readonly exitCode: number;
   /** What serving costs the process: CPU per request, base memory, memory per request in flight. */
   readonly usage: UsageModel;
+  /** gameday/kv only: how the leader replicates. @default sync */
+  readonly replication: ReplicationMode;
+  /** gameday/kv only: how long a write takes to reach followers (sync: the ack waits it). @default 0 */
+  readonly replicationDelayMs: number;
 }
 
 /** A small web server's footprint when the pod says nothing: 2m·s of CPU per request, 16Mi idle, 64Ki per request held. */
@@ -43,6 +50,8 @@ const KNOBS = {
   cpuPerRequest: ['GAMEDAY_CPU_PER_REQUEST', 'gameday.dev/cpu-per-request'],
   baseMemory: ['GAMEDAY_BASE_MEMORY', 'gameday.dev/base-memory'],
   memoryPerRequest: ['GAMEDAY_MEMORY_PER_REQUEST', 'gameday.dev/memory-per-request'],
+  replication: ['GAMEDAY_KV_REPLICATION', 'gameday.dev/kv-replication'],
+  replicationDelay: ['GAMEDAY_KV_REPLICATION_DELAY', 'gameday.dev/kv-replication-delay'],
 } as const;
 
 function durationMs(text: string | undefined): number | undefined {
@@ -86,5 +95,7 @@ export function readKnobs(env: readonly ContainerEnvVar[] | undefined, annotatio
       baseMemoryBytes: quantityOr(get(KNOBS.baseMemory), quantityBytes, DEFAULT_USAGE.baseMemoryBytes),
       memoryPerRequestBytes: quantityOr(get(KNOBS.memoryPerRequest), quantityBytes, DEFAULT_USAGE.memoryPerRequestBytes),
     },
+    replication: get(KNOBS.replication)?.trim().toLowerCase() === 'async' ? 'async' : 'sync',
+    replicationDelayMs: durationMs(get(KNOBS.replicationDelay)) ?? 0,
   };
 }

@@ -1,17 +1,69 @@
 import { nowIso } from '../pod-state.js';
 import { StoreError, type ObjectStore } from '../store.js';
+import type { ReplicationMode } from './behaviour-knobs.js';
 import type { ContainerApp } from './container-server.js';
-import { jsonResponse, type VirtualRequest } from './traffic.js';
+import { jsonResponse, type VirtualRequest, type VirtualResponse } from './traffic.js';
 import type { PodIdentity } from './web-app.js';
 
-/** The data of each replicated kv group (namespace/lease), shared in-process as replication would. */
-export class KvReplicas {
-  private readonly groups = new Map<string, Map<string, string>>();
+/** A value and the leader's log position that wrote it. */
+interface Entry {
+  readonly value: string;
+  readonly version: number;
+}
 
-  dataOf(group: string): Map<string, string> {
+/**
+ * One member's copy of the data: what it has applied, and from which leader. A member follows one
+ * leader at a time; replication from any other (a deposed leader's late shipments) is refused, as a
+ * real store refuses entries from an old term.
+ */
+class KvMember {
+  readonly data = new Map<string, Entry>();
+  /** Log position of the newest entry applied. */
+  applied = 0;
+  /** Identity of the leader this member copied its data from; undefined until its first sync. */
+  following: string | undefined;
+  /** The leader's write path, for followers to forward writes to (an etcd follower proxies them); resolves with its log position. */
+  write: ((key: string, value: string | undefined) => Promise<number>) | undefined;
+
+  constructor(readonly identity: string) {}
+
+  apply(key: string, entry: Entry | undefined, version: number): void {
+    if (entry) this.data.set(key, entry);
+    else this.data.delete(key);
+    this.applied = Math.max(this.applied, version);
+  }
+
+  /** A full resync from a new leader: whatever this member had that the leader lacks is gone. */
+  copyFrom(leader: KvMember): void {
+    this.data.clear();
+    for (const [k, e] of leader.data) this.data.set(k, e);
+    this.applied = leader.applied;
+    this.following = leader.identity;
+  }
+}
+
+/** The live members of each replicated kv group (namespace/lease): the network they replicate over, in-process. */
+export class KvReplicas {
+  private readonly groups = new Map<string, Map<string, KvMember>>();
+
+  join(group: string, identity: string): KvMember {
     let g = this.groups.get(group);
     if (!g) this.groups.set(group, (g = new Map()));
-    return g;
+    const member = new KvMember(identity);
+    g.set(identity, member);
+    return member;
+  }
+
+  leave(group: string, member: KvMember): void {
+    this.groups.get(group)?.delete(member.identity);
+  }
+
+  members(group: string): KvMember[] {
+    return [...(this.groups.get(group)?.values() ?? [])];
+  }
+
+  member(group: string, identity: string | undefined): KvMember | undefined {
+    return identity === undefined ? undefined : this.groups.get(group)?.get(identity);
   }
 }
 
@@ -20,6 +72,8 @@ export interface KvAppOptions {
   readonly store: ObjectStore;
   readonly leaseName: string;
   readonly replicas: KvReplicas;
+  /** How the leader ships writes to followers (the GAMEDAY_KV_REPLICATION knobs). */
+  readonly replication: { readonly mode: ReplicationMode; readonly delayMs: number };
   readonly leaseDurationMs: number;
   readonly renewMs: number;
   /** False while the pod's node cannot reach the API server (a partition). */
@@ -38,19 +92,31 @@ const micro = (): string => new Date().toISOString().replace('Z', '000Z');
 
 /**
  * gameday/kv: a replicated key-value store whose members elect a leader through a
- * coordination.k8s.io Lease like client-go's leader election. Writes go to the leader; followers
- * answer 503 naming the leader. A leader that cannot renew for a lease duration steps down; a
- * leader shutting down gracefully releases the lease so failover is immediate.
+ * coordination.k8s.io Lease like client-go's leader election. A leader that cannot renew for a
+ * lease duration steps down; a leader shutting down gracefully releases the lease so failover is
+ * immediate.
+ *
+ * Writes go to the leader; a follower forwards them to it, as an etcd follower does. The leader
+ * numbers each write (its log position, `x-kv-version`) and replicates it: `sync` acknowledges
+ * once every live follower has applied it, `async` acknowledges at once and ships it after the
+ * replication delay. Reads are served by whichever member answers, from its own copy, so a
+ * follower's may be stale (`x-kv-applied` says how far it has got). A new leader keeps only what
+ * reached it, and its followers resync from it, so asynchronous replication loses acknowledged
+ * writes on failover, as a real store does. A member that never synced (a fresh pod) does not
+ * stand for election while a member that did is alive.
  */
 export function kvApp(o: KvAppOptions): ContainerApp {
   const ns = o.pod.namespace;
-  const data = o.replicas.dataOf(`${ns}/${o.leaseName}`);
+  const group = `${ns}/${o.leaseName}`;
   // Like client-go's `hostname_uuid`: a member recreated under the same name is a new candidate.
   const identity = `${o.pod.name}_${o.pod.uid.slice(0, 8)}`;
+  const self = o.replicas.join(group, identity);
   const podOf = (holder: string | undefined): string | undefined => holder?.replace(/_[^_]*$/, '');
   let leader = false;
   let lastRenew = 0;
   let terminating = false;
+  let alive = true;
+  const shipments = new Set<NodeJS.Timeout>();
 
   function lease(): LeaseSpec | undefined {
     return o.store.get('leases.coordination.k8s.io', ns, o.leaseName)?.spec as LeaseSpec | undefined;
@@ -62,27 +128,58 @@ export function kvApp(o: KvAppOptions): ContainerApp {
     return renew + (spec.leaseDurationSeconds ?? 0) * 1000 < Date.now();
   }
 
+  /** The live leader's identity, while its lease is live. */
+  function leaderIdentity(): string | undefined {
+    const l = lease();
+    return l && !expired(l) ? l.holderIdentity : undefined;
+  }
+
+  /** Whether this member may campaign: a fresh one waits to copy from a member that has data. */
+  function mayCampaign(): boolean {
+    return self.following !== undefined || !o.replicas.members(group).some((m) => m !== self && m.following !== undefined);
+  }
+
+  function becomeLeader(): void {
+    if (!leader) {
+      self.following = identity;
+      self.write = write;
+      // Its first heartbeat brings every live member in line with it, as a new Raft leader's
+      // AppendEntries does: what they had beyond its log is gone.
+      for (const m of o.replicas.members(group)) if (m !== self) m.copyFrom(self);
+    }
+    leader = true;
+    lastRenew = Date.now();
+  }
+
+  function stepDown(): void {
+    leader = false;
+    self.write = undefined;
+  }
+
   function tick(): void {
-    if (leader && Date.now() - lastRenew > o.leaseDurationMs) leader = false;
+    if (leader && Date.now() - lastRenew > o.leaseDurationMs) stepDown();
+    // Followers hear of a new leader from the leader itself, over the peer network, not the API.
+    if (!leader && !terminating) follow(leaderIdentity());
     if (terminating || !o.apiReachable()) return;
     const durationSeconds = Math.max(1, Math.ceil(o.leaseDurationMs / 1000));
     try {
       const current = lease();
       if (!current) {
+        if (!mayCampaign()) return;
         o.store.create('leases.coordination.k8s.io', {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: { name: o.leaseName, namespace: ns, uid: '', resourceVersion: '', creationTimestamp: '' },
           spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: micro(), renewTime: micro(), leaseTransitions: 0 },
         });
-        leader = true;
-        lastRenew = Date.now();
+        becomeLeader();
         return;
       }
       if (current.holderIdentity !== identity && !expired(current)) {
-        leader = false;
+        if (leader) stepDown();
         return;
       }
+      if (current.holderIdentity !== identity && !mayCampaign()) return;
       o.store.mutate('leases.coordination.k8s.io', ns, o.leaseName, (l) => {
         const spec = l.spec as LeaseSpec;
         if (spec.holderIdentity !== identity) {
@@ -93,11 +190,42 @@ export function kvApp(o: KvAppOptions): ContainerApp {
         spec.leaseDurationSeconds = durationSeconds;
         spec.renewTime = micro();
       });
-      leader = true;
-      lastRenew = Date.now();
+      becomeLeader();
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
     }
+  }
+
+  /** A follower of a leader it has not synced from takes a full copy of the leader's data. */
+  function follow(leaderId: string | undefined): void {
+    if (leaderId === undefined || self.following === leaderId) return;
+    const source = o.replicas.member(group, leaderId);
+    if (source && source.following === leaderId) self.copyFrom(source);
+  }
+
+  /** The leader's write: numbered, applied here, then replicated per the mode. */
+  async function write(key: string, value: string | undefined): Promise<number> {
+    const version = self.applied + 1;
+    const entry: Entry | undefined = value === undefined ? undefined : { value, version };
+    self.apply(key, entry, version);
+    const ship = (): void => {
+      for (const m of o.replicas.members(group)) if (m !== self && m.following === identity) m.apply(key, entry, version);
+    };
+    const { mode, delayMs } = o.replication;
+    if (mode === 'async') {
+      const timer = setTimeout(() => {
+        shipments.delete(timer);
+        ship();
+      }, delayMs);
+      timer.unref();
+      shipments.add(timer);
+    } else {
+      if (delayMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, delayMs).unref());
+      // A leader that died or stepped down while waiting never acknowledges.
+      if (!alive || !leader) throw new NotLeader();
+      ship();
+    }
+    return version;
   }
 
   tick();
@@ -105,39 +233,59 @@ export function kvApp(o: KvAppOptions): ContainerApp {
   timer.unref();
 
   /** The leader's pod name, while its lease is live. */
-  function currentLeader(): string | undefined {
-    const l = lease();
-    return l && !expired(l) ? podOf(l.holderIdentity) : undefined;
+  const currentLeader = (): string | undefined => podOf(leaderIdentity());
+
+  function served(extra: Record<string, string> = {}): Record<string, string> {
+    return { 'x-pod-name': o.pod.name, 'x-kv-role': leader ? 'leader' : 'follower', 'x-kv-applied': String(self.applied), ...extra };
+  }
+
+  async function handleWrite(req: VirtualRequest, key: string): Promise<VirtualResponse> {
+    const value = req.method === 'DELETE' ? undefined : req.body.toString('utf8');
+    const target = leader ? self : o.replicas.member(group, leaderIdentity());
+    const leaderPod = leader ? o.pod.name : currentLeader();
+    if (!target?.write) return jsonResponse(503, { error: 'no leader', leader: leaderPod ?? null }, served({ 'x-kv-leader': leaderPod ?? '' }));
+    try {
+      const version = await target.write(key, value);
+      return jsonResponse(200, { key, ok: true, version, leader: leaderPod, at: nowIso() }, served({ 'x-kv-version': String(version), 'x-kv-leader': leaderPod ?? '' }));
+    } catch (err) {
+      if (!(err instanceof NotLeader)) throw err;
+      return jsonResponse(503, { error: 'the leader stepped down before the write was replicated', key }, served());
+    }
   }
 
   return {
     handle(req: VirtualRequest, state) {
-      const path = req.path.split('?')[0]!;
+      const [path, query = ''] = req.path.split('?') as [string, string?];
       if (path === '/healthz') return jsonResponse(200, { ok: true });
       if (path === '/readyz') {
-        const ready = !state.terminating && currentLeader() !== undefined;
+        // Ready once it serves the live leader's data: a member still on a dead leader's is not.
+        const live = leaderIdentity();
+        const ready = !state.terminating && live !== undefined && self.following === live;
         return jsonResponse(ready ? 200 : 503, { ready, leader: currentLeader() ?? null });
       }
-      if (path === '/leader') return jsonResponse(200, { leader: currentLeader() ?? null, self: o.pod.name, identity, isLeader: leader });
+      if (path === '/leader') return jsonResponse(200, { leader: currentLeader() ?? null, self: o.pod.name, identity, isLeader: leader, applied: self.applied });
+      if (path === '/kv' || path === '/kv/') {
+        if (req.method !== 'GET') return jsonResponse(405, { error: `method ${req.method} not allowed on /kv; list with GET /kv?prefix=<p>` });
+        const prefix = new URLSearchParams(query).get('prefix') ?? '';
+        const items = [...self.data].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1));
+        return jsonResponse(200, { items: items.map(([key, e]) => ({ key, value: e.value, version: e.version })) }, served());
+      }
       const m = /^\/kv\/(.+)$/.exec(path);
-      if (!m) return jsonResponse(404, { error: `no route ${path}; use /kv/<key>, /leader, /healthz, /readyz` });
+      if (!m) return jsonResponse(404, { error: `no route ${path}; use /kv/<key>, /kv?prefix=<p>, /leader, /healthz, /readyz` });
       const key = decodeURIComponent(m[1]!);
       if (req.method === 'GET') {
-        const value = data.get(key);
-        return value === undefined ? jsonResponse(404, { error: 'not found', key }) : jsonResponse(200, { key, value, servedBy: o.pod.name });
+        const entry = self.data.get(key);
+        return entry === undefined
+          ? jsonResponse(404, { error: 'not found', key }, served())
+          : jsonResponse(200, { key, value: entry.value, version: entry.version, servedBy: o.pod.name }, served({ 'x-kv-version': String(entry.version) }));
       }
-      if (req.method === 'PUT' || req.method === 'POST' || req.method === 'DELETE') {
-        if (!leader) return jsonResponse(503, { error: 'not the leader', leader: currentLeader() ?? null }, { 'x-kv-leader': currentLeader() ?? '' });
-        if (req.method === 'DELETE') data.delete(key);
-        else data.set(key, req.body.toString('utf8'));
-        return jsonResponse(200, { key, ok: true, leader: o.pod.name, at: nowIso() });
-      }
+      if (req.method === 'PUT' || req.method === 'POST' || req.method === 'DELETE') return handleWrite(req, key);
       return jsonResponse(405, { error: `method ${req.method} not allowed` });
     },
     onTerminate() {
       terminating = true;
       if (!leader || !o.apiReachable()) return;
-      leader = false;
+      stepDown();
       // client-go's ReleaseOnCancel: give the lease up so a follower takes over at once.
       o.store.mutate('leases.coordination.k8s.io', ns, o.leaseName, (l) => {
         const spec = l.spec as LeaseSpec;
@@ -149,8 +297,15 @@ export function kvApp(o: KvAppOptions): ContainerApp {
       });
     },
     stop() {
+      // The process is gone: nothing it had not shipped yet will ever leave it.
+      alive = false;
       clearInterval(timer);
-      leader = false;
+      for (const t of shipments) clearTimeout(t);
+      shipments.clear();
+      stepDown();
+      o.replicas.leave(group, self);
     },
   };
 }
+
+class NotLeader extends Error {}

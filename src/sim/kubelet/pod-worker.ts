@@ -349,6 +349,7 @@ export class PodWorker {
         store: this.host.store,
         leaseName: kvLeaseName(this.pod, c.spec),
         replicas: this.host.kvReplicas,
+        replication: { mode: c.knobs.replication, delayMs: c.knobs.replicationDelayMs },
         leaseDurationMs: this.host.timings.kvLeaseDurationMs,
         renewMs: this.host.timings.kvLeaseRenewMs,
         apiReachable: () => this.host.dataPlane.reachesControlPlane(this.host.nodeName) && !this.done,
