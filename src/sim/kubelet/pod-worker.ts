@@ -52,6 +52,8 @@ export interface PodWorkerHost {
   finished(worker: PodWorker): void;
   /** The pod's view of the cluster network, for the commands its containers run. */
   podNetwork(pod: { readonly ip: string; readonly namespace: string }): PodNetwork;
+  /** The token mounted at /var/run/secrets/kubernetes.io/serviceaccount/token. */
+  serviceAccountToken(pod: StoredObject): string | undefined;
 }
 
 interface Terminated {
@@ -168,7 +170,7 @@ export class PodWorker {
     const waiting = spec.initContainers?.length ? 'PodInitializing' : 'ContainerCreating';
     this.initRuns = (spec.initContainers ?? []).map((c) => this.newRun(c, true, waiting));
     this.containers = (spec.containers ?? []).map((c) => this.newRun(c, false, waiting));
-    this.storage = new PodStorage({ pod, node: host.filesystem, memoryBytes: host.memoryBytes, configMap: (name) => host.store.get('configmaps', this.namespace, name) });
+    this.storage = new PodStorage({ pod, node: host.filesystem, memoryBytes: host.memoryBytes, configMap: (name) => host.store.get('configmaps', this.namespace, name), serviceAccountToken: () => host.serviceAccountToken(pod) });
     this.attachment = { podKey: `${this.namespace}/${this.name}`, node: host.nodeName, servers: [], namedPorts: this.namedPorts };
   }
 
