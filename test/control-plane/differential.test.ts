@@ -1,4 +1,8 @@
 import { expect } from 'chai';
+import { execa } from 'execa';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eventually } from '../support/eventually.js';
 import { normalise, startEmbeddedBackend, startRealBackend, WATCH_HISTORY, type Backend } from './backends.js';
 
@@ -246,6 +250,12 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
       endpointslices: '/apis/discovery.k8s.io/v1/endpointslices',
       leases: '/apis/coordination.k8s.io/v1/leases',
       networkpolicies: '/apis/networking.k8s.io/v1/networkpolicies',
+      secrets: '/api/v1/secrets',
+      serviceaccounts: '/api/v1/serviceaccounts',
+      roles: '/apis/rbac.authorization.k8s.io/v1/roles',
+      rolebindings: '/apis/rbac.authorization.k8s.io/v1/rolebindings',
+      clusterroles: '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+      clusterrolebindings: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
     };
     const seen = await onBoth(async (b) => {
       const out: Record<string, unknown> = {};
@@ -258,5 +268,107 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     });
     expect((seen.real.pods as { columns: string[] }).columns.slice(0, 5)).to.deep.equal(['Name:string:0', 'Ready:string:0', 'Status:string:0', 'Restarts:string:0', 'Age:string:0']);
     expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
+  describe('RBAC: the same identity gets the same answers', () => {
+    const NS = 'authz';
+    const SA = `system:serviceaccount:${NS}:web`;
+    const asWeb = { 'Impersonate-User': SA };
+    const rbac = '/apis/rbac.authorization.k8s.io/v1';
+
+    /** What a request as the web service account gets: the status code and the Status body. */
+    const answersAsWeb = async (b: Backend) => {
+      const paths: Record<string, { path: string; method?: string }> = {
+        listPods: { path: `/api/v1/namespaces/${NS}/pods` },
+        getSecret: { path: `/api/v1/namespaces/${NS}/secrets/db-password` },
+        listNodes: { path: '/api/v1/nodes' },
+        listDeployments: { path: `/apis/apps/v1/namespaces/${NS}/deployments` },
+        execInPod: { path: `/api/v1/namespaces/${NS}/pods/web-1/exec?command=true&stdout=true`, method: 'POST' },
+        watchOnePod: { path: `/api/v1/namespaces/${NS}/pods?watch=true&fieldSelector=metadata.name%3Dweb-1&timeoutSeconds=1` },
+        readOwnNamespace: { path: `/api/v1/namespaces/${NS}` },
+        nonResource: { path: '/metrics' },
+      };
+      const out: Record<string, unknown> = {};
+      for (const [what, p] of Object.entries(paths)) {
+        const r = await b.request(p.path, { headers: asWeb, ...(p.method ? { method: p.method } : {}) });
+        out[what] = { status: r.status, body: r.body };
+      }
+      return out;
+    };
+
+    /** `kubectl auth can-i` as the service account, through each backend's kubeconfig. */
+    const canI = async (b: Backend, checks: readonly string[][]): Promise<string[]> => {
+      const dir = mkdtempSync(join(tmpdir(), `gameday-can-i-${b.name}-`));
+      try {
+        writeFileSync(join(dir, 'kubeconfig'), b.kubeConfig.exportConfig(), { mode: 0o600 });
+        const env = { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir };
+        const answers: string[] = [];
+        for (const check of checks) answers.push((await execa('kubectl', ['auth', 'can-i', ...check, '-n', NS, '--as', SA], { env, reject: false })).stdout.trim());
+        return answers;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const CHECKS = [['list', 'pods'], ['get', 'secrets'], ['create', 'pods/exec'], ['watch', 'deployments.apps'], ['list', 'nodes'], ['get', 'secrets/api-key'], ['create', 'rolebindings.rbac.authorization.k8s.io']];
+
+    it('403 Status bodies and can-i answers for a service account before and after it is bound to roles', async () => {
+      const seen = await onBoth(async (b) => {
+        await ns(b, NS);
+        await b.request(`/api/v1/namespaces/${NS}/serviceaccounts`, { method: 'POST', body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'web' } } });
+        const unbound = { answers: await answersAsWeb(b), canI: await canI(b, CHECKS) };
+        await b.request(`${rbac}/namespaces/${NS}/rolebindings`, {
+          method: 'POST',
+          body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'web-view' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: NS }] },
+        });
+        await b.request(`${rbac}/namespaces/${NS}/roles`, {
+          method: 'POST',
+          body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'one-secret' }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['api-key'], verbs: ['get'] }] },
+        });
+        await b.request(`${rbac}/namespaces/${NS}/rolebindings`, {
+          method: 'POST',
+          body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'web-one-secret' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'one-secret' }, subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: NS }] },
+        });
+        // RBAC reads bindings through an informer upstream: wait until the binding decides.
+        await eventually(`${b.name}: the view binding in effect`, async () => (await b.request(`/api/v1/namespaces/${NS}/pods`, { headers: asWeb })).status === 200, 10_000);
+        return { unbound, bound: { canI: await canI(b, CHECKS) } };
+      });
+      const codes = Object.fromEntries(Object.entries(seen.real.unbound.answers).map(([k, v]) => [k, (v as { status: number }).status]));
+      expect(codes, 'upstream denies every request of an unbound account').to.deep.equal(Object.fromEntries(Object.keys(codes).map((k) => [k, 403])));
+      expect(seen.real.unbound.canI).to.deep.equal(['no', 'no', 'no', 'no', 'no', 'no', 'no']);
+      expect(seen.real.bound.canI).to.deep.equal(['yes', 'no', 'no', 'yes', 'no', 'yes', 'no']);
+      expect(seen.embedded).to.deep.equal(seen.real);
+    });
+
+    it('SubjectAccessReview, SelfSubjectAccessReview and SelfSubjectReview answer alike, reasons included', async () => {
+      const seen = await onBoth(async (b) => {
+        const sar = (resourceAttributes: Record<string, string>) =>
+          b.request('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+            method: 'POST',
+            body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: SA, groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated'], resourceAttributes } },
+          });
+        const ssar = (resourceAttributes: Record<string, string>) =>
+          b.request('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { method: 'POST', headers: asWeb, body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes } } });
+        const results = [
+          await sar({ namespace: NS, verb: 'get', resource: 'secrets', name: 'api-key' }),
+          await sar({ namespace: NS, verb: 'get', resource: 'secrets', name: 'other' }),
+          await sar({ namespace: NS, verb: 'list', resource: 'pods' }),
+          await ssar({ namespace: NS, verb: 'delete', resource: 'pods' }),
+          await ssar({ namespace: NS, verb: 'get', resource: 'pods', subresource: 'log' }),
+          await b.request('/apis/authentication.k8s.io/v1/selfsubjectreviews', { method: 'POST', headers: asWeb, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } }),
+        ];
+        return results.map((r) => ({ status: r.status, answer: (r.body as { status?: unknown }).status }));
+      });
+      expect(seen.real.map((r) => r.status)).to.deep.equal([201, 201, 201, 201, 201, 201]);
+      expect(seen.embedded).to.deep.equal(seen.real);
+    });
+
+    it('a bearer token neither cluster issued gets the same 401', async () => {
+      const seen = await onBoth(async (b) => {
+        const r = await b.request(`/api/v1/namespaces/${NS}/pods`, { headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl' } });
+        return { status: r.status, body: r.body };
+      });
+      expect(seen.real.status).to.equal(401);
+      expect(seen.embedded).to.deep.equal(seen.real);
+    });
   });
 });

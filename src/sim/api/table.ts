@@ -326,8 +326,8 @@ const PRINTERS: Record<string, Printer> = {
       return [o.metadata.name, o.addressType ?? '', ports.length ? ports.join(',') : '<unset>', sliceEndpoints(o), age(o, now)];
     },
   },
-  secrets: { columns: [NAME, col('Type'), col('Data', 0, 'integer'), AGE], cells: (o, now) => [o.metadata.name, o.type ?? '', Object.keys(o.data ?? {}).length, age(o, now)] },
-  serviceaccounts: { columns: [NAME, col('Secrets', 0, 'integer'), AGE], cells: (o, now) => [o.metadata.name, (o.secrets ?? []).length, age(o, now)] },
+  secrets: { columns: [NAME, col('Type'), col('Data'), AGE], cells: (o, now) => [o.metadata.name, o.type ?? '', Object.keys(o.data ?? {}).length, age(o, now)] },
+  serviceaccounts: { columns: [NAME, col('Secrets'), AGE], cells: (o, now) => [o.metadata.name, (o.secrets ?? []).length, age(o, now)] },
   'rolebindings.rbac.authorization.k8s.io': ROLE_BINDING_PRINTER,
   'clusterrolebindings.rbac.authorization.k8s.io': ROLE_BINDING_PRINTER,
   'networkpolicies.networking.k8s.io': {
