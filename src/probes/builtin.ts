@@ -1,4 +1,5 @@
 import type { Registry } from '../core/registry.js';
+import { accessProbe } from './access.js';
 import { browserProbe } from './browser.js';
 import { commandProbe } from './command.js';
 import { failoverProbe } from './failover.js';
@@ -19,4 +20,5 @@ export function registerBuiltinProbes(registry: Registry<ProbePlugin>): void {
   registry.register(readyProbe as ProbePlugin);
   registry.register(commandProbe as ProbePlugin);
   registry.register(k6Probe as ProbePlugin);
+  registry.register(accessProbe as ProbePlugin);
 }

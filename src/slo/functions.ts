@@ -1,3 +1,4 @@
+import { ACCESS_TARGET_PATTERN } from '../core/access-target.js';
 import { closest } from '../core/did-you-mean.js';
 import type { CheckExpr, ThresholdUnit } from './ast.js';
 
@@ -86,6 +87,17 @@ const TABLE: readonly CheckFunctionInfo[] = [
     example: 'ready(deployment/shop/web) >= 3',
     summary: 'ready pods of the workload',
   },
+  {
+    name: 'can',
+    arg: 'target',
+    form: 'compare',
+    unit: 'boolean',
+    implicitProbe: 'access',
+    targetShape: { pattern: ACCESS_TARGET_PATTERN, description: 'serviceaccount/namespace/name, verb, resource[, namespace], like serviceaccount/shop/web, get, secrets' },
+    measures: 'whether the access is allowed',
+    example: 'can(serviceaccount/shop/web, get, secrets) == false',
+    summary: 'whether the service account may do the verb on the resource, asked through SubjectAccessReview',
+  },
 ];
 
 /** The check functions, by name. */
@@ -101,6 +113,7 @@ const HOW_TO_WRITE: Readonly<Record<ThresholdUnit, string>> = {
   ms: 'as a duration, like 300ms or 1s',
   number: 'as a plain number, like 3',
   'per-second': 'as a rate, like 50/s',
+  boolean: 'as true or false',
 };
 
 /**

@@ -3,6 +3,8 @@ import { execa } from 'execa';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { reviewAccess } from '../../src/cluster/access-review.js';
+import { parseAccessTarget } from '../../src/core/access-target.js';
 import { eventually } from '../support/eventually.js';
 import { normalise, startEmbeddedBackend, startRealBackend, WATCH_HISTORY, type Backend } from './backends.js';
 
@@ -356,9 +358,14 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
           await ssar({ namespace: NS, verb: 'get', resource: 'pods', subresource: 'log' }),
           await b.request('/apis/authentication.k8s.io/v1/selfsubjectreviews', { method: 'POST', headers: asWeb, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } }),
         ];
-        return results.map((r) => ({ status: r.status, answer: (r.body as { status?: unknown }).status }));
+        // What can() checks ask, through the client code a game day uses.
+        const checks = [`serviceaccount/${NS}/web, get, secrets`, `serviceaccount/${NS}/web, list, pods`, `serviceaccount/${NS}/web, create, pods/exec`, `serviceaccount/${NS}/web, list, deployments.apps, default`];
+        const can: unknown[] = [];
+        for (const check of checks) can.push(await reviewAccess(b.kubeConfig, parseAccessTarget(check)));
+        return { reviews: results.map((r) => ({ status: r.status, answer: (r.body as { status?: unknown }).status })), can };
       });
-      expect(seen.real.map((r) => r.status)).to.deep.equal([201, 201, 201, 201, 201, 201]);
+      expect(seen.real.reviews.map((r) => r.status)).to.deep.equal([201, 201, 201, 201, 201, 201]);
+      expect(seen.real.can.map((a) => (a as { allowed: boolean }).allowed)).to.deep.equal([false, true, false, false]);
       expect(seen.embedded).to.deep.equal(seen.real);
     });
 

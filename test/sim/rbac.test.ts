@@ -4,6 +4,8 @@ import { execa } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { accessProbe } from '../../src/probes/access.js';
+import { collectingContext, embeddedTarget } from '../probes/collecting-context.js';
 import { eventually } from '../support/eventually.js';
 import { kubectlBinary } from '../support/kubectl.js';
 import { startSim, type SimClients } from './sim-fixture.js';
@@ -156,6 +158,20 @@ describe('sim: authentication, RBAC and access reviews', function () {
     expect(pods.items.map((p) => p.metadata?.name)).to.include('web-1');
     await sim.core.deleteNamespacedPod({ namespace: NS, name: 'web-1', gracePeriodSeconds: 0 });
     await eventually('the token refused', async () => (await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods`, { headers: { Authorization: `Bearer ${token}` } })).status === 401);
+  });
+
+  it('the access probe behind can() answers through SubjectAccessReview and follows a change of binding', async () => {
+    const ctx = collectingContext({ cluster: await embeddedTarget(sim.cluster), name: 'can(serviceaccount/shop/web, delete, pods)' });
+    const running = await accessProbe.start(ctx, accessProbe.params.parse({ target: 'serviceaccount/shop/web, delete, pods', every: '50ms' }));
+    try {
+      const rbac = sim.kubeConfig.makeApiClient(k8s.RbacAuthorizationV1Api);
+      await rbac.createNamespacedRoleBinding({ namespace: NS, body: { metadata: { name: 'web-edit' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: NS }] } });
+      await eventually('the probe to see the new binding', () => ctx.samples.length === 2);
+    } finally {
+      await running.stop();
+    }
+    expect(ctx.samples.map((s) => [s.ok, s.value])).to.deep.equal([[true, 0], [true, 1]]);
+    expect(ctx.samples[1]!.detail).to.deep.equal({ allowed: true, reason: `RBAC: allowed by RoleBinding "web-edit/${NS}" of ClusterRole "edit" to ServiceAccount "web/${NS}"` });
   });
 
   it('lets only those allowed to impersonate use Impersonate-User, with the real message', async () => {

@@ -1,0 +1,37 @@
+import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { AccessTarget } from '../core/access-target.js';
+import type { Permission } from './rbac.js';
+
+export interface AccessAnswer {
+  readonly allowed: boolean;
+  /** The authorizer's reason, when it gives one: `RBAC: allowed by RoleBinding "…"`. */
+  readonly reason?: string;
+}
+
+export const ACCESS_REVIEW_PERMISSION: Permission = {
+  why: 'can() checks: ask the API server what a service account may do (SubjectAccessReview)',
+  verbs: ['create'],
+  resource: 'subjectaccessreviews',
+  group: 'authorization.k8s.io',
+};
+
+/**
+ * Asks the cluster's own authorizer whether a service account may do something, through a
+ * SubjectAccessReview: nothing is attempted and no object is read, so a check never touches a
+ * secret's value. The account's groups are those its token would carry.
+ */
+export async function reviewAccess(kubeConfig: KubeConfig, target: AccessTarget): Promise<AccessAnswer> {
+  const review = await kubeConfig.makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
+    body: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: {
+        user: `system:serviceaccount:${target.namespace}:${target.serviceAccount}`,
+        groups: ['system:serviceaccounts', `system:serviceaccounts:${target.namespace}`, 'system:authenticated'],
+        resourceAttributes: { namespace: target.scope, verb: target.verb, group: target.group, resource: target.resource, ...(target.subresource ? { subresource: target.subresource } : {}) },
+      },
+    },
+  });
+  const status = review.status;
+  return { allowed: status?.allowed === true, ...(status?.reason ? { reason: status.reason } : {}) };
+}
