@@ -369,6 +369,39 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
       expect(seen.embedded).to.deep.equal(seen.real);
     });
 
+    it('LocalSubjectAccessReview and SelfSubjectRulesReview: the same rules, bootstrap roles included', async () => {
+      const reader = `system:serviceaccount:${NS}:reader`;
+      const seen = await onBoth(async (b) => {
+        await b.request(`/api/v1/namespaces/${NS}/serviceaccounts`, { method: 'POST', body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader' } } });
+        await b.request(`${rbac}/namespaces/${NS}/rolebindings`, {
+          method: 'POST',
+          body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'reader-one-secret' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'one-secret' }, subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: NS }] },
+        });
+        const localReview = (namespace: string | undefined) =>
+          b.request(`/apis/authorization.k8s.io/v1/namespaces/${NS}/localsubjectaccessreviews`, {
+            method: 'POST',
+            body: { apiVersion: 'authorization.k8s.io/v1', kind: 'LocalSubjectAccessReview', spec: { user: reader, groups: ['system:authenticated'], resourceAttributes: { ...(namespace ? { namespace } : {}), verb: 'get', resource: 'secrets', name: 'api-key' } } },
+          });
+        const local = await eventually(`${b.name}: the reader's binding in effect`, async () => {
+          const r = await localReview(NS);
+          return (r.body as { status?: { allowed?: boolean } }).status?.allowed ? r : undefined;
+        });
+        const withoutNamespace = await localReview(undefined);
+        const rules = await eventually(`${b.name}: the reader's rules to include its Role`, async () => {
+          const r = await b.request('/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { method: 'POST', headers: { 'Impersonate-User': reader }, body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: NS } } });
+          const status = (r.body as { status: { resourceRules: { resources: string[] }[]; nonResourceRules: unknown[] } }).status;
+          return status.resourceRules.some((rule) => rule.resources.includes('secrets')) ? status : undefined;
+        });
+        const sorted = (list: unknown[]) => list.map((x) => JSON.stringify(x)).sort();
+        // Upstream records managedFields on the review it answers; the embedded cluster keeps none anywhere.
+        const { spec, status } = local.body as { spec: unknown; status: unknown };
+        return { local: { status: local.status, spec, answer: status }, withoutNamespace: { status: withoutNamespace.status, body: withoutNamespace.body }, resourceRules: sorted(rules.resourceRules), nonResourceRules: sorted(rules.nonResourceRules) };
+      });
+      expect(seen.real.withoutNamespace.status).to.equal(422);
+      expect(seen.real.resourceRules.length).to.be.greaterThan(1);
+      expect(seen.embedded).to.deep.equal(seen.real);
+    });
+
     it('a bearer token neither cluster issued gets the same 401', async () => {
       const seen = await onBoth(async (b) => {
         const r = await b.request(`/api/v1/namespaces/${NS}/pods`, { headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl' } });

@@ -37,7 +37,7 @@ export class AccessReviews {
   review(r: ResourceType, namespace: string | undefined, body: unknown, user: UserInfo): Answer {
     const input = objectBody(body);
     const spec = (input.spec ?? {}) as Json;
-    const out: Json = { kind: r.kind, apiVersion: `${r.group}/${r.version}`, metadata: { ...(input.metadata ?? {}), creationTimestamp: null } };
+    const out: Json = { kind: r.kind, apiVersion: `${r.group}/${r.version}`, metadata: { ...(input.metadata ?? {}) } };
     switch (r.kind) {
       case 'SelfSubjectReview':
         return { code: 201, body: { ...out, status: { userInfo: userInfoJson(user) } } };
@@ -48,9 +48,8 @@ export class AccessReviews {
       default: {
         const subject = subjectOf(r, spec);
         if (r.kind === 'LocalSubjectAccessReview') {
-          const asked = spec.resourceAttributes?.namespace;
-          if (asked && asked !== namespace) throw invalid(r, 'spec.resourceAttributes.namespace', `Invalid value: ${JSON.stringify(asked)}: must match metadata.namespace`);
-          if (spec.resourceAttributes) spec.resourceAttributes.namespace = namespace;
+          const asked = spec.resourceAttributes?.namespace ?? '';
+          if (spec.resourceAttributes && asked !== namespace) throw invalid(r, 'spec.resourceAttributes.namespace', `Invalid value: ${JSON.stringify(asked)}: must match metadata.namespace`);
           out.metadata.namespace = namespace;
         }
         return { code: 201, body: { ...out, spec, status: this.decide(r, spec, subject) } };
@@ -77,7 +76,7 @@ export class AccessReviews {
       body: {
         kind: 'TokenRequest',
         apiVersion: 'authentication.k8s.io/v1',
-        metadata: { name, namespace, creationTimestamp: null },
+        metadata: { name, namespace },
         spec: { audiences: audiences.length ? audiences : ['https://kubernetes.default.svc.cluster.local'], expirationSeconds, boundObjectRef: spec.boundObjectRef ?? null },
         status: issued,
       },
@@ -118,8 +117,9 @@ function objectBody(body: unknown): Json {
   return structuredClone(body) as Json;
 }
 
+/** The review registries' validation error: the decoded review carries no kind, so upstream's message starts with `.<group>`. */
 function invalid(r: ResourceType, field: string, message: string): ApiError {
-  return new ApiError(422, 'Invalid', `${r.kind}.${r.group} "" is invalid: ${field}: ${message}`, { group: r.group, kind: r.kind, causes: [{ reason: 'FieldValueInvalid', message, field }] });
+  return new ApiError(422, 'Invalid', `.${r.group} "" is invalid: ${field}: ${message}`, { group: r.group, causes: [{ reason: 'FieldValueInvalid', message, field }] });
 }
 
 function str(v: unknown): string {

@@ -60,6 +60,7 @@ const CLUSTER_ROLE_RULES: Record<string, PolicyRule[]> = {
   'system:basic-user': [rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']), rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews'])],
   'system:discovery': [{ verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'] }],
   'system:public-info-viewer': [{ verbs: ['get'], nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/'] }],
+  'system:service-account-issuer-discovery': [{ verbs: ['get'], nonResourceURLs: ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'] }],
 };
 
 const CLUSTER_ROLE_BINDING_SUBJECTS: Record<string, string[]> = {
@@ -67,6 +68,7 @@ const CLUSTER_ROLE_BINDING_SUBJECTS: Record<string, string[]> = {
   'system:basic-user': [AUTHENTICATED],
   'system:discovery': [AUTHENTICATED],
   'system:public-info-viewer': [AUTHENTICATED, UNAUTHENTICATED],
+  'system:service-account-issuer-discovery': ['system:serviceaccounts'],
 };
 
 const BOOTSTRAP_METADATA = {
