@@ -411,4 +411,37 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
       expect(seen.embedded).to.deep.equal(seen.real);
     });
   });
+
+  it('Pod Security admission: enforce refuses with the same message, warn answers with the same warning', async () => {
+    const pod = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'web', image: 'gameday/web:1' }], ...spec } });
+    const hardened = { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [{ name: 'web', image: 'gameday/web:1', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] };
+    const reckless = {
+      hostNetwork: true,
+      hostPID: true,
+      volumes: [{ name: 'root', hostPath: { path: '/' } }],
+      initContainers: [{ name: 'setup', image: 'gameday/web:1', securityContext: { runAsUser: 0, capabilities: { add: ['NET_ADMIN', 'SYS_TIME'] } } }],
+      containers: [{ name: 'web', image: 'gameday/web:1', ports: [{ containerPort: 8080, hostPort: 8080 }], securityContext: { privileged: true, seccompProfile: { type: 'Unconfined' } } }],
+    };
+    const seen = await onBoth(async (b) => {
+      const labelled = (name: string, labels: Record<string, string>) => b.request('/api/v1/namespaces', { method: 'POST', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } } });
+      await labelled('psa-restricted', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+      await labelled('psa-baseline', { 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/warn': 'restricted' });
+      // Upstream's ServiceAccount admission refuses pods until the namespace's default account exists.
+      for (const ns of ['psa-restricted', 'psa-baseline']) await eventually(`${b.name}: ${ns}'s default account`, async () => (await b.request(`/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 200);
+      const create = async (namespace: string, body: unknown) => {
+        const r = await b.request(`/api/v1/namespaces/${namespace}/pods?dryRun=All`, { method: 'POST', body });
+        return { status: r.status, message: (r.body as { message?: string }).message, warning: r.raw.headers.warning };
+      };
+      return {
+        plainInRestricted: await create('psa-restricted', pod('plain', {})),
+        hardenedInRestricted: await create('psa-restricted', pod('hardened', hardened)),
+        recklessInRestricted: await create('psa-restricted', pod('reckless', reckless)),
+        recklessInBaseline: await create('psa-baseline', pod('reckless', reckless)),
+        plainInBaseline: await create('psa-baseline', pod('plain', {})),
+      };
+    });
+    expect(Object.values(seen.real).map((r) => r.status)).to.deep.equal([403, 201, 403, 403, 201]);
+    expect(seen.real.plainInBaseline.warning).to.match(/^299 - "would violate PodSecurity/);
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
 });

@@ -174,6 +174,17 @@ describe('sim: authentication, RBAC and access reviews', function () {
     expect(ctx.samples[1]!.detail).to.deep.equal({ allowed: true, reason: `RBAC: allowed by RoleBinding "web-edit/${NS}" of ClusterRole "edit" to ServiceAccount "web/${NS}"` });
   });
 
+  it('Pod Security admission: kubectl sees a privileged pod refused under enforce, and the warning under warn', async () => {
+    await kubectl(['create', 'namespace', 'locked']);
+    await kubectl(['label', 'namespace', 'locked', 'pod-security.kubernetes.io/enforce=baseline', 'pod-security.kubernetes.io/warn=restricted']);
+    const privileged = await kubectl(['run', 'root-shell', '-n', 'locked', '--image', 'gameday/web:1', '--dry-run=server', '--overrides', '{"spec":{"containers":[{"name":"root-shell","image":"gameday/web:1","securityContext":{"privileged":true}}]}}']);
+    expect(privileged.exitCode).to.equal(1);
+    expect(privileged.stderr).to.include('pods "root-shell" is forbidden: violates PodSecurity "baseline:latest": privileged (container "root-shell" must not set securityContext.privileged=true)');
+    const plain = await kubectl(['run', 'plain', '-n', 'locked', '--image', 'gameday/web:1', '--dry-run=server']);
+    expect(plain.exitCode, plain.stderr).to.equal(0);
+    expect(plain.stderr).to.include('Warning: would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "plain" must set securityContext.allowPrivilegeEscalation=false)');
+  });
+
   it('lets only those allowed to impersonate use Impersonate-User, with the real message', async () => {
     const res = await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods`, { headers: { Authorization: `Bearer ${await tokenFor('web')}`, 'Impersonate-User': 'jane' } });
     expect(res.status).to.equal(403);
