@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { accessProbe } from '../../src/probes/access.js';
+import { runCli, writeFile } from '../cli/cli-process.js';
 import { collectingContext, embeddedTarget } from '../probes/collecting-context.js';
 import { eventually } from '../support/eventually.js';
 import { kubectlBinary } from '../support/kubectl.js';
@@ -172,6 +173,22 @@ describe('sim: authentication, RBAC and access reviews', function () {
     }
     expect(ctx.samples.map((s) => [s.ok, s.value])).to.deep.equal([[true, 0], [true, 1]]);
     expect(ctx.samples[1]!.detail).to.deep.equal({ allowed: true, reason: `RBAC: allowed by RoleBinding "web-edit/${NS}" of ClusterRole "edit" to ServiceAccount "web/${NS}"` });
+  });
+
+  it('gameday run judges can() checks through the cluster: an allowed access passes, an expected one that is denied fails the run', async () => {
+    const file = writeFile(dir, 'least-privilege.yaml', `apiVersion: gameday/v1
+kind: Experiment
+metadata: { name: least-privilege }
+spec:
+  duration: 1s
+  slos:
+    - can(serviceaccount/${NS}/default, create, selfsubjectaccessreviews.authorization.k8s.io) == true
+    - can(serviceaccount/${NS}/default, get, secrets) == true
+`);
+    const r = await runCli(['run', file, '--kubeconfig', join(dir, 'kubeconfig'), '--allow-context', 'gameday-sim', '--out', join(dir, 'reports'), '--reporter', 'terminal'], { cwd: dir });
+    expect(r.code, r.stderr).to.equal(1);
+    expect(r.stdout).to.match(/slo passed can\(serviceaccount\/shop\/default, create, selfsubjectaccessreviews\.authorization\.k8s\.io\) == true/);
+    expect(r.stdout).to.include('slo FAILED can(serviceaccount/shop/default, get, secrets) == true: can(serviceaccount/shop/default, get, secrets) = false (need == true)');
   });
 
   it('Pod Security admission: kubectl sees a privileged pod refused under enforce, and the warning under warn', async () => {
