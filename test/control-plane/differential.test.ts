@@ -402,6 +402,21 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
       expect(seen.embedded).to.deep.equal(seen.real);
     });
 
+    it('can() asks about cluster-scoped resources at the cluster scope: a namespace admin may not list nodes', async () => {
+      const seen = await onBoth(async (b) => {
+        await b.request(`/api/v1/namespaces/${NS}/serviceaccounts`, { method: 'POST', body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'ops' } } });
+        await b.request(`${rbac}/namespaces/${NS}/rolebindings`, {
+          method: 'POST',
+          body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'ops-admin' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'ops', namespace: NS }] },
+        });
+        const ask = (check: string) => reviewAccess(b.kubeConfig, parseAccessTarget(`serviceaccount/${NS}/ops, ${check}`));
+        await eventually(`${b.name}: the ops binding in effect`, async () => (await ask('delete, pods')).allowed);
+        return { nodes: (await ask('list, nodes')).allowed, namespaces: (await ask('delete, namespaces')).allowed, pods: (await ask('delete, pods')).allowed };
+      });
+      expect(seen.real).to.deep.equal({ nodes: false, namespaces: false, pods: true });
+      expect(seen.embedded).to.deep.equal(seen.real);
+    });
+
     it('a bearer token neither cluster issued gets the same 401', async () => {
       const seen = await onBoth(async (b) => {
         const r = await b.request(`/api/v1/namespaces/${NS}/pods`, { headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl' } });
