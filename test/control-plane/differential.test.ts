@@ -417,12 +417,19 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
       expect(seen.embedded).to.deep.equal(seen.real);
     });
 
-    it('a bearer token neither cluster issued gets the same 401', async () => {
+    it('tokens: a TokenRequest token authenticates its account; one for another audience, or one neither cluster issued, gets the same 401', async () => {
       const seen = await onBoth(async (b) => {
-        const r = await b.request(`/api/v1/namespaces/${NS}/pods`, { headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl' } });
-        return { status: r.status, body: r.body };
+        const token = async (audiences: string[]) =>
+          ((await b.request(`/api/v1/namespaces/${NS}/serviceaccounts/web/token`, { method: 'POST', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences } } })).body as { status: { token: string } }).status.token;
+        const whoami = async (bearer: string) => {
+          const r = await b.request('/apis/authentication.k8s.io/v1/selfsubjectreviews', { method: 'POST', headers: { authorization: `Bearer ${bearer}` }, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+          const user = (r.body as { status?: { userInfo?: { username: string; groups: string[] } } }).status?.userInfo;
+          return { status: r.status, ...(user ? { username: user.username, groups: user.groups } : { body: r.body }) };
+        };
+        return { own: await whoami(await token([])), otherAudience: await whoami(await token(['vault'])), forged: await whoami('eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl') };
       });
-      expect(seen.real.status).to.equal(401);
+      expect(seen.real.own).to.deep.include({ status: 201, username: SA });
+      expect([seen.real.otherAudience.status, seen.real.forged.status]).to.deep.equal([401, 401]);
       expect(seen.embedded).to.deep.equal(seen.real);
     });
   });

@@ -97,7 +97,8 @@ export class TokenAuthority {
     try {
       const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Claims;
       const now = Date.now() / 1000;
-      if (claims.iss !== TOKEN_ISSUER || !(claims.exp > now) || claims.nbf > now + 60 || !claims['kubernetes.io']?.serviceaccount) return undefined;
+      // A token made for another audience (a vault, a webhook) is not a credential for the API server.
+      if (claims.iss !== TOKEN_ISSUER || !claims.aud?.includes(TOKEN_ISSUER) || !(claims.exp > now) || claims.nbf > now + 60 || !claims['kubernetes.io']?.serviceaccount) return undefined;
       return claims;
     } catch {
       return undefined;
