@@ -1,4 +1,5 @@
 import type { Registry } from '../core/registry.js';
+import { accessProbe } from './access.js';
 import { browserProbe } from './browser.js';
 import { commandProbe } from './command.js';
 import { consistencyProbe } from './consistency/probe.js';
@@ -24,4 +25,5 @@ export function registerBuiltinProbes(registry: Registry<ProbePlugin>): void {
   registry.register(k6Probe as ProbePlugin);
   registry.register(prometheusProbe as ProbePlugin);
   registry.register(consistencyProbe as ProbePlugin);
+  registry.register(accessProbe as ProbePlugin);
 }

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { ApiServer } from './api/server.js';
+import { TokenAuthority } from './api/auth/token-authority.js';
 import type { RunningController } from './controllers/controller-context.js';
 import { startDaemonSetController } from './controllers/daemonset.js';
 import { startDeploymentController } from './controllers/deployment.js';
@@ -12,6 +13,7 @@ import { startLocalPathProvisioner } from './controllers/local-path-provisioner.
 import { startNodeLifecycleController } from './controllers/node-lifecycle.js';
 import { startPersistentVolumeBinder } from './controllers/persistent-volume-binder.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
+import { startServiceAccountController } from './controllers/serviceaccount.js';
 import { startStatefulSetController } from './controllers/statefulset.js';
 import { startStorageProtection } from './controllers/storage-protection.js';
 import { DataPlane } from './dataplane/data-plane.js';
@@ -32,7 +34,7 @@ import { NodeFaults } from './node-faults.js';
 import { findCondition } from './pod-state.js';
 import { startScheduler } from './scheduler.js';
 import { createStandardStorageClass } from './storage-class.js';
-import { ObjectStore } from './store.js';
+import { ObjectStore, type StoredObject } from './store.js';
 import { resolveTimings, type SimTimings } from './timings.js';
 
 export interface EmbeddedClusterOptions {
@@ -61,7 +63,7 @@ export interface EmbeddedCluster {
   readonly name: string;
   readonly store: ObjectStore;
   readonly timings: SimTimings;
-  /** Context, cluster and user `gameday-sim`, plain http to `url`. */
+  /** Context, cluster and user `gameday-sim`, plain http to `url`, with the admin's bearer token (user `kubernetes-admin` in `system:masters`). */
   kubeconfigYaml(): string;
   writeKubeconfig(path: string): Promise<void>;
   /** The node fault endpoint's operations, in-process. */
@@ -95,7 +97,9 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   const dataPlane = new DataPlane(informers, timings, controlPlane, options.networkPolicy !== 'ignore');
   const router = new ServiceRouter(informers, timings);
   const networkOfPod = (pod: { ip: string; namespace: string }) => new ClusterPodNetwork(informers, router, dataPlane, pod);
-  const fleet = new KubeletFleet({ store, recorder, timings, dataPlane, kvReplicas: new KvReplicas(), podNetwork: networkOfPod }, informers);
+  const tokens = new TokenAuthority(store);
+  const serviceAccountToken = (pod: StoredObject) => podToken(store, tokens, pod);
+  const fleet = new KubeletFleet({ store, recorder, timings, dataPlane, kvReplicas: new KvReplicas(), podNetwork: networkOfPod, serviceAccountToken }, informers);
   const nodeFaults = new NodeFaults(fleet, dataPlane);
   const usage = dataPlaneUsage(dataPlane);
   const api = new ApiServer({
@@ -103,6 +107,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     host,
     ...(options.port !== undefined ? { port: options.port } : {}),
     defaultTolerationSeconds: timings.defaultTolerationSeconds,
+    tokens,
     hooks: {
       serviceProxy: createServiceProxy(store, router, dataPlane),
       podProxy: createPodProxy(store, dataPlane),
@@ -113,6 +118,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   });
   const url = await api.start();
   controllers.push(
+    startServiceAccountController(ctx),
     startDisruptionController(store),
     startNodeLifecycleController(ctx),
     startScheduler(ctx),
@@ -142,8 +148,8 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     store,
     timings,
     nodeFaults,
-    kubeconfigYaml: () => kubeconfig(url),
-    writeKubeconfig: (path) => writeFile(path, kubeconfig(url), { mode: 0o600 }),
+    kubeconfigYaml: () => kubeconfig(url, tokens.adminToken),
+    writeKubeconfig: (path) => writeFile(path, kubeconfig(url, tokens.adminToken), { mode: 0o600 }),
     localServiceUrl(namespace, svc, port) {
       const local = listeners.localPort(namespace, svc, port);
       return local === undefined ? undefined : `http://${host}:${local}`;
@@ -162,7 +168,16 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   };
 }
 
-function kubeconfig(url: string): string {
+/** The token the kubelet mounts into a pod: its service account's, bound to the pod, for an hour (the kubelet renews it; ours is issued per container start). */
+function podToken(store: ObjectStore, tokens: TokenAuthority, pod: StoredObject): string | undefined {
+  const spec = pod.spec as { serviceAccountName?: string; automountServiceAccountToken?: boolean };
+  const account = store.get('serviceaccounts', pod.metadata.namespace, spec.serviceAccountName || 'default');
+  if (!account) return undefined;
+  if (spec.automountServiceAccountToken === undefined && (account as { automountServiceAccountToken?: boolean }).automountServiceAccountToken === false) return undefined;
+  return tokens.issue(account, { expirationSeconds: 3607, pod }).token;
+}
+
+function kubeconfig(url: string, token: string): string {
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -182,7 +197,8 @@ function kubeconfig(url: string): string {
     'preferences: {}',
     'users:',
     `- name: ${KUBECONFIG_CONTEXT}`,
-    '  user: {}',
+    '  user:',
+    `    token: ${token}`,
     '',
   ].join('\n');
 }

@@ -6,8 +6,8 @@ import type { Duration } from '../core/duration.js';
  */
 export type Comparator = '>=' | '>' | '<=' | '<' | '==' | '!=';
 
-/** Thresholds are normalized: percentages to a ratio in 0..1, durations to milliseconds. */
-export type ThresholdUnit = 'ratio' | 'ms' | 'number' | 'per-second';
+/** Thresholds are normalized: percentages to a ratio in 0..1, durations to milliseconds, true and false to 1 and 0. */
+export type ThresholdUnit = 'ratio' | 'ms' | 'number' | 'per-second' | 'boolean';
 
 export interface Threshold {
   readonly value: number;
@@ -20,7 +20,7 @@ export type CheckExpr =
   | {
       readonly text: string;
       readonly fn: string;
-      /** A probe name (`web`) or a target (`shop/web`, `statefulset/shop/db`). */
+      /** A probe name (`web`) or a target (`shop/web`, `statefulset/shop/db`); several arguments joined by `, `. */
       readonly arg: string;
       /** A series function the outer one reads instead of the probe's latencies: `lag` in `p99(lag(orders))`. */
       readonly series?: string;

@@ -460,6 +460,8 @@ function formatValue(ctx: Context, value: number): string {
       return `${round(value, 1)}/s`;
     case 'number':
       return value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+    case 'boolean':
+      return value ? 'true' : 'false';
   }
 }
 

@@ -1,4 +1,5 @@
 import { DUPLICATE, LOST, STALE, type ConsistencyOp } from '../core/consistency-sample.js';
+import { ACCESS_TARGET_PATTERN } from '../core/access-target.js';
 import { closest } from '../core/did-you-mean.js';
 import { callText, type CheckExpr, type ThresholdUnit } from './ast.js';
 
@@ -156,6 +157,17 @@ const TABLE: readonly CheckFunctionInfo[] = [
     example: 'replicas(deployment/shop/web) <= 10',
     summary: 'replicas the workload asks for (what an autoscaler set), as a series',
   },
+  {
+    name: 'can',
+    arg: 'target',
+    form: 'compare',
+    unit: 'boolean',
+    implicitProbe: 'access',
+    targetShape: { pattern: ACCESS_TARGET_PATTERN, description: 'serviceaccount/namespace/name, verb, resource[, namespace], like serviceaccount/shop/web, get, secrets' },
+    measures: 'whether the access is allowed',
+    example: 'can(serviceaccount/shop/web, get, secrets) == false',
+    summary: 'whether the service account may do the verb on the resource, asked through SubjectAccessReview',
+  },
 ];
 
 /** The check functions, by name. */
@@ -171,6 +183,7 @@ const HOW_TO_WRITE: Readonly<Record<ThresholdUnit, string>> = {
   ms: 'as a duration, like 300ms or 1s',
   number: 'as a plain number, like 3',
   'per-second': 'as a rate, like 50/s',
+  boolean: 'as true or false',
 };
 
 /**

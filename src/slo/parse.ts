@@ -14,12 +14,13 @@ export class CheckSyntaxError extends Error {
 
 const COMPARATORS: readonly Comparator[] = ['>=', '<=', '==', '!=', '>', '<'];
 const FUNCTION_NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
-const ARGUMENT = /[^()\s]+/y;
+const ARGUMENT = /[^(),\s]+/y;
 const WORD = /[A-Za-z_]+/y;
 /** `1m30s` is one duration token, so the parts are matched together. */
 const DURATION = /(?:\d+(?:\.\d+)?(?:ms|s|m|h))+(?![A-Za-z0-9%/])/y;
 const PERCENT = /(\d+(?:\.\d+)?)\s*%/y;
 const RATE = /(\d+(?:\.\d+)?)\s*\/\s*(s|m)\b/y;
+const BOOLEAN = /(true|false)(?![A-Za-z0-9])/y;
 const BARE_NUMBER = /(\d+(?:\.\d+)?)(?![A-Za-z0-9%/.])/y;
 
 /**
@@ -47,14 +48,18 @@ class CheckParser {
     if (!this.eat('(')) this.fail(`expected "(" after ${fn}, found ${this.found()}; write it like ${fn}(web)`);
     this.skipSpace();
     const series = this.seriesCall();
-    const opened = series ? `${fn}(${series}(` : `${fn}(`;
-    const arg = this.match(ARGUMENT);
-    if (arg === undefined) this.fail(`expected a probe name or a target inside ${opened} ), found ${this.found()}`);
-    this.skipSpace();
-    if (!this.eat(')')) this.fail(`expected ")" after ${opened}${arg}, found ${this.found()}`);
+    let arg: string;
     if (series) {
+      const opened = `${fn}(${series}(`;
+      const single = this.match(ARGUMENT);
+      if (single === undefined) this.fail(`expected a probe name or a target inside ${opened} ), found ${this.found()}`);
+      arg = single;
+      this.skipSpace();
+      if (!this.eat(')')) this.fail(`expected ")" after ${opened}${arg}, found ${this.found()}`);
       this.skipSpace();
       if (!this.eat(')')) this.fail(`expected ")" after ${opened}${arg}), found ${this.found()}`);
+    } else {
+      arg = this.parseArguments(fn);
     }
     const call = series ? `${fn}(${series}(${arg}))` : `${fn}(${arg})`;
     this.skipSpace();
@@ -106,9 +111,25 @@ class CheckParser {
     }
     const duration = this.match(DURATION);
     if (duration !== undefined) return { value: Duration.parse(duration).ms, unit: 'ms', text: duration };
+    const bool = this.exec(BOOLEAN);
+    if (bool) return { value: bool[1] === 'true' ? 1 : 0, unit: 'boolean', text: bool[0] };
     const bare = this.exec(BARE_NUMBER);
     if (bare) return { value: Number(bare[1]), unit: 'number', text: bare[0] };
     this.fail(`expected a threshold after ${call} ${op}: a number (3), a percentage (99.5%), a duration (300ms, 20s) or a rate (50/s); found ${this.found()}`);
+  }
+
+  /** `web`, or several arguments `serviceaccount/shop/web, get, secrets`, joined by `, `; consumes the closing parenthesis. */
+  private parseArguments(fn: string): string {
+    const args: string[] = [];
+    for (;;) {
+      const arg = this.match(ARGUMENT);
+      if (arg === undefined) this.fail(`expected a probe name or a target inside ${fn}( ), found ${this.found()}`);
+      args.push(arg);
+      this.skipSpace();
+      if (this.eat(')')) return args.join(', ');
+      if (!this.eat(',')) this.fail(`expected ")" or "," after ${fn}(${args.join(', ')}, found ${this.found()}`);
+      this.skipSpace();
+    }
   }
 
   private parseWindow(): Duration | undefined {

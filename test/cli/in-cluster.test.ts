@@ -45,7 +45,12 @@ describe('gameday run in a pod (in-cluster config, --publish)', function () {
     writeFile(dir, 'smoke.yaml', EXPERIMENT);
     const sa = path.join(dir, 'root/var/run/secrets/kubernetes.io/serviceaccount');
     mkdirSync(sa, { recursive: true });
-    writeFileSync(path.join(sa, 'token'), 'a-token');
+    // The embedded cluster checks tokens: the pod's account gets a real one, and the admin's powers.
+    await kc.makeApiClient(k8s.RbacAuthorizationV1Api).createClusterRoleBinding({
+      body: { metadata: { name: 'gameday-in-cluster' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: 'default' }] },
+    });
+    const token = await eventually('a token for default/default', () => core.createNamespacedServiceAccountToken({ namespace: 'default', name: 'default', body: { spec: { audiences: [] } } }));
+    writeFileSync(path.join(sa, 'token'), token.status!.token);
     writeFileSync(path.join(sa, 'ca.crt'), '');
     writeFileSync(path.join(sa, 'namespace'), 'default');
     job = await kc.makeApiClient(k8s.BatchV1Api).createNamespacedJob({

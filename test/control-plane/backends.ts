@@ -13,7 +13,7 @@ import { realControlPlaneUnavailable, startRealCluster, type RealCluster } from 
 export interface Backend {
   readonly name: 'embedded' | 'real';
   readonly kubeConfig: k8s.KubeConfig;
-  request(path: string, options?: { method?: string; body?: unknown; contentType?: string; accept?: string }): Promise<{ status: number; body: unknown; raw: RawResponse }>;
+  request(path: string, options?: { method?: string; body?: unknown; contentType?: string; accept?: string; headers?: Record<string, string> }): Promise<{ status: number; body: unknown; raw: RawResponse }>;
   /** The node's kubelet goes silent: no status, no Lease renewals. */
   silenceNode(node: string): Promise<void>;
   stop(): Promise<void>;
@@ -29,7 +29,7 @@ function backend(name: Backend['name'], kubeConfig: k8s.KubeConfig, silenceNode:
         method: options.method,
         body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
         contentType: options.contentType,
-        headers: options.accept ? { accept: options.accept } : undefined,
+        headers: { ...(options.accept ? { accept: options.accept } : {}), ...options.headers },
       });
       let body: unknown = raw.body;
       try {

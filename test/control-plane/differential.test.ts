@@ -1,4 +1,10 @@
 import { expect } from 'chai';
+import { execa } from 'execa';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reviewAccess } from '../../src/cluster/access-review.js';
+import { parseAccessTarget } from '../../src/core/access-target.js';
 import { eventually } from '../support/eventually.js';
 import { normalise, startEmbeddedBackend, startRealBackend, WATCH_HISTORY, type Backend } from './backends.js';
 
@@ -314,6 +320,12 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
       persistentvolumeclaims: '/api/v1/persistentvolumeclaims',
       persistentvolumes: '/api/v1/persistentvolumes',
       storageclasses: '/apis/storage.k8s.io/v1/storageclasses',
+      secrets: '/api/v1/secrets',
+      serviceaccounts: '/api/v1/serviceaccounts',
+      roles: '/apis/rbac.authorization.k8s.io/v1/roles',
+      rolebindings: '/apis/rbac.authorization.k8s.io/v1/rolebindings',
+      clusterroles: '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+      clusterrolebindings: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
     };
     const seen = await onBoth(async (b) => {
       const out: Record<string, unknown> = {};
@@ -325,6 +337,201 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
       return out;
     });
     expect((seen.real.pods as { columns: string[] }).columns.slice(0, 5)).to.deep.equal(['Name:string:0', 'Ready:string:0', 'Status:string:0', 'Restarts:string:0', 'Age:string:0']);
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
+  describe('RBAC: the same identity gets the same answers', () => {
+    const NS = 'authz';
+    const SA = `system:serviceaccount:${NS}:web`;
+    const asWeb = { 'Impersonate-User': SA };
+    const rbac = '/apis/rbac.authorization.k8s.io/v1';
+
+    /** What a request as the web service account gets: the status code and the Status body. */
+    const answersAsWeb = async (b: Backend) => {
+      const paths: Record<string, { path: string; method?: string }> = {
+        listPods: { path: `/api/v1/namespaces/${NS}/pods` },
+        getSecret: { path: `/api/v1/namespaces/${NS}/secrets/db-password` },
+        listNodes: { path: '/api/v1/nodes' },
+        listDeployments: { path: `/apis/apps/v1/namespaces/${NS}/deployments` },
+        execInPod: { path: `/api/v1/namespaces/${NS}/pods/web-1/exec?command=true&stdout=true`, method: 'POST' },
+        watchOnePod: { path: `/api/v1/namespaces/${NS}/pods?watch=true&fieldSelector=metadata.name%3Dweb-1&timeoutSeconds=1` },
+        readOwnNamespace: { path: `/api/v1/namespaces/${NS}` },
+        nonResource: { path: '/metrics' },
+      };
+      const out: Record<string, unknown> = {};
+      for (const [what, p] of Object.entries(paths)) {
+        const r = await b.request(p.path, { headers: asWeb, ...(p.method ? { method: p.method } : {}) });
+        out[what] = { status: r.status, body: r.body };
+      }
+      return out;
+    };
+
+    /** `kubectl auth can-i` as the service account, through each backend's kubeconfig. */
+    const canI = async (b: Backend, checks: readonly string[][]): Promise<string[]> => {
+      const dir = mkdtempSync(join(tmpdir(), `gameday-can-i-${b.name}-`));
+      try {
+        writeFileSync(join(dir, 'kubeconfig'), b.kubeConfig.exportConfig(), { mode: 0o600 });
+        const env = { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir };
+        const answers: string[] = [];
+        for (const check of checks) answers.push((await execa('kubectl', ['auth', 'can-i', ...check, '-n', NS, '--as', SA], { env, reject: false })).stdout.trim());
+        return answers;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const CHECKS = [['list', 'pods'], ['get', 'secrets'], ['create', 'pods/exec'], ['watch', 'deployments.apps'], ['list', 'nodes'], ['get', 'secrets/api-key'], ['create', 'rolebindings.rbac.authorization.k8s.io']];
+
+    it('403 Status bodies and can-i answers for a service account before and after it is bound to roles', async () => {
+      const seen = await onBoth(async (b) => {
+        await ns(b, NS);
+        await b.request(`/api/v1/namespaces/${NS}/serviceaccounts`, { method: 'POST', body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'web' } } });
+        const unbound = { answers: await answersAsWeb(b), canI: await canI(b, CHECKS) };
+        await b.request(`${rbac}/namespaces/${NS}/rolebindings`, {
+          method: 'POST',
+          body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'web-view' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: NS }] },
+        });
+        await b.request(`${rbac}/namespaces/${NS}/roles`, {
+          method: 'POST',
+          body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'one-secret' }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['api-key'], verbs: ['get'] }] },
+        });
+        await b.request(`${rbac}/namespaces/${NS}/rolebindings`, {
+          method: 'POST',
+          body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'web-one-secret' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'one-secret' }, subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: NS }] },
+        });
+        // RBAC reads bindings through an informer upstream: wait until the binding decides.
+        await eventually(`${b.name}: the view binding in effect`, async () => (await b.request(`/api/v1/namespaces/${NS}/pods`, { headers: asWeb })).status === 200, 10_000);
+        return { unbound, bound: { canI: await canI(b, CHECKS) } };
+      });
+      const codes = Object.fromEntries(Object.entries(seen.real.unbound.answers).map(([k, v]) => [k, (v as { status: number }).status]));
+      expect(codes, 'upstream denies every request of an unbound account').to.deep.equal(Object.fromEntries(Object.keys(codes).map((k) => [k, 403])));
+      expect(seen.real.unbound.canI).to.deep.equal(['no', 'no', 'no', 'no', 'no', 'no', 'no']);
+      expect(seen.real.bound.canI).to.deep.equal(['yes', 'no', 'no', 'yes', 'no', 'yes', 'no']);
+      expect(seen.embedded).to.deep.equal(seen.real);
+    });
+
+    it('SubjectAccessReview, SelfSubjectAccessReview and SelfSubjectReview answer alike, reasons included', async () => {
+      const seen = await onBoth(async (b) => {
+        const sar = (resourceAttributes: Record<string, string>) =>
+          b.request('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+            method: 'POST',
+            body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: SA, groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated'], resourceAttributes } },
+          });
+        const ssar = (resourceAttributes: Record<string, string>) =>
+          b.request('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { method: 'POST', headers: asWeb, body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes } } });
+        const results = [
+          await sar({ namespace: NS, verb: 'get', resource: 'secrets', name: 'api-key' }),
+          await sar({ namespace: NS, verb: 'get', resource: 'secrets', name: 'other' }),
+          await sar({ namespace: NS, verb: 'list', resource: 'pods' }),
+          await ssar({ namespace: NS, verb: 'delete', resource: 'pods' }),
+          await ssar({ namespace: NS, verb: 'get', resource: 'pods', subresource: 'log' }),
+          await b.request('/apis/authentication.k8s.io/v1/selfsubjectreviews', { method: 'POST', headers: asWeb, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } }),
+        ];
+        // What can() checks ask, through the client code a game day uses.
+        const checks = [`serviceaccount/${NS}/web, get, secrets`, `serviceaccount/${NS}/web, list, pods`, `serviceaccount/${NS}/web, create, pods/exec`, `serviceaccount/${NS}/web, list, deployments.apps, default`];
+        const can: unknown[] = [];
+        for (const check of checks) can.push(await reviewAccess(b.kubeConfig, parseAccessTarget(check)));
+        return { reviews: results.map((r) => ({ status: r.status, answer: (r.body as { status?: unknown }).status })), can };
+      });
+      expect(seen.real.reviews.map((r) => r.status)).to.deep.equal([201, 201, 201, 201, 201, 201]);
+      expect(seen.real.can.map((a) => (a as { allowed: boolean }).allowed)).to.deep.equal([false, true, false, false]);
+      expect(seen.embedded).to.deep.equal(seen.real);
+    });
+
+    it('LocalSubjectAccessReview and SelfSubjectRulesReview: the same rules, bootstrap roles included', async () => {
+      const reader = `system:serviceaccount:${NS}:reader`;
+      const seen = await onBoth(async (b) => {
+        await b.request(`/api/v1/namespaces/${NS}/serviceaccounts`, { method: 'POST', body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader' } } });
+        await b.request(`${rbac}/namespaces/${NS}/rolebindings`, {
+          method: 'POST',
+          body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'reader-one-secret' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'one-secret' }, subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: NS }] },
+        });
+        const localReview = (namespace: string | undefined) =>
+          b.request(`/apis/authorization.k8s.io/v1/namespaces/${NS}/localsubjectaccessreviews`, {
+            method: 'POST',
+            body: { apiVersion: 'authorization.k8s.io/v1', kind: 'LocalSubjectAccessReview', spec: { user: reader, groups: ['system:authenticated'], resourceAttributes: { ...(namespace ? { namespace } : {}), verb: 'get', resource: 'secrets', name: 'api-key' } } },
+          });
+        const local = await eventually(`${b.name}: the reader's binding in effect`, async () => {
+          const r = await localReview(NS);
+          return (r.body as { status?: { allowed?: boolean } }).status?.allowed ? r : undefined;
+        });
+        const withoutNamespace = await localReview(undefined);
+        const rules = await eventually(`${b.name}: the reader's rules to include its Role`, async () => {
+          const r = await b.request('/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { method: 'POST', headers: { 'Impersonate-User': reader }, body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: NS } } });
+          const status = (r.body as { status: { resourceRules: { resources: string[] }[]; nonResourceRules: unknown[] } }).status;
+          return status.resourceRules.some((rule) => rule.resources.includes('secrets')) ? status : undefined;
+        });
+        const sorted = (list: unknown[]) => list.map((x) => JSON.stringify(x)).sort();
+        // Upstream records managedFields on the review it answers; the embedded cluster keeps none anywhere.
+        const { spec, status } = local.body as { spec: unknown; status: unknown };
+        return { local: { status: local.status, spec, answer: status }, withoutNamespace: { status: withoutNamespace.status, body: withoutNamespace.body }, resourceRules: sorted(rules.resourceRules), nonResourceRules: sorted(rules.nonResourceRules) };
+      });
+      expect(seen.real.withoutNamespace.status).to.equal(422);
+      expect(seen.real.resourceRules.length).to.be.greaterThan(1);
+      expect(seen.embedded).to.deep.equal(seen.real);
+    });
+
+    it('can() asks about cluster-scoped resources at the cluster scope: a namespace admin may not list nodes', async () => {
+      const seen = await onBoth(async (b) => {
+        await b.request(`/api/v1/namespaces/${NS}/serviceaccounts`, { method: 'POST', body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'ops' } } });
+        await b.request(`${rbac}/namespaces/${NS}/rolebindings`, {
+          method: 'POST',
+          body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'ops-admin' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'ops', namespace: NS }] },
+        });
+        const ask = (check: string) => reviewAccess(b.kubeConfig, parseAccessTarget(`serviceaccount/${NS}/ops, ${check}`));
+        await eventually(`${b.name}: the ops binding in effect`, async () => (await ask('delete, pods')).allowed);
+        return { nodes: (await ask('list, nodes')).allowed, namespaces: (await ask('delete, namespaces')).allowed, pods: (await ask('delete, pods')).allowed };
+      });
+      expect(seen.real).to.deep.equal({ nodes: false, namespaces: false, pods: true });
+      expect(seen.embedded).to.deep.equal(seen.real);
+    });
+
+    it('tokens: a TokenRequest token authenticates its account; one for another audience, or one neither cluster issued, gets the same 401', async () => {
+      const seen = await onBoth(async (b) => {
+        const token = async (audiences: string[]) =>
+          ((await b.request(`/api/v1/namespaces/${NS}/serviceaccounts/web/token`, { method: 'POST', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences } } })).body as { status: { token: string } }).status.token;
+        const whoami = async (bearer: string) => {
+          const r = await b.request('/apis/authentication.k8s.io/v1/selfsubjectreviews', { method: 'POST', headers: { authorization: `Bearer ${bearer}` }, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+          const user = (r.body as { status?: { userInfo?: { username: string; groups: string[] } } }).status?.userInfo;
+          return { status: r.status, ...(user ? { username: user.username, groups: user.groups } : { body: r.body }) };
+        };
+        return { own: await whoami(await token([])), otherAudience: await whoami(await token(['vault'])), forged: await whoami('eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl') };
+      });
+      expect(seen.real.own).to.deep.include({ status: 201, username: SA });
+      expect([seen.real.otherAudience.status, seen.real.forged.status]).to.deep.equal([401, 401]);
+      expect(seen.embedded).to.deep.equal(seen.real);
+    });
+  });
+
+  it('Pod Security admission: enforce refuses with the same message, warn answers with the same warning', async () => {
+    const pod = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'web', image: 'gameday/web:1' }], ...spec } });
+    const hardened = { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [{ name: 'web', image: 'gameday/web:1', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] };
+    const reckless = {
+      hostNetwork: true,
+      hostPID: true,
+      volumes: [{ name: 'root', hostPath: { path: '/' } }],
+      initContainers: [{ name: 'setup', image: 'gameday/web:1', securityContext: { runAsUser: 0, capabilities: { add: ['NET_ADMIN', 'SYS_TIME'] } } }],
+      containers: [{ name: 'web', image: 'gameday/web:1', ports: [{ containerPort: 8080, hostPort: 8080 }], securityContext: { privileged: true, seccompProfile: { type: 'Unconfined' } } }],
+    };
+    const seen = await onBoth(async (b) => {
+      const labelled = (name: string, labels: Record<string, string>) => b.request('/api/v1/namespaces', { method: 'POST', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } } });
+      await labelled('psa-restricted', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+      await labelled('psa-baseline', { 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/warn': 'restricted' });
+      // Upstream's ServiceAccount admission refuses pods until the namespace's default account exists.
+      for (const ns of ['psa-restricted', 'psa-baseline']) await eventually(`${b.name}: ${ns}'s default account`, async () => (await b.request(`/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 200);
+      const create = async (namespace: string, body: unknown) => {
+        const r = await b.request(`/api/v1/namespaces/${namespace}/pods?dryRun=All`, { method: 'POST', body });
+        return { status: r.status, message: (r.body as { message?: string }).message, warning: r.raw.headers.warning };
+      };
+      return {
+        plainInRestricted: await create('psa-restricted', pod('plain', {})),
+        hardenedInRestricted: await create('psa-restricted', pod('hardened', hardened)),
+        recklessInRestricted: await create('psa-restricted', pod('reckless', reckless)),
+        recklessInBaseline: await create('psa-baseline', pod('reckless', reckless)),
+        plainInBaseline: await create('psa-baseline', pod('plain', {})),
+      };
+    });
+    expect(Object.values(seen.real).map((r) => r.status)).to.deep.equal([403, 201, 403, 403, 201]);
+    expect(seen.real.plainInBaseline.warning).to.match(/^299 - "would violate PodSecurity/);
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 });

@@ -12,6 +12,7 @@ import { applyJsonPatch } from './json-patch.js';
 import { formatLabelSelector, parseLabelSelector } from './label-selector.js';
 import { applyMergePatch } from './merge-patch.js';
 import { objectJson } from './object-json.js';
+import { namespacePolicy, podSecurityViolations } from './pod-security.js';
 import { apiVersionOf, findResource, storedFrom, viewIn, type ResourceType } from './resources.js';
 import { queryFlag } from './query-flag.js';
 import { applyStrategicMergePatch } from './strategic-merge-patch.js';
@@ -252,6 +253,7 @@ export class ResourceHandler {
       throw ApiError.invalid(r, meta.name, [{ field: 'spec.containers', message: 'Required value', reason: 'FieldValueRequired' }]);
     }
     this.admission.admitCreate(r, body as StoredObject);
+    if (r.storeKey === 'pods') this.admitPodSecurity(body, res);
     const uid = meta.uid as string | undefined;
     if (isDryRun(req.query)) {
       meta.uid ??= randomUUID();
@@ -265,6 +267,19 @@ export class ResourceHandler {
       if (err instanceof StoreError && err.reason === 'AlreadyExists') throw ApiError.alreadyExists(r, meta.name);
       throw err;
     }
+  }
+
+  /** Pod Security admission from the namespace's labels: enforce refuses the pod, warn answers with a Warning header. */
+  private admitPodSecurity(pod: Json, res: ServerResponse): void {
+    const ns = this.store.get(NAMESPACES.storeKey, undefined, pod.metadata.namespace);
+    const policy = namespacePolicy(ns?.metadata.labels);
+    const enforced = policy.enforce && podSecurityViolations(policy.enforce.level, pod.spec ?? {});
+    if (enforced) {
+      const name = pod.metadata.name as string;
+      throw new ApiError(403, 'Forbidden', `pods "${name}" is forbidden: violates PodSecurity "${policy.enforce!.text}": ${enforced}`, { name, kind: 'pods' });
+    }
+    const warned = policy.warn && podSecurityViolations(policy.warn.level, pod.spec ?? {});
+    if (warned) res.setHeader('Warning', `299 - ${JSON.stringify(`would violate PodSecurity "${policy.warn!.text}": ${warned}`)}`);
   }
 
   private checkNamespaceAcceptsContent(r: ResourceType, namespace: string, name: string): void {

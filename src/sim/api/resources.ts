@@ -44,6 +44,8 @@ export interface Conversion {
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
 const STATUS_VERBS = ['get', 'patch', 'update'] as const;
+/** Reviews are only ever created: the server answers them and stores nothing. */
+const CREATE_ONLY = ['create'] as const;
 
 function status(kind: string): SubresourceType {
   return { name: 'status', kind, verbs: STATUS_VERBS };
@@ -62,6 +64,8 @@ interface Definition {
   shortNames?: string[];
   categories?: string[];
   subresources?: SubresourceType[];
+  /** @default every verb */
+  verbs?: readonly string[];
 }
 
 function define(d: Definition): ResourceType {
@@ -75,7 +79,7 @@ function define(d: Definition): ResourceType {
     namespaced: d.namespaced ?? true,
     shortNames: d.shortNames ?? [],
     categories: d.categories ?? [],
-    verbs: ALL_VERBS,
+    verbs: d.verbs ?? ALL_VERBS,
     subresources: d.subresources ?? [],
     storeKey: group ? `${d.plural}.${group}` : d.plural,
   };
@@ -104,6 +108,8 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ kind: 'ConfigMap', plural: 'configmaps', shortNames: ['cm'] }),
   define({ kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', shortNames: ['pvc'], subresources: [status('PersistentVolumeClaim')] }),
   define({ kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false, shortNames: ['pv'], subresources: [status('PersistentVolume')] }),
+  define({ kind: 'Secret', plural: 'secrets' }),
+  define({ kind: 'ServiceAccount', plural: 'serviceaccounts', shortNames: ['sa'], subresources: [{ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: CREATE_ONLY }] }),
   define({ group: 'apps', kind: 'Deployment', plural: 'deployments', shortNames: ['deploy'], categories: ['all'], subresources: [status('Deployment'), scale()] }),
   define({ group: 'apps', kind: 'ReplicaSet', plural: 'replicasets', shortNames: ['rs'], categories: ['all'], subresources: [status('ReplicaSet'), scale()] }),
   define({ group: 'apps', kind: 'StatefulSet', plural: 'statefulsets', shortNames: ['sts'], categories: ['all'], subresources: [status('StatefulSet'), scale()] }),
@@ -116,6 +122,15 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases' }),
   define({ group: 'networking.k8s.io', kind: 'NetworkPolicy', plural: 'networkpolicies', shortNames: ['netpol'] }),
   define({ group: 'storage.k8s.io', kind: 'StorageClass', plural: 'storageclasses', namespaced: false, shortNames: ['sc'] }),
+  define({ group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false }),
+  define({ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false }),
+  define({ group: 'rbac.authorization.k8s.io', kind: 'RoleBinding', plural: 'rolebindings' }),
+  define({ group: 'rbac.authorization.k8s.io', kind: 'Role', plural: 'roles' }),
+  define({ group: 'authorization.k8s.io', kind: 'LocalSubjectAccessReview', plural: 'localsubjectaccessreviews', verbs: CREATE_ONLY }),
+  define({ group: 'authorization.k8s.io', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', namespaced: false, verbs: CREATE_ONLY }),
+  define({ group: 'authorization.k8s.io', kind: 'SelfSubjectRulesReview', plural: 'selfsubjectrulesreviews', namespaced: false, verbs: CREATE_ONLY }),
+  define({ group: 'authorization.k8s.io', kind: 'SubjectAccessReview', plural: 'subjectaccessreviews', namespaced: false, verbs: CREATE_ONLY }),
+  define({ group: 'authentication.k8s.io', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', namespaced: false, verbs: CREATE_ONLY }),
 ];
 
 /** `v1` for the core group, `<group>/<version>` otherwise: the apiVersion objects carry. */

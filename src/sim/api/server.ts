@@ -4,6 +4,12 @@ import type { Duplex } from 'node:stream';
 import { StoreError, type ObjectStore, type StoredObject } from '../store.js';
 import { Admission } from './admission.js';
 import { ApiError, statusOfError } from './api-error.js';
+import { AccessReviews, isReview } from './auth/access-reviews.js';
+import { ensureBootstrapPolicy } from './auth/bootstrap-policy.js';
+import { RbacAuthorizer } from './auth/rbac-authorizer.js';
+import { RequestGate } from './auth/request-gate.js';
+import { TokenAuthority } from './auth/token-authority.js';
+import type { UserInfo } from './auth/user-info.js';
 import { SERVER_VERSION, apiGroup, apiGroupList, apiResourceList, coreVersions } from './discovery.js';
 import { openApiV3GroupVersion, openApiV3Root } from './openapi.js';
 import { PodExecEndpoint } from './pod-exec.js';
@@ -34,6 +40,8 @@ export interface ApiServerOptions {
   readonly watchBufferLimitBytes?: number;
   /** How often a watch that allows bookmarks gets one. @default 60000 */
   readonly bookmarkIntervalMs?: number;
+  /** The admin token and the key of service account tokens. @default a new authority */
+  readonly tokens?: TokenAuthority;
 }
 
 export interface ApiHooks {
@@ -94,6 +102,9 @@ export class ApiServer {
   private readonly handler: ResourceHandler;
   private readonly exec: PodExecEndpoint;
   private readonly metrics: MetricsApi;
+  private readonly gate: RequestGate;
+  private readonly reviews: AccessReviews;
+  readonly tokens: TokenAuthority;
   private baseUrl = '';
 
   constructor(private readonly options: ApiServerOptions) {
@@ -103,6 +114,10 @@ export class ApiServer {
     });
     this.exec = new PodExecEndpoint(options.store, options.hooks?.kubelet);
     this.metrics = new MetricsApi(options.store, options.hooks?.podUsage);
+    this.tokens = options.tokens ?? new TokenAuthority(options.store);
+    const authorizer = new RbacAuthorizer(options.store);
+    this.gate = new RequestGate(this.tokens, authorizer);
+    this.reviews = new AccessReviews(options.store, authorizer, this.tokens);
     this.server = createServer((req, res) => void this.serve(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     // Watches are long-lived; only the request head has to arrive in time.
@@ -115,7 +130,10 @@ export class ApiServer {
   }
 
   async start(): Promise<string> {
-    if (this.options.ensureSystemNamespaces ?? true) this.createSystemNamespaces();
+    if (this.options.ensureSystemNamespaces ?? true) {
+      this.createSystemNamespaces();
+      ensureBootstrapPolicy(this.options.store);
+    }
     const host = this.options.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -185,6 +203,7 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
+    const user = this.gate.admit({ method, path: url.pathname, query: url.searchParams, headers: req.headers });
     if (path.startsWith('/gameday/')) {
       if (this.options.hooks?.extraRoute && (await this.options.hooks.extraRoute(req, res, url))) return;
       throw ApiError.pathNotFound();
@@ -203,6 +222,7 @@ export class ApiServer {
     }
     if (target.rest.length) throw ApiError.pathNotFound();
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await readBody(req) : undefined;
+    if (this.answerReview(res, method, target, body, user)) return;
     const request: ResourceRequest = {
       method,
       resource: target.resource,
@@ -216,6 +236,16 @@ export class ApiServer {
       body,
     };
     await this.handler.handle(request, res);
+  }
+
+  /** Reviews and token requests are answered, not stored; false for every other request. */
+  private answerReview(res: ServerResponse, method: string, target: ResourcePath, body: unknown, user: UserInfo): boolean {
+    const tokenRequest = target.resource.storeKey === 'serviceaccounts' && target.subresource === 'token';
+    if (!tokenRequest && !isReview(target.resource)) return false;
+    if (method !== 'POST' || (tokenRequest ? target.name === undefined : target.name !== undefined) || target.watch) throw ApiError.methodNotAllowed();
+    const answer = tokenRequest ? this.reviews.tokenRequest(target.namespace!, target.name!, body) : this.reviews.review(target.resource, target.namespace, body, user);
+    sendJson(res, answer.code, answer.body);
+    return true;
   }
 
   private proxy(req: IncomingMessage, res: ServerResponse, url: URL, target: ResourcePath): void {
@@ -265,6 +295,7 @@ export class ApiServer {
       const segments = url.pathname.replace(/\/+$/, '').split('/').filter(Boolean).map(decodeURIComponent);
       const target = segments[0] === 'api' || segments[0] === 'apis' ? parseResourcePath(segments) : undefined;
       const protocol = String(req.headers.upgrade ?? '');
+      this.gate.admit({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, websocket: protocol.toLowerCase() === 'websocket' });
       if (!target || target.resource.storeKey !== 'pods' || target.subresource !== 'exec' || target.rest.length || target.namespace === undefined || target.name === undefined) {
         throw ApiError.badRequest(`the embedded cluster upgrades connections only for pods/exec; ${url.pathname} cannot be upgraded to ${protocol}`);
       }

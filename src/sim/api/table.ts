@@ -267,6 +267,16 @@ function hpaTargets(hpa: Json): string {
 
 const WORKLOAD_WIDE = [col('Containers', 1), col('Images', 1), col('Selector', 1)];
 
+/** Role and cluster role bindings: the role as `Kind/name`, and with -o wide who is bound. */
+const ROLE_BINDING_PRINTER: Printer = {
+  columns: [NAME, col('Role'), AGE, col('Users', 1), col('Groups', 1), col('ServiceAccounts', 1)],
+  cells: (o, now) => {
+    const subjects = (o.subjects ?? []) as Json[];
+    const named = (kind: string) => subjects.filter((s) => s.kind === kind).map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name)).join(', ');
+    return [o.metadata.name, `${o.roleRef?.kind ?? ''}/${o.roleRef?.name ?? ''}`, age(o, now), named('User'), named('Group'), named('ServiceAccount')];
+  },
+};
+
 const PRINTERS: Record<string, Printer> = {
   pods: {
     columns: [NAME, col('Ready'), col('Status'), col('Restarts'), AGE, col('IP', 1), col('Node', 1), col('Nominated Node', 1), col('Readiness Gates', 1)],
@@ -403,6 +413,10 @@ const PRINTERS: Record<string, Printer> = {
       return [o.metadata.name, o.addressType ?? '', ports.length ? ports.join(',') : '<unset>', sliceEndpoints(o), age(o, now)];
     },
   },
+  secrets: { columns: [NAME, col('Type'), col('Data'), AGE], cells: (o, now) => [o.metadata.name, o.type ?? '', Object.keys(o.data ?? {}).length, age(o, now)] },
+  serviceaccounts: { columns: [NAME, col('Secrets'), AGE], cells: (o, now) => [o.metadata.name, (o.secrets ?? []).length, age(o, now)] },
+  'rolebindings.rbac.authorization.k8s.io': ROLE_BINDING_PRINTER,
+  'clusterrolebindings.rbac.authorization.k8s.io': ROLE_BINDING_PRINTER,
   'networkpolicies.networking.k8s.io': {
     columns: [NAME, col('Pod-Selector'), AGE],
     cells: (o, now) => {

@@ -43,6 +43,8 @@ export interface KubeletDeps {
   readonly kvReplicas: KvReplicas;
   /** A pod's view of the cluster network (DNS and Services), for the commands its containers run. */
   readonly podNetwork: (pod: { readonly ip: string; readonly namespace: string }) => PodNetwork;
+  /** A token for the pod's service account, bound to the pod, as the kubelet asks TokenRequest for one; undefined when none can be had. */
+  readonly serviceAccountToken?: (pod: StoredObject) => string | undefined;
 }
 
 type KubeletState = 'running' | 'stopped' | 'crashed';
@@ -115,6 +117,9 @@ export class Kubelet implements PodWorkerHost {
 
   get memoryBytes(): number {
     return quantityBytes(this.registration.memory);
+  }
+  serviceAccountToken(pod: StoredObject): string | undefined {
+    return this.deps.serviceAccountToken?.(pod);
   }
 
   /** The worker of a pod bound here, running or finished (for exec and logs). */

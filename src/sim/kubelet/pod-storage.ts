@@ -32,6 +32,8 @@ export interface PodStorageOptions {
    * @default every claim's volume is a directory of the pod's
    */
   readonly claimVolume?: (claimName: string) => Volume | undefined;
+  /** The service account token to mount, asked for when a container starts; undefined mounts none. */
+  readonly serviceAccountToken?: () => string | undefined;
 }
 
 export interface EmptyDirOverLimit {
@@ -88,7 +90,7 @@ export class PodStorage {
     this.roots.get(container)?.dispose();
     const { pod, node } = this.options;
     const root = new Volume({ id: `pod/${pod.metadata.uid}/root/${container}/${++this.rootGeneration}`, device: 'overlay', node, medium: 'disk', memoryBytes: this.options.memoryBytes });
-    seedImage(root, hostname, pod.metadata.namespace ?? 'default');
+    seedImage(root, hostname, pod.metadata.namespace ?? 'default', this.mountedToken());
     this.roots.set(container, root);
     const table: Mount[] = [];
     for (const m of mounts) {
@@ -101,6 +103,12 @@ export class PodStorage {
       table.push({ path: ContainerFilesystem.absolute('/', m.mountPath), volume, base, readOnly: m.readOnly ?? (claim?.readOnly || volume.readOnly) });
     }
     return new ContainerFilesystem(root, table);
+  }
+
+  /** The pod's service account token, unless the pod (or its account) opted out of the automount. */
+  private mountedToken(): string | undefined {
+    if ((this.options.pod.spec as { automountServiceAccountToken?: boolean }).automountServiceAccountToken === false) return undefined;
+    return this.options.serviceAccountToken?.();
   }
 
   /** The first emptyDir holding more than its sizeLimit: the kubelet evicts the pod for it. */
@@ -137,7 +145,7 @@ export function persistentMountPaths(pod: StoredObject, mounts: readonly VolumeM
   return mounts.filter((m) => claimed.has(m.name)).map((m) => ContainerFilesystem.absolute('/', m.mountPath));
 }
 
-function seedImage(root: Volume, hostname: string, namespace: string): void {
+function seedImage(root: Volume, hostname: string, namespace: string, token: string | undefined): void {
   const now = new Date();
   const dir = { kind: 'dir', modified: now } as const;
   const file = (text: string) => ({ kind: 'file', size: Buffer.byteLength(text), content: Buffer.from(text), modified: now }) as const;
@@ -149,4 +157,5 @@ function seedImage(root: Volume, hostname: string, namespace: string): void {
   root.seed('/etc/hosts', file(`127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`));
   root.seed('/etc/resolv.conf', file(`search ${namespace}.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n`));
   root.seed('/var/run/secrets/kubernetes.io/serviceaccount/namespace', file(namespace));
+  if (token !== undefined) root.seed('/var/run/secrets/kubernetes.io/serviceaccount/token', file(token));
 }

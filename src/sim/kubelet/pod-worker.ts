@@ -56,6 +56,8 @@ export interface PodWorkerHost {
   podNetwork(pod: { readonly ip: string; readonly namespace: string }): PodNetwork;
   /** The node directory holding the data of the volume a claim is bound to, when it is on this node. */
   claimVolume(namespace: string, claimName: string): Volume | undefined;
+  /** The token mounted at /var/run/secrets/kubernetes.io/serviceaccount/token. */
+  serviceAccountToken(pod: StoredObject): string | undefined;
 }
 
 interface Terminated {
@@ -176,6 +178,7 @@ export class PodWorker {
       pod, node: host.filesystem, memoryBytes: host.memoryBytes,
       configMap: (name) => host.store.get('configmaps', this.namespace, name),
       claimVolume: (claim) => host.claimVolume(this.namespace, claim),
+      serviceAccountToken: () => host.serviceAccountToken(pod),
     });
     this.attachment = { podKey: `${this.namespace}/${this.name}`, node: host.nodeName, servers: [], namedPorts: this.namedPorts };
   }
