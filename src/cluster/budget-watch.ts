@@ -43,13 +43,16 @@ const FRESH_READ_SHARED_MS = 1000;
 /**
  * Watches the PodDisruptionBudgets of the namespaces a drain touches and wakes blocked evictions
  * the moment a budget allows another disruption, instead of retrying on a fixed timer. Each
- * budget wakes at most `disruptionsAllowed` waiters per change, oldest first, so twenty pods
- * behind a budget that frees one slot cause one retry, not twenty. The watches keep to
+ * budget wakes at most `disruptionsAllowed` waiters per version of its status, oldest first, so
+ * twenty pods behind a budget that frees one slot cause one retry, not twenty, however often other
+ * changes make the namespace's waiters look again before that retry's eviction shows. The watches keep to
  * WATCH_RETRY; one that gives up leaves its namespace to the fallback interval, as kubectl does.
  */
 export class BudgetWatch {
   private readonly namespaces = new Map<string, NamespaceBudgets>();
   private readonly waiters: Waiter[] = [];
+  /** Per budget: the status version whose room was handed out, and how much of it. */
+  private readonly spent = new Map<string, { readonly resourceVersion: string | undefined; count: number }>();
   private readonly freshReads = new Map<string, { readonly at: number; readonly budgets: Promise<readonly V1PodDisruptionBudget[] | undefined> }>();
   private readonly fallbackMs: number;
   private closed = false;
@@ -134,11 +137,24 @@ export class BudgetWatch {
     return covering.length !== 1 || disruptionsAllowed(covering[0]!) > 0;
   }
 
+  /** Room of this version of the budget already handed to a waiter whose eviction it does not show yet. */
+  private spentOf(b: V1PodDisruptionBudget): number {
+    const spent = this.spent.get(budgetKey(b));
+    return spent && spent.resourceVersion === b.metadata?.resourceVersion ? spent.count : 0;
+  }
+
+  private spend(b: V1PodDisruptionBudget): void {
+    const key = budgetKey(b);
+    const spent = this.spent.get(key);
+    if (spent && spent.resourceVersion === b.metadata?.resourceVersion) spent.count++;
+    else this.spent.set(key, { resourceVersion: b.metadata?.resourceVersion, count: 1 });
+  }
+
   private wake(namespace: string): void {
     const ns = this.namespaces.get(namespace);
     if (!ns || ns.blind || this.closed) return;
     const budgets = ns.watch.list();
-    const room = new Map<V1PodDisruptionBudget, number>(budgets.map((b) => [b, disruptionsAllowed(b)]));
+    const room = new Map<V1PodDisruptionBudget, number>(budgets.map((b) => [b, disruptionsAllowed(b) - this.spentOf(b)]));
     for (const w of this.waiters.slice()) {
       if (w.namespace !== namespace) continue;
       const covering = budgets.filter((b) => selectorMatches(b.spec?.selector, w.labels));
@@ -151,10 +167,15 @@ export class BudgetWatch {
       const left = room.get(budget) ?? 0;
       if (left > 0) {
         room.set(budget, left - 1);
+        this.spend(budget);
         w.resolve('allowed');
       }
     }
   }
+}
+
+function budgetKey(b: V1PodDisruptionBudget): string {
+  return `${b.metadata?.namespace}/${b.metadata?.name}`;
 }
 
 /** Room for a disruption as the eviction subresource judges it: none while the controller has not caught up. */
