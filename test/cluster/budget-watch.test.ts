@@ -64,6 +64,21 @@ describe('cluster/budget-watch on the embedded cluster behind a proxy', function
     expect((await woke).why).to.equal('allowed');
   });
 
+  it('hands one slot of room to one waiter, however many other changes make the waiters look again at the same status', async () => {
+    budgets = new BudgetWatch(proxy.kubeConfig(), { fallbackMs: 60_000 });
+    const woken: BudgetWake[] = [];
+    for (let i = 0; i < 3; i++) void budgets.waitForDisruption(NS, APP, new AbortController().signal).then((why) => woken.push(why));
+    await scaleTo(2, 1);
+    await eventually('one waiter woken', () => woken.length === 1);
+    // Each new budget in the namespace makes every waiter look again; the guarded budget's status is unchanged.
+    const policy = sim.kubeConfig.makeApiClient(PolicyV1Api);
+    const others = ['other-a', 'other-b', 'other-c'];
+    for (const name of others) await policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: { metadata: { name }, spec: { minAvailable: 0, selector: { matchLabels: { app: name } } } } });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(woken).to.deep.equal(['allowed']);
+    for (const name of others) await policy.deleteNamespacedPodDisruptionBudget({ namespace: NS, name });
+  });
+
   it('on the fallback interval, retries only when a fresh read of the budget shows room the watch missed', async () => {
     budgets = new BudgetWatch(proxy.kubeConfig(), { fallbackMs: 1000 });
     const { woke } = waitForRoom();
