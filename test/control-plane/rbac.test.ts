@@ -1,8 +1,13 @@
 import * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { k6Probe } from '../../src/probes/k6/probe.js';
+import { TEST_RUN } from '../../src/probes/k6/test-run.js';
+import { eventually } from '../support/eventually.js';
+import { startProbe } from '../probes/probe-harness.js';
+import { k6RequestLines, playK6Operator } from './k6-operator-stand-in.js';
 import { useRealCluster } from './real-cluster.js';
 import { webWorkload } from './web-workload.js';
 
@@ -44,6 +49,7 @@ describe('gameday rbac on the real control plane', function () {
   const real = useRealCluster();
   let root: string;
   let jobPod: string;
+  let saToken: string;
 
   before(async () => {
     writeFileSync(path.join(real.dir, 'web.yaml'), webWorkload({ namespace: 'shop', replicas: 4, withNamespace: true, withService: true }));
@@ -56,7 +62,8 @@ describe('gameday rbac on the real control plane', function () {
     root = path.join(real.dir, 'pod-root');
     const sa = path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
     mkdirSync(sa, { recursive: true });
-    writeFileSync(path.join(sa, 'token'), token.status!.token);
+    saToken = token.status!.token!;
+    writeFileSync(path.join(sa, 'token'), saToken);
     writeFileSync(path.join(sa, 'namespace'), 'gameday');
     writeFileSync(path.join(sa, 'ca.crt'), Buffer.from(real.cluster.kubeConfig.getCurrentCluster()!.caData!, 'base64'));
     // The Job whose pod "runs" gameday: --publish records an Event on it. Zone b: the drain empties zone a.
@@ -118,5 +125,89 @@ describe('gameday rbac on the real control plane', function () {
     expect(lock.spec?.holderIdentity ?? '', 'the run lock was released').to.equal('');
     const published = await real.cluster.core.readNamespacedConfigMap({ namespace: 'gameday', name: 'gameday-last-result' });
     expect(published.data).to.include({ outcome: 'error', 'exit-code': '4' });
+  });
+
+  /**
+   * The k6 probe's hand-off to the k6 operator, run as the service account with exactly what
+   * `gameday rbac` grants for it, on the real TestRun CRD. No operator runs here: the test plays
+   * its part (k6-operator-stand-in.ts), moving status.stage along and running the runner Jobs.
+   */
+  describe('the k6 probe handed to the k6 operator', () => {
+    const K6_EXPERIMENT = `apiVersion: gameday/v1
+kind: Experiment
+metadata: {name: k6-through-the-operator}
+spec:
+  duration: 10s
+  probes:
+    load: { k6: { script: shop.ts, operator: { parallelism: 2 }, vus: 4, env: { BASE_URL: "http://web" } } }
+  slos: [ "availability(load) >= 99%" ]
+`;
+    let asServiceAccount: k8s.KubeConfig;
+    const custom = () => real.cluster.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    // The runner Jobs are the TestRun's: the garbage collector deletes them after it, once its
+    // periodic discovery has found the new resource (up to 30 s), so they are not awaited here.
+    const left = async (): Promise<{ testRuns: number; configMaps: number }> => ({
+      testRuns: ((await custom().listNamespacedCustomObject({ ...TEST_RUN, namespace: 'default' })) as { items: unknown[] }).items.length,
+      configMaps: (await real.cluster.core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'app.kubernetes.io/managed-by=gameday' })).items.length,
+    });
+    const nothingLeft = async () => expect(await left()).to.deep.equal({ testRuns: 0, configMaps: 0 });
+    const startLoad = () => startProbe(k6Probe, { script: 'shop.ts', operator: { parallelism: 2 }, vus: 4, env: { BASE_URL: 'http://web' } }, asServiceAccount, { experimentDir: real.dir, name: 'load' });
+
+    before(async () => {
+      await kubectl(['create', '-f', path.resolve('test/fixtures/k6-operator/k6.io_testruns.yaml')]);
+      // Not `kubectl wait`: it fails on a CRD whose status the API server has not written yet.
+      const extensions = real.cluster.kubeConfig.makeApiClient(k8s.ApiextensionsV1Api);
+      await eventually('the TestRun CRD to be established', async () => (await extensions.readCustomResourceDefinition({ name: 'testruns.k6.io' })).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'));
+      cpSync(path.resolve('test/fixtures/k6'), real.dir, { recursive: true });
+      writeFileSync(path.join(real.dir, 'k6-load.yaml'), K6_EXPERIMENT);
+      const rbac = await execa('node', [CLI, 'rbac', 'k6-load.yaml', '--name', 'gameday-k6'], { cwd: real.dir });
+      await kubectl(['apply', '-f', '-'], rbac.stdout);
+      const admin = real.cluster.kubeConfig.getCurrentCluster()!;
+      asServiceAccount = new k8s.KubeConfig();
+      asServiceAccount.loadFromOptions({
+        clusters: [{ name: 'real', server: admin.server, caData: admin.caData }],
+        users: [{ name: 'gameday', token: saToken }],
+        contexts: [{ name: 'sa', cluster: 'real', user: 'gameday' }],
+        currentContext: 'sa',
+      });
+    });
+
+    it('creates a TestRun with the parallelism asked, turns every runner\'s k6 output into samples, and deletes the TestRun and the ConfigMap when stopped', async () => {
+      const at = new Date().toISOString();
+      const operator = playK6Operator(real.cluster.kubeConfig, {
+        namespace: 'default',
+        end: 'finished',
+        // Runner 2 ends as k6 does when a threshold was crossed: exit 99, its samples still count.
+        runner: (i) => (i === 1 ? { lines: k6RequestLines(at, 20, 200), exitCode: 0 } : { lines: ['k6 is starting', ...k6RequestLines(at, 30, 500)], exitCode: 99 }),
+      });
+      const probe = await startLoad();
+      const testRun = (await operator) as k8s.KubernetesObject & { spec: Record<string, unknown> };
+      await eventually('the probe to see the TestRun finished', () => probe.logs.some((l) => l.startsWith('k6 finished before the run did')), 30_000);
+      expect(testRun.spec).to.deep.include({ parallelism: 2, script: { configMap: { name: testRun.metadata!.name, file: 'script.js' } } });
+      expect(testRun.spec.arguments).to.equal('--out json=/dev/stdout --no-summary --vus 4');
+      expect(testRun.spec.runner).to.deep.include({ image: 'grafana/k6:1.0.0', env: [{ name: 'BASE_URL', value: 'http://web' }] });
+      const script = await real.cluster.core.readNamespacedConfigMap({ namespace: 'default', name: testRun.metadata!.name! });
+      expect(script.data?.['script.js']).to.contain('status is 200');
+      expect(probe.samples.map((s) => [s.ok, s.latencyMs, s.error ?? null])).to.have.deep.members([
+        [true, 20, null],
+        [false, 30, 'status-500'],
+      ]);
+      expect(probe.failures).to.deep.equal([]);
+      expect(probe.logs.map((l) => l.replace(/gameday-k6-load-\w+/g, 'T'))).to.include.members(['TestRun default/T: stage started', 'TestRun default/T: stage finished']);
+      expect(probe.logs.at(-1)).to.contain(`k6's thresholds were crossed on ${testRun.metadata!.name}-2-`);
+      await probe.stop();
+      await nothingLeft();
+    });
+
+    it('fails the probe when the operator puts the TestRun in stage error, and leaves nothing behind', async () => {
+      const operator = playK6Operator(real.cluster.kubeConfig, { namespace: 'default', end: 'error' });
+      const probe = await startLoad();
+      await operator;
+      await eventually('the probe to give up', () => probe.failures.length > 0, 30_000);
+      expect((probe.failures[0] as Error).message).to.match(/^the k6 operator put TestRun default\/gameday-k6-load-\w+ in stage error: it refused the test/);
+      expect(probe.samples).to.deep.equal([]);
+      await probe.stop();
+      await nothingLeft();
+    });
   });
 });

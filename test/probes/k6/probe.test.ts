@@ -12,7 +12,7 @@ const FIXTURES = path.resolve('test/fixtures/k6');
 describe('k6 probe', function () {
   this.timeout(30_000);
 
-  describe('as a Job (embedded cluster: it cannot run k6)', () => {
+  describe('on the embedded cluster (it runs no k6 image and has no k6 operator)', () => {
     let sim: SimClients;
     let kc: k8s.KubeConfig;
     before(async () => {
@@ -64,6 +64,16 @@ describe('k6 probe', function () {
       expect(message).to.contain('no k6 binary on PATH, and the cluster could not run grafana/k6:1.0.0');
       expect(message).to.contain('https://grafana.com/docs/k6/latest/set-up/install-k6/');
       expect(await managed()).to.deep.equal({ jobs: [], configMaps: [] });
+    });
+
+    it('with operator, where the k6 operator is not installed, says so and how to install it, and creates nothing', async () => {
+      const message = await startProbe(k6Probe, { script: 'shop.ts', operator: { parallelism: 2 } }, kc, { experimentDir: FIXTURES, name: 'load' }).then(() => 'started', (e: Error) => e.message);
+      expect(message).to.match(/^the k6 operator is not installed: the cluster serves no testruns\.k6\.io \(k6\.io\/v1alpha1\)\. Install it \(https:\/\/grafana\.com\/docs\/k6\/latest\/set-up\/set-up-distributed-k6\/install-k6-operator\/: `helm install k6-operator grafana\/k6-operator`/);
+      expect(await managed()).to.deep.equal({ jobs: [], configMaps: [] });
+    });
+
+    it('refuses operator together with a mode', () => {
+      expect(() => k6Probe.params.parse({ script: 'shop.ts', mode: 'job', operator: { parallelism: 2 } })).to.throw(/operator runs k6 through the k6 operator: leave mode out/);
     });
 
     it('refuses mode local without a k6 binary, saying how to install k6', async function () {
