@@ -19,6 +19,16 @@ describe('gameday rbac (real CLI process)', () => {
     for (const d of docs.filter((d) => d.kind.endsWith('Binding'))) expect(d.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'runner', namespace: 'ci' }]);
   });
 
+  it('grants what gameday stop and gameday recover do too: a merge patch of the run lock, and the helper-pod search in every namespace', async () => {
+    const r = await runCli(['rbac', 'experiments/pod-kill-keeps-web-up.yaml']);
+    expect(r.code, r.stderr).to.equal(0);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string; metadata: { namespace?: string }; rules?: { resources: string[]; resourceNames?: string[]; verbs: string[] }[] });
+    const lockRole = docs.find((d) => d.kind === 'Role' && d.metadata.namespace === 'kube-system')!;
+    expect(lockRole.rules).to.deep.include({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['gameday-run-lock'], verbs: ['get', 'update', 'patch'] });
+    expect(r.stdout).to.include('  # gameday stop: read the run lock, and ask its holder to stop (an annotation, merge-patched)\n');
+    expect(r.stdout).to.include('  # gameday recover: look for the node-access helper pods a killed run left, in every namespace\n');
+  });
+
   it('refuses a service account that is not namespace/name, and a node access it does not know, with exit 2', async () => {
     const sa = await runCli(['rbac', 'experiments/pod-kill-keeps-web-up.yaml', '--service-account', 'runner']);
     expect(sa.code).to.equal(2);

@@ -1,8 +1,9 @@
 import * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { cordonNode } from '../../src/faults/shared/cordon.js';
 import { k6Probe } from '../../src/probes/k6/probe.js';
 import { TEST_RUN } from '../../src/probes/k6/test-run.js';
 import { eventually } from '../support/eventually.js';
@@ -125,6 +126,55 @@ describe('gameday rbac on the real control plane', function () {
     expect(lock.spec?.holderIdentity ?? '', 'the run lock was released').to.equal('');
     const published = await real.cluster.core.readNamespacedConfigMap({ namespace: 'gameday', name: 'gameday-last-result' });
     expect(published.data).to.include({ outcome: 'error', 'exit-code': '4' });
+  });
+
+  it('gameday stop and gameday recover need nothing more than those roles: stop asks the holder through the lock, recover reverts a killed run\'s drain', async () => {
+    const admin = real.cluster.kubeConfig.getCurrentCluster()!;
+    const saKubeconfig = path.join(real.dir, 'service-account.kubeconfig');
+    writeFileSync(
+      saKubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'real', cluster: { server: admin.server, 'certificate-authority-data': admin.caData } }],
+        users: [{ name: 'gameday', user: { token: saToken } }],
+        contexts: [{ name: 'gameday-sa', context: { cluster: 'real', user: 'gameday' } }],
+        'current-context': 'gameday-sa',
+      }),
+    );
+
+    // A holder that never lets go: stop asks it, waits a second, and says it still holds the lock.
+    const leases = real.cluster.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
+    const lock = { namespace: 'kube-system', name: 'gameday-run-lock' };
+    const held = await leases.readNamespacedLease(lock);
+    const now = new k8s.V1MicroTime(Date.now());
+    await leases.replaceNamespacedLease({ ...lock, body: { ...held, spec: { ...held.spec, holderIdentity: 'ci-box/run-elsewhere', leaseDurationSeconds: 60, acquireTime: now, renewTime: now } } });
+    const stop = await execa('node', [CLI, 'stop', '--kubeconfig', saKubeconfig, '--timeout', '1s'], { cwd: real.dir, reject: false, all: true });
+    expect(stop.all).to.include('asked ci-box/run-elsewhere');
+    expect(stop.all).to.include('ci-box/run-elsewhere still holds the run lock');
+    expect(stop.exitCode, stop.all).to.equal(4);
+    const asked = await leases.readNamespacedLease(lock);
+    expect(asked.metadata?.annotations?.['gameday.dev/stop-requested-by']).to.be.a('string');
+    const { holderIdentity: _gone, ...free } = asked.spec!;
+    await leases.replaceNamespacedLease({ ...lock, body: { ...asked, spec: free } });
+
+    // The passing run's journal, cut just after its drain landed, as a killed run leaves it.
+    const reports = path.join(real.dir, 'reports');
+    const journals = readdirSync(reports).map((d) => path.join(reports, d, 'journal.ndjson'));
+    const lines = journals.map((j) => readFileSync(j, 'utf8').split('\n')).find((l) => l.some((e) => e.includes('"kind":"nodeDrain"') && e.includes('"step":"injected"')))!;
+    const cut = lines.findIndex((e) => e.includes('"kind":"nodeDrain"') && e.includes('"step":"injected"'));
+    const killed = path.join(real.dir, 'killed-run');
+    mkdirSync(killed);
+    writeFileSync(path.join(killed, 'journal.ndjson'), lines.slice(0, cut + 1).join('\n') + '\n');
+    const inject = lines.find((e) => e.includes('"kind":"nodeDrain"') && e.includes('"step":"inject"'))!;
+    const { fault, targets } = JSON.parse(inject) as { fault: string; targets: string[] };
+    const drained = targets[0]!;
+    expect(await cordonNode(real.cluster.kubeConfig, drained), 'the node was cordoned again, as the killed drain left it').to.equal(true);
+
+    const recover = await execa('node', [CLI, 'recover', killed, '--kubeconfig', saKubeconfig, '--context', 'gameday-sa', '--allow-context', 'gameday-sa', '--node-access', 'sim'], { cwd: real.dir, reject: false, all: true });
+    expect(recover.exitCode, recover.all).to.equal(0);
+    expect(recover.all).to.match(new RegExp(`: reverted (.*, )?${fault}\\b`));
+    expect((await real.cluster.core.readNode({ name: drained })).spec?.unschedulable ?? false, 'the drained node is uncordoned').to.equal(false);
   });
 
   /**
