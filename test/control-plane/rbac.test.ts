@@ -249,6 +249,16 @@ spec:
       await nothingLeft();
     });
 
+    it('fails the probe when the TestRun finishes with a runner that k6 left with an error, naming the runner and its exit code', async () => {
+      const operator = playK6Operator(real.cluster.kubeConfig, { namespace: 'default', end: 'finished', runner: () => ({ lines: ['k6: cannot parse the script'], exitCode: 107 }) });
+      const probe = await startLoad();
+      const testRun = await operator;
+      await eventually('the probe to give up', () => probe.failures.length > 0, 30_000);
+      expect((probe.failures[0] as Error).message).to.match(new RegExp(`^TestRun default/${testRun.metadata!.name} finished, but its runners ${testRun.metadata!.name}-\\d-\\w+ \\(exit 107\\), ${testRun.metadata!.name}-\\d-\\w+ \\(exit 107\\) failed$`));
+      await probe.stop();
+      await nothingLeft();
+    });
+
     it('fails the probe when the operator puts the TestRun in stage error, and leaves nothing behind', async () => {
       const operator = playK6Operator(real.cluster.kubeConfig, { namespace: 'default', end: 'error' });
       const probe = await startLoad();

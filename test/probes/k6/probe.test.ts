@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { k6OnPath, k6Probe } from '../../../src/probes/k6/probe.js';
 import { K6Job, MANAGED_BY } from '../../../src/probes/k6/job.js';
+import { K6TestRun } from '../../../src/probes/k6/test-run.js';
 import { startSim, type SimClients } from '../../sim/sim-fixture.js';
 import { eventually } from '../../support/eventually.js';
 import { startProbe } from '../probe-harness.js';
@@ -70,6 +71,24 @@ describe('k6 probe', function () {
       const message = await startProbe(k6Probe, { script: 'shop.ts', operator: { parallelism: 2 } }, kc, { experimentDir: FIXTURES, name: 'load' }).then(() => 'started', (e: Error) => e.message);
       expect(message).to.match(/^the k6 operator is not installed: the cluster serves no testruns\.k6\.io \(k6\.io\/v1alpha1\)\. Install it \(https:\/\/grafana\.com\/docs\/k6\/latest\/set-up\/set-up-distributed-k6\/install-k6-operator\/: `helm install k6-operator grafana\/k6-operator`/);
       expect(await managed()).to.deep.equal({ jobs: [], configMaps: [] });
+    });
+
+    it('describes the TestRun as the k6 operator reads it: script from the ConfigMap, JSON output on stdout, the pinned image, separate runners when asked', () => {
+      const run = new K6TestRun(kc, { namespace: 'load', probe: 'Shop Load', image: 'grafana/k6:1.0.0', script: 'export default function () {}', runArgs: ['--duration', '60000ms'], env: {}, parallelism: 4, separate: true });
+      expect(run.name).to.match(/^gameday-k6-shop-load-[a-z0-9]+$/);
+      expect(run.testRun()).to.deep.equal({
+        apiVersion: 'k6.io/v1alpha1',
+        kind: 'TestRun',
+        metadata: { name: run.name, namespace: 'load', labels: MANAGED_BY },
+        spec: {
+          parallelism: 4,
+          separate: true,
+          script: { configMap: { name: run.name, file: 'script.js' } },
+          arguments: '--out json=/dev/stdout --no-summary --duration 60000ms',
+          runner: { image: 'grafana/k6:1.0.0' },
+        },
+      });
+      expect(run.configMap().data).to.deep.equal({ 'script.js': 'export default function () {}' });
     });
 
     it('refuses operator together with a mode', () => {
