@@ -228,7 +228,10 @@ function operatorProblem(what: string, outcome: TestRunOutcome, points: number):
   }
   const broken = outcome.runners.filter((r) => r.exitCode !== 0 && r.exitCode !== 99);
   if (broken.length > 0) return `${what} finished, but its runners ${broken.map((r) => `${r.pod} (exit ${r.exitCode ?? 'unknown'})`).join(', ')} failed`;
-  if (points === 0) return `${what} finished without any k6 output in its runners' logs`;
+  if (points === 0) {
+    const unread = outcome.runners.filter((r) => r.logError).map((r) => r.logError);
+    return `${what} finished without any k6 output in its runners' logs${unread.length ? ` (${unread.join('; ')})` : ''}`;
+  }
   return undefined;
 }
 

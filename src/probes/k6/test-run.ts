@@ -2,6 +2,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, ty
 import { isNotFound } from '../../cluster/api-errors.js';
 import { KubeWatch, startWatches, watchPermission } from '../../cluster/kube-watch.js';
 import type { Permission } from '../../cluster/rbac.js';
+import { errorMessage } from '../../core/errors.js';
 import { podsPath } from '../shared/target-ref.js';
 import { followContainerLog, ignoreNotFound, k6ObjectName, MANAGED_BY, podProgress, type FollowedLog, type K6InClusterOptions } from './in-cluster.js';
 
@@ -29,10 +30,11 @@ export interface K6TestRunOptions extends K6InClusterOptions {
   readonly separate?: boolean;
 }
 
-/** A runner pod as the TestRun ended: its k6 container's exit code, if it ran. */
+/** A runner pod as the TestRun ended: its k6 container's exit code, if it ran, and why its log could not be read, if so. */
 export interface RunnerExit {
   readonly pod: string;
   readonly exitCode: number | undefined;
+  readonly logError?: string;
 }
 
 export type TestRunOutcome = { readonly stage: 'finished'; readonly runners: readonly RunnerExit[] } | { readonly stage: 'error' };
@@ -69,6 +71,7 @@ interface TestRunObject extends KubernetesObject {
 export class K6TestRun {
   readonly name: string;
   private readonly logs = new Map<string, Promise<FollowedLog | undefined>>();
+  private readonly logErrors = new Map<string, string>();
   private readonly watches: KubeWatch<KubernetesObject>[] = [];
 
   constructor(
@@ -186,7 +189,10 @@ export class K6TestRun {
   private followRunner(pod: string, onLine: (line: string) => void): Promise<FollowedLog | undefined> {
     let log = this.logs.get(pod);
     if (!log) {
-      log = followContainerLog(this.kubeConfig, this.options.namespace, pod, 'k6', onLine).catch(() => undefined);
+      log = followContainerLog(this.kubeConfig, this.options.namespace, pod, 'k6', onLine).catch((err: unknown) => {
+        this.logErrors.set(pod, errorMessage(err));
+        return undefined;
+      });
       this.logs.set(pod, log);
     }
     return log;
@@ -200,6 +206,7 @@ export class K6TestRun {
     return pods.items.map((pod) => ({
       pod: pod.metadata!.name!,
       exitCode: pod.status?.containerStatuses?.find((c) => c.name === 'k6')?.state?.terminated?.exitCode,
+      ...(this.logErrors.has(pod.metadata!.name!) ? { logError: this.logErrors.get(pod.metadata!.name!) } : {}),
     }));
   }
 
