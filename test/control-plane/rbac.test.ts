@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { cordonNode } from '../../src/faults/shared/cordon.js';
 import { k6Probe } from '../../src/probes/k6/probe.js';
-import { TEST_RUN } from '../../src/probes/k6/test-run.js';
+import { K6TestRun, TEST_RUN } from '../../src/probes/k6/test-run.js';
 import { eventually } from '../support/eventually.js';
 import { startProbe } from '../probes/probe-harness.js';
 import { k6RequestLines, playK6Operator } from './k6-operator-stand-in.js';
@@ -51,6 +51,7 @@ describe('gameday rbac on the real control plane', function () {
   let root: string;
   let jobPod: string;
   let saToken: string;
+  let saKubeconfig: string;
 
   before(async () => {
     writeFileSync(path.join(real.dir, 'web.yaml'), webWorkload({ namespace: 'shop', replicas: 4, withNamespace: true, withService: true }));
@@ -65,6 +66,20 @@ describe('gameday rbac on the real control plane', function () {
     mkdirSync(sa, { recursive: true });
     saToken = token.status!.token!;
     writeFileSync(path.join(sa, 'token'), saToken);
+    // The same account from outside the cluster, for gameday stop and recover.
+    const admin = real.cluster.kubeConfig.getCurrentCluster()!;
+    saKubeconfig = path.join(real.dir, 'service-account.kubeconfig');
+    writeFileSync(
+      saKubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'real', cluster: { server: admin.server, 'certificate-authority-data': admin.caData } }],
+        users: [{ name: 'gameday', user: { token: saToken } }],
+        contexts: [{ name: 'gameday-sa', context: { cluster: 'real', user: 'gameday' } }],
+        'current-context': 'gameday-sa',
+      }),
+    );
     writeFileSync(path.join(sa, 'namespace'), 'gameday');
     writeFileSync(path.join(sa, 'ca.crt'), Buffer.from(real.cluster.kubeConfig.getCurrentCluster()!.caData!, 'base64'));
     // The Job whose pod "runs" gameday: --publish records an Event on it. Zone b: the drain empties zone a.
@@ -129,20 +144,6 @@ describe('gameday rbac on the real control plane', function () {
   });
 
   it('gameday stop and gameday recover need nothing more than those roles: stop asks the holder through the lock, recover reverts a killed run\'s drain', async () => {
-    const admin = real.cluster.kubeConfig.getCurrentCluster()!;
-    const saKubeconfig = path.join(real.dir, 'service-account.kubeconfig');
-    writeFileSync(
-      saKubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'real', cluster: { server: admin.server, 'certificate-authority-data': admin.caData } }],
-        users: [{ name: 'gameday', user: { token: saToken } }],
-        contexts: [{ name: 'gameday-sa', context: { cluster: 'real', user: 'gameday' } }],
-        'current-context': 'gameday-sa',
-      }),
-    );
-
     // A holder that never lets go: stop asks it, waits a second, and says it still holds the lock.
     const leases = real.cluster.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
     const lock = { namespace: 'kube-system', name: 'gameday-run-lock' };
@@ -257,6 +258,30 @@ spec:
       expect((probe.failures[0] as Error).message).to.match(new RegExp(`^TestRun default/${testRun.metadata!.name} finished, but its runners ${testRun.metadata!.name}-\\d-\\w+ \\(exit 107\\), ${testRun.metadata!.name}-\\d-\\w+ \\(exit 107\\) failed$`));
       await probe.stop();
       await nothingLeft();
+    });
+
+    it('gameday recover deletes the TestRun and ConfigMap a killed run left, and not another run\'s', async () => {
+      const made = (runId: string) => new K6TestRun(asServiceAccount, { namespace: 'default', probe: 'load', image: 'grafana/k6:1.0.0', script: '', runArgs: [], env: {}, parallelism: 2, runId });
+      const killedRuns = made('run-killed');
+      const anotherRuns = made('run-running');
+      await killedRuns.create();
+      await anotherRuns.create();
+      // A killed run's journal: its start (the cluster it ran on) and its plan (the probe), nothing more.
+      const reports = path.join(real.dir, 'reports');
+      const start = JSON.parse(readFileSync(path.join(reports, readdirSync(reports)[0]!, 'journal.ndjson'), 'utf8').split('\n')[0]!) as Record<string, unknown>;
+      const killed = path.join(real.dir, 'killed-k6-run');
+      mkdirSync(killed);
+      const plan = { type: 'plan', t: Date.now(), plan: { faults: [], probes: [{ name: 'load', kind: 'k6', path: 'spec.probes.load', params: { script: 'shop.ts', operator: { parallelism: 2 } } }] } };
+      writeFileSync(path.join(killed, 'journal.ndjson'), `${JSON.stringify({ ...start, runId: 'run-killed' })}\n${JSON.stringify(plan)}\n`);
+
+      const recover = await execa('node', [CLI, 'recover', killed, '--kubeconfig', saKubeconfig, '--context', 'gameday-sa', '--allow-context', 'gameday-sa'], { cwd: real.dir, reject: false, all: true });
+      expect(recover.exitCode, recover.all).to.equal(0);
+      expect(recover.all).to.include(`deleted TestRun default/${killedRuns.name}, left by probe load (k6) of run run-killed`);
+      const names = ((await custom().listNamespacedCustomObject({ ...TEST_RUN, namespace: 'default' })) as { items: k8s.KubernetesObject[] }).items.map((t) => t.metadata!.name);
+      expect(names).to.deep.equal([anotherRuns.name]);
+      const configMaps = (await real.cluster.core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'app.kubernetes.io/managed-by=gameday' })).items.map((c) => c.metadata!.name);
+      expect(configMaps).to.deep.equal([anotherRuns.name]);
+      await anotherRuns.cleanup();
     });
 
     it('fails the probe when the operator puts the TestRun in stage error, and leaves nothing behind', async () => {

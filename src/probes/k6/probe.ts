@@ -9,7 +9,7 @@ import type { ProbeContext, ProbePlugin, RunningProbe } from '../probe.js';
 import { K6Job, k6JobPermissions } from './job.js';
 import { K6OutputParser } from './output.js';
 import { bundleK6Script } from './script.js';
-import { K6TestRun, k6OperatorPermissions, type TestRunOutcome } from './test-run.js';
+import { deleteLeftoverTestRuns, K6TestRun, k6OperatorPermissions, type TestRunOutcome } from './test-run.js';
 
 /** The k6 image a Job runs unless told otherwise: pinned, so a run is repeatable. */
 export const DEFAULT_K6_IMAGE = 'grafana/k6:1.0.0';
@@ -58,6 +58,10 @@ export const k6Probe: ProbePlugin<Params> = {
     if (p.operator) return k6OperatorPermissions(namespace);
     return p.mode === 'local' ? [] : k6JobPermissions(namespace);
   },
+
+  // Only the operator's TestRuns are looked for: a Job that a killed run left stays, labelled
+  // app.kubernetes.io/managed-by=gameday, until deleted.
+  deleteLeftovers: (cluster, p, runId) => (p.operator ? deleteLeftoverTestRuns(cluster.kubeConfig, p.namespace ?? DEFAULT_JOB_NAMESPACE, runId) : Promise.resolve([])),
 
   async start(ctx, p) {
     const script = await bundleK6Script(path.resolve(ctx.experimentDir, p.script));
@@ -157,7 +161,7 @@ async function startJob(ctx: ProbeContext, p: Params, script: string, runArgs: r
 async function startOperator(ctx: ProbeContext, p: Params, options: NonNullable<Params['operator']>, script: string, runArgs: readonly string[]): Promise<RunningProbe> {
   const namespace = p.namespace ?? DEFAULT_JOB_NAMESPACE;
   const image = p.image ?? DEFAULT_K6_IMAGE;
-  const testRun = new K6TestRun(ctx.cluster.kubeConfig, { namespace, probe: ctx.name, image, script, runArgs, env: p.env ?? {}, ...options });
+  const testRun = new K6TestRun(ctx.cluster.kubeConfig, { namespace, probe: ctx.name, image, script, runArgs, env: p.env ?? {}, ...options, ...(ctx.runId ? { runId: ctx.runId } : {}) });
   const what = `TestRun ${namespace}/${testRun.name}`;
   const output = new InClusterOutput(ctx);
   let outcome: Promise<TestRunOutcome>;

@@ -24,6 +24,8 @@ export const INSTALL_K6_OPERATOR =
 export class K6OperatorMissingError extends Error {}
 
 export interface K6TestRunOptions extends K6InClusterOptions {
+  /** The run's id, as a label on both objects, for `gameday recover` (deleteLeftoverTestRuns). */
+  readonly runId?: string;
   /** How many runner pods share the test (TestRun `spec.parallelism`). */
   readonly parallelism: number;
   /** Each runner on a node of its own (`spec.separate`). */
@@ -58,6 +60,41 @@ function testRunsPath(namespace: string): string {
   return `/apis/${TEST_RUN.group}/${TEST_RUN.version}/namespaces/${namespace}/${TEST_RUN.plural}`;
 }
 
+/** The label with the run's id on a TestRun and its ConfigMap. */
+const RUN_ID_LABEL = 'gameday.dev/run-id';
+
+async function testRunsServed(kubeConfig: KubeConfig): Promise<boolean> {
+  try {
+    const resources = await kubeConfig.makeApiClient(CustomObjectsApi).getAPIResources({ group: TEST_RUN.group, version: TEST_RUN.version });
+    return resources.resources.some((r) => r.name === TEST_RUN.plural);
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * The TestRuns (and their ConfigMaps, of the same name) that run `runId` made in `namespace` and
+ * did not delete because it was killed: `gameday recover` deletes them. Only list and delete,
+ * which the probe's own permissions already grant. Returns them as `TestRun namespace/name`.
+ */
+export async function deleteLeftoverTestRuns(kubeConfig: KubeConfig, namespace: string, runId: string): Promise<string[]> {
+  if (!(await testRunsServed(kubeConfig))) return [];
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const labelSelector = `${Object.entries(MANAGED_BY).map(([k, v]) => `${k}=${v}`).join(',')},${RUN_ID_LABEL}=${runId}`;
+  const list = (await custom.listNamespacedCustomObject({ ...TEST_RUN, namespace, labelSelector })) as { items: KubernetesObject[] };
+  const deleted: string[] = [];
+  for (const testRun of list.items) {
+    const name = testRun.metadata!.name!;
+    await Promise.all([
+      ignoreNotFound(custom.deleteNamespacedCustomObject({ ...TEST_RUN, namespace, name, propagationPolicy: 'Background' })),
+      ignoreNotFound(kubeConfig.makeApiClient(CoreV1Api).deleteNamespacedConfigMap({ namespace, name })),
+    ]);
+    deleted.push(`TestRun ${namespace}/${name}`);
+  }
+  return deleted;
+}
+
 interface TestRunObject extends KubernetesObject {
   readonly status?: { readonly stage?: string };
 }
@@ -82,7 +119,7 @@ export class K6TestRun {
   }
 
   configMap(): V1ConfigMap {
-    return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: this.name, namespace: this.options.namespace, labels: { ...MANAGED_BY } }, data: { [SCRIPT_FILE]: this.options.script } };
+    return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: this.name, namespace: this.options.namespace, labels: this.labels() }, data: { [SCRIPT_FILE]: this.options.script } };
   }
 
   testRun(): KubernetesObject & { spec: Record<string, unknown> } {
@@ -90,7 +127,7 @@ export class K6TestRun {
     return {
       apiVersion: `${TEST_RUN.group}/${TEST_RUN.version}`,
       kind: 'TestRun',
-      metadata: { name: this.name, namespace: this.options.namespace, labels: { ...MANAGED_BY } },
+      metadata: { name: this.name, namespace: this.options.namespace, labels: this.labels() },
       spec: {
         parallelism: this.options.parallelism,
         ...(this.options.separate ? { separate: true } : {}),
@@ -176,14 +213,12 @@ export class K6TestRun {
     ]);
   }
 
-  private async testRunsServed(): Promise<boolean> {
-    try {
-      const resources = await this.kubeConfig.makeApiClient(CustomObjectsApi).getAPIResources({ group: TEST_RUN.group, version: TEST_RUN.version });
-      return resources.resources.some((r) => r.name === TEST_RUN.plural);
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+  private testRunsServed(): Promise<boolean> {
+    return testRunsServed(this.kubeConfig);
+  }
+
+  private labels(): Record<string, string> {
+    return { ...MANAGED_BY, ...(this.options.runId ? { [RUN_ID_LABEL]: this.options.runId } : {}) };
   }
 
   private followRunner(pod: string, onLine: (line: string) => void): Promise<FollowedLog | undefined> {
