@@ -33,7 +33,7 @@ const params = z.strictObject({
     .enum(['local', 'job'], { error: 'mode is local (a k6 binary on PATH) or job (a batch/v1 Job in the cluster)' })
     .optional()
     .describe('local: run the k6 binary on PATH; job: run k6 as a Job in the cluster. @default local when k6 is on PATH, else job'),
-  image: z.string().min(1).optional().describe(`the k6 image a Job runs. @default ${DEFAULT_K6_IMAGE}`),
+  image: z.string().min(1).optional().describe(`the k6 image a Job, or the k6 operator's runners, run. @default ${DEFAULT_K6_IMAGE}`),
   namespace: z.string().min(1).optional().describe('namespace of the Job or TestRun and its ConfigMap. @default default'),
   operator: operator.optional(),
   env: z.record(z.string(), z.string({ error: 'an environment value is text; quote it' })).optional().describe('environment variables for the script (read with __ENV)'),
