@@ -19,6 +19,11 @@ export const RUN_LOCK_PERMISSIONS: readonly Permission[] = [
   { why: 'run lock: read it every second (for gameday stop), renew and release it', verbs: ['get', 'update'], resource: 'leases', group: 'coordination.k8s.io', namespace: RUN_LOCK.namespace, names: [RUN_LOCK.name] },
 ];
 
+/** What `gameday stop` does with the lock: read it, and ask its holder to stop with a merge patch (stopRuns). */
+export const STOP_PERMISSIONS: readonly Permission[] = [
+  { why: 'gameday stop: read the run lock, and ask its holder to stop (an annotation, merge-patched)', verbs: ['get', 'patch'], resource: 'leases', group: 'coordination.k8s.io', namespace: RUN_LOCK.namespace, names: [RUN_LOCK.name] },
+];
+
 /** What the lease says besides its holder, for `gameday stop`, a refused run and `kubectl describe lease`. */
 export const RUN_LOCK_ANNOTATIONS = {
   /** The experiment run in progress (`gameday run` holds one lock across all its experiments). */

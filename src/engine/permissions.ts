@@ -1,12 +1,13 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { faultEventPermissions } from '../cluster/fault-events.js';
 import type { Permission } from '../cluster/rbac.js';
-import { RUN_LOCK_PERMISSIONS } from '../cluster/run-lock.js';
+import { RUN_LOCK_PERMISSIONS, STOP_PERMISSIONS } from '../cluster/run-lock.js';
 import { SNAPSHOT_PERMISSIONS } from '../cluster/snapshot-read.js';
 import { workloadNeeds } from '../cluster/workloads.js';
 import type { Registry } from '../core/registry.js';
 import { needsNodeAccess, type FaultPlugin } from '../faults/fault.js';
 import { nodeAccessPermissions } from '../nodes/choose-node-access.js';
+import { LEFTOVER_HELPER_POD_PERMISSIONS } from '../nodes/pod-node-access.js';
 import { implicitProbes } from '../plan/implicit-probes.js';
 import type { ProbePlugin } from '../probes/probe.js';
 import type { ExperimentSpec, FaultSpec } from '../spec/model.js';
@@ -27,13 +28,21 @@ export interface RunNeeds {
 }
 
 /**
+ * What `gameday stop` and `gameday recover` do besides a run's own steps: stop patches the lock;
+ * recover reverts the run's faults (their permissions are the run's), releases the lock (the
+ * run's too) and looks for leftover helper pods in every namespace.
+ */
+const STOP_AND_RECOVER_PERMISSIONS: readonly Permission[] = [...STOP_PERMISSIONS, ...LEFTOVER_HELPER_POD_PERMISSIONS];
+
+/**
  * Everything a `gameday run` of these experiments does through the Kubernetes API, as
  * permissions: the engine's own steps (the run lock, the plan's snapshot, the cluster watch,
  * the workloads, an Event per fault step), and what each fault and probe declares for its params,
- * implicit probes (`pdb(shop/web) holds`) included, with node access for node-level faults.
+ * implicit probes (`pdb(shop/web) holds`) included, with node access for node-level faults; and
+ * what `gameday stop` and `gameday recover` of such a run do.
  */
 export async function runNeeds(specs: readonly ExperimentSpec[], options: RunPermissionOptions): Promise<RunNeeds> {
-  const permissions: Permission[] = [...RUN_LOCK_PERMISSIONS, ...SNAPSHOT_PERMISSIONS, ...CLUSTER_WATCH_PERMISSIONS];
+  const permissions: Permission[] = [...RUN_LOCK_PERMISSIONS, ...SNAPSHOT_PERMISSIONS, ...CLUSTER_WATCH_PERMISSIONS, ...STOP_AND_RECOVER_PERMISSIONS];
   const namespaces = new Map<string, KubernetesObject>();
   const notes: string[] = [];
   for (const spec of specs) {

@@ -16,6 +16,7 @@ export interface StartProbesOptions {
   readonly cluster: ClusterTarget;
   readonly experimentDir: string;
   readonly runDir: string;
+  readonly runId: string;
   readonly samples: SampleIndex;
   readonly recorder: RunRecorder;
   /** Each started probe pushes its stop here. */
@@ -84,6 +85,7 @@ async function startProbe(options: StartProbesOptions, spec: ProbeSpec, artifact
     const running = await plugin.start(
       {
         name: spec.name,
+        runId: options.runId,
         cluster: options.cluster,
         experimentDir: options.experimentDir,
         artifactsDir,

@@ -10,6 +10,8 @@ import type { Registry } from '../core/registry.js';
 import type { FaultContext, FaultPlugin } from '../faults/fault.js';
 import { deleteLeftoverHelperPods } from '../nodes/pod-node-access.js';
 import type { Plan } from '../plan/model.js';
+import type { ProbePlugin } from '../probes/probe.js';
+import type { ProbeSpec } from '../spec/model.js';
 import { Journal } from '../journal/writer.js';
 import { readJournal } from '../journal/reader.js';
 import { RunRecorder } from './recorder.js';
@@ -39,7 +41,8 @@ export interface RecoverResult {
 }
 
 export interface RecoverRunsOptions {
-  readonly registries: { readonly faults: Registry<FaultPlugin> };
+  /** With probes, what the run's probes made in the cluster is deleted too (see ProbePlugin.deleteLeftovers). */
+  readonly registries: { readonly faults: Registry<FaultPlugin>; readonly probes?: Registry<ProbePlugin> };
   /**
    * Reaches a cluster a run recorded (`kind: kubeconfig`), and refuses one that may not be touched.
    * Called for every cluster the runs need before anything is reverted.
@@ -75,6 +78,7 @@ export async function recoverRuns(runDirs: readonly string[], options: RecoverRu
       const cluster = targetOf.get(dir);
       const result = await recoverRun(dir, { cluster, registries: options.registries });
       if (cluster) for (const pod of await deleteLeftoverHelperPods(cluster.kubeConfig)) options.log?.(`deleted leftover node-access pod ${pod}`);
+      if (cluster && options.registries.probes) await deleteProbeLeftovers(dir, cluster, options.registries.probes, options.log);
       if (cluster && result.status === 'reverted') await releaseLockOf(cluster, result.runId, options.log);
       results.push(result);
       options.onRecovered?.(dir, result);
@@ -95,6 +99,31 @@ async function releaseLockOf(cluster: ClusterTarget, runId: string, log: ((line:
     if (await releaseRunLockOf(cluster.kubeConfig, runId)) log?.(`released the run lock that run ${runId} still held`);
   } catch (err) {
     log?.(`could not release the run lock that run ${runId} may still hold (it expires by itself): ${errorMessage(err)}`);
+  }
+}
+
+/**
+ * What the run's probes made in the cluster (a k6 TestRun…) and a killed run left there: each
+ * probe the plan journaled whose kind can find its leftovers deletes them. A failure is only
+ * logged: the faults are what recovery must not leave behind.
+ */
+async function deleteProbeLeftovers(runDir: string, cluster: ClusterTarget, probes: Registry<ProbePlugin>, log: ((line: string) => void) | undefined): Promise<void> {
+  let runId: string | undefined;
+  const planned: ProbeSpec[] = [];
+  for await (const event of readJournal(join(runDir, 'journal.ndjson'))) {
+    if (event.type === 'run.start') runId = event.runId;
+    if (event.type === 'plan') planned.push(...((event.plan as Plan).probes ?? []));
+  }
+  if (!runId) return;
+  for (const probe of planned) {
+    const plugin = probes.get(probe.kind);
+    if (!plugin?.deleteLeftovers) continue;
+    const parsed = plugin.params.safeParse(probe.params);
+    try {
+      for (const left of await plugin.deleteLeftovers(cluster, parsed.success ? parsed.data : probe.params, runId)) log?.(`deleted ${left}, left by probe ${probe.name} (${probe.kind}) of run ${runId}`);
+    } catch (err) {
+      log?.(`could not delete what probe ${probe.name} (${probe.kind}) of run ${runId} may have left: ${errorMessage(err)}`);
+    }
   }
 }
 

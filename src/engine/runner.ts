@@ -212,6 +212,7 @@ class Run {
       cluster: this.options.cluster,
       experimentDir: this.options.spec.dir,
       runDir: this.options.runDir,
+      runId: this.options.runId,
       samples: this.samples,
       recorder: this.recorder,
       teardown: this.teardown,

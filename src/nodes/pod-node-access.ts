@@ -141,6 +141,11 @@ export class PodNodeAccess extends ShellNodeAccess {
   }
 }
 
+/** What deleteLeftoverHelperPods does whatever the provider: look for helper pods in every namespace. */
+export const LEFTOVER_HELPER_POD_PERMISSIONS: readonly Permission[] = [
+  { why: 'gameday recover: look for the node-access helper pods a killed run left, in every namespace', verbs: ['list'], resource: 'pods' },
+];
+
 /**
  * A killed run cannot close its provider, so its helper pods outlive it; `gameday recover` finds
  * them by their labels, in every namespace, and deletes them. Returns them as `namespace/name`.

@@ -8,6 +8,7 @@ import type { ProbePlugin } from '../probes/probe.js';
 import type { ExperimentSpec, FaultSpec } from '../spec/model.js';
 import { checkBlastRadius } from './blast-radius.js';
 import { implicitProbes } from './implicit-probes.js';
+import { nodeAccessRefusal } from './node-access-limits.js';
 import type { Plan, PlannedFault } from './model.js';
 
 export interface PlanOptions {
@@ -79,6 +80,8 @@ function planFault(spec: ExperimentSpec, fault: FaultSpec, snapshot: ClusterSnap
         'a kind cluster gets it through its kind-<name> context, any other cluster with --node-access pod',
     );
   }
+  const refusal = nodeAccessRefusal(fault, options.nodeAccess, snapshot);
+  if (refusal) throw at(refusal);
   let planned;
   try {
     planned = plugin.plan(fault.params, { snapshot, rng });

@@ -14,10 +14,18 @@ export interface ProbePlugin<Params = unknown> {
   /** What it reads and writes through the Kubernetes API for these params, as RBAC grants it (`gameday rbac`). Absent: nothing. */
   permissions?(params: Params): readonly Permission[];
   start(ctx: ProbeContext, params: Params): Promise<RunningProbe>;
+  /**
+   * Deletes what this probe made in the cluster during run `runId` and a killed run left behind
+   * (it never stopped); `gameday recover` calls it for each probe the run's plan journaled.
+   * Returns what it deleted. Absent: the probe leaves nothing in the cluster.
+   */
+  deleteLeftovers?(cluster: ClusterTarget, params: Params, runId: string): Promise<readonly string[]>;
 }
 
 export interface ProbeContext {
   readonly name: string;
+  /** The run's id: what a probe creates in the cluster carries it, so `gameday recover` finds it after a crash. Absent in contexts built by hand in tests. */
+  readonly runId?: string;
   readonly cluster: ClusterTarget;
   /** Directory of the experiment file: relative paths in params resolve against it. */
   readonly experimentDir: string;

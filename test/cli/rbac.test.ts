@@ -1,10 +1,15 @@
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
-import { runCli } from './cli-process.js';
+import { runCli, type CliResult } from './cli-process.js';
 
 describe('gameday rbac (real CLI process)', () => {
-  it('prints the roles, named as asked and bound to the service account it names', async () => {
-    const r = await runCli(['rbac', 'experiments/pod-kill-keeps-web-up.yaml', '--service-account', 'ci/runner', '--name', 'chaos']);
+  let printed: CliResult;
+  before(async () => {
+    printed = await runCli(['rbac', 'experiments/pod-kill-keeps-web-up.yaml', '--service-account', 'ci/runner', '--name', 'chaos']);
+  });
+
+  it('prints the roles, named as asked and bound to the service account it names', () => {
+    const r = printed;
     expect(r.code, r.stderr).to.equal(0);
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string }; subjects?: unknown[] });
     expect(docs.map((d) => `${d.kind} ${d.metadata.namespace ?? ''}/${d.metadata.name}`)).to.deep.equal([
@@ -17,6 +22,14 @@ describe('gameday rbac (real CLI process)', () => {
       'RoleBinding shop/chaos',
     ]);
     for (const d of docs.filter((d) => d.kind.endsWith('Binding'))) expect(d.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'runner', namespace: 'ci' }]);
+  });
+
+  it('grants what gameday stop and gameday recover do too: a merge patch of the run lock, and the helper-pod search in every namespace', () => {
+    const docs = parseAllDocuments(printed.stdout).map((d) => d.toJS() as { kind: string; metadata: { namespace?: string }; rules?: unknown[] });
+    const lockRole = docs.find((d) => d.kind === 'Role' && d.metadata.namespace === 'kube-system')!;
+    expect(lockRole.rules).to.deep.include({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['gameday-run-lock'], verbs: ['get', 'update', 'patch'] });
+    expect(printed.stdout).to.include('  # gameday stop: read the run lock, and ask its holder to stop (an annotation, merge-patched)\n');
+    expect(printed.stdout).to.include('  # gameday recover: look for the node-access helper pods a killed run left, in every namespace\n');
   });
 
   it('refuses a service account that is not namespace/name, and a node access it does not know, with exit 2', async () => {

@@ -72,6 +72,20 @@ const replicatingAsync = (m: Manifest): Manifest => {
   return m;
 };
 
+/** Members that replay their log for 3 s before they answer, behind a Service that publishes not-ready addresses (as a peer-discovery Service does). */
+const routedWhileStarting = (m: Manifest): Manifest => {
+  if (m.kind === 'Service') m.spec!.publishNotReadyAddresses = true;
+  if (m.kind === 'StatefulSet') for (const c of podSpec(m).containers as { env?: { name: string; value: string }[] }[]) c.env = [...(c.env ?? []), { name: 'GAMEDAY_STARTUP_DELAY', value: '3s' }];
+  return m;
+};
+
+/** Slow requests (500 ms), dropped at SIGTERM: every request the killed pod was serving is lost. */
+const slowAndDroppingOnSigterm = (m: Manifest): Manifest => {
+  droppingOnSigterm(m);
+  if (m.kind === 'Deployment') for (const c of podSpec(m).containers as { env: { name: string; value: string }[] }[]) c.env.push({ name: 'GAMEDAY_LATENCY', value: '500ms' });
+  return m;
+};
+
 /** The files of a twin: the shipped experiment (both under experiments/), applying its workload changed by `edit`. */
 function twinFiles(experimentFile: string, workloadFile: string, edit: (m: Manifest) => Manifest | undefined): Record<string, string> {
   const text = shipped(experimentFile);
@@ -97,6 +111,13 @@ const TWINS: Readonly<Record<string, () => Promise<ExperimentRun>>> = {
   killDroppingOnSigterm: () => runTwin('pod-kill-keeps-web-up.yaml', 'workloads/web.yaml', droppingOnSigterm),
   fillOfAnUnlimitedVolume: () => runTwin('disk-fill-keeps-web-up.yaml', 'workloads/web-cache.yaml', withoutSizeLimit),
   leaderKillWithAsyncReplication: () => runTwin('statefulset-leader-kill-loses-nothing.yaml', 'workloads/orders-db.yaml', replicatingAsync),
+  leaderFailoverRoutedWhileStarting: () => runTwin('db-leader-failover.yaml', 'workloads/db.yaml', routedWhileStarting),
+  // The journey is a TypeScript module: the twin's directory is an ES module package, as the repository is.
+  checkoutSlowAndDroppingOnSigterm: () =>
+    runExperimentCli(
+      { ...twinFiles('browser/checkout-survives-pod-kill.yaml', 'workloads/storefront.yaml', slowAndDroppingOnSigterm), 'journeys/checkout.ts': shipped('browser/journeys/checkout.ts'), 'package.json': '{ "type": "module" }' },
+      'experiment.yaml',
+    ),
 };
 
 /** Starts the twins two at a time, in the order given; each promise settles with its own run. */
@@ -231,6 +252,30 @@ describe('negative twins of the shipped experiments (real CLI, embedded cluster)
     expect([...acknowledged]).to.include.members(keys);
     expect(r.output).to.contain('slo FAILED lostWrites(orders) == 0');
     expect(verdicts(r)).to.include({ 'failover(statefulset/shop/orders-db) < 10s': 'passed', 'duplicates(orders) == 0': 'passed' });
+  });
+
+  it('db leader failover: a Service that publishes not-ready addresses routes to the replacement leader while it still starts, so readiness(shop/db) holds fails, naming db-0 (exit 1)', async () => {
+    const r = await runs.get('leaderFailoverRoutedWhileStarting')!;
+    expect(r.code, r.output).to.equal(1);
+    const readiness = checkOf(r, 'readiness(shop/db) holds');
+    expect(readiness.verdict).to.equal('failed');
+    expect(readiness.message).to.contain('(routed-to-unready)');
+    const first = readiness.evidence!.worst![0]!;
+    const routed = first.detail!.routedToUnready as { pod: string; why: string }[];
+    expect(routed.map((u) => `${u.pod} ${u.why}`)).to.include('db-0 pod-not-ready');
+    // The failover itself was quick: what fails is where the Service sends clients meanwhile.
+    expect(verdicts(r)['failover(statefulset/shop/db) < 10s']).to.equal('passed');
+  });
+
+  it('browser checkout: a slow storefront that drops requests on SIGTERM loses the requests its killed pod was serving, so availability(frontend) >= 99% fails with them as evidence (exit 1)', async () => {
+    const r = await runs.get('checkoutSlowAndDroppingOnSigterm')!;
+    expect(r.code, r.output).to.equal(1);
+    const availability = checkOf(r, 'availability(frontend) >= 99%');
+    expect(availability.verdict).to.equal('failed');
+    expect(availability.value).to.be.below(0.99);
+    expect(availability.evidence?.worst?.length).to.be.greaterThan(0);
+    expect(availability.evidence!.worst!.every((s) => !s.ok)).to.equal(true);
+    expect(r.output).to.contain('slo FAILED availability(frontend) >= 99%');
   });
 });
 

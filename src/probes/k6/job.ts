@@ -1,31 +1,17 @@
-import { Writable } from 'node:stream';
-import { BatchV1Api, CoreV1Api, Log, type KubeConfig, type V1ConfigMap, type V1Job, type V1Pod } from '@kubernetes/client-node';
-import { isNotFound } from '../../cluster/api-errors.js';
+import { BatchV1Api, CoreV1Api, type KubeConfig, type V1ConfigMap, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { KubeWatch, watchPermission } from '../../cluster/kube-watch.js';
 import type { Permission } from '../../cluster/rbac.js';
-import { errorMessage } from '../../core/errors.js';
 import { podsPath } from '../shared/target-ref.js';
+import { followContainerLog, ignoreNotFound, k6ObjectName, MANAGED_BY, podProgress, type FollowedLog, type K6InClusterOptions } from './in-cluster.js';
 
-export interface K6JobOptions {
-  readonly namespace: string;
-  /** The probe's name, for the objects' names and labels. */
-  readonly probe: string;
-  readonly image: string;
-  /** The bundled script (one ES module). */
-  readonly script: string;
-  /** Arguments after `k6 run`, before the script (`--vus 10`…). */
-  readonly runArgs: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
+export interface K6JobOptions extends K6InClusterOptions {
   /** How long the pod may take to start (image pull included). @default 120000 */
   readonly startTimeoutMs?: number;
 }
 
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'gameday' } as const;
+export { MANAGED_BY } from './in-cluster.js';
 const SCRIPT_DIR = '/gameday';
 const SCRIPT_FILE = 'script.js';
-
-/** Waiting reasons that mean the container will not start by waiting longer. */
-const CANNOT_RUN = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError']);
 
 /** What a K6Job does in `namespace`: its ConfigMap and Job, and its pod's start and log. */
 export function k6JobPermissions(namespace: string): Permission[] {
@@ -44,14 +30,13 @@ export function k6JobPermissions(namespace: string): Permission[] {
  */
 export class K6Job {
   readonly name: string;
-  private log: AbortController | undefined;
+  private log: FollowedLog | undefined;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
     private readonly options: K6JobOptions,
   ) {
-    const slug = options.probe.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 30) || 'probe';
-    this.name = `gameday-k6-${slug}-${Math.random().toString(36).slice(2, 7)}`;
+    this.name = k6ObjectName(options.probe);
   }
 
   configMap(): V1ConfigMap {
@@ -104,29 +89,8 @@ export class K6Job {
    */
   async follow(onLine: (line: string) => void): Promise<{ readonly ended: Promise<void> }> {
     const pod = await this.startedPod();
-    let partial = '';
-    let finish!: () => void;
-    const ended = new Promise<void>((resolve) => (finish = resolve));
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        const lines = (partial + chunk.toString('utf8')).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) onLine(line);
-        done();
-      },
-      final(done) {
-        if (partial) onLine(partial);
-        done();
-      },
-    });
-    sink.on('finish', () => finish());
-    sink.on('close', () => finish());
-    try {
-      this.log = await new Log(this.kubeConfig).log(this.options.namespace, pod, 'k6', sink, { follow: true });
-    } catch (err) {
-      throw new Error(`cannot read the log of pod ${this.options.namespace}/${pod}: ${errorMessage(err)}`);
-    }
-    return { ended };
+    this.log = await followContainerLog(this.kubeConfig, this.options.namespace, pod, 'k6', onLine);
+    return { ended: this.log.ended };
   }
 
   /** Deletes the Job (and, through it, its pod) and the ConfigMap; idempotent. */
@@ -175,22 +139,5 @@ export class K6Job {
       clearTimeout(timer);
       await pods.stop();
     }
-  }
-}
-
-function podProgress(pod: V1Pod, image: string): 'waiting' | 'started' | string {
-  const phase = pod.status?.phase;
-  const container = pod.status?.containerStatuses?.find((c) => c.name === 'k6');
-  const waiting = container?.state?.waiting;
-  if (waiting?.reason && CANNOT_RUN.has(waiting.reason)) return `its pod cannot start ${image}: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`;
-  if (phase === 'Running' || phase === 'Succeeded' || phase === 'Failed') return 'started';
-  return 'waiting';
-}
-
-async function ignoreNotFound(request: Promise<unknown>): Promise<void> {
-  try {
-    await request;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
   }
 }

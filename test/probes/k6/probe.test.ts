@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { k6OnPath, k6Probe } from '../../../src/probes/k6/probe.js';
 import { K6Job, MANAGED_BY } from '../../../src/probes/k6/job.js';
+import { K6TestRun } from '../../../src/probes/k6/test-run.js';
 import { startSim, type SimClients } from '../../sim/sim-fixture.js';
 import { eventually } from '../../support/eventually.js';
 import { startProbe } from '../probe-harness.js';
@@ -12,7 +13,7 @@ const FIXTURES = path.resolve('test/fixtures/k6');
 describe('k6 probe', function () {
   this.timeout(30_000);
 
-  describe('as a Job (embedded cluster: it cannot run k6)', () => {
+  describe('on the embedded cluster (it runs no k6 image and has no k6 operator)', () => {
     let sim: SimClients;
     let kc: k8s.KubeConfig;
     before(async () => {
@@ -64,6 +65,34 @@ describe('k6 probe', function () {
       expect(message).to.contain('no k6 binary on PATH, and the cluster could not run grafana/k6:1.0.0');
       expect(message).to.contain('https://grafana.com/docs/k6/latest/set-up/install-k6/');
       expect(await managed()).to.deep.equal({ jobs: [], configMaps: [] });
+    });
+
+    it('with operator, where the k6 operator is not installed, says so and how to install it, and creates nothing', async () => {
+      const message = await startProbe(k6Probe, { script: 'shop.ts', operator: { parallelism: 2 } }, kc, { experimentDir: FIXTURES, name: 'load' }).then(() => 'started', (e: Error) => e.message);
+      expect(message).to.match(/^the k6 operator is not installed: the cluster serves no testruns\.k6\.io \(k6\.io\/v1alpha1\)\. Install it \(https:\/\/grafana\.com\/docs\/k6\/latest\/set-up\/set-up-distributed-k6\/install-k6-operator\/: `helm install k6-operator grafana\/k6-operator`/);
+      expect(await managed()).to.deep.equal({ jobs: [], configMaps: [] });
+    });
+
+    it('describes the TestRun as the k6 operator reads it: script from the ConfigMap, JSON output on stdout, the pinned image, separate runners when asked', () => {
+      const run = new K6TestRun(kc, { namespace: 'load', probe: 'Shop Load', image: 'grafana/k6:1.0.0', script: 'export default function () {}', runArgs: ['--duration', '60000ms'], env: {}, parallelism: 4, separate: true });
+      expect(run.name).to.match(/^gameday-k6-shop-load-[a-z0-9]+$/);
+      expect(run.testRun()).to.deep.equal({
+        apiVersion: 'k6.io/v1alpha1',
+        kind: 'TestRun',
+        metadata: { name: run.name, namespace: 'load', labels: MANAGED_BY },
+        spec: {
+          parallelism: 4,
+          separate: true,
+          script: { configMap: { name: run.name, file: 'script.js' } },
+          arguments: '--out json=/dev/stdout --no-summary --duration 60000ms',
+          runner: { image: 'grafana/k6:1.0.0' },
+        },
+      });
+      expect(run.configMap().data).to.deep.equal({ 'script.js': 'export default function () {}' });
+    });
+
+    it('refuses operator together with a mode', () => {
+      expect(() => k6Probe.params.parse({ script: 'shop.ts', mode: 'job', operator: { parallelism: 2 } })).to.throw(/operator runs k6 through the k6 operator: leave mode out/);
     });
 
     it('refuses mode local without a k6 binary, saying how to install k6', async function () {
