@@ -2,6 +2,8 @@ import type { LooseJson } from './loose-json.js';
 import { randomUUID } from 'node:crypto';
 import type { ObjectStore, StoredObject } from '../store.js';
 import { ApiError } from './api-error.js';
+import { admitCustomResourceDefinition } from './custom-resource-definitions.js';
+import { CRD_STORE_KEY } from './custom-resources.js';
 import type { ResourceType } from './resources.js';
 
 /**
@@ -107,7 +109,11 @@ export class Admission {
   /** Fills defaults on a new object; throws an Invalid ApiError for what the real server rejects. */
   admitCreate(r: ResourceType, o: StoredObject): void {
     const body = o as Json;
+    // A custom resource with a status subresource starts without status, as apiextensions' strategy has it.
+    if (r.printerColumns && r.subresources.some((s) => s.name === 'status')) delete body.status;
     switch (r.storeKey) {
+      case CRD_STORE_KEY:
+        return admitCustomResourceDefinition(this.options.store, r, body);
       case 'pods':
         return this.admitPod(body);
       case 'namespaces':
@@ -172,6 +178,7 @@ export class Admission {
   admitUpdate(r: ResourceType, next: StoredObject, current: StoredObject): void {
     const body = next as Json;
     if (r.storeKey === 'services') this.admitService(r, body, current as Json);
+    if (r.storeKey === CRD_STORE_KEY) admitCustomResourceDefinition(this.options.store, r, body, current as Json);
     if (r.storeKey === 'pods' && body.spec) {
       defaultPodSpec(body.spec);
     }

@@ -1,3 +1,4 @@
+import type { CustomGroup } from './custom-resources.js';
 import { RESOURCES, apiGroups, apiVersionOf, type ResourceType } from './resources.js';
 
 /**
@@ -26,14 +27,22 @@ function groupEntry(group: string, version: string): unknown {
   return { name: group, versions: [gv], preferredVersion: gv };
 }
 
-export function apiGroupList(): unknown {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: apiGroups().map((g) => groupEntry(g.group, g.version)) };
+/** A CRD group: every served version, the preferred (highest priority) first. */
+function customGroupEntry(g: CustomGroup): unknown {
+  const versions = g.versions.map((version) => ({ groupVersion: `${g.group}/${version}`, version }));
+  return { name: g.group, versions, preferredVersion: versions[0] };
 }
 
-export function apiGroup(group: string): unknown | undefined {
+/** The built-in groups, then those CustomResourceDefinitions add. */
+export function apiGroupList(custom: readonly CustomGroup[] = []): unknown {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...apiGroups().map((g) => groupEntry(g.group, g.version)), ...custom.map(customGroupEntry)] };
+}
+
+export function apiGroup(group: string, custom: readonly CustomGroup[] = []): unknown | undefined {
   const g = apiGroups().find((x) => x.group === group);
-  if (!g) return undefined;
-  return { kind: 'APIGroup', apiVersion: 'v1', ...(groupEntry(g.group, g.version) as object) };
+  if (g) return { kind: 'APIGroup', apiVersion: 'v1', ...(groupEntry(g.group, g.version) as object) };
+  const c = custom.find((x) => x.group === group);
+  return c ? { kind: 'APIGroup', apiVersion: 'v1', ...(customGroupEntry(c) as object) } : undefined;
 }
 
 function resourceEntries(r: ResourceType): unknown[] {
@@ -52,8 +61,8 @@ function resourceEntries(r: ResourceType): unknown[] {
 }
 
 /** `/api/v1` or `/apis/<group>/<version>`; undefined for a group version not served. */
-export function apiResourceList(group: string, version: string): unknown | undefined {
-  const rs = RESOURCES.filter((r) => r.group === group && r.version === version);
+export function apiResourceList(group: string, version: string, custom: readonly ResourceType[] = []): unknown | undefined {
+  const rs = [...RESOURCES.filter((r) => r.group === group && r.version === version), ...custom];
   if (!rs.length) return undefined;
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources: rs.flatMap(resourceEntries) };
 }

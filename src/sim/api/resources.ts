@@ -26,10 +26,22 @@ export interface ResourceType {
   readonly subresources: readonly SubresourceType[];
   /** The ObjectStore key: the plural for core resources, `<plural>.<group>` otherwise. */
   readonly storeKey: string;
+  /** A custom resource's `additionalPrinterColumns`, which its Table shows after NAME. */
+  readonly printerColumns?: readonly PrinterColumn[];
 }
 
-const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
-const STATUS_VERBS = ['get', 'patch', 'update'] as const;
+/** One of a CustomResourceDefinition version's `additionalPrinterColumns`. */
+export interface PrinterColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly format?: string;
+  readonly description?: string;
+  readonly priority?: number;
+  readonly jsonPath: string;
+}
+
+export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
+export const STATUS_VERBS = ['get', 'patch', 'update'] as const;
 
 function status(kind: string): SubresourceType {
   return { name: 'status', kind, verbs: STATUS_VERBS };
@@ -97,6 +109,7 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices' }),
   define({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases' }),
   define({ group: 'networking.k8s.io', kind: 'NetworkPolicy', plural: 'networkpolicies', shortNames: ['netpol'] }),
+  define({ group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: [status('CustomResourceDefinition')] }),
 ];
 
 /** `v1` for the core group, `<group>/<version>` otherwise: the apiVersion objects carry. */

@@ -12,6 +12,8 @@ import type { PodRuntime } from './pod-runtime.js';
 import { negotiate, readBody, rejectUpgrade, sendJson, sendStatus } from './http-exchange.js';
 import { ResourceHandler, type ResourceRequest } from './resource-handler.js';
 import { findResource, type ResourceType } from './resources.js';
+import { CustomResourceCleanup } from './custom-resource-definitions.js';
+import { CustomResources } from './custom-resources.js';
 
 /**
  * The embedded cluster's Kubernetes API server: a real HTTP server speaking the Kubernetes REST
@@ -57,7 +59,9 @@ interface ResourcePath {
   readonly rest: readonly string[];
 }
 
-function parseResourcePath(segments: readonly string[]): ResourcePath | undefined {
+type FindResource = (group: string, version: string, plural: string) => ResourceType | undefined;
+
+function parseResourcePath(segments: readonly string[], findResource: FindResource): ResourcePath | undefined {
   let group: string;
   let version: string;
   let rest: string[];
@@ -89,7 +93,11 @@ export class ApiServer {
   private readonly server: Server;
   private readonly handler: ResourceHandler;
   private readonly exec: PodExecEndpoint;
+  private readonly customResources: CustomResources;
+  private readonly customResourceCleanup: CustomResourceCleanup;
   private baseUrl = '';
+  /** The static table first, then the resources CRDs add. */
+  private readonly findResource: FindResource = (group, version, plural) => findResource(group, version, plural) ?? this.customResources.find(group, version, plural);
 
   constructor(private readonly options: ApiServerOptions) {
     this.handler = new ResourceHandler(options.store, options.defaultTolerationSeconds ?? 300, {
@@ -97,6 +105,8 @@ export class ApiServer {
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     });
     this.exec = new PodExecEndpoint(options.store, options.hooks?.kubelet);
+    this.customResources = new CustomResources(options.store);
+    this.customResourceCleanup = new CustomResourceCleanup(options.store, findResource('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!);
     this.server = createServer((req, res) => void this.serve(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     // Watches are long-lived; only the request head has to arrive in time.
@@ -124,6 +134,8 @@ export class ApiServer {
   }
 
   async stop(): Promise<void> {
+    this.customResources.stop();
+    this.customResourceCleanup.stop();
     if (!this.server.listening) return;
     this.exec.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -169,7 +181,7 @@ export class ApiServer {
   private safeRoute(req: IncomingMessage): ResourcePath | undefined {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      return parseResourcePath(url.pathname.split('/').filter(Boolean).map(decodeURIComponent));
+      return parseResourcePath(url.pathname.split('/').filter(Boolean).map(decodeURIComponent), this.findResource);
     } catch {
       return undefined;
     }
@@ -186,7 +198,7 @@ export class ApiServer {
     if (method === 'GET' && this.discovery(path, res)) return;
     const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
     if (segments[0] !== 'api' && segments[0] !== 'apis') throw ApiError.pathNotFound();
-    const target = parseResourcePath(segments);
+    const target = parseResourcePath(segments, this.findResource);
     if (!target) throw ApiError.pathNotFound();
     if (target.subresource === 'proxy' && target.resource.storeKey === 'services' && target.namespace !== undefined && target.name !== undefined) {
       return this.proxy(req, res, url, target);
@@ -256,7 +268,7 @@ export class ApiServer {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const segments = url.pathname.replace(/\/+$/, '').split('/').filter(Boolean).map(decodeURIComponent);
-      const target = segments[0] === 'api' || segments[0] === 'apis' ? parseResourcePath(segments) : undefined;
+      const target = segments[0] === 'api' || segments[0] === 'apis' ? parseResourcePath(segments, this.findResource) : undefined;
       const protocol = String(req.headers.upgrade ?? '');
       if (!target || target.resource.storeKey !== 'pods' || target.subresource !== 'exec' || target.rest.length || target.namespace === undefined || target.name === undefined) {
         throw ApiError.badRequest(`the embedded cluster upgrades connections only for pods/exec; ${url.pathname} cannot be upgraded to ${protocol}`);
@@ -279,14 +291,15 @@ export class ApiServer {
       return true;
     }
     if (path === '/api') return respond(res, coreVersions(this.baseUrl.replace(/^https?:\/\//, '')));
-    if (path === '/apis') return respond(res, apiGroupList());
+    const custom = this.customResources;
+    if (path === '/apis') return respond(res, apiGroupList(custom.groups()));
     if (path === '/api/v1') return respond(res, apiResourceList('', 'v1'));
     const group = /^\/apis\/([^/]+)$/.exec(path);
-    if (group) return respond(res, apiGroup(group[1]!));
-    if (path === '/openapi/v3') return respond(res, openApiV3Root());
-    if (path.startsWith('/openapi/v3/')) return respond(res, openApiV3GroupVersion(path.slice('/openapi/v3/'.length)));
+    if (group) return respond(res, apiGroup(group[1]!, custom.groups()));
+    if (path === '/openapi/v3') return respond(res, openApiV3Root(custom.groupVersions()));
+    if (path.startsWith('/openapi/v3/')) return respond(res, openApiV3GroupVersion(path.slice('/openapi/v3/'.length), custom));
     const gv = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
-    if (gv) return respond(res, apiResourceList(gv[1]!, gv[2]!));
+    if (gv) return respond(res, apiResourceList(gv[1]!, gv[2]!, custom.resources(gv[1]!, gv[2]!)));
     return false;
   }
 }

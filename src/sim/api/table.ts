@@ -2,6 +2,7 @@ import type { LooseJson } from './loose-json.js';
 import type { StoredObject } from '../store.js';
 import { formatLabelSelector } from './label-selector.js';
 import type { ResourceType } from './resources.js';
+import { customResourcePrinter } from './custom-resource-table.js';
 
 /**
  * Server-side printing (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`): the columns and
@@ -10,7 +11,7 @@ import type { ResourceType } from './resources.js';
  */
 export interface TableColumn {
   name: string;
-  type: 'string' | 'integer' | 'date';
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
   format: string;
   description: string;
   priority: number;
@@ -24,14 +25,17 @@ export interface TableRow {
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
 type Json = LooseJson;
-type Printer = { columns: TableColumn[]; cells: (o: Json, now: number) => unknown[] };
+export type Printer = { columns: TableColumn[]; cells: (o: Json, now: number) => unknown[] };
 
 function col(name: string, priority = 0, type: TableColumn['type'] = 'string', description = ''): TableColumn {
   return { name, type, format: name === 'Name' ? 'name' : '', description: description || name, priority };
 }
 
-const NAME = col('Name', 0, 'string', 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names');
-const AGE = col('Age', 0, 'string', 'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata');
+export const NAME = col('Name', 0, 'string', 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names');
+/** The OpenAPI description of metadata.creationTimestamp, which every Age column carries. */
+export const CREATION_TIMESTAMP_DESCRIPTION =
+  'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata';
+const AGE = col('Age', 0, 'string', CREATION_TIMESTAMP_DESCRIPTION);
 
 /** kubectl's `HumanDuration`: 45s, 3m20s, 25m, 5h10m, 2d3h, 400d, 3y10d. */
 export function humanDuration(ms: number): string {
@@ -331,6 +335,7 @@ const DEFAULT_PRINTER: Printer = {
 };
 
 function printerFor(r: ResourceType): Printer {
+  if (r.printerColumns) return customResourcePrinter(NAME, r.printerColumns);
   return PRINTERS[r.storeKey] ?? DEFAULT_PRINTER;
 }
 

@@ -1,0 +1,112 @@
+import * as k8s from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually } from '../support/eventually.js';
+import { kubectlBinary } from '../support/kubectl.js';
+import { startSim, type SimClients } from './sim-fixture.js';
+
+/**
+ * The API surface beyond the workloads, driven with real kubectl and client-node against one
+ * embedded cluster: CustomResourceDefinitions and their custom resources.
+ */
+const TESTRUNS_CRD = new URL('../fixtures/crds/k6.io_testruns.yaml', import.meta.url).pathname;
+
+describe('embedded cluster API surface (real kubectl and client-node)', function () {
+  this.timeout(60_000);
+  const bin = kubectlBinary('default');
+  let sim: SimClients;
+  let dir: string;
+  let custom: k8s.CustomObjectsApi;
+  const kubectl = (args: string[], options: { input?: string; reject?: boolean; cache?: string } = {}) =>
+    execa(bin!, args, {
+      env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, options.cache ?? 'cache'), HOME: dir },
+      timeout: 30_000,
+      reject: options.reject ?? true,
+      ...(options.input !== undefined ? { input: options.input } : {}),
+    });
+
+  before(async function () {
+    if (!bin) this.skip();
+    sim = await startSim();
+    dir = mkdtempSync(join(tmpdir(), 'gameday-api-surface-'));
+    await sim.cluster.writeKubeconfig(join(dir, 'kubeconfig'));
+    custom = sim.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  });
+  after(async () => {
+    await sim?.cluster.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('CustomResourceDefinitions', () => {
+    const testRun = (name: string, labels: Record<string, string> = {}) => ({
+      apiVersion: 'k6.io/v1alpha1',
+      kind: 'TestRun',
+      metadata: { name, labels },
+      spec: { parallelism: 2, script: { configMap: { name: 'script', file: 'test.js' } } },
+    });
+
+    it("applies k6-operator's TestRun CRD with kubectl and serves testruns to kubectl and client-node", async () => {
+      const applied = await kubectl(['apply', '-f', TESTRUNS_CRD]);
+      expect(applied.stdout).to.contain('customresourcedefinition.apiextensions.k8s.io/testruns.k6.io created');
+      const waited = await kubectl(['wait', '--for=condition=Established', 'crd/testruns.k6.io', '--timeout=10s']);
+      expect(waited.stdout).to.contain('condition met');
+
+      const resources = await kubectl(['api-resources', '--api-group=k6.io']);
+      expect(resources.stdout).to.match(/^testruns\s+k6\.io\/v1alpha1\s+true\s+TestRun\s*$/m);
+
+      await kubectl(['apply', '-f', '-'], { input: JSON.stringify(testRun('smoke', { tier: 'smoke' })) });
+      await custom.createNamespacedCustomObject({ group: 'k6.io', version: 'v1alpha1', namespace: 'default', plural: 'testruns', body: testRun('soak', { tier: 'soak' }) });
+
+      const listed = (await custom.listNamespacedCustomObject({ group: 'k6.io', version: 'v1alpha1', namespace: 'default', plural: 'testruns', labelSelector: 'tier=soak' })) as { items: { metadata: { name: string } }[] };
+      expect(listed.items.map((i) => i.metadata.name)).to.deep.equal(['soak']);
+
+      const table = await kubectl(['get', 'testruns']);
+      const [header, ...rows] = table.stdout.trim().split('\n');
+      expect(header!.split(/\s{2,}/)).to.deep.equal(['NAME', 'STAGE', 'AGE', 'TESTRUNID']);
+      expect(rows.map((r) => r.split(/\s+/)[0])).to.deep.equal(['smoke', 'soak']);
+    });
+
+    it('keeps status to the status subresource and shows it in the printer columns', async () => {
+      const path = { group: 'k6.io', version: 'v1alpha1', namespace: 'default', plural: 'testruns', name: 'smoke' };
+      await custom.patchNamespacedCustomObject({ ...path, body: { status: { stage: 'ignored' } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      expect(((await custom.getNamespacedCustomObject(path)) as { status?: unknown }).status).to.equal(undefined);
+      await custom.patchNamespacedCustomObjectStatus({ ...path, body: { status: { stage: 'started', testRunId: 'run-7' } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      const row = await kubectl(['get', 'testrun', 'smoke', '--no-headers']);
+      expect(row.stdout.trim().split(/\s+/)).to.deep.include.members(['smoke', 'started', 'run-7']);
+    });
+
+    it('watches custom resources as they change', async () => {
+      const seen: string[] = [];
+      const watch = new k8s.Watch(sim.kubeConfig);
+      const done = await watch.watch('/apis/k6.io/v1alpha1/namespaces/default/testruns', { labelSelector: 'tier=soak' }, (type, o: { metadata: { name: string } }) => seen.push(`${type} ${o.metadata.name}`), () => undefined);
+      try {
+        await eventually('the initial ADDED event', () => seen.includes('ADDED soak'));
+        await kubectl(['label', 'testrun', 'soak', 'run=2']);
+        await kubectl(['delete', 'testrun', 'soak']);
+        await eventually('MODIFIED then DELETED', () => seen.join(',') === 'ADDED soak,MODIFIED soak,DELETED soak');
+      } finally {
+        done.abort();
+      }
+    });
+
+    it('refuses an invalid CRD with the real validation messages', async () => {
+      const bad = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' }, spec: { group: 'example.com', names: { plural: 'gadgets', kind: 'Gadget' }, scope: 'Namespaced', versions: [{ name: 'v1', served: true, storage: false, schema: { openAPIV3Schema: { type: 'object' } } }] } };
+      const result = await kubectl(['create', '-f', '-'], { input: JSON.stringify(bad), reject: false });
+      expect(result.exitCode).to.equal(1);
+      expect(result.stderr).to.contain('The CustomResourceDefinition "widgets.example.com" is invalid');
+      expect(result.stderr).to.contain('metadata.name: Invalid value: "widgets.example.com": must be spec.names.plural+"."+spec.group');
+      expect(result.stderr).to.contain('must have exactly one version marked as storage version');
+    });
+
+    it('deletes the custom resources with their CRD and stops serving them', async () => {
+      await kubectl(['delete', 'crd', 'testruns.k6.io', '--timeout=10s']);
+      expect(sim.cluster.store.list('testruns.k6.io')).to.deep.equal([]);
+      // A fresh discovery cache: the shared one still lists testruns, as it would on a real cluster.
+      const gone = await kubectl(['get', 'testruns'], { reject: false, cache: 'cache-after-delete' });
+      expect(gone.stderr).to.contain('the server doesn\'t have a resource type "testruns"');
+    });
+  });
+});
