@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { ApiServer } from './api/server.js';
 import type { RunningController } from './controllers/controller-context.js';
+import { startCronJobController } from './controllers/cronjob.js';
 import { startDaemonSetController } from './controllers/daemonset.js';
 import { startDeploymentController } from './controllers/deployment.js';
 import { startDisruptionController } from './controllers/disruption.js';
@@ -108,6 +109,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     startStatefulSetController(ctx),
     startDaemonSetController(ctx),
     startJobController(ctx),
+    startCronJobController(ctx),
     startEndpointsController(ctx),
   );
   const listeners = new ServiceListeners(host, store, informers, router, dataPlane);

@@ -10,7 +10,7 @@ import { startSim, type SimClients } from './sim-fixture.js';
 
 /**
  * The API surface beyond the workloads, driven with real kubectl and client-node against one
- * embedded cluster: CustomResourceDefinitions and their custom resources.
+ * embedded cluster: CustomResourceDefinitions and their custom resources, CronJobs.
  */
 const TESTRUNS_CRD = new URL('../fixtures/crds/k6.io_testruns.yaml', import.meta.url).pathname;
 
@@ -107,6 +107,92 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
       // A fresh discovery cache: the shared one still lists testruns, as it would on a real cluster.
       const gone = await kubectl(['get', 'testruns'], { reject: false, cache: 'cache-after-delete' });
       expect(gone.stderr).to.contain('the server doesn\'t have a resource type "testruns"');
+    });
+  });
+  describe('CronJobs', () => {
+    const cronJob = (name: string, spec: Partial<k8s.V1CronJobSpec>, longRunning = false): k8s.V1CronJob => ({
+      metadata: { name },
+      spec: {
+        schedule: '*/1 * * * *',
+        ...spec,
+        jobTemplate: {
+          metadata: { labels: { cron: name } },
+          spec: {
+            template: {
+              spec: {
+                restartPolicy: 'Never',
+                terminationGracePeriodSeconds: 0,
+                containers: [longRunning ? { name: 'web', image: 'gameday/web:1', ports: [{ containerPort: 8080 }] } : { name: 'once', image: 'busybox:1.36', command: ['true'] }],
+              },
+            },
+          },
+        },
+      },
+    });
+    /** Status as if the last start was two minutes ago: the controller owes the most recent minute's start now, as after a controller outage. */
+    const owe = (name: string) =>
+      sim.batch.patchNamespacedCronJobStatus({ namespace: 'default', name, body: { status: { lastScheduleTime: new Date(Date.now() - 120_000) } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    const jobsOf = async (name: string) => (await sim.batch.listNamespacedJob({ namespace: 'default', labelSelector: `cron=${name}` })).items.filter((j) => !j.metadata?.deletionTimestamp);
+    const eventReasons = async (name: string) => (await sim.core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.name=${name}` })).items.map((e) => e.reason);
+    const complete = (j: k8s.V1Job) => j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ?? false;
+
+    it('starts the Job a schedule owes, tracks it in status and shows the real kubectl columns', async () => {
+      await sim.batch.createNamespacedCronJob({ namespace: 'default', body: cronJob('tick', { successfulJobsHistoryLimit: 1 }) });
+      await owe('tick');
+      const minute = Math.floor(Date.now() / 60_000);
+      const [job] = await eventually('the scheduled job', async () => ((await jobsOf('tick')).length ? jobsOf('tick') : undefined));
+      expect(job!.metadata?.name).to.be.oneOf([`tick-${minute}`, `tick-${minute - 1}`]);
+      expect(job!.metadata?.ownerReferences?.[0]).to.include({ kind: 'CronJob', name: 'tick', controller: true });
+      expect(job!.metadata?.annotations?.['batch.kubernetes.io/cronjob-scheduled-timestamp']).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00Z$/);
+      const cj = await eventually('the job completed and seen by the controller', async () => {
+        const c = await sim.batch.readNamespacedCronJob({ namespace: 'default', name: 'tick' });
+        return c.status?.lastSuccessfulTime && !c.status.active?.length ? c : undefined;
+      });
+      expect(cj.status?.lastScheduleTime?.toISOString()).to.equal(job!.metadata?.annotations?.['batch.kubernetes.io/cronjob-scheduled-timestamp']!.replace('Z', '.000Z'));
+      expect(await eventReasons('tick')).to.include.members(['SuccessfulCreate', 'SawCompletedJob']);
+
+      const table = await kubectl(['get', 'cronjobs']);
+      const [header, row] = table.stdout.trim().split('\n');
+      expect(header!.split(/\s{2,}/)).to.deep.equal(['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE']);
+      expect(row!.split(/\s{2,}/).slice(0, 5)).to.deep.equal(['tick', '*/1 * * * *', '<none>', 'False', '0']);
+    });
+
+    it('runs kubectl create job --from=cronjob and keeps only successfulJobsHistoryLimit finished Jobs', async () => {
+      const created = await kubectl(['create', 'job', 'tick-manual', '--from=cronjob/tick']);
+      expect(created.stdout).to.contain('job.batch/tick-manual created');
+      const manual = await sim.batch.readNamespacedJob({ namespace: 'default', name: 'tick-manual' });
+      expect(manual.metadata?.annotations?.['cronjob.kubernetes.io/instantiate']).to.equal('manual');
+      const left = await eventually('the older finished job deleted', async () => {
+        const jobs = await jobsOf('tick');
+        return jobs.length === 1 && complete(jobs[0]!) ? jobs : undefined;
+      });
+      expect(left.map((j) => j.metadata?.name)).to.deep.equal(['tick-manual']);
+    });
+
+    it('skips a start while a Job runs under Forbid, and replaces the running Job under Replace', async () => {
+      await sim.batch.createNamespacedCronJob({ namespace: 'default', body: cronJob('forbid', { concurrencyPolicy: 'Forbid' }, true) });
+      await sim.batch.createNamespacedCronJob({ namespace: 'default', body: cronJob('replace', { concurrencyPolicy: 'Replace' }, true) });
+      await kubectl(['create', 'job', 'forbid-manual', '--from=cronjob/forbid']);
+      await kubectl(['create', 'job', 'replace-manual', '--from=cronjob/replace']);
+      await eventually('both manual jobs active in status', async () => {
+        const [f, r] = await Promise.all(['forbid', 'replace'].map((name) => sim.batch.readNamespacedCronJob({ namespace: 'default', name })));
+        return f!.status?.active?.length === 1 && r!.status?.active?.length === 1;
+      });
+      await owe('forbid');
+      await owe('replace');
+      await eventually('the Forbid start skipped', async () => (await eventReasons('forbid')).includes('JobAlreadyActive'));
+      expect((await jobsOf('forbid')).map((j) => j.metadata?.name)).to.deep.equal(['forbid-manual']);
+      const replaced = await eventually('the Replace start made', async () => {
+        const jobs = await jobsOf('replace');
+        return jobs.length === 1 && jobs[0]!.metadata?.name !== 'replace-manual' ? jobs : undefined;
+      });
+      expect(replaced[0]!.metadata?.name).to.match(/^replace-\d+$/);
+      expect(await eventReasons('replace')).to.include('SuccessfulDelete');
+    });
+
+    it('refuses a schedule cron cannot parse with the real message', async () => {
+      const bad = await kubectl(['create', 'cronjob', 'bad', '--image=busybox', '--schedule=61 * * * *'], { reject: false });
+      expect(bad.stderr).to.contain('spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61');
     });
   });
 });

@@ -4,6 +4,7 @@ import type { ObjectStore, StoredObject } from '../store.js';
 import { ApiError } from './api-error.js';
 import { admitCustomResourceDefinition } from './custom-resource-definitions.js';
 import { CRD_STORE_KEY } from './custom-resources.js';
+import { CronSchedule, CronScheduleError, isKnownTimeZone } from '../cron-schedule.js';
 import type { ResourceType } from './resources.js';
 
 /**
@@ -166,6 +167,8 @@ export class Admission {
       }
       case 'jobs.batch':
         return this.admitJob(body);
+      case 'cronjobs.batch':
+        return this.admitCronJob(r, body);
       case 'poddisruptionbudgets.policy':
         body.status = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 };
         return;
@@ -179,6 +182,7 @@ export class Admission {
     const body = next as Json;
     if (r.storeKey === 'services') this.admitService(r, body, current as Json);
     if (r.storeKey === CRD_STORE_KEY) admitCustomResourceDefinition(this.options.store, r, body, current as Json);
+    if (r.storeKey === 'cronjobs.batch') this.admitCronJob(r, body);
     if (r.storeKey === 'pods' && body.spec) {
       defaultPodSpec(body.spec);
     }
@@ -223,6 +227,38 @@ export class Admission {
     defaultTemplate(spec);
     setDefault(spec.template.spec, 'restartPolicy', 'Never');
     body.status = {};
+  }
+
+  /** CronJob defaults and the validation of its name, schedule and time zone. */
+  private admitCronJob(r: ResourceType, body: Json): void {
+    const spec = obj(body, 'spec');
+    const name = String(body.metadata.name);
+    const causes: { field: string; message: string; reason: string }[] = [];
+    // The Job names `<cronjob>-<minutes>` must stay within 63 characters.
+    if (name.length > 52) causes.push({ field: 'metadata.name', message: `Invalid value: "${name}": must be no more than 52 characters`, reason: 'FieldValueInvalid' });
+    if (!spec.schedule) causes.push({ field: 'spec.schedule', message: 'Required value', reason: 'FieldValueRequired' });
+    else if (/\b(CRON_)?TZ=/.test(String(spec.schedule))) causes.push({ field: 'spec.schedule', message: `Invalid value: "${String(spec.schedule)}": cannot use TZ or CRON_TZ in schedule, use timeZone field instead`, reason: 'FieldValueInvalid' });
+    else {
+      try {
+        CronSchedule.parse(String(spec.schedule));
+      } catch (err) {
+        if (!(err instanceof CronScheduleError)) throw err;
+        causes.push({ field: 'spec.schedule', message: `Invalid value: "${String(spec.schedule)}": ${err.message}`, reason: 'FieldValueInvalid' });
+      }
+    }
+    if (spec.timeZone !== undefined && spec.timeZone !== null && !isKnownTimeZone(String(spec.timeZone))) {
+      causes.push({ field: 'spec.timeZone', message: `Invalid value: "${String(spec.timeZone)}": unknown time zone ${String(spec.timeZone)}`, reason: 'FieldValueInvalid' });
+    }
+    const policy = spec.concurrencyPolicy ?? 'Allow';
+    if (!['Allow', 'Forbid', 'Replace'].includes(policy)) causes.push({ field: 'spec.concurrencyPolicy', message: `Unsupported value: "${String(policy)}": supported values: "Allow", "Forbid", "Replace"`, reason: 'FieldValueNotSupported' });
+    if (causes.length) throw ApiError.invalid(r, name, causes);
+    setDefault(spec, 'concurrencyPolicy', 'Allow');
+    setDefault(spec, 'suspend', false);
+    setDefault(spec, 'successfulJobsHistoryLimit', 3);
+    setDefault(spec, 'failedJobsHistoryLimit', 1);
+    const jobSpec = obj(obj(spec, 'jobTemplate'), 'spec');
+    defaultTemplate(jobSpec);
+    setDefault(jobSpec.template.spec, 'restartPolicy', 'Never');
   }
 
   private admitService(r: ResourceType, body: Json, current: Json | undefined): void {

@@ -105,6 +105,7 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ group: 'apps', kind: 'StatefulSet', plural: 'statefulsets', shortNames: ['sts'], categories: ['all'], subresources: [status('StatefulSet'), scale()] }),
   define({ group: 'apps', kind: 'DaemonSet', plural: 'daemonsets', shortNames: ['ds'], categories: ['all'], subresources: [status('DaemonSet')] }),
   define({ group: 'batch', kind: 'Job', plural: 'jobs', categories: ['all'], subresources: [status('Job')] }),
+  define({ group: 'batch', kind: 'CronJob', plural: 'cronjobs', shortNames: ['cj'], categories: ['all'], subresources: [status('CronJob')] }),
   define({ group: 'policy', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', shortNames: ['pdb'], subresources: [status('PodDisruptionBudget')] }),
   define({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices' }),
   define({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases' }),

@@ -308,6 +308,25 @@ const PRINTERS: Record<string, Printer> = {
       return [o.metadata.name, jobStatus(o), completions, jobDuration(o, now), age(o, now), containerNames(o), containerImages(o), formatLabelSelector(o.spec?.selector)];
     },
   },
+  'cronjobs.batch': {
+    columns: [NAME, col('Schedule'), col('Timezone'), col('Suspend', 0, 'boolean'), col('Active', 0, 'integer'), col('Last Schedule'), AGE, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    cells: (o, now) => {
+      const job = (o.spec?.jobTemplate ?? {}) as Json;
+      const suspend = o.spec?.suspend;
+      return [
+        o.metadata.name,
+        o.spec?.schedule ?? '',
+        o.spec?.timeZone ?? '<none>',
+        suspend === undefined || suspend === null ? '<unset>' : suspend ? 'True' : 'False',
+        ((o.status?.active ?? []) as Json[]).length,
+        o.status?.lastScheduleTime ? since(o.status.lastScheduleTime, now) : '<none>',
+        age(o, now),
+        containerNames(job),
+        containerImages(job),
+        formatLabelSelector(job.spec?.selector),
+      ];
+    },
+  },
   'poddisruptionbudgets.policy': {
     columns: [NAME, col('Min Available'), col('Max Unavailable'), col('Allowed Disruptions', 0, 'integer'), AGE],
     cells: (o, now) => [o.metadata.name, intOrNA(o.spec?.minAvailable), intOrNA(o.spec?.maxUnavailable), o.status?.disruptionsAllowed ?? 0, age(o, now)],
