@@ -10,6 +10,7 @@ import { startGarbageCollector } from './controllers/garbage-collector.js';
 import { startJobController } from './controllers/job.js';
 import { startNodeLifecycleController } from './controllers/node-lifecycle.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
+import { startResourceQuotaController } from './controllers/resource-quota.js';
 import { startStatefulSetController } from './controllers/statefulset.js';
 import { DataPlane } from './dataplane/data-plane.js';
 import { KvReplicas } from './dataplane/kv-app.js';
@@ -110,6 +111,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     startDaemonSetController(ctx),
     startJobController(ctx),
     startCronJobController(ctx),
+    startResourceQuotaController(ctx),
     startEndpointsController(ctx),
   );
   const listeners = new ServiceListeners(host, store, informers, router, dataPlane);

@@ -4,13 +4,15 @@ import { execa } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { eventually } from '../support/eventually.js';
 import { kubectlBinary } from '../support/kubectl.js';
 import { startSim, type SimClients } from './sim-fixture.js';
 
 /**
  * The API surface beyond the workloads, driven with real kubectl and client-node against one
- * embedded cluster: CustomResourceDefinitions and their custom resources, CronJobs.
+ * embedded cluster: CustomResourceDefinitions and their custom resources, CronJobs, and the
+ * policy objects admission applies (PriorityClass, LimitRange, ResourceQuota), Ingress.
  */
 const TESTRUNS_CRD = new URL('../fixtures/crds/k6.io_testruns.yaml', import.meta.url).pathname;
 
@@ -193,6 +195,72 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
     it('refuses a schedule cron cannot parse with the real message', async () => {
       const bad = await kubectl(['create', 'cronjob', 'bad', '--image=busybox', '--schedule=61 * * * *'], { reject: false });
       expect(bad.stderr).to.contain('spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61');
+    });
+  });
+  describe('admission policy objects and Ingress', () => {
+    const pod = (name: string, extra: Partial<k8s.V1PodSpec> = {}, resources?: k8s.V1ResourceRequirements): k8s.V1Pod => ({
+      metadata: { name },
+      spec: { containers: [{ name: 'web', image: 'gameday/web:1', ...(resources ? { resources } : {}) }], ...extra },
+    });
+    const forbidden = async (namespace: string, body: k8s.V1Pod) => {
+      const err = await sim.core.createNamespacedPod({ namespace, body }).then(() => undefined, (e: unknown) => e as k8s.ApiException<string>);
+      expect(err, 'the create should have been refused').to.not.equal(undefined);
+      expect(err!.code).to.equal(403);
+      return (JSON.parse(err!.body) as { message: string }).message;
+    };
+    before(async () => {
+      for (const name of ['limited', 'quota']) await sim.core.createNamespace({ body: { metadata: { name } } });
+    });
+
+    it('resolves priorityClassName through the system PriorityClasses and refuses an unknown one', async () => {
+      const table = await kubectl(['get', 'priorityclasses']);
+      expect(table.stdout.trim().split('\n')[0]!.split(/\s{2,}/)).to.deep.equal(['NAME', 'VALUE', 'GLOBAL-DEFAULT', 'AGE', 'PREEMPTIONPOLICY']);
+      expect(table.stdout).to.match(/^system-cluster-critical\s+2000000000\s+false\s+\S+\s+PreemptLowerPriority$/m);
+      const created = await sim.core.createNamespacedPod({ namespace: 'default', body: pod('critical', { priorityClassName: 'system-cluster-critical' }) });
+      expect(created.spec?.priority).to.equal(2_000_000_000);
+      expect(await forbidden('default', pod('vip', { priorityClassName: 'vip' }))).to.equal('pods "vip" is forbidden: no PriorityClass with name vip was found');
+    });
+
+    it("gives containers a LimitRange's defaults and refuses one above its max", async () => {
+      await kubectl(['apply', '-n', 'limited', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'defaults' }, spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '100m' }, max: { memory: '1Gi' } }] } }) });
+      const created = await sim.core.createNamespacedPod({ namespace: 'limited', body: pod('plain') });
+      expect(created.spec?.containers[0]!.resources).to.deep.equal({ requests: { cpu: '100m', memory: '1Gi' }, limits: { cpu: '500m', memory: '1Gi' } });
+      expect(created.metadata?.annotations?.['kubernetes.io/limit-ranger']).to.equal('LimitRanger plugin set: cpu, memory request for container web; cpu, memory limit for container web');
+      expect(await forbidden('limited', pod('big', {}, { limits: { memory: '2Gi' } }))).to.equal('pods "big" is forbidden: maximum memory usage per Container is 1Gi, but limit is 2Gi');
+    });
+
+    it('refuses a pod past a ResourceQuota with the real message, and admits it once usage drops', async () => {
+      await kubectl(['create', 'quota', 'compute', '-n', 'quota', '--hard=pods=2,requests.cpu=1']);
+      const small = { requests: { cpu: '200m' } };
+      for (const name of ['a', 'b']) await sim.core.createNamespacedPod({ namespace: 'quota', body: pod(name, {}, small) });
+      expect(await forbidden('quota', pod('c', {}, small))).to.equal('pods "c" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=2, limited: pods=2');
+      const row = await eventually('the quota controller counting both pods', async () => {
+        const out = (await kubectl(['get', 'quota', '-n', 'quota', '--no-headers'])).stdout;
+        return out.includes('pods: 2/2') ? out : undefined;
+      });
+      expect(row.trim().split(/\s{2,}/)).to.deep.include('pods: 2/2, requests.cpu: 400m/1');
+      await sim.core.deleteNamespacedPod({ namespace: 'quota', name: 'a', gracePeriodSeconds: 0 });
+      await eventually('pod c admitted', () => sim.core.createNamespacedPod({ namespace: 'quota', body: pod('c', {}, small) }));
+    });
+
+    it('stores Ingresses and IngressClasses and prints them as kubectl does', async () => {
+      const ingressClass = { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } };
+      const ingress = {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: 'shop', namespace: 'default' },
+        spec: {
+          ingressClassName: 'nginx',
+          tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }],
+          rules: ['shop.example.com', 'api.example.com'].map((host) => ({ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'shop', port: { number: 80 } } } }] } })),
+        },
+      };
+      await kubectl(['apply', '-f', '-'], { input: [ingressClass, ingress].map((o) => stringify(o)).join('---\n') });
+      const ing = (await kubectl(['get', 'ingress'])).stdout.trim().split('\n').map((l) => l.split(/\s{2,}/));
+      expect(ing[0]).to.deep.equal(['NAME', 'CLASS', 'HOSTS', 'ADDRESS', 'PORTS', 'AGE']);
+      expect(ing[1]!.slice(0, 4)).to.deep.equal(['shop', 'nginx', 'shop.example.com,api.example.com', '80, 443']);
+      const classes = (await kubectl(['get', 'ingressclass', '--no-headers'])).stdout.trim().split(/\s{2,}/);
+      expect(classes.slice(0, 3)).to.deep.equal(['nginx', 'k8s.io/ingress-nginx', '<none>']);
     });
   });
 });

@@ -5,6 +5,9 @@ import { ApiError } from './api-error.js';
 import { admitCustomResourceDefinition } from './custom-resource-definitions.js';
 import { CRD_STORE_KEY } from './custom-resources.js';
 import { CronSchedule, CronScheduleError, isKnownTimeZone } from '../cron-schedule.js';
+import { applyLimitRanges, defaultLimitRange } from './limit-ranger.js';
+import { admitPodPriority, admitPriorityClass } from './priority.js';
+import { checkQuota, quotaStatus } from './resource-quota.js';
 import type { ResourceType } from './resources.js';
 
 /**
@@ -109,16 +112,29 @@ export class Admission {
 
   /** Fills defaults on a new object; throws an Invalid ApiError for what the real server rejects. */
   admitCreate(r: ResourceType, o: StoredObject): void {
-    const body = o as Json;
+    this.defaultAndValidate(r, o as Json);
+    // The quota plugin runs last, on the object as the other plugins left it.
+    checkQuota(this.options.store, r, o as Json);
+  }
+
+  private defaultAndValidate(r: ResourceType, body: Json): void {
+    const { store } = this.options;
     // A custom resource with a status subresource starts without status, as apiextensions' strategy has it.
     if (r.printerColumns && r.subresources.some((s) => s.name === 'status')) delete body.status;
     switch (r.storeKey) {
       case CRD_STORE_KEY:
-        return admitCustomResourceDefinition(this.options.store, r, body);
+        return admitCustomResourceDefinition(store, r, body);
+      case 'priorityclasses.scheduling.k8s.io':
+        return admitPriorityClass(r, body);
+      case 'limitranges':
+        return defaultLimitRange(body);
+      case 'resourcequotas':
+        body.status = quotaStatus(store, body as StoredObject);
+        return;
       case 'pods':
-        return this.admitPod(body);
+        return this.admitPod(r, body);
       case 'namespaces':
-        obj(body.metadata, 'labels')['kubernetes.io/metadata.name'] = o.metadata.name;
+        obj(body.metadata, 'labels')['kubernetes.io/metadata.name'] = body.metadata.name;
         setDefault(obj(body, 'spec'), 'finalizers', ['kubernetes']);
         body.status = { phase: 'Active' };
         return;
@@ -191,12 +207,12 @@ export class Admission {
     }
   }
 
-  private admitPod(body: Json): void {
+  private admitPod(r: ResourceType, body: Json): void {
     const spec = obj(body, 'spec');
     defaultPodSpec(spec);
     setDefault(spec, 'enableServiceLinks', true);
-    setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
-    setDefault(spec, 'priority', 0);
+    applyLimitRanges(this.options.store, r, body);
+    admitPodPriority(this.options.store, r, body);
     setDefault(spec, 'serviceAccountName', 'default');
     setDefault(spec, 'serviceAccount', spec.serviceAccountName);
     const tolerations = (spec.tolerations ??= []) as Json[];

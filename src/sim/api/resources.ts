@@ -100,6 +100,8 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ kind: 'Endpoints', plural: 'endpoints', shortNames: ['ep'] }),
   define({ kind: 'Event', plural: 'events', shortNames: ['ev'] }),
   define({ kind: 'ConfigMap', plural: 'configmaps', shortNames: ['cm'] }),
+  define({ kind: 'ResourceQuota', plural: 'resourcequotas', shortNames: ['quota'], subresources: [status('ResourceQuota')] }),
+  define({ kind: 'LimitRange', plural: 'limitranges', shortNames: ['limits'] }),
   define({ group: 'apps', kind: 'Deployment', plural: 'deployments', shortNames: ['deploy'], categories: ['all'], subresources: [status('Deployment'), scale()] }),
   define({ group: 'apps', kind: 'ReplicaSet', plural: 'replicasets', shortNames: ['rs'], categories: ['all'], subresources: [status('ReplicaSet'), scale()] }),
   define({ group: 'apps', kind: 'StatefulSet', plural: 'statefulsets', shortNames: ['sts'], categories: ['all'], subresources: [status('StatefulSet'), scale()] }),
@@ -110,6 +112,9 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices' }),
   define({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases' }),
   define({ group: 'networking.k8s.io', kind: 'NetworkPolicy', plural: 'networkpolicies', shortNames: ['netpol'] }),
+  define({ group: 'networking.k8s.io', kind: 'Ingress', plural: 'ingresses', shortNames: ['ing'], subresources: [status('Ingress')] }),
+  define({ group: 'networking.k8s.io', kind: 'IngressClass', plural: 'ingressclasses', namespaced: false }),
+  define({ group: 'scheduling.k8s.io', kind: 'PriorityClass', plural: 'priorityclasses', namespaced: false, shortNames: ['pc'] }),
   define({ group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: [status('CustomResourceDefinition')] }),
 ];
 

@@ -14,6 +14,7 @@ import { ResourceHandler, type ResourceRequest } from './resource-handler.js';
 import { findResource, type ResourceType } from './resources.js';
 import { CustomResourceCleanup } from './custom-resource-definitions.js';
 import { CustomResources } from './custom-resources.js';
+import { ensureSystemPriorityClasses } from './priority.js';
 
 /**
  * The embedded cluster's Kubernetes API server: a real HTTP server speaking the Kubernetes REST
@@ -28,7 +29,7 @@ export interface ApiServerOptions {
   /** tolerationSeconds of the not-ready/unreachable tolerations added to new pods. @default 300 */
   readonly defaultTolerationSeconds?: number;
   readonly hooks?: ApiHooks;
-  /** Create default, kube-system, kube-public and kube-node-lease when missing, as the real server does at start. @default true */
+  /** Create default, kube-system, kube-public and kube-node-lease and the system PriorityClasses when missing, as the real server does at start. @default true */
   readonly ensureSystemNamespaces?: boolean;
   /** Unsent watch output above which a slow watcher is disconnected. @default 16 MiB */
   readonly watchBufferLimitBytes?: number;
@@ -119,7 +120,10 @@ export class ApiServer {
   }
 
   async start(): Promise<string> {
-    if (this.options.ensureSystemNamespaces ?? true) this.createSystemNamespaces();
+    if (this.options.ensureSystemNamespaces ?? true) {
+      this.createSystemNamespaces();
+      ensureSystemPriorityClasses(this.options.store);
+    }
     const host = this.options.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);

@@ -346,7 +346,53 @@ const PRINTERS: Record<string, Printer> = {
       return [o.metadata.name, sel === '<none>' ? '<none>' : sel, age(o, now)];
     },
   },
+  'ingresses.networking.k8s.io': {
+    columns: [NAME, col('Class', 0, 'string', 'The name of the IngressClass resource that should be used for ingress'), col('Hosts'), col('Address'), col('Ports'), AGE],
+    cells: (o, now) => [o.metadata.name, o.spec?.ingressClassName ?? '<none>', ingressHosts(o), loadBalancerAddresses(o), (o.spec?.tls ?? []).length ? '80, 443' : '80', age(o, now)],
+  },
+  'ingressclasses.networking.k8s.io': {
+    columns: [NAME, col('Controller'), col('Parameters'), AGE],
+    cells: (o, now) => {
+      const p = o.spec?.parameters as Json | undefined;
+      const parameters = p ? `${p.kind}${p.apiGroup ? `.${p.apiGroup}` : ''}/${p.name}` : '<none>';
+      return [o.metadata.name, o.spec?.controller ?? '', parameters, age(o, now)];
+    },
+  },
+  'priorityclasses.scheduling.k8s.io': {
+    columns: [NAME, col('Value', 0, 'integer'), col('Global-Default', 0, 'boolean'), AGE, col('PreemptionPolicy')],
+    cells: (o, now) => [o.metadata.name, o.value ?? 0, o.globalDefault ?? false, age(o, now), o.preemptionPolicy ?? ''],
+  },
+  resourcequotas: {
+    columns: [NAME, AGE, col('Request', 0, 'string', 'Request represents a minimum amount of cpu/memory that a container may consume.'), col('Limit', 0, 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.')],
+    cells: (o, now) => {
+      const hard = (o.status?.hard ?? {}) as Record<string, string>;
+      const used = (o.status?.used ?? {}) as Record<string, string>;
+      const request: string[] = [];
+      const limit: string[] = [];
+      for (const name of Object.keys(hard).sort()) (name.startsWith('limits.') ? limit : request).push(`${name}: ${used[name] ?? '0'}/${hard[name]}`);
+      return [o.metadata.name, age(o, now), request.join(', '), limit.join(', ')];
+    },
+  },
 };
+
+/** kubectl's `formatHosts`: up to three hosts, `*` when no rule names one. */
+function ingressHosts(o: Json): string {
+  const rules = (o.spec?.rules ?? []) as Json[];
+  const hosts: string[] = [];
+  let more = false;
+  for (const r of rules) {
+    if (hosts.length === 3) more = true;
+    if (!more && r.host) hosts.push(r.host);
+  }
+  if (!hosts.length) return '*';
+  return more ? `${hosts.join(',')} + ${rules.length - 3} more...` : hosts.join(',');
+}
+
+function loadBalancerAddresses(o: Json): string {
+  const list = ((o.status?.loadBalancer?.ingress ?? []) as Json[]).map((i) => i.ip || i.hostname).filter(Boolean);
+  const text = list.join(',');
+  return text.length > 16 ? `${text.slice(0, 13)}...` : text;
+}
 
 const DEFAULT_PRINTER: Printer = {
   columns: [NAME, col('Created At', 0, 'date')],

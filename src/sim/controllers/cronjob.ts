@@ -1,5 +1,6 @@
 import type { LooseJson } from '../api/loose-json.js';
 import { Admission } from '../api/admission.js';
+import { ApiError } from '../api/api-error.js';
 import { findResource } from '../api/resources.js';
 import { isDeleting } from '../pod-state.js';
 import { byControllerUid, INDEX } from '../standard-indexes.js';
@@ -146,7 +147,14 @@ export function startCronJobController(ctx: ControllerContext): RunningControlle
       },
       spec: structuredClone(template.spec ?? {}),
     };
-    admission.admitCreate(JOBS, job as StoredObject);
+    try {
+      admission.admitCreate(JOBS, job as StoredObject);
+    } catch (err) {
+      // Refused at admission (a quota): the real controller's FailedCreate, and a try at the next start.
+      if (!(err instanceof ApiError)) throw err;
+      recorder.record(cj as StoredObject, 'Warning', 'FailedCreate', `Error creating job: ${err.message}`, SOURCE);
+      return active;
+    }
     try {
       const created = store.create('jobs.batch', job as StoredObject, { uid: job.metadata.uid });
       recorder.record(cj as StoredObject, 'Normal', 'SuccessfulCreate', `Created job ${name}`, SOURCE);
