@@ -263,4 +263,24 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
       expect(classes.slice(0, 3)).to.deep.equal(['nginx', 'k8s.io/ingress-nginx', '<none>']);
     });
   });
+  describe('events.k8s.io', () => {
+    it('serves the core Events as events.k8s.io/v1 Events and stores what that API writes as core Events', async () => {
+      const events = sim.kubeConfig.makeApiClient(k8s.EventsV1Api);
+      const list = await events.listNamespacedEvent({ namespace: 'default' });
+      const created = list.items.find((e) => e.regarding?.name === 'tick' && e.reason === 'SuccessfulCreate');
+      expect(created?.note).to.match(/^Created job tick-\d+$/);
+      expect(created?.deprecatedSource?.component).to.equal('cronjob-controller');
+
+      const now = new Date();
+      await events.createNamespacedEvent({
+        namespace: 'default',
+        body: { metadata: { name: 'drill.1' }, eventTime: now, reportingController: 'gameday.dev/runner', reportingInstance: 'runner-1', action: 'Inject', reason: 'FaultInjected', type: 'Normal', note: 'node drain started', regarding: { kind: 'Node', name: 'gameday-worker' } },
+      });
+      const core = await sim.core.readNamespacedEvent({ namespace: 'default', name: 'drill.1' });
+      expect(core).to.deep.include({ message: 'node drain started', reportingComponent: 'gameday.dev/runner', reason: 'FaultInjected' });
+      expect(core.involvedObject).to.deep.include({ kind: 'Node', name: 'gameday-worker' });
+      const shown = await kubectl(['get', 'events.v1.events.k8s.io', 'drill.1', '-o', 'jsonpath={.note}/{.regarding.name}']);
+      expect(shown.stdout).to.equal('node drain started/gameday-worker');
+    });
+  });
 });

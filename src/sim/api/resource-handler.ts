@@ -12,7 +12,7 @@ import { applyJsonPatch } from './json-patch.js';
 import { formatLabelSelector, parseLabelSelector } from './label-selector.js';
 import { applyMergePatch } from './merge-patch.js';
 import { objectJson } from './object-json.js';
-import { apiVersionOf, findResource, type ResourceType } from './resources.js';
+import { apiVersionOf, findResource, served, type ResourceType } from './resources.js';
 import { queryFlag } from './query-flag.js';
 import { applyStrategicMergePatch } from './strategic-merge-patch.js';
 import { toTable } from './table.js';
@@ -112,8 +112,9 @@ export class ResourceHandler {
     return o;
   }
 
-  private respondObject(req: ResourceRequest, res: ServerResponse, code: number, o: StoredObject): void {
+  private respondObject(req: ResourceRequest, res: ServerResponse, code: number, stored: StoredObject): void {
     const n = req.negotiated;
+    const o = served(req.resource, stored);
     if (n.table) return sendJson(res, code, toTable(req.resource, [o], { resourceVersion: o.metadata.resourceVersion }, includeObjectOf(req.query), n.table), n.contentType);
     if (n.metadataOnly) return sendJson(res, code, { kind: 'PartialObjectMetadata', apiVersion: n.metadataOnly, metadata: o.metadata }, n.contentType);
     const text = objectJson(o);
@@ -157,7 +158,7 @@ export class ResourceHandler {
     if (n.metadataOnly) {
       return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: n.metadataOnly, metadata: meta, items: items.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: n.metadataOnly, metadata: o.metadata })) }, n.contentType);
     }
-    await streamList(res, `{"kind":"${r.kind}List","apiVersion":"${apiVersionOf(r)}","metadata":${JSON.stringify(meta)},"items":[`, items);
+    await streamList(res, `{"kind":"${r.kind}List","apiVersion":"${apiVersionOf(r)}","metadata":${JSON.stringify(meta)},"items":[`, r.conversion ? items.map((o) => served(r, o)) : items);
   }
 
   private watch(req: ResourceRequest, res: ServerResponse): Promise<void> {
@@ -226,8 +227,9 @@ export class ResourceHandler {
 
   private create(req: ResourceRequest, res: ServerResponse): void {
     const r = req.resource;
-    const body = this.bodyObject(req);
-    this.checkKind(req, body);
+    const input = this.bodyObject(req);
+    this.checkKind(req, input);
+    const body = (r.conversion ? r.conversion.toStored(input as StoredObject) : input) as Json;
     const meta = (body.metadata ??= {}) as Json;
     this.checkNamespace(req, meta);
     for (const f of SYSTEM_FIELDS) delete meta[f];
@@ -280,9 +282,10 @@ export class ResourceHandler {
   }
 
   /** Writes a new version of an existing object: the shared end of PUT and PATCH. */
-  private write(req: ResourceRequest, res: ServerResponse, current: StoredObject, input: Json): void {
+  private write(req: ResourceRequest, res: ServerResponse, current: StoredObject, shown: Json): void {
     const r = req.resource;
-    this.checkKind(req, input);
+    this.checkKind(req, shown);
+    const input = (r.conversion ? r.conversion.toStored(shown as StoredObject) : shown) as Json;
     const meta = (input.metadata ??= {}) as Json;
     if (meta.name !== undefined && meta.name !== req.name) throw ApiError.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${req.name})`);
     meta.name = req.name;
@@ -339,7 +342,7 @@ export class ResourceHandler {
 
   private patch(req: ResourceRequest, res: ServerResponse): void {
     const current = this.current(req);
-    const patched = this.applyPatch(req, structuredClone(current) as Json);
+    const patched = this.applyPatch(req, structuredClone(served(req.resource, current)) as Json);
     const patchRv = (req.body as Json | undefined)?.metadata?.resourceVersion;
     // A patch without a resourceVersion is unconditional, whatever version the object has now.
     if (!patchRv && patched.metadata) patched.metadata.resourceVersion = current.metadata.resourceVersion;
@@ -360,7 +363,7 @@ export class ResourceHandler {
     const fields = parseFieldSelector(req.query.get('fieldSelector'));
     const options = deleteOptionsFrom(req.body, req.query);
     const targets = [...this.store.scan(r.storeKey, req.namespace !== undefined ? { namespace: req.namespace } : {})].filter((o) => labels(o.metadata.labels) && fields(o));
-    const items = targets.map((o) => deleteObject(this.store, r, o.metadata.namespace, o.metadata.name, options).object);
+    const items = targets.map((o) => served(r, deleteObject(this.store, r, o.metadata.namespace, o.metadata.name, options).object));
     sendJson(res, 200, { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(this.store.resourceVersion) }, items });
   }
 

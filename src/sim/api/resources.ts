@@ -1,3 +1,6 @@
+import type { StoredObject } from '../store.js';
+import { EVENTS_V1_CONVERSION } from './event-conversion.js';
+
 /**
  * The resources the embedded API server serves: what discovery advertises, how URLs map to store
  * keys, and which subresources exist. kubectl decides what it may do (evict, scale, describe) from
@@ -26,8 +29,15 @@ export interface ResourceType {
   readonly subresources: readonly SubresourceType[];
   /** The ObjectStore key: the plural for core resources, `<plural>.<group>` otherwise. */
   readonly storeKey: string;
+  /** For a second API over another resource's objects (events.k8s.io Events): how objects are converted to and from the stored form. */
+  readonly conversion?: ObjectConversion;
   /** A custom resource's `additionalPrinterColumns`, which its Table shows after NAME. */
   readonly printerColumns?: readonly PrinterColumn[];
+}
+
+export interface ObjectConversion {
+  toStored(o: StoredObject): StoredObject;
+  fromStored(o: StoredObject): StoredObject;
 }
 
 /** One of a CustomResourceDefinition version's `additionalPrinterColumns`. */
@@ -60,6 +70,8 @@ interface Definition {
   shortNames?: string[];
   categories?: string[];
   subresources?: SubresourceType[];
+  /** Objects kept under another resource's key, converted (events.k8s.io Events are core Events). */
+  storedAs?: { storeKey: string; conversion: ObjectConversion };
 }
 
 function define(d: Definition): ResourceType {
@@ -75,7 +87,8 @@ function define(d: Definition): ResourceType {
     categories: d.categories ?? [],
     verbs: ALL_VERBS,
     subresources: d.subresources ?? [],
-    storeKey: group ? `${d.plural}.${group}` : d.plural,
+    storeKey: d.storedAs?.storeKey ?? (group ? `${d.plural}.${group}` : d.plural),
+    ...(d.storedAs ? { conversion: d.storedAs.conversion } : {}),
   };
 }
 
@@ -111,6 +124,7 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ group: 'policy', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', shortNames: ['pdb'], subresources: [status('PodDisruptionBudget')] }),
   define({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices' }),
   define({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases' }),
+  define({ group: 'events.k8s.io', kind: 'Event', plural: 'events', shortNames: ['ev'], storedAs: { storeKey: 'events', conversion: EVENTS_V1_CONVERSION } }),
   define({ group: 'networking.k8s.io', kind: 'NetworkPolicy', plural: 'networkpolicies', shortNames: ['netpol'] }),
   define({ group: 'networking.k8s.io', kind: 'Ingress', plural: 'ingresses', shortNames: ['ing'], subresources: [status('Ingress')] }),
   define({ group: 'networking.k8s.io', kind: 'IngressClass', plural: 'ingressclasses', namespaced: false }),
@@ -123,13 +137,19 @@ export function apiVersionOf(r: Pick<ResourceType, 'group' | 'version'>): string
   return r.group ? `${r.group}/${r.version}` : r.version;
 }
 
+/** An object as the requested API shows it: converted when that API is not the one storing it. */
+export function served(r: ResourceType, o: StoredObject): StoredObject {
+  return r.conversion ? r.conversion.fromStored(o) : o;
+}
+
 /** `pods`, `deployments.apps`: how the real server names a resource in its error messages. */
 export function qualifiedName(r: ResourceType): string {
   return r.storeKey;
 }
 
 const byPath = new Map(RESOURCES.map((r) => [`${apiVersionOf(r)}/${r.plural}`, r]));
-const byStoreKey = new Map(RESOURCES.map((r) => [r.storeKey, r]));
+// A store key names the resource that owns its objects, not an API converting them.
+const byStoreKey = new Map(RESOURCES.filter((r) => !r.conversion).map((r) => [r.storeKey, r]));
 
 export function findResource(group: string, version: string, plural: string): ResourceType | undefined {
   return byPath.get(`${apiVersionOf({ group, version })}/${plural}`);

@@ -5,7 +5,7 @@ import { drained } from './http-exchange.js';
 import type { FieldMatcher } from './field-selector.js';
 import type { LabelMatcher } from './label-selector.js';
 import { objectJson } from './object-json.js';
-import { apiVersionOf, type ResourceType } from './resources.js';
+import { apiVersionOf, served, type ResourceType } from './resources.js';
 import { tableColumns, tableRow, type IncludeObject } from './table.js';
 
 /**
@@ -163,7 +163,7 @@ export class WatchStream {
     if (req.metadataOnly && ev.type !== 'BOOKMARK') {
       return JSON.stringify({ type: ev.type, object: { kind: 'PartialObjectMetadata', apiVersion: req.metadataOnly, metadata: ev.object.metadata } });
     }
-    return `{"type":"${ev.type}","object":${objectJson(ev.object)}}`;
+    return `{"type":"${ev.type}","object":${objectJson(ev.type === 'BOOKMARK' ? ev.object : served(req.resource, ev.object))}}`;
   }
 
   private write(ev: Out, backlog = false): void {

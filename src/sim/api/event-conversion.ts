@@ -1,0 +1,31 @@
+import type { StoredObject } from '../store.js';
+
+/**
+ * events.k8s.io/v1 Events are the core Events under other field names: the real server stores one
+ * kind and converts on the way in and out, so both APIs list the same objects. The renames are
+ * those of `pkg/apis/events/v1/conversion.go`.
+ */
+const RENAMES: readonly (readonly [core: string, events: string])[] = [
+  ['involvedObject', 'regarding'],
+  ['message', 'note'],
+  ['source', 'deprecatedSource'],
+  ['firstTimestamp', 'deprecatedFirstTimestamp'],
+  ['lastTimestamp', 'deprecatedLastTimestamp'],
+  ['count', 'deprecatedCount'],
+  ['reportingComponent', 'reportingController'],
+];
+
+function rename(o: StoredObject, apiVersion: string, from: 0 | 1): StoredObject {
+  const out: Record<string, unknown> = { ...o, apiVersion };
+  for (const pair of RENAMES) {
+    const [a, b] = [pair[from], pair[1 - from]!];
+    delete out[a];
+    if (o[a] !== undefined) out[b] = o[a];
+  }
+  return out as StoredObject;
+}
+
+export const EVENTS_V1_CONVERSION = {
+  toStored: (o: StoredObject): StoredObject => rename(o, 'v1', 1),
+  fromStored: (o: StoredObject): StoredObject => rename(o, 'events.k8s.io/v1', 0),
+};
