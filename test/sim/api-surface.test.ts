@@ -103,6 +103,19 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
       expect(result.stderr).to.contain('must have exactly one version marked as storage version');
     });
 
+    it('serves every served version of a CRD over one stored object, preferring the highest', async () => {
+      const version = (name: string, storage: boolean) => ({ name, served: true, storage, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } });
+      const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'drills.gameday.dev' }, spec: { group: 'gameday.dev', scope: 'Cluster', names: { plural: 'drills', kind: 'Drill' }, versions: [version('v1beta1', false), version('v1', true)] } };
+      await kubectl(['create', '-f', '-'], { input: JSON.stringify(crd) });
+      const group = (await sim.kubeConfig.makeApiClient(k8s.ApisApi).getAPIVersions()).groups.find((g) => g.name === 'gameday.dev');
+      expect(group?.preferredVersion?.version).to.equal('v1');
+      expect(group?.versions.map((v) => v.version)).to.deep.equal(['v1', 'v1beta1']);
+      await custom.createClusterCustomObject({ group: 'gameday.dev', version: 'v1beta1', plural: 'drills', body: { apiVersion: 'gameday.dev/v1beta1', kind: 'Drill', metadata: { name: 'zone-a' } } });
+      const v1 = (await custom.getClusterCustomObject({ group: 'gameday.dev', version: 'v1', plural: 'drills', name: 'zone-a' })) as { apiVersion: string };
+      const beta = (await custom.getClusterCustomObject({ group: 'gameday.dev', version: 'v1beta1', plural: 'drills', name: 'zone-a' })) as { apiVersion: string };
+      expect([v1.apiVersion, beta.apiVersion]).to.deep.equal(['gameday.dev/v1', 'gameday.dev/v1beta1']);
+    });
+
     it('deletes the custom resources with their CRD and stops serving them', async () => {
       await kubectl(['delete', 'crd', 'testruns.k6.io', '--timeout=10s']);
       expect(sim.cluster.store.list('testruns.k6.io')).to.deep.equal([]);
@@ -190,6 +203,19 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
       });
       expect(replaced[0]!.metadata?.name).to.match(/^replace-\d+$/);
       expect(await eventReasons('replace')).to.include('SuccessfulDelete');
+    });
+
+    it('starts nothing while suspended and starts the owed Job once resumed', async () => {
+      await sim.batch.createNamespacedCronJob({ namespace: 'default', body: cronJob('paused', { suspend: true }) });
+      await sim.batch.createNamespacedCronJob({ namespace: 'default', body: cronJob('twin', {}) });
+      expect((await kubectl(['get', 'cronjob', 'paused', '--no-headers'])).stdout.split(/\s{2,}/)[3]).to.equal('True');
+      // The controller's queue is first in, first out: once twin's owed Job exists, paused has been synced too.
+      await owe('paused');
+      await owe('twin');
+      await eventually("twin's owed job", async () => (await jobsOf('twin')).length === 1);
+      expect(await jobsOf('paused')).to.deep.equal([]);
+      await kubectl(['patch', 'cronjob', 'paused', '-p', '{"spec":{"suspend":false}}']);
+      await eventually("paused's owed job once resumed", async () => (await jobsOf('paused')).length === 1);
     });
 
     it('refuses a schedule cron cannot parse with the real message', async () => {

@@ -1,7 +1,7 @@
 import type { LooseJson } from './loose-json.js';
 import type { ObjectStore, StoredObject } from '../store.js';
 import { CREATION_TIMESTAMP_DESCRIPTION } from './table.js';
-import { ALL_VERBS, STATUS_VERBS, type PrinterColumn, type ResourceType, type SubresourceType } from './resources.js';
+import { ALL_VERBS, STATUS_VERBS, type ObjectConversion, type PrinterColumn, type ResourceType, type SubresourceType } from './resources.js';
 
 /**
  * The resources CustomResourceDefinitions add: a registry the API server consults after its
@@ -42,6 +42,14 @@ export function compareKubeVersions(a: string, b: string): number {
   return x[3] < y[3] ? -1 : x[3] > y[3] ? 1 : 0;
 }
 
+/** The `None` conversion strategy: objects of every version are the same but for their apiVersion. */
+function noneConversion(storage: string, served: string): ObjectConversion {
+  return {
+    toStored: (o) => ({ ...o, apiVersion: storage }),
+    fromStored: (o) => ({ ...o, apiVersion: served }),
+  };
+}
+
 /** The resource types one CRD serves, one per served version; none until it is Established. */
 export function resourcesOfDefinition(crd: StoredObject): ResourceType[] {
   const c = crd as Json;
@@ -54,7 +62,9 @@ export function resourcesOfDefinition(crd: StoredObject): ResourceType[] {
     if (v.subresources?.status) subs.push({ name: 'status', kind: names.kind, verbs: STATUS_VERBS });
     return subs;
   };
-  return ((spec.versions ?? []) as Json[])
+  const versions = (spec.versions ?? []) as Json[];
+  const storageVersion = `${group}/${String(versions.find((v) => v.storage)?.name)}`;
+  return versions
     .filter((v) => v.served)
     .map((v) => ({
       group,
@@ -69,6 +79,7 @@ export function resourcesOfDefinition(crd: StoredObject): ResourceType[] {
       subresources: subresourcesOf(v),
       storeKey: `${String(names.plural)}.${group}`,
       printerColumns: ((v.additionalPrinterColumns ?? []) as PrinterColumn[]).length ? (v.additionalPrinterColumns as PrinterColumn[]) : [AGE_COLUMN],
+      conversion: noneConversion(storageVersion, `${group}/${String(v.name)}`),
     }));
 }
 
