@@ -80,6 +80,19 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
       expect(row.stdout.trim().split(/\s+/)).to.deep.include.members(['smoke', 'started', 'run-7']);
     });
 
+    it("prunes fields the CRD's schema does not declare and refuses values it does not allow", async () => {
+      const path = { group: 'k6.io', version: 'v1alpha1', namespace: 'default', plural: 'testruns' };
+      const loose = testRun('loose');
+      (loose.spec as Record<string, unknown>)['bogus'] = true;
+      const kept = (await custom.createNamespacedCustomObject({ ...path, body: loose })) as { spec: Record<string, unknown> };
+      expect(kept.spec).to.not.have.property('bogus');
+      expect(kept.spec['parallelism']).to.equal(2);
+      const refused = await kubectl(['create', '-f', '-'], { input: JSON.stringify({ ...testRun('wrong'), spec: { parallelism: 'two' } }), reject: false });
+      expect(refused.stderr).to.contain('spec.parallelism: Invalid value: "string": spec.parallelism in body must be of type integer: "string"');
+      expect(refused.stderr).to.contain('spec.script: Required value');
+      await custom.deleteNamespacedCustomObject({ ...path, name: 'loose' });
+    });
+
     it('watches custom resources as they change', async () => {
       const seen: string[] = [];
       const watch = new k8s.Watch(sim.kubeConfig);

@@ -8,6 +8,7 @@ import { CronSchedule, CronScheduleError, isKnownTimeZone } from '../cron-schedu
 import { applyLimitRanges, defaultLimitRange } from './limit-ranger.js';
 import { admitPodPriority, admitPriorityClass } from './priority.js';
 import { checkQuota, quotaStatus } from './resource-quota.js';
+import { pruneAndValidate } from './structural-schema.js';
 import type { ResourceType } from './resources.js';
 
 /**
@@ -121,6 +122,7 @@ export class Admission {
     const { store } = this.options;
     // A custom resource with a status subresource starts without status, as apiextensions' strategy has it.
     if (r.printerColumns && r.subresources.some((s) => s.name === 'status')) delete body.status;
+    this.admitCustomObject(r, body);
     switch (r.storeKey) {
       case CRD_STORE_KEY:
         return admitCustomResourceDefinition(store, r, body);
@@ -199,6 +201,7 @@ export class Admission {
     if (r.storeKey === 'services') this.admitService(r, body, current as Json);
     if (r.storeKey === CRD_STORE_KEY) admitCustomResourceDefinition(this.options.store, r, body, current as Json);
     if (r.storeKey === 'cronjobs.batch') this.admitCronJob(r, body);
+    this.admitCustomObject(r, body);
     if (r.storeKey === 'pods' && body.spec) {
       defaultPodSpec(body.spec);
     }
@@ -243,6 +246,13 @@ export class Admission {
     defaultTemplate(spec);
     setDefault(spec.template.spec, 'restartPolicy', 'Never');
     body.status = {};
+  }
+
+  /** A custom object pruned to, and checked against, its version's structural schema. */
+  private admitCustomObject(r: ResourceType, body: Json): void {
+    if (!r.openAPIV3Schema) return;
+    const causes = pruneAndValidate(r.openAPIV3Schema as Json, body);
+    if (causes.length) throw ApiError.invalid(r, String(body.metadata?.name ?? ''), causes);
   }
 
   /** CronJob defaults and the validation of its name, schedule and time zone. */

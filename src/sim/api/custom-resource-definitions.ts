@@ -11,7 +11,7 @@ import type { ResourceType } from './resources.js';
  * --for=condition=Established` reads them), and on deletion its custom resources deleted before
  * the `customresourcecleanup.apiextensions.k8s.io` finalizer lets the CRD go. Names are accepted at
  * admission instead of by a controller a moment later, so a CRD is servable once its create
- * returns. Structural schemas are stored, not enforced.
+ * returns. Custom objects meet their schema in `structural-schema.ts`.
  */
 export const CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 

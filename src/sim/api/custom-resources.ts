@@ -80,6 +80,7 @@ export function resourcesOfDefinition(crd: StoredObject): ResourceType[] {
       storeKey: `${String(names.plural)}.${group}`,
       printerColumns: ((v.additionalPrinterColumns ?? []) as PrinterColumn[]).length ? (v.additionalPrinterColumns as PrinterColumn[]) : [AGE_COLUMN],
       conversion: noneConversion(storageVersion, `${group}/${String(v.name)}`),
+      ...(v.schema?.openAPIV3Schema ? { openAPIV3Schema: v.schema.openAPIV3Schema as Record<string, unknown> } : {}),
     }));
 }
 

@@ -31,6 +31,8 @@ export interface ResourceType {
   readonly storeKey: string;
   /** For a second API over another resource's objects (events.k8s.io Events): how objects are converted to and from the stored form. */
   readonly conversion?: ObjectConversion;
+  /** A custom resource version's structural schema, which prunes and validates its objects. */
+  readonly openAPIV3Schema?: Record<string, unknown>;
   /** A custom resource's `additionalPrinterColumns`, which its Table shows after NAME. */
   readonly printerColumns?: readonly PrinterColumn[];
 }
