@@ -273,6 +273,7 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
       const small = { requests: { cpu: '200m' } };
       for (const name of ['a', 'b']) await sim.core.createNamespacedPod({ namespace: 'quota', body: pod(name, {}, small) });
       expect(await forbidden('quota', pod('c', {}, small))).to.equal('pods "c" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=2, limited: pods=2');
+      expect(await forbidden('quota', pod('bare'))).to.equal('pods "bare" is forbidden: failed quota: compute: must specify requests.cpu');
       const row = await eventually('the quota controller counting both pods', async () => {
         const out = (await kubectl(['get', 'quota', '-n', 'quota', '--no-headers'])).stdout;
         return out.includes('pods: 2/2') ? out : undefined;

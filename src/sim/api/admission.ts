@@ -186,7 +186,10 @@ export class Admission {
       case 'jobs.batch':
         return this.admitJob(body);
       case 'cronjobs.batch':
-        return this.admitCronJob(r, body);
+        this.admitCronJob(r, body);
+        // The controller alone writes status, from an empty one.
+        body.status = {};
+        return;
       case 'poddisruptionbudgets.policy':
         body.status = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 };
         return;

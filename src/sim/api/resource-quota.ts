@@ -105,7 +105,8 @@ export function checkQuota(store: ObjectStore, r: ResourceType, o: Json): void {
   for (const quota of store.list('resourcequotas', namespace) as Json[]) {
     const hard = (quota.spec?.hard ?? {}) as ResourceList;
     if (r.storeKey === 'pods') {
-      const missing = Object.keys(hard).filter((n) => COMPUTE[n]).filter((n) => ((o.spec?.containers ?? []) as Json[]).some((c) => c.resources?.[COMPUTE[n]!.kind]?.[COMPUTE[n]!.resource] === undefined));
+      const containers = [...((o.spec?.containers ?? []) as Json[]), ...((o.spec?.initContainers ?? []) as Json[])];
+      const missing = Object.keys(hard).filter((n) => COMPUTE[n] && containers.some((c) => c.resources?.[COMPUTE[n]!.kind]?.[COMPUTE[n]!.resource] === undefined));
       if (missing.length) throw ApiError.forbidden(r, String(o.metadata.name), `failed quota: ${String(quota.metadata.name)}: must specify ${missing.sort().join(',')}`);
     }
     const requested: [string, number][] = Object.keys(hard).map((n) => [n, usageOf(n, r.storeKey, o)]);
