@@ -246,6 +246,14 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
       endpointslices: '/apis/discovery.k8s.io/v1/endpointslices',
       leases: '/apis/coordination.k8s.io/v1/leases',
       networkpolicies: '/apis/networking.k8s.io/v1/networkpolicies',
+      cronjobs: '/apis/batch/v1/cronjobs',
+      ingresses: '/apis/networking.k8s.io/v1/ingresses',
+      ingressclasses: '/apis/networking.k8s.io/v1/ingressclasses',
+      priorityclasses: '/apis/scheduling.k8s.io/v1/priorityclasses',
+      resourcequotas: '/api/v1/resourcequotas',
+      limitranges: '/api/v1/limitranges',
+      customresourcedefinitions: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+      'events.k8s.io': '/apis/events.k8s.io/v1/events',
     };
     const seen = await onBoth(async (b) => {
       const out: Record<string, unknown> = {};
@@ -258,5 +266,13 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     });
     expect((seen.real.pods as { columns: string[] }).columns.slice(0, 5)).to.deep.equal(['Name:string:0', 'Ready:string:0', 'Status:string:0', 'Restarts:string:0', 'Age:string:0']);
     expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
+  it('the Table rows of the system PriorityClasses', async () => {
+    const rows = await onBoth(async (b) => {
+      const r = await b.request('/apis/scheduling.k8s.io/v1/priorityclasses?fieldSelector=metadata.name%3Dsystem-node-critical', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });
+      return (r.body as { rows: { cells: unknown[] }[] }).rows.map((row) => row.cells.filter((_, i) => i !== 3));
+    });
+    expect(rows.embedded).to.deep.equal(rows.real);
   });
 });

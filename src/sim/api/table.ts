@@ -363,14 +363,14 @@ const PRINTERS: Record<string, Printer> = {
     cells: (o, now) => [o.metadata.name, o.value ?? 0, o.globalDefault ?? false, age(o, now), o.preemptionPolicy ?? ''],
   },
   resourcequotas: {
-    columns: [NAME, AGE, col('Request', 0, 'string', 'Request represents a minimum amount of cpu/memory that a container may consume.'), col('Limit', 0, 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.')],
+    columns: [NAME, col('Request', 0, 'string', 'Request represents a minimum amount of cpu/memory that a container may consume.'), col('Limit', 0, 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.'), AGE],
     cells: (o, now) => {
       const hard = (o.status?.hard ?? {}) as Record<string, string>;
       const used = (o.status?.used ?? {}) as Record<string, string>;
       const request: string[] = [];
       const limit: string[] = [];
       for (const name of Object.keys(hard).sort()) (name.startsWith('limits.') ? limit : request).push(`${name}: ${used[name] ?? '0'}/${hard[name]}`);
-      return [o.metadata.name, age(o, now), request.join(', '), limit.join(', ')];
+      return [o.metadata.name, request.join(', '), limit.join(', '), age(o, now)];
     },
   },
 };
