@@ -83,7 +83,8 @@ export class ApiError extends Error {
 
   static invalid(r: ResourceType, name: string, causes: { field: string; message: string; reason?: string }[]): ApiError {
     const summary = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
-    const message = `${r.kind} "${name}" is invalid: ${causes.length > 1 ? `[${summary}]` : summary}`;
+    // A GroupKind as Go prints it: `CronJob.batch`, `Pod`.
+    const message = `${r.group ? `${r.kind}.${r.group}` : r.kind} "${name}" is invalid: ${causes.length > 1 ? `[${summary}]` : summary}`;
     const details: StatusDetails = {
       name,
       ...(r.group ? { group: r.group } : {}),

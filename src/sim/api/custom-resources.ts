@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { LooseJson } from './loose-json.js';
 import type { ObjectStore, StoredObject } from '../store.js';
 import { CREATION_TIMESTAMP_DESCRIPTION } from './table.js';
-import { ALL_VERBS, STATUS_VERBS, type ObjectConversion, type PrinterColumn, type ResourceType, type SubresourceType } from './resources.js';
+import { STATUS_VERBS, type ObjectConversion, type PrinterColumn, type ResourceType, type SubresourceType } from './resources.js';
 
 /**
  * The resources CustomResourceDefinitions add: a registry the API server consults after its
@@ -42,6 +43,14 @@ export function compareKubeVersions(a: string, b: string): number {
   return x[3] < y[3] ? -1 : x[3] > y[3] ? 1 : 0;
 }
 
+/** apiextensions-apiserver lists a custom resource's verbs in this order. */
+const CUSTOM_RESOURCE_VERBS = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'];
+
+/** `discovery.StorageVersionHash`: the first 8 bytes of the SHA-256 of `<group>/<version>/<kind>`, base64. */
+function storageVersionHash(gvk: string): string {
+  return createHash('sha256').update(gvk).digest().subarray(0, 8).toString('base64');
+}
+
 /** The `None` conversion strategy: objects of every version are the same but for their apiVersion. */
 function noneConversion(storage: string, served: string): ObjectConversion {
   return {
@@ -75,11 +84,12 @@ export function resourcesOfDefinition(crd: StoredObject): ResourceType[] {
       namespaced: spec.scope !== 'Cluster',
       shortNames: (names.shortNames ?? []) as string[],
       categories: (names.categories ?? []) as string[],
-      verbs: ALL_VERBS,
+      verbs: CUSTOM_RESOURCE_VERBS,
       subresources: subresourcesOf(v),
       storeKey: `${String(names.plural)}.${group}`,
       printerColumns: ((v.additionalPrinterColumns ?? []) as PrinterColumn[]).length ? (v.additionalPrinterColumns as PrinterColumn[]) : [AGE_COLUMN],
       conversion: noneConversion(storageVersion, `${group}/${String(v.name)}`),
+      storageVersionHash: storageVersionHash(`${storageVersion}/${String(names.kind)}`),
       ...(v.schema?.openAPIV3Schema ? { openAPIV3Schema: v.schema.openAPIV3Schema as Record<string, unknown> } : {}),
     }));
 }

@@ -49,6 +49,7 @@ function resourceEntries(r: ResourceType): unknown[] {
   const main: Record<string, unknown> = { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs };
   if (r.shortNames.length) main['shortNames'] = r.shortNames;
   if (r.categories.length) main['categories'] = r.categories;
+  if (r.storageVersionHash) main['storageVersionHash'] = r.storageVersionHash;
   const subs = r.subresources.map((s) => {
     const e: Record<string, unknown> = { name: `${r.plural}/${s.name}`, singularName: '', namespaced: r.namespaced };
     if (s.group !== undefined) e['group'] = s.group;

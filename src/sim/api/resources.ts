@@ -31,6 +31,8 @@ export interface ResourceType {
   readonly storeKey: string;
   /** For a second API over another resource's objects (events.k8s.io Events): how objects are converted to and from the stored form. */
   readonly conversion?: ObjectConversion;
+  /** Discovery's `storageVersionHash`, which upstream advertises for custom resources. */
+  readonly storageVersionHash?: string;
   /** A custom resource version's structural schema, which prunes and validates its objects. */
   readonly openAPIV3Schema?: Record<string, unknown>;
   /** A custom resource's `additionalPrinterColumns`, which its Table shows after NAME. */
@@ -52,7 +54,7 @@ export interface PrinterColumn {
   readonly jsonPath: string;
 }
 
-export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
 export const STATUS_VERBS = ['get', 'patch', 'update'] as const;
 
 function status(kind: string): SubresourceType {

@@ -63,9 +63,6 @@ function check(schema: Json, v: unknown, path: string, causes: SchemaCause[]): v
 function checkObject(schema: Json, o: Json, path: string, causes: SchemaCause[], root: boolean): void {
   const properties = (schema.properties ?? {}) as Record<string, Json>;
   const prefix = path ? `${path}.` : '';
-  for (const name of (schema.required ?? []) as string[]) {
-    if (o[name] === undefined) causes.push({ field: `${prefix}${name}`, message: 'Required value', reason: 'FieldValueRequired' });
-  }
   const additional = schema.additionalProperties as Json | boolean | undefined;
   const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true || schema['x-kubernetes-embedded-resource'] === true;
   for (const key of Object.keys(o)) {
@@ -73,6 +70,10 @@ function checkObject(schema: Json, o: Json, path: string, causes: SchemaCause[],
     const sub = properties[key] ?? (typeof additional === 'object' ? additional : undefined);
     if (sub) check(sub, o[key], `${prefix}${key}`, causes);
     else if (!preserve && additional !== true) delete o[key];
+  }
+  // The validator reports missing fields after the properties' own errors.
+  for (const name of (schema.required ?? []) as string[]) {
+    if (o[name] === undefined) causes.push({ field: `${prefix}${name}`, message: 'Required value', reason: 'FieldValueRequired' });
   }
 }
 
