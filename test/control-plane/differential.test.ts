@@ -132,6 +132,32 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 
+  it('events.k8s.io/v1 and core Events: one object seen through both APIs', async () => {
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'events');
+      const eventTime = '2026-01-02T03:04:05.000000Z';
+      await b.request('/apis/events.k8s.io/v1/namespaces/events/events', {
+        method: 'POST',
+        body: { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'drill.1' }, eventTime, reportingController: 'gameday.dev/runner', reportingInstance: 'runner-1', action: 'Inject', reason: 'FaultInjected', type: 'Normal', note: 'drain started', regarding: { kind: 'Pod', namespace: 'events', name: 'web' } },
+      });
+      await b.request('/api/v1/namespaces/events/events', {
+        method: 'POST',
+        body: { apiVersion: 'v1', kind: 'Event', metadata: { name: 'core.1' }, involvedObject: { kind: 'Pod', namespace: 'events', name: 'web' }, reason: 'Killing', message: 'Stopping container web', type: 'Normal', source: { component: 'kubelet', host: 'worker' }, count: 2, firstTimestamp: '2026-01-02T03:04:05Z', lastTimestamp: '2026-01-02T03:05:05Z' },
+      });
+      // managedFields (server-side apply's bookkeeping) are not kept by the embedded cluster.
+      const read = async (path: string) => {
+        const o = (await b.request(path)).body as { metadata?: Record<string, unknown> };
+        delete o.metadata?.['managedFields'];
+        return normalise(o);
+      };
+      return {
+        coreView: await read('/api/v1/namespaces/events/events/drill.1'),
+        eventsView: await read('/apis/events.k8s.io/v1/namespaces/events/events/core.1'),
+      };
+    });
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
   it('evictions: 201 within the budget, 429 with its cause beyond it, 500 for a pod under two budgets', async () => {
     const seen = await onBoth(async (b) => {
       await ns(b, 'evict');

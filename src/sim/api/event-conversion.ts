@@ -26,6 +26,11 @@ function rename(o: StoredObject, apiVersion: string, from: 0 | 1): StoredObject 
 }
 
 export const EVENTS_V1_CONVERSION = {
-  toStored: (o: StoredObject): StoredObject => rename(o, 'v1', 1),
-  fromStored: (o: StoredObject): StoredObject => rename(o, 'events.k8s.io/v1', 0),
+  // The core fields that are no pointers read as null and {} when an events.k8s.io writer left them out.
+  toStored: (o: StoredObject): StoredObject => {
+    const core = rename(o, 'v1', 1);
+    return { ...core, source: core['source'] ?? {}, firstTimestamp: core['firstTimestamp'] ?? null, lastTimestamp: core['lastTimestamp'] ?? null };
+  },
+  // eventTime is no pointer in events.k8s.io/v1: an Event recorded without one shows null.
+  fromStored: (o: StoredObject): StoredObject => ({ ...rename(o, 'events.k8s.io/v1', 0), eventTime: o['eventTime'] ?? null }),
 };
