@@ -22,6 +22,9 @@ const SOURCE = { component: 'cronjob-controller' };
 const JOBS = findResource('batch', 'v1', 'jobs')!;
 /** Past this many missed start times the controller warns, as the real one does. */
 const TOO_MANY_MISSED = 100;
+/** Missed starts stepped through one by one before only the recent window is searched. */
+const STEP_LIMIT = 100_000;
+const RECENT_WINDOW_MS = 100 * 3_600_000;
 
 type Json = LooseJson;
 
@@ -58,7 +61,8 @@ export function startCronJobController(ctx: ControllerContext): RunningControlle
     let missed = 0;
     for (let t = schedule.next(earliest); t !== undefined && t <= now; t = schedule.next(t)) {
       at = t;
-      if (++missed > 100_000) break;
+      // So many starts missed means a schedule of minutes: the latest lies in the last hundred hours.
+      if (++missed === STEP_LIMIT && earliest < now - RECENT_WINDOW_MS) return { ...mostRecent(schedule, now - RECENT_WINDOW_MS, now), missed };
     }
     return at === undefined ? { missed } : { at, missed };
   }
