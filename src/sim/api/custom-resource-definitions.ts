@@ -117,7 +117,7 @@ export function admitCustomResourceDefinition(store: ObjectStore, r: ResourceTyp
 export class CustomResourceCleanup {
   private readonly unsubscribe: () => void;
   private readonly pending = new Set<string>();
-  private retry: NodeJS.Timeout | undefined;
+  private readonly retries = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -131,7 +131,7 @@ export class CustomResourceCleanup {
 
   stop(): void {
     this.unsubscribe();
-    clearTimeout(this.retry);
+    for (const t of this.retries) clearTimeout(t);
   }
 
   private schedule(name: string): void {
@@ -154,7 +154,12 @@ export class CustomResourceCleanup {
     }
     if (this.store.list(storeKey).length) {
       // Objects held by their own finalizers: look again shortly, as the real controller requeues.
-      this.retry = setTimeout(() => this.schedule(name), 1000);
+      const retry = setTimeout(() => {
+        this.retries.delete(retry);
+        this.schedule(name);
+      }, 1000);
+      retry.unref();
+      this.retries.add(retry);
       return;
     }
     const rest = (crd.metadata.finalizers as string[]).filter((f) => f !== CLEANUP_FINALIZER);
