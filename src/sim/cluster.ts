@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { ApiServer } from './api/server.js';
 import { TokenAuthority } from './api/auth/token-authority.js';
 import type { RunningController } from './controllers/controller-context.js';
+import { startCronJobController } from './controllers/cronjob.js';
 import { startDaemonSetController } from './controllers/daemonset.js';
 import { startDeploymentController } from './controllers/deployment.js';
 import { startDisruptionController } from './controllers/disruption.js';
@@ -14,6 +15,7 @@ import { startNodeLifecycleController } from './controllers/node-lifecycle.js';
 import { startPersistentVolumeBinder } from './controllers/persistent-volume-binder.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
 import { startServiceAccountController } from './controllers/serviceaccount.js';
+import { startResourceQuotaController } from './controllers/resource-quota.js';
 import { startStatefulSetController } from './controllers/statefulset.js';
 import { startStorageProtection } from './controllers/storage-protection.js';
 import { DataPlane } from './dataplane/data-plane.js';
@@ -127,6 +129,8 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     startStatefulSetController(ctx),
     startDaemonSetController(ctx),
     startJobController(ctx),
+    startCronJobController(ctx),
+    startResourceQuotaController(ctx),
     startEndpointsController(ctx),
     startPersistentVolumeBinder(ctx),
     startLocalPathProvisioner(ctx),

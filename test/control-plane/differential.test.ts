@@ -65,6 +65,105 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 
+  it('admission refusals: a CronJob schedule cron cannot parse, an unknown PriorityClass, an object count past its quota', async () => {
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'refusals');
+      const base = '/api/v1/namespaces/refusals';
+      const lease = (name: string) => ({ method: 'POST', body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name } } });
+      const cronJob = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'bad' }, spec: { schedule: '61 * * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } } } };
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'vip' }, spec: { priorityClassName: 'vip', containers: [{ name: 'c', image: 'busybox' }] } };
+      await b.request(`${base}/resourcequotas`, { method: 'POST', body: { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'leases' }, spec: { hard: { 'count/leases.coordination.k8s.io': '1' } } } });
+      // Upstream enforces a quota once its controller has filled in status.hard.
+      await eventually('the quota counted', async () => ((await b.request(`${base}/resourcequotas/leases`)).body as { status?: { hard?: object } }).status?.hard);
+      await b.request('/apis/coordination.k8s.io/v1/namespaces/refusals/leases', lease('first'));
+      const answers = {
+        schedule: await b.request('/apis/batch/v1/namespaces/refusals/cronjobs', { method: 'POST', body: cronJob }),
+        priorityClass: await b.request(`${base}/pods`, { method: 'POST', body: pod }),
+        quota: await b.request('/apis/coordination.k8s.io/v1/namespaces/refusals/leases', lease('second')),
+      };
+      return Object.fromEntries(Object.entries(answers).map(([k, r]) => [k, { status: r.status, body: normalise(r.body) }]));
+    });
+    const reasons = Object.fromEntries(Object.entries(seen.real).map(([k, v]) => [k, `${v.status} ${(v.body as { reason?: string }).reason}`]));
+    expect(reasons).to.deep.equal({ schedule: '422 Invalid', priorityClass: '403 Forbidden', quota: '403 Forbidden' });
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
+  it('a CustomResourceDefinition: its conditions, discovery, printer columns, pruning and schema errors', async () => {
+    const column = (name: string, type: string, jsonPath: string, extra: object = {}) => ({ name, type, jsonPath, ...extra });
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'drills.gameday.dev' },
+      spec: {
+        group: 'gameday.dev',
+        scope: 'Namespaced',
+        names: { plural: 'drills', kind: 'Drill', shortNames: ['dr'] },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            subresources: { status: {} },
+            additionalPrinterColumns: [column('Target', 'string', '.spec.target'), column('Replicas', 'integer', '.spec.replicas', { priority: 1 }), column('Ready', 'string', '.status.conditions[?(@.type=="Ready")].status'), column('Started', 'date', '.status.startedAt')],
+            schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', required: ['target'], properties: { target: { type: 'string' }, replicas: { type: 'integer', minimum: 1 } } }, status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } },
+          },
+        ],
+      },
+    };
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'drills');
+      await b.request('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { method: 'POST', body: crd });
+      const established = await eventually('the CRD Established', async () => {
+        const c = (await b.request('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/drills.gameday.dev')).body as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[]; acceptedNames?: unknown; storedVersions?: unknown } };
+        return c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') ? c.status : undefined;
+      });
+      const drills = '/apis/gameday.dev/v1/namespaces/drills/drills';
+      await eventually('drills served', async () => (await b.request(drills)).status === 200);
+      const created = await b.request(drills, { method: 'POST', body: { apiVersion: 'gameday.dev/v1', kind: 'Drill', metadata: { name: 'zone-a' }, spec: { target: 'zone-a', replicas: 3, extra: true } } });
+      const table = await b.request(`${drills}/zone-a`, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });
+      const t = table.body as { columnDefinitions: unknown[]; rows: { cells: unknown[] }[] };
+      return {
+        conditions: established.conditions?.map(({ type, status, reason, message }) => ({ type, status, reason, message })),
+        acceptedNames: established.acceptedNames,
+        storedVersions: established.storedVersions,
+        group: normalise((await b.request('/apis/gameday.dev')).body),
+        resources: normalise((await b.request('/apis/gameday.dev/v1')).body),
+        prunedSpec: (created.body as { spec?: unknown }).spec,
+        columns: t.columnDefinitions,
+        cells: t.rows.map((r) => r.cells),
+        invalid: normalise((await b.request(drills, { method: 'POST', body: { apiVersion: 'gameday.dev/v1', kind: 'Drill', metadata: { name: 'bad' }, spec: { replicas: 'two' } } })).body),
+      };
+    });
+    expect(seen.real.prunedSpec).to.deep.equal({ target: 'zone-a', replicas: 3 });
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
+  it('events.k8s.io/v1 and core Events: one object seen through both APIs', async () => {
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'events');
+      const eventTime = '2026-01-02T03:04:05.000000Z';
+      await b.request('/apis/events.k8s.io/v1/namespaces/events/events', {
+        method: 'POST',
+        body: { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'drill.1' }, eventTime, reportingController: 'gameday.dev/runner', reportingInstance: 'runner-1', action: 'Inject', reason: 'FaultInjected', type: 'Normal', note: 'drain started', regarding: { kind: 'Pod', namespace: 'events', name: 'web' } },
+      });
+      await b.request('/api/v1/namespaces/events/events', {
+        method: 'POST',
+        body: { apiVersion: 'v1', kind: 'Event', metadata: { name: 'core.1' }, involvedObject: { kind: 'Pod', namespace: 'events', name: 'web' }, reason: 'Killing', message: 'Stopping container web', type: 'Normal', source: { component: 'kubelet', host: 'worker' }, count: 2, firstTimestamp: '2026-01-02T03:04:05Z', lastTimestamp: '2026-01-02T03:05:05Z' },
+      });
+      // managedFields (server-side apply's bookkeeping) are not kept by the embedded cluster.
+      const read = async (path: string) => {
+        const o = (await b.request(path)).body as { metadata?: Record<string, unknown> };
+        delete o.metadata?.['managedFields'];
+        return normalise(o);
+      };
+      return {
+        coreView: await read('/api/v1/namespaces/events/events/drill.1'),
+        eventsView: await read('/apis/events.k8s.io/v1/namespaces/events/events/core.1'),
+      };
+    });
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
   it('evictions: 201 within the budget, 429 with its cause beyond it, 500 for a pod under two budgets', async () => {
     const seen = await onBoth(async (b) => {
       await ns(b, 'evict');
@@ -326,6 +425,14 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
       rolebindings: '/apis/rbac.authorization.k8s.io/v1/rolebindings',
       clusterroles: '/apis/rbac.authorization.k8s.io/v1/clusterroles',
       clusterrolebindings: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+      cronjobs: '/apis/batch/v1/cronjobs',
+      ingresses: '/apis/networking.k8s.io/v1/ingresses',
+      ingressclasses: '/apis/networking.k8s.io/v1/ingressclasses',
+      priorityclasses: '/apis/scheduling.k8s.io/v1/priorityclasses',
+      resourcequotas: '/api/v1/resourcequotas',
+      limitranges: '/api/v1/limitranges',
+      customresourcedefinitions: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+      'events.k8s.io': '/apis/events.k8s.io/v1/events',
     };
     const seen = await onBoth(async (b) => {
       const out: Record<string, unknown> = {};
@@ -533,5 +640,13 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(Object.values(seen.real).map((r) => r.status)).to.deep.equal([403, 201, 403, 403, 201]);
     expect(seen.real.plainInBaseline.warning).to.match(/^299 - "would violate PodSecurity/);
     expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
+  it('the Table rows of the system PriorityClasses', async () => {
+    const rows = await onBoth(async (b) => {
+      const r = await b.request('/apis/scheduling.k8s.io/v1/priorityclasses?fieldSelector=metadata.name%3Dsystem-node-critical', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });
+      return (r.body as { rows: { cells: unknown[] }[] }).rows.map((row) => row.cells.filter((_, i) => i !== 3));
+    });
+    expect(rows.embedded).to.deep.equal(rows.real);
   });
 });

@@ -3,6 +3,13 @@ import { randomUUID } from 'node:crypto';
 import type { ObjectStore, StoredObject } from '../store.js';
 import { ApiError } from './api-error.js';
 import { admitHorizontalPodAutoscaler } from './hpa-admission.js';
+import { admitCustomResourceDefinition } from './custom-resource-definitions.js';
+import { CRD_STORE_KEY } from './custom-resources.js';
+import { CronSchedule, CronScheduleError, isKnownTimeZone } from '../cron-schedule.js';
+import { applyLimitRanges, defaultLimitRange } from './limit-ranger.js';
+import { admitPodPriority, admitPriorityClass } from './priority.js';
+import { checkQuota, quotaStatus } from './resource-quota.js';
+import { pruneAndValidate } from './structural-schema.js';
 import type { ResourceType } from './resources.js';
 import { admitClaim, PV_PROTECTION_FINALIZER } from '../persistent-volume.js';
 
@@ -113,12 +120,30 @@ export class Admission {
 
   /** Fills defaults on a new object; throws an Invalid ApiError for what the real server rejects. */
   admitCreate(r: ResourceType, o: StoredObject): void {
-    const body = o as Json;
+    this.defaultAndValidate(r, o as Json);
+    // The quota plugin runs last, on the object as the other plugins left it.
+    checkQuota(this.options.store, r, o as Json);
+  }
+
+  private defaultAndValidate(r: ResourceType, body: Json): void {
+    const { store } = this.options;
+    // A custom resource with a status subresource starts without status, as apiextensions' strategy has it.
+    if (r.printerColumns && r.subresources.some((s) => s.name === 'status')) delete body.status;
+    this.admitCustomObject(r, body);
     switch (r.storeKey) {
+      case CRD_STORE_KEY:
+        return admitCustomResourceDefinition(store, r, body);
+      case 'priorityclasses.scheduling.k8s.io':
+        return admitPriorityClass(r, body);
+      case 'limitranges':
+        return defaultLimitRange(body);
+      case 'resourcequotas':
+        body.status = quotaStatus(store, body as StoredObject);
+        return;
       case 'pods':
-        return this.admitPod(body);
+        return this.admitPod(r, body);
       case 'namespaces':
-        obj(body.metadata, 'labels')['kubernetes.io/metadata.name'] = o.metadata.name;
+        obj(body.metadata, 'labels')['kubernetes.io/metadata.name'] = body.metadata.name;
         setDefault(obj(body, 'spec'), 'finalizers', ['kubernetes']);
         body.status = { phase: 'Active' };
         return;
@@ -168,7 +193,7 @@ export class Admission {
       case 'jobs.batch':
         return this.admitJob(body);
       case 'persistentvolumeclaims':
-        admitClaim(o, this.options.store);
+        admitClaim(body as StoredObject, store);
         return;
       case 'persistentvolumes':
         setDefault(obj(body, 'spec'), 'persistentVolumeReclaimPolicy', 'Retain');
@@ -179,6 +204,11 @@ export class Admission {
       case 'storageclasses.storage.k8s.io':
         setDefault(body, 'reclaimPolicy', 'Delete');
         setDefault(body, 'volumeBindingMode', 'Immediate');
+        return;
+      case 'cronjobs.batch':
+        this.admitCronJob(r, body);
+        // The controller alone writes status, from an empty one.
+        body.status = {};
         return;
       case 'poddisruptionbudgets.policy':
         body.status = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 };
@@ -196,6 +226,9 @@ export class Admission {
   admitUpdate(r: ResourceType, next: StoredObject, current: StoredObject): void {
     const body = next as Json;
     if (r.storeKey === 'services') this.admitService(r, body, current as Json);
+    if (r.storeKey === CRD_STORE_KEY) admitCustomResourceDefinition(this.options.store, r, body, current as Json);
+    if (r.storeKey === 'cronjobs.batch') this.admitCronJob(r, body);
+    this.admitCustomObject(r, body);
     if (r.storeKey === 'pods' && body.spec) {
       defaultPodSpec(body.spec);
     }
@@ -205,12 +238,12 @@ export class Admission {
     }
   }
 
-  private admitPod(body: Json): void {
+  private admitPod(r: ResourceType, body: Json): void {
     const spec = obj(body, 'spec');
     defaultPodSpec(spec);
     setDefault(spec, 'enableServiceLinks', true);
-    setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
-    setDefault(spec, 'priority', 0);
+    applyLimitRanges(this.options.store, r, body);
+    admitPodPriority(this.options.store, r, body);
     setDefault(spec, 'serviceAccountName', 'default');
     setDefault(spec, 'serviceAccount', spec.serviceAccountName);
     const tolerations = (spec.tolerations ??= []) as Json[];
@@ -241,6 +274,45 @@ export class Admission {
     defaultTemplate(spec);
     setDefault(spec.template.spec, 'restartPolicy', 'Never');
     body.status = {};
+  }
+
+  /** A custom object pruned to, and checked against, its version's structural schema. */
+  private admitCustomObject(r: ResourceType, body: Json): void {
+    if (!r.openAPIV3Schema) return;
+    const causes = pruneAndValidate(r.openAPIV3Schema as Json, body);
+    if (causes.length) throw ApiError.invalid(r, String(body.metadata?.name ?? ''), causes);
+  }
+
+  /** CronJob defaults and the validation of its name, schedule and time zone. */
+  private admitCronJob(r: ResourceType, body: Json): void {
+    const spec = obj(body, 'spec');
+    const name = String(body.metadata.name);
+    const causes: { field: string; message: string; reason: string }[] = [];
+    // The Job names `<cronjob>-<minutes>` must stay within 63 characters.
+    if (name.length > 52) causes.push({ field: 'metadata.name', message: `Invalid value: "${name}": must be no more than 52 characters`, reason: 'FieldValueInvalid' });
+    if (!spec.schedule) causes.push({ field: 'spec.schedule', message: 'Required value', reason: 'FieldValueRequired' });
+    else if (/\b(CRON_)?TZ=/.test(String(spec.schedule))) causes.push({ field: 'spec.schedule', message: `Invalid value: "${String(spec.schedule)}": cannot use TZ or CRON_TZ in schedule, use timeZone field instead`, reason: 'FieldValueInvalid' });
+    else {
+      try {
+        CronSchedule.parse(String(spec.schedule));
+      } catch (err) {
+        if (!(err instanceof CronScheduleError)) throw err;
+        causes.push({ field: 'spec.schedule', message: `Invalid value: "${String(spec.schedule)}": ${err.message}`, reason: 'FieldValueInvalid' });
+      }
+    }
+    if (spec.timeZone !== undefined && spec.timeZone !== null && !isKnownTimeZone(String(spec.timeZone))) {
+      causes.push({ field: 'spec.timeZone', message: `Invalid value: "${String(spec.timeZone)}": unknown time zone ${String(spec.timeZone)}`, reason: 'FieldValueInvalid' });
+    }
+    const policy = spec.concurrencyPolicy ?? 'Allow';
+    if (!['Allow', 'Forbid', 'Replace'].includes(policy)) causes.push({ field: 'spec.concurrencyPolicy', message: `Unsupported value: "${String(policy)}": supported values: "Allow", "Forbid", "Replace"`, reason: 'FieldValueNotSupported' });
+    if (causes.length) throw ApiError.invalid(r, name, causes);
+    setDefault(spec, 'concurrencyPolicy', 'Allow');
+    setDefault(spec, 'suspend', false);
+    setDefault(spec, 'successfulJobsHistoryLimit', 3);
+    setDefault(spec, 'failedJobsHistoryLimit', 1);
+    const jobSpec = obj(obj(spec, 'jobTemplate'), 'spec');
+    defaultTemplate(jobSpec);
+    setDefault(jobSpec.template.spec, 'restartPolicy', 'Never');
   }
 
   private admitService(r: ResourceType, body: Json, current: Json | undefined): void {

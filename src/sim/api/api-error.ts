@@ -76,9 +76,15 @@ export class ApiError extends Error {
     return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${r.storeKey} "${name}": ${why}`, resourceDetails(r, name));
   }
 
+  /** An admission plugin's refusal: `pods "web" is forbidden: exceeded quota: …`. */
+  static forbidden(r: ResourceType, name: string, why: string): ApiError {
+    return new ApiError(403, 'Forbidden', `${r.storeKey} "${name}" is forbidden: ${why}`, resourceDetails(r, name));
+  }
+
   static invalid(r: ResourceType, name: string, causes: { field: string; message: string; reason?: string }[]): ApiError {
     const summary = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
-    const message = `${r.kind} "${name}" is invalid: ${causes.length > 1 ? `[${summary}]` : summary}`;
+    // A GroupKind as Go prints it: `CronJob.batch`, `Pod`.
+    const message = `${r.group ? `${r.kind}.${r.group}` : r.kind} "${name}" is invalid: ${causes.length > 1 ? `[${summary}]` : summary}`;
     const details: StatusDetails = {
       name,
       ...(r.group ? { group: r.group } : {}),

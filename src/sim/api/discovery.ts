@@ -1,3 +1,4 @@
+import type { CustomGroup } from './custom-resources.js';
 import { AGGREGATED_APIS } from './metrics-api.js';
 import { RESOURCES, apiGroups, apiVersionOf, type ResourceType, type ServedGroup } from './resources.js';
 
@@ -22,9 +23,9 @@ export function coreVersions(serverAddress: string): unknown {
   return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
 }
 
-/** The built-in groups, then the aggregated ones (metrics), as the real server lists APIServices after its own groups. */
-function servedGroups(): ServedGroup[] {
-  return [...apiGroups(), ...AGGREGATED_APIS.map((a) => ({ group: a.group, versions: [a.version] }))];
+/** The built-in groups, then the aggregated ones (metrics), as the real server lists APIServices after its own groups, then the custom ones. */
+function servedGroups(custom: readonly CustomGroup[]): ServedGroup[] {
+  return [...apiGroups(), ...AGGREGATED_APIS.map((a) => ({ group: a.group, versions: [a.version] })), ...custom];
 }
 
 function groupEntry(g: ServedGroup): unknown {
@@ -32,12 +33,13 @@ function groupEntry(g: ServedGroup): unknown {
   return { name: g.group, versions, preferredVersion: versions[0] };
 }
 
-export function apiGroupList(): unknown {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: servedGroups().map(groupEntry) };
+/** The built-in groups, then the aggregated ones (metrics) and those CustomResourceDefinitions add. */
+export function apiGroupList(custom: readonly CustomGroup[] = []): unknown {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: servedGroups(custom).map(groupEntry) };
 }
 
-export function apiGroup(group: string): unknown | undefined {
-  const g = servedGroups().find((x) => x.group === group);
+export function apiGroup(group: string, custom: readonly CustomGroup[] = []): unknown | undefined {
+  const g = servedGroups(custom).find((x) => x.group === group);
   if (!g) return undefined;
   return { kind: 'APIGroup', apiVersion: 'v1', ...(groupEntry(g) as object) };
 }
@@ -46,6 +48,7 @@ function resourceEntries(r: ResourceType): unknown[] {
   const main: Record<string, unknown> = { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs };
   if (r.shortNames.length) main['shortNames'] = r.shortNames;
   if (r.categories.length) main['categories'] = r.categories;
+  if (r.storageVersionHash) main['storageVersionHash'] = r.storageVersionHash;
   const subs = r.subresources.map((s) => {
     const e: Record<string, unknown> = { name: `${r.plural}/${s.name}`, singularName: '', namespaced: r.namespaced };
     if (s.group !== undefined) e['group'] = s.group;
@@ -58,10 +61,10 @@ function resourceEntries(r: ResourceType): unknown[] {
 }
 
 /** `/api/v1` or `/apis/<group>/<version>`; undefined for a group version not served. */
-export function apiResourceList(group: string, version: string): unknown | undefined {
+export function apiResourceList(group: string, version: string, custom: readonly ResourceType[] = []): unknown | undefined {
   const aggregated = AGGREGATED_APIS.find((a) => a.group === group && a.version === version);
   if (aggregated) return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${group}/${version}`, resources: aggregated.resources };
-  const rs = RESOURCES.filter((r) => r.group === group && r.version === version);
+  const rs = [...RESOURCES.filter((r) => r.group === group && r.version === version), ...custom];
   if (!rs.length) return undefined;
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources: rs.flatMap(resourceEntries) };
 }

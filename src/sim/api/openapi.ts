@@ -11,15 +11,16 @@ function gvPath(r: Pick<ResourceType, 'group' | 'version'>): string {
   return r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`;
 }
 
-export function openApiV3Root(): unknown {
+export function openApiV3Root(custom: readonly { group: string; version: string }[] = []): unknown {
   const paths: Record<string, { serverRelativeURL: string }> = {};
-  for (const r of RESOURCES) paths[gvPath(r)] = { serverRelativeURL: `/openapi/v3/${gvPath(r)}` };
+  for (const r of [...RESOURCES, ...custom]) paths[gvPath(r)] = { serverRelativeURL: `/openapi/v3/${gvPath(r)}` };
   return { paths };
 }
 
 /** The document of one group version (`api/v1`, `apis/apps/v1`), or undefined when none is served. */
-export function openApiV3GroupVersion(path: string): unknown | undefined {
-  const rs = RESOURCES.filter((r) => gvPath(r) === path);
+export function openApiV3GroupVersion(path: string, custom?: { resources(group: string, version: string): ResourceType[] }): unknown | undefined {
+  const [, group = '', version = ''] = path.startsWith('apis/') ? path.split('/') : [];
+  const rs = [...RESOURCES.filter((r) => gvPath(r) === path), ...(custom?.resources(group, version) ?? [])];
   if (!rs.length) return undefined;
   const paths: Record<string, unknown> = {};
   for (const r of rs) {

@@ -113,11 +113,12 @@ export class ResourceHandler {
     return o;
   }
 
-  private respondObject(req: ResourceRequest, res: ServerResponse, code: number, o: StoredObject): void {
+  private respondObject(req: ResourceRequest, res: ServerResponse, code: number, stored: StoredObject): void {
     const n = req.negotiated;
+    const o = viewIn(req.resource, stored);
     if (n.table) return sendJson(res, code, toTable(req.resource, [o], { resourceVersion: o.metadata.resourceVersion }, includeObjectOf(req.query), n.table), n.contentType);
     if (n.metadataOnly) return sendJson(res, code, { kind: 'PartialObjectMetadata', apiVersion: n.metadataOnly, metadata: o.metadata }, n.contentType);
-    const text = objectJson(viewIn(req.resource, o));
+    const text = objectJson(o);
     res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
     res.end(text);
   }

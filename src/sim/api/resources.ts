@@ -1,6 +1,7 @@
 import type { StoredObject } from '../store.js';
 import { HPA_V1_CONVERSION } from './hpa-conversion.js';
 import type { LooseJson } from './loose-json.js';
+import { EVENTS_V1_CONVERSION } from './event-conversion.js';
 
 /**
  * The resources the embedded API server serves: what discovery advertises, how URLs map to store
@@ -31,10 +32,17 @@ export interface ResourceType {
   /** The ObjectStore key: the plural for core resources, `<plural>.<group>` otherwise. */
   readonly storeKey: string;
   /**
-   * For a version served beside the stored one (autoscaling/v1 HPAs, stored as v2): how a stored
-   * object reads in this version and how this version's object is stored.
+   * For a version served beside the stored one (autoscaling/v1 HPAs, stored as v2), or a second
+   * API over another resource's objects (events.k8s.io Events are core Events): how a stored object
+   * reads in this version and how this version's object is stored.
    */
   readonly conversion?: Conversion;
+  /** Discovery's `storageVersionHash`, which upstream advertises for custom resources. */
+  readonly storageVersionHash?: string;
+  /** A custom resource version's structural schema, which prunes and validates its objects. */
+  readonly openAPIV3Schema?: Record<string, unknown>;
+  /** A custom resource's `additionalPrinterColumns`, which its Table shows after NAME. */
+  readonly printerColumns?: readonly PrinterColumn[];
 }
 
 export interface Conversion {
@@ -42,8 +50,18 @@ export interface Conversion {
   toStored(view: LooseJson): LooseJson;
 }
 
+/** One of a CustomResourceDefinition version's `additionalPrinterColumns`. */
+export interface PrinterColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly format?: string;
+  readonly description?: string;
+  readonly priority?: number;
+  readonly jsonPath: string;
+}
+
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
-const STATUS_VERBS = ['get', 'patch', 'update'] as const;
+export const STATUS_VERBS = ['get', 'patch', 'update'] as const;
 /** Reviews are only ever created: the server answers them and stores nothing. */
 const CREATE_ONLY = ['create'] as const;
 
@@ -66,6 +84,8 @@ interface Definition {
   subresources?: SubresourceType[];
   /** @default every verb */
   verbs?: readonly string[];
+  /** Objects kept under another resource's key, converted (events.k8s.io Events are core Events). */
+  storedAs?: { storeKey: string; conversion: Conversion };
 }
 
 function define(d: Definition): ResourceType {
@@ -81,7 +101,8 @@ function define(d: Definition): ResourceType {
     categories: d.categories ?? [],
     verbs: d.verbs ?? ALL_VERBS,
     subresources: d.subresources ?? [],
-    storeKey: group ? `${d.plural}.${group}` : d.plural,
+    storeKey: d.storedAs?.storeKey ?? (group ? `${d.plural}.${group}` : d.plural),
+    ...(d.storedAs ? { conversion: d.storedAs.conversion } : {}),
   };
 }
 
@@ -110,6 +131,8 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false, shortNames: ['pv'], subresources: [status('PersistentVolume')] }),
   define({ kind: 'Secret', plural: 'secrets' }),
   define({ kind: 'ServiceAccount', plural: 'serviceaccounts', shortNames: ['sa'], subresources: [{ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: CREATE_ONLY }] }),
+  define({ kind: 'ResourceQuota', plural: 'resourcequotas', shortNames: ['quota'], subresources: [status('ResourceQuota')] }),
+  define({ kind: 'LimitRange', plural: 'limitranges', shortNames: ['limits'] }),
   define({ group: 'apps', kind: 'Deployment', plural: 'deployments', shortNames: ['deploy'], categories: ['all'], subresources: [status('Deployment'), scale()] }),
   define({ group: 'apps', kind: 'ReplicaSet', plural: 'replicasets', shortNames: ['rs'], categories: ['all'], subresources: [status('ReplicaSet'), scale()] }),
   define({ group: 'apps', kind: 'StatefulSet', plural: 'statefulsets', shortNames: ['sts'], categories: ['all'], subresources: [status('StatefulSet'), scale()] }),
@@ -117,9 +140,11 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', shortNames: ['hpa'], categories: ['all'], subresources: [status('HorizontalPodAutoscaler')] }),
   { ...define({ group: 'autoscaling', version: 'v1', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', shortNames: ['hpa'], categories: ['all'], subresources: [status('HorizontalPodAutoscaler')] }), conversion: HPA_V1_CONVERSION },
   define({ group: 'batch', kind: 'Job', plural: 'jobs', categories: ['all'], subresources: [status('Job')] }),
+  define({ group: 'batch', kind: 'CronJob', plural: 'cronjobs', shortNames: ['cj'], categories: ['all'], subresources: [status('CronJob')] }),
   define({ group: 'policy', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', shortNames: ['pdb'], subresources: [status('PodDisruptionBudget')] }),
   define({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices' }),
   define({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases' }),
+  define({ group: 'events.k8s.io', kind: 'Event', plural: 'events', shortNames: ['ev'], storedAs: { storeKey: 'events', conversion: EVENTS_V1_CONVERSION } }),
   define({ group: 'networking.k8s.io', kind: 'NetworkPolicy', plural: 'networkpolicies', shortNames: ['netpol'] }),
   define({ group: 'storage.k8s.io', kind: 'StorageClass', plural: 'storageclasses', namespaced: false, shortNames: ['sc'] }),
   define({ group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false }),
@@ -131,12 +156,17 @@ export const RESOURCES: readonly ResourceType[] = [
   define({ group: 'authorization.k8s.io', kind: 'SelfSubjectRulesReview', plural: 'selfsubjectrulesreviews', namespaced: false, verbs: CREATE_ONLY }),
   define({ group: 'authorization.k8s.io', kind: 'SubjectAccessReview', plural: 'subjectaccessreviews', namespaced: false, verbs: CREATE_ONLY }),
   define({ group: 'authentication.k8s.io', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', namespaced: false, verbs: CREATE_ONLY }),
+  define({ group: 'networking.k8s.io', kind: 'Ingress', plural: 'ingresses', shortNames: ['ing'], subresources: [status('Ingress')] }),
+  define({ group: 'networking.k8s.io', kind: 'IngressClass', plural: 'ingressclasses', namespaced: false }),
+  define({ group: 'scheduling.k8s.io', kind: 'PriorityClass', plural: 'priorityclasses', namespaced: false, shortNames: ['pc'] }),
+  define({ group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: [status('CustomResourceDefinition')] }),
 ];
 
 /** `v1` for the core group, `<group>/<version>` otherwise: the apiVersion objects carry. */
 export function apiVersionOf(r: Pick<ResourceType, 'group' | 'version'>): string {
   return r.group ? `${r.group}/${r.version}` : r.version;
 }
+
 
 /** `pods`, `deployments.apps`: how the real server names a resource in its error messages. */
 export function qualifiedName(r: ResourceType): string {

@@ -20,6 +20,9 @@ import type { PodUsageSource } from '../dataplane/pod-metrics.js';
 import { MetricsApi } from './metrics-api.js';
 import { ResourceHandler, type ResourceRequest } from './resource-handler.js';
 import { findResource, type ResourceType } from './resources.js';
+import { CustomResourceCleanup } from './custom-resource-definitions.js';
+import { CustomResources } from './custom-resources.js';
+import { ensureSystemPriorityClasses } from './priority.js';
 
 /**
  * The embedded cluster's Kubernetes API server: a real HTTP server speaking the Kubernetes REST
@@ -34,7 +37,7 @@ export interface ApiServerOptions {
   /** tolerationSeconds of the not-ready/unreachable tolerations added to new pods. @default 300 */
   readonly defaultTolerationSeconds?: number;
   readonly hooks?: ApiHooks;
-  /** Create default, kube-system, kube-public and kube-node-lease when missing, as the real server does at start. @default true */
+  /** Create default, kube-system, kube-public and kube-node-lease and the system PriorityClasses when missing, as the real server does at start. @default true */
   readonly ensureSystemNamespaces?: boolean;
   /** Unsent watch output above which a slow watcher is disconnected. @default 16 MiB */
   readonly watchBufferLimitBytes?: number;
@@ -69,7 +72,9 @@ interface ResourcePath {
   readonly rest: readonly string[];
 }
 
-function parseResourcePath(segments: readonly string[]): ResourcePath | undefined {
+type FindResource = (group: string, version: string, plural: string) => ResourceType | undefined;
+
+function parseResourcePath(segments: readonly string[], findResource: FindResource): ResourcePath | undefined {
   let group: string;
   let version: string;
   let rest: string[];
@@ -105,7 +110,11 @@ export class ApiServer {
   private readonly gate: RequestGate;
   private readonly reviews: AccessReviews;
   readonly tokens: TokenAuthority;
+  private readonly customResources: CustomResources;
+  private readonly customResourceCleanup: CustomResourceCleanup;
   private baseUrl = '';
+  /** The static table first, then the resources CRDs add. */
+  private readonly findResource: FindResource = (group, version, plural) => findResource(group, version, plural) ?? this.customResources.find(group, version, plural);
 
   constructor(private readonly options: ApiServerOptions) {
     this.handler = new ResourceHandler(options.store, options.defaultTolerationSeconds ?? 300, {
@@ -118,6 +127,8 @@ export class ApiServer {
     const authorizer = new RbacAuthorizer(options.store);
     this.gate = new RequestGate(this.tokens, authorizer);
     this.reviews = new AccessReviews(options.store, authorizer, this.tokens);
+    this.customResources = new CustomResources(options.store);
+    this.customResourceCleanup = new CustomResourceCleanup(options.store, findResource('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!);
     this.server = createServer((req, res) => void this.serve(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     // Watches are long-lived; only the request head has to arrive in time.
@@ -133,6 +144,7 @@ export class ApiServer {
     if (this.options.ensureSystemNamespaces ?? true) {
       this.createSystemNamespaces();
       ensureBootstrapPolicy(this.options.store);
+      ensureSystemPriorityClasses(this.options.store);
     }
     const host = this.options.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
@@ -148,6 +160,8 @@ export class ApiServer {
   }
 
   async stop(): Promise<void> {
+    this.customResources.stop();
+    this.customResourceCleanup.stop();
     if (!this.server.listening) return;
     this.exec.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -193,7 +207,7 @@ export class ApiServer {
   private safeRoute(req: IncomingMessage): ResourcePath | undefined {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      return parseResourcePath(url.pathname.split('/').filter(Boolean).map(decodeURIComponent));
+      return parseResourcePath(url.pathname.split('/').filter(Boolean).map(decodeURIComponent), this.findResource);
     } catch {
       return undefined;
     }
@@ -212,7 +226,7 @@ export class ApiServer {
     if (this.metrics.serve(method, path, url.searchParams, res)) return;
     const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
     if (segments[0] !== 'api' && segments[0] !== 'apis') throw ApiError.pathNotFound();
-    const target = parseResourcePath(segments);
+    const target = parseResourcePath(segments, this.findResource);
     if (!target) throw ApiError.pathNotFound();
     if (target.subresource === 'proxy' && target.resource.storeKey === 'services' && target.namespace !== undefined && target.name !== undefined) {
       return this.proxy(req, res, url, target);
@@ -293,7 +307,7 @@ export class ApiServer {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const segments = url.pathname.replace(/\/+$/, '').split('/').filter(Boolean).map(decodeURIComponent);
-      const target = segments[0] === 'api' || segments[0] === 'apis' ? parseResourcePath(segments) : undefined;
+      const target = segments[0] === 'api' || segments[0] === 'apis' ? parseResourcePath(segments, this.findResource) : undefined;
       const protocol = String(req.headers.upgrade ?? '');
       this.gate.admit({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, websocket: protocol.toLowerCase() === 'websocket' });
       if (!target || target.resource.storeKey !== 'pods' || target.subresource !== 'exec' || target.rest.length || target.namespace === undefined || target.name === undefined) {
@@ -317,14 +331,15 @@ export class ApiServer {
       return true;
     }
     if (path === '/api') return respond(res, coreVersions(this.baseUrl.replace(/^https?:\/\//, '')));
-    if (path === '/apis') return respond(res, apiGroupList());
+    const custom = this.customResources;
+    if (path === '/apis') return respond(res, apiGroupList(custom.groups()));
     if (path === '/api/v1') return respond(res, apiResourceList('', 'v1'));
     const group = /^\/apis\/([^/]+)$/.exec(path);
-    if (group) return respond(res, apiGroup(group[1]!));
-    if (path === '/openapi/v3') return respond(res, openApiV3Root());
-    if (path.startsWith('/openapi/v3/')) return respond(res, openApiV3GroupVersion(path.slice('/openapi/v3/'.length)));
+    if (group) return respond(res, apiGroup(group[1]!, custom.groups()));
+    if (path === '/openapi/v3') return respond(res, openApiV3Root(custom.groupVersions()));
+    if (path.startsWith('/openapi/v3/')) return respond(res, openApiV3GroupVersion(path.slice('/openapi/v3/'.length), custom));
     const gv = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
-    if (gv) return respond(res, apiResourceList(gv[1]!, gv[2]!));
+    if (gv) return respond(res, apiResourceList(gv[1]!, gv[2]!, custom.resources(gv[1]!, gv[2]!)));
     return false;
   }
 }

@@ -3,6 +3,7 @@ import type { StoredObject } from '../store.js';
 import { formatLabelSelector } from './label-selector.js';
 import type { ResourceType } from './resources.js';
 import { isDefaultStorageClass } from '../storage-class.js';
+import { customResourcePrinter } from './custom-resource-table.js';
 
 /**
  * Server-side printing (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`): the columns and
@@ -11,7 +12,7 @@ import { isDefaultStorageClass } from '../storage-class.js';
  */
 export interface TableColumn {
   name: string;
-  type: 'string' | 'integer' | 'date';
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
   format: string;
   description: string;
   priority: number;
@@ -25,14 +26,17 @@ export interface TableRow {
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
 type Json = LooseJson;
-type Printer = { columns: TableColumn[]; cells: (o: Json, now: number) => unknown[] };
+export type Printer = { columns: TableColumn[]; cells: (o: Json, now: number) => unknown[] };
 
 function col(name: string, priority = 0, type: TableColumn['type'] = 'string', description = ''): TableColumn {
   return { name, type, format: name === 'Name' ? 'name' : '', description: description || name, priority };
 }
 
-const NAME = col('Name', 0, 'string', 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names');
-const AGE = col('Age', 0, 'string', 'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata');
+export const NAME = col('Name', 0, 'string', 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names');
+/** The OpenAPI description of metadata.creationTimestamp, which every Age column carries. */
+export const CREATION_TIMESTAMP_DESCRIPTION =
+  'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata';
+const AGE = col('Age', 0, 'string', CREATION_TIMESTAMP_DESCRIPTION);
 
 /** kubectl's `HumanDuration`: 45s, 3m20s, 25m, 5h10m, 2d3h, 400d, 3y10d. */
 export function humanDuration(ms: number): string {
@@ -401,6 +405,25 @@ const PRINTERS: Record<string, Printer> = {
       return [o.metadata.name, jobStatus(o), completions, jobDuration(o, now), age(o, now), containerNames(o), containerImages(o), formatLabelSelector(o.spec?.selector)];
     },
   },
+  'cronjobs.batch': {
+    columns: [NAME, col('Schedule'), col('Timezone'), col('Suspend', 0, 'boolean'), col('Active', 0, 'integer'), col('Last Schedule'), AGE, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    cells: (o, now) => {
+      const job = (o.spec?.jobTemplate ?? {}) as Json;
+      const suspend = o.spec?.suspend;
+      return [
+        o.metadata.name,
+        o.spec?.schedule ?? '',
+        o.spec?.timeZone ?? '<none>',
+        suspend === undefined || suspend === null ? '<unset>' : suspend ? 'True' : 'False',
+        ((o.status?.active ?? []) as Json[]).length,
+        o.status?.lastScheduleTime ? since(o.status.lastScheduleTime, now) : '<none>',
+        age(o, now),
+        containerNames(job),
+        containerImages(job),
+        formatLabelSelector(job.spec?.selector),
+      ];
+    },
+  },
   'poddisruptionbudgets.policy': {
     columns: [NAME, col('Min Available'), col('Max Unavailable'), col('Allowed Disruptions', 0, 'integer'), AGE],
     cells: (o, now) => [o.metadata.name, intOrNA(o.spec?.minAvailable), intOrNA(o.spec?.maxUnavailable), o.status?.disruptionsAllowed ?? 0, age(o, now)],
@@ -424,7 +447,53 @@ const PRINTERS: Record<string, Printer> = {
       return [o.metadata.name, sel === '<none>' ? '<none>' : sel, age(o, now)];
     },
   },
+  'ingresses.networking.k8s.io': {
+    columns: [NAME, col('Class', 0, 'string', 'The name of the IngressClass resource that should be used for ingress'), col('Hosts'), col('Address'), col('Ports'), AGE],
+    cells: (o, now) => [o.metadata.name, o.spec?.ingressClassName ?? '<none>', ingressHosts(o), loadBalancerAddresses(o), (o.spec?.tls ?? []).length ? '80, 443' : '80', age(o, now)],
+  },
+  'ingressclasses.networking.k8s.io': {
+    columns: [NAME, col('Controller'), col('Parameters'), AGE],
+    cells: (o, now) => {
+      const p = o.spec?.parameters as Json | undefined;
+      const parameters = p ? `${p.kind}${p.apiGroup ? `.${p.apiGroup}` : ''}/${p.name}` : '<none>';
+      return [o.metadata.name, o.spec?.controller ?? '', parameters, age(o, now)];
+    },
+  },
+  'priorityclasses.scheduling.k8s.io': {
+    columns: [NAME, col('Value', 0, 'integer'), col('Global-Default', 0, 'boolean'), AGE, col('PreemptionPolicy')],
+    cells: (o, now) => [o.metadata.name, o.value ?? 0, o.globalDefault ?? false, age(o, now), o.preemptionPolicy ?? ''],
+  },
+  resourcequotas: {
+    columns: [NAME, col('Request', 0, 'string', 'Request represents a minimum amount of cpu/memory that a container may consume.'), col('Limit', 0, 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.'), AGE],
+    cells: (o, now) => {
+      const hard = (o.status?.hard ?? {}) as Record<string, string>;
+      const used = (o.status?.used ?? {}) as Record<string, string>;
+      const request: string[] = [];
+      const limit: string[] = [];
+      for (const name of Object.keys(hard).sort()) (name.startsWith('limits.') ? limit : request).push(`${name}: ${used[name] ?? '0'}/${hard[name]}`);
+      return [o.metadata.name, request.join(', '), limit.join(', '), age(o, now)];
+    },
+  },
 };
+
+/** kubectl's `formatHosts`: up to three hosts, `*` when no rule names one. */
+function ingressHosts(o: Json): string {
+  const rules = (o.spec?.rules ?? []) as Json[];
+  const hosts: string[] = [];
+  let more = false;
+  for (const r of rules) {
+    if (hosts.length === 3) more = true;
+    if (!more && r.host) hosts.push(r.host);
+  }
+  if (!hosts.length) return '*';
+  return more ? `${hosts.join(',')} + ${rules.length - 3} more...` : hosts.join(',');
+}
+
+function loadBalancerAddresses(o: Json): string {
+  const list = ((o.status?.loadBalancer?.ingress ?? []) as Json[]).map((i) => i.ip || i.hostname).filter(Boolean);
+  const text = list.join(',');
+  return text.length > 16 ? `${text.slice(0, 13)}...` : text;
+}
 
 const DEFAULT_PRINTER: Printer = {
   columns: [NAME, col('Created At', 0, 'date')],
@@ -432,6 +501,7 @@ const DEFAULT_PRINTER: Printer = {
 };
 
 function printerFor(r: ResourceType): Printer {
+  if (r.printerColumns) return customResourcePrinter(NAME, r.printerColumns);
   return PRINTERS[r.storeKey] ?? DEFAULT_PRINTER;
 }
 
