@@ -72,6 +72,9 @@ const replicatingAsync = (m: Manifest): Manifest => {
   return m;
 };
 
+/** No default-deny policy in payments: only the API's own policy isolates anything, so the database is open to all. */
+const withoutDefaultDeny = (m: Manifest): Manifest | undefined => (m.kind === 'NetworkPolicy' && m.metadata?.name === 'default-deny' ? undefined : m);
+
 /** The files of a twin: the shipped experiment (both under experiments/), applying its workload changed by `edit`. */
 function twinFiles(experimentFile: string, workloadFile: string, edit: (m: Manifest) => Manifest | undefined): Record<string, string> {
   const text = shipped(experimentFile);
@@ -97,6 +100,7 @@ const TWINS: Readonly<Record<string, () => Promise<ExperimentRun>>> = {
   killDroppingOnSigterm: () => runTwin('pod-kill-keeps-web-up.yaml', 'workloads/web.yaml', droppingOnSigterm),
   fillOfAnUnlimitedVolume: () => runTwin('disk-fill-keeps-web-up.yaml', 'workloads/web-cache.yaml', withoutSizeLimit),
   leaderKillWithAsyncReplication: () => runTwin('statefulset-leader-kill-loses-nothing.yaml', 'workloads/orders-db.yaml', replicatingAsync),
+  containmentWithoutDefaultDeny: () => runTwin('security/frontend-contained.yaml', 'security/workloads/payments.yaml', withoutDefaultDeny),
 };
 
 /** Starts the twins two at a time, in the order given; each promise settles with its own run. */
@@ -231,6 +235,21 @@ describe('negative twins of the shipped experiments (real CLI, embedded cluster)
     expect([...acknowledged]).to.include.members(keys);
     expect(r.output).to.contain('slo FAILED lostWrites(orders) == 0');
     expect(verdicts(r)).to.include({ 'failover(statefulset/shop/orders-db) < 10s': 'passed', 'duplicates(orders) == 0': 'passed' });
+  });
+
+  it('containment: without the default-deny policy in payments, reachable(shop/frontend -> payments/db:5432) == false fails, naming the open path from each frontend pod, with the matrix as evidence (exit 1)', async () => {
+    const r = await runs.get('containmentWithoutDefaultDeny')!;
+    expect(r.code, r.output).to.equal(1);
+    const db = checkOf(r, 'reachable(shop/frontend -> payments/db:5432) == false');
+    expect(db.verdict).to.equal('failed');
+    expect(db.value).to.equal(1);
+    const matrix = db.evidence!.worst![0]!.detail!.matrix as { from: string; reachable: boolean }[];
+    expect(matrix).to.have.length(2);
+    expect(matrix.every((m) => m.reachable && /^shop\/frontend-/.test(m.from))).to.equal(true);
+    for (const { from } of matrix) expect(db.message).to.contain(`${from} -> payments/db:5432`);
+    expect(r.output).to.contain('slo FAILED reachable(shop/frontend -> payments/db:5432) == false');
+    // The rest of the containment still holds: only the missing policy's path is open.
+    expect(verdicts(r)).to.include({ 'reachable(shop/frontend -> payments/api:80) == true': 'passed', 'can(serviceaccount/shop/frontend, get, secrets) == false': 'passed' });
   });
 });
 
