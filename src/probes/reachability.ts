@@ -1,7 +1,6 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { Permission } from '../cluster/rbac.js';
-import { abortableSleep } from '../core/abortable-sleep.js';
 import { Duration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
 import { DESTINATION_PATTERN, parseDestination, parseReachabilityTarget, REACHABILITY_TARGET_PATTERN, type ReachabilityDestination } from '../core/reachability-target.js';
@@ -9,6 +8,7 @@ import { execInPod, podExecPermissions } from '../nodes/pod-exec.js';
 import { podSelectorSchema, type PodSelector } from '../spec/selector-schemas.js';
 import { positiveDurationSchema } from '../spec/value-schemas.js';
 import type { ProbePlugin } from './probe.js';
+import { repeatEvery } from './shared/repeat-every.js';
 
 const params = z
   .strictObject({
@@ -79,7 +79,6 @@ export const reachabilityProbe: ProbePlugin<Params> = {
     const every = (p.every ?? Duration.seconds(2)).ms;
     const waitS = Math.max(1, Math.ceil((p.timeout ?? Duration.seconds(1)).ms / 1000));
     const core = ctx.cluster.kubeConfig.makeApiClient(CoreV1Api);
-    const stopping = new AbortController();
     const last = new Map<string, string>();
 
     const observe = async (): Promise<void> => {
@@ -124,19 +123,9 @@ export const reachabilityProbe: ProbePlugin<Params> = {
       ctx.emit({ t, ...sample });
     }
 
+    // The first answer is in before the run judges its steady state; the loop then keeps asking.
     await observe();
-    const loop = (async () => {
-      while (!stopping.signal.aborted) {
-        await abortableSleep(every, stopping.signal);
-        if (!stopping.signal.aborted) await observe();
-      }
-    })().catch((err: unknown) => ctx.fail?.(err));
-    return {
-      async stop() {
-        stopping.abort();
-        await loop;
-      },
-    };
+    return repeatEvery(every, observe, (err) => ctx.fail?.(err));
   },
 };
 
