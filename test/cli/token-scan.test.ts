@@ -9,8 +9,9 @@ import { runCli, tempDir, writeFile } from './cli-process.js';
 const CONTEXT = 'token-scan';
 
 /**
- * A run that fails (a missing Service, a missing Deployment, a failed SLO) on a cluster reached with a service-account token, so errors from the API server
- * and from client-node pass through every output.
+ * A run that fails (a missing Service, a missing Deployment, paths tried through pods/exec to
+ * nowhere, a failed SLO) on a cluster reached with a service-account token, so errors from the API
+ * server, client-node and its exec WebSocket pass through every output.
  */
 const EXPERIMENT = `apiVersion: gameday/v1
 kind: Experiment
@@ -20,6 +21,7 @@ spec:
   probes:
     missing: { http: { service: shop/missing:80, path: /, rate: 10/s, timeout: 500ms } }
     gone: { ready: { target: deployment/shop/gone } }
+    paths: { reachability: { from: { namespace: shop, labels: { app: web } }, to: [ "shop/missing:80", "pod/shop/gone:80" ], every: 200ms } }
   slos: [ "availability(missing) >= 99%" ]
 `;
 
@@ -50,6 +52,8 @@ describe('gameday run keeps the kubeconfig token out of every output (real CLI p
     await sim.kubeConfig.makeApiClient(k8s.RbacAuthorizationV1Api).createClusterRoleBinding({
       body: { metadata: { name: 'gameday-admin' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'gameday', namespace: 'shop' }] },
     });
+    await sim.core.createNamespacedPod({ namespace: 'shop', body: { metadata: { name: 'web', labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } });
+    await eventually('shop/web to run', async () => (await sim.core.readNamespacedPod({ namespace: 'shop', name: 'web' })).status?.phase === 'Running');
     token = (await sim.core.createNamespacedServiceAccountToken({ namespace: 'shop', name: 'gameday', body: { spec: { audiences: [] } } })).status!.token;
     const kc = new k8s.KubeConfig();
     kc.loadFromOptions({
@@ -83,6 +87,7 @@ describe('gameday run keeps the kubeconfig token out of every output (real CLI p
     expect(journal).to.match(/"ok":false,[^\n]*"error":"status-404"[^\n]*"probe":"missing"/);
     expect(journal).to.contain('deployment/shop/gone does not exist');
     expect(r.stdout).to.contain('SLO not met: availability(missing) = 0.0%');
+    expect(journal).to.contain("nc: bad address 'missing.shop.svc.cluster.local'").and.to.contain('HTTP 404 NotFound: pods \\"gone\\" not found');
 
     expectNoToken(token, [...outputs, { name: 'stdout', text: r.stdout }, { name: 'stderr', text: r.stderr }]);
   });
