@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../../src/browser/chromium.js';
 import type { RunEvent } from '../../src/journal/events.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { journalPath, withTempDir } from './fixture-journals.js';
-import { playEventRuns, readEvents } from './html-fixture.js';
+import { openReport, playEventRuns, readEvents } from './html-fixture.js';
 
 /**
  * Strings from the cluster (node and pod names, Event reasons and messages, condition messages,
@@ -57,29 +56,19 @@ describe('report/html with hostile strings from the cluster', function () {
   it('runs no script from a name or message in Chromium, and shows each one as text', async () => {
     await withTempDir(async (dir) => {
       const [result] = await playEventRuns([hostileRun()], [new HtmlReporter()], dir);
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      const dialogs: string[] = [];
-      page.on('dialog', (d) => {
-        dialogs.push(d.message());
-        void d.dismiss();
-      });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(pathToFileURL(join(dir, result!.runId, 'report.html')).href);
-      await page.waitForFunction("document.documentElement.dataset.ready === 'true'", undefined, { timeout: 10_000 });
+      const { page, problems } = await openReport(browser, join(dir, result!.runId, 'report.html'), { width: 1280, height: 800 });
       // Hover and focus everything, so an injected attribute handler would have had its chance.
       await page.locator('.node-lane').first().hover();
       await page.keyboard.press('Tab');
 
       expect(await page.evaluate('window.__pwned')).to.equal(undefined);
-      expect(dialogs).to.deep.equal([]);
-      expect(errors).to.deep.equal([]);
+      expect(problems, 'dialogs, page errors, console errors').to.deep.equal([]);
       expect(await page.locator('main img, main script, main svg[onload]').count()).to.equal(0);
 
       const events = (await page.locator('#events').textContent())!;
       expect(events).to.contain(`Evil${QUOTES} ${POD}: ${IMG} ${CLOSE_SCRIPT}`);
       expect(events).to.contain(`${NODE} Ready True → Unknown (R${QUOTES}: ${SVG})`);
-      expect(events).to.contain(`probe web: ${CLOSE_SCRIPT}`);
+      expect(events).to.contain(`probe web: ${CLOSE_SCRIPT}`).and.to.contain(`GET /: 500 ${IMG}`);
       expect(events).to.contain(`pod shop/${CLOSE_SCRIPT}: exec failed`);
       expect(await page.locator('#checks').textContent()).to.contain(SVG);
       expect(await page.locator('.node-lane').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')))).to.include(NODE);
