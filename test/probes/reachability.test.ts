@@ -100,3 +100,19 @@ describe('probes/reachability on the embedded cluster', function () {
     expect(broken.message).to.include('= true (need == false)').and.include('open: shop/frontend-0 -> payments/db:5432');
   });
 });
+
+describe('probes/reachability parameters', () => {
+  const problems = (raw: unknown): string[] => {
+    const r = reachabilityProbe.params.safeParse(raw);
+    return r.success ? [] : r.error.issues.map((i) => i.message);
+  };
+
+  it('takes one path as reachable() writes it, or sources and destinations, and says how to write either', () => {
+    expect(problems({ target: PATH })).to.deep.equal([]);
+    expect(problems({ from: { namespace: 'shop', labels: { app: 'frontend' } }, to: ['payments/db:5432', 'pod/payments/db-0:5432'] })).to.deep.equal([]);
+    expect(problems({ target: 'shop/frontend to payments/db:5432' })).to.deep.equal(['write the path as namespace/app -> namespace/service:port, like "shop/frontend -> payments/db:5432"']);
+    expect(problems({ from: { namespace: 'shop' }, to: ['payments/db'] })).to.deep.equal(['write a destination as namespace/service:port or pod/namespace/name:port, like payments/db:5432']);
+    expect(problems({ target: PATH, to: ['payments/db:5432'] })).to.deep.equal(['give either target, or both from and to']);
+    expect(problems({ from: { namespace: 'shop' } })).to.deep.equal(['give either target, or both from and to']);
+  });
+});
