@@ -1,4 +1,4 @@
-import { GamedayError, SpecError } from '../core/errors.js';
+import { errorMessage, GamedayError, SpecError } from '../core/errors.js';
 import { exitCodeFor } from '../core/outcome.js';
 
 /**
@@ -16,7 +16,7 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream = proces
     stderr.write(`gameday: ${err.message}\n`);
     return exitCodeFor(err.outcome);
   }
-  const detail = process.env.GAMEDAY_DEBUG && err instanceof Error && err.stack ? err.stack : String(err instanceof Error ? err.message : err);
+  const detail = process.env.GAMEDAY_DEBUG && err instanceof Error && err.stack ? err.stack : errorMessage(err);
   stderr.write(`gameday: internal error: ${detail}\n(set GAMEDAY_DEBUG=1 for the stack trace; please report it)\n`);
   return exitCodeFor('error');
 }

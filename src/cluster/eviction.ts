@@ -1,5 +1,5 @@
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { HarnessError } from '../core/errors.js';
+import { errorMessage, HarnessError } from '../core/errors.js';
 import { apiStatusOf, isNotFound, isTooManyRequests } from './api-errors.js';
 import type { BudgetWatch } from './budget-watch.js';
 
@@ -42,7 +42,7 @@ export async function requestEviction(kubeConfig: KubeConfig, pod: EvictionTarge
     if (isNotFound(err)) return { result: 'gone' };
     if (!(err instanceof ApiException)) throw err;
     const status = apiStatusOf(err);
-    const message = status.message ?? err.message;
+    const message = status.message ?? errorMessage(err);
     if (isTooManyRequests(err)) {
       const cause = status.details?.causes?.find((c) => c.reason === 'DisruptionBudget');
       return {

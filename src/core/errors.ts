@@ -84,7 +84,21 @@ export class InterruptedError extends GamedayError {
 }
 
 export function errorMessage(err: unknown): string {
-  return apiStatusMessage(err) ?? (err instanceof Error ? err.message : String(err));
+  return apiStatusMessage(err) ?? apiExceptionMessage(err) ?? (err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * An ApiException whose body is no Status (client-node leaves undeclared answers such as 401
+ * unparsed): its code, message line and text body. The rest of its text is every response header,
+ * and a proxy in front of the API server may answer with credentials there (Set-Cookie).
+ */
+function apiExceptionMessage(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (!(err instanceof Error) || typeof code !== 'number' || !err.message.startsWith('HTTP-Code: ')) return undefined;
+  const line = /^Message: (.*)$/m.exec(err.message)?.[1]?.trim();
+  const body = (err as { body?: unknown }).body;
+  const text = typeof body === 'string' && body.trim() !== '' ? ` (${body.trim().slice(0, 200)})` : '';
+  return `HTTP ${code}${line ? `: ${line}` : ''}${text}`;
 }
 
 /**

@@ -3,6 +3,7 @@ import { ACCESS_REVIEW_PERMISSION, reviewAccess } from '../cluster/access-review
 import { abortableSleep } from '../core/abortable-sleep.js';
 import { ACCESS_TARGET_PATTERN, parseAccessTarget } from '../core/access-target.js';
 import { Duration } from '../core/duration.js';
+import { errorMessage } from '../core/errors.js';
 import { positiveDurationSchema } from '../spec/value-schemas.js';
 import type { ProbePlugin } from './probe.js';
 
@@ -42,7 +43,7 @@ export const accessProbe: ProbePlugin<Params> = {
         const answer = await reviewAccess(ctx.cluster.kubeConfig, target);
         sample = { ok: true, value: answer.allowed ? 1 : 0, detail: { allowed: answer.allowed, ...(answer.reason ? { reason: answer.reason } : {}) } };
       } catch (err) {
-        sample = { ok: false, error: 'review-failed', detail: { message: (err as Error).message.slice(0, 300) } };
+        sample = { ok: false, error: 'review-failed', detail: { message: errorMessage(err).slice(0, 300) } };
       }
       const key = JSON.stringify(sample);
       if (key === last) return;

@@ -10,6 +10,7 @@ import { pdbProbe } from './pdb.js';
 import type { ProbePlugin } from './probe.js';
 import { prometheusProbe } from './prometheus.js';
 import { readinessProbe } from './readiness.js';
+import { reachabilityProbe } from './reachability.js';
 import { readyProbe, replicasProbe } from './ready.js';
 
 /** Every probe kind gameday ships, under its YAML key. */
@@ -26,4 +27,5 @@ export function registerBuiltinProbes(registry: Registry<ProbePlugin>): void {
   registry.register(prometheusProbe as ProbePlugin);
   registry.register(consistencyProbe as ProbePlugin);
   registry.register(accessProbe as ProbePlugin);
+  registry.register(reachabilityProbe as ProbePlugin);
 }

@@ -364,7 +364,9 @@ function describe(ctx: Context, win: Window, found: Violations): string {
       return describeCount(ctx, win, found);
     case 'gauge': {
       const worstSample = found.worst[0];
-      return worstSample ? ` at ${relative(ctx, worstSample.t)} (${plural(count, 'reading')})` : '';
+      // A reading that says what it saw (the open path of a reachable() check) says it here.
+      const said = typeof worstSample?.detail?.message === 'string' ? `: ${worstSample.detail.message}` : '';
+      return worstSample ? ` at ${relative(ctx, worstSample.t)} (${plural(count, 'reading')})${said}` : '';
     }
   }
 }

@@ -1,5 +1,6 @@
 import { DUPLICATE, LOST, STALE, type ConsistencyOp } from '../core/consistency-sample.js';
 import { ACCESS_TARGET_PATTERN } from '../core/access-target.js';
+import { REACHABILITY_TARGET_PATTERN } from '../core/reachability-target.js';
 import { closest } from '../core/did-you-mean.js';
 import { callText, type CheckExpr, type ThresholdUnit } from './ast.js';
 
@@ -167,6 +168,17 @@ const TABLE: readonly CheckFunctionInfo[] = [
     measures: 'whether the access is allowed',
     example: 'can(serviceaccount/shop/web, get, secrets) == false',
     summary: 'whether the service account may do the verb on the resource, asked through SubjectAccessReview',
+  },
+  {
+    name: 'reachable',
+    arg: 'target',
+    form: 'compare',
+    unit: 'boolean',
+    implicitProbe: 'reachability',
+    targetShape: { pattern: REACHABILITY_TARGET_PATTERN, description: 'namespace/app -> namespace/service:port (or pod/namespace/name:port), like shop/frontend -> payments/db:5432' },
+    measures: 'whether any source pod can connect',
+    example: 'reachable(shop/frontend -> payments/db:5432) == false',
+    summary: 'whether a pod labelled app=<app> can open a TCP connection to the destination, tried from inside the pods',
   },
 ];
 

@@ -14,7 +14,8 @@ export class CheckSyntaxError extends Error {
 
 const COMPARATORS: readonly Comparator[] = ['>=', '<=', '==', '!=', '>', '<'];
 const FUNCTION_NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
-const ARGUMENT = /[^(),\s]+/y;
+/** An argument ends before an arrow: `shop/frontend->payments/db:5432` is two. */
+const ARGUMENT = /(?:[^(),\s-]|-(?!>))+/y;
 const WORD = /[A-Za-z_]+/y;
 /** `1m30s` is one duration token, so the parts are matched together. */
 const DURATION = /(?:\d+(?:\.\d+)?(?:ms|s|m|h))+(?![A-Za-z0-9%/])/y;
@@ -118,12 +119,23 @@ class CheckParser {
     this.fail(`expected a threshold after ${call} ${op}: a number (3), a percentage (99.5%), a duration (300ms, 20s) or a rate (50/s); found ${this.found()}`);
   }
 
-  /** `web`, or several arguments `serviceaccount/shop/web, get, secrets`, joined by `, `; consumes the closing parenthesis. */
+  /**
+   * `web`, several arguments `serviceaccount/shop/web, get, secrets` joined by `, `, or a path
+   * `shop/frontend -> payments/db:5432` written with ` -> `; consumes the closing parenthesis.
+   */
   private parseArguments(fn: string): string {
     const args: string[] = [];
     for (;;) {
-      const arg = this.match(ARGUMENT);
+      let arg = this.match(ARGUMENT);
       if (arg === undefined) this.fail(`expected a probe name or a target inside ${fn}( ), found ${this.found()}`);
+      this.skipSpace();
+      if (this.text.startsWith('->', this.pos)) {
+        this.pos += 2;
+        this.skipSpace();
+        const to = this.match(ARGUMENT);
+        if (to === undefined) this.fail(`expected a destination after ${arg} ->, found ${this.found()}`);
+        arg = `${arg} -> ${to}`;
+      }
       args.push(arg);
       this.skipSpace();
       if (this.eat(')')) return args.join(', ');

@@ -73,8 +73,8 @@ describe('cluster/api-errors against the embedded cluster', function () {
     let err: unknown;
     await sim.core.readNamespacedConfigMap({ namespace: NS, name: 'nowhere' }).catch((e: unknown) => (err = e));
     expect(errorMessage(err)).to.equal('HTTP 404 NotFound: configmaps "nowhere" not found');
-    const notStatus = new ApiException(502, 'Bad Gateway', '<html>proxy error</html>', {});
-    expect(errorMessage(notStatus)).to.equal(notStatus.message);
+    const notStatus = new ApiException(502, 'Bad Gateway', '<html>proxy error</html>', { 'set-cookie': 'session=s3cret' });
+    expect(errorMessage(notStatus)).to.equal('HTTP 502: Bad Gateway (<html>proxy error</html>)');
     expect(errorMessage(new Error('connect ECONNREFUSED'))).to.equal('connect ECONNREFUSED');
   });
 

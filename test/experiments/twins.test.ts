@@ -86,6 +86,9 @@ const slowAndDroppingOnSigterm = (m: Manifest): Manifest => {
   return m;
 };
 
+/** No default-deny policy in payments: only the API's own policy isolates anything, so the database is open to all. */
+const withoutDefaultDeny = (m: Manifest): Manifest | undefined => (m.kind === 'NetworkPolicy' && m.metadata?.name === 'default-deny' ? undefined : m);
+
 /** The files of a twin: the shipped experiment (both under experiments/), applying its workload changed by `edit`. */
 function twinFiles(experimentFile: string, workloadFile: string, edit: (m: Manifest) => Manifest | undefined): Record<string, string> {
   const text = shipped(experimentFile);
@@ -118,6 +121,7 @@ const TWINS: Readonly<Record<string, () => Promise<ExperimentRun>>> = {
       { ...twinFiles('browser/checkout-survives-pod-kill.yaml', 'workloads/storefront.yaml', slowAndDroppingOnSigterm), 'journeys/checkout.ts': shipped('browser/journeys/checkout.ts'), 'package.json': '{ "type": "module" }' },
       'experiment.yaml',
     ),
+  containmentWithoutDefaultDeny: () => runTwin('security/frontend-contained.yaml', 'security/workloads/payments.yaml', withoutDefaultDeny),
 };
 
 /** Starts the twins two at a time, in the order given; each promise settles with its own run. */
@@ -276,6 +280,21 @@ describe('negative twins of the shipped experiments (real CLI, embedded cluster)
     expect(availability.evidence?.worst?.length).to.be.greaterThan(0);
     expect(availability.evidence!.worst!.every((s) => !s.ok)).to.equal(true);
     expect(r.output).to.contain('slo FAILED availability(frontend) >= 99%');
+  });
+
+  it('containment: without the default-deny policy in payments, reachable(shop/frontend -> payments/db:5432) == false fails, naming the open path from each frontend pod, with the matrix as evidence (exit 1)', async () => {
+    const r = await runs.get('containmentWithoutDefaultDeny')!;
+    expect(r.code, r.output).to.equal(1);
+    const db = checkOf(r, 'reachable(shop/frontend -> payments/db:5432) == false');
+    expect(db.verdict).to.equal('failed');
+    expect(db.value).to.equal(1);
+    const matrix = db.evidence!.worst![0]!.detail!.matrix as { from: string; reachable: boolean }[];
+    expect(matrix).to.have.length(2);
+    expect(matrix.every((m) => m.reachable && /^shop\/frontend-/.test(m.from))).to.equal(true);
+    for (const { from } of matrix) expect(db.message).to.contain(`${from} -> payments/db:5432`);
+    expect(r.output).to.contain('slo FAILED reachable(shop/frontend -> payments/db:5432) == false');
+    // The rest of the containment still holds: only the missing policy's path is open.
+    expect(verdicts(r)).to.include({ 'reachable(shop/frontend -> payments/api:80) == true': 'passed', 'can(serviceaccount/shop/frontend, get, secrets) == false': 'passed' });
   });
 });
 

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
 import type { CheckEvent, RunEvent } from '../../src/journal/events.js';
 import { ReporterMultiplexer } from '../../src/report/multiplexer.js';
 import type { Reporter } from '../../src/report/reporter.js';
@@ -43,4 +45,27 @@ export function variantRun(events: readonly RunEvent[], runId: string, laterMs: 
     if (moved.type === 'check' && checks[moved.check]) return { ...moved, ...checks[moved.check] };
     return moved;
   });
+}
+
+/**
+ * Opens a report in Chromium and waits for its script to finish drawing. `problems` collects what
+ * a report must never do: console errors and warnings, page errors, requests off the file, dialogs.
+ */
+export async function openReport(browser: Browser, file: string, viewport: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport });
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => {
+    if (!r.url().startsWith('file:')) problems.push(`network request: ${r.url()}`);
+  });
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  await page.goto(pathToFileURL(file).href);
+  await page.waitForFunction("document.documentElement.dataset.ready === 'true'", undefined, { timeout: 10_000 });
+  return { page, problems };
 }

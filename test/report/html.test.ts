@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { launchChromium } from '../../src/browser/chromium.js';
 import type { RunEvent } from '../../src/journal/events.js';
 import { HtmlReporter } from '../../src/report/html.js';
@@ -11,24 +11,9 @@ import { TimelineBuilder } from '../../src/report/html/timeline.js';
 import { JsonReporter } from '../../src/report/json.js';
 import { ResultBuilder } from '../../src/report/result.js';
 import { journalPath, withTempDir } from './fixture-journals.js';
-import { playEventRuns, readEvents, RICH_JOURNAL } from './html-fixture.js';
+import { openReport, playEventRuns, readEvents, RICH_JOURNAL } from './html-fixture.js';
 
 const ARTIFACTS = 'test-artifacts';
-
-async function openReport(browser: Browser, file: string, viewport: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport });
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('request', (r) => {
-    if (!r.url().startsWith('file:')) problems.push(`network request: ${r.url()}`);
-  });
-  await page.goto(pathToFileURL(file).href);
-  await page.waitForFunction("document.documentElement.dataset.ready === 'true'", undefined, { timeout: 10_000 });
-  return { page, problems };
-}
 
 describe('report/html', function () {
   this.timeout(30_000);
