@@ -27,6 +27,12 @@ export interface UsageSnapshot {
   readonly p90LatencyMs: number;
 }
 
+/** What a stress process (stress-ng's workers) adds to a container's usage. */
+export interface StressLoad {
+  readonly cpuMillicores?: number;
+  readonly memoryBytes?: number;
+}
+
 interface Completion {
   readonly at: number;
   readonly latencyMs: number;
@@ -37,6 +43,8 @@ export class UsageMeter {
   private readonly completions: Completion[] = [];
   private head = 0;
   private inFlight = 0;
+  /** Stress the process was made to carry (memoryStress, cpuStress on a pod), by fault id; it dies with the process. */
+  private readonly stress = new Map<string, StressLoad>();
 
   constructor(
     readonly container: string,
@@ -59,17 +67,31 @@ export class UsageMeter {
     };
   }
 
+  addStress(id: string, load: StressLoad): void {
+    this.stress.set(id, load);
+  }
+
+  removeStress(id: string): boolean {
+    return this.stress.delete(id);
+  }
+
   snapshot(now = Date.now()): UsageSnapshot {
     this.prune(now);
     const windowMs = Math.max(1, Math.min(this.windowMs, now - this.startedAt));
     const recent = this.completions.slice(this.head);
     const requestsPerSecond = (recent.length * 1000) / windowMs;
+    let stressCpu = 0;
+    let stressMemory = 0;
+    for (const load of this.stress.values()) {
+      stressCpu += load.cpuMillicores ?? 0;
+      stressMemory += load.memoryBytes ?? 0;
+    }
     return {
       container: this.container,
       timestamp: now,
       windowMs,
-      cpuMillicores: requestsPerSecond * this.model.cpuPerRequestMilliSeconds,
-      memoryBytes: this.model.baseMemoryBytes + this.inFlight * this.model.memoryPerRequestBytes,
+      cpuMillicores: requestsPerSecond * this.model.cpuPerRequestMilliSeconds + stressCpu,
+      memoryBytes: this.model.baseMemoryBytes + this.inFlight * this.model.memoryPerRequestBytes + stressMemory,
       requestsPerSecond,
       inFlight: this.inFlight,
       p90LatencyMs: percentile(recent.map((c) => c.latencyMs), 0.9),
