@@ -75,11 +75,11 @@ export class UsageMeter {
     return this.stress.delete(id);
   }
 
-  snapshot(now = Date.now()): UsageSnapshot {
+  /** CPU and memory alone, without the latency percentile: what the kubelet's resource checks read at every pass. */
+  load(now = Date.now()): Required<StressLoad> & { readonly requestsPerSecond: number; readonly windowMs: number } {
     this.prune(now);
     const windowMs = Math.max(1, Math.min(this.windowMs, now - this.startedAt));
-    const recent = this.completions.slice(this.head);
-    const requestsPerSecond = (recent.length * 1000) / windowMs;
+    const requestsPerSecond = ((this.completions.length - this.head) * 1000) / windowMs;
     let stressCpu = 0;
     let stressMemory = 0;
     for (const load of this.stress.values()) {
@@ -87,11 +87,22 @@ export class UsageMeter {
       stressMemory += load.memoryBytes ?? 0;
     }
     return {
+      windowMs,
+      requestsPerSecond,
+      cpuMillicores: requestsPerSecond * this.model.cpuPerRequestMilliSeconds + stressCpu,
+      memoryBytes: this.model.baseMemoryBytes + this.inFlight * this.model.memoryPerRequestBytes + stressMemory,
+    };
+  }
+
+  snapshot(now = Date.now()): UsageSnapshot {
+    const { windowMs, requestsPerSecond, cpuMillicores, memoryBytes } = this.load(now);
+    const recent = this.completions.slice(this.head);
+    return {
       container: this.container,
       timestamp: now,
       windowMs,
-      cpuMillicores: requestsPerSecond * this.model.cpuPerRequestMilliSeconds + stressCpu,
-      memoryBytes: this.model.baseMemoryBytes + this.inFlight * this.model.memoryPerRequestBytes + stressMemory,
+      cpuMillicores,
+      memoryBytes,
       requestsPerSecond,
       inFlight: this.inFlight,
       p90LatencyMs: percentile(recent.map((c) => c.latencyMs), 0.9),

@@ -146,13 +146,6 @@ export class Kubelet implements PodWorkerHost {
     return sum;
   }
 
-  /** memory.available as the kubelet observes it: capacity less the pods' working sets and the node's own stress. */
-  memoryAvailableBytes(now = Date.now()): number {
-    let used = this.nodeStressTotal('memoryBytes');
-    for (const w of this.workers.values()) for (const c of w.resources(now)) used += c.memoryBytes;
-    return this.memoryBytes - used;
-  }
-
   /** The live worker of the pod named, if it runs here. */
   podWorker(namespace: string, name: string): PodWorker | undefined {
     for (const w of this.workers.values()) if (w.namespace === namespace && w.name === name && !w.isDone) return w;
@@ -375,26 +368,33 @@ export class Kubelet implements PodWorkerHost {
 
   /**
    * Memory and CPU, at each eviction-manager pass and whenever stress changes: containers over
-   * their memory limit are OOMKilled; CPU demand over a limit (or over the node's capacity,
+   * their memory limit are OOMKilled; memory.available is the capacity less the working sets and
+   * the node's own stress; CPU demand over a limit (or over the node's capacity,
    * shared out) throttles; memory.available below 100Mi sets MemoryPressure and evicts one pod,
    * ranked as upstream's rankMemoryPressure. True when it evicted a pod (one per pass, as upstream).
    */
   private resourceCheck(): boolean {
     if (this.state !== 'running') return false;
     const now = Date.now();
-    const workers = [...this.workers.values()].filter((w) => !w.isDone && !w.isTerminating);
     let cpuDemand = this.nodeStressTotal('cpuMillicores');
-    for (const w of workers) {
-      for (const c of w.resources(now)) {
-        if (c.memoryLimitBytes !== undefined && c.memoryBytes > c.memoryLimitBytes) w.oomKill(c.name);
+    let memoryUsed = this.nodeStressTotal('memoryBytes');
+    const pods = [...this.workers.values()].filter((w) => !w.isDone && !w.isTerminating).map((w) => {
+      const containers = w.resources(now).filter((c) => {
+        if (c.memoryLimitBytes === undefined || c.memoryBytes <= c.memoryLimitBytes) return true;
+        w.oomKill(c.name);
+        return false;
+      });
+      for (const c of containers) {
         cpuDemand += c.cpuMillicores;
+        memoryUsed += c.memoryBytes;
       }
-    }
+      return { w, containers };
+    });
     const capacity = cpuMillis(this.registration.cpu);
     const share = cpuDemand > capacity ? capacity / cpuDemand : 1;
-    for (const w of workers) for (const c of w.resources(now)) w.setThrottle(c.name, throttleDelayMs(c.cpuMillicores, Math.min(c.cpuLimitMillicores ?? Infinity, c.cpuMillicores * share)));
+    for (const { w, containers } of pods) for (const c of containers) w.setThrottle(c.name, throttleDelayMs(c.cpuMillicores, Math.min(c.cpuLimitMillicores ?? Infinity, c.cpuMillicores * share)));
 
-    const available = this.memoryAvailableBytes(now);
+    const available = this.memoryBytes - memoryUsed;
     const thresholdMet = available < MEMORY_AVAILABLE_THRESHOLD_BYTES;
     if (thresholdMet) this.memoryPressureSeenAt = now;
     // The condition outlives the pressure by the transition period, so a node does not flap.
@@ -404,8 +404,8 @@ export class Kubelet implements PodWorkerHost {
       this.postStatus();
     }
     if (!thresholdMet) return false;
-    const candidates = workers
-      .map((w) => ({ w, priority: (this.store.get('pods', w.namespace, w.name)?.spec as { priority?: number } | undefined)?.priority ?? 0, containers: w.resources(now) }))
+    const candidates = pods
+      .map(({ w, containers }) => ({ w, containers, priority: (this.store.get('pods', w.namespace, w.name)?.spec as { priority?: number } | undefined)?.priority ?? 0 }))
       .filter((p) => p.priority < CRITICAL_PRIORITY);
     const victim = rankMemoryPressure(candidates)[0];
     if (!victim) return false;

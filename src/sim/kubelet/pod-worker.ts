@@ -694,7 +694,7 @@ export class PodWorker {
     const out: ContainerResources[] = [];
     for (const c of this.containers) {
       if (c.state !== 'running' || !c.server) continue;
-      const usage = c.server.usage.snapshot(now);
+      const usage = c.server.usage.load(now);
       const limits = c.spec.resources?.limits ?? {};
       out.push({
         name: c.spec.name,
