@@ -2,6 +2,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { rawRequest } from '../../src/cluster/raw-request.js';
 import { SimNodeAccess } from '../../src/nodes/sim-node-access.js';
+import { evictionsProbe, oomKillsProbe, restartsProbe } from '../../src/probes/pod-events.js';
+import { startProbe } from '../probes/probe-harness.js';
 import { startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
 import { runNodeFaultExperiment, simTarget } from './node-fault-experiment.js';
@@ -105,6 +107,41 @@ spec:
     });
     expect(after.metadata?.uid).to.equal(before!.metadata?.uid);
     expect(after.status!.containerStatuses![0]!.lastState?.terminated).to.include({ exitCode: 137, reason: 'OOMKilled' });
+  });
+
+  it('counts restarts, OOM kills and evictions of a workload during the run, for restarts(), oomKills() and evictions()', async () => {
+    await removePods('leaky');
+    await sim.apps.createNamespacedDeployment({ namespace: 'default', body: {
+      metadata: { name: 'tenant' },
+      spec: {
+        replicas: 1, selector: { matchLabels: { app: 'tenant' } },
+        template: { metadata: { labels: { app: 'tenant' } }, spec: { nodeSelector: { 'kubernetes.io/hostname': NODE }, containers: [{ name: 'app', image: 'nginx:1.27', resources: { requests: { memory: '8Mi' }, limits: { memory: '64Mi' } } }] } },
+      },
+    } });
+    const [first] = await eventually('tenant running', async () => {
+      const pods = (await sim.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=tenant' })).items;
+      return pods.length === 1 && pods[0]!.status?.containerStatuses?.[0]?.state?.running ? pods : undefined;
+    });
+    const name = first!.metadata!.name!;
+    const probes = await Promise.all([restartsProbe, oomKillsProbe, evictionsProbe].map((p) => startProbe(p, { target: 'deployment/default/tenant' }, sim.kubeConfig)));
+    const latest = (i: number) => (): number | undefined => probes[i]!.samples.at(-1)?.value;
+    const [restarts, ooms, evictions] = [latest(0), latest(1), latest(2)];
+    const access = new SimNodeAccess(sim.kubeConfig);
+    try {
+      expect([restarts(), ooms(), evictions()]).to.deep.equal([0, 0, 0]);
+      await access.killContainer(NODE, { namespace: 'default', pod: name, container: 'app' });
+      await eventually('one restart', () => restarts() === 1 && read(name).then((p) => p.status?.containerStatuses?.[0]?.state?.running));
+      await access.stress(NODE, { id: 'tenant-leak', memoryBytes: 100 * 2 ** 20, pod: { namespace: 'default', name } });
+      await eventually('one OOM kill and a second restart', () => ooms() === 1 && restarts() === 2);
+      expect(evictions()).to.equal(0);
+      const usedKi = Number(/^(\d+)Ki$/.exec((JSON.parse((await rawRequest(sim.kubeConfig, `/apis/metrics.k8s.io/v1beta1/nodes/${NODE}`)).body) as { usage: { memory: string } }).usage.memory)![1]);
+      await access.stress(NODE, { id: 'squeeze', memoryBytes: 16 * 2 ** 30 - usedKi * 1024 - 90 * 2 ** 20 });
+      await eventually('one eviction', () => evictions() === 1);
+      expect([restarts(), ooms()]).to.deep.equal([2, 1]);
+    } finally {
+      await access.unstress(NODE, 'squeeze');
+      await Promise.all(probes.map((p) => p.stop()));
+    }
   });
 
   it('throttles a container that wants more CPU than its limit: its requests take longer', async () => {
