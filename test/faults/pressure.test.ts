@@ -93,9 +93,15 @@ spec:
     }
     const node = await sim.core.readNode({ name: NODE });
     expect(node.status?.conditions?.find((c) => c.type === 'MemoryPressure')).to.include({ status: 'True', reason: 'KubeletHasInsufficientMemory' });
+    // While the condition holds, the kubelet refuses a new BestEffort pod and admits a Burstable one.
+    await sim.core.createNamespacedPod({ namespace: 'default', body: pod('latecomer') });
+    await sim.core.createNamespacedPod({ namespace: 'default', body: pod('latecomer-burstable', { requests: { memory: '8Mi' } }) });
+    const refused = await eventually('latecomer refused', async () => ((await read('latecomer')).status?.phase === 'Failed' ? read('latecomer') : undefined));
+    expect(refused.status).to.include({ reason: 'Evicted', message: 'The node had condition: [MemoryPressure]. ' });
+    await eventually('burstable latecomer admitted', async () => (await read('latecomer-burstable')).status?.phase === 'Running');
     await eventually('memory-pressure taint', async () => (await sim.core.readNode({ name: NODE })).spec?.taints?.some((t) => t.key === 'node.kubernetes.io/memory-pressure' && t.effect === 'NoSchedule'));
     await eventually('pressure over after the transition period', async () => (await sim.core.readNode({ name: NODE })).status?.conditions?.find((c) => c.type === 'MemoryPressure')?.status === 'False', 8000);
-    await removePods('besteffort', 'burstable', 'guaranteed');
+    await removePods('besteffort', 'burstable', 'guaranteed', 'latecomer', 'latecomer-burstable');
   });
 
   it('OOMKills a container that goes over its memory limit and restarts it', async () => {

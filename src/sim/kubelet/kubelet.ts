@@ -261,6 +261,7 @@ export class Kubelet implements PodWorkerHost {
       return;
     }
     if (worker || isTerminal(pod)) return;
+    if (this.rejectedUnderPressure(pod)) return;
     const ip = this.allocateIp(pod);
     if (!ip) {
       process.emitWarning(`kubelet ${this.nodeName}: no free pod IP for ${pod.metadata.namespace}/${pod.metadata.name}`);
@@ -269,6 +270,21 @@ export class Kubelet implements PodWorkerHost {
     const w = new PodWorker(this, pod, ip);
     this.workers.set(pod.metadata.uid, w);
     w.start();
+  }
+
+  /**
+   * The eviction manager's admission check: under MemoryPressure a BestEffort pod that is not
+   * critical is refused (phase Failed, reason Evicted), as upstream's Admit does.
+   */
+  private rejectedUnderPressure(pod: StoredObject): boolean {
+    const status = pod.status as { qosClass?: string } | undefined;
+    if (!this.memoryPressure || status?.qosClass !== 'BestEffort' || ((pod.spec as { priority?: number }).priority ?? 0) >= CRITICAL_PRIORITY) return false;
+    const message = 'The node had condition: [MemoryPressure]. ';
+    this.recorder.record(pod, 'Warning', 'Evicted', message, { component: 'kubelet', host: this.nodeName });
+    this.store.mutate('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
+      Object.assign(p.status as Record<string, unknown>, { phase: 'Failed', reason: 'Evicted', message });
+    });
+    return true;
   }
 
   private allocateIp(pod: StoredObject): string | undefined {
