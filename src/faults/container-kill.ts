@@ -1,5 +1,6 @@
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { isNotFound } from '../cluster/api-errors.js';
 import { HarnessError } from '../core/errors.js';
 import { Duration } from '../core/duration.js';
 import { chooseCount, selectPods } from '../plan/select.js';
@@ -82,8 +83,12 @@ export const containerKill: FaultPlugin<Params, Target[], Killed[]> = {
     const pending = await waitFor(timeout, ctx.signal, async () => {
       const left: string[] = [];
       for (const k of killed) {
-        const pod = await api.readNamespacedPod({ namespace: k.namespace, name: k.name });
-        if (pod.metadata?.uid !== k.uid) left.push(`${k.namespace}/${k.name} was replaced (uid ${pod.metadata?.uid}, was ${k.uid})`);
+        const pod = await api.readNamespacedPod({ namespace: k.namespace, name: k.name }).catch((err: unknown) => {
+          if (isNotFound(err)) return undefined;
+          throw err;
+        });
+        if (!pod) left.push(`${k.namespace}/${k.name} is gone: the kill took the pod with it`);
+        else if (pod.metadata?.uid !== k.uid) left.push(`${k.namespace}/${k.name} was replaced (uid ${pod.metadata?.uid}, was ${k.uid})`);
         else if ((restartCount(pod, k.container) ?? 0) <= k.restartCountBefore) left.push(`${k.namespace}/${k.name} container ${k.container} still at ${k.restartCountBefore} restarts`);
       }
       return left.length === 0 ? true : left;

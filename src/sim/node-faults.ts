@@ -201,6 +201,7 @@ export class NodeFaults {
         const stressed = this.podWorker(kubelet, spec.pod).addStress(id, load, spec.container);
         if (!stressed) throw new NodeFaultError(400, 'BadRequest', `pod "${spec.pod}" has no running container${spec.container ? ` named "${spec.container}"` : ''} to stress`);
         record = { ...base, stressedContainer: stressed };
+        kubelet.usageChanged();
         break;
       }
     }

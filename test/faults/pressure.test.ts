@@ -106,7 +106,17 @@ spec:
 
   it('OOMKills a container that goes over its memory limit and restarts it', async () => {
     const [before] = await running(pod('leaky', { requests: { memory: '64Mi' }, limits: { memory: '64Mi' } }));
-    await new SimNodeAccess(sim.kubeConfig).stress(NODE, { id: 'leak', memoryBytes: 100 * 2 ** 20, pod: { namespace: 'default', name: 'leaky' } });
+    const run = await runNodeFaultExperiment(simTarget(sim), `
+apiVersion: gameday/v1
+kind: Experiment
+metadata: { name: leak }
+spec:
+  duration: 1s
+  faults:
+    - { at: 0s, memoryStress: { pods: { namespace: default, labels: { app: leaky } }, memory: 100Mi, verifyTimeout: 10s } }
+`);
+    expect(run.summary.outcome, run.summary.reason).to.equal('passed');
+    expect(run.faultEvents.find((e) => e.step === 'verified')!.message).to.equal('OOMKilled by it: default/leaky');
     const after = await eventually('restarted after an OOM kill', async () => {
       const p = await read('leaky');
       return p.status?.containerStatuses?.[0]?.restartCount === 1 && p.status.containerStatuses[0].state?.running ? p : undefined;

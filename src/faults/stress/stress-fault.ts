@@ -1,3 +1,4 @@
+import { CoreV1Api } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { rawRequest } from '../../cluster/raw-request.js';
 import { HarnessError } from '../../core/errors.js';
@@ -39,6 +40,11 @@ export interface StressTargets {
   readonly pods: readonly StressedPod[];
 }
 
+/** What inject leaves for verify and revert: the targets, and when the stress began. */
+export interface StressState extends StressTargets {
+  readonly injectedAt: number;
+}
+
 const tagOf = (t: StressTargets, pod?: StressedPod): string => (pod ? `${t.id}-${pod.namespace}-${pod.name}` : t.id);
 
 function stressAccess(ctx: FaultContext, kind: string): NodeAccess & Required<Pick<NodeAccess, 'stress' | 'unstress' | 'isStressing'>> {
@@ -57,12 +63,21 @@ async function podUse<A>(ctx: FaultContext, stress: StressKind<A>, pod: Stressed
   return containers.reduce((sum, c) => sum + stress.used(c.usage ?? {}), 0);
 }
 
+/** Whether a container of the pod was OOMKilled at or after `since`. */
+async function oomKilledSince(ctx: FaultContext, pod: StressedPod, since: number): Promise<boolean> {
+  const live = await ctx.cluster.kubeConfig.makeApiClient(CoreV1Api).readNamespacedPod({ namespace: pod.namespace, name: pod.name });
+  return (live.status?.containerStatuses ?? []).some((c) => {
+    const t = c.lastState?.terminated ?? c.state?.terminated;
+    return t?.reason === 'OOMKilled' && t.finishedAt !== undefined && new Date(t.finishedAt).getTime() >= since;
+  });
+}
+
 /**
  * A stress fault in its two forms: in chosen pods' containers (the stress lives in the
  * container's process and dies with it) or on chosen nodes, outside any pod. Both go through
  * node access; verify reads a pod's usage back from metrics.k8s.io, a node's stress from the node.
  */
-export function stressFault<A>(stress: StressKind<A>): FaultPlugin<StressParams<A>, StressTargets, StressTargets> {
+export function stressFault<A>(stress: StressKind<A>): FaultPlugin<StressParams<A>, StressTargets, StressState> {
   const params = z
     .strictObject({
       pods: podSelectorSchema.optional().describe("the pods whose container carries the stress"),
@@ -83,7 +98,13 @@ export function stressFault<A>(stress: StressKind<A>): FaultPlugin<StressParams<
     summary: stress.summary,
     params,
     needsNodeAccess: true,
-    permissions: (p) => (p.pods ? [{ why: `${stress.kind}: read the stressed pods' usage from metrics.k8s.io`, verbs: ['get'], resource: 'pods', group: 'metrics.k8s.io', namespace: p.pods.namespace }] : []),
+    permissions: (p) =>
+      p.pods
+        ? [
+            { why: `${stress.kind}: read the stressed pods' usage from metrics.k8s.io`, verbs: ['get'], resource: 'pods', group: 'metrics.k8s.io', namespace: p.pods.namespace },
+            { why: `${stress.kind}: read the stressed pods (an OOM kill in their container status)`, verbs: ['get'], resource: 'pods', namespace: p.pods.namespace },
+          ]
+        : [],
 
     plan(p, ctx): PlannedTargets<StressTargets> {
       const what = stress.describe(amount(p));
@@ -100,6 +121,8 @@ export function stressFault<A>(stress: StressKind<A>): FaultPlugin<StressParams<
 
     async inject(ctx, p, t) {
       const access = stressAccess(ctx, stress.kind);
+      // Status times have whole seconds: an OOM kill in the second the stress began counts.
+      const injectedAt = Math.floor(Date.now() / 1000) * 1000;
       const load = stress.load(amount(p));
       await onEveryNode(t.nodes, async (node) => {
         await access.stress(node, { id: tagOf(t), ...load });
@@ -109,22 +132,32 @@ export function stressFault<A>(stress: StressKind<A>): FaultPlugin<StressParams<
         await access.stress(pod.node, { id: tagOf(t, pod), ...load, pod: { namespace: pod.namespace, name: pod.name, ...(p.container ? { container: p.container } : {}) } });
         ctx.log(`pod ${pod.namespace}/${pod.name}: ${stress.describe(amount(p))} of stress started`);
       }
-      return t;
+      return { ...t, injectedAt };
     },
 
-    async verify(ctx, p, t) {
+    async verify(ctx, p, t, state) {
       const access = stressAccess(ctx, stress.kind);
       const timeout = p.verifyTimeout ?? Duration.seconds(60);
+      const oomKilled = new Set<string>();
       const pending = await waitFor(timeout, ctx.signal, async () => {
         const left: string[] = [];
         for (const node of t.nodes) if (!(await access.isStressing(node, tagOf(t)))) left.push(`node ${node} has no stress`);
         for (const pod of t.pods) {
+          // A memory stress over the container's limit lands as an OOM kill, which ends the stress with the process.
+          if (stress.kind === 'memoryStress' && (await oomKilledSince(ctx, pod, state.injectedAt))) {
+            oomKilled.add(`${pod.namespace}/${pod.name}`);
+            continue;
+          }
           const used = await podUse(ctx, stress, pod);
           if (used === undefined || used < stress.size(amount(p))) left.push(`pod ${pod.namespace}/${pod.name} uses ${used ?? 'no metrics'}`);
         }
         return left.length === 0 ? true : left;
       });
-      if (pending === true) return { landed: true, message: `stress of ${stress.describe(amount(p))} in place on ${[...t.nodes, ...t.pods.map((x) => `${x.namespace}/${x.name}`)].join(', ')}` };
+      if (pending === true) {
+        const placed = [...t.nodes, ...t.pods.map((x) => `${x.namespace}/${x.name}`).filter((x) => !oomKilled.has(x))];
+        const parts = [...(placed.length ? [`stress of ${stress.describe(amount(p))} in place on ${placed.join(', ')}`] : []), ...(oomKilled.size ? [`OOMKilled by it: ${[...oomKilled].join(', ')}`] : [])];
+        return { landed: true, message: parts.join('; ') };
+      }
       return { landed: false, message: `after ${timeout}: ${pending.join(', ')}` };
     },
 

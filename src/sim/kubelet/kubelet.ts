@@ -140,6 +140,11 @@ export class Kubelet implements PodWorkerHost {
     this.resourceCheck();
   }
 
+  /** A container's usage jumped (a stress began in it): the OOM killer acts at the allocation, not at the next pass. */
+  usageChanged(): void {
+    this.resourceCheck();
+  }
+
   private nodeStressTotal(resource: keyof StressLoad): number {
     let sum = 0;
     for (const load of this.nodeStress.values()) sum += load[resource] ?? 0;
