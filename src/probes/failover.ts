@@ -4,7 +4,7 @@ import { KubeWatch, startWatches, watchPermission } from '../cluster/kube-watch.
 import { selectorMatches } from '../cluster/label-selector.js';
 import { podIsServing } from '../cluster/pod-serving.js';
 import type { ProbePlugin } from './probe.js';
-import { workloadSelector } from './shared/workload-selector.js';
+import { workloadSelector, workloadSelectorPermission } from './shared/workload-selector.js';
 import { namespacedNameSchema, parseNamespacedName, parseWorkloadRef, podsPath, workloadRefSchema } from './shared/target-ref.js';
 
 const params = z.strictObject({
@@ -48,7 +48,7 @@ export const failoverProbe: ProbePlugin<Params> = {
     const target = parseWorkloadRef(p.target);
     const explicitLease = p.via && 'lease' in p.via ? parseNamespacedName(p.via.lease) : undefined;
     return [
-      { why: `failover probe: read ${target.text}'s pod selector`, verbs: ['get'], resource: target.resource, group: target.group, namespace: target.namespace, names: [target.name] },
+      workloadSelectorPermission('failover', target),
       watchPermission(`failover probe: watch the pods of namespace ${target.namespace}`, podsPath(target.namespace)),
       ...(p.via === undefined || explicitLease
         ? [watchPermission(`failover probe: watch the leader election's Lease`, leasesPath(explicitLease?.namespace ?? target.namespace), explicitLease?.name)]

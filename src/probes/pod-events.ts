@@ -4,7 +4,7 @@ import { KubeWatch, watchPermission } from '../cluster/kube-watch.js';
 import { selectorMatches } from '../cluster/label-selector.js';
 import type { ProbePlugin } from './probe.js';
 import { parseWorkloadRef, podsPath, workloadRefSchema } from './shared/target-ref.js';
-import { workloadSelector } from './shared/workload-selector.js';
+import { workloadSelector, workloadSelectorPermission } from './shared/workload-selector.js';
 
 const params = z.strictObject({
   target: workloadRefSchema.describe('the workload whose pods are watched, as kind/namespace/name, like deployment/shop/web'),
@@ -28,7 +28,7 @@ function podEventProbe(kind: string, summary: string, eventsOf: (pod: V1Pod) => 
     permissions(p) {
       const target = parseWorkloadRef(p.target);
       return [
-        { why: `${kind} probe: read ${target.text}'s pod selector`, verbs: ['get'], resource: target.resource, group: target.group, namespace: target.namespace, names: [target.name] },
+        workloadSelectorPermission(kind, target),
         watchPermission(`${kind} probe: watch the pods of namespace ${target.namespace}`, podsPath(target.namespace)),
       ];
     },

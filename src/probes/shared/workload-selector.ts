@@ -1,5 +1,12 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Permission } from '../../cluster/rbac.js';
 import { rawRequest } from '../../cluster/raw-request.js';
+import type { WorkloadRef } from './target-ref.js';
+
+/** What reading the selector takes: a get of that one workload. */
+export function workloadSelectorPermission(probeKind: string, target: WorkloadRef): Permission {
+  return { why: `${probeKind} probe: read ${target.text}'s pod selector`, verbs: ['get'], resource: target.resource, group: target.group, namespace: target.namespace, names: [target.name] };
+}
 
 /** The workload's pod selector, read once: a workload's selector is immutable. */
 export async function workloadSelector(kubeConfig: KubeConfig, collectionPath: string, name: string, text: string): Promise<Record<string, unknown>> {
