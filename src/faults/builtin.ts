@@ -1,4 +1,5 @@
 import type { Registry } from '../core/registry.js';
+import { containerKill } from './container-kill.js';
 import { diskFill } from './disk-fill/fault.js';
 import type { FaultPlugin } from './fault.js';
 import { networkLatency } from './network-latency.js';
@@ -9,6 +10,8 @@ import { nodeStop } from './node-stop.js';
 import { nodeTaint } from './node-taint.js';
 import { packetLoss } from './packet-loss.js';
 import { podKill } from './pod-kill.js';
+import { cpuStress } from './stress/cpu-stress.js';
+import { memoryStress } from './stress/memory-stress.js';
 
 /** Every fault kind gameday ships, under its YAML key. */
 export function registerBuiltinFaults(registry: Registry<FaultPlugin>): void {
@@ -21,4 +24,7 @@ export function registerBuiltinFaults(registry: Registry<FaultPlugin>): void {
   registry.register(packetLoss as FaultPlugin);
   registry.register(diskFill as FaultPlugin);
   registry.register(nodeStop as FaultPlugin);
+  registry.register(containerKill as FaultPlugin);
+  registry.register(memoryStress as FaultPlugin);
+  registry.register(cpuStress as FaultPlugin);
 }

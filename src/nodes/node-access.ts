@@ -107,6 +107,22 @@ export interface Reachability {
   readonly detail: string;
 }
 
+export interface KillContainerOptions {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+}
+
+export interface StressOptions {
+  /** Names the stress, for unstress. */
+  readonly id: string;
+  /** Exactly one of memory to hold (bytes) or CPU to burn (millicores). */
+  readonly memoryBytes?: number;
+  readonly cpuMillicores?: number;
+  /** In this pod's container (its first when none is named); absent: on the node itself. */
+  readonly pod?: { readonly namespace: string; readonly name: string; readonly container?: string };
+}
+
 /** `stop`: the node is gone (kind: docker stop; sim: crash); `pause`: frozen (docker pause). */
 export type NodeStopMode = 'stop' | 'pause';
 
@@ -137,6 +153,18 @@ export interface NodeAccess {
   start?(node: string, mode: NodeStopMode): Promise<void>;
   /** Whether the provider sees the node stopped or paused (kind: the container's state). */
   isStopped?(node: string): Promise<boolean>;
+
+  /**
+   * Kills one container's process (SIGKILL) on the node; the kubelet restarts it. Absent when the
+   * provider cannot (the shell providers would need `crictl stop -t 0`, not written yet).
+   */
+  killContainer?(node: string, options: KillContainerOptions): Promise<void>;
+  /** Starts a stress process (stress-ng's workers) on the node or in a pod's container. Absent when the provider cannot. */
+  stress?(node: string, options: StressOptions): Promise<void>;
+  /** Whether the stress of `id` is in place (read back from the node). */
+  isStressing?(node: string, id: string): Promise<boolean>;
+  /** Stops what stress(id) started; nothing left (the container restarted) is not an error. */
+  unstress?(node: string, id: string): Promise<void>;
 
   /** Releases anything the provider created (helper pods, connections). */
   close?(): Promise<void>;

@@ -10,6 +10,7 @@ import type {
   DiskFill,
   DiskUsage,
   FillDiskOptions,
+  KillContainerOptions,
   NodeAccess,
   NodeStopMode,
   PeerScope,
@@ -17,6 +18,7 @@ import type {
   ReachOptions,
   ShapedTraffic,
   ShapeTrafficOptions,
+  StressOptions,
 } from './node-access.js';
 
 /** A fault as the node fault endpoint reports it (src/sim/node-faults.ts, read over HTTP). */
@@ -51,7 +53,8 @@ const STOP_TAG = 'gameday-node-stop';
  * The embedded cluster's nodes, reached over HTTP through its node fault endpoint
  * (`/gameday/v1/nodes/{node}/faults`) with the kubeconfig's credentials, like any API call: it
  * imports nothing from src/sim. Each operation becomes a sim fault tagged with gameday's id:
- * blockTraffic → partition, shapeTraffic → latency (with loss), fillDisk → disk-fill, stop → crash.
+ * blockTraffic → partition, shapeTraffic → latency (with loss), fillDisk → disk-fill, stop → crash,
+ * killContainer → container-kill, stress → memory-stress or cpu-stress.
  *
  * Where the sim is coarser than a real node: it partitions by role (control plane, other nodes,
  * all), not by address, and in both directions; a node has one filesystem, whatever the path;
@@ -176,6 +179,25 @@ export class SimNodeAccess implements NodeAccess {
     const cut = (await cuts(node, peerName)) ?? (peerName && peerName !== node ? await cuts(peerName, node) : undefined);
     if (cut) return { reachable: false, detail: `dropped by partition ${cut.id} (from ${cut.from})` };
     return { reachable: true, detail: 'no partition between them' };
+  }
+
+  async killContainer(node: string, options: KillContainerOptions): Promise<void> {
+    await this.call('POST', await this.faultsPath(node), { type: 'container-kill', pod: `${options.namespace}/${options.pod}`, container: options.container });
+  }
+
+  async stress(node: string, options: StressOptions): Promise<void> {
+    await this.revertTagged(node, options.id);
+    const amount = options.memoryBytes !== undefined ? { type: 'memory-stress', bytes: options.memoryBytes } : { type: 'cpu-stress', millicores: options.cpuMillicores ?? 0 };
+    const where = options.pod ? { pod: `${options.pod.namespace}/${options.pod.name}`, ...(options.pod.container ? { container: options.pod.container } : {}) } : {};
+    await this.inject(node, options.id, { ...amount, ...where });
+  }
+
+  async isStressing(node: string, id: string): Promise<boolean> {
+    return (await this.tagged(node, id)).some((f) => f.type === 'memory-stress' || f.type === 'cpu-stress');
+  }
+
+  unstress(node: string, id: string): Promise<void> {
+    return this.revertTagged(node, id);
   }
 
   async stop(node: string, _mode: NodeStopMode): Promise<void> {

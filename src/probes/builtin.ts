@@ -7,6 +7,7 @@ import { failoverProbe } from './failover.js';
 import { httpProbe } from './http.js';
 import { k6Probe } from './k6/probe.js';
 import { pdbProbe } from './pdb.js';
+import { evictionsProbe, oomKillsProbe, restartsProbe } from './pod-events.js';
 import type { ProbePlugin } from './probe.js';
 import { prometheusProbe } from './prometheus.js';
 import { readinessProbe } from './readiness.js';
@@ -28,4 +29,7 @@ export function registerBuiltinProbes(registry: Registry<ProbePlugin>): void {
   registry.register(consistencyProbe as ProbePlugin);
   registry.register(accessProbe as ProbePlugin);
   registry.register(reachabilityProbe as ProbePlugin);
+  registry.register(restartsProbe as ProbePlugin);
+  registry.register(oomKillsProbe as ProbePlugin);
+  registry.register(evictionsProbe as ProbePlugin);
 }

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { KubeWatch, startWatches, watchPermission } from '../cluster/kube-watch.js';
 import { selectorMatches } from '../cluster/label-selector.js';
 import { podIsServing } from '../cluster/pod-serving.js';
-import { rawRequest } from '../cluster/raw-request.js';
 import type { ProbePlugin } from './probe.js';
+import { workloadSelector, workloadSelectorPermission } from './shared/workload-selector.js';
 import { namespacedNameSchema, parseNamespacedName, parseWorkloadRef, podsPath, workloadRefSchema } from './shared/target-ref.js';
 
 const params = z.strictObject({
@@ -48,7 +48,7 @@ export const failoverProbe: ProbePlugin<Params> = {
     const target = parseWorkloadRef(p.target);
     const explicitLease = p.via && 'lease' in p.via ? parseNamespacedName(p.via.lease) : undefined;
     return [
-      { why: `failover probe: read ${target.text}'s pod selector`, verbs: ['get'], resource: target.resource, group: target.group, namespace: target.namespace, names: [target.name] },
+      workloadSelectorPermission('failover', target),
       watchPermission(`failover probe: watch the pods of namespace ${target.namespace}`, podsPath(target.namespace)),
       ...(p.via === undefined || explicitLease
         ? [watchPermission(`failover probe: watch the leader election's Lease`, leasesPath(explicitLease?.namespace ?? target.namespace), explicitLease?.name)]
@@ -142,16 +142,6 @@ export const failoverProbe: ProbePlugin<Params> = {
     };
   },
 };
-
-/** The workload's pod selector, read once: a workload's selector is immutable. */
-async function workloadSelector(kubeConfig: Parameters<typeof rawRequest>[0], collectionPath: string, name: string, text: string): Promise<Record<string, unknown>> {
-  const res = await rawRequest(kubeConfig, `${collectionPath}/${encodeURIComponent(name)}`);
-  if (res.status === 404) throw new Error(`${text} does not exist: apply the workload first (spec.workloads) or fix the name`);
-  if (res.status !== 200) throw new Error(`cannot read ${text}: HTTP ${res.status}`);
-  const selector = (JSON.parse(res.body) as { spec?: { selector?: Record<string, unknown> } }).spec?.selector;
-  if (!selector) throw new Error(`${text} has no pod selector`);
-  return selector;
-}
 
 /** The workload pod holding a lease: identity = pod name, or `<pod>_<suffix>` (client-go's hostname_uuid). */
 function holderPod(lease: V1Lease, members: readonly V1Pod[]): V1Pod | undefined {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { DataPlane, PartitionScope } from './dataplane/data-plane.js';
 import type { KubeletFleet } from './kubelet/kubelet-fleet.js';
 import type { Kubelet } from './kubelet/kubelet.js';
+import type { PodWorker } from './kubelet/pod-worker.js';
 
 export type NodeFaultSpec = (
   | { readonly type: 'partition'; readonly from?: PartitionScope }
@@ -9,10 +10,19 @@ export type NodeFaultSpec = (
   | { readonly type: 'kubelet-stop' }
   | { readonly type: 'latency'; readonly delayMs: number; readonly jitterMs?: number; readonly lossPercent?: number }
   | { readonly type: 'disk-fill'; readonly path?: string; readonly bytes?: number; readonly percent?: number }
+  | { readonly type: 'container-kill'; readonly pod: string; readonly container: string }
+  | ({ readonly type: 'memory-stress'; readonly bytes: number } & StressTarget)
+  | ({ readonly type: 'cpu-stress'; readonly millicores: number } & StressTarget)
 ) & {
   /** The client's own name for the fault, so it can find it again without the id (after a crash). */
   readonly tag?: string;
 };
+
+/** Where a stress runs: in a pod's container (`namespace/name`; its first container when none is named), or on the node itself. */
+interface StressTarget {
+  readonly pod?: string;
+  readonly container?: string;
+}
 
 export type NodeFaultType = NodeFaultSpec['type'];
 
@@ -22,6 +32,9 @@ export type NodeFaultRecord = NodeFaultSpec & {
   readonly createdAt: string;
   /** disk-fill: what was really allocated (capped by the free space). */
   readonly allocatedBytes?: number;
+  /** container-kill: the restart count the container had when killed; a stress on a pod: the container stressed. */
+  readonly restartCountBefore?: number;
+  readonly stressedContainer?: string;
 };
 
 export interface FilesystemUsage {
@@ -41,7 +54,7 @@ export class NodeFaultError extends Error {
   }
 }
 
-const TYPES: readonly NodeFaultType[] = ['partition', 'crash', 'kubelet-stop', 'latency', 'disk-fill'];
+const TYPES: readonly NodeFaultType[] = ['partition', 'crash', 'kubelet-stop', 'latency', 'disk-fill', 'container-kill', 'memory-stress', 'cpu-stress'];
 const SCOPES: readonly PartitionScope[] = ['control-plane', 'nodes', 'all'];
 
 function nonNegative(value: unknown, field: string): number | undefined {
@@ -87,6 +100,21 @@ function parseSpec(b: Record<string, unknown>): NodeFaultSpec {
       if (b.path !== undefined && typeof b.path !== 'string') throw new NodeFaultError(400, 'BadRequest', 'path must be a string');
       return { type: 'disk-fill', path: (b.path as string | undefined) ?? '/', ...(bytes !== undefined ? { bytes } : { percent: percent! }) };
     }
+    case 'container-kill': {
+      if (typeof b.pod !== 'string' || !b.pod.includes('/')) throw new NodeFaultError(400, 'BadRequest', `container-kill needs pod as "namespace/name", not ${JSON.stringify(b.pod)}`);
+      if (typeof b.container !== 'string' || !b.container) throw new NodeFaultError(400, 'BadRequest', `container-kill needs container (the container's name), not ${JSON.stringify(b.container)}`);
+      return { type: 'container-kill', pod: b.pod, container: b.container };
+    }
+    case 'memory-stress':
+    case 'cpu-stress': {
+      const field = b.type === 'memory-stress' ? 'bytes' : 'millicores';
+      const amount = nonNegative(b[field], field);
+      if (amount === undefined) throw new NodeFaultError(400, 'BadRequest', `${b.type} needs ${field} (${b.type === 'memory-stress' ? 'memory to hold' : 'CPU to burn, in millicores'})`);
+      if (b.pod !== undefined && (typeof b.pod !== 'string' || !b.pod.includes('/'))) throw new NodeFaultError(400, 'BadRequest', `pod must be "namespace/name", not ${JSON.stringify(b.pod)}`);
+      if (b.container !== undefined && (typeof b.container !== 'string' || b.pod === undefined)) throw new NodeFaultError(400, 'BadRequest', 'container must be a string, and needs pod');
+      const target = { ...(b.pod !== undefined ? { pod: b.pod as string } : {}), ...(b.container !== undefined ? { container: b.container as string } : {}) };
+      return b.type === 'memory-stress' ? { type: 'memory-stress', bytes: amount, ...target } : { type: 'cpu-stress', millicores: amount, ...target };
+    }
     default:
       throw new NodeFaultError(400, 'BadRequest', `type must be one of ${TYPES.join(', ')}, not ${JSON.stringify(b.type)}`);
   }
@@ -109,6 +137,17 @@ export class NodeFaults {
     const k = this.kubelets.get(node);
     if (!k) throw new NodeFaultError(404, 'NotFound', `nodes "${node}" not found`);
     return k;
+  }
+
+  private findPodWorker(kubelet: Kubelet, pod: string): PodWorker | undefined {
+    const [namespace, name] = pod.split('/') as [string, string];
+    return kubelet.podWorker(namespace, name);
+  }
+
+  private podWorker(kubelet: Kubelet, pod: string): PodWorker {
+    const w = this.findPodWorker(kubelet, pod);
+    if (!w) throw new NodeFaultError(404, 'NotFound', `pod "${pod}" is not running on node "${kubelet.nodeName}"`);
+    return w;
   }
 
   private countOf(node: string, type: NodeFaultType): number {
@@ -145,6 +184,26 @@ export class NodeFaults {
         record = { ...base, allocatedBytes: fs.fill(id, bytes) };
         break;
       }
+      case 'container-kill': {
+        const worker = this.podWorker(kubelet, spec.pod);
+        const before = worker.restartCount(spec.container);
+        if (before === undefined || !worker.killContainer(spec.container)) throw new NodeFaultError(400, 'BadRequest', `container "${spec.container}" of pod "${spec.pod}" is not running`);
+        // Nothing stays active: the kill is done, and there is nothing to undo.
+        return { ...base, restartCountBefore: before };
+      }
+      case 'memory-stress':
+      case 'cpu-stress': {
+        const load = spec.type === 'memory-stress' ? { memoryBytes: spec.bytes } : { cpuMillicores: spec.millicores };
+        if (spec.pod === undefined) {
+          kubelet.addNodeStress(id, load);
+          break;
+        }
+        const stressed = this.podWorker(kubelet, spec.pod).addStress(id, load, spec.container);
+        if (!stressed) throw new NodeFaultError(400, 'BadRequest', `pod "${spec.pod}" has no running container${spec.container ? ` named "${spec.container}"` : ''} to stress`);
+        record = { ...base, stressedContainer: stressed };
+        kubelet.usageChanged();
+        break;
+      }
     }
     this.active.set(id, record);
     return record;
@@ -172,6 +231,14 @@ export class NodeFaults {
         break;
       case 'disk-fill':
         kubelet.filesystem.release(id);
+        break;
+      case 'container-kill':
+        break;
+      case 'memory-stress':
+      case 'cpu-stress':
+        // A stress in a container that has since restarted died with its process.
+        if (f.pod === undefined) kubelet.removeNodeStress(id);
+        else this.findPodWorker(kubelet, f.pod)?.removeStress(id);
         break;
     }
     return { reverted: true, fault: f };

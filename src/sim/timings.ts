@@ -29,6 +29,8 @@ export interface SimTimings {
   readonly restartBackoffMaxMs: number;
   /** How often the kubelet's eviction manager checks the node filesystem. @default 10000 */
   readonly evictionMonitorPeriodMs: number;
+  /** How long a memory pressure condition stays True after the threshold stops being met (--eviction-pressure-transition-period). @default 300000 */
+  readonly evictionPressureTransitionMs: number;
   /** How long traffic dropped by a NetworkPolicy or partition hangs before the dialer gives up. @default 10000 */
   readonly droppedConnectionTimeoutMs: number;
   /** kv store: leader lease duration. @default 4000 */
@@ -63,6 +65,7 @@ export const DEFAULT_SIM_TIMINGS: SimTimings = Object.freeze({
   restartBackoffBaseMs: 10_000,
   restartBackoffMaxMs: 300_000,
   evictionMonitorPeriodMs: 10_000,
+  evictionPressureTransitionMs: 300_000,
   droppedConnectionTimeoutMs: 10_000,
   kvLeaseDurationMs: 4_000,
   kvLeaseRenewMs: 1_000,

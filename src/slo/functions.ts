@@ -158,6 +158,13 @@ const TABLE: readonly CheckFunctionInfo[] = [
     example: 'replicas(deployment/shop/web) <= 10',
     summary: 'replicas the workload asks for (what an autoscaler set), as a series',
   },
+  ...(
+    [
+      ['restarts', 'a count of container restarts', 'restarts(deployment/shop/web) == 0', "container restarts of the workload's pods during the run"],
+      ['oomKills', 'a count of OOM kills', 'oomKills(deployment/shop/web) == 0', "containers of the workload's pods ended by the OOM killer during the run"],
+      ['evictions', 'a count of evicted pods', 'evictions(deployment/shop/web) <= 1', "pods of the workload evicted during the run (by the kubelet under node pressure or through the Eviction API)"],
+    ] as const
+  ).map(([name, measures, example, summary]): CheckFunctionInfo => ({ name, arg: 'target', form: 'compare', unit: 'number', implicitProbe: name, targetShape: WORKLOAD, measures, example, summary })),
   {
     name: 'can',
     arg: 'target',

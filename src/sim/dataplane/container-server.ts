@@ -34,6 +34,8 @@ export class ContainerServer {
   private terminating = false;
   private readonly inFlight = new Set<InFlight>();
   private readonly metrics = new HttpMetrics();
+  /** What CFS throttling adds to each request while the container wants more CPU than its limit (the kubelet sets it). */
+  throttleDelayMs = 0;
 
   constructor(
     readonly ports: ReadonlySet<number>,
@@ -92,8 +94,9 @@ export class ContainerServer {
             (err: Error) => finish(() => entry.reject(err)),
           );
       };
-      if (this.knobs.latencyMs > 0 && !probe) {
-        entry.timer = setTimeout(respond, this.knobs.latencyMs);
+      const delayMs = this.knobs.latencyMs + this.throttleDelayMs;
+      if (delayMs > 0 && !probe) {
+        entry.timer = setTimeout(respond, delayMs);
         entry.timer.unref();
       } else {
         respond();

@@ -27,6 +27,12 @@ export interface UsageSnapshot {
   readonly p90LatencyMs: number;
 }
 
+/** What a stress process (stress-ng's workers) adds to a container's usage. */
+export interface StressLoad {
+  readonly cpuMillicores?: number;
+  readonly memoryBytes?: number;
+}
+
 interface Completion {
   readonly at: number;
   readonly latencyMs: number;
@@ -37,6 +43,8 @@ export class UsageMeter {
   private readonly completions: Completion[] = [];
   private head = 0;
   private inFlight = 0;
+  /** Stress the process was made to carry (memoryStress, cpuStress on a pod), by fault id; it dies with the process. */
+  private readonly stress = new Map<string, StressLoad>();
 
   constructor(
     readonly container: string,
@@ -59,17 +67,42 @@ export class UsageMeter {
     };
   }
 
-  snapshot(now = Date.now()): UsageSnapshot {
+  addStress(id: string, load: StressLoad): void {
+    this.stress.set(id, load);
+  }
+
+  removeStress(id: string): boolean {
+    return this.stress.delete(id);
+  }
+
+  /** CPU and memory alone, without the latency percentile: what the kubelet's resource checks read at every pass. */
+  load(now = Date.now()): Required<StressLoad> & { readonly requestsPerSecond: number; readonly windowMs: number } {
     this.prune(now);
     const windowMs = Math.max(1, Math.min(this.windowMs, now - this.startedAt));
+    const requestsPerSecond = ((this.completions.length - this.head) * 1000) / windowMs;
+    let stressCpu = 0;
+    let stressMemory = 0;
+    for (const load of this.stress.values()) {
+      stressCpu += load.cpuMillicores ?? 0;
+      stressMemory += load.memoryBytes ?? 0;
+    }
+    return {
+      windowMs,
+      requestsPerSecond,
+      cpuMillicores: requestsPerSecond * this.model.cpuPerRequestMilliSeconds + stressCpu,
+      memoryBytes: this.model.baseMemoryBytes + this.inFlight * this.model.memoryPerRequestBytes + stressMemory,
+    };
+  }
+
+  snapshot(now = Date.now()): UsageSnapshot {
+    const { windowMs, requestsPerSecond, cpuMillicores, memoryBytes } = this.load(now);
     const recent = this.completions.slice(this.head);
-    const requestsPerSecond = (recent.length * 1000) / windowMs;
     return {
       container: this.container,
       timestamp: now,
       windowMs,
-      cpuMillicores: requestsPerSecond * this.model.cpuPerRequestMilliSeconds,
-      memoryBytes: this.model.baseMemoryBytes + this.inFlight * this.model.memoryPerRequestBytes,
+      cpuMillicores,
+      memoryBytes,
       requestsPerSecond,
       inFlight: this.inFlight,
       p90LatencyMs: percentile(recent.map((c) => c.latencyMs), 0.9),

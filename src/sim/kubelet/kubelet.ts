@@ -5,11 +5,13 @@ import type { PodNetwork } from '../dataplane/pod-network.js';
 import type { EventRecorder } from '../event-recorder.js';
 import { findCondition, isTerminal, mutableConditions, nowIso, setCondition, type Condition } from '../pod-state.js';
 import { StoreError, type ObjectStore, type StoredObject } from '../store.js';
-import { quantityBytes } from '../resource-quantity.js';
+import { cpuMillis, quantityBytes } from '../resource-quantity.js';
+import type { StressLoad } from '../dataplane/usage-meter.js';
 import type { Taint } from '../taints.js';
 import type { SimTimings } from '../timings.js';
 import { claimSpec, volumeNode, volumePath } from '../persistent-volume.js';
 import { LocalVolumes } from './local-volumes.js';
+import { MEMORY_AVAILABLE_THRESHOLD_BYTES, memoryEvictionMessage, rankMemoryPressure, throttleDelayMs } from './memory-pressure.js';
 import { NodeFilesystem } from './node-filesystem.js';
 import { PodWorker, type PodWorkerHost } from './pod-worker.js';
 import type { Volume } from './volume.js';
@@ -70,6 +72,12 @@ export class Kubelet implements PodWorkerHost {
   private timers: NodeJS.Timeout[] = [];
   private wasReachable = true;
   private readonly pods: () => StoredObject[];
+  /** Stress processes on the node itself, outside any pod (memoryStress, cpuStress on a node), by fault id. */
+  private readonly nodeStress = new Map<string, StressLoad>();
+  /** When memory.available was last seen below the threshold (ms since the epoch). */
+  private memoryPressureSeenAt: number | undefined;
+  /** The MemoryPressure condition as last posted. */
+  private memoryPressure = false;
 
   constructor(
     private readonly deps: KubeletDeps,
@@ -120,6 +128,33 @@ export class Kubelet implements PodWorkerHost {
   }
   serviceAccountToken(pod: StoredObject): string | undefined {
     return this.deps.serviceAccountToken?.(pod);
+  }
+
+  addNodeStress(id: string, load: StressLoad): void {
+    this.nodeStress.set(id, load);
+    this.resourceCheck();
+  }
+
+  removeNodeStress(id: string): void {
+    this.nodeStress.delete(id);
+    this.resourceCheck();
+  }
+
+  /** A container's usage jumped (a stress began in it): the OOM killer acts at the allocation, not at the next pass. */
+  usageChanged(): void {
+    this.resourceCheck();
+  }
+
+  private nodeStressTotal(resource: keyof StressLoad): number {
+    let sum = 0;
+    for (const load of this.nodeStress.values()) sum += load[resource] ?? 0;
+    return sum;
+  }
+
+  /** The live worker of the pod named, if it runs here. */
+  podWorker(namespace: string, name: string): PodWorker | undefined {
+    for (const w of this.workers.values()) if (w.namespace === namespace && w.name === name && !w.isDone) return w;
+    return undefined;
   }
 
   /** The worker of a pod bound here, running or finished (for exec and logs). */
@@ -231,6 +266,7 @@ export class Kubelet implements PodWorkerHost {
       return;
     }
     if (worker || isTerminal(pod)) return;
+    if (this.rejectedUnderPressure(pod)) return;
     const ip = this.allocateIp(pod);
     if (!ip) {
       process.emitWarning(`kubelet ${this.nodeName}: no free pod IP for ${pod.metadata.namespace}/${pod.metadata.name}`);
@@ -239,6 +275,21 @@ export class Kubelet implements PodWorkerHost {
     const w = new PodWorker(this, pod, ip);
     this.workers.set(pod.metadata.uid, w);
     w.start();
+  }
+
+  /**
+   * The eviction manager's admission check: under MemoryPressure a BestEffort pod that is not
+   * critical is refused (phase Failed, reason Evicted), as upstream's Admit does.
+   */
+  private rejectedUnderPressure(pod: StoredObject): boolean {
+    const status = pod.status as { qosClass?: string } | undefined;
+    if (!this.memoryPressure || status?.qosClass !== 'BestEffort' || ((pod.spec as { priority?: number }).priority ?? 0) >= CRITICAL_PRIORITY) return false;
+    const message = 'The node had condition: [MemoryPressure]. ';
+    this.recorder.record(pod, 'Warning', 'Evicted', message, { component: 'kubelet', host: this.nodeName });
+    this.store.mutate('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
+      Object.assign(p.status as Record<string, unknown>, { phase: 'Failed', reason: 'Evicted', message });
+    });
+    return true;
   }
 
   private allocateIp(pod: StoredObject): string | undefined {
@@ -293,7 +344,9 @@ export class Kubelet implements PodWorkerHost {
     const disk = this.filesystem.underPressure;
     const heartbeat = nowIso();
     return [
-      { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available', lastHeartbeatTime: heartbeat },
+      this.memoryPressure
+        ? { type: 'MemoryPressure', status: 'True', reason: 'KubeletHasInsufficientMemory', message: 'kubelet has insufficient memory available', lastHeartbeatTime: heartbeat }
+        : { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available', lastHeartbeatTime: heartbeat },
       disk
         ? { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure', lastHeartbeatTime: heartbeat }
         : { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure', lastHeartbeatTime: heartbeat },
@@ -315,6 +368,7 @@ export class Kubelet implements PodWorkerHost {
   /** The eviction manager: DiskPressure past nodefs.available<10%, then one pod evicted per pass. */
   private evictionCheck(): void {
     if (this.state !== 'running') return;
+    if (this.resourceCheck()) return;
     const node = this.store.get('nodes', undefined, this.nodeName);
     const pressure = this.filesystem.underPressure;
     if ((findCondition(node ?? ({} as StoredObject), 'DiskPressure')?.status === 'True') !== pressure) this.postStatus();
@@ -331,6 +385,53 @@ export class Kubelet implements PodWorkerHost {
     if (!victim) return;
     const availableKi = Math.floor(this.filesystem.availableBytes / 1024);
     victim.w.evict(`The node was low on resource: ephemeral-storage. Threshold quantity: ${Math.round(this.filesystem.evictionThreshold * 100)}%, available: ${availableKi}Ki. `);
+  }
+
+  /**
+   * Memory and CPU, at each eviction-manager pass and whenever stress changes: containers over
+   * their memory limit are OOMKilled; memory.available is the capacity less the working sets and
+   * the node's own stress; CPU demand over a limit (or over the node's capacity,
+   * shared out) throttles; memory.available below 100Mi sets MemoryPressure and evicts one pod,
+   * ranked as upstream's rankMemoryPressure. True when it evicted a pod (one per pass, as upstream).
+   */
+  private resourceCheck(): boolean {
+    if (this.state !== 'running') return false;
+    const now = Date.now();
+    let cpuDemand = this.nodeStressTotal('cpuMillicores');
+    let memoryUsed = this.nodeStressTotal('memoryBytes');
+    const pods = [...this.workers.values()].filter((w) => !w.isDone && !w.isTerminating).map((w) => {
+      const containers = w.resources(now).filter((c) => {
+        if (c.memoryLimitBytes === undefined || c.memoryBytes <= c.memoryLimitBytes) return true;
+        w.oomKill(c.name);
+        return false;
+      });
+      for (const c of containers) {
+        cpuDemand += c.cpuMillicores;
+        memoryUsed += c.memoryBytes;
+      }
+      return { w, containers };
+    });
+    const capacity = cpuMillis(this.registration.cpu);
+    const share = cpuDemand > capacity ? capacity / cpuDemand : 1;
+    for (const { w, containers } of pods) for (const c of containers) w.setThrottle(c.name, throttleDelayMs(c.cpuMillicores, Math.min(c.cpuLimitMillicores ?? Infinity, c.cpuMillicores * share)));
+
+    const available = this.memoryBytes - memoryUsed;
+    const thresholdMet = available < MEMORY_AVAILABLE_THRESHOLD_BYTES;
+    if (thresholdMet) this.memoryPressureSeenAt = now;
+    // The condition outlives the pressure by the transition period, so a node does not flap.
+    const condition = this.memoryPressureSeenAt !== undefined && now - this.memoryPressureSeenAt < this.timings.evictionPressureTransitionMs;
+    if (condition !== this.memoryPressure) {
+      this.memoryPressure = condition;
+      this.postStatus();
+    }
+    if (!thresholdMet) return false;
+    const candidates = pods
+      .map(({ w, containers }) => ({ w, containers, priority: (this.store.get('pods', w.namespace, w.name)?.spec as { priority?: number } | undefined)?.priority ?? 0 }))
+      .filter((p) => p.priority < CRITICAL_PRIORITY);
+    const victim = rankMemoryPressure(candidates)[0];
+    if (!victim) return false;
+    victim.w.evict(memoryEvictionMessage(victim, available), 'memory');
+    return true;
   }
 
   /** Stops everything without reporting (the cluster is shutting down). */

@@ -2,12 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { DataPlane, PodAttachment } from '../dataplane/data-plane.js';
 import { readKnobs, type BehaviourKnobs, type ContainerEnvVar } from '../dataplane/behaviour-knobs.js';
 import { ContainerServer } from '../dataplane/container-server.js';
-import { UsageMeter } from '../dataplane/usage-meter.js';
+import { UsageMeter, type StressLoad } from '../dataplane/usage-meter.js';
 import { appFor, classifyImage, type ImageKind } from '../dataplane/image-catalogue.js';
 import type { KvReplicas } from '../dataplane/kv-app.js';
 import type { PodNetwork } from '../dataplane/pod-network.js';
 import type { EventRecorder } from '../event-recorder.js';
 import { mutableConditions, nowIso, setCondition } from '../pod-state.js';
+import { cpuMillis, quantityBytes } from '../resource-quantity.js';
 import type { ObjectStore, StoredObject } from '../store.js';
 import type { SimTimings } from '../timings.js';
 import { containerEnvironment, expandReferences } from './container-environment.js';
@@ -32,6 +33,19 @@ export interface ContainerSpec {
   startupProbe?: ProbeSpec;
   volumeMounts?: VolumeMountSpec[];
   workingDir?: string;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+}
+
+/** One running container's resources as the eviction manager and the OOM killer see them. */
+export interface ContainerResources {
+  readonly name: string;
+  readonly memoryBytes: number;
+  readonly cpuMillicores: number;
+  /** 0 when unset. */
+  readonly memoryRequestBytes: number;
+  /** Undefined when unset (no limit). */
+  readonly memoryLimitBytes: number | undefined;
+  readonly cpuLimitMillicores: number | undefined;
 }
 
 /** What a pod worker needs from its kubelet. */
@@ -151,7 +165,7 @@ export class PodWorker {
   private initialized = false;
   private startTime = nowIso();
   private terminating: { deadline: number; timer: NodeJS.Timeout } | undefined;
-  private evicted: { message: string } | undefined;
+  private evicted: { message: string; resource: string } | undefined;
   private done = false;
   private removed = false;
   private dirty = false;
@@ -637,10 +651,74 @@ export class PodWorker {
     this.retire();
   }
 
+  /**
+   * containerKill: the container's process is killed from outside (SIGKILL, as `crictl stop -t 0`
+   * or `kill -9` of its first process); the kubelet restarts it as after any exit. False when it
+   * is not running.
+   */
+  killContainer(name: string): boolean {
+    const c = this.containers.find((x) => x.spec.name === name);
+    if (!c || c.state !== 'running' || this.done || this.terminating) return false;
+    this.containerExited(c, 137, 'Error');
+    return true;
+  }
+
+  /** A container's restart count; undefined when the pod has no such container. */
+  restartCount(name: string): number | undefined {
+    return this.containers.find((x) => x.spec.name === name)?.restartCount;
+  }
+
+  /** The kernel's OOM killer ended the container's process: it went over its memory limit. */
+  oomKill(name: string): void {
+    const c = this.containers.find((x) => x.spec.name === name);
+    if (c?.state === 'running') this.containerExited(c, 137, 'OOMKilled');
+  }
+
+  /**
+   * A stress process in a container (the first running one when no name is given): it lives in
+   * the container's usage until reverted or until the container's process dies. Returns the
+   * container stressed, or undefined when none runs.
+   */
+  addStress(id: string, load: StressLoad, container?: string): string | undefined {
+    const c = this.containers.find((x) => x.state === 'running' && x.server && (container === undefined || x.spec.name === container));
+    c?.server?.usage.addStress(id, load);
+    return c?.spec.name;
+  }
+
+  removeStress(id: string): void {
+    for (const c of this.containers) c.server?.usage.removeStress(id);
+  }
+
+  /** The running containers' usage beside their requests and limits. */
+  resources(now = Date.now()): ContainerResources[] {
+    const out: ContainerResources[] = [];
+    for (const c of this.containers) {
+      if (c.state !== 'running' || !c.server) continue;
+      const usage = c.server.usage.load(now);
+      const limits = c.spec.resources?.limits ?? {};
+      out.push({
+        name: c.spec.name,
+        memoryBytes: usage.memoryBytes,
+        cpuMillicores: usage.cpuMillicores,
+        // A limit without a request defaults the request to it, as the API server's defaulting does.
+        memoryRequestBytes: quantityBytes(c.spec.resources?.requests?.memory ?? limits.memory),
+        memoryLimitBytes: limits.memory !== undefined ? quantityBytes(limits.memory) : undefined,
+        cpuLimitMillicores: limits.cpu !== undefined ? cpuMillis(limits.cpu) : undefined,
+      });
+    }
+    return out;
+  }
+
+  /** CFS throttling of a container's process, as added latency on each request it serves. */
+  setThrottle(name: string, delayMs: number): void {
+    const server = this.containers.find((x) => x.spec.name === name)?.server;
+    if (server) server.throttleDelayMs = delayMs;
+  }
+
   /** The eviction manager's verdict: containers killed, phase Failed, reason Evicted; the pod object stays. */
-  evict(message: string): void {
+  evict(message: string, resource = 'ephemeral-storage'): void {
     if (this.done) return;
-    this.evicted = { message };
+    this.evicted = { message, resource };
     this.event('Warning', 'Evicted', message);
     for (const c of this.allRuns) if (c.state === 'running') {
       this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`, c);
@@ -774,7 +852,7 @@ export class PodWorker {
       : { status: 'False' as const, reason: this.done && this.phase !== 'Running' ? 'PodCompleted' : 'ContainersNotReady', message: this.done && this.phase !== 'Running' ? undefined : `containers with unready status: [${notReady.join(' ')}]` };
     setCondition(conditions, { type: 'ContainersReady', ...readyCond, lastProbeTime: null });
     setCondition(conditions, { type: 'Ready', ...readyCond, lastProbeTime: null });
-    if (this.evicted) setCondition(conditions, { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: 'The node was low on resource: ephemeral-storage.', lastProbeTime: null });
+    if (this.evicted) setCondition(conditions, { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: `The node was low on resource: ${this.evicted.resource}.`, lastProbeTime: null });
     status.phase = this.phase;
     status.hostIP = this.host.hostIP;
     status.hostIPs = [{ ip: this.host.hostIP }];
