@@ -9,6 +9,7 @@ import { nodeStop } from './node-stop.js';
 import { nodeTaint } from './node-taint.js';
 import { packetLoss } from './packet-loss.js';
 import { podKill } from './pod-kill.js';
+import { zoneOutage } from './zone-outage.js';
 
 /** Every fault kind gameday ships, under its YAML key. */
 export function registerBuiltinFaults(registry: Registry<FaultPlugin>): void {
@@ -21,4 +22,5 @@ export function registerBuiltinFaults(registry: Registry<FaultPlugin>): void {
   registry.register(packetLoss as FaultPlugin);
   registry.register(diskFill as FaultPlugin);
   registry.register(nodeStop as FaultPlugin);
+  registry.register(zoneOutage as FaultPlugin);
 }

@@ -54,8 +54,14 @@ function probes(plan: Plan): string[] {
 function blastRadius(plan: Plan): string[] {
   const nodes = plan.touches.nodes;
   const limits = plan.blastRadius;
+  const zoned = new Set((limits?.zones ?? []).flatMap((z) => z.nodes));
+  const counted = nodes.filter((n) => !zoned.has(n)).length;
   const nodeLimit = limits ? ` of at most ${limits.maxNodes}` : '';
-  const out = [`nodes  ${nodes.length}${nodeLimit}${nodes.length > 0 ? `: ${nodes.join(', ')}` : ''}`];
+  const withZones = zoned.size > 0 ? ` (and ${zoned.size} taken out with their zone)` : '';
+  const out = [`nodes  ${counted}${nodeLimit}${withZones}${nodes.length > 0 ? `: ${nodes.join(', ')}` : ''}`];
+  for (const z of limits?.zones ?? []) {
+    out.push(`zone   ${z.zone} out whole, by ${z.fault} (allowed by spec.blastRadius.allowZoneOutage): ${z.nodes.join(', ')}`);
+  }
   out.push(`pods   ${plan.touches.pods.length}${plan.touches.pods.length > 0 ? `: ${plan.touches.pods.join(', ')}` : ''}`);
   for (const share of limits?.owners ?? []) {
     out.push(`       ${share.owner} in ${share.namespace}: ${share.touched} of ${share.total} (${Math.round(share.percent)}%, at most ${limits!.maxPodPercent}%)`);

@@ -24,8 +24,19 @@ export interface Plan {
 export interface BlastRadiusUse {
   readonly maxNodes: number;
   readonly maxPodPercent: number;
+  /** Whether spec.blastRadius.allowZoneOutage lets a fault take a whole zone out. */
+  readonly allowZoneOutage?: boolean;
+  /** Each zone taken out whole, with its nodes (which maxNodes then does not count). */
+  readonly zones?: readonly ZoneUse[];
   /** One entry per workload (controlling owner) whose pods the faults touch. */
   readonly owners: readonly OwnerShare[];
+}
+
+export interface ZoneUse {
+  readonly zone: string;
+  /** The fault's name (`zoneOutage-0`). */
+  readonly fault: string;
+  readonly nodes: readonly string[];
 }
 
 export interface OwnerShare {
@@ -47,8 +58,8 @@ export interface PlannedFault {
   readonly forMs?: number;
   readonly params: unknown;
   readonly targets: unknown;
-  /** Nodes by name, pods as `namespace/name`. */
-  readonly touches: { readonly nodes: readonly string[]; readonly pods: readonly string[] };
+  /** Nodes by name, pods as `namespace/name`; zones a zoneOutage takes out whole. */
+  readonly touches: { readonly nodes: readonly string[]; readonly pods: readonly string[]; readonly zones?: readonly string[] };
   readonly description: string;
   readonly spec: FaultSpec;
 }

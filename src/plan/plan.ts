@@ -94,7 +94,7 @@ function planFault(spec: ExperimentSpec, fault: FaultSpec, snapshot: ClusterSnap
     ...(fault.for ? { forMs: fault.for.ms } : {}),
     params: fault.params,
     targets: planned.targets,
-    touches: { nodes: distinct(planned.touches.nodes), pods: distinct(planned.touches.pods) },
+    touches: { nodes: distinct(planned.touches.nodes), pods: distinct(planned.touches.pods), ...(planned.touches.zones ? { zones: distinct(planned.touches.zones) } : {}) },
     description: planned.description,
     spec: fault,
   };

@@ -16,7 +16,7 @@ export interface ExperimentDocument {
   readonly spec: {
     readonly workloads?: string[];
     readonly duration: Duration;
-    readonly blastRadius?: { readonly maxNodes?: number; readonly maxPodPercent?: number };
+    readonly blastRadius?: { readonly maxNodes?: number; readonly maxPodPercent?: number; readonly allowZoneOutage?: boolean };
     readonly steadyState?: { readonly checks?: CheckExpr[]; readonly recoverWithin?: Duration; readonly timeout?: Duration };
     readonly probes?: Record<string, KindedValue>;
     readonly faults?: FaultDocument[];
@@ -107,6 +107,10 @@ export function buildExperimentSchema(registries: SpecRegistries): z.ZodType<Exp
         .strictObject({
           maxNodes: z.int().min(0).optional().meta({ description: 'Most distinct nodes all faults together may touch. Default: 1.' }),
           maxPodPercent: z.number().min(0).max(100).optional().meta({ description: 'Most pods of one workload all faults together may touch, in percent (0-100). Default: 50.' }),
+          allowZoneOutage: z
+            .boolean()
+            .optional()
+            .meta({ description: 'Lets a zoneOutage take every node of a zone out together; those nodes then do not count against maxNodes. Default: false.' }),
         })
         .optional()
         .meta({ description: 'Limits the plan enforces on what the faults touch.' }),

@@ -67,4 +67,6 @@ export interface BlastRadius {
   readonly maxNodes: number;
   /** Most pods of one workload (owner) all faults together may touch, in percent. @default 50 */
   readonly maxPodPercent: number;
+  /** Whether a zoneOutage may take a whole zone out; its nodes then do not count against maxNodes. @default false */
+  readonly allowZoneOutage: boolean;
 }

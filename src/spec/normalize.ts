@@ -48,6 +48,7 @@ export function normalizeExperiment(doc: ExperimentDocument, source: YamlSource)
     blastRadius: {
       maxNodes: spec.blastRadius?.maxNodes ?? DEFAULT_MAX_NODES,
       maxPodPercent: spec.blastRadius?.maxPodPercent ?? DEFAULT_MAX_POD_PERCENT,
+      allowZoneOutage: spec.blastRadius?.allowZoneOutage ?? false,
     },
     locate: (path) => source.locate(path),
   };

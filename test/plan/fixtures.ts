@@ -132,6 +132,7 @@ export interface SpecInput {
   readonly abort?: readonly CheckExpr[];
   readonly maxNodes?: number;
   readonly maxPodPercent?: number;
+  readonly allowZoneOutage?: boolean;
 }
 
 /**
@@ -173,7 +174,7 @@ export function buildSpec(input: SpecInput): ExperimentSpec {
     faults,
     slos: checks(input.slos, 'spec.slos'),
     abort: checks(input.abort, 'spec.abort'),
-    blastRadius: { maxNodes: input.maxNodes ?? 1, maxPodPercent: input.maxPodPercent ?? 50 },
+    blastRadius: { maxNodes: input.maxNodes ?? 1, maxPodPercent: input.maxPodPercent ?? 50, allowZoneOutage: input.allowZoneOutage ?? false },
     locate: fakeLocate,
   };
 }
