@@ -60,8 +60,8 @@ export const zoneOutage: FaultPlugin<Params, NodeFaultTargets, State> = {
     const from = (p.from ?? 'rest-of-cluster').replace(/-/g, ' ');
     const planned = planNodeTargets({ nodes: { labels: { [ZONE_LABEL]: p.zone } } }, ctx, (nodes, id) =>
       mode === 'stop'
-        ? `stop zone ${p.zone}: node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')} together`
-        : `partition zone ${p.zone}: node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')} together from the ${from} (iptables chain GAMEDAY-${id})`,
+        ? `stop zone ${p.zone}: node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')}${nodes.length > 1 ? ' together' : ''}`
+        : `partition zone ${p.zone}: node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')}${nodes.length > 1 ? ' together' : ''} from the ${from} (iptables chain GAMEDAY-${id})`,
     { everyByDefault: true });
     return { ...planned, touches: { ...planned.touches, zones: [p.zone] } };
   },
