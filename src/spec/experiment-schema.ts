@@ -6,6 +6,7 @@ import { checkFunctionProblem } from '../slo/functions.js';
 import { CheckSyntaxError, parseCheck } from '../slo/parse.js';
 import type { SpecRegistries } from './registries.js';
 import { labelsSchema } from './selector-schemas.js';
+import { stepListSchema, type StepDocument } from './step-schema.js';
 import { durationSchema, positiveDurationSchema, unlessMissing } from './value-schemas.js';
 
 /** The experiment document as the schema outputs it, before normalization (src/spec/normalize.ts). */
@@ -20,6 +21,7 @@ export interface ExperimentDocument {
     readonly steadyState?: { readonly checks?: CheckExpr[]; readonly recoverWithin?: Duration; readonly timeout?: Duration };
     readonly probes?: Record<string, KindedValue>;
     readonly faults?: FaultDocument[];
+    readonly steps?: StepDocument[];
     readonly slos?: CheckExpr[];
     readonly abort?: CheckExpr[];
   };
@@ -124,6 +126,7 @@ export function buildExperimentSchema(registries: SpecRegistries): z.ZodType<Exp
         .meta({ description: 'The state the system must be in before and after the faults.' }),
       probes: probes.optional(),
       faults: z.array(fault).optional().meta({ description: 'Faults in time order; each is { at, for?, name?, <fault kind>: parameters }.' }),
+      steps: stepListSchema(checkSchema).optional(),
       slos: checkList('Checks evaluated over the whole run.').optional(),
       abort: checkList('Checks that stop the run early (reverting every fault) when they become true.').optional(),
     })

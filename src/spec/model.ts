@@ -1,5 +1,6 @@
 import type { Duration } from '../core/duration.js';
 import type { CheckExpr } from '../slo/ast.js';
+import type { StepDocument, StepKind } from './step-schema.js';
 
 /**
  * An experiment after parse → normalize → rules (src/spec/load.ts). Plain, readonly data:
@@ -20,6 +21,8 @@ export interface ExperimentSpec {
   readonly steadyState: SteadyStateSpec;
   readonly probes: readonly ProbeSpec[];
   readonly faults: readonly FaultSpec[];
+  /** Drill steps, in file order. */
+  readonly steps: readonly StepSpec[];
   readonly slos: readonly CheckSpec[];
   readonly abort: readonly CheckSpec[];
   readonly blastRadius: BlastRadius;
@@ -59,6 +62,18 @@ export interface FaultSpec {
   /** How long the fault is held before it is reverted; absent: until the end of the run. */
   readonly for?: Duration;
   readonly params: unknown;
+  readonly path: string;
+}
+
+/** A drill step: runs once at `at` (from the start of the fault phase) and is never reverted. */
+export interface StepSpec {
+  /** `s0`, `s1`… in file order. */
+  readonly id: string;
+  readonly name: string;
+  readonly kind: StepKind;
+  readonly at: Duration;
+  readonly params: StepDocument['params'];
+  /** `spec.steps[i]`. */
   readonly path: string;
 }
 

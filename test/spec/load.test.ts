@@ -295,7 +295,7 @@ describe('loadExperimentText', () => {
     // The document and spec mappings are two levels; the lists make up the rest.
     const lists = MAX_NESTING - 2;
     const text = minimal(`  duration: 1m\n  x: ${'['.repeat(lists)}1${']'.repeat(lists)}\n`);
-    expect(shown(issuesOf(text))).to.deep.equal(['7:3 spec.x: unknown key; allowed here: workloads, duration, blastRadius, steadyState, probes, faults, slos, abort']);
+    expect(shown(issuesOf(text))).to.deep.equal(['7:3 spec.x: unknown key; allowed here: workloads, duration, blastRadius, steadyState, probes, faults, steps, slos, abort']);
   });
 
   it('refuses text larger than MAX_EXPERIMENT_BYTES, naming the limit', () => {

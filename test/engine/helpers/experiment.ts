@@ -65,6 +65,7 @@ export function buildExperiment(e: TestExperiment): { spec: ExperimentSpec; plan
     },
     probes,
     faults: faultSpecs,
+    steps: [],
     slos: checks(e.slos, 'spec.slos'),
     abort: checks(e.abort, 'spec.abort'),
     blastRadius: { maxNodes: 1, maxPodPercent: 50, allowZoneOutage: false },

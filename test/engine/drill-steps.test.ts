@@ -1,0 +1,126 @@
+import { expect } from 'chai';
+import { SpecError } from '../../src/core/errors.js';
+import { builtinRegistries } from '../../src/cli/registries.js';
+import type { RunEvent } from '../../src/journal/events.js';
+import { loadExperimentText } from '../../src/spec/load.js';
+import { runNodeFaultExperiment, simTarget } from '../faults/node-fault-experiment.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
+
+type StepEvent = Extract<RunEvent, { type: 'step' }>;
+
+function specError(yaml: string): string {
+  try {
+    loadExperimentText(yaml, 'drill.yaml', builtinRegistries());
+  } catch (err) {
+    expect(err).to.be.instanceOf(SpecError);
+    return (err as Error).message;
+  }
+  expect.fail('expected a SpecError');
+}
+
+const withSteps = (steps: string): string => `apiVersion: gameday/v1
+kind: Experiment
+metadata: { name: drill }
+spec:
+  duration: 10s
+  steps:
+${steps}`;
+
+describe('drill steps', () => {
+  describe('in the experiment file', () => {
+    it('names each bad step by its place in the file: no kind, two kinds, a bad name, a namespaced kind without its namespace', () => {
+      const message = specError(
+        withSteps(`    - { at: 1s, name: nothing }
+    - { at: 1s, name: both, scale: { kind: Deployment, namespace: shop, name: web, replicas: 1 }, delete: { kind: Pod, namespace: shop, name: web-0 } }
+    - { at: 1s, name: 2nd, delete: { kind: Namespace, name: shop } }
+    - { at: 1s, name: nothing, delete: { kind: Pod, name: web-0 } }
+    - { at: 20s, name: late, waitFor: { check: "ready(deployment/shop/web) >= 1", timeout: 5s } }
+`),
+      );
+      expect(message).to.contain('drill.yaml:7:7 spec.steps[0]: a step does one thing: give one of exec, scale, delete, waitFor');
+      expect(message).to.contain('drill.yaml:8:7 spec.steps[1]: a step does one thing, not scale and delete: split it into steps');
+      expect(message).to.match(/drill\.yaml:9:\d+ spec\.steps\[2\]\.name: "2nd" cannot name a step/);
+      expect(message).to.match(/drill\.yaml:10:\d+ spec\.steps\[3\]\.delete\.namespace: a Pod is namespaced: give its namespace/);
+    });
+
+    it('checks names and times once the file parses', () => {
+      const message = specError(
+        withSteps(`    - { at: 1s, name: restore, scale: { kind: Deployment, namespace: shop, name: web, replicas: 1 } }
+    - { at: 1s, name: restore, delete: { kind: Pod, namespace: shop, name: web-0 } }
+    - { at: 20s, name: late, waitFor: { check: "availability(nope) >= 1%", timeout: 5s } }
+`),
+      );
+      expect(message).to.match(/drill\.yaml:8:\d+ spec\.steps\[1\]\.name: the step name "restore" is already used by spec\.steps\[0\]/);
+      expect(message).to.match(/drill\.yaml:9:\d+ spec\.steps\[2\]\.at: starts at 20s, but the run ends at 10s/);
+      expect(message).to.match(/spec\.steps\[2\]\.waitFor\.check: no probe named "nope"/);
+    });
+  });
+
+  describe('on the embedded cluster', function () {
+    this.timeout(60_000);
+    let sim: SimClients;
+    before(async () => {
+      sim = await startSim();
+      await sim.core.createNamespace({ body: { metadata: { name: 'drill' } } });
+      await sim.apps.createNamespacedDeployment({
+        namespace: 'drill',
+        body: {
+          metadata: { name: 'web' },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: 'web' } },
+            template: { metadata: { labels: { app: 'web' } }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: 'busybox:1.36', command: ['sh', '-c', 'sleep 3600'] }] } },
+          },
+        },
+      });
+      await sim.core.createNamespacedPersistentVolumeClaim({ namespace: 'drill', body: { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } });
+    });
+    after(() => sim?.cluster.stop());
+
+    it('runs exec → delete → scale → waitFor once each, in order, keeping the exec output and the check that came true', async () => {
+      const run = await runNodeFaultExperiment(simTarget(sim), `
+apiVersion: gameday/v1
+kind: Experiment
+metadata: { name: drill }
+spec:
+  duration: 1s
+  steadyState:
+    checks: [ "ready(deployment/drill/web) >= 1" ]
+  steps:
+    - { at: 0s, name: backup, exec: { pod: { namespace: drill, labels: { app: web } }, command: [sh, -c, "echo saved > /tmp/backup && cat /tmp/backup"] } }
+    - { at: 0s, name: disaster, delete: { kind: PersistentVolumeClaim, namespace: drill, name: data } }
+    - { at: 0s, name: restore, scale: { kind: Deployment, namespace: drill, name: web, replicas: 3 } }
+    - { at: 0s, name: back, waitFor: { check: "ready(deployment/drill/web) >= 3", timeout: 20s } }
+`);
+      expect(run.summary.outcome, run.summary.reason).to.equal('passed');
+      const steps = run.events.filter((e): e is StepEvent => e.type === 'step');
+      expect(steps.map((e) => `${e.name} ${e.phase}`)).to.deep.equal([
+        'backup start', 'backup done', 'disaster start', 'disaster done', 'restore start', 'restore done', 'back start', 'back done',
+      ]);
+      const backup = steps.find((e) => e.name === 'backup' && e.phase === 'done')!;
+      expect(backup.evidence).to.deep.include({ exitCode: 0, stdout: 'saved\n' });
+      expect(steps.find((e) => e.name === 'disaster' && e.phase === 'done')!.message).to.equal('PersistentVolumeClaim drill/data deleted and gone');
+      expect(steps.find((e) => e.name === 'back' && e.phase === 'done')!.message).to.match(/^ready\(deployment\/drill\/web\) >= 3 true after \d+ ms/);
+      const claims = (await sim.core.listNamespacedPersistentVolumeClaim({ namespace: 'drill' })).items;
+      expect(claims.map((c) => c.metadata!.name)).to.deep.equal([]);
+      expect((await sim.apps.readNamespacedDeployment({ name: 'web', namespace: 'drill' })).status?.readyReplicas).to.equal(3);
+    });
+
+    it('fails the run at a waitFor that never comes true, and runs nothing after it', async () => {
+      const run = await runNodeFaultExperiment(simTarget(sim), `
+apiVersion: gameday/v1
+kind: Experiment
+metadata: { name: drill-never }
+spec:
+  duration: 1s
+  steps:
+    - { at: 0s, name: never, waitFor: { check: "ready(deployment/drill/web) >= 9", timeout: 1s } }
+    - { at: 0s, name: after, scale: { kind: Deployment, namespace: drill, name: web, replicas: 1 } }
+`);
+      expect(run.summary.outcome).to.equal('failed');
+      expect(run.summary.reason).to.match(/^step never \(waitFor\) failed: ready\(deployment\/drill\/web\) >= 9 not true within 1s/);
+      const steps = run.events.filter((e): e is StepEvent => e.type === 'step');
+      expect(steps.map((e) => `${e.name} ${e.phase}`)).to.deep.equal(['never start', 'never failed']);
+    });
+  });
+});
