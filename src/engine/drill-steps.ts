@@ -4,9 +4,11 @@ import { abortableSleep } from '../core/abortable-sleep.js';
 import { errorMessage } from '../core/errors.js';
 import type { ClusterTarget } from '../cluster/target.js';
 import { execInPod } from '../nodes/pod-exec.js';
+import type { Sample } from '../core/sample.js';
 import { evaluateCheck } from '../slo/evaluate.js';
+import { implicitProbeName, STEP_PAIR } from '../slo/functions.js';
 import type { SampleSource } from '../slo/sample-index.js';
-import type { StepSpec } from '../spec/model.js';
+import type { CheckSpec, StepSpec } from '../spec/model.js';
 import type { DeleteParams, ExecParams, ScaleParams, WaitForParams } from '../spec/step-schema.js';
 import type { RunRecorder } from './recorder.js';
 
@@ -21,6 +23,10 @@ export interface DrillStepOptions {
   readonly recorder: RunRecorder;
   /** Aborted when the run stops early; the step under way gives up and is journaled as failed. */
   readonly signal: AbortSignal;
+  /** Checks that may read the steps' times: each `rto(a, b)` among them gets its sample when b ends. */
+  readonly checks: readonly CheckSpec[];
+  /** Adds a sample to the run's samples and journal, as a probe's would be. */
+  readonly emitSample: (sample: Sample) => void;
   /** A step failed: the run ends with this outcome (a waitFor that never came true: failed; anything else: error). */
   readonly onStop: (outcome: 'failed' | 'error', reason: string) => void;
 }
@@ -49,21 +55,40 @@ class StepFailed extends Error {
  */
 export async function runDrillSteps(options: DrillStepOptions): Promise<void> {
   const start = Date.now();
+  const started = new Map<string, number>();
   for (const step of options.steps) {
     await abortableSleep(start + step.at.ms - Date.now(), options.signal);
     if (options.signal.aborted) return;
     const record = (phase: 'start' | 'done' | 'failed', extra: { message?: string; evidence?: unknown } = {}): void =>
       options.recorder.record({ type: 'step', t: Date.now(), step: step.id, name: step.name, kind: step.kind, phase, ...extra });
+    started.set(step.name, Date.now());
     record('start', { message: describeStep(step) });
     try {
       const result = await runStep(options, step);
+      const ended = Date.now();
       record('done', { message: result.message, ...(result.evidence !== undefined ? { evidence: result.evidence } : {}) });
+      emitRecoveryTimes(options, step, started, ended);
     } catch (err) {
       const failed = err instanceof StepFailed ? err : new StepFailed(errorMessage(err), 'error');
       record('failed', { message: failed.message, ...(failed.evidence !== undefined ? { evidence: failed.evidence } : {}) });
       if (!options.signal.aborted) options.onStop(failed.outcome, `step ${step.name} (${step.kind}) failed: ${failed.message}`);
       return;
     }
+  }
+}
+
+/**
+ * RTO as `rto(a, b)` defines it: from the moment step a started (the disaster began) to the moment
+ * step b ended (the waitFor saw the service serve again). One sample, at b's end, under the
+ * check's implicit name, so the check reads it like any other target function's gauge.
+ */
+function emitRecoveryTimes(options: DrillStepOptions, ended: StepSpec, started: ReadonlyMap<string, number>, endedAt: number): void {
+  for (const check of options.checks) {
+    const pair = check.expr.fn === 'rto' ? STEP_PAIR.exec(check.expr.arg) : null;
+    if (!pair || pair[2] !== ended.name) continue;
+    const from = started.get(pair[1]!);
+    if (from === undefined) continue;
+    options.emitSample({ t: endedAt, probe: implicitProbeName('rto', check.expr.arg), ok: true, value: endedAt - from, detail: { from: pair[1], to: pair[2] } });
   }
 }
 

@@ -251,6 +251,11 @@ class Run {
         samples: this.samples,
         recorder: this.recorder,
         signal: this.halt.signal,
+        checks: this.options.spec.slos,
+        emitSample: (sample) => {
+          this.samples.add(sample);
+          this.recorder.record({ type: 'sample', ...sample });
+        },
         onStop: (outcome, reason) => this.stop(outcome, reason),
       });
       await runFaultTimeline({

@@ -55,6 +55,9 @@ const WORKLOAD = {
   description: 'kind/namespace/name with kind one of deployment, statefulset, daemonset, replicaset, like statefulset/shop/db',
 };
 
+/** `rto(disaster, back)`: two step names (src/spec/step-schema.ts). */
+export const STEP_PAIR = /^([A-Za-z][A-Za-z0-9_-]*), *([A-Za-z][A-Za-z0-9_-]*)$/;
+
 function probeFunction(name: string, unit: ThresholdUnit, measures: string, example: string, summary: string): CheckFunctionInfo {
   return { name, arg: 'probe', form: 'compare', unit, measures, example, summary };
 }
@@ -167,6 +170,16 @@ const TABLE: readonly CheckFunctionInfo[] = [
     measures: 'whether the access is allowed',
     example: 'can(serviceaccount/shop/web, get, secrets) == false',
     summary: 'whether the service account may do the verb on the resource, asked through SubjectAccessReview',
+  },
+  {
+    name: 'rto',
+    arg: 'target',
+    form: 'compare',
+    unit: 'ms',
+    targetShape: { pattern: STEP_PAIR, description: 'two drill step names under spec.steps, the disaster and the step that sees the service back, like disaster, back' },
+    measures: 'a time',
+    example: 'rto(disaster, back) < 30s',
+    summary: 'recovery time of a drill: from the start of the first step (the disaster) to the end of the second (a waitFor that sees the service serve again)',
   },
 ];
 

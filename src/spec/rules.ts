@@ -1,7 +1,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { closest } from '../core/did-you-mean.js';
 import { Duration } from '../core/duration.js';
-import { CHECK_FUNCTIONS } from '../slo/functions.js';
+import { CHECK_FUNCTIONS, STEP_PAIR } from '../slo/functions.js';
 import type { CheckSpec, ExperimentSpec } from './model.js';
 import type { SpecRegistries } from './registries.js';
 import type { SpecProblem } from './spec-problem.js';
@@ -44,6 +44,19 @@ function stepProblems(spec: ExperimentSpec): SpecProblem[] {
     const earlier = firstWithName.get(step.name);
     if (earlier) problems.push({ path: `${step.path}.name`, message: `the step name "${step.name}" is already used by ${earlier}; step names must be unique` });
     else firstWithName.set(step.name, step.path);
+  }
+  const order = spec.steps.map((s) => s.name);
+  for (const check of [...spec.steadyState.checks, ...spec.slos, ...spec.abort]) {
+    const pair = check.expr.fn === 'rto' ? STEP_PAIR.exec(check.expr.arg) : null;
+    if (!pair) continue;
+    const [, from, to] = pair as unknown as [string, string, string];
+    const unknown = [from, to].filter((name) => !order.includes(name));
+    if (unknown.length > 0) {
+      const declared = order.length > 0 ? `the steps are ${order.join(', ')}` : 'declare them under spec.steps';
+      problems.push({ path: check.path, message: `rto() names ${unknown.map((n) => `"${n}"`).join(' and ')}, which no step is called; ${declared}` });
+    } else if (order.indexOf(to) <= order.indexOf(from)) {
+      problems.push({ path: check.path, message: `rto(${from}, ${to}) measures from ${from} to a later step, and ${to} does not come after ${from} in spec.steps` });
+    }
   }
   return problems;
 }

@@ -48,11 +48,16 @@ describe('drill steps', () => {
         withSteps(`    - { at: 1s, name: restore, scale: { kind: Deployment, namespace: shop, name: web, replicas: 1 } }
     - { at: 1s, name: restore, delete: { kind: Pod, namespace: shop, name: web-0 } }
     - { at: 20s, name: late, waitFor: { check: "availability(nope) >= 1%", timeout: 5s } }
+  slos:
+    - rto(late, restore) < 1m
+    - rto(restore, gone) < 1m
 `),
       );
       expect(message).to.match(/drill\.yaml:8:\d+ spec\.steps\[1\]\.name: the step name "restore" is already used by spec\.steps\[0\]/);
       expect(message).to.match(/drill\.yaml:9:\d+ spec\.steps\[2\]\.at: starts at 20s, but the run ends at 10s/);
       expect(message).to.match(/spec\.steps\[2\]\.waitFor\.check: no probe named "nope"/);
+      expect(message).to.match(/drill\.yaml:11:\d+ spec\.slos\[0\]: rto\(late, restore\) measures from late to a later step, and restore does not come after late in spec\.steps/);
+      expect(message).to.match(/drill\.yaml:12:\d+ spec\.slos\[1\]: rto\(\) names "gone", which no step is called; the steps are restore, restore, late/);
     });
   });
 
@@ -77,7 +82,7 @@ describe('drill steps', () => {
     });
     after(() => sim?.cluster.stop());
 
-    it('runs exec → delete → scale → waitFor once each, in order, keeping the exec output and the check that came true', async () => {
+    it('runs exec → delete → scale → waitFor once each, in order, keeping the exec output and the check that came true, and times rto(disaster, back)', async () => {
       const run = await runNodeFaultExperiment(simTarget(sim), `
 apiVersion: gameday/v1
 kind: Experiment
@@ -91,6 +96,8 @@ spec:
     - { at: 0s, name: disaster, delete: { kind: PersistentVolumeClaim, namespace: drill, name: data } }
     - { at: 0s, name: restore, scale: { kind: Deployment, namespace: drill, name: web, replicas: 3 } }
     - { at: 0s, name: back, waitFor: { check: "ready(deployment/drill/web) >= 3", timeout: 20s } }
+  slos:
+    - rto(disaster, back) < 20s
 `);
       expect(run.summary.outcome, run.summary.reason).to.equal('passed');
       const steps = run.events.filter((e): e is StepEvent => e.type === 'step');
@@ -101,6 +108,14 @@ spec:
       expect(backup.evidence).to.deep.include({ exitCode: 0, stdout: 'saved\n' });
       expect(steps.find((e) => e.name === 'disaster' && e.phase === 'done')!.message).to.equal('PersistentVolumeClaim drill/data deleted and gone');
       expect(steps.find((e) => e.name === 'back' && e.phase === 'done')!.message).to.match(/^ready\(deployment\/drill\/web\) >= 3 true after \d+ ms/);
+      // RTO runs from the disaster's start to the end of the waitFor that saw the service back.
+      const rto = run.events.find((e): e is Extract<RunEvent, { type: 'sample' }> => e.type === 'sample' && e.probe === 'rto(disaster, back)')!;
+      const start = steps.find((e) => e.name === 'disaster' && e.phase === 'start')!.t;
+      const end = steps.find((e) => e.name === 'back' && e.phase === 'done')!.t;
+      expect(rto).to.deep.include({ t: end, value: end - start, detail: { from: 'disaster', to: 'back' } });
+      const slo = run.events.find((e): e is Extract<RunEvent, { type: 'check' }> => e.type === 'check' && e.check === 'rto(disaster, back) < 20s')!;
+      expect(slo.verdict).to.equal('passed');
+      expect(slo.value).to.equal(end - start);
       const claims = (await sim.core.listNamespacedPersistentVolumeClaim({ namespace: 'drill' })).items;
       expect(claims.map((c) => c.metadata!.name)).to.deep.equal([]);
       expect((await sim.apps.readNamespacedDeployment({ name: 'web', namespace: 'drill' })).status?.readyReplicas).to.equal(3);
