@@ -9,7 +9,7 @@ import { evaluateCheck } from '../slo/evaluate.js';
 import { implicitProbeName, STEP_PAIR } from '../slo/functions.js';
 import type { SampleSource } from '../slo/sample-index.js';
 import type { CheckSpec, StepSpec } from '../spec/model.js';
-import type { DeleteParams, ExecParams, ScaleParams, WaitForParams } from '../spec/step-schema.js';
+import { describeStep, type DeleteParams, type ExecParams, type ScaleParams, type WaitForParams } from '../spec/step-schema.js';
 import type { RunRecorder } from './recorder.js';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
@@ -89,29 +89,6 @@ function emitRecoveryTimes(options: DrillStepOptions, ended: StepSpec, started: 
     const from = started.get(pair[1]!);
     if (from === undefined) continue;
     options.emitSample({ t: endedAt, probe: implicitProbeName('rto', check.expr.arg), ok: true, value: endedAt - from, detail: { from: pair[1], to: pair[2] } });
-  }
-}
-
-/** One line for the journal and `gameday plan`: what the step will do. */
-export function describeStep(step: StepSpec): string {
-  switch (step.kind) {
-    case 'exec': {
-      const p = step.params as ExecParams;
-      const which = p.pod.names ? p.pod.names.join(', ') : Object.entries(p.pod.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || 'any pod';
-      return `exec in ${p.pod.namespace}/${which}: ${p.command.join(' ')}`;
-    }
-    case 'scale': {
-      const p = step.params as ScaleParams;
-      return `scale ${p.kind} ${p.namespace}/${p.name} to ${p.replicas}`;
-    }
-    case 'delete': {
-      const p = step.params as DeleteParams;
-      return `delete ${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}`;
-    }
-    case 'waitFor': {
-      const p = step.params as WaitForParams;
-      return `wait up to ${p.timeout} for ${p.check.text}`;
-    }
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ClusterSnapshot, PodInfo } from '../cluster/snapshot.js';
 import { formatIssue, PlanError } from '../core/errors.js';
 import type { ExperimentSpec } from '../spec/model.js';
+import type { DeleteParams } from '../spec/step-schema.js';
 import type { BlastRadiusUse, OwnerShare, PlannedFault, ZoneUse } from './model.js';
 
 /** The defaults src/spec applies when the file sets no limit (spec/model.ts `BlastRadius`). */
@@ -56,6 +57,24 @@ function checkZones(spec: ExperimentSpec, faults: readonly PlannedFault[], probl
     }
   }
   return zones;
+}
+
+/**
+ * A delete step removes data for good (a claim, a namespace), so it is allowed only inside the
+ * namespaces the file lists in `spec.blastRadius.allowDeleteIn`; a Namespace step deletes the
+ * namespace it names.
+ */
+export function checkDeleteSteps(spec: ExperimentSpec): string[] {
+  const allowed = spec.blastRadius.allowDeleteIn;
+  return spec.steps.flatMap((step) => {
+    if (step.kind !== 'delete') return [];
+    const p = step.params as DeleteParams;
+    const namespace = p.kind === 'Namespace' ? p.name : p.namespace!;
+    if (allowed.includes(namespace)) return [];
+    const fix = allowed.length > 0 ? `add ${namespace} to spec.blastRadius.allowDeleteIn (now ${allowed.join(', ')})` : `set spec.blastRadius.allowDeleteIn: [${namespace}]`;
+    const message = `step ${step.name} deletes ${p.kind} ${p.kind === 'Namespace' ? p.name : `${namespace}/${p.name}`}, in namespace ${namespace}, which the blast radius does not allow deletes in. To allow it, ${fix}`;
+    return [formatIssue({ file: spec.file, ...spec.locate(step.path), path: step.path, message })];
+  });
 }
 
 function checkNodes(spec: ExperimentSpec, faults: readonly PlannedFault[]): string | undefined {

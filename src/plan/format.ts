@@ -34,7 +34,8 @@ function formatCluster(ref: ClusterRef): string {
 }
 
 function timeline(plan: Plan): string[] {
-  if (plan.faults.length === 0) return ['no faults'];
+  const steps = plan.steps ?? [];
+  if (plan.faults.length === 0 && steps.length === 0) return ['no faults'];
   const ordered = [...plan.faults].sort((a, b) => a.atMs - b.atMs || a.spec.index - b.spec.index);
   const rows = ordered.map((f) => [
     formatMs(f.atMs),
@@ -42,7 +43,11 @@ function timeline(plan: Plan): string[] {
     `${f.name} (${f.id})`,
     f.description,
   ]);
-  return table(['AT', 'FOR', 'FAULT', 'TARGETS'], rows);
+  const out = rows.length > 0 ? table(['AT', 'FOR', 'FAULT', 'TARGETS'], rows) : ['no faults'];
+  if (steps.length === 0) return out;
+  // Steps keep file order: each also waits for the one before it.
+  const stepRows = steps.map((s) => [formatMs(s.atMs), `${s.name} (${s.id})`, s.kind, s.description]);
+  return [...out, '', ...table(['AT', 'STEP', 'KIND', 'ACTION (once, not reverted)'], stepRows)];
 }
 
 function probes(plan: Plan): string[] {

@@ -12,6 +12,8 @@ export interface Plan {
   readonly cluster: ClusterRef;
   readonly durationMs: number;
   readonly faults: readonly PlannedFault[];
+  /** Drill steps, in file order (absent in plans journaled before steps existed). */
+  readonly steps?: readonly PlannedStep[];
   /** Declared probes plus the implicit ones checks ask for (`pdb(shop/web) holds` → a pdb probe). */
   readonly probes: readonly ProbeSpec[];
   /** Union over all faults, checked against the blast-radius limits. */
@@ -47,6 +49,14 @@ export interface OwnerShare {
   /** The owner's pods in the cluster snapshot. */
   readonly total: number;
   readonly percent: number;
+}
+
+export interface PlannedStep {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly atMs: number;
+  readonly description: string;
 }
 
 export interface PlannedFault {

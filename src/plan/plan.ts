@@ -6,7 +6,8 @@ import { SeededRandom } from '../core/rng.js';
 import { needsNodeAccess, type FaultPlugin } from '../faults/fault.js';
 import type { ProbePlugin } from '../probes/probe.js';
 import type { ExperimentSpec, FaultSpec } from '../spec/model.js';
-import { checkBlastRadius } from './blast-radius.js';
+import { describeStep } from '../spec/step-schema.js';
+import { checkBlastRadius, checkDeleteSteps } from './blast-radius.js';
 import { implicitProbes } from './implicit-probes.js';
 import type { Plan, PlannedFault } from './model.js';
 
@@ -40,6 +41,10 @@ export function planExperiment(spec: ExperimentSpec, snapshot: ClusterSnapshot, 
   }
   if (problems.length > 0) throw new PlanError(problems.join('\n'));
 
+  const steps = spec.steps.map((s) => ({ id: s.id, name: s.name, kind: s.kind, atMs: s.at.ms, description: describeStep(s) }));
+  const stepProblems = checkDeleteSteps(spec);
+  if (stepProblems.length > 0) throw new PlanError(stepProblems.join('\n'));
+
   const probes = [...spec.probes, ...implicitProbes(spec, options.probes)];
   const blastRadius = checkBlastRadius(spec, snapshot, faults);
   const touches = {
@@ -58,6 +63,7 @@ export function planExperiment(spec: ExperimentSpec, snapshot: ClusterSnapshot, 
     cluster: options.cluster,
     durationMs: spec.duration.ms,
     faults,
+    steps,
     probes,
     touches,
     blastRadius: blastRadius.use,

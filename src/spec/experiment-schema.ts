@@ -17,7 +17,7 @@ export interface ExperimentDocument {
   readonly spec: {
     readonly workloads?: string[];
     readonly duration: Duration;
-    readonly blastRadius?: { readonly maxNodes?: number; readonly maxPodPercent?: number; readonly allowZoneOutage?: boolean };
+    readonly blastRadius?: { readonly maxNodes?: number; readonly maxPodPercent?: number; readonly allowZoneOutage?: boolean; readonly allowDeleteIn?: string[] };
     readonly steadyState?: { readonly checks?: CheckExpr[]; readonly recoverWithin?: Duration; readonly timeout?: Duration };
     readonly probes?: Record<string, KindedValue>;
     readonly faults?: FaultDocument[];
@@ -113,6 +113,7 @@ export function buildExperimentSchema(registries: SpecRegistries): z.ZodType<Exp
             .boolean()
             .optional()
             .meta({ description: 'Lets a zoneOutage take every node of a zone out together; those nodes then do not count against maxNodes. Default: false.' }),
+          allowDeleteIn: z.array(z.string().min(1)).optional().meta({ description: 'Namespaces delete steps may delete in (or, for kind Namespace, delete). Default: none.' }),
         })
         .optional()
         .meta({ description: 'Limits the plan enforces on what the faults touch.' }),

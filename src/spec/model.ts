@@ -84,4 +84,6 @@ export interface BlastRadius {
   readonly maxPodPercent: number;
   /** Whether a zoneOutage may take a whole zone out; its nodes then do not count against maxNodes. @default false */
   readonly allowZoneOutage: boolean;
+  /** Namespaces delete steps may delete in (or delete, for kind Namespace). @default none */
+  readonly allowDeleteIn: readonly string[];
 }

@@ -50,6 +50,7 @@ export function normalizeExperiment(doc: ExperimentDocument, source: YamlSource)
       maxNodes: spec.blastRadius?.maxNodes ?? DEFAULT_MAX_NODES,
       maxPodPercent: spec.blastRadius?.maxPodPercent ?? DEFAULT_MAX_POD_PERCENT,
       allowZoneOutage: spec.blastRadius?.allowZoneOutage ?? false,
+      allowDeleteIn: spec.blastRadius?.allowDeleteIn ?? [],
     },
     locate: (path) => source.locate(path),
   };

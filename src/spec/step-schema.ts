@@ -65,6 +65,29 @@ export interface StepDocument {
   readonly params: ExecParams | ScaleParams | DeleteParams | WaitForParams;
 }
 
+/** One line for the journal and `gameday plan`: what the step will do. */
+export function describeStep(step: Pick<StepDocument, 'kind' | 'params'>): string {
+  switch (step.kind) {
+    case 'exec': {
+      const p = step.params as ExecParams;
+      const which = p.pod.names ? p.pod.names.join(', ') : Object.entries(p.pod.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || 'any pod';
+      return `exec in ${p.pod.namespace}/${which}: ${p.command.join(' ')}`;
+    }
+    case 'scale': {
+      const p = step.params as ScaleParams;
+      return `scale ${p.kind} ${p.namespace}/${p.name} to ${p.replicas}`;
+    }
+    case 'delete': {
+      const p = step.params as DeleteParams;
+      return `delete ${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}`;
+    }
+    case 'waitFor': {
+      const p = step.params as WaitForParams;
+      return `wait up to ${p.timeout} for ${p.check.text}`;
+    }
+  }
+}
+
 /** The step list; `check` is the experiment's check schema, so a waitFor's check is parsed with the file's other checks. */
 export function stepListSchema(check: z.ZodType<CheckExpr>): z.ZodType<StepDocument[]> {
   const waitForSchema = z

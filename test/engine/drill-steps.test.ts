@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { SpecError } from '../../src/core/errors.js';
+import { PlanError, SpecError } from '../../src/core/errors.js';
+import { formatPlan } from '../../src/plan/format.js';
+import { planExperiment } from '../../src/plan/plan.js';
 import { builtinRegistries } from '../../src/cli/registries.js';
 import type { RunEvent } from '../../src/journal/events.js';
 import { loadExperimentText } from '../../src/spec/load.js';
@@ -61,6 +63,50 @@ describe('drill steps', () => {
     });
   });
 
+  describe('in the plan', () => {
+    const drill = (blastRadius: string): string => `apiVersion: gameday/v1
+kind: Experiment
+metadata: { name: drill }
+spec:
+  duration: 10s${blastRadius}
+  steps:
+    - { at: 1s, name: backup, exec: { pod: { namespace: shop, labels: { app: db } }, command: [sh, -c, "cp /data/db /backup/"] } }
+    - { at: 2s, name: disaster, delete: { kind: PersistentVolumeClaim, namespace: shop, name: data-db-0 } }
+    - { at: 2s, name: back, waitFor: { check: "ready(statefulset/shop/db) >= 3", timeout: 1m } }
+`;
+    const plan = (yaml: string) => {
+      const registries = builtinRegistries();
+      const spec = loadExperimentText(yaml, 'drill.yaml', registries);
+      return planExperiment(spec, { takenAt: 0, nodes: [], pods: [] }, { seed: 1, cluster: { kind: 'embedded', name: 'test' }, faults: registries.faults, probes: registries.probes });
+    };
+
+    it('refuses a delete outside spec.blastRadius.allowDeleteIn, naming the step and the fix', () => {
+      let message = '';
+      try {
+        plan(drill('\n  blastRadius: { allowDeleteIn: [staging] }'));
+      } catch (err) {
+        expect(err).to.be.instanceOf(PlanError);
+        message = (err as Error).message;
+      }
+      expect(message).to.equal(
+        'drill.yaml:9:7 spec.steps[1]: step disaster deletes PersistentVolumeClaim shop/data-db-0, in namespace shop, which the blast radius does not allow deletes in. ' +
+          'To allow it, add shop to spec.blastRadius.allowDeleteIn (now staging)',
+      );
+    });
+
+    it('shows the steps in the timeline, in file order, with what each will do', () => {
+      const text = formatPlan(plan(drill('\n  blastRadius: { allowDeleteIn: [shop] }')));
+      const lines = text.split('\n');
+      const header = lines.findIndex((l) => l.includes('STEP'));
+      expect(lines.slice(header, header + 4).map((l) => l.trim().split(/\s{2,}/))).to.deep.equal([
+        ['AT', 'STEP', 'KIND', 'ACTION (once, not reverted)'],
+        ['1s', 'backup (s0)', 'exec', 'exec in shop/app=db: sh -c cp /data/db /backup/'],
+        ['2s', 'disaster (s1)', 'delete', 'delete PersistentVolumeClaim shop/data-db-0'],
+        ['2s', 'back (s2)', 'waitFor', 'wait up to 1m for ready(statefulset/shop/db) >= 3'],
+      ]);
+    });
+  });
+
   describe('on the embedded cluster', function () {
     this.timeout(60_000);
     let sim: SimClients;
@@ -89,6 +135,7 @@ kind: Experiment
 metadata: { name: drill }
 spec:
   duration: 1s
+  blastRadius: { allowDeleteIn: [drill] }
   steadyState:
     checks: [ "ready(deployment/drill/web) >= 1" ]
   steps:

@@ -175,7 +175,7 @@ export function buildSpec(input: SpecInput): ExperimentSpec {
     steps: [],
     slos: checks(input.slos, 'spec.slos'),
     abort: checks(input.abort, 'spec.abort'),
-    blastRadius: { maxNodes: input.maxNodes ?? 1, maxPodPercent: input.maxPodPercent ?? 50, allowZoneOutage: input.allowZoneOutage ?? false },
+    blastRadius: { maxNodes: input.maxNodes ?? 1, maxPodPercent: input.maxPodPercent ?? 50, allowZoneOutage: input.allowZoneOutage ?? false, allowDeleteIn: [] },
     locate: fakeLocate,
   };
 }

@@ -50,7 +50,7 @@ describe('loadExperimentText', () => {
       expect(spec.duration.ms).to.equal(180_000);
       expect(spec.steadyState.recoverWithin.ms).to.equal(90_000);
       expect(spec.steadyState.timeout.ms).to.equal(60_000);
-      expect(spec.blastRadius).to.deep.equal({ maxNodes: 2, maxPodPercent: 50, allowZoneOutage: false });
+      expect(spec.blastRadius).to.deep.equal({ maxNodes: 2, maxPodPercent: 50, allowZoneOutage: false, allowDeleteIn: [] });
     });
 
     it('lists probes by name with their kind and parsed params', () => {
@@ -101,7 +101,7 @@ describe('loadExperimentText', () => {
     expect([spec.workloads, spec.probes, spec.faults, spec.slos, spec.abort, spec.steadyState.checks]).to.deep.equal([[], [], [], [], [], []]);
     expect(spec.steadyState.recoverWithin.ms).to.equal(60_000);
     expect(spec.steadyState.timeout.ms).to.equal(60_000);
-    expect(spec.blastRadius).to.deep.equal({ maxNodes: 1, maxPodPercent: 50, allowZoneOutage: false });
+    expect(spec.blastRadius).to.deep.equal({ maxNodes: 1, maxPodPercent: 50, allowZoneOutage: false, allowDeleteIn: [] });
   });
 
   it('reports every schema problem of a broken file with its position', () => {

@@ -68,7 +68,7 @@ export function buildExperiment(e: TestExperiment): { spec: ExperimentSpec; plan
     steps: [],
     slos: checks(e.slos, 'spec.slos'),
     abort: checks(e.abort, 'spec.abort'),
-    blastRadius: { maxNodes: 1, maxPodPercent: 50, allowZoneOutage: false },
+    blastRadius: { maxNodes: 1, maxPodPercent: 50, allowZoneOutage: false, allowDeleteIn: [] },
     locate: () => ({ line: 1, column: 1 }),
   };
   const faults: PlannedFault[] = faultSpecs.map((f) => ({
