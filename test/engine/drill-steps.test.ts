@@ -1,4 +1,9 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { ResultBuilder } from '../../src/report/result.js';
+import { renderSummary } from '../../src/report/summary.js';
 import { PlanError, SpecError } from '../../src/core/errors.js';
 import { formatPlan } from '../../src/plan/format.js';
 import { planExperiment } from '../../src/plan/plan.js';
@@ -163,6 +168,16 @@ spec:
       const slo = run.events.find((e): e is Extract<RunEvent, { type: 'check' }> => e.type === 'check' && e.check === 'rto(disaster, back) < 20s')!;
       expect(slo.verdict).to.equal('passed');
       expect(slo.value).to.equal(end - start);
+      // The report keeps each step with its outcome and evidence, and result.json stays schema-valid.
+      const builder = new ResultBuilder();
+      for (const e of run.events) builder.add(e);
+      const result = builder.result();
+      const validate = new Ajv2020({ allErrors: true, strict: true });
+      addFormats.default(validate);
+      const check = validate.compile(JSON.parse(readFileSync('src/report/result.schema.json', 'utf8')) as object);
+      expect(check(result), validate.errorsText(check.errors)).to.equal(true);
+      expect(result.steps!.map((r) => `${r.name} ${r.outcome}`)).to.deep.equal(['backup done', 'disaster done', 'restore done', 'back done']);
+      expect(renderSummary(result, { files: [], link: false })).to.contain('| disaster (s1) | delete |');
       const claims = (await sim.core.listNamespacedPersistentVolumeClaim({ namespace: 'drill' })).items;
       expect(claims.map((c) => c.metadata!.name)).to.deep.equal([]);
       expect((await sim.apps.readNamespacedDeployment({ name: 'web', namespace: 'drill' })).status?.readyReplicas).to.equal(3);
