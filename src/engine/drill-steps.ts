@@ -9,7 +9,7 @@ import { evaluateCheck } from '../slo/evaluate.js';
 import { implicitProbeName, STEP_PAIR } from '../slo/functions.js';
 import type { SampleSource } from '../slo/sample-index.js';
 import type { CheckSpec, StepSpec } from '../spec/model.js';
-import { describeStep, type DeleteParams, type ExecParams, type ScaleParams, type WaitForParams } from '../spec/step-schema.js';
+import { describeStep, type DeleteParams, type ExecParams, type RolloutRestartParams, type ScaleParams, type WaitForParams } from '../spec/step-schema.js';
 import type { RunRecorder } from './recorder.js';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
@@ -99,6 +99,8 @@ function runStep(options: DrillStepOptions, step: StepSpec): Promise<StepResult>
       return execStep(kc, step.params as ExecParams);
     case 'scale':
       return scaleStep(kc, step.params as ScaleParams);
+    case 'rolloutRestart':
+      return rolloutRestartStep(kc, step.params as RolloutRestartParams);
     case 'delete':
       return deleteStep(kc, step.params as DeleteParams, options.signal);
     case 'waitFor':
@@ -132,6 +134,18 @@ async function scaleStep(kc: KubeConfig, p: ScaleParams): Promise<StepResult> {
     : p.kind === 'StatefulSet' ? await apps.patchNamespacedStatefulSet(args, MERGE)
     : await apps.patchNamespacedReplicaSet(args, MERGE);
   return { message: `${p.kind} ${p.namespace}/${p.name} scaled to ${p.replicas}`, evidence: { generation: before.metadata?.generation } };
+}
+
+/** What kubectl rollout restart patches: the pod template's restartedAt annotation, in RFC 3339 (seconds). */
+async function rolloutRestartStep(kc: KubeConfig, p: RolloutRestartParams): Promise<StepResult> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const restartedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const body = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } };
+  const args = { name: p.name, namespace: p.namespace, body };
+  if (p.kind === 'Deployment') await apps.patchNamespacedDeployment(args, MERGE);
+  else if (p.kind === 'StatefulSet') await apps.patchNamespacedStatefulSet(args, MERGE);
+  else await apps.patchNamespacedDaemonSet(args, MERGE);
+  return { message: `${p.kind} ${p.namespace}/${p.name} restarted (restartedAt ${restartedAt})`, evidence: { restartedAt } };
 }
 
 async function deleteStep(kc: KubeConfig, p: DeleteParams, signal: AbortSignal): Promise<StepResult> {

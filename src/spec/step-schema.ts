@@ -9,7 +9,7 @@ import { durationSchema, positiveDurationSchema } from './value-schemas.js';
  * disaster, a restore, a wait for the service). Each is `{ at, name, <kind>: parameters }`.
  */
 
-export const STEP_KINDS = ['exec', 'scale', 'delete', 'waitFor'] as const;
+export const STEP_KINDS = ['exec', 'scale', 'rolloutRestart', 'delete', 'waitFor'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /** A step's name is used inside checks (`rto(disaster, back)`), so it must read as one word there. */
@@ -34,6 +34,15 @@ const scaleSchema = z
   })
   .describe('set a workload\'s replicas through its scale subresource, as kubectl scale does');
 
+export const RESTARTABLE_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+const rolloutRestartSchema = z
+  .strictObject({
+    kind: z.enum(RESTARTABLE_KINDS, { error: `kind is ${RESTARTABLE_KINDS.join(', ')}` }),
+    namespace: z.string().min(1),
+    name: z.string().min(1),
+  })
+  .describe('restart every pod of a workload by a rollout, as kubectl rollout restart does (a kubectl.kubernetes.io/restartedAt annotation on the pod template)');
+
 export const DELETABLE_KINDS = ['Pod', 'PersistentVolumeClaim', 'Service', 'ConfigMap', 'Secret', 'Deployment', 'StatefulSet', 'Namespace'] as const;
 const deleteSchema = z
   .strictObject({
@@ -56,13 +65,14 @@ export interface WaitForParams {
 
 export type ExecParams = z.output<typeof execSchema>;
 export type ScaleParams = z.output<typeof scaleSchema>;
+export type RolloutRestartParams = z.output<typeof rolloutRestartSchema>;
 export type DeleteParams = z.output<typeof deleteSchema>;
 
 export interface StepDocument {
   readonly at: Duration;
   readonly name: string;
   readonly kind: StepKind;
-  readonly params: ExecParams | ScaleParams | DeleteParams | WaitForParams;
+  readonly params: ExecParams | ScaleParams | RolloutRestartParams | DeleteParams | WaitForParams;
 }
 
 /** One line for the journal and `gameday plan`: what the step will do. */
@@ -76,6 +86,10 @@ export function describeStep(step: Pick<StepDocument, 'kind' | 'params'>): strin
     case 'scale': {
       const p = step.params as ScaleParams;
       return `scale ${p.kind} ${p.namespace}/${p.name} to ${p.replicas}`;
+    }
+    case 'rolloutRestart': {
+      const p = step.params as RolloutRestartParams;
+      return `restart ${p.kind} ${p.namespace}/${p.name} by a rollout`;
     }
     case 'delete': {
       const p = step.params as DeleteParams;
@@ -105,6 +119,7 @@ export function stepListSchema(check: z.ZodType<CheckExpr>): z.ZodType<StepDocum
         .meta({ description: 'The step\'s name, for rto() and reports.' }),
       exec: execSchema.optional(),
       scale: scaleSchema.optional(),
+      rolloutRestart: rolloutRestartSchema.optional(),
       delete: deleteSchema.optional(),
       waitFor: waitForSchema.optional(),
     })
@@ -118,5 +133,5 @@ export function stepListSchema(check: z.ZodType<CheckExpr>): z.ZodType<StepDocum
       const kind = STEP_KINDS.find((k) => s[k] !== undefined)!;
       return { at: s.at, name: s.name, kind, params: s[kind]! };
     });
-  return z.array(step).meta({ description: 'Drill steps in time order: actions run once and never reverted; each is { at, name, <exec|scale|delete|waitFor>: parameters }.' }) as unknown as z.ZodType<StepDocument[]>;
+  return z.array(step).meta({ description: 'Drill steps in time order: actions run once and never reverted; each is { at, name, <exec|scale|rolloutRestart|delete|waitFor>: parameters }.' }) as unknown as z.ZodType<StepDocument[]>;
 }
