@@ -1,4 +1,5 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { execa } from 'execa';
 import { isNotFound } from '../cluster/api-errors.js';
 import { abortableSleep } from '../core/abortable-sleep.js';
 import { errorMessage } from '../core/errors.js';
@@ -9,7 +10,7 @@ import { evaluateCheck } from '../slo/evaluate.js';
 import { implicitProbeName, STEP_PAIR } from '../slo/functions.js';
 import type { SampleSource } from '../slo/sample-index.js';
 import type { CheckSpec, StepSpec } from '../spec/model.js';
-import { describeStep, type DeleteParams, type ExecParams, type RolloutRestartParams, type ScaleParams, type WaitForParams } from '../spec/step-schema.js';
+import { describeStep, type CommandParams, type DeleteParams, type ExecParams, type RolloutRestartParams, type ScaleParams, type WaitForParams } from '../spec/step-schema.js';
 import type { RunRecorder } from './recorder.js';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
@@ -19,6 +20,8 @@ const POLL_MS = 200;
 export interface DrillStepOptions {
   readonly steps: readonly StepSpec[];
   readonly cluster: ClusterTarget;
+  /** Where `command` steps run: the experiment file's folder. */
+  readonly experimentDir: string;
   readonly samples: SampleSource;
   readonly recorder: RunRecorder;
   /** Aborted when the run stops early; the step under way gives up and is journaled as failed. */
@@ -97,6 +100,8 @@ function runStep(options: DrillStepOptions, step: StepSpec): Promise<StepResult>
   switch (step.kind) {
     case 'exec':
       return execStep(kc, step.params as ExecParams);
+    case 'command':
+      return commandStep(options.experimentDir, step.params as CommandParams);
     case 'scale':
       return scaleStep(kc, step.params as ScaleParams);
     case 'rolloutRestart':
@@ -121,6 +126,13 @@ async function execStep(kc: KubeConfig, p: ExecParams): Promise<StepResult> {
   const evidence = { pod: `${p.pod.namespace}/${pod}`, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
   if (result.exitCode !== 0) throw new StepFailed(`exit code ${result.exitCode} in ${p.pod.namespace}/${pod}${result.stderr ? `: ${result.stderr.trim()}` : ''}`, 'error', evidence);
   return { message: `exit code 0 in ${p.pod.namespace}/${pod}`, evidence };
+}
+
+async function commandStep(cwd: string, p: CommandParams): Promise<StepResult> {
+  const result = await execa(p.run[0]!, p.run.slice(1), { cwd, timeout: p.timeout?.ms ?? DEFAULT_EXEC_TIMEOUT_MS, reject: false, stdin: 'ignore', forceKillAfterDelay: 2000 });
+  const evidence = { exitCode: result.exitCode ?? null, stdout: result.stdout, stderr: result.stderr };
+  if (result.failed) throw new StepFailed(`${p.run.join(' ')}: ${result.timedOut ? `still running after ${p.timeout?.toString() ?? '60s'}` : result.exitCode !== undefined ? `exit code ${result.exitCode}` : result.shortMessage}`, 'error', evidence);
+  return { message: `exit code 0: ${p.run.join(' ')}`, evidence };
 }
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

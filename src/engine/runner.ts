@@ -248,6 +248,7 @@ class Run {
       const steps = runDrillSteps({
         steps: this.options.spec.steps,
         cluster: this.options.cluster,
+        experimentDir: this.options.spec.dir,
         samples: this.samples,
         recorder: this.recorder,
         signal: this.halt.signal,

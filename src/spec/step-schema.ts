@@ -9,7 +9,7 @@ import { durationSchema, positiveDurationSchema } from './value-schemas.js';
  * disaster, a restore, a wait for the service). Each is `{ at, name, <kind>: parameters }`.
  */
 
-export const STEP_KINDS = ['exec', 'scale', 'rolloutRestart', 'delete', 'waitFor'] as const;
+export const STEP_KINDS = ['exec', 'command', 'scale', 'rolloutRestart', 'delete', 'waitFor'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /** A step's name is used inside checks (`rto(disaster, back)`), so it must read as one word there. */
@@ -23,6 +23,13 @@ const execSchema = z
     timeout: positiveDurationSchema.optional().describe('how long the command may run. @default 60s'),
   })
   .describe('run a command in a pod; its exit code, stdout and stderr are kept as evidence; a non-zero exit fails the step');
+
+const commandSchema = z
+  .strictObject({
+    run: z.array(z.string()).min(1, { error: 'run is the argv to run, like [./restore.sh, zone-b]' }).describe("argv, run on this machine in the experiment file's folder, without a shell unless it names one"),
+    timeout: positiveDurationSchema.optional().describe('how long the command may run. @default 60s'),
+  })
+  .describe('run a command here (not in the cluster); its exit code and output are kept as evidence; a non-zero exit fails the step');
 
 export const SCALABLE_KINDS = ['Deployment', 'StatefulSet', 'ReplicaSet'] as const;
 const scaleSchema = z
@@ -65,6 +72,7 @@ export interface WaitForParams {
 
 export type ExecParams = z.output<typeof execSchema>;
 export type ScaleParams = z.output<typeof scaleSchema>;
+export type CommandParams = z.output<typeof commandSchema>;
 export type RolloutRestartParams = z.output<typeof rolloutRestartSchema>;
 export type DeleteParams = z.output<typeof deleteSchema>;
 
@@ -72,7 +80,7 @@ export interface StepDocument {
   readonly at: Duration;
   readonly name: string;
   readonly kind: StepKind;
-  readonly params: ExecParams | ScaleParams | RolloutRestartParams | DeleteParams | WaitForParams;
+  readonly params: ExecParams | CommandParams | ScaleParams | RolloutRestartParams | DeleteParams | WaitForParams;
 }
 
 /** One line for the journal and `gameday plan`: what the step will do. */
@@ -83,6 +91,8 @@ export function describeStep(step: Pick<StepDocument, 'kind' | 'params'>): strin
       const which = p.pod.names ? p.pod.names.join(', ') : Object.entries(p.pod.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || 'any pod';
       return `exec in ${p.pod.namespace}/${which}: ${p.command.join(' ')}`;
     }
+    case 'command':
+      return `run here: ${(step.params as CommandParams).run.join(' ')}`;
     case 'scale': {
       const p = step.params as ScaleParams;
       return `scale ${p.kind} ${p.namespace}/${p.name} to ${p.replicas}`;
@@ -118,6 +128,7 @@ export function stepListSchema(check: z.ZodType<CheckExpr>): z.ZodType<StepDocum
         .regex(STEP_NAME, { error: (iss) => `"${String(iss.input)}" cannot name a step: use letters, digits, "_" and "-", starting with a letter` })
         .meta({ description: 'The step\'s name, for rto() and reports.' }),
       exec: execSchema.optional(),
+      command: commandSchema.optional(),
       scale: scaleSchema.optional(),
       rolloutRestart: rolloutRestartSchema.optional(),
       delete: deleteSchema.optional(),
@@ -133,5 +144,5 @@ export function stepListSchema(check: z.ZodType<CheckExpr>): z.ZodType<StepDocum
       const kind = STEP_KINDS.find((k) => s[k] !== undefined)!;
       return { at: s.at, name: s.name, kind, params: s[kind]! };
     });
-  return z.array(step).meta({ description: 'Drill steps in time order: actions run once and never reverted; each is { at, name, <exec|scale|rolloutRestart|delete|waitFor>: parameters }.' }) as unknown as z.ZodType<StepDocument[]>;
+  return z.array(step).meta({ description: 'Drill steps in time order: actions run once and never reverted; each is { at, name, <exec|command|scale|rolloutRestart|delete|waitFor>: parameters }.' }) as unknown as z.ZodType<StepDocument[]>;
 }

@@ -44,7 +44,7 @@ describe('drill steps', () => {
     - { at: 20s, name: late, waitFor: { check: "ready(deployment/shop/web) >= 1", timeout: 5s } }
 `),
       );
-      expect(message).to.contain('drill.yaml:7:7 spec.steps[0]: a step does one thing: give one of exec, scale, rolloutRestart, delete, waitFor');
+      expect(message).to.contain('drill.yaml:7:7 spec.steps[0]: a step does one thing: give one of exec, command, scale, rolloutRestart, delete, waitFor');
       expect(message).to.contain('drill.yaml:8:7 spec.steps[1]: a step does one thing, not scale and delete: split it into steps');
       expect(message).to.match(/drill\.yaml:9:\d+ spec\.steps\[2\]\.name: "2nd" cannot name a step/);
       expect(message).to.match(/drill\.yaml:10:\d+ spec\.steps\[3\]\.delete\.namespace: a Pod is namespaced: give its namespace/);
@@ -133,7 +133,7 @@ spec:
     });
     after(() => sim?.cluster.stop());
 
-    it('runs exec → delete → scale → rolloutRestart → waitFor once each, in order, keeping the exec output and the check that came true, and times rto(disaster, back)', async () => {
+    it('runs exec → delete → command → scale → rolloutRestart → waitFor once each, in order, keeping the exec output and the check that came true, and times rto(disaster, back)', async () => {
       const run = await runNodeFaultExperiment(simTarget(sim), `
 apiVersion: gameday/v1
 kind: Experiment
@@ -146,6 +146,7 @@ spec:
   steps:
     - { at: 0s, name: backup, exec: { pod: { namespace: drill, labels: { app: web } }, command: [sh, -c, "echo saved > /tmp/backup && cat /tmp/backup"] } }
     - { at: 0s, name: disaster, delete: { kind: PersistentVolumeClaim, namespace: drill, name: data } }
+    - { at: 0s, name: note, command: { run: [node, -e, "console.log(require('fs').existsSync('experiment.yaml'))"] } }
     - { at: 0s, name: restore, scale: { kind: Deployment, namespace: drill, name: web, replicas: 3 } }
     - { at: 0s, name: restart, rolloutRestart: { kind: Deployment, namespace: drill, name: web } }
     - { at: 0s, name: back, waitFor: { check: "ready(deployment/drill/web) >= 3", timeout: 20s } }
@@ -155,10 +156,11 @@ spec:
       expect(run.summary.outcome, run.summary.reason).to.equal('passed');
       const steps = run.events.filter((e): e is StepEvent => e.type === 'step');
       expect(steps.map((e) => `${e.name} ${e.phase}`)).to.deep.equal([
-        'backup start', 'backup done', 'disaster start', 'disaster done', 'restore start', 'restore done', 'restart start', 'restart done', 'back start', 'back done',
+        'backup start', 'backup done', 'disaster start', 'disaster done', 'note start', 'note done', 'restore start', 'restore done', 'restart start', 'restart done', 'back start', 'back done',
       ]);
       const backup = steps.find((e) => e.name === 'backup' && e.phase === 'done')!;
       expect(backup.evidence).to.deep.include({ exitCode: 0, stdout: 'saved\n' });
+      expect(steps.find((e) => e.name === 'note' && e.phase === 'done')!.evidence, 'run here, in the experiment file\'s folder').to.deep.include({ exitCode: 0, stdout: 'true' });
       expect(steps.find((e) => e.name === 'disaster' && e.phase === 'done')!.message).to.equal('PersistentVolumeClaim drill/data deleted and gone');
       expect(steps.find((e) => e.name === 'back' && e.phase === 'done')!.message).to.match(/^ready\(deployment\/drill\/web\) >= 3 true after \d+ ms/);
       // RTO runs from the disaster's start to the end of the waitFor that saw the service back.
@@ -177,7 +179,7 @@ spec:
       addFormats.default(validate);
       const check = validate.compile(JSON.parse(readFileSync('src/report/result.schema.json', 'utf8')) as object);
       expect(check(result), validate.errorsText(check.errors)).to.equal(true);
-      expect(result.steps!.map((r) => `${r.name} ${r.outcome}`)).to.deep.equal(['backup done', 'disaster done', 'restore done', 'restart done', 'back done']);
+      expect(result.steps!.map((r) => `${r.name} ${r.outcome}`)).to.deep.equal(['backup done', 'disaster done', 'note done', 'restore done', 'restart done', 'back done']);
       expect(renderSummary(result, { files: [], link: false })).to.contain('| disaster (s1) | delete |');
       const claims = (await sim.core.listNamespacedPersistentVolumeClaim({ namespace: 'drill' })).items;
       expect(claims.map((c) => c.metadata!.name)).to.deep.equal([]);
