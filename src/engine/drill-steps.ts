@@ -1,10 +1,11 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { isNotFound } from '../cluster/api-errors.js';
+import type { Permission } from '../cluster/rbac.js';
 import { abortableSleep } from '../core/abortable-sleep.js';
 import { errorMessage } from '../core/errors.js';
 import type { ClusterTarget } from '../cluster/target.js';
-import { execInPod } from '../nodes/pod-exec.js';
+import { execInPod, podExecPermissions } from '../nodes/pod-exec.js';
 import type { Sample } from '../core/sample.js';
 import { evaluateCheck } from '../slo/evaluate.js';
 import { implicitProbeName, STEP_PAIR } from '../slo/functions.js';
@@ -32,6 +33,46 @@ export interface DrillStepOptions {
   readonly emitSample: (sample: Sample) => void;
   /** A step failed: the run ends with this outcome (a waitFor that never came true: failed; anything else: error). */
   readonly onStop: (outcome: 'failed' | 'error', reason: string) => void;
+}
+
+const PLURAL: Readonly<Record<string, { resource: string; group?: string }>> = {
+  Pod: { resource: 'pods' },
+  PersistentVolumeClaim: { resource: 'persistentvolumeclaims' },
+  Service: { resource: 'services' },
+  ConfigMap: { resource: 'configmaps' },
+  Secret: { resource: 'secrets' },
+  Namespace: { resource: 'namespaces' },
+  Deployment: { resource: 'deployments', group: 'apps' },
+  StatefulSet: { resource: 'statefulsets', group: 'apps' },
+  ReplicaSet: { resource: 'replicasets', group: 'apps' },
+  DaemonSet: { resource: 'daemonsets', group: 'apps' },
+};
+
+/** What a step does through the API, as RBAC grants it (`gameday rbac`); waitFor's checks bring their probes' own. */
+export function stepPermissions(step: StepSpec): Permission[] {
+  const why = `step ${step.name} (${step.kind})`;
+  const on = (kind: string, verbs: Permission['verbs'], namespace?: string): Permission => ({ why, verbs, ...PLURAL[kind]!, ...(namespace ? { namespace } : {}) });
+  switch (step.kind) {
+    case 'exec': {
+      const p = step.params as ExecParams;
+      return [{ ...on('Pod', ['list'], p.pod.namespace) }, ...podExecPermissions(why, p.pod.namespace)];
+    }
+    case 'scale': {
+      const p = step.params as ScaleParams;
+      return [on(p.kind, ['patch'], p.namespace)];
+    }
+    case 'rolloutRestart': {
+      const p = step.params as RolloutRestartParams;
+      return [on(p.kind, ['patch'], p.namespace)];
+    }
+    case 'delete': {
+      const p = step.params as DeleteParams;
+      return [on(p.kind, ['delete', 'get'], p.namespace)];
+    }
+    case 'command':
+    case 'waitFor':
+      return [];
+  }
 }
 
 /** What a step did, for the journal; a step that could not do its job throws StepFailed. */

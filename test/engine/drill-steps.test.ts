@@ -7,6 +7,7 @@ import { renderSummary } from '../../src/report/summary.js';
 import { PlanError, SpecError } from '../../src/core/errors.js';
 import { formatPlan } from '../../src/plan/format.js';
 import { planExperiment } from '../../src/plan/plan.js';
+import { runNeeds } from '../../src/engine/permissions.js';
 import { builtinRegistries } from '../../src/cli/registries.js';
 import type { RunEvent } from '../../src/journal/events.js';
 import { loadExperimentText } from '../../src/spec/load.js';
@@ -97,6 +98,17 @@ spec:
         'drill.yaml:9:7 spec.steps[1]: step disaster deletes PersistentVolumeClaim shop/data-db-0, in namespace shop, which the blast radius does not allow deletes in. ' +
           'To allow it, add shop to spec.blastRadius.allowDeleteIn (now staging)',
       );
+    });
+
+    it('asks RBAC for what the steps do: list and exec in the pod\'s namespace, delete and get the claim', async () => {
+      const registries = builtinRegistries();
+      const needs = await runNeeds([loadExperimentText(drill('\n  blastRadius: { allowDeleteIn: [shop] }'), 'drill.yaml', registries)], { registries, nodeAccess: 'none' });
+      const steps = needs.permissions.filter((p) => p.why.startsWith('step '));
+      expect(steps.map((p) => `${p.why}: ${p.verbs.join(',')} ${p.resource} in ${p.namespace}`)).to.deep.equal([
+        'step backup (exec): list pods in shop',
+        'step backup (exec): get,create pods/exec in shop',
+        'step disaster (delete): delete,get persistentvolumeclaims in shop',
+      ]);
     });
 
     it('shows the steps in the timeline, in file order, with what each will do', () => {
