@@ -112,6 +112,27 @@ spec:
     });
     after(() => sim?.cluster.stop());
 
+    it("partitions a zone's nodes together, proven by traffic that is dropped, and lifts the partition together", async () => {
+      const run = await runNodeFaultExperiment(simTarget(sim), `
+apiVersion: gameday/v1
+kind: Experiment
+metadata: { name: zone-b-cut }
+spec:
+  duration: 1s
+  blastRadius: { allowZoneOutage: true }
+  faults:
+    - { at: 0s, zoneOutage: { zone: b } }
+`);
+      expect(run.summary.outcome, run.summary.reason).to.equal('passed');
+      expect(run.steps).to.deep.equal(['inject', 'injected', 'verified', 'revert', 'reverted']);
+      const checked = (run.faultEvents.find((e) => e.step === 'verified')!.evidence as { node: string; result: { reachable: boolean } }[]).map((c) => [c.node, c.result.reachable]);
+      expect(checked).to.deep.equal([['gameday-worker2', false], ['gameday-worker4', false]]);
+      for (const node of ['gameday-worker2', 'gameday-worker4']) {
+        const faults = (await (await fetch(`${sim.cluster.url}/gameday/v1/nodes/${node}/faults`)).json()) as { items: unknown[] };
+        expect(faults.items, `${node}: partition lifted`).to.deep.equal([]);
+      }
+    });
+
     it("stops a zone's nodes together, keeps a pod pinned there by its volume Pending with the scheduler's message, and brings them back", async () => {
       // One member whose volume is provisioned in zone a: its claim pins it there.
       await sim.apps.createNamespacedStatefulSet({
