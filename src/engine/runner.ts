@@ -18,6 +18,7 @@ import type { ExperimentSpec } from '../spec/model.js';
 import { watchAbortConditions } from './abort-watch.js';
 import { ChaosEvents } from './chaos-events.js';
 import { ClusterWatch } from './cluster-watch.js';
+import { runDrillSteps } from './drill-steps.js';
 import { runFaultTimeline } from './fault-timeline.js';
 import { Journal } from '../journal/writer.js';
 import { startProbes } from './probe-set.js';
@@ -245,6 +246,20 @@ class Run {
       },
     });
     try {
+      const steps = runDrillSteps({
+        steps: this.options.spec.steps,
+        cluster: this.options.cluster,
+        experimentDir: this.options.spec.dir,
+        samples: this.samples,
+        recorder: this.recorder,
+        signal: this.halt.signal,
+        checks: this.options.spec.slos,
+        emitSample: (sample) => {
+          this.samples.add(sample);
+          this.recorder.record({ type: 'sample', ...sample });
+        },
+        onStop: (outcome, reason) => this.stop(outcome, reason),
+      });
       await runFaultTimeline({
         faults: this.plan!.faults,
         durationMs: this.plan!.durationMs,
@@ -262,6 +277,7 @@ class Run {
           },
         },
       });
+      await steps;
     } finally {
       abortWatch.stop();
       await this.unwind(faultsMark);

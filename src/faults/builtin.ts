@@ -12,6 +12,7 @@ import { packetLoss } from './packet-loss.js';
 import { podKill } from './pod-kill.js';
 import { cpuStress } from './stress/cpu-stress.js';
 import { memoryStress } from './stress/memory-stress.js';
+import { zoneOutage } from './zone-outage.js';
 
 /** Every fault kind gameday ships, under its YAML key. */
 export function registerBuiltinFaults(registry: Registry<FaultPlugin>): void {
@@ -27,4 +28,5 @@ export function registerBuiltinFaults(registry: Registry<FaultPlugin>): void {
   registry.register(containerKill as FaultPlugin);
   registry.register(memoryStress as FaultPlugin);
   registry.register(cpuStress as FaultPlugin);
+  registry.register(zoneOutage as FaultPlugin);
 }

@@ -48,7 +48,12 @@ export interface FaultPlanContext {
 export interface PlannedTargets<Targets> {
   readonly targets: Targets;
   /** What the fault touches, for the blast-radius limits and `gameday plan`. */
-  readonly touches: { readonly nodes: readonly string[]; readonly pods: readonly string[] };
+  readonly touches: {
+    readonly nodes: readonly string[];
+    readonly pods: readonly string[];
+    /** Zones taken out whole (zoneOutage): allowed only by `spec.blastRadius.allowZoneOutage`. */
+    readonly zones?: readonly string[];
+  };
   /** One line: `drain node worker-2 (evicting 14 pods)`. */
   readonly description: string;
 }

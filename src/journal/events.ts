@@ -14,6 +14,7 @@ export type RunEvent =
   | ProbeStartEvent
   | SampleEvent
   | FaultEvent
+  | StepEvent
   | CheckEvent
   | AbortEvent
   | SignalEvent
@@ -147,6 +148,23 @@ export interface LogEvent {
  * itself said went wrong (NodeNotReady, FailedScheduling, Evicted, Unhealthy…). An Event that
  * repeats is journaled again with its new `count`.
  */
+/**
+ * A drill step (spec.steps): `start` is journaled before it acts, then `done` or `failed`. A step
+ * is never reverted and never retried: after a crash the journal says whether it started.
+ */
+export interface StepEvent {
+  readonly type: 'step';
+  readonly t: number;
+  /** `s0`, `s1`… (index in spec.steps). */
+  readonly step: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly phase: 'start' | 'done' | 'failed';
+  readonly message?: string;
+  /** What it did: the exec's exit code and output, the object deleted, the check's last outcome. */
+  readonly evidence?: unknown;
+}
+
 export interface ClusterWarningEvent {
   readonly type: 'cluster.event';
   readonly t: number;

@@ -1,7 +1,8 @@
 import type { ClusterSnapshot, PodInfo } from '../cluster/snapshot.js';
 import { formatIssue, PlanError } from '../core/errors.js';
 import type { ExperimentSpec } from '../spec/model.js';
-import type { BlastRadiusUse, OwnerShare, PlannedFault } from './model.js';
+import type { DeleteParams } from '../spec/step-schema.js';
+import type { BlastRadiusUse, OwnerShare, PlannedFault, ZoneUse } from './model.js';
 
 /** The defaults src/spec applies when the file sets no limit (spec/model.ts `BlastRadius`). */
 const DEFAULT_MAX_NODES = 1;
@@ -20,6 +21,7 @@ export interface BlastRadiusCheck {
 export function checkBlastRadius(spec: ExperimentSpec, snapshot: ClusterSnapshot, faults: readonly PlannedFault[]): BlastRadiusCheck {
   const problems: string[] = [];
   const warnings: string[] = [];
+  const zones = checkZones(spec, faults, problems);
   const nodeProblem = checkNodes(spec, faults);
   if (nodeProblem) problems.push(nodeProblem);
   const owners = shareByOwner(snapshot, faults, spec.blastRadius.maxPodPercent, warnings);
@@ -30,9 +32,49 @@ export function checkBlastRadius(spec: ExperimentSpec, snapshot: ClusterSnapshot
   const use = {
     maxNodes: spec.blastRadius.maxNodes,
     maxPodPercent: spec.blastRadius.maxPodPercent,
+    ...(spec.blastRadius.allowZoneOutage ? { allowZoneOutage: true } : {}),
+    ...(zones.length > 0 ? { zones } : {}),
     owners: owners.map(({ namespace, owner, touched, total, percent }) => ({ namespace, owner, touched, total, percent })),
   };
   return { use, warnings };
+}
+
+/**
+ * A fault that takes a whole zone out is never allowed by a node count alone: it needs
+ * `allowZoneOutage`, said in the file. Once allowed, its nodes are the zone's and maxNodes
+ * limits the other faults only.
+ */
+function checkZones(spec: ExperimentSpec, faults: readonly PlannedFault[], problems: string[]): ZoneUse[] {
+  const zones: ZoneUse[] = [];
+  for (const fault of faults) {
+    for (const zone of fault.touches.zones ?? []) {
+      zones.push({ zone, fault: fault.name, nodes: fault.touches.nodes });
+      if (spec.blastRadius.allowZoneOutage) continue;
+      const message =
+        `${fault.name} takes zone ${zone} out whole (${plural(fault.touches.nodes.length, 'node')}: ${fault.touches.nodes.join(', ')}), ` +
+        'and a zone outage needs an explicit allowance. To allow it, set spec.blastRadius.allowZoneOutage: true';
+      problems.push(formatIssue({ file: spec.file, ...spec.locate(fault.spec.path), path: fault.spec.path, message }));
+    }
+  }
+  return zones;
+}
+
+/**
+ * A delete step removes data for good (a claim, a namespace), so it is allowed only inside the
+ * namespaces the file lists in `spec.blastRadius.allowDeleteIn`; a Namespace step deletes the
+ * namespace it names.
+ */
+export function checkDeleteSteps(spec: ExperimentSpec): string[] {
+  const allowed = spec.blastRadius.allowDeleteIn;
+  return spec.steps.flatMap((step) => {
+    if (step.kind !== 'delete') return [];
+    const p = step.params as DeleteParams;
+    const namespace = p.kind === 'Namespace' ? p.name : p.namespace!;
+    if (allowed.includes(namespace)) return [];
+    const fix = allowed.length > 0 ? `add ${namespace} to spec.blastRadius.allowDeleteIn (now ${allowed.join(', ')})` : `set spec.blastRadius.allowDeleteIn: [${namespace}]`;
+    const message = `step ${step.name} deletes ${p.kind} ${p.kind === 'Namespace' ? p.name : `${namespace}/${p.name}`}, in namespace ${namespace}, which the blast radius does not allow deletes in. To allow it, ${fix}`;
+    return [formatIssue({ file: spec.file, ...spec.locate(step.path), path: step.path, message })];
+  });
 }
 
 function checkNodes(spec: ExperimentSpec, faults: readonly PlannedFault[]): string | undefined {
@@ -40,6 +82,7 @@ function checkNodes(spec: ExperimentSpec, faults: readonly PlannedFault[]): stri
   const nodes = new Set<string>();
   let culprit: PlannedFault | undefined;
   for (const fault of faults) {
+    if ((fault.touches.zones ?? []).length > 0) continue;
     for (const node of fault.touches.nodes) nodes.add(node);
     if (nodes.size > limit && culprit === undefined) culprit = fault;
   }

@@ -34,7 +34,8 @@ function formatCluster(ref: ClusterRef): string {
 }
 
 function timeline(plan: Plan): string[] {
-  if (plan.faults.length === 0) return ['no faults'];
+  const steps = plan.steps ?? [];
+  if (plan.faults.length === 0 && steps.length === 0) return ['no faults'];
   const ordered = [...plan.faults].sort((a, b) => a.atMs - b.atMs || a.spec.index - b.spec.index);
   const rows = ordered.map((f) => [
     formatMs(f.atMs),
@@ -42,7 +43,11 @@ function timeline(plan: Plan): string[] {
     `${f.name} (${f.id})`,
     f.description,
   ]);
-  return table(['AT', 'FOR', 'FAULT', 'TARGETS'], rows);
+  const out = rows.length > 0 ? table(['AT', 'FOR', 'FAULT', 'TARGETS'], rows) : ['no faults'];
+  if (steps.length === 0) return out;
+  // Steps keep file order: each also waits for the one before it.
+  const stepRows = steps.map((s) => [formatMs(s.atMs), `${s.name} (${s.id})`, s.kind, s.description]);
+  return [...out, '', ...table(['AT', 'STEP', 'KIND', 'ACTION (once, not reverted)'], stepRows)];
 }
 
 function probes(plan: Plan): string[] {
@@ -54,8 +59,14 @@ function probes(plan: Plan): string[] {
 function blastRadius(plan: Plan): string[] {
   const nodes = plan.touches.nodes;
   const limits = plan.blastRadius;
+  const zoned = new Set((limits?.zones ?? []).flatMap((z) => z.nodes));
+  const counted = nodes.filter((n) => !zoned.has(n)).length;
   const nodeLimit = limits ? ` of at most ${limits.maxNodes}` : '';
-  const out = [`nodes  ${nodes.length}${nodeLimit}${nodes.length > 0 ? `: ${nodes.join(', ')}` : ''}`];
+  const withZones = zoned.size > 0 ? ` (and ${zoned.size} taken out with their zone)` : '';
+  const out = [`nodes  ${counted}${nodeLimit}${withZones}${nodes.length > 0 ? `: ${nodes.join(', ')}` : ''}`];
+  for (const z of limits?.zones ?? []) {
+    out.push(`zone   ${z.zone} out whole, by ${z.fault} (allowed by spec.blastRadius.allowZoneOutage): ${z.nodes.join(', ')}`);
+  }
   out.push(`pods   ${plan.touches.pods.length}${plan.touches.pods.length > 0 ? `: ${plan.touches.pods.join(', ')}` : ''}`);
   for (const share of limits?.owners ?? []) {
     out.push(`       ${share.owner} in ${share.namespace}: ${share.touched} of ${share.total} (${Math.round(share.percent)}%, at most ${limits!.maxPodPercent}%)`);

@@ -3,6 +3,7 @@ import type { Registry } from '../core/registry.js';
 import type { ProbePlugin } from '../probes/probe.js';
 import { CHECK_FUNCTIONS, implicitProbeName } from '../slo/functions.js';
 import type { ExperimentSpec, ProbeSpec } from '../spec/model.js';
+import { stepChecks } from '../spec/rules.js';
 
 /**
  * The probes checks ask for without the file declaring them: `pdb(shop/web) holds` needs a pdb
@@ -12,7 +13,7 @@ import type { ExperimentSpec, ProbeSpec } from '../spec/model.js';
 export function implicitProbes(spec: ExperimentSpec, probes: Registry<ProbePlugin>): ProbeSpec[] {
   const taken = new Set(spec.probes.map((p) => p.name));
   const out: ProbeSpec[] = [];
-  for (const check of [...spec.steadyState.checks, ...spec.slos, ...spec.abort]) {
+  for (const check of [...spec.steadyState.checks, ...spec.slos, ...spec.abort, ...stepChecks(spec)]) {
     const { fn, arg } = check.expr;
     const info = CHECK_FUNCTIONS.get(fn);
     if (info?.arg !== 'target' || info.implicitProbe === undefined) continue;

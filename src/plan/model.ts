@@ -12,6 +12,8 @@ export interface Plan {
   readonly cluster: ClusterRef;
   readonly durationMs: number;
   readonly faults: readonly PlannedFault[];
+  /** Drill steps, in file order (absent in plans journaled before steps existed). */
+  readonly steps?: readonly PlannedStep[];
   /** Declared probes plus the implicit ones checks ask for (`pdb(shop/web) holds` → a pdb probe). */
   readonly probes: readonly ProbeSpec[];
   /** Union over all faults, checked against the blast-radius limits. */
@@ -24,8 +26,19 @@ export interface Plan {
 export interface BlastRadiusUse {
   readonly maxNodes: number;
   readonly maxPodPercent: number;
+  /** Whether spec.blastRadius.allowZoneOutage lets a fault take a whole zone out. */
+  readonly allowZoneOutage?: boolean;
+  /** Each zone taken out whole, with its nodes (which maxNodes then does not count). */
+  readonly zones?: readonly ZoneUse[];
   /** One entry per workload (controlling owner) whose pods the faults touch. */
   readonly owners: readonly OwnerShare[];
+}
+
+export interface ZoneUse {
+  readonly zone: string;
+  /** The fault's name (`zoneOutage-0`). */
+  readonly fault: string;
+  readonly nodes: readonly string[];
 }
 
 export interface OwnerShare {
@@ -38,6 +51,14 @@ export interface OwnerShare {
   readonly percent: number;
 }
 
+export interface PlannedStep {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly atMs: number;
+  readonly description: string;
+}
+
 export interface PlannedFault {
   readonly id: string;
   readonly kind: string;
@@ -47,8 +68,8 @@ export interface PlannedFault {
   readonly forMs?: number;
   readonly params: unknown;
   readonly targets: unknown;
-  /** Nodes by name, pods as `namespace/name`. */
-  readonly touches: { readonly nodes: readonly string[]; readonly pods: readonly string[] };
+  /** Nodes by name, pods as `namespace/name`; zones a zoneOutage takes out whole. */
+  readonly touches: { readonly nodes: readonly string[]; readonly pods: readonly string[]; readonly zones?: readonly string[] };
   readonly description: string;
   readonly spec: FaultSpec;
 }

@@ -6,7 +6,8 @@ import { SeededRandom } from '../core/rng.js';
 import { needsNodeAccess, type FaultPlugin } from '../faults/fault.js';
 import type { ProbePlugin } from '../probes/probe.js';
 import type { ExperimentSpec, FaultSpec } from '../spec/model.js';
-import { checkBlastRadius } from './blast-radius.js';
+import { describeStep } from '../spec/step-schema.js';
+import { checkBlastRadius, checkDeleteSteps } from './blast-radius.js';
 import { implicitProbes } from './implicit-probes.js';
 import { nodeAccessRefusal } from './node-access-limits.js';
 import type { Plan, PlannedFault } from './model.js';
@@ -41,6 +42,10 @@ export function planExperiment(spec: ExperimentSpec, snapshot: ClusterSnapshot, 
   }
   if (problems.length > 0) throw new PlanError(problems.join('\n'));
 
+  const steps = spec.steps.map((s) => ({ id: s.id, name: s.name, kind: s.kind, atMs: s.at.ms, description: describeStep(s) }));
+  const stepProblems = checkDeleteSteps(spec);
+  if (stepProblems.length > 0) throw new PlanError(stepProblems.join('\n'));
+
   const probes = [...spec.probes, ...implicitProbes(spec, options.probes)];
   const blastRadius = checkBlastRadius(spec, snapshot, faults);
   const touches = {
@@ -59,6 +64,7 @@ export function planExperiment(spec: ExperimentSpec, snapshot: ClusterSnapshot, 
     cluster: options.cluster,
     durationMs: spec.duration.ms,
     faults,
+    steps,
     probes,
     touches,
     blastRadius: blastRadius.use,
@@ -97,7 +103,7 @@ function planFault(spec: ExperimentSpec, fault: FaultSpec, snapshot: ClusterSnap
     ...(fault.for ? { forMs: fault.for.ms } : {}),
     params: fault.params,
     targets: planned.targets,
-    touches: { nodes: distinct(planned.touches.nodes), pods: distinct(planned.touches.pods) },
+    touches: { nodes: distinct(planned.touches.nodes), pods: distinct(planned.touches.pods), ...(planned.touches.zones ? { zones: distinct(planned.touches.zones) } : {}) },
     description: planned.description,
     spec: fault,
   };

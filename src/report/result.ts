@@ -37,6 +37,23 @@ export interface RunResult {
    * events. Always written now; absent in result.json files of older gameday versions.
    */
   readonly clusterActivity?: ClusterActivity;
+  /** Drill steps (spec.steps) that started, in the order they ran; absent when the experiment has none. */
+  readonly steps?: readonly StepResult[];
+}
+
+export interface StepResult {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly startedAt: string;
+  readonly startedAtMs: number;
+  readonly endedAt?: string;
+  readonly endedAtMs?: number;
+  /** Absent while the step ran when the journal ended (a crash). */
+  readonly outcome?: 'done' | 'failed';
+  readonly message?: string;
+  /** The exec's exit code and output, the check's last outcome… */
+  readonly evidence?: unknown;
 }
 
 export const RESULT_SCHEMA_VERSION = 1;
@@ -173,6 +190,7 @@ export class ResultBuilder {
   private lastT = 0;
   private readonly checks = new Map<string, Mutable<CheckResult>>();
   private readonly faults = new Map<string, Mutable<FaultResult>>();
+  private readonly steps = new Map<string, Mutable<StepResult>>();
   private readonly probes = new Map<string, ProbeTally>();
   private readonly aborts: AbortRecord[] = [];
   private readonly signals: SignalRecord[] = [];
@@ -212,6 +230,14 @@ export class ResultBuilder {
         break;
       case 'fault':
         this.applyFaultStep(event);
+        break;
+      case 'step':
+        if (event.phase === 'start') {
+          this.steps.set(event.step, { id: event.step, name: event.name, kind: event.kind, startedAt: isoTime(event.t), startedAtMs: event.t, ...(event.message ? { message: event.message } : {}) });
+        } else {
+          const step = this.steps.get(event.step);
+          if (step) Object.assign(step, { endedAt: isoTime(event.t), endedAtMs: event.t, outcome: event.phase, ...(event.message ? { message: event.message } : {}), ...(event.evidence !== undefined ? { evidence: event.evidence } : {}) });
+        }
         break;
       case 'check': {
         const key = `${event.role}\u0000${event.check}`;
@@ -283,6 +309,7 @@ export class ResultBuilder {
       signals: [...this.signals],
       errors: [...this.errors],
       clusterActivity: this.clusterActivity(),
+      ...(this.steps.size > 0 ? { steps: [...this.steps.values()] } : {}),
     };
   }
 

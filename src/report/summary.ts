@@ -96,6 +96,15 @@ export function renderSummary(r: RunResult, { files, link, data = [] }: SummaryF
     }
     out.push('');
   }
+  if (r.steps && r.steps.length > 0) {
+    out.push('### Drill steps', '', 'Run once each, never reverted. Times are relative to the start of the run.', '');
+    out.push('| Step | Kind | Started | Ended | Outcome |', '| --- | --- | --- | --- | --- |');
+    for (const s of r.steps) {
+      const outcome = s.outcome === 'failed' ? `**failed**: ${s.message ?? ''}` : s.outcome === 'done' ? `done: ${s.message ?? ''}` : 'still running when the journal ended';
+      out.push(`| ${mdText(s.name)} (${s.id}) | ${s.kind} | ${since(s.startedAtMs)} | ${since(s.endedAtMs)} | ${mdText(outcome)} |`);
+    }
+    out.push('');
+  }
   if (r.probes.length > 0) {
     out.push('### Probes', '', '| Probe | Kind | Samples | OK | Failed | First failure |', '| --- | --- | --- | --- | --- | --- |');
     for (const p of r.probes) out.push(`| ${mdText(p.name)} | ${p.kind} | ${p.samples} | ${p.ok} | ${p.failed} | ${since(p.firstFailureAtMs)} |`);

@@ -83,6 +83,11 @@ export class TerminalReporter implements Reporter {
       case 'fault':
         this.fault(event);
         break;
+      case 'step': {
+        const colour = event.phase === 'failed' ? this.c.red : event.phase === 'done' ? this.c.green : (t: string) => t;
+        this.line(`${this.at(event.t)} step ${plainText(event.name)} ${event.kind} ${colour(event.phase)}${event.message ? `: ${plainText(event.message)}` : ''}`, event.phase !== 'start');
+        break;
+      }
       case 'check':
         this.check(event);
         break;

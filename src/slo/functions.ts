@@ -56,6 +56,9 @@ const WORKLOAD = {
   description: 'kind/namespace/name with kind one of deployment, statefulset, daemonset, replicaset, like statefulset/shop/db',
 };
 
+/** `rto(disaster, back)`: two step names (src/spec/step-schema.ts). */
+export const STEP_PAIR = /^([A-Za-z][A-Za-z0-9_-]*), *([A-Za-z][A-Za-z0-9_-]*)$/;
+
 function probeFunction(name: string, unit: ThresholdUnit, measures: string, example: string, summary: string): CheckFunctionInfo {
   return { name, arg: 'probe', form: 'compare', unit, measures, example, summary };
 }
@@ -186,6 +189,16 @@ const TABLE: readonly CheckFunctionInfo[] = [
     measures: 'whether any source pod can connect',
     example: 'reachable(shop/frontend -> payments/db:5432) == false',
     summary: 'whether a pod labelled app=<app> can open a TCP connection to the destination, tried from inside the pods',
+  },
+  {
+    name: 'rto',
+    arg: 'target',
+    form: 'compare',
+    unit: 'ms',
+    targetShape: { pattern: STEP_PAIR, description: 'two drill step names under spec.steps, the disaster and the step that sees the service back, like disaster, back' },
+    measures: 'a time',
+    example: 'rto(disaster, back) < 30s',
+    summary: 'recovery time of a drill: from the start of the first step (the disaster) to the end of the second (a waitFor that sees the service serve again)',
   },
 ];
 

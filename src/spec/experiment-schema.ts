@@ -6,6 +6,7 @@ import { checkFunctionProblem } from '../slo/functions.js';
 import { CheckSyntaxError, parseCheck } from '../slo/parse.js';
 import type { SpecRegistries } from './registries.js';
 import { labelsSchema } from './selector-schemas.js';
+import { stepListSchema, type StepDocument } from './step-schema.js';
 import { durationSchema, positiveDurationSchema, unlessMissing } from './value-schemas.js';
 
 /** The experiment document as the schema outputs it, before normalization (src/spec/normalize.ts). */
@@ -16,10 +17,11 @@ export interface ExperimentDocument {
   readonly spec: {
     readonly workloads?: string[];
     readonly duration: Duration;
-    readonly blastRadius?: { readonly maxNodes?: number; readonly maxPodPercent?: number };
+    readonly blastRadius?: { readonly maxNodes?: number; readonly maxPodPercent?: number; readonly allowZoneOutage?: boolean; readonly allowDeleteIn?: string[] };
     readonly steadyState?: { readonly checks?: CheckExpr[]; readonly recoverWithin?: Duration; readonly timeout?: Duration };
     readonly probes?: Record<string, KindedValue>;
     readonly faults?: FaultDocument[];
+    readonly steps?: StepDocument[];
     readonly slos?: CheckExpr[];
     readonly abort?: CheckExpr[];
   };
@@ -107,6 +109,11 @@ export function buildExperimentSchema(registries: SpecRegistries): z.ZodType<Exp
         .strictObject({
           maxNodes: z.int().min(0).optional().meta({ description: 'Most distinct nodes all faults together may touch. Default: 1.' }),
           maxPodPercent: z.number().min(0).max(100).optional().meta({ description: 'Most pods of one workload all faults together may touch, in percent (0-100). Default: 50.' }),
+          allowZoneOutage: z
+            .boolean()
+            .optional()
+            .meta({ description: 'Lets a zoneOutage take every node of a zone out together; those nodes then do not count against maxNodes. Default: false.' }),
+          allowDeleteIn: z.array(z.string().min(1)).optional().meta({ description: 'Namespaces delete steps may delete in (or, for kind Namespace, delete). Default: none.' }),
         })
         .optional()
         .meta({ description: 'Limits the plan enforces on what the faults touch.' }),
@@ -120,6 +127,7 @@ export function buildExperimentSchema(registries: SpecRegistries): z.ZodType<Exp
         .meta({ description: 'The state the system must be in before and after the faults.' }),
       probes: probes.optional(),
       faults: z.array(fault).optional().meta({ description: 'Faults in time order; each is { at, for?, name?, <fault kind>: parameters }.' }),
+      steps: stepListSchema(checkSchema).optional(),
       slos: checkList('Checks evaluated over the whole run.').optional(),
       abort: checkList('Checks that stop the run early (reverting every fault) when they become true.').optional(),
     })

@@ -1,5 +1,6 @@
 import type { Duration } from '../core/duration.js';
 import type { CheckExpr } from '../slo/ast.js';
+import type { StepDocument, StepKind } from './step-schema.js';
 
 /**
  * An experiment after parse → normalize → rules (src/spec/load.ts). Plain, readonly data:
@@ -20,6 +21,8 @@ export interface ExperimentSpec {
   readonly steadyState: SteadyStateSpec;
   readonly probes: readonly ProbeSpec[];
   readonly faults: readonly FaultSpec[];
+  /** Drill steps, in file order. */
+  readonly steps: readonly StepSpec[];
   readonly slos: readonly CheckSpec[];
   readonly abort: readonly CheckSpec[];
   readonly blastRadius: BlastRadius;
@@ -62,9 +65,25 @@ export interface FaultSpec {
   readonly path: string;
 }
 
+/** A drill step: runs once at `at` (from the start of the fault phase) and is never reverted. */
+export interface StepSpec {
+  /** `s0`, `s1`… in file order. */
+  readonly id: string;
+  readonly name: string;
+  readonly kind: StepKind;
+  readonly at: Duration;
+  readonly params: StepDocument['params'];
+  /** `spec.steps[i]`. */
+  readonly path: string;
+}
+
 export interface BlastRadius {
   /** Most distinct nodes all faults together may touch. @default 1 */
   readonly maxNodes: number;
   /** Most pods of one workload (owner) all faults together may touch, in percent. @default 50 */
   readonly maxPodPercent: number;
+  /** Whether a zoneOutage may take a whole zone out; its nodes then do not count against maxNodes. @default false */
+  readonly allowZoneOutage: boolean;
+  /** Namespaces delete steps may delete in (or delete, for kind Namespace). @default none */
+  readonly allowDeleteIn: readonly string[];
 }

@@ -43,11 +43,14 @@ export function normalizeExperiment(doc: ExperimentDocument, source: YamlSource)
       params: fault.params,
       path: `spec.faults[${index}]`,
     })),
+    steps: (spec.steps ?? []).map((step, index) => ({ id: `s${index}`, name: step.name, kind: step.kind, at: step.at, params: step.params, path: `spec.steps[${index}]` })),
     slos: checks(spec.slos, 'spec.slos'),
     abort: checks(spec.abort, 'spec.abort'),
     blastRadius: {
       maxNodes: spec.blastRadius?.maxNodes ?? DEFAULT_MAX_NODES,
       maxPodPercent: spec.blastRadius?.maxPodPercent ?? DEFAULT_MAX_POD_PERCENT,
+      allowZoneOutage: spec.blastRadius?.allowZoneOutage ?? false,
+      allowDeleteIn: spec.blastRadius?.allowDeleteIn ?? [],
     },
     locate: (path) => source.locate(path),
   };

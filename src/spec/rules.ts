@@ -1,10 +1,11 @@
 import { statSync, type Stats } from 'node:fs';
 import { closest } from '../core/did-you-mean.js';
 import { Duration } from '../core/duration.js';
-import { CHECK_FUNCTIONS } from '../slo/functions.js';
+import { CHECK_FUNCTIONS, STEP_PAIR } from '../slo/functions.js';
 import type { CheckSpec, ExperimentSpec } from './model.js';
 import type { SpecRegistries } from './registries.js';
 import type { SpecProblem } from './spec-problem.js';
+import type { WaitForParams } from './step-schema.js';
 
 /**
  * The rules a schema cannot express because they relate one part of the experiment to another
@@ -12,7 +13,7 @@ import type { SpecProblem } from './spec-problem.js';
  * files exist. Every broken rule is returned, not just the first.
  */
 export function experimentRuleProblems(spec: ExperimentSpec, registries: SpecRegistries): SpecProblem[] {
-  return [...faultProblems(spec), ...workloadProblems(spec), ...checkProblems(spec, registries)];
+  return [...faultProblems(spec), ...stepProblems(spec), ...workloadProblems(spec), ...checkProblems(spec, registries)];
 }
 
 function faultProblems(spec: ExperimentSpec): SpecProblem[] {
@@ -31,6 +32,38 @@ function faultProblems(spec: ExperimentSpec): SpecProblem[] {
     else firstWithName.set(fault.name, fault.path);
   }
   return problems;
+}
+
+function stepProblems(spec: ExperimentSpec): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const firstWithName = new Map<string, string>();
+  for (const step of spec.steps) {
+    if (step.at.ms >= spec.duration.ms) {
+      problems.push({ path: `${step.path}.at`, message: `starts at ${step.at}, but the run ends at ${spec.duration} (spec.duration); start it earlier or lengthen the run` });
+    }
+    const earlier = firstWithName.get(step.name);
+    if (earlier) problems.push({ path: `${step.path}.name`, message: `the step name "${step.name}" is already used by ${earlier}; step names must be unique` });
+    else firstWithName.set(step.name, step.path);
+  }
+  const order = spec.steps.map((s) => s.name);
+  for (const check of [...spec.steadyState.checks, ...spec.slos, ...spec.abort]) {
+    const pair = check.expr.fn === 'rto' ? STEP_PAIR.exec(check.expr.arg) : null;
+    if (!pair) continue;
+    const [, from, to] = pair as unknown as [string, string, string];
+    const unknown = [from, to].filter((name) => !order.includes(name));
+    if (unknown.length > 0) {
+      const declared = order.length > 0 ? `the steps are ${order.join(', ')}` : 'declare them under spec.steps';
+      problems.push({ path: check.path, message: `rto() names ${unknown.map((n) => `"${n}"`).join(' and ')}, which no step is called; ${declared}` });
+    } else if (order.indexOf(to) <= order.indexOf(from)) {
+      problems.push({ path: check.path, message: `rto(${from}, ${to}) measures from ${from} to a later step, and ${to} does not come after ${from} in spec.steps` });
+    }
+  }
+  return problems;
+}
+
+/** The checks of waitFor steps, with their place in the file. */
+export function stepChecks(spec: ExperimentSpec): CheckSpec[] {
+  return spec.steps.flatMap((s) => (s.kind === 'waitFor' ? [{ path: `${s.path}.waitFor.check`, expr: (s.params as WaitForParams).check }] : []));
 }
 
 function workloadProblems(spec: ExperimentSpec): SpecProblem[] {
@@ -53,7 +86,7 @@ function workloadProblems(spec: ExperimentSpec): SpecProblem[] {
 function checkProblems(spec: ExperimentSpec, registries: SpecRegistries): SpecProblem[] {
   const probeNames = spec.probes.map((p) => p.name);
   const problems: SpecProblem[] = [];
-  const all: readonly CheckSpec[] = [...spec.steadyState.checks, ...spec.slos, ...spec.abort];
+  const all: readonly CheckSpec[] = [...spec.steadyState.checks, ...spec.slos, ...spec.abort, ...stepChecks(spec)];
   for (const { path, expr } of all) {
     const info = CHECK_FUNCTIONS.get(expr.fn);
     // The schema already rejected unknown functions; this guards the table lookup only.

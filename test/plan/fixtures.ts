@@ -132,6 +132,7 @@ export interface SpecInput {
   readonly abort?: readonly CheckExpr[];
   readonly maxNodes?: number;
   readonly maxPodPercent?: number;
+  readonly allowZoneOutage?: boolean;
 }
 
 /**
@@ -171,9 +172,10 @@ export function buildSpec(input: SpecInput): ExperimentSpec {
     steadyState: { checks: checks(input.steadyState, 'spec.steadyState.checks'), recoverWithin: Duration.seconds(60), timeout: Duration.seconds(60) },
     probes: input.probes ?? [],
     faults,
+    steps: [],
     slos: checks(input.slos, 'spec.slos'),
     abort: checks(input.abort, 'spec.abort'),
-    blastRadius: { maxNodes: input.maxNodes ?? 1, maxPodPercent: input.maxPodPercent ?? 50 },
+    blastRadius: { maxNodes: input.maxNodes ?? 1, maxPodPercent: input.maxPodPercent ?? 50, allowZoneOutage: input.allowZoneOutage ?? false, allowDeleteIn: [] },
     locate: fakeLocate,
   };
 }

@@ -50,7 +50,7 @@ describe('loadExperimentText', () => {
       expect(spec.duration.ms).to.equal(180_000);
       expect(spec.steadyState.recoverWithin.ms).to.equal(90_000);
       expect(spec.steadyState.timeout.ms).to.equal(60_000);
-      expect(spec.blastRadius).to.deep.equal({ maxNodes: 2, maxPodPercent: 50 });
+      expect(spec.blastRadius).to.deep.equal({ maxNodes: 2, maxPodPercent: 50, allowZoneOutage: false, allowDeleteIn: [] });
     });
 
     it('lists probes by name with their kind and parsed params', () => {
@@ -101,7 +101,7 @@ describe('loadExperimentText', () => {
     expect([spec.workloads, spec.probes, spec.faults, spec.slos, spec.abort, spec.steadyState.checks]).to.deep.equal([[], [], [], [], [], []]);
     expect(spec.steadyState.recoverWithin.ms).to.equal(60_000);
     expect(spec.steadyState.timeout.ms).to.equal(60_000);
-    expect(spec.blastRadius).to.deep.equal({ maxNodes: 1, maxPodPercent: 50 });
+    expect(spec.blastRadius).to.deep.equal({ maxNodes: 1, maxPodPercent: 50, allowZoneOutage: false, allowDeleteIn: [] });
   });
 
   it('reports every schema problem of a broken file with its position', () => {
@@ -121,7 +121,7 @@ describe('loadExperimentText', () => {
       '16:45 spec.faults[1].testFault.nodes.labels.zone: a label value is text; quote it: "1"',
       '16:59 spec.faults[1].testFault.count: must be at least 1',
       '19:7 spec.slos[1]: p99 compares a latency: write the threshold as a duration, like 300ms or 1s (not 99%)',
-      '20:7 spec.slos[2]: unknown check function "latency"; known: availability, p50, p90, p95, p99, max, errors, rate, lostWrites, duplicates, staleReads, lag, prom, pdb, readiness, failover, ready, replicas, restarts, oomKills, evictions, can, reachable',
+      '20:7 spec.slos[2]: unknown check function "latency"; known: availability, p50, p90, p95, p99, max, errors, rate, lostWrites, duplicates, staleReads, lag, prom, pdb, readiness, failover, ready, replicas, restarts, oomKills, evictions, can, reachable, rto',
     ]);
   });
 
@@ -295,7 +295,7 @@ describe('loadExperimentText', () => {
     // The document and spec mappings are two levels; the lists make up the rest.
     const lists = MAX_NESTING - 2;
     const text = minimal(`  duration: 1m\n  x: ${'['.repeat(lists)}1${']'.repeat(lists)}\n`);
-    expect(shown(issuesOf(text))).to.deep.equal(['7:3 spec.x: unknown key; allowed here: workloads, duration, blastRadius, steadyState, probes, faults, slos, abort']);
+    expect(shown(issuesOf(text))).to.deep.equal(['7:3 spec.x: unknown key; allowed here: workloads, duration, blastRadius, steadyState, probes, faults, steps, slos, abort']);
   });
 
   it('refuses text larger than MAX_EXPERIMENT_BYTES, naming the limit', () => {

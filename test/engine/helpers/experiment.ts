@@ -65,9 +65,10 @@ export function buildExperiment(e: TestExperiment): { spec: ExperimentSpec; plan
     },
     probes,
     faults: faultSpecs,
+    steps: [],
     slos: checks(e.slos, 'spec.slos'),
     abort: checks(e.abort, 'spec.abort'),
-    blastRadius: { maxNodes: 1, maxPodPercent: 50 },
+    blastRadius: { maxNodes: 1, maxPodPercent: 50, allowZoneOutage: false, allowDeleteIn: [] },
     locate: () => ({ line: 1, column: 1 }),
   };
   const faults: PlannedFault[] = faultSpecs.map((f) => ({

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import type { Duration } from '../core/duration.js';
+import type { CheckExpr } from '../slo/ast.js';
+import { podSelectorSchema } from './selector-schemas.js';
+import { durationSchema, positiveDurationSchema } from './value-schemas.js';
+
+/**
+ * Drill steps: actions in the timeline that run once and are never reverted (a backup, a
+ * disaster, a restore, a wait for the service). Each is `{ at, name, <kind>: parameters }`.
+ */
+
+export const STEP_KINDS = ['exec', 'command', 'scale', 'rolloutRestart', 'delete', 'waitFor'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+/** A step's name is used inside checks (`rto(disaster, back)`), so it must read as one word there. */
+const STEP_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+const execSchema = z
+  .strictObject({
+    pod: podSelectorSchema.describe('the pod to run in: the first running match, by name'),
+    container: z.string().min(1).optional().describe("the container. @default the pod's only container"),
+    command: z.array(z.string()).min(1, { error: 'command is the argv to run, like [sh, -c, "tar czf /backup/data.tgz /data"]' }).describe('argv, run without a shell unless it names one'),
+    timeout: positiveDurationSchema.optional().describe('how long the command may run. @default 60s'),
+  })
+  .describe('run a command in a pod; its exit code, stdout and stderr are kept as evidence; a non-zero exit fails the step');
+
+const commandSchema = z
+  .strictObject({
+    run: z.array(z.string()).min(1, { error: 'run is the argv to run, like [./restore.sh, zone-b]' }).describe("argv, run on this machine in the experiment file's folder, without a shell unless it names one"),
+    timeout: positiveDurationSchema.optional().describe('how long the command may run. @default 60s'),
+  })
+  .describe('run a command here (not in the cluster); its exit code and output are kept as evidence; a non-zero exit fails the step');
+
+export const SCALABLE_KINDS = ['Deployment', 'StatefulSet', 'ReplicaSet'] as const;
+const scaleSchema = z
+  .strictObject({
+    kind: z.enum(SCALABLE_KINDS, { error: `kind is ${SCALABLE_KINDS.join(', ')}` }),
+    namespace: z.string().min(1),
+    name: z.string().min(1),
+    replicas: z.int().min(0),
+  })
+  .describe('set a workload\'s replicas through its scale subresource, as kubectl scale does');
+
+export const RESTARTABLE_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+const rolloutRestartSchema = z
+  .strictObject({
+    kind: z.enum(RESTARTABLE_KINDS, { error: `kind is ${RESTARTABLE_KINDS.join(', ')}` }),
+    namespace: z.string().min(1),
+    name: z.string().min(1),
+  })
+  .describe('restart every pod of a workload by a rollout, as kubectl rollout restart does (a kubectl.kubernetes.io/restartedAt annotation on the pod template)');
+
+export const DELETABLE_KINDS = ['Pod', 'PersistentVolumeClaim', 'Service', 'ConfigMap', 'Secret', 'Deployment', 'StatefulSet', 'Namespace'] as const;
+const deleteSchema = z
+  .strictObject({
+    kind: z.enum(DELETABLE_KINDS, { error: `kind is ${DELETABLE_KINDS.join(', ')}` }),
+    namespace: z.string().min(1).optional().describe('the namespace; not for kind Namespace'),
+    name: z.string().min(1),
+    wait: z.boolean().optional().describe('wait until the object is gone (finalizers done). @default true'),
+    timeout: positiveDurationSchema.optional().describe('how long to wait for it to be gone. @default 60s'),
+  })
+  .superRefine((d, ctx) => {
+    if (d.kind === 'Namespace' && d.namespace !== undefined) ctx.addIssue({ code: 'custom', path: ['namespace'], message: 'a Namespace has no namespace: name it with name' });
+    if (d.kind !== 'Namespace' && d.namespace === undefined) ctx.addIssue({ code: 'custom', path: ['namespace'], message: `a ${d.kind} is namespaced: give its namespace` });
+  })
+  .describe('delete one object, in a namespace the experiment\'s workloads create');
+
+export interface WaitForParams {
+  readonly check: CheckExpr;
+  readonly timeout: Duration;
+}
+
+export type ExecParams = z.output<typeof execSchema>;
+export type ScaleParams = z.output<typeof scaleSchema>;
+export type CommandParams = z.output<typeof commandSchema>;
+export type RolloutRestartParams = z.output<typeof rolloutRestartSchema>;
+export type DeleteParams = z.output<typeof deleteSchema>;
+
+export interface StepDocument {
+  readonly at: Duration;
+  readonly name: string;
+  readonly kind: StepKind;
+  readonly params: ExecParams | CommandParams | ScaleParams | RolloutRestartParams | DeleteParams | WaitForParams;
+}
+
+/** One line for the journal and `gameday plan`: what the step will do. */
+export function describeStep(step: Pick<StepDocument, 'kind' | 'params'>): string {
+  switch (step.kind) {
+    case 'exec': {
+      const p = step.params as ExecParams;
+      const which = p.pod.names ? p.pod.names.join(', ') : Object.entries(p.pod.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || 'any pod';
+      return `exec in ${p.pod.namespace}/${which}: ${p.command.join(' ')}`;
+    }
+    case 'command':
+      return `run here: ${(step.params as CommandParams).run.join(' ')}`;
+    case 'scale': {
+      const p = step.params as ScaleParams;
+      return `scale ${p.kind} ${p.namespace}/${p.name} to ${p.replicas}`;
+    }
+    case 'rolloutRestart': {
+      const p = step.params as RolloutRestartParams;
+      return `restart ${p.kind} ${p.namespace}/${p.name} by a rollout`;
+    }
+    case 'delete': {
+      const p = step.params as DeleteParams;
+      return `delete ${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}`;
+    }
+    case 'waitFor': {
+      const p = step.params as WaitForParams;
+      return `wait up to ${p.timeout} for ${p.check.text}`;
+    }
+  }
+}
+
+/** The step list; `check` is the experiment's check schema, so a waitFor's check is parsed with the file's other checks. */
+export function stepListSchema(check: z.ZodType<CheckExpr>): z.ZodType<StepDocument[]> {
+  const waitForSchema = z
+    .strictObject({
+      check: check,
+      timeout: positiveDurationSchema.describe('how long the check may take to come true; then the step, and the run, fail'),
+    })
+    .describe('wait until a check is true (evaluated on the latest samples, like an abort condition)');
+  const step = z
+    .strictObject({
+      at: durationSchema.meta({ description: 'When the step starts, from the start of the fault phase; a step also waits for the one before it to end.' }),
+      name: z
+        .string()
+        .regex(STEP_NAME, { error: (iss) => `"${String(iss.input)}" cannot name a step: use letters, digits, "_" and "-", starting with a letter` })
+        .meta({ description: 'The step\'s name, for rto() and reports.' }),
+      exec: execSchema.optional(),
+      command: commandSchema.optional(),
+      scale: scaleSchema.optional(),
+      rolloutRestart: rolloutRestartSchema.optional(),
+      delete: deleteSchema.optional(),
+      waitFor: waitForSchema.optional(),
+    })
+    .superRefine((s, ctx) => {
+      const kinds = STEP_KINDS.filter((k) => s[k] !== undefined);
+      if (kinds.length === 1) return;
+      const message = kinds.length === 0 ? `a step does one thing: give one of ${STEP_KINDS.join(', ')}` : `a step does one thing, not ${kinds.join(' and ')}: split it into steps`;
+      ctx.addIssue({ code: 'custom', message });
+    })
+    .transform((s): StepDocument => {
+      const kind = STEP_KINDS.find((k) => s[k] !== undefined)!;
+      return { at: s.at, name: s.name, kind, params: s[kind]! };
+    });
+  return z.array(step).meta({ description: 'Drill steps in time order: actions run once and never reverted; each is { at, name, <exec|command|scale|rolloutRestart|delete|waitFor>: parameters }.' }) as unknown as z.ZodType<StepDocument[]>;
+}
