@@ -67,7 +67,8 @@ describe('gameday/web request metrics (Prometheus text format)', () => {
     expect(lines).to.include('http_request_duration_seconds_bucket{code="200",method="get",le="+Inf"} 2');
     expect(lines).to.include('http_request_duration_seconds_count{code="200",method="get"} 2');
     const sum = Number(lines.find((l) => l.startsWith('http_request_duration_seconds_sum'))!.split(' ')[1]);
-    expect(sum).to.be.within(0.06, 1);
+    // Two 30 ms requests; a timer may fire a fraction of a millisecond before the clock the histogram reads says 30.
+    expect(sum).to.be.within(0.056, 1);
   });
 
   it('counts injected errors as 500s, shows requests in flight, and answers scrapes past the knobs', async () => {
