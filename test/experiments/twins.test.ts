@@ -89,6 +89,18 @@ const slowAndDroppingOnSigterm = (m: Manifest): Manifest => {
 /** No default-deny policy in payments: only the API's own policy isolates anything, so the database is open to all. */
 const withoutDefaultDeny = (m: Manifest): Manifest | undefined => (m.kind === 'NetworkPolicy' && m.metadata?.name === 'default-deny' ? undefined : m);
 
+/** A memory limit below what the noisy neighbour's stress holds: the stressed container is OOMKilled. */
+const memoryLimitBelowStress = (m: Manifest): Manifest => {
+  if (m.kind === 'Deployment') for (const c of podSpec(m).containers as { resources?: unknown }[]) c.resources = { requests: { memory: '32Mi' }, limits: { memory: '32Mi' } };
+  return m;
+};
+
+/** Every member pinned to zone c, the zone the outage stops: no member is left to answer. */
+const allMembersInZoneC = (m: Manifest): Manifest => {
+  if (m.kind === 'StatefulSet') podSpec(m).nodeSelector = { 'topology.kubernetes.io/zone': 'c' };
+  return m;
+};
+
 /** The files of a twin: the shipped experiment (both under experiments/), applying its workload changed by `edit`. */
 function twinFiles(experimentFile: string, workloadFile: string, edit: (m: Manifest) => Manifest | undefined): Record<string, string> {
   const text = shipped(experimentFile);
@@ -122,6 +134,8 @@ const TWINS: Readonly<Record<string, () => Promise<ExperimentRun>>> = {
       'experiment.yaml',
     ),
   containmentWithoutDefaultDeny: () => runTwin('security/frontend-contained.yaml', 'security/workloads/payments.yaml', withoutDefaultDeny),
+  containerCrashWithLowMemoryLimit: () => runTwin('container-crash-keeps-web-up.yaml', 'workloads/web.yaml', memoryLimitBelowStress),
+  zoneOutageWithEveryMemberInTheZone: () => runTwin('zone-outage-keeps-quorum.yaml', 'workloads/orders-db.yaml', allMembersInZoneC),
 };
 
 /** Starts the twins two at a time, in the order given; each promise settles with its own run. */
@@ -295,6 +309,24 @@ describe('negative twins of the shipped experiments (real CLI, embedded cluster)
     expect(r.output).to.contain('slo FAILED reachable(shop/frontend -> payments/db:5432) == false');
     // The rest of the containment still holds: only the missing policy's path is open.
     expect(verdicts(r)).to.include({ 'reachable(shop/frontend -> payments/api:80) == true': 'passed', 'can(serviceaccount/shop/frontend, get, secrets) == false': 'passed' });
+  });
+
+  it('container crash: a web container whose memory limit is below the neighbour\'s stress is OOMKilled, so oomKills(deployment/shop/web) == 0 fails (exit 1)', async () => {
+    const r = await runs.get('containerCrashWithLowMemoryLimit')!;
+    expect(r.code, r.output).to.equal(1);
+    const oom = checkOf(r, 'oomKills(deployment/shop/web) == 0');
+    expect(oom.verdict).to.equal('failed');
+    expect(oom.value).to.be.greaterThan(0);
+    expect(r.output).to.contain('slo FAILED oomKills(deployment/shop/web) == 0');
+  });
+
+  it('zone outage: a store whose members all sit in the stopped zone has nothing left to answer, so availability(orders) >= 50% over 5s fails, with the failed writes as evidence (exit 1)', async () => {
+    const r = await runs.get('zoneOutageWithEveryMemberInTheZone')!;
+    expect(r.code, r.output).to.equal(1);
+    const availability = checkOf(r, 'availability(orders) >= 50% over 5s');
+    expect(availability.verdict).to.equal('failed');
+    expect(availability.evidence?.worst?.length).to.be.greaterThan(0);
+    expect(availability.evidence!.worst!.every((s) => !s.ok)).to.equal(true);
   });
 });
 
