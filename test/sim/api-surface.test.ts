@@ -169,6 +169,23 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
     });
   });
 
+  describe('server-side apply (kubectl apply --server-side)', () => {
+    const manifest = (replicas: number, image: string) =>
+      stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ssa', namespace: 'default' }, spec: { replicas, selector: { matchLabels: { app: 'ssa' } }, template: { metadata: { labels: { app: 'ssa' } }, spec: { containers: [{ name: 'web', image }] } } } });
+
+    it('applies, refuses to take fields kubectl scale set, names them, and takes them with --force-conflicts', async () => {
+      expect((await kubectl(['apply', '--server-side', '-f', '-'], { input: manifest(2, 'gameday/web:1') })).stdout).to.contain('deployment.apps/ssa serverside-applied');
+      await kubectl(['scale', 'deployment/ssa', '--replicas=4']);
+      const refused = await kubectl(['apply', '--server-side', '-f', '-'], { input: manifest(3, 'gameday/web:2'), reject: false });
+      expect(refused.exitCode).to.equal(1);
+      expect(refused.stderr).to.contain('Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas');
+      await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input: manifest(3, 'gameday/web:2') });
+      const managers = JSON.parse((await kubectl(['get', 'deployment/ssa', '-o', 'json', '--show-managed-fields'])).stdout) as { spec: { replicas: number }; metadata: { managedFields: { manager: string; operation: string }[] } };
+      expect(managers.spec.replicas).to.equal(3);
+      expect(managers.metadata.managedFields.map((m) => `${m.manager} ${m.operation}`)).to.deep.equal(['kubectl Apply']);
+    });
+  });
+
   describe('CronJobs', () => {
     const cronJob = (name: string, spec: Partial<k8s.V1CronJobSpec>, longRunning = false): k8s.V1CronJob => ({
       metadata: { name },

@@ -248,6 +248,7 @@ export class ApiServer {
       negotiated: negotiate(req.headers.accept),
       contentType: req.headers['content-type'] ?? '',
       body,
+      ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
     };
     await this.handler.handle(request, res);
   }
