@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { ApiError, statusOfError } from '../api/api-error.js';
 import { forbidden } from '../api/auth/request-gate.js';
 import { requestAttributes } from '../api/auth/request-attributes.js';
@@ -47,7 +48,8 @@ export class MetricsServer {
     );
   }
 
-  async listen(address: string, port: number): Promise<void> {
+  /** Resolves to the port listened on (the one given, or the one chosen for 0). */
+  async listen(address: string, port: number): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, address, () => {
@@ -55,6 +57,7 @@ export class MetricsServer {
         resolve();
       });
     });
+    return (this.server.address() as AddressInfo).port;
   }
 
   async stop(): Promise<void> {
