@@ -75,6 +75,7 @@ async function waitAvailable(admin: AdminCall, names: readonly string[], timeout
       const why = waiting.map((c) => `${c.name}: ${c.available ? `${c.available.reason ?? ''} ${c.available.message ?? ''}`.trim() : 'no Available condition yet'}`);
       throw new HarnessError(`the metrics APIs did not become Available after ${timeoutMs / 1000} s: ${why.join('; ')}`);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    // The aggregator checks a new APIService at once; its answer lands within a few polls.
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
