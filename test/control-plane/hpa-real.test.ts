@@ -59,7 +59,7 @@ describe('the real HPA controller on gameday’s metrics APIs', function () {
     expect(resources.sort()).to.deep.equal(['nodes', 'pods']);
   });
 
-  it('kubectl top pods reads the pods’ usage through the real API server', async () => {
+  it('kubectl top reads the pods’ and nodes’ usage through the real API server', async () => {
     const pods = await readyPods();
     const rows = await eventually('a metrics row per pod', async () => {
       const top = await kubectl('top', 'pods', '-l', 'app=web', '--no-headers');
@@ -68,6 +68,8 @@ describe('the real HPA controller on gameday’s metrics APIs', function () {
     });
     // Idle: no CPU, and the base memory the knob gives.
     expect(rows).to.deep.equal(pods.map((p) => [p, '0m', '24Mi']));
+    const nodes = (await kubectl('top', 'nodes', '--no-headers')).stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
+    expect(nodes.sort()).to.deep.equal(['gameday-control-plane', 'gameday-worker', 'gameday-worker2', 'gameday-worker3']);
     // As the HPA controller's own service account, the request is authorized twice: by the API
     // server, and by the metrics server through a SubjectAccessReview (upstream's bootstrap role).
     const asHpa = await kubectl('top', 'pods', '-l', 'app=web', '--no-headers', '--as=system:serviceaccount:kube-system:horizontal-pod-autoscaler');
