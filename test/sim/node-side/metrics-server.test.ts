@@ -1,11 +1,14 @@
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
+import { createServer, request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCredentials, createServingCertificate, type Credentials } from '../../../src/control-plane/credentials.js';
-import type { RequestAttributes } from '../../../src/sim/api/auth/request-attributes.js';
+import { requestAttributes, type RequestAttributes } from '../../../src/sim/api/auth/request-attributes.js';
 import type { UsageSnapshot } from '../../../src/sim/dataplane/usage-meter.js';
+import { ApiConnection } from '../../../src/sim/node-side/api-connection.js';
+import { DelegatedAuthorizer } from '../../../src/sim/node-side/delegated-authorizer.js';
 import { MetricsServer } from '../../../src/sim/node-side/metrics-server.js';
 import { ObjectStore, type StoredObject } from '../../../src/sim/store.js';
 
@@ -130,5 +133,58 @@ describe('the metrics APIs as an aggregated API server', function () {
     expect(resources).to.deep.include({ kind: 'APIResourceList', groupVersion: 'metrics.k8s.io/v1beta1' });
     expect(resources.resources.map((r: { name: string }) => r.name)).to.deep.equal(['nodes', 'pods']);
     expect((await call('/apis/apps/v1', { headers: aggregator })).status).to.equal(404);
+  });
+});
+
+describe('authorization delegated to the API server', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let api: ReturnType<typeof createServer>;
+  let connection: ApiConnection;
+  const reviews: { spec: Record<string, unknown> }[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'gameday-delegated-authz-'));
+    const credentials = await createCredentials({ dir, serverIPs: [], nodeNames: [] });
+    // Stands in for the API server's SubjectAccessReview endpoint: jane may, anyone else may not.
+    api = createServer({ cert: readFileSync(credentials.serverCert), key: readFileSync(credentials.serverKey) }, (req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        const review = JSON.parse(body) as { spec: { user: string } };
+        reviews.push(review);
+        const allowed = review.spec.user === 'jane';
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ...review, status: { allowed, reason: allowed ? 'RBAC: allowed by ClusterRoleBinding "view"' : '' } }));
+      });
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    connection = new ApiConnection({ server: `https://127.0.0.1:${(api.address() as AddressInfo).port}`, caCertPem: credentials.caCertPem, token: 'node-side' });
+  });
+  after(async () => {
+    connection?.close();
+    api?.closeAllConnections();
+    await new Promise((r) => api?.close(r));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('asks with a SubjectAccessReview of the request’s attributes, and keeps each answer for the next identical request', async () => {
+    const authorizer = new DelegatedAuthorizer(connection);
+    const jane = { username: 'jane', groups: ['system:authenticated'], extra: { scopes: ['view'] } };
+    const list = requestAttributes(jane, 'GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods', new URLSearchParams());
+    expect(await authorizer.authorize(list)).to.deep.equal({ allowed: true, reason: 'RBAC: allowed by ClusterRoleBinding "view"' });
+    expect(reviews[0]!.spec).to.deep.equal({
+      user: 'jane',
+      groups: ['system:authenticated'],
+      extra: { scopes: ['view'] },
+      resourceAttributes: { namespace: 'default', verb: 'list', group: 'metrics.k8s.io', version: 'v1beta1', resource: 'pods', subresource: '', name: '' },
+    });
+    const discovery = requestAttributes({ username: 'bob', groups: ['system:authenticated'] }, 'GET', '/apis/metrics.k8s.io/v1beta1', new URLSearchParams());
+    expect(await authorizer.authorize(discovery)).to.deep.equal({ allowed: false, reason: '' });
+    expect(reviews[1]!.spec).to.deep.include({ user: 'bob', nonResourceAttributes: { path: '/apis/metrics.k8s.io/v1beta1', verb: 'get' } });
+    // Allowed and denied answers alike come from the cache now: no more reviews.
+    expect(await authorizer.authorize(list)).to.deep.include({ allowed: true });
+    expect(await authorizer.authorize(discovery)).to.deep.include({ allowed: false });
+    expect(reviews).to.have.length(2);
   });
 });
