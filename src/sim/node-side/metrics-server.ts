@@ -88,15 +88,15 @@ export class MetricsServer {
   }
 }
 
-/** The discovery and OpenAPI documents this server answers; undefined for any other path. */
+/**
+ * The discovery documents this server answers; undefined for any other path. No OpenAPI: the
+ * aggregator's OpenAPI download skips a backend that answers 404, as this one does.
+ */
 function discovery(path: string, accept: string | undefined): unknown {
   if (path === '/apis') {
     if (!acceptsLegacyJson(accept)) throw new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf');
     return aggregatedApiGroupList();
   }
-  // The aggregator downloads each backend's OpenAPI; an empty one keeps it from logging failures.
-  if (path === '/openapi/v2') return { swagger: '2.0', info: { title: 'gameday metrics', version: 'v0' }, paths: {} };
-  if (path === '/openapi/v3') return { paths: {} };
   const [, apis, group, version, ...rest] = path.split('/');
   if (apis !== 'apis' || rest.length || !AGGREGATED_APIS.some((a) => a.group === group && (version === undefined || a.version === version))) return undefined;
   return version === undefined ? apiGroup(group!) : apiResourceList(group!, version);
