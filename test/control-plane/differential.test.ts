@@ -101,6 +101,29 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 
+  it('paged lists: continue tokens, remainingItemCount on unfiltered pages only', async () => {
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'paged');
+      const leases = '/apis/coordination.k8s.io/v1/namespaces/paged/leases';
+      for (const name of ['a', 'b', 'c', 'd', 'e']) await b.request(leases, { method: 'POST', body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, labels: { tier: name < 'c' ? 'x' : 'y' } } } });
+      const pages: unknown[] = [];
+      let token = '';
+      do {
+        const page = (await b.request(`${leases}?limit=2${token ? `&continue=${encodeURIComponent(token)}` : ''}`)).body as { metadata: { continue?: string; remainingItemCount?: number }; items: { metadata: { name: string } }[] };
+        pages.push({ names: page.items.map((i) => i.metadata.name), remaining: page.metadata.remainingItemCount, more: page.metadata.continue !== undefined });
+        token = page.metadata.continue ?? '';
+      } while (token);
+      const filtered = (await b.request(`${leases}?limit=1&labelSelector=tier%3Dy`)).body as { metadata: { continue?: string; remainingItemCount?: number } };
+      return { pages, filtered: { more: filtered.metadata.continue !== undefined, remaining: filtered.metadata.remainingItemCount } };
+    });
+    expect(seen.real.pages).to.deep.equal([
+      { names: ['a', 'b'], remaining: 3, more: true },
+      { names: ['c', 'd'], remaining: 1, more: true },
+      { names: ['e'], remaining: undefined, more: false },
+    ]);
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
   it('server-side apply: managedFields of applies and updates, pruning, conflicts, force, and an apply that creates', async () => {
     const seen = await onBoth(async (b) => {
       await ns(b, 'ssa');

@@ -149,16 +149,22 @@ export class ResourceHandler {
     const candidates: Iterable<StoredObject> = direct
       ? [this.store.get(r.storeKey, namespace, byName)].filter((o): o is StoredObject => o !== undefined)
       : this.store.scan(r.storeKey, { ...(req.namespace !== undefined ? { namespace: req.namespace } : {}), ...(token ? { afterKey: token.start } : {}) });
-    for (const o of candidates) {
+    const scan = candidates[Symbol.iterator]();
+    let remaining = 0;
+    for (let next = scan.next(); !next.done; next = scan.next()) {
+      const o = next.value;
       if (!labels(o.metadata.labels) || !fields(o)) continue;
       if (limit > 0 && items.length === limit) {
         more = encodeContinue(listRv, ObjectStore.keyOf(items[items.length - 1]!));
+        // Upstream counts what is left only for an unfiltered list.
+        if (!query.get('labelSelector') && !fieldSelector) for (remaining = 1; !scan.next().done; ) remaining++;
         break;
       }
       items.push(o);
     }
     const meta: Json = { resourceVersion: String(listRv) };
     if (more) meta.continue = more;
+    if (remaining) meta.remainingItemCount = remaining;
     const n = req.negotiated;
     if (n.table) return sendJson(res, 200, toTable(r, items, meta, includeObjectOf(query), n.table), n.contentType);
     if (n.metadataOnly) {
