@@ -1,5 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { serviceProxyPath } from '../../src/cluster/raw-request.js';
 import type { ClusterTarget } from '../../src/cluster/target.js';
@@ -17,9 +22,10 @@ interface Received {
   readonly body: string;
 }
 
-/** A local server with one route per behaviour the probe must classify. */
-async function startLocalServer(): Promise<{ server: Server; base: string; received: Received[] }> {
+/** A local server with one route per behaviour the probe must classify; counts the connections it accepts. */
+async function startLocalServer(): Promise<{ server: Server; base: string; received: Received[]; connections: () => number }> {
   const received: Received[] = [];
+  let connections = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -29,11 +35,17 @@ async function startLocalServer(): Promise<{ server: Server; base: string; recei
       else if (req.url === '/unavailable') res.writeHead(503).end('down');
       else if (req.url === '/reset') req.socket.destroy();
       else if (req.url === '/stall') return;
+      else if (req.url === '/chunked') {
+        res.writeHead(200, { 'x-pod-name': 'web-1' });
+        res.write('first ');
+        setImmediate(() => res.end('second'));
+      } else if (req.url === '/close') res.writeHead(200, { connection: 'close' }).end('bye');
       else res.writeHead(404).end();
     });
   });
+  server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, connections: () => connections };
 }
 
 describe('http probe against a local server', function () {
@@ -85,6 +97,60 @@ describe('http probe against a local server', function () {
     const heldBack = ctx.samples.filter((s) => s.t > blockedFrom && s.t < blockedUntil - 50);
     expect(heldBack.length).to.be.at.least(20);
     for (const s of heldBack) expect(s.latencyMs, `scheduled ${s.t - blockedFrom}ms into the stall`).to.be.at.least(blockedUntil - s.t - 2);
+  });
+
+  it('records how late each request left its schedule: the ones a stall held back show the stall', async () => {
+    const ctx = collectingContext();
+    const running = await runProbeFor(httpProbe, ctx, { url: `${local.base}/ok`, rate: '100/s' }, 600, async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      const until = Date.now() + 300;
+      while (Date.now() < until);
+    });
+    const lag = running.summary().scheduleLag;
+    expect(lag.count, 'one lateness per request sent').to.equal(ctx.samples.length);
+    // The first slot of the stall waited it out whole; slots due before and after it did not.
+    expect(lag.max).to.be.at.least(290);
+    expect(lag.p50).to.be.below(lag.max);
+  });
+
+  it('keeps connections for the requests that follow, and opens a new one after Connection: close', async () => {
+    const before = local.connections();
+    const kept = collectingContext();
+    await runProbeFor(httpProbe, kept, { url: `${local.base}/ok`, rate: '50/s' }, 400);
+    expect(kept.samples.every((s) => s.ok)).to.equal(true);
+    expect(local.connections() - before, `${kept.samples.length} requests`).to.be.below(kept.samples.length / 2);
+
+    const closing = collectingContext();
+    const beforeClosing = local.connections();
+    await runProbeFor(httpProbe, closing, { url: `${local.base}/close`, rate: '50/s' }, 200);
+    expect(closing.samples.length).to.be.greaterThan(0);
+    expect(closing.samples.every((s) => s.ok && s.detail?.status === 200)).to.equal(true);
+    expect(local.connections() - beforeClosing).to.equal(closing.samples.length);
+  });
+
+  it('reads a chunked answer to its end, with the pod that sent it', async () => {
+    const ctx = collectingContext();
+    await runProbeFor(httpProbe, ctx, { url: `${local.base}/chunked`, rate: '50/s' }, 200);
+    expect(ctx.samples.length).to.be.greaterThan(0);
+    expect(ctx.samples.every((s) => s.ok && s.detail?.status === 200 && s.detail.pod === 'web-1')).to.equal(true);
+  });
+
+  it('refuses an https server whose certificate it cannot verify, as a tls error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gameday-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    let handshakes = 0;
+    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => res.end('ok'));
+    server.on('tlsClientError', () => handshakes++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const ctx = collectingContext();
+      await runProbeFor(httpProbe, ctx, { url: `https://localhost:${(server.address() as AddressInfo).port}/`, rate: '20/s' }, 200);
+      expect(ctx.samples.length).to.be.greaterThan(0);
+      expect(ctx.samples.map((s) => s.error)).to.satisfy((errors: string[]) => errors.every((e) => e === 'tls'));
+      expect(handshakes, 'handshakes the client broke off').to.be.greaterThan(0);
+    } finally {
+      server.close();
+    }
   });
 
   it('classifies a 5xx answer as status-503, unless expectStatus accepts it', async () => {
@@ -151,6 +217,8 @@ describe('http probe against a local server', function () {
     expect(issues({ url: 'http://x/', path: '/a' })).to.include('path goes with service; with url, put the path in the url');
     expect(issues({ service: 'shop/web' })).to.include('write the service as namespace/name:port, like shop/web:80');
     expect(issues({ url: 'http://x/', rate: 50 })).to.include('a rate needs its unit: write 50/s');
+    expect(issues({ url: 'http://x/', headers: { 'x-probe': 'a\r\nx-injected: 1' } })).to.include('Invalid character in header content ["x-probe"]');
+    expect(issues({ url: 'http://x/', headers: { 'bad header': 'a' } })).to.include('Header name must be a valid HTTP token ["bad header"]');
   });
 });
 
