@@ -159,6 +159,8 @@ class OpenModelLoad {
   private schedule!: OpenModelSchedule;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** The summary once every request has settled: percentiles cost a walk of both histograms. */
+  private final: HttpProbeSummary | undefined;
   private markDrained!: () => void;
   private readonly drained = new Promise<void>((resolve) => (this.markDrained = resolve));
 
@@ -181,13 +183,13 @@ class OpenModelLoad {
   private async stop(): Promise<void> {
     this.beginStop();
     await this.drained;
-    const s = this.summary();
+    const s = (this.final = this.summary());
     const errors = Object.entries(s.errors).map(([kind, n]) => `${kind} ${n}`).join(', ');
     this.ctx.log(`${s.scheduled} requests, ${s.ok} ok${errors ? `, ${errors}` : ''}; latency ${this.latency.format()}; schedule lag p99 ${s.scheduleLag.p99}ms max ${s.scheduleLag.max}ms`);
   }
 
   private summary(): HttpProbeSummary {
-    return { scheduled: this.schedule.taken, ok: this.okCount, errors: { ...this.errors }, latency: this.latency.summary(), scheduleLag: this.lag.summary() };
+    return this.final ?? { scheduled: this.schedule.taken, ok: this.okCount, errors: { ...this.errors }, latency: this.latency.summary(), scheduleLag: this.lag.summary() };
   }
 
   private beginStop(): void {
