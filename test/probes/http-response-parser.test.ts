@@ -103,6 +103,7 @@ describe('http probe: reading responses', () => {
       'a status line that is not HTTP': 'HTTX/1.1 200 OK\r\ncontent-length: 0\r\n\r\n',
       'a header without a name': 'HTTP/1.1 200 OK\r\nno colon here\r\ncontent-length: 0\r\n\r\n',
       'a space before the colon': 'HTTP/1.1 200 OK\r\nx-pod-name : a\r\ncontent-length: 0\r\n\r\n',
+      'a header folded onto a second line': 'HTTP/1.1 200 OK\r\nx-pod-name: a\r\n  b\r\ncontent-length: 0\r\n\r\n',
       'a Content-Length that is not a number': 'HTTP/1.1 200 OK\r\ncontent-length: 3x\r\n\r\nabc',
       'two Content-Lengths': 'HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 3\r\n\r\nabc',
       'Content-Length beside Transfer-Encoding': 'HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',

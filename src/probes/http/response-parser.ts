@@ -12,8 +12,13 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 const MAX_CHUNK_SIZE_LINE = 1024;
 const CR = 13;
 const LF = 10;
-/** A header name (RFC 9110 §5.6.2). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |\r\n|$)/;
+/** A header line that does not start with a name (RFC 9110 §5.6.2 token) and a colon. */
+const BAD_HEADER_LINE = /\r\n(?![!#$%&'*+\-.^_`|~0-9A-Za-z]+:)/;
+const DIGITS = /^\d+$/;
+const FINAL_CHUNKED = /(?:^|,)\s*chunked\s*$/i;
+const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/i;
+const KEEP_ALIVE_TOKEN = /(?:^|,)\s*keep-alive\s*(?:,|$)/i;
 
 export interface ResponseHead {
   readonly status: number;
@@ -112,39 +117,44 @@ export class ResponseParser {
   }
 
   private readHeadText(text: string): void {
-    const lines = text.split('\r\n');
-    const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0]!);
+    const statusLine = STATUS_LINE.exec(text);
     if (!statusLine) throw new HttpParseError('HPE_INVALID_CONSTANT', 'Expected HTTP/, RTSP/ or ICE/');
-    const minor = statusLine[1]!;
+    if (BAD_HEADER_LINE.test(text)) throw new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'Invalid header token');
     const status = Number(statusLine[2]);
     let pod: string | undefined;
     let contentLength: number | undefined;
     let chunked = false;
     let transferEncoding = false;
-    let connection = '';
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      const name = line.slice(0, colon).toLowerCase();
-      if (colon <= 0 || !TOKEN.test(name)) throw new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'Invalid header token');
-      const value = line.slice(colon + 1).trim();
+    let close = false;
+    let keepAlive = false;
+    // One pass over the lines; only names as long as one the probe reads are compared.
+    for (let at = text.indexOf('\r\n'); at >= 0; ) {
+      const start = at + 2;
+      at = text.indexOf('\r\n', start);
+      const colon = text.indexOf(':', start);
+      const length = colon - start;
+      if (length !== this.podHeader.length && length !== 14 && length !== 17 && length !== 10) continue;
+      const name = text.slice(start, colon).toLowerCase();
+      const value = text.slice(colon + 1, at < 0 ? text.length : at).trim();
       if (name === this.podHeader) pod ??= value;
       else if (name === 'content-length') {
-        if (!/^\d+$/.test(value)) throw new HttpParseError('HPE_INVALID_CONTENT_LENGTH', 'Invalid character in Content-Length');
+        if (!DIGITS.test(value)) throw new HttpParseError('HPE_INVALID_CONTENT_LENGTH', 'Invalid character in Content-Length');
         if (contentLength !== undefined) throw new HttpParseError('HPE_UNEXPECTED_CONTENT_LENGTH', 'Duplicate Content-Length');
         contentLength = Number(value);
       } else if (name === 'transfer-encoding') {
         transferEncoding = true;
         // Only a final chunked coding frames the body (RFC 9112 §6.3).
-        chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-      } else if (name === 'connection') connection += `,${value.toLowerCase()}`;
+        chunked = FINAL_CHUNKED.test(value);
+      } else if (name === 'connection') {
+        close ||= CLOSE_TOKEN.test(value);
+        keepAlive ||= KEEP_ALIVE_TOKEN.test(value);
+      }
     }
     if (transferEncoding && contentLength !== undefined) throw new HttpParseError('HPE_INVALID_TRANSFER_ENCODING', "Transfer-Encoding can't be present with Content-Length");
     // 1xx answers are interim (100 Continue, 103 Early Hints): the real response follows.
     if (status >= 100 && status < 200 && status !== 101) return;
     this.answer = pod ? { status, pod } : { status };
-    const tokens = connection.split(',').map((t) => t.trim());
-    this.reusable = status !== 101 && (minor === '1' ? !tokens.includes('close') : tokens.includes('keep-alive'));
+    this.reusable = status !== 101 && (statusLine[1] === '1' ? !close : keepAlive);
     if (this.noBody || status === 204 || status === 304 || status === 101) this.body = { kind: 'none' };
     else if (chunked) this.body = { kind: 'chunked', state: 'size', line: '', remaining: 0 };
     else if (transferEncoding || contentLength === undefined) {
