@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -133,6 +133,28 @@ describe('http probe against a local server', function () {
     await runProbeFor(httpProbe, ctx, { url: `${local.base}/chunked`, rate: '50/s' }, 200);
     expect(ctx.samples.length).to.be.greaterThan(0);
     expect(ctx.samples.every((s) => s.ok && s.detail?.status === 200 && s.detail.pod === 'web-1')).to.equal(true);
+  });
+
+  it('reads a body that ends with its connection, and counts a body cut short as a reset', async () => {
+    let reply = '';
+    const server = createNetServer((socket) => socket.once('data', () => socket.end(reply)));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      reply = 'HTTP/1.1 200 OK\r\nx-pod-name: raw-1\r\n\r\nthe body ends when the connection does';
+      const whole = collectingContext();
+      await runProbeFor(httpProbe, whole, { url, rate: '20/s' }, 200);
+      expect(whole.samples.length).to.be.greaterThan(0);
+      expect(whole.samples.every((s) => s.ok && s.detail?.pod === 'raw-1')).to.equal(true);
+
+      reply = 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part of it';
+      const cut = collectingContext();
+      await runProbeFor(httpProbe, cut, { url, rate: '20/s' }, 200);
+      expect(cut.samples.length).to.be.greaterThan(0);
+      expect(cut.samples.map((s) => s.error)).to.satisfy((errors: string[]) => errors.every((e) => e === 'reset'));
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses an https server whose certificate it cannot verify, as a tls error', async () => {
