@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { HttpProbeSummary, httpProbe as HttpProbe } from '../../src/probes/http.js';
@@ -44,6 +44,10 @@ interface Row {
   readonly cpuMs: number;
   /** cpuMs per wall-clock ms: the share of one core the client used. */
   readonly cores: number;
+  /** CPU per 1,000 requests sent: unlike `cores`, not diluted when a loaded machine stretches the run. */
+  readonly cpuMsPer1000: number;
+  /** The machine's 1-minute load average as the run ended: how far to trust the row. */
+  readonly load: number;
 }
 
 interface AutocannonHistogram {
@@ -89,6 +93,10 @@ async function measured<T>(run: () => Promise<T>): Promise<{ result: T; cpuMs: n
 
 // ---- workers: one client in one process ----
 
+function cpu(cpuMs: number, wallMs: number, requests: number): Pick<Row, 'cpuMs' | 'cores' | 'cpuMsPer1000' | 'load'> {
+  return { cpuMs: Math.round(cpuMs), cores: round3(cpuMs / wallMs), cpuMsPer1000: round2((cpuMs * 1000) / requests), load: round2(loadavg()[0]!) };
+}
+
 async function probeRun(probe: typeof HttpProbe, url: string, rate: number, seconds: number): Promise<{ summary: HttpProbeSummary; samples: number }> {
   let samples = 0;
   const ctx: ProbeContext = {
@@ -126,8 +134,7 @@ async function probeWorker(tool: Tool, moduleFile: string, url: string, rate: nu
     scheduleErrorP50Ms: s.scheduleLag.p50,
     scheduleErrorP99Ms: s.scheduleLag.p99,
     scheduleErrorMaxMs: s.scheduleLag.max,
-    cpuMs: Math.round(cpuMs),
-    cores: round3(cpuMs / wallMs),
+    ...cpu(cpuMs, wallMs, s.scheduled),
   };
 }
 
@@ -151,8 +158,7 @@ async function autocannonWorker(url: string, rate: number, seconds: number, roun
     latencyP50Ms: r.latency.p50,
     latencyP99Ms: r.latency.p99,
     latencyMaxMs: r.latency.max,
-    cpuMs: Math.round(cpuMs),
-    cores: round3(cpuMs / wallMs),
+    ...cpu(cpuMs, wallMs, r.requests.total),
   };
 }
 
@@ -213,14 +219,19 @@ async function main(): Promise<void> {
     }
     rows.sort((a, b) => a.round - b.round || a.tool.localeCompare(b.tool));
     console.table(rows.map(({ targetRate: _t, ...row }) => row));
-    const coresOf = (tool: Tool): number => median(rows.filter((r) => r.tool === tool).map((r) => r.cores));
+    const medianOf = (tool: Tool, field: 'cores' | 'cpuMsPer1000'): number => median(rows.filter((r) => r.tool === tool).map((r) => r[field]));
+    /** Probe CPU over autocannon CPU: the median over rounds of each round's ratio. */
+    const ratio = (field: 'cores' | 'cpuMsPer1000'): number =>
+      round2(median(Array.from({ length: rounds }, (_, i) => rows.find((r) => r.round === i + 1 && r.tool === 'gameday http probe')![field] / rows.find((r) => r.round === i + 1 && r.tool === 'autocannon')![field])));
     const probeRows = rows.filter((r) => r.tool === 'gameday http probe');
     const summary = {
-      probeCores: coresOf('gameday http probe'),
-      autocannonCores: coresOf('autocannon'),
-      /** Probe CPU over autocannon CPU, the median of each round's ratio. */
-      ratio: round2(median(Array.from({ length: rounds }, (_, i) => rows.find((r) => r.round === i + 1 && r.tool === 'gameday http probe')!.cores / rows.find((r) => r.round === i + 1 && r.tool === 'autocannon')!.cores))),
-      ...(baseline ? { baselineCores: coresOf('gameday http probe (baseline)') } : {}),
+      probeCores: medianOf('gameday http probe', 'cores'),
+      autocannonCores: medianOf('autocannon', 'cores'),
+      ratio: ratio('cores'),
+      probeCpuMsPer1000: medianOf('gameday http probe', 'cpuMsPer1000'),
+      autocannonCpuMsPer1000: medianOf('autocannon', 'cpuMsPer1000'),
+      ratioPerRequest: ratio('cpuMsPer1000'),
+      ...(baseline ? { baselineCores: medianOf('gameday http probe (baseline)', 'cores'), baselineCpuMsPer1000: medianOf('gameday http probe (baseline)', 'cpuMsPer1000') } : {}),
       probeAchievedRate: median(probeRows.map((r) => r.achievedRate)),
       scheduleErrorP50Ms: median(probeRows.map((r) => r.scheduleErrorP50Ms!)),
       scheduleErrorP99Ms: median(probeRows.map((r) => r.scheduleErrorP99Ms!)),

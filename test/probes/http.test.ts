@@ -1,19 +1,24 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { serviceProxyPath } from '../../src/cluster/raw-request.js';
 import type { ClusterTarget } from '../../src/cluster/target.js';
+import type { Sample } from '../../src/core/sample.js';
 import { httpProbe } from '../../src/probes/http.js';
 import { isReady, podsOf, startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/free-port.js';
 import { httpService, webDeployment } from '../support/kube-objects.js';
 import { collectingContext, embeddedTarget, runProbeFor, withinSchedule } from './collecting-context.js';
+
+const execFileAsync = promisify(execFile);
 
 interface Received {
   readonly method: string;
@@ -157,22 +162,46 @@ describe('http probe against a local server', function () {
     }
   });
 
-  it('refuses an https server whose certificate it cannot verify, as a tls error', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gameday-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    let handshakes = 0;
-    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => res.end('ok'));
-    server.on('tlsClientError', () => handshakes++);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    try {
+  describe('over https', () => {
+    let server: HttpsServer;
+    let url: string;
+    let caFile: string;
+    let handshakeFailures = 0;
+    before(async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gameday-tls-'));
+      caFile = join(dir, 'cert.pem');
+      const subject = ['-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'];
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', ...subject, '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', caFile], { stdio: 'ignore' });
+      server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(caFile) }, (_req, res) => res.writeHead(200, { 'x-pod-name': 'tls-1' }).end('ok'));
+      server.on('tlsClientError', () => handshakeFailures++);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      url = `https://localhost:${(server.address() as AddressInfo).port}/`;
+    });
+    after(() => server.close());
+
+    it('refuses a server whose certificate it cannot verify, as a tls error', async () => {
       const ctx = collectingContext();
-      await runProbeFor(httpProbe, ctx, { url: `https://localhost:${(server.address() as AddressInfo).port}/`, rate: '20/s' }, 200);
+      await runProbeFor(httpProbe, ctx, { url, rate: '20/s' }, 200);
       expect(ctx.samples.length).to.be.greaterThan(0);
       expect(ctx.samples.map((s) => s.error)).to.satisfy((errors: string[]) => errors.every((e) => e === 'tls'));
-      expect(handshakes, 'handshakes the client broke off').to.be.greaterThan(0);
-    } finally {
-      server.close();
-    }
+      expect(handshakeFailures, 'handshakes the client broke off').to.be.greaterThan(0);
+    });
+
+    it('answers ok from a server whose certificate the process trusts (NODE_EXTRA_CA_CERTS)', async () => {
+      // Trusted certificates are read once, when node starts: the probe runs in a process of its own.
+      const probeModule = fileURLToPath(new URL('../../src/probes/http.ts', import.meta.url));
+      const script = `import { httpProbe } from ${JSON.stringify(pathToFileURL(probeModule).href)};
+        const samples = [];
+        const ctx = { name: 'tls', experimentDir: '.', artifactsDir: '.', signal: new AbortController().signal, emit: (s) => samples.push(s), log: () => {} };
+        const running = await httpProbe.start(ctx, httpProbe.params.parse({ url: ${JSON.stringify(url)}, rate: '20/s' }));
+        await new Promise((r) => setTimeout(r, 200));
+        await running.stop();
+        process.stdout.write(JSON.stringify(samples));`;
+      const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile } });
+      const samples = JSON.parse(stdout) as Sample[];
+      expect(samples.length).to.be.greaterThan(0);
+      expect(samples.every((s) => s.ok && s.detail?.status === 200 && s.detail.pod === 'tls-1'), JSON.stringify(samples[0])).to.equal(true);
+    });
   });
 
   it('classifies a 5xx answer as status-503, unless expectStatus accepts it', async () => {

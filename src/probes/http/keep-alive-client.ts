@@ -35,6 +35,8 @@ export class KeepAliveClient {
   private readonly isHead: boolean;
   private readonly free: Connection[] = [];
   private readonly open = new Set<Connection>();
+  /** Where plain sockets read into, in turn: each response is read as it arrives, never kept. */
+  private readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
 
   constructor(
     private readonly url: URL,
@@ -70,10 +72,20 @@ export class KeepAliveClient {
     const host = this.url.hostname.replace(/^\[(.*)\]$/, '$1');
     const secure = this.url.protocol === 'https:';
     const port = Number(this.url.port) || (secure ? 443 : 80);
-    // As https.request does: verify the certificate, and name the host (SNI) unless it is an IP.
-    const socket = secure ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }) }) : net.connect({ host, port });
-    socket.setNoDelay(true);
-    const connection = new Connection(this, socket, new ResponseParser(this.request.podHeader));
+    const parser = new ResponseParser(this.request.podHeader);
+    let connection: Connection;
+    if (secure) {
+      // As https.request does: verify the certificate, and name the host (SNI) unless it is an IP.
+      const socket = tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }) });
+      connection = new Connection(this, socket, parser);
+      socket.on('data', (chunk: Buffer) => connection.read(chunk));
+    } else {
+      // `onread` hands each read to us straight from the socket, without a stream's buffering.
+      const buffer = this.readBuffer;
+      const onread = { buffer, callback: (n: number): boolean => connection.read(buffer.subarray(0, n)) };
+      const socket = net.connect({ host, port, onread });
+      connection = new Connection(this, socket, parser);
+    }
     this.open.add(connection);
     return connection;
   }
@@ -88,7 +100,7 @@ class Connection implements Exchange {
     private readonly socket: net.Socket,
     private readonly parser: ResponseParser,
   ) {
-    socket.on('data', (chunk: Buffer) => this.read(chunk));
+    socket.setNoDelay(true);
     socket.on('end', () => this.ended());
     socket.on('error', (err) => (this.error ??= err));
     socket.on('close', () => this.closed());
@@ -105,11 +117,12 @@ class Connection implements Exchange {
     this.socket.destroy();
   }
 
-  private read(chunk: Buffer): void {
+  /** Reads what arrived; always true: keep reading (`onread`'s way to say so). */
+  read(chunk: Buffer): boolean {
     if (this.settle === undefined) {
       // Bytes nobody asked for: the connection can no longer be trusted to frame a response.
       this.socket.destroy();
-      return;
+      return true;
     }
     let used: number;
     try {
@@ -117,9 +130,10 @@ class Connection implements Exchange {
     } catch (err) {
       this.error ??= err as Error;
       this.socket.destroy();
-      return;
+      return true;
     }
     if (used >= 0) this.finish(this.parser.keepAlive && used === chunk.length);
+    return true;
   }
 
   private ended(): void {
