@@ -260,6 +260,18 @@ describe('http probe against a local server', function () {
     }
   });
 
+  it('sends the credentials of a URL as basic authorization, and the query with the path', async () => {
+    local.received.length = 0;
+    const ctx = collectingContext();
+    await runProbeFor(httpProbe, ctx, { url: `${local.base.replace('//', '//probe:p%40ss@')}/ok?from=gameday`, rate: '10/s' }, 150);
+    expect(local.received).to.have.length.greaterThan(0);
+    for (const r of local.received) {
+      expect(r.path).to.equal('/ok?from=gameday');
+      expect(r.headers.authorization).to.equal(`Basic ${Buffer.from('probe:p@ss').toString('base64')}`);
+      expect(r.headers.host).to.equal(new URL(local.base).host);
+    }
+  });
+
   it('refuses params that do not name one target, or send a body with GET', () => {
     const issues = (raw: unknown): string[] => httpProbe.params.safeParse(raw).error?.issues.map((i) => i.message) ?? [];
     expect(issues({ url: 'http://x/', service: 'a/b:80' })).to.include('give exactly one of url or service');

@@ -15,7 +15,10 @@ export interface RepeatedRequest {
 /** Called once per request: with the response's head, or with the error that ended it. */
 export type Settle = (answer: ResponseHead | undefined, error: Error | undefined) => void;
 
-/** A request under way. `cancel` closes its connection; its settle still comes, with an error. */
+/**
+ * A request under way, until its settle comes (then its connection may carry the next request).
+ * `cancel` closes the connection; the settle still comes, with an error.
+ */
 export interface Exchange {
   cancel(): void;
 }
