@@ -20,7 +20,7 @@ import type { ProbeContext } from '../../src/probes/probe.js';
  *
  * Run: npx tsx --expose-gc test/bench/http-probe-bench.ts [--rate 2000] [--seconds 10] [--rounds 3]
  *      [--baseline <path of another http.ts>] (its rows run beside ours), for example an older commit's:
- *      git archive <rev> src | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/node_modules
+ *      git archive <rev> src package.json | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/node_modules
  *      then --baseline /tmp/base/src/probes/http.ts
  * Writes reports/bench/http-probe.json.
  */
