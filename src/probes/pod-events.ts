@@ -43,17 +43,20 @@ function podEventProbe(kind: string, summary: string, eventsOf: (pod: V1Pod) => 
       const observe = (): void => {
         if (!synced) return;
         const fresh: string[] = [];
+        // Which pods showed them, and in which QoS class: the kubelet's eviction order is by it.
+        const shownBy: { pod: string; qosClass?: string }[] = [];
         for (const pod of pods.list()) {
           if (!selectorMatches(selector, pod.metadata?.labels)) continue;
           for (const key of eventsOf(pod)) {
             if (baseline.has(key) || seen.has(key)) continue;
             seen.add(key);
             fresh.push(key);
+            shownBy.push({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, ...(pod.status?.qosClass ? { qosClass: pod.status.qosClass } : {}) });
           }
         }
         if (seen.size === last) return;
         last = seen.size;
-        ctx.emit({ t: Date.now(), ok: true, value: seen.size, detail: { new: fresh } });
+        ctx.emit({ t: Date.now(), ok: true, value: seen.size, detail: { new: fresh, ...(shownBy.length > 0 ? { pods: shownBy } : {}) } });
       };
       const pods = new KubeWatch<V1Pod>({
         kubeConfig: ctx.cluster.kubeConfig,
