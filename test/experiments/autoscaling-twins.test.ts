@@ -37,6 +37,8 @@ function expectBestEffortWebEvicted(r: ExperimentRun): void {
   const evicted = (evictions.evidence!.worst![0]!.detail as EvictionDetail).pods!;
   expect(evicted[0]!.pod).to.match(/^shop\/web-/);
   expect(evicted[0]!.qosClass).to.equal('BestEffort');
+  // The check's own text says which pod went, and why it could: its QoS class.
+  expect(evictions.message).to.match(/ reading\w*\): shop\/web-\S+ \(BestEffort\)/);
 }
 
 describe('negative twins of the autoscaling and pressure experiments (real CLI, embedded cluster)', function () {
