@@ -48,8 +48,8 @@ describe('negative twins of the autoscaling and pressure experiments (real CLI, 
     // All three at once: each spends its time waiting on its own cluster's clocks, not computing.
     runs = {
       spike: runTwin('autoscaling/traffic-spike-absorbed-by-hpa.yaml', 'workloads/web-autoscaled.yaml', maxReplicasThree),
-      neighbour: runTwin('autoscaling/noisy-neighbour-leaves-guaranteed-untouched.yaml', 'workloads/noisy-neighbour.yaml', webBestEffort),
-      pressure: runTwin('autoscaling/memory-pressure-evicts-besteffort-first.yaml', 'workloads/memory-pressure.yaml', webBestEffort),
+      neighbour: runTwin('pressure/noisy-neighbour-leaves-guaranteed-untouched.yaml', 'workloads/noisy-neighbour.yaml', webBestEffort),
+      pressure: runTwin('pressure/memory-pressure-evicts-besteffort-first.yaml', 'workloads/memory-pressure.yaml', webBestEffort),
     };
   });
   after(async () => {
