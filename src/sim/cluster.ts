@@ -21,6 +21,7 @@ import { startStorageProtection } from './controllers/storage-protection.js';
 import { DataPlane } from './dataplane/data-plane.js';
 import { KvReplicas } from './dataplane/kv-app.js';
 import { dataPlaneUsage } from './dataplane/pod-metrics.js';
+import { createPodPortForward } from './dataplane/pod-port-forward.js';
 import { createPodProxy } from './dataplane/pod-proxy.js';
 import { createServiceProxy } from './dataplane/service-proxy.js';
 import { ServiceListeners } from './dataplane/service-listeners.js';
@@ -116,6 +117,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     hooks: {
       serviceProxy: createServiceProxy(store, router, dataPlane),
       podProxy: createPodProxy(store, dataPlane),
+      portForward: createPodPortForward(store, dataPlane),
       kubelet: new KubeletServer(fleet),
       extraRoute: createNodeFaultRoute(nodeFaults),
       podUsage: usage,

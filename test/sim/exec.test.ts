@@ -319,6 +319,28 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
       expect(missing.exitCode).to.not.equal(0);
     });
 
+    it('kubectl port-forward reaches the pod through the data plane, and names a port nothing listens on', async function () {
+      const forward = async (port: number, target: number, path: string): Promise<{ body?: string; log: string }> => {
+        const child = execa('kubectl', ['port-forward', `pod/shell`, `${port}:${target}`], { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir }, reject: false, all: true });
+        let log = '';
+        child.all!.on('data', (d: Buffer) => (log += d.toString()));
+        try {
+          await eventually('forwarding', () => log.includes('Forwarding from 127.0.0.1'), 15_000);
+          const body = await fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.text(), () => undefined);
+          await eventually('the forward settled', () => body !== undefined || /error/.test(log), 5_000).catch(() => undefined);
+          return { ...(body !== undefined ? { body } : {}), log };
+        } finally {
+          child.kill();
+          await child;
+        }
+      };
+      const open = await forward(18731, 8080, '/through-the-forward');
+      expect(JSON.parse(open.body!)).to.include({ pod: 'shell', path: '/through-the-forward' });
+      const closed = await forward(18732, 9999, '/');
+      expect(closed.body).to.equal(undefined);
+      expect(closed.log).to.contain('error forwarding port 9999 to pod shell: failed to connect to localhost:9999 inside namespace of pod shell');
+    });
+
     it('kubectl get --raw reaches the pod through pods/proxy', async function () {
       const r = await kubectl(['get', '--raw', `/api/v1/namespaces/${NS}/pods/shell:8080/proxy/`]);
       expect(r.exitCode, r.stderr).to.equal(0);

@@ -11,6 +11,7 @@ import { RequestGate } from './auth/request-gate.js';
 import { TokenAuthority } from './auth/token-authority.js';
 import type { UserInfo } from './auth/user-info.js';
 import { SERVER_VERSION, apiGroup, apiGroupList, apiResourceList, coreVersions } from './discovery.js';
+import { upgradePortForward, type PortForwarder } from './pod-port-forward-upgrade.js';
 import { openApiV3GroupVersion, openApiV3Root } from './openapi.js';
 import { PodExecEndpoint } from './pod-exec.js';
 import { servePodLog } from './pod-log.js';
@@ -54,6 +55,8 @@ export interface ApiHooks {
   podProxy?(req: IncomingMessage, res: ServerResponse, target: { namespace: string; name: string; path: string }): void;
   /** The kubelets behind pods/exec and pods/log. */
   kubelet?: PodRuntime;
+  /** The data plane behind pods/portforward. */
+  portForward?: PortForwarder;
   /** Per-pod usage behind the metrics APIs (metrics.k8s.io, custom.metrics.k8s.io); without it they answer 503, as an unavailable APIService does. */
   podUsage?: PodUsageSource;
   /** Routes under /gameday/ (the node fault endpoint). Return true when handled. */
@@ -103,6 +106,8 @@ function parseResourcePath(segments: readonly string[], findResource: FindResour
 }
 
 export class ApiServer {
+  /** Upgraded pods/portforward connections, which the HTTP server no longer tracks. */
+  private readonly forwarded = new Set<Duplex>();
   private readonly server: Server;
   private readonly handler: ResourceHandler;
   private readonly exec: PodExecEndpoint;
@@ -164,6 +169,7 @@ export class ApiServer {
     this.customResourceCleanup.stop();
     if (!this.server.listening) return;
     this.exec.stop();
+    for (const socket of this.forwarded) socket.destroy();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;
@@ -302,7 +308,7 @@ export class ApiServer {
     }
   }
 
-  /** Connection upgrades: pods/exec over WebSocket; SPDY and every other path get a Status. */
+  /** Connection upgrades: pods/exec over WebSocket, pods/portforward over SPDY; every other path gets a Status. */
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     try {
@@ -311,10 +317,19 @@ export class ApiServer {
       const target = segments[0] === 'api' || segments[0] === 'apis' ? parseResourcePath(segments, this.findResource) : undefined;
       const protocol = String(req.headers.upgrade ?? '');
       this.gate.admit({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, websocket: protocol.toLowerCase() === 'websocket' });
-      if (!target || target.resource.storeKey !== 'pods' || target.subresource !== 'exec' || target.rest.length || target.namespace === undefined || target.name === undefined) {
-        throw ApiError.badRequest(`the embedded cluster upgrades connections only for pods/exec; ${url.pathname} cannot be upgraded to ${protocol}`);
+      const pod = target && target.resource.storeKey === 'pods' && !target.rest.length && target.namespace !== undefined && target.name !== undefined ? target : undefined;
+      if (pod?.subresource === 'portforward') {
+        const forwarder = this.options.hooks?.portForward;
+        if (!forwarder) throw new ApiError(503, 'ServiceUnavailable', `no data plane serves pods "${pod.name}"`, {});
+        if (protocol.toLowerCase() !== 'spdy/3.1') throw ApiError.badRequest(`the embedded cluster serves port-forward over SPDY/3.1 only; this client asked to upgrade to ${protocol || 'nothing'}`);
+        this.forwarded.add(socket);
+        socket.once('close', () => this.forwarded.delete(socket));
+        return upgradePortForward(req, socket, head, pod.namespace!, pod.name!, forwarder);
       }
-      const session = this.exec.open(target.namespace, target.name, url.searchParams);
+      if (!target || pod?.subresource !== 'exec') {
+        throw ApiError.badRequest(`the embedded cluster upgrades connections only for pods/exec and pods/portforward; ${url.pathname} cannot be upgraded to ${protocol}`);
+      }
+      const session = this.exec.open(target.namespace!, target.name!, url.searchParams);
       if (protocol.toLowerCase() !== 'websocket') {
         throw ApiError.badRequest(`the embedded cluster serves exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); this client asked to upgrade to ${protocol || 'nothing'}, and SPDY is not served: use kubectl 1.30 or newer (and leave KUBECTL_REMOTE_COMMAND_WEBSOCKETS unset) or @kubernetes/client-node's Exec`);
       }
