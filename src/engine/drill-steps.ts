@@ -1,6 +1,8 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { resolve } from 'node:path';
 import { execa } from 'execa';
 import { isNotFound } from '../cluster/api-errors.js';
+import { applyManifests, workloadNeeds } from '../cluster/workloads.js';
 import type { Permission } from '../cluster/rbac.js';
 import { abortableSleep } from '../core/abortable-sleep.js';
 import { errorMessage } from '../core/errors.js';
@@ -11,7 +13,7 @@ import { evaluateCheck } from '../slo/evaluate.js';
 import { implicitProbeName, STEP_PAIR } from '../slo/functions.js';
 import type { SampleSource } from '../slo/sample-index.js';
 import type { CheckSpec, StepSpec } from '../spec/model.js';
-import { describeStep, type CommandParams, type DeleteParams, type ExecParams, type RolloutRestartParams, type ScaleParams, type WaitForParams } from '../spec/step-schema.js';
+import { describeStep, type ApplyParams, type CommandParams, type DeleteParams, type ExecParams, type RolloutRestartParams, type ScaleParams, type WaitForParams } from '../spec/step-schema.js';
 import type { RunRecorder } from './recorder.js';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
@@ -69,10 +71,18 @@ export function stepPermissions(step: StepSpec): Permission[] {
       const p = step.params as DeleteParams;
       return [on(p.kind, ['delete', 'get'], p.namespace)];
     }
+    case 'apply':
     case 'command':
     case 'waitFor':
       return [];
   }
+}
+
+/** What an apply step does with the objects of its file (read from disk, so not in stepPermissions). */
+export async function applyStepPermissions(step: StepSpec, experimentDir: string): Promise<Permission[]> {
+  if (step.kind !== 'apply') return [];
+  const needs = await workloadNeeds([resolve(experimentDir, (step.params as ApplyParams).file)]);
+  return needs.permissions.map((p) => ({ ...p, why: `step ${step.name} (apply): ${p.why.replace(/^workloads: /, '')}` }));
 }
 
 /** What a step did, for the journal; a step that could not do its job throws StepFailed. */
@@ -147,6 +157,8 @@ function runStep(options: DrillStepOptions, step: StepSpec): Promise<StepResult>
       return scaleStep(kc, step.params as ScaleParams);
     case 'rolloutRestart':
       return rolloutRestartStep(kc, step.params as RolloutRestartParams);
+    case 'apply':
+      return applyStep(kc, options.experimentDir, step.params as ApplyParams);
     case 'delete':
       return deleteStep(kc, step.params as DeleteParams, options.signal);
     case 'waitFor':
@@ -199,6 +211,13 @@ async function rolloutRestartStep(kc: KubeConfig, p: RolloutRestartParams): Prom
   else if (p.kind === 'StatefulSet') await apps.patchNamespacedStatefulSet(args, MERGE);
   else await apps.patchNamespacedDaemonSet(args, MERGE);
   return { message: `${p.kind} ${p.namespace}/${p.name} restarted (restartedAt ${restartedAt})`, evidence: { restartedAt } };
+}
+
+/** Creates or replaces each object of the file, as kubectl apply does; the evidence lists what happened to each. */
+async function applyStep(kc: KubeConfig, experimentDir: string, p: ApplyParams): Promise<StepResult> {
+  const applied = await applyManifests(kc, [resolve(experimentDir, p.file)]);
+  const lines = applied.map((a) => `${a.object} ${a.action === 'kept' ? 'unchanged (exists)' : a.action}`);
+  return { message: `${p.file}: ${applied.length} object${applied.length === 1 ? '' : 's'} applied`, evidence: { file: p.file, objects: lines } };
 }
 
 async function deleteStep(kc: KubeConfig, p: DeleteParams, signal: AbortSignal): Promise<StepResult> {

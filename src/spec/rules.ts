@@ -5,7 +5,8 @@ import { CHECK_FUNCTIONS, STEP_PAIR } from '../slo/functions.js';
 import type { CheckSpec, ExperimentSpec } from './model.js';
 import type { SpecRegistries } from './registries.js';
 import type { SpecProblem } from './spec-problem.js';
-import type { WaitForParams } from './step-schema.js';
+import { resolve } from 'node:path';
+import type { ApplyParams, WaitForParams } from './step-schema.js';
 
 /**
  * The rules a schema cannot express because they relate one part of the experiment to another
@@ -67,9 +68,12 @@ export function stepChecks(spec: ExperimentSpec): CheckSpec[] {
 }
 
 function workloadProblems(spec: ExperimentSpec): SpecProblem[] {
+  const files = [
+    ...spec.workloads.map((file, i) => ({ file, path: `spec.workloads[${i}]`, what: 'workload paths' })),
+    ...spec.steps.flatMap((s) => (s.kind === 'apply' ? [{ file: resolve(spec.dir, (s.params as ApplyParams).file), path: `${s.path}.apply.file`, what: 'apply files' }] : [])),
+  ];
   const problems: SpecProblem[] = [];
-  spec.workloads.forEach((file, i) => {
-    const path = `spec.workloads[${i}]`;
+  files.forEach(({ file, path, what }) => {
     let stat: Stats | undefined;
     try {
       stat = statSync(file, { throwIfNoEntry: false });
@@ -77,7 +81,7 @@ function workloadProblems(spec: ExperimentSpec): SpecProblem[] {
       problems.push({ path, message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       return;
     }
-    if (!stat) problems.push({ path, message: `no such file: ${file} (workload paths are relative to the experiment file)` });
+    if (!stat) problems.push({ path, message: `no such file: ${file} (${what} are relative to the experiment file)` });
     else if (!stat.isFile()) problems.push({ path, message: `${file} is not a file; name a manifest file` });
   });
   return problems;
