@@ -10,7 +10,7 @@ import type { ClusterTarget } from '../cluster/target.js';
 import { execInPod, podExecPermissions } from '../nodes/pod-exec.js';
 import type { Sample } from '../core/sample.js';
 import { evaluateCheck } from '../slo/evaluate.js';
-import { implicitProbeName, STEP_PAIR } from '../slo/functions.js';
+import { implicitProbeName, PROBE_AND_STEP, STEP_PAIR } from '../slo/functions.js';
 import type { SampleSource } from '../slo/sample-index.js';
 import type { CheckSpec, StepSpec } from '../spec/model.js';
 import { describeStep, type ApplyParams, type CommandParams, type DeleteParams, type ExecParams, type RolloutRestartParams, type ScaleParams, type WaitForParams } from '../spec/step-schema.js';
@@ -115,8 +115,10 @@ export async function runDrillSteps(options: DrillStepOptions): Promise<void> {
     if (options.signal.aborted) return;
     const record = (phase: 'start' | 'done' | 'failed', extra: { message?: string; evidence?: unknown } = {}): void =>
       options.recorder.record({ type: 'step', t: Date.now(), step: step.id, name: step.name, kind: step.kind, phase, ...extra });
-    started.set(step.name, Date.now());
+    const startedAt = Date.now();
+    started.set(step.name, startedAt);
     record('start', { message: describeStep(step) });
+    markDisaster(options, step, startedAt);
     try {
       const result = await runStep(options, step);
       const ended = Date.now();
@@ -143,6 +145,17 @@ function emitRecoveryTimes(options: DrillStepOptions, ended: StepSpec, started: 
     const from = started.get(pair[1]!);
     if (from === undefined) continue;
     options.emitSample({ t: endedAt, probe: implicitProbeName('rto', check.expr.arg), ok: true, value: endedAt - from, detail: { from: pair[1], to: pair[2] } });
+  }
+}
+
+/**
+ * The disaster moment `rpo(p, step)` measures the recovery point from: one sample, when the step
+ * starts, under the check's implicit name; the check pairs it with the probe's verified writes.
+ */
+function markDisaster(options: DrillStepOptions, step: StepSpec, startedAt: number): void {
+  for (const check of options.checks) {
+    const named = check.expr.fn === 'rpo' ? PROBE_AND_STEP.exec(check.expr.arg) : null;
+    if (named?.[2] === step.name) options.emitSample({ t: startedAt, probe: implicitProbeName('rpo', check.expr.arg), ok: true, detail: { step: step.name, probe: named[1] } });
   }
 }
 

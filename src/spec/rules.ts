@@ -1,7 +1,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { closest } from '../core/did-you-mean.js';
 import { Duration } from '../core/duration.js';
-import { CHECK_FUNCTIONS, STEP_PAIR } from '../slo/functions.js';
+import { CHECK_FUNCTIONS, PROBE_AND_STEP, STEP_PAIR } from '../slo/functions.js';
 import type { CheckSpec, ExperimentSpec } from './model.js';
 import type { SpecRegistries } from './registries.js';
 import type { SpecProblem } from './spec-problem.js';
@@ -58,6 +58,16 @@ function stepProblems(spec: ExperimentSpec): SpecProblem[] {
     } else if (order.indexOf(to) <= order.indexOf(from)) {
       problems.push({ path: check.path, message: `rto(${from}, ${to}) measures from ${from} to a later step, and ${to} does not come after ${from} in spec.steps` });
     }
+  }
+  for (const check of [...spec.steadyState.checks, ...spec.slos, ...spec.abort]) {
+    const named = check.expr.fn === 'rpo' ? PROBE_AND_STEP.exec(check.expr.arg) : null;
+    if (!named) continue;
+    const [, probe, step] = named as unknown as [string, string, string];
+    if (check.path.startsWith('spec.slos') === false) problems.push({ path: check.path, message: `rpo(${probe}, ${step}) is known only once the probe verified its writes after recovery: check it under spec.slos` });
+    const declared = spec.probes.find((p) => p.name === probe);
+    if (!declared) problems.push({ path: check.path, message: `rpo() names the probe "${probe}", which is not declared; declare a consistency probe under spec.probes` });
+    else if (declared.kind !== 'consistency') problems.push({ path: check.path, message: `rpo() reads the writes of a consistency probe; "${probe}" is a ${declared.kind} probe` });
+    if (!order.includes(step)) problems.push({ path: check.path, message: `rpo() names the step "${step}", which no step is called; ${order.length > 0 ? `the steps are ${order.join(', ')}` : 'declare it under spec.steps'}` });
   }
   return problems;
 }
