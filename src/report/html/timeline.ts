@@ -30,6 +30,19 @@ export interface TimelineData {
   /** Warning events and condition changes left out to keep the file small. */
   readonly clusterEventsDropped: number;
   readonly checks: readonly CheckTarget[];
+  /** The drill steps that started, in the order they ran. */
+  readonly steps: readonly StepSpan[];
+}
+
+/** A drill step on the time axis: from its start to its end (undefined while it ran when the journal ended). */
+export interface StepSpan {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly from: number;
+  readonly to?: number;
+  readonly outcome?: 'done' | 'failed';
+  readonly message?: string;
 }
 
 export interface NodeLane {
@@ -223,6 +236,15 @@ export class TimelineBuilder {
       warnings: [...this.warnings],
       clusterEventsDropped: this.clusterEventsDropped,
       checks: result.checks.map((c, index) => checkTarget(c, index, probes, at)),
+      steps: (result.steps ?? []).map((s) => ({
+        id: s.id,
+        name: s.name,
+        kind: s.kind,
+        from: at(s.startedAtMs),
+        ...(s.endedAtMs !== undefined ? { to: at(s.endedAtMs) } : {}),
+        ...(s.outcome ? { outcome: s.outcome } : {}),
+        ...(s.message ? { message: plainText(s.message).slice(0, 160) } : {}),
+      })),
     };
   }
 
