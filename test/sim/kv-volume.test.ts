@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { execInPod } from '../../src/nodes/pod-exec.js';
+import { parseSnapshot } from '../../src/sim/dataplane/kv-app.js';
+import { KvDisk } from '../../src/sim/dataplane/kv-storage.js';
+import { ContainerFilesystem } from '../../src/sim/kubelet/container-filesystem.js';
+import { NodeFilesystem } from '../../src/sim/kubelet/node-filesystem.js';
+import { Volume } from '../../src/sim/kubelet/volume.js';
 import { eventually } from '../support/eventually.js';
 import { httpService, kvStatefulSet, namespace } from '../support/kube-objects.js';
 import { createAll } from '../probes/probe-harness.js';
@@ -143,3 +148,30 @@ describe('sim gameday/kv: data on the volume, snapshots and restores', function 
 });
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+describe('gameday/kv data directory and snapshots (no cluster)', () => {
+  const GiB = 1024 ** 3;
+  const containerFs = (): ContainerFilesystem => {
+    const node = new NodeFilesystem(10 * GiB, GiB);
+    return new ContainerFilesystem(new Volume({ id: 'root', device: 'overlay', node, medium: 'disk', memoryBytes: GiB }), []);
+  };
+
+  it('loads what it wrote (records, deletions and the log position) and ignores files that are not records', () => {
+    const fs = containerFs();
+    const disk = new KvDisk(fs, '/var/lib/kv');
+    expect(disk.load()).to.deep.equal({ data: new Map(), applied: 0, restored: false });
+    disk.put('a/b', { value: '1', version: 1 }, { applied: 1, restored: false });
+    disk.put('c', { value: '2', version: 2 }, { applied: 2, restored: false });
+    disk.put('c', undefined, { applied: 3, restored: true });
+    fs.writeFile('/var/lib/kv/records/notes.txt', 5, Buffer.from('hello'));
+    expect(fs.list('/var/lib/kv/records')).to.deep.equal(['a%2Fb', 'notes.txt']);
+    expect(new KvDisk(fs, '/var/lib/kv').load()).to.deep.equal({ data: new Map([['a/b', { value: '1', version: 1 }]]), applied: 3, restored: true });
+  });
+
+  it('POST /restore takes only what GET /snapshot writes, saying what is wrong', () => {
+    expect(parseSnapshot('{"applied":2,"entries":[{"key":"a","value":"1","version":2}]}')).to.deep.equal({ applied: 2, entries: [{ key: 'a', value: '1', version: 2 }] });
+    expect(parseSnapshot('nope')).to.equal('the body is not JSON: POST what GET /snapshot returned');
+    expect(parseSnapshot('{"items":[]}')).to.equal('not a snapshot: it needs "applied" (a number) and "entries" (a list), as GET /snapshot writes them');
+    expect(parseSnapshot('{"applied":1,"entries":[{"key":"a","value":1,"version":1}]}')).to.equal('entries[0] needs "key" and "value" (strings) and "version" (a number)');
+  });
+});

@@ -180,14 +180,12 @@ export function kvApp(o: KvAppOptions): ContainerApp {
     return !o.replicas.members(group).some((m) => m !== self && (m.following !== undefined || m.applied > self.applied));
   }
 
-  /** A follower catching up; false when its volume refused the data (it tries again at the next heartbeat). */
-  function catchUp(member: KvMember, from: KvMember): boolean {
+  /** A follower catching up; one whose volume refuses the data stays behind and tries again at the next heartbeat. */
+  function catchUp(member: KvMember, from: KvMember): void {
     try {
       member.copyFrom(from);
-      return true;
     } catch (err) {
       if (!isFilesystemError(err)) throw err;
-      return false;
     }
   }
 

@@ -48,11 +48,12 @@ export class KvDisk {
     const data = new Map<string, KvEntry>();
     if (this.fs.stat(this.records)?.kind === 'dir') {
       for (const name of this.fs.list(this.records)) {
-        const entry = JSON.parse(this.fs.readFile(`${this.records}/${name}`).toString('utf8')) as KvEntry;
-        data.set(decodeURIComponent(name), { value: entry.value, version: entry.version });
+        const entry = parseEntry(this.fs.readFile(`${this.records}/${name}`).toString('utf8'));
+        // A file someone wrote there by hand is not a record of the store's.
+        if (entry) data.set(decodeURIComponent(name), entry);
       }
     }
-    const meta = this.fs.stat(this.meta)?.kind === 'file' ? (JSON.parse(this.fs.readFile(this.meta).toString('utf8')) as Partial<KvMeta>) : {};
+    const meta = this.fs.stat(this.meta)?.kind === 'file' ? parseMeta(this.fs.readFile(this.meta).toString('utf8')) : {};
     const newest = Math.max(0, ...[...data.values()].map((e) => e.version));
     return { data, applied: Math.max(meta.applied ?? 0, newest), restored: meta.restored ?? false };
   }
@@ -72,6 +73,23 @@ export class KvDisk {
   writeMeta(meta: KvMeta): void {
     if (this.fs.stat(this.dir)?.kind !== 'dir') this.fs.mkdir(this.dir, true);
     writeText(this.fs, this.meta, JSON.stringify(meta));
+  }
+}
+
+function parseMeta(text: string): Partial<KvMeta> {
+  try {
+    return JSON.parse(text) as Partial<KvMeta>;
+  } catch {
+    return {};
+  }
+}
+
+function parseEntry(text: string): KvEntry | undefined {
+  try {
+    const e = JSON.parse(text) as Partial<KvEntry>;
+    return typeof e.value === 'string' && typeof e.version === 'number' ? { value: e.value, version: e.version } : undefined;
+  } catch {
+    return undefined;
   }
 }
 
