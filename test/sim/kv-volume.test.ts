@@ -145,6 +145,19 @@ describe('sim gameday/kv: data on the volume, snapshots and restores', function 
     await readyMembers('solo', 1);
     expect(await readIn('solo-0', 'order-1')).to.match(/^exit 1: .*404/);
   });
+
+  it('a node lost (crashed) takes the volume with it: the member restarted there starts empty', async () => {
+    await put('solo', 'order-2', 'two');
+    expect(await readIn('solo-0', 'order-2')).to.equal('two');
+    const node = (await sim.core.readNamespacedPod({ namespace: NS, name: 'solo-0' })).spec!.nodeName!;
+    const crash = sim.cluster.nodeFaults.inject(node, { type: 'crash' });
+    sim.cluster.nodeFaults.revert(node, crash.id);
+    await eventually('solo-0 restarted after the crash', async () => {
+      const pod = await sim.core.readNamespacedPod({ namespace: NS, name: 'solo-0' });
+      return (pod.status?.containerStatuses?.[0]?.restartCount ?? 0) > 0 && isReady(pod);
+    }, 20_000);
+    expect(await readIn('solo-0', 'order-2')).to.match(/^exit 1: .*404/);
+  });
 });
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
