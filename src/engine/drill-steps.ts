@@ -82,7 +82,10 @@ export function stepPermissions(step: StepSpec): Permission[] {
 export async function applyStepPermissions(step: StepSpec, experimentDir: string): Promise<Permission[]> {
   if (step.kind !== 'apply') return [];
   const needs = await workloadNeeds([resolve(experimentDir, (step.params as ApplyParams).file)]);
-  return needs.permissions.map((p) => ({ ...p, why: `step ${step.name} (apply): ${p.why.replace(/^workloads: /, '')}` }));
+  const why = `step ${step.name} (apply)`;
+  // Unlike an experiment's workloads, a drill may apply a Namespace an earlier step deleted.
+  const namespaces = needs.namespaces.map((ns): Permission => ({ why: `${why}: create Namespace ${ns.metadata!.name!} (a disaster may have deleted it)`, verbs: ['create'], resource: 'namespaces' }));
+  return [...needs.permissions.map((p) => ({ ...p, why: `${why}: ${p.why.replace(/^workloads: /, '')}` })), ...namespaces];
 }
 
 /** What a step did, for the journal; a step that could not do its job throws StepFailed. */

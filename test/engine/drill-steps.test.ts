@@ -119,6 +119,20 @@ spec:
       ]);
     });
 
+    it('asks RBAC for what an apply step does with the objects of its file, including creating a Namespace a disaster deleted', async () => {
+      const manifests = path.join(mkdtempSync(path.join(tmpdir(), 'gameday-apply-rbac-')), 'restored.yaml');
+      writeFileSync(manifests, 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: shop }\n');
+      const registries = builtinRegistries();
+      const spec = loadExperimentText(withSteps(`    - { at: 1s, name: rebuild, apply: { file: ${JSON.stringify(manifests)} } }\n`), 'drill.yaml', registries);
+      const needs = await runNeeds([spec], { registries, nodeAccess: 'none' });
+      expect(needs.permissions.filter((p) => p.why.startsWith('step ')).map((p) => `${p.verbs.join(',')} ${p.resource}${p.names ? ` ${p.names.join(',')}` : ''}${p.namespace ? ` in ${p.namespace}` : ''}`)).to.deep.equal([
+        'get namespaces shop',
+        'create configmaps in shop',
+        'get,update,delete configmaps settings in shop',
+        'create namespaces',
+      ]);
+    });
+
     it('shows the steps in the timeline, in file order, with what each will do', () => {
       const text = formatPlan(plan(drill('\n  blastRadius: { allowDeleteIn: [shop] }')));
       const lines = text.split('\n');
