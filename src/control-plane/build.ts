@@ -4,8 +4,8 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HarnessError, UsageError } from '../core/errors.js';
-import { COMPONENTS, CONTROL_PLANE_VERSION } from './components.js';
-import { cacheDirectory } from './locate.js';
+import { COMPONENTS, CONTROL_PLANE_VERSION, ETCD_TOOLS } from './components.js';
+import { cacheDirectory, etcdToolsDirectory } from './locate.js';
 
 /** The Go module (control-plane/ at the package root) that pins k8s.io/kubernetes and etcd. */
 export const GO_MODULE_DIR = fileURLToPath(new URL('../../control-plane/', import.meta.url));
@@ -76,14 +76,6 @@ export async function buildControlPlane(options: BuildOptions = {}): Promise<Bui
   progress(`built in ${formatSeconds(seconds)}: ${directory}`);
   await buildEtcdTools(options);
   return { directory, reused: false, seconds };
-}
-
-/** etcd's own tools, for the etcd snapshot drill: etcdctl (snapshot save) and etcdutl (snapshot restore). */
-export const ETCD_TOOLS = ['etcdctl', 'etcdutl'] as const;
-
-/** Beside the control plane's build, not in it, so that a cache built before the tools existed stays valid. */
-export function etcdToolsDirectory(version: string = CONTROL_PLANE_VERSION, env: NodeJS.ProcessEnv = process.env): string {
-  return `${cacheDirectory(version, env)}-etcd-tools`;
 }
 
 /**

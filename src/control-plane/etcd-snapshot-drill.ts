@@ -1,10 +1,10 @@
-import { accessSync, constants } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { HarnessError, UsageError } from '../core/errors.js';
-import { ETCD_TOOLS, etcdToolsDirectory } from './build.js';
-import type { EtcdTools, RealControlPlane } from './real-control-plane.js';
+import { HarnessError } from '../core/errors.js';
+import { locateEtcdTools } from './locate.js';
+import type { EtcdTools } from './components.js';
+import type { RealControlPlane } from './real-control-plane.js';
 
 /** One object of the drill, as a manifest names it. */
 export interface DrillObjectRef {
@@ -38,26 +38,6 @@ export interface EtcdSnapshotDrillReport {
 }
 
 const POLL_MS = 250;
-
-/** etcdctl and etcdutl: `$GAMEDAY_ETCD_TOOLS_DIR`, gameday's build cache (built with the control plane), or PATH. */
-export function locateEtcdTools(env: NodeJS.ProcessEnv = process.env): EtcdTools {
-  const dirs = [env.GAMEDAY_ETCD_TOOLS_DIR, etcdToolsDirectory(undefined, env), ...(env.PATH ?? '').split(path.delimiter)].filter((d): d is string => !!d);
-  const find = (tool: string): string | undefined => dirs.map((d) => path.join(d, tool)).find(executable);
-  const [etcdctl, etcdutl] = ETCD_TOOLS.map(find);
-  if (!etcdctl || !etcdutl) {
-    throw new UsageError(`the etcd snapshot drill needs etcdctl and etcdutl (looked in $GAMEDAY_ETCD_TOOLS_DIR, ${etcdToolsDirectory(undefined, env)} and PATH); \`gameday control-plane build\` builds them`);
-  }
-  return { etcdctl, etcdutl };
-}
-
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The control plane's backup drill: an etcd snapshot is taken, the objects are deleted, the

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HarnessError } from '../core/errors.js';
-import type { ControlPlaneBinaries } from './components.js';
+import type { ControlPlaneBinaries, EtcdTools } from './components.js';
 import { ComponentProcess, logTail, type ComponentExit } from './component-process.js';
 import { CONTROL_PLANE_NODE_IP, createClusterNetwork, ownerAlive, POD_RANGE, SERVICE_RANGE, sweepStaleNetworks, type ClusterNetwork } from './cluster-network.js';
 import { createCredentials, tokenKubeconfig, type Credentials, type TokenUser } from './credentials.js';
@@ -52,11 +52,6 @@ export interface RealControlPlane {
   stop(): Promise<void>;
 }
 
-/** etcd's own tools (src/control-plane/build.ts builds them). */
-export interface EtcdTools {
-  readonly etcdctl: string;
-  readonly etcdutl: string;
-}
 
 const API_PORT = 6443;
 const STATE_PREFIX = 'gameday-cp-';

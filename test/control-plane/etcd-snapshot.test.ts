@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { runEtcdSnapshotDrill, type EtcdSnapshotDrillReport } from '../../src/control-plane/etcd-snapshot-drill.js';
-import { locateEtcdTools } from '../../src/control-plane/etcd-snapshot-drill.js';
+import { locateEtcdTools } from '../../src/control-plane/locate.js';
 import { useRealCluster } from './real-cluster.js';
 
 const NS = 'etcd-drill';
