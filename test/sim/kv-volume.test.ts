@@ -117,7 +117,12 @@ describe('sim gameday/kv: data on the volume, snapshots and restores', function 
       const pods = (await sim.core.listNamespacedPod({ namespace: NS, labelSelector: 'app=rebuilt' })).items.filter((p) => p.status?.phase === 'Running');
       return pods.length === 2 && pods;
     });
-    const refused = await inPod(waiting[0]!.metadata!.name!, ['wget', '-q', '-O', '-', '--post-data', 'x', 'http://localhost:8080/kv/early']);
+    // Once the members have elected a leader, a write is refused, not forwarded, until the restore.
+    await eventually('a rebuilt leader', async () => (await sim.coordination.readNamespacedLease({ namespace: NS, name: 'rebuilt-leader' })).spec?.holderIdentity);
+    const refused = await eventually('the early write answered', async () => {
+      const r = await inPod(waiting[0]!.metadata!.name!, ['wget', '-q', '-O', '-', '--post-data', 'x', 'http://localhost:8080/kv/early']);
+      return /server returned error/.test(r.stderr) && r;
+    });
     expect(refused.stderr).to.contain('503');
     expect(waiting.some(isReady), 'no member is ready before the restore').to.equal(false);
 
