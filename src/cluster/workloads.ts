@@ -73,6 +73,29 @@ export async function applyWorkloads(kubeConfig: KubeConfig, files: readonly str
   return { objects: applied.map(describe), remove };
 }
 
+/** What applyManifests did with each object, in file order: `created Deployment shop/web`. */
+export interface AppliedManifest {
+  readonly object: string;
+  readonly action: 'created' | 'replaced' | 'kept';
+}
+
+/**
+ * Creates every object in the manifest files, or replaces what exists (a Namespace that exists is
+ * kept), without waiting for rollouts and without removing anything afterwards: a drill's `apply`.
+ * The first object that cannot be applied stops it, naming the file.
+ */
+export async function applyManifests(kubeConfig: KubeConfig, files: readonly string[]): Promise<AppliedManifest[]> {
+  const client = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const done: AppliedManifest[] = [];
+  for (const { obj, file } of await readManifests(files)) {
+    const action = await createOrReplace(client, obj).catch((err: unknown) => {
+      throw new HarnessError(`${file}: could not apply ${describe(obj)} (after ${done.length} applied): ${errorMessage(err)}`);
+    });
+    done.push({ object: describe(obj), action });
+  }
+  return done;
+}
+
 /** Kinds that live outside namespaces; any other kind is namespaced. */
 const CLUSTER_SCOPED_KINDS = new Set([
   'Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass',

@@ -2,12 +2,17 @@ import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { COMPONENTS, CONTROL_PLANE_VERSION, type Component, type ControlPlaneBinaries } from './components.js';
+import { COMPONENTS, CONTROL_PLANE_VERSION, ETCD_TOOLS, type Component, type ControlPlaneBinaries, type EtcdTools } from './components.js';
 
 /** Where `gameday control-plane build` keeps one version's binaries. */
 export function cacheDirectory(version: string = CONTROL_PLANE_VERSION, env: NodeJS.ProcessEnv = process.env): string {
   const base = env.GAMEDAY_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'gameday');
   return path.join(base, 'control-plane', version);
+}
+
+/** Beside the control plane's build, not in it, so that a cache built before the tools existed stays valid. */
+export function etcdToolsDirectory(version: string = CONTROL_PLANE_VERSION, env: NodeJS.ProcessEnv = process.env): string {
+  return `${cacheDirectory(version, env)}-etcd-tools`;
 }
 
 function executable(file: string): boolean {
@@ -94,4 +99,15 @@ export function controlPlaneUnavailable(env: NodeJS.ProcessEnv = process.env): s
     if (err instanceof ControlPlaneMissingError) return err.message;
     throw err;
   }
+}
+
+/** etcdctl and etcdutl: `$GAMEDAY_ETCD_TOOLS_DIR`, gameday's build cache (built with the control plane), or PATH. */
+export function locateEtcdTools(env: NodeJS.ProcessEnv = process.env): EtcdTools {
+  const dirs = [env.GAMEDAY_ETCD_TOOLS_DIR, etcdToolsDirectory(undefined, env), ...(env.PATH ?? '').split(path.delimiter)].filter((d): d is string => !!d);
+  const find = (tool: string): string | undefined => dirs.map((d) => path.join(d, tool)).find(executable);
+  const [etcdctl, etcdutl] = ETCD_TOOLS.map(find);
+  if (!etcdctl || !etcdutl) {
+    throw new UsageError(`the etcd snapshot drill needs etcdctl and etcdutl (looked in $GAMEDAY_ETCD_TOOLS_DIR, ${etcdToolsDirectory(undefined, env)} and PATH); \`gameday control-plane build\` builds them`);
+  }
+  return { etcdctl, etcdutl };
 }

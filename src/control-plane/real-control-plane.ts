@@ -1,9 +1,10 @@
 import { request } from 'node:https';
+import { execa } from 'execa';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HarnessError } from '../core/errors.js';
-import type { ControlPlaneBinaries } from './components.js';
+import type { ControlPlaneBinaries, EtcdTools } from './components.js';
 import { ComponentProcess, logTail, type ComponentExit } from './component-process.js';
 import { CONTROL_PLANE_NODE_IP, createClusterNetwork, ownerAlive, POD_RANGE, SERVICE_RANGE, sweepStaleNetworks, type ClusterNetwork } from './cluster-network.js';
 import { createCredentials, tokenKubeconfig, type Credentials, type TokenUser } from './credentials.js';
@@ -37,13 +38,28 @@ export interface RealControlPlane {
   /** A kubeconfig (context `gameday-sim`) for `user`, by default the cluster admin. */
   kubeconfigYaml(user?: TokenUser): string;
   writeKubeconfig(file: string, user?: TokenUser): Promise<void>;
+  /** `etcdctl snapshot save` inside the cluster's namespace: etcd's whole keyspace at one revision, into `file`. */
+  saveEtcdSnapshot(file: string, tools: EtcdTools): Promise<void>;
+  /**
+   * Disaster recovery as etcd's and Kubernetes' docs give it: the API server and etcd stopped, the
+   * snapshot restored into a fresh data directory (`etcdutl snapshot restore`, the revision bumped
+   * and marked compacted so every watcher relists instead of waiting for revisions that will not
+   * come), etcd and the API server started on it. Resolves once /readyz answers ok; the controllers
+   * and nodes, which kept running, reconnect on their own.
+   */
+  restoreEtcdSnapshot(file: string, tools: EtcdTools): Promise<{ readonly dataDir: string }>;
   /** Stops every component, removes the namespace and its veth pair; safe to call twice. */
   stop(): Promise<void>;
 }
 
+
 const API_PORT = 6443;
 const STATE_PREFIX = 'gameday-cp-';
 const DEFAULT_NODES = ['gameday-control-plane', 'gameday-worker', 'gameday-worker2', 'gameday-worker3'];
+const ETCD_CLIENT_URL = 'http://127.0.0.1:2379';
+const ETCD_PEER_URL = 'http://127.0.0.1:2380';
+/** What Kubernetes' etcd restore guide suggests: far beyond any revision a watcher may hold. */
+const RESTORE_REVISION_BUMP = 1_000_000_000;
 
 /**
  * Upstream etcd, kube-apiserver, kube-controller-manager and kube-scheduler as child processes in
@@ -89,16 +105,17 @@ export async function startRealControlPlane(options: RealControlPlaneOptions = {
     }
 
     progress(`starting the real control plane (Kubernetes from ${binaries.source}) in network namespace ${network.namespace}`);
-    const etcd = launch('etcd', [
-      '--name=gameday', `--data-dir=${dir('etcd')}`,
-      '--listen-client-urls=http://127.0.0.1:2379', '--advertise-client-urls=http://127.0.0.1:2379',
-      '--listen-peer-urls=http://127.0.0.1:2380', '--initial-advertise-peer-urls=http://127.0.0.1:2380',
-      '--initial-cluster=gameday=http://127.0.0.1:2380', '--listen-metrics-urls=http://127.0.0.1:2381',
+    const etcdArgs = (dataDir: string): string[] => [
+      '--name=gameday', `--data-dir=${dataDir}`,
+      `--listen-client-urls=${ETCD_CLIENT_URL}`, `--advertise-client-urls=${ETCD_CLIENT_URL}`,
+      `--listen-peer-urls=${ETCD_PEER_URL}`, `--initial-advertise-peer-urls=${ETCD_PEER_URL}`,
+      `--initial-cluster=gameday=${ETCD_PEER_URL}`, '--listen-metrics-urls=http://127.0.0.1:2381',
       // A throwaway cluster: durability across power loss is not worth the fsync latency.
       '--unsafe-no-fsync', '--log-level=warn',
-    ]);
-    const apiserver = launch('kube-apiserver', [
-      '--etcd-servers=http://127.0.0.1:2379',
+    ];
+    let etcd = launch('etcd', etcdArgs(dir('etcd')));
+    const apiServerArgs = [
+      `--etcd-servers=${ETCD_CLIENT_URL}`,
       '--bind-address=0.0.0.0', `--secure-port=${API_PORT}`, `--advertise-address=${CONTROL_PLANE_NODE_IP}`,
       `--service-cluster-ip-range=${SERVICE_RANGE}`,
       `--tls-cert-file=${credentials.serverCert}`, `--tls-private-key-file=${credentials.serverKey}`,
@@ -120,7 +137,8 @@ export async function startRealControlPlane(options: RealControlPlaneOptions = {
       '--enable-aggregator-routing=true',
       '--profiling=false', '--v=1',
       ...(options.apiServerArgs ?? []),
-    ]);
+    ];
+    let apiserver = launch('kube-apiserver', apiServerArgs);
     const url = `https://${network.apiAddress}:${API_PORT}`;
     await waitHealthy(url, '/readyz', credentials, [etcd, apiserver], timeoutMs);
     progress(`  kube-apiserver ready at ${url}`);
@@ -150,7 +168,27 @@ export async function startRealControlPlane(options: RealControlPlaneOptions = {
     progress('  kube-controller-manager and kube-scheduler healthy');
 
     const kubeconfigYaml = (user: TokenUser = credentials.admin): string => tokenKubeconfig({ server: url, caCertPem: credentials.caCertPem, user });
+    let restores = 0;
     return {
+      async saveEtcdSnapshot(file, tools) {
+        const r = await execa(network.execPrefix[0]!, [...network.execPrefix.slice(1), tools.etcdctl, `--endpoints=${ETCD_CLIENT_URL}`, 'snapshot', 'save', file], { reject: false, all: true });
+        if (r.exitCode !== 0) throw new HarnessError(`etcdctl snapshot save ${file} exited ${r.exitCode}: ${r.all?.trim()}`);
+      },
+      async restoreEtcdSnapshot(file, tools) {
+        const dataDir = dir(`etcd-restored-${++restores}`);
+        await apiserver.stop();
+        await etcd.stop();
+        const r = await execa(tools.etcdutl, [
+          'snapshot', 'restore', file, `--data-dir=${dataDir}`, '--name=gameday',
+          `--initial-cluster=gameday=${ETCD_PEER_URL}`, `--initial-advertise-peer-urls=${ETCD_PEER_URL}`,
+          `--bump-revision=${RESTORE_REVISION_BUMP}`, '--mark-compacted',
+        ], { reject: false, all: true });
+        if (r.exitCode !== 0) throw new HarnessError(`etcdutl snapshot restore ${file} exited ${r.exitCode}: ${r.all?.trim()}`);
+        etcd = launch('etcd', etcdArgs(dataDir));
+        apiserver = launch('kube-apiserver', apiServerArgs);
+        await waitHealthy(url, '/readyz', credentials, [etcd, apiserver], timeoutMs);
+        return { dataDir };
+      },
       url,
       network,
       credentials,

@@ -1,6 +1,8 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { resolve } from 'node:path';
 import { execa } from 'execa';
 import { isNotFound } from '../cluster/api-errors.js';
+import { applyManifests, workloadNeeds } from '../cluster/workloads.js';
 import type { Permission } from '../cluster/rbac.js';
 import { abortableSleep } from '../core/abortable-sleep.js';
 import { errorMessage } from '../core/errors.js';
@@ -8,10 +10,10 @@ import type { ClusterTarget } from '../cluster/target.js';
 import { execInPod, podExecPermissions } from '../nodes/pod-exec.js';
 import type { Sample } from '../core/sample.js';
 import { evaluateCheck } from '../slo/evaluate.js';
-import { implicitProbeName, STEP_PAIR } from '../slo/functions.js';
+import { implicitProbeName, PROBE_AND_STEP, STEP_PAIR } from '../slo/functions.js';
 import type { SampleSource } from '../slo/sample-index.js';
 import type { CheckSpec, StepSpec } from '../spec/model.js';
-import { describeStep, type CommandParams, type DeleteParams, type ExecParams, type RolloutRestartParams, type ScaleParams, type WaitForParams } from '../spec/step-schema.js';
+import { describeStep, type ApplyParams, type CommandParams, type DeleteParams, type ExecParams, type RolloutRestartParams, type ScaleParams, type WaitForParams } from '../spec/step-schema.js';
 import type { RunRecorder } from './recorder.js';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
@@ -69,10 +71,21 @@ export function stepPermissions(step: StepSpec): Permission[] {
       const p = step.params as DeleteParams;
       return [on(p.kind, ['delete', 'get'], p.namespace)];
     }
+    case 'apply':
     case 'command':
     case 'waitFor':
       return [];
   }
+}
+
+/** What an apply step does with the objects of its file (read from disk, so not in stepPermissions). */
+export async function applyStepPermissions(step: StepSpec, experimentDir: string): Promise<Permission[]> {
+  if (step.kind !== 'apply') return [];
+  const needs = await workloadNeeds([resolve(experimentDir, (step.params as ApplyParams).file)]);
+  const why = `step ${step.name} (apply)`;
+  // Unlike an experiment's workloads, a drill may apply a Namespace an earlier step deleted.
+  const namespaces = needs.namespaces.map((ns): Permission => ({ why: `${why}: create Namespace ${ns.metadata!.name!} (a disaster may have deleted it)`, verbs: ['create'], resource: 'namespaces' }));
+  return [...needs.permissions.map((p) => ({ ...p, why: `${why}: ${p.why.replace(/^workloads: /, '')}` })), ...namespaces];
 }
 
 /** What a step did, for the journal; a step that could not do its job throws StepFailed. */
@@ -105,8 +118,10 @@ export async function runDrillSteps(options: DrillStepOptions): Promise<void> {
     if (options.signal.aborted) return;
     const record = (phase: 'start' | 'done' | 'failed', extra: { message?: string; evidence?: unknown } = {}): void =>
       options.recorder.record({ type: 'step', t: Date.now(), step: step.id, name: step.name, kind: step.kind, phase, ...extra });
-    started.set(step.name, Date.now());
+    const startedAt = Date.now();
+    started.set(step.name, startedAt);
     record('start', { message: describeStep(step) });
+    markDisaster(options, step, startedAt);
     try {
       const result = await runStep(options, step);
       const ended = Date.now();
@@ -136,6 +151,17 @@ function emitRecoveryTimes(options: DrillStepOptions, ended: StepSpec, started: 
   }
 }
 
+/**
+ * The disaster moment `rpo(p, step)` measures the recovery point from: one sample, when the step
+ * starts, under the check's implicit name; the check pairs it with the probe's verified writes.
+ */
+function markDisaster(options: DrillStepOptions, step: StepSpec, startedAt: number): void {
+  for (const check of options.checks) {
+    const named = check.expr.fn === 'rpo' ? PROBE_AND_STEP.exec(check.expr.arg) : null;
+    if (named?.[2] === step.name) options.emitSample({ t: startedAt, probe: implicitProbeName('rpo', check.expr.arg), ok: true, detail: { step: step.name, probe: named[1] } });
+  }
+}
+
 function runStep(options: DrillStepOptions, step: StepSpec): Promise<StepResult> {
   const kc = options.cluster.kubeConfig;
   switch (step.kind) {
@@ -147,6 +173,8 @@ function runStep(options: DrillStepOptions, step: StepSpec): Promise<StepResult>
       return scaleStep(kc, step.params as ScaleParams);
     case 'rolloutRestart':
       return rolloutRestartStep(kc, step.params as RolloutRestartParams);
+    case 'apply':
+      return applyStep(kc, options.experimentDir, step.params as ApplyParams);
     case 'delete':
       return deleteStep(kc, step.params as DeleteParams, options.signal);
     case 'waitFor':
@@ -199,6 +227,13 @@ async function rolloutRestartStep(kc: KubeConfig, p: RolloutRestartParams): Prom
   else if (p.kind === 'StatefulSet') await apps.patchNamespacedStatefulSet(args, MERGE);
   else await apps.patchNamespacedDaemonSet(args, MERGE);
   return { message: `${p.kind} ${p.namespace}/${p.name} restarted (restartedAt ${restartedAt})`, evidence: { restartedAt } };
+}
+
+/** Creates or replaces each object of the file, as kubectl apply does; the evidence lists what happened to each. */
+async function applyStep(kc: KubeConfig, experimentDir: string, p: ApplyParams): Promise<StepResult> {
+  const applied = await applyManifests(kc, [resolve(experimentDir, p.file)]);
+  const lines = applied.map((a) => `${a.object} ${a.action === 'kept' ? 'unchanged (exists)' : a.action}`);
+  return { message: `${p.file}: ${applied.length} object${applied.length === 1 ? '' : 's'} applied`, evidence: { file: p.file, objects: lines } };
 }
 
 async function deleteStep(kc: KubeConfig, p: DeleteParams, signal: AbortSignal): Promise<StepResult> {

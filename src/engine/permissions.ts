@@ -9,7 +9,7 @@ import { needsNodeAccess, type FaultPlugin } from '../faults/fault.js';
 import { nodeAccessPermissions } from '../nodes/choose-node-access.js';
 import { LEFTOVER_HELPER_POD_PERMISSIONS } from '../nodes/pod-node-access.js';
 import { implicitProbes } from '../plan/implicit-probes.js';
-import { stepPermissions } from './drill-steps.js';
+import { applyStepPermissions, stepPermissions } from './drill-steps.js';
 import type { ProbePlugin } from '../probes/probe.js';
 import type { ExperimentSpec, FaultSpec } from '../spec/model.js';
 import { CLUSTER_WATCH_PERMISSIONS } from './cluster-watch.js';
@@ -58,7 +58,7 @@ export async function runNeeds(specs: readonly ExperimentSpec[], options: RunPer
       if (options.nodeAccess === 'none') notes.push(`${spec.name}: ${fault.name} (${fault.kind}) needs node access, and a run with --node-access none refuses it`);
       else permissions.push(...nodeAccessPermissions(options.nodeAccess));
     }
-    for (const step of spec.steps) permissions.push(...stepPermissions(step));
+    for (const step of spec.steps) permissions.push(...stepPermissions(step), ...(await applyStepPermissions(step, spec.dir)));
     for (const probe of [...spec.probes, ...implicitProbes(spec, options.registries.probes)]) {
       permissions.push(...(options.registries.probes.get(probe.kind)?.permissions?.(probe.params) ?? []));
     }

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { exitCodeFor } from '../core/outcome.js';
 import type { RunEvent } from '../journal/events.js';
 import { ConsistencyData, type ConsistencySummary } from './consistency-data.js';
+import { drillRecoveries, type DrillRecovery } from './drill-recovery.js';
 import { faultProblems, faultState } from './fault-problems.js';
 import { plainText } from './plain-text.js';
 import type { Reporter, RunContext } from './reporter.js';
@@ -110,7 +111,7 @@ export function renderSummary(r: RunResult, { files, link, data = [] }: SummaryF
     for (const p of r.probes) out.push(`| ${mdText(p.name)} | ${p.kind} | ${p.samples} | ${p.ok} | ${p.failed} | ${since(p.firstFailureAtMs)} |`);
     out.push('');
   }
-  out.push(...dataLines(data));
+  out.push(...dataLines(data), ...drillLines(drillRecoveries(r.checks)));
   const events = [
     ...r.aborts.map((a) => ({ t: a.atMs, text: `aborted by ${mdCode(a.check)}: ${mdText(a.message)}` })),
     ...r.signals.map((s) => ({ t: s.atMs, text: `received ${s.signal}` })),
@@ -143,6 +144,18 @@ function dataLines(data: readonly ConsistencySummary[]): string[] {
       out.push(`Records ${mdText(d.probe)} ${what}: ${keys.slice(0, KEYS_LISTED).map(mdCode).join(', ')}${more}.`, '');
     }
   }
+  return out;
+}
+
+/** Per drill (by its disaster step): the RTO and RPO it was judged on. */
+function drillLines(drills: readonly DrillRecovery[]): string[] {
+  if (drills.length === 0) return [];
+  const cell = (list: readonly { check: string; verdict: string; value?: number }[]): string =>
+    list.length === 0 ? '-' : list.map((o) => `${o.value === undefined ? 'no data' : formatDuration(o.value)} (${o.verdict === 'passed' ? 'passed' : `**${o.verdict}**`}: ${mdCode(o.check)})`).join('<br>');
+  const out = ['### Drills', '', 'RTO: from the disaster until the service served again. RPO: how far back in time the data went (the oldest acknowledged write sent before the disaster that did not read back, to the disaster).', ''];
+  out.push('| Disaster | RTO | RPO |', '| --- | --- | --- |');
+  for (const d of drills) out.push(`| ${mdText(d.disaster)} | ${cell(d.rto)} | ${cell(d.rpo)} |`);
+  out.push('');
   return out;
 }
 

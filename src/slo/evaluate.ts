@@ -1,8 +1,8 @@
 import type { CheckEvidence, Verdict } from '../journal/events.js';
 import type { Sample } from '../core/sample.js';
-import { consistencyOp, recordKey } from '../core/consistency-sample.js';
+import { consistencyOp, LOST, recordKey } from '../core/consistency-sample.js';
 import { callText, type CheckExpr, type Comparator, type ThresholdUnit } from './ast.js';
-import { CHECK_FUNCTIONS, implicitProbeName, type CountedSamples } from './functions.js';
+import { CHECK_FUNCTIONS, implicitProbeName, PROBE_AND_STEP, type CountedSamples } from './functions.js';
 import type { SampleSource } from './sample-index.js';
 
 /** What one evaluation of a check found; the engine journals it as a `check` event. */
@@ -80,6 +80,7 @@ const MAX_WINDOWS = 2000;
 const WORST_SAMPLES = 5;
 
 export function evaluateCheck(expr: CheckExpr, samples: SampleSource, range: EvaluationRange, mode: EvaluationMode): CheckOutcome {
+  if (expr.fn === 'rpo') return evaluateRecoveryPoint(expr, samples, range);
   const kind = kindOf(expr);
   if (!kind) {
     return {
@@ -99,6 +100,55 @@ export function evaluateCheck(expr: CheckExpr, samples: SampleSource, range: Eva
     };
   }
   return expr.op === 'holds' ? evaluateHolds(ctx, range, mode) : evaluateComparison(ctx, range, mode);
+}
+
+const LOST_KEYS_NAMED = 5;
+
+/**
+ * `rpo(p, step)`, the recovery point a drill achieved, as operators mean RPO: how far back in time
+ * the data went. The disaster is the moment `step` started (the engine marks it with a sample under
+ * the check's implicit name). Among the acknowledged writes of consistency probe `p` sent before
+ * it, the oldest that did not read back after recovery marks where the loss begins: RPO is the time
+ * from that write to the disaster; 0 when every one read back. Writes sent after the disaster are
+ * the restored service's own (lostWrites counts them). It needs the probe's verification, which
+ * comes when the probe stops: before that, and when the step never started, there is no data.
+ */
+function evaluateRecoveryPoint(expr: CheckExpr, source: SampleSource, range: EvaluationRange): CheckOutcome {
+  if (expr.op === 'holds') throw new Error('unreachable: rpo is a comparison');
+  const [, probe, step] = PROBE_AND_STEP.exec(expr.arg) ?? [];
+  const origin = range.from;
+  const at = (t: number): string => `${t < origin ? '-' : '+'}${(Math.abs(t - origin) / 1000).toFixed(1)}s`;
+  const marker = source.samples(implicitProbeName('rpo', expr.arg))[0];
+  if (!probe || !step || !marker) {
+    return { verdict: 'no-data', message: `${expr.text}: step ${step ?? '?'} never started, so there is no disaster to measure the recovery point from`, evidence: { from: range.from, to: range.to, samples: 0 } };
+  }
+  const disaster = marker.t;
+  const before = source.samples(probe).filter((s) => consistencyOp(s) === 'verify' && s.t < disaster);
+  if (before.length === 0) {
+    return {
+      verdict: 'no-data',
+      message: `${expr.text}: no write of probe "${probe}" sent before ${step} (${at(disaster)}) was verified after recovery (a consistency probe verifies when it stops)`,
+      evidence: { from: range.from, to: disaster, samples: 0 },
+    };
+  }
+  const lost = before.filter((s) => s.error === LOST);
+  const kept = before.filter((s) => s.error !== LOST);
+  const oldestLost = lost.reduce<Sample | undefined>((o, s) => (!o || s.t < o.t ? s : o), undefined);
+  const newestKept = kept.reduce<Sample | undefined>((n, s) => (!n || s.t > n.t ? s : n), undefined);
+  const value = oldestLost ? disaster - oldestLost.t : 0;
+  const passed = compare(value, expr.op, expr.threshold.value);
+  const worst = [...lost].sort((a, b) => a.t - b.t).slice(0, WORST_SAMPLES);
+  const keys = lost.map((s) => recordKey(s) ?? '?').sort();
+  const lostText = oldestLost
+    ? `; ${plural(lost.length, 'acknowledged write')} sent before it lost, the oldest sent at ${at(oldestLost.t)} (${keys.slice(0, LOST_KEYS_NAMED).join(', ')}${keys.length > LOST_KEYS_NAMED ? ', …' : ''})`
+    : '; none lost';
+  const kept_ = newestKept ? `, the newest that read back sent at ${at(newestKept.t)}` : ', none read back';
+  return {
+    verdict: passed ? 'passed' : 'failed',
+    value,
+    message: `${callText(expr)} = ${formatMs(value)} (need ${expr.op} ${expr.threshold.text}): disaster ${step} at ${at(disaster)}; ${plural(before.length, 'acknowledged write')} of ${probe} sent before it${lostText}${kept_}`,
+    evidence: { from: oldestLost?.t ?? disaster, to: disaster, samples: before.length, ...(worst.length > 0 ? { worst, firstViolationAt: oldestLost!.t } : {}) },
+  };
 }
 
 interface Context {

@@ -61,6 +61,9 @@ const WORKLOAD = {
 /** `rto(disaster, back)`: two step names (src/spec/step-schema.ts). */
 export const STEP_PAIR = /^([A-Za-z][A-Za-z0-9_-]*), *([A-Za-z][A-Za-z0-9_-]*)$/;
 
+/** `rpo(orders, disaster)`: a consistency probe's name and a step name. */
+export const PROBE_AND_STEP = /^([^\s,()]+), *([A-Za-z][A-Za-z0-9_-]*)$/;
+
 function probeFunction(name: string, unit: ThresholdUnit, measures: string, example: string, summary: string): CheckFunctionInfo {
   return { name, arg: 'probe', form: 'compare', unit, measures, example, summary };
 }
@@ -213,6 +216,17 @@ const TABLE: readonly CheckFunctionInfo[] = [
     measures: 'a time',
     example: 'rto(disaster, back) < 30s',
     summary: 'recovery time of a drill: from the start of the first step (the disaster) to the end of the second (a waitFor that sees the service serve again)',
+  },
+  {
+    name: 'rpo',
+    arg: 'target',
+    form: 'compare',
+    unit: 'ms',
+    targetShape: { pattern: PROBE_AND_STEP, description: 'a consistency probe and the drill step that is the disaster, like orders, disaster' },
+    measures: 'a time',
+    example: 'rpo(orders, disaster) < 5s',
+    summary:
+      "recovery point of a drill: how much time's worth of acknowledged writes the disaster and the restore lost; from the oldest write of the consistency probe sent before the disaster step started that did not read back after recovery, to that start (0 when none was lost)",
   },
 ];
 

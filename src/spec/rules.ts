@@ -1,11 +1,12 @@
 import { statSync, type Stats } from 'node:fs';
 import { closest } from '../core/did-you-mean.js';
 import { Duration } from '../core/duration.js';
-import { CHECK_FUNCTIONS, STEP_PAIR } from '../slo/functions.js';
+import { CHECK_FUNCTIONS, PROBE_AND_STEP, STEP_PAIR } from '../slo/functions.js';
 import type { CheckSpec, ExperimentSpec } from './model.js';
 import type { SpecRegistries } from './registries.js';
 import type { SpecProblem } from './spec-problem.js';
-import type { WaitForParams } from './step-schema.js';
+import { resolve } from 'node:path';
+import type { ApplyParams, WaitForParams } from './step-schema.js';
 
 /**
  * The rules a schema cannot express because they relate one part of the experiment to another
@@ -58,6 +59,16 @@ function stepProblems(spec: ExperimentSpec): SpecProblem[] {
       problems.push({ path: check.path, message: `rto(${from}, ${to}) measures from ${from} to a later step, and ${to} does not come after ${from} in spec.steps` });
     }
   }
+  for (const check of [...spec.steadyState.checks, ...spec.slos, ...spec.abort]) {
+    const named = check.expr.fn === 'rpo' ? PROBE_AND_STEP.exec(check.expr.arg) : null;
+    if (!named) continue;
+    const [, probe, step] = named as unknown as [string, string, string];
+    if (check.path.startsWith('spec.slos') === false) problems.push({ path: check.path, message: `rpo(${probe}, ${step}) is known only once the probe verified its writes after recovery: check it under spec.slos` });
+    const declared = spec.probes.find((p) => p.name === probe);
+    if (!declared) problems.push({ path: check.path, message: `rpo() names the probe "${probe}", which is not declared; declare a consistency probe under spec.probes` });
+    else if (declared.kind !== 'consistency') problems.push({ path: check.path, message: `rpo() reads the writes of a consistency probe; "${probe}" is a ${declared.kind} probe` });
+    if (!order.includes(step)) problems.push({ path: check.path, message: `rpo() names the step "${step}", which no step is called; ${order.length > 0 ? `the steps are ${order.join(', ')}` : 'declare it under spec.steps'}` });
+  }
   return problems;
 }
 
@@ -67,9 +78,12 @@ export function stepChecks(spec: ExperimentSpec): CheckSpec[] {
 }
 
 function workloadProblems(spec: ExperimentSpec): SpecProblem[] {
+  const files = [
+    ...spec.workloads.map((file, i) => ({ file, path: `spec.workloads[${i}]`, what: 'workload paths' })),
+    ...spec.steps.flatMap((s) => (s.kind === 'apply' ? [{ file: resolve(spec.dir, (s.params as ApplyParams).file), path: `${s.path}.apply.file`, what: 'apply files' }] : [])),
+  ];
   const problems: SpecProblem[] = [];
-  spec.workloads.forEach((file, i) => {
-    const path = `spec.workloads[${i}]`;
+  files.forEach(({ file, path, what }) => {
     let stat: Stats | undefined;
     try {
       stat = statSync(file, { throwIfNoEntry: false });
@@ -77,7 +91,7 @@ function workloadProblems(spec: ExperimentSpec): SpecProblem[] {
       problems.push({ path, message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       return;
     }
-    if (!stat) problems.push({ path, message: `no such file: ${file} (workload paths are relative to the experiment file)` });
+    if (!stat) problems.push({ path, message: `no such file: ${file} (${what} are relative to the experiment file)` });
     else if (!stat.isFile()) problems.push({ path, message: `${file} is not a file; name a manifest file` });
   });
   return problems;

@@ -9,7 +9,7 @@ import { durationSchema, positiveDurationSchema } from './value-schemas.js';
  * disaster, a restore, a wait for the service). Each is `{ at, name, <kind>: parameters }`.
  */
 
-export const STEP_KINDS = ['exec', 'command', 'scale', 'rolloutRestart', 'delete', 'waitFor'] as const;
+export const STEP_KINDS = ['exec', 'command', 'scale', 'rolloutRestart', 'apply', 'delete', 'waitFor'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /** A step's name is used inside checks (`rto(disaster, back)`), so it must read as one word there. */
@@ -50,6 +50,12 @@ const rolloutRestartSchema = z
   })
   .describe('restart every pod of a workload by a rollout, as kubectl rollout restart does (a kubectl.kubernetes.io/restartedAt annotation on the pod template)');
 
+const applySchema = z
+  .strictObject({
+    file: z.string().min(1, { error: 'file is a manifest file, like workloads/db-restored.yaml' }).describe("a manifest file (YAML, one or more documents), relative to the experiment file"),
+  })
+  .describe('create every object in a manifest file, or replace what exists (a Namespace that exists is kept), as kubectl apply does; nothing is waited for (a waitFor step does) and nothing is removed afterwards');
+
 export const DELETABLE_KINDS = ['Pod', 'PersistentVolumeClaim', 'Service', 'ConfigMap', 'Secret', 'Deployment', 'StatefulSet', 'Namespace'] as const;
 const deleteSchema = z
   .strictObject({
@@ -75,12 +81,13 @@ export type ScaleParams = z.output<typeof scaleSchema>;
 export type CommandParams = z.output<typeof commandSchema>;
 export type RolloutRestartParams = z.output<typeof rolloutRestartSchema>;
 export type DeleteParams = z.output<typeof deleteSchema>;
+export type ApplyParams = z.output<typeof applySchema>;
 
 export interface StepDocument {
   readonly at: Duration;
   readonly name: string;
   readonly kind: StepKind;
-  readonly params: ExecParams | CommandParams | ScaleParams | RolloutRestartParams | DeleteParams | WaitForParams;
+  readonly params: ExecParams | CommandParams | ScaleParams | RolloutRestartParams | ApplyParams | DeleteParams | WaitForParams;
 }
 
 /** One line for the journal and `gameday plan`: what the step will do. */
@@ -101,6 +108,8 @@ export function describeStep(step: Pick<StepDocument, 'kind' | 'params'>): strin
       const p = step.params as RolloutRestartParams;
       return `restart ${p.kind} ${p.namespace}/${p.name} by a rollout`;
     }
+    case 'apply':
+      return `apply the manifests in ${(step.params as ApplyParams).file}`;
     case 'delete': {
       const p = step.params as DeleteParams;
       return `delete ${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}`;
@@ -131,6 +140,7 @@ export function stepListSchema(check: z.ZodType<CheckExpr>): z.ZodType<StepDocum
       command: commandSchema.optional(),
       scale: scaleSchema.optional(),
       rolloutRestart: rolloutRestartSchema.optional(),
+      apply: applySchema.optional(),
       delete: deleteSchema.optional(),
       waitFor: waitForSchema.optional(),
     })
@@ -144,5 +154,5 @@ export function stepListSchema(check: z.ZodType<CheckExpr>): z.ZodType<StepDocum
       const kind = STEP_KINDS.find((k) => s[k] !== undefined)!;
       return { at: s.at, name: s.name, kind, params: s[kind]! };
     });
-  return z.array(step).meta({ description: 'Drill steps in time order: actions run once and never reverted; each is { at, name, <exec|command|scale|rolloutRestart|delete|waitFor>: parameters }.' }) as unknown as z.ZodType<StepDocument[]>;
+  return z.array(step).meta({ description: 'Drill steps in time order: actions run once and never reverted; each is { at, name, <exec|command|scale|rolloutRestart|apply|delete|waitFor>: parameters }.' }) as unknown as z.ZodType<StepDocument[]>;
 }

@@ -1,7 +1,9 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ResultBuilder } from '../../src/report/result.js';
 import { renderSummary } from '../../src/report/summary.js';
 import { PlanError, SpecError } from '../../src/core/errors.js';
@@ -45,7 +47,7 @@ describe('drill steps', () => {
     - { at: 20s, name: late, waitFor: { check: "ready(deployment/shop/web) >= 1", timeout: 5s } }
 `),
       );
-      expect(message).to.contain('drill.yaml:7:7 spec.steps[0]: a step does one thing: give one of exec, command, scale, rolloutRestart, delete, waitFor');
+      expect(message).to.contain('drill.yaml:7:7 spec.steps[0]: a step does one thing: give one of exec, command, scale, rolloutRestart, apply, delete, waitFor');
       expect(message).to.contain('drill.yaml:8:7 spec.steps[1]: a step does one thing, not scale and delete: split it into steps');
       expect(message).to.match(/drill\.yaml:9:\d+ spec\.steps\[2\]\.name: "2nd" cannot name a step/);
       expect(message).to.match(/drill\.yaml:10:\d+ spec\.steps\[3\]\.delete\.namespace: a Pod is namespaced: give its namespace/);
@@ -66,6 +68,12 @@ describe('drill steps', () => {
       expect(message).to.match(/spec\.steps\[2\]\.waitFor\.check: no probe named "nope"/);
       expect(message).to.match(/drill\.yaml:11:\d+ spec\.slos\[0\]: rto\(late, restore\) measures from late to a later step, and restore does not come after late in spec\.steps/);
       expect(message).to.match(/drill\.yaml:12:\d+ spec\.slos\[1\]: rto\(\) names "gone", which no step is called; the steps are restore, restore, late/);
+    });
+
+    it('refuses an apply whose file does not exist, naming the step', () => {
+      const message = specError(withSteps(`    - { at: 1s, name: restore, apply: { file: workloads/nowhere.yaml } }
+`));
+      expect(message).to.match(/drill\.yaml:7:\d+ spec\.steps\[0\]\.apply\.file: no such file: .*workloads\/nowhere\.yaml \(apply files are relative to the experiment file\)/);
     });
   });
 
@@ -108,6 +116,20 @@ spec:
         'step backup (exec): list pods in shop',
         'step backup (exec): get,create pods/exec in shop',
         'step disaster (delete): delete,get persistentvolumeclaims in shop',
+      ]);
+    });
+
+    it('asks RBAC for what an apply step does with the objects of its file, including creating a Namespace a disaster deleted', async () => {
+      const manifests = path.join(mkdtempSync(path.join(tmpdir(), 'gameday-apply-rbac-')), 'restored.yaml');
+      writeFileSync(manifests, 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: shop }\n');
+      const registries = builtinRegistries();
+      const spec = loadExperimentText(withSteps(`    - { at: 1s, name: rebuild, apply: { file: ${JSON.stringify(manifests)} } }\n`), 'drill.yaml', registries);
+      const needs = await runNeeds([spec], { registries, nodeAccess: 'none' });
+      expect(needs.permissions.filter((p) => p.why.startsWith('step ')).map((p) => `${p.verbs.join(',')} ${p.resource}${p.names ? ` ${p.names.join(',')}` : ''}${p.namespace ? ` in ${p.namespace}` : ''}`)).to.deep.equal([
+        'get namespaces shop',
+        'create configmaps in shop',
+        'get,update,delete configmaps settings in shop',
+        'create namespaces',
       ]);
     });
 
@@ -199,6 +221,40 @@ spec:
       expect(web.status?.readyReplicas).to.equal(3);
       const restartedAt = (steps.find((e) => e.name === 'restart' && e.phase === 'done')!.evidence as { restartedAt: string }).restartedAt;
       expect(web.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'], 'the template kubectl rollout restart patches').to.equal(restartedAt);
+    });
+
+    it('apply creates the objects of its file and replaces what exists, keeping an existing Namespace, as kubectl apply does', async () => {
+      await sim.core.createNamespacedConfigMap({ namespace: 'drill', body: { metadata: { name: 'settings' }, data: { mode: 'old' } } });
+      const manifests = path.join(mkdtempSync(path.join(tmpdir(), 'gameday-apply-')), 'restored.yaml');
+      writeFileSync(manifests, `apiVersion: v1
+kind: Namespace
+metadata: { name: drill }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: settings, namespace: drill }
+data: { mode: restored }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: extra, namespace: drill }
+data: { added: "yes" }
+`);
+      const run = await runNodeFaultExperiment(simTarget(sim), `
+apiVersion: gameday/v1
+kind: Experiment
+metadata: { name: drill-apply }
+spec:
+  duration: 1s
+  steps:
+    - { at: 0s, name: restore, apply: { file: ${JSON.stringify(manifests)} } }
+`);
+      expect(run.summary.outcome, run.summary.reason).to.equal('passed');
+      const done = run.events.find((e): e is StepEvent => e.type === 'step' && e.phase === 'done')!;
+      expect(done.message).to.equal(`${manifests}: 3 objects applied`);
+      expect((done.evidence as { objects: string[] }).objects).to.deep.equal(['Namespace drill unchanged (exists)', 'ConfigMap drill/settings replaced', 'ConfigMap drill/extra created']);
+      expect((await sim.core.readNamespacedConfigMap({ namespace: 'drill', name: 'settings' })).data).to.deep.equal({ mode: 'restored' });
+      expect((await sim.core.readNamespacedConfigMap({ namespace: 'drill', name: 'extra' })).data).to.deep.equal({ added: 'yes' });
     });
 
     it('fails the run at a waitFor that never comes true, and runs nothing after it', async () => {

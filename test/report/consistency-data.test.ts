@@ -68,4 +68,53 @@ describe('report data section (consistency probes): report.html and summary.md',
       expect(await readFile(join(dir, result!.runId, 'summary.md'), 'utf8')).not.to.contain('### Data');
     });
   });
+
+  /** The orders run as a drill: backup, disaster (which failed), back as steps, judged by rto and rpo. */
+  function drillRun(): RunEvent[] {
+    const events = runWithOrders();
+    const t0 = events[0]!.t;
+    const end = events.findIndex((e) => e.type === 'run.end');
+    const step = (t: number, id: string, name: string, kind: string, phase: 'start' | 'done' | 'failed', message?: string): RunEvent => ({ type: 'step', t: t0 + t, step: id, name, kind, phase, ...(message ? { message } : {}) });
+    const check = (text: string, verdict: 'passed' | 'failed' | 'no-data', value?: number): RunEvent => ({ type: 'check', t: t0 + 7000, role: 'slo', check: text, verdict, ...(value !== undefined ? { value } : {}), message: text });
+    const drill: RunEvent[] = [
+      step(1000, 's0', 'backup', 'exec', 'start'),
+      step(1200, 's0', 'backup', 'exec', 'done', 'exit code 0 in shop/orders-db-0'),
+      step(2000, 's1', 'disaster', 'delete', 'start'),
+      step(3000, 's1', 'disaster', 'delete', 'failed', 'Namespace shop is still there after 1s'),
+      step(3000, 's2', 'back', 'waitFor', 'start'),
+      step(5500, 's2', 'back', 'waitFor', 'done'),
+      check('rto(disaster, back) < 30s', 'passed', 3500),
+      check('rpo(orders, disaster) < 5s', 'failed', 6200),
+    ];
+    return [...events.slice(0, end), ...drill, ...events.slice(end)];
+  }
+
+  it('shows RTO and RPO per drill (by its disaster step) in the data section, and the drill steps as rows on report.html\'s timeline', async () => {
+    await withTempDir(async (dir) => {
+      const [result] = await playEventRuns([drillRun()], [new HtmlReporter()], dir);
+      const html = await readFile(join(dir, result!.runId, 'report.html'), 'utf8');
+      const drills = /<h3 id="drills">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+      expect(drills).to.match(/<td><strong>disaster<\/strong><\/td><td data-label="RTO">3\.5s <span class="badge v-passed">passed<\/span>/);
+      expect(drills).to.match(/<td data-label="RPO">6\.2s <span class="badge v-failed">failed<\/span><br><span class="muted">data lost: <code>rpo\(orders, disaster\) &lt; 5s<\/code>/);
+      const lane = /<div class="lane step-lane"[\s\S]*?<\/div><\/div>/.exec(html)?.[0] ?? '';
+      const spans = [...lane.matchAll(/<div class="step-span (step-\w+)" data-step="(s\d)" style="left:([\d.]+)%;width:max\(2px, ([\d.]+)%\);top:(\d+)px" title="([^"]*)">(\w+)<\/div>/g)];
+      expect(spans.map((m) => [m[1], m[2], m[7], m[5]])).to.deep.equal([
+        ['step-done', 's0', 'backup', '0'],
+        ['step-failed', 's1', 'disaster', '17'],
+        ['step-done', 's2', 'back', '34'],
+      ]);
+      expect(spans[1]![6]).to.contain('disaster (delete) +00:02.0 .. +00:03.0: failed: Namespace shop is still there after 1s');
+      // The backup ran for 0.2 s and the waitFor for 2.5 s: widths on the run's time scale.
+      expect(Number(spans[2]![4]) / Number(spans[0]![4])).to.be.closeTo(12.5, 0.5);
+    });
+  });
+
+  it('lists RTO and RPO per drill in summary.md', async () => {
+    await withTempDir(async (dir) => {
+      const [result] = await playEventRuns([drillRun()], [new SummaryReporter({ env: {} })], dir);
+      const md = await readFile(join(dir, result!.runId, 'summary.md'), 'utf8');
+      expect(md).to.contain('### Drills');
+      expect(md).to.contain('| disaster | 3.5s (passed: `rto(disaster, back) < 30s`) | 6.2s (**failed**: `rpo(orders, disaster) < 5s`) |');
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { exitCodeFor } from '../../core/outcome.js';
 import { formatValue } from '../check-text.js';
 import type { ConsistencySummary } from '../consistency-data.js';
+import { drillRecoveries, type DrillRecovery } from '../drill-recovery.js';
 import { faultProblems, faultState } from '../fault-problems.js';
 import { checkKey, type Regression } from '../regression.js';
 import type { HistoryEntry } from '../history.js';
@@ -11,7 +12,7 @@ import { formatDuration, formatOffset } from '../time-text.js';
 import { xmlAttr, xmlText } from '../xml-text.js';
 import { REPORT_SCRIPT } from './report-script.js';
 import { REPORT_STYLE } from './report-style.js';
-import type { ConditionSpan, NodeLane, TimelineData } from './timeline.js';
+import type { ConditionSpan, NodeLane, StepSpan, TimelineData } from './timeline.js';
 import type { UplotAssets } from './uplot-assets.js';
 
 export interface ReportPage {
@@ -49,7 +50,7 @@ export function renderReportHtml(page: ReportPage, assets: UplotAssets): string 
 ${banner(r)}
 ${checksSection(page)}
 ${faultsSection(r)}
-${dataSection(page.data ?? [])}
+${dataSection(page.data ?? [], drillRecoveries(r.checks))}
 ${timelineSection(page.timeline)}
 ${eventsSection(r, page.timeline)}
 ${historySection(page.history)}
@@ -147,9 +148,31 @@ function sparkline(history: readonly HistoryEntry[], c: CheckResult, regressed: 
 
 const KEYS_SHOWN = 50;
 
-/** The data section: per consistency probe, the writes and what became of them, and lag over time. */
-function dataSection(data: readonly ConsistencySummary[]): string {
-  if (data.length === 0) return '';
+/** The data section: per consistency probe, the writes and what became of them, and lag over time; per drill, its RTO and RPO. */
+function dataSection(data: readonly ConsistencySummary[], drills: readonly DrillRecovery[]): string {
+  if (data.length === 0 && drills.length === 0) return '';
+  const probes = data.length === 0 ? '' : consistencyTable(data);
+  return `<section id="data"><h2>Data</h2>
+${probes}${drills.length === 0 ? '' : drillTable(drills)}</section>`;
+}
+
+/** Per drill (by its disaster step): how long the service was gone and how much data the restore did not bring back. */
+function drillTable(drills: readonly DrillRecovery[]): string {
+  const cell = (list: readonly { check: string; verdict: string; value?: number }[], label: string): string =>
+    list.length === 0
+      ? '<span class="muted">not checked</span>'
+      : list.map((o) => `${o.value === undefined ? '<span class="muted">no data</span>' : formatDuration(o.value)} ${badge(o.verdict)}<br><span class="muted">${label} <code>${text(o.check)}</code></span>`).join('<br>');
+  const rows = drills.map(
+    (d) => `<tr><td><strong>${text(d.disaster)}</strong></td><td data-label="RTO">${cell(d.rto, 'service back:')}</td><td data-label="RPO">${cell(d.rpo, 'data lost:')}</td></tr>`,
+  );
+  return `<h3 id="drills">Drills</h3>
+<p class="muted">Per disaster step: RTO, from the disaster's start until the service served again (the step that saw it ended); RPO, how far back in time the data went, from the oldest acknowledged write sent before the disaster that did not read back after recovery to the disaster (0 when none was lost).</p>
+<div class="table-scroll"><table class="cards">
+<thead><tr><th>Disaster</th><th>RTO</th><th>RPO</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table></div>`;
+}
+
+function consistencyTable(data: readonly ConsistencySummary[]): string {
   const keys = (list: readonly string[]): string =>
     list.length === 0 ? '' : `<br><span class="muted record-keys">${list.slice(0, KEYS_SHOWN).map((k) => `<code>${text(k)}</code>`).join(' ')}${list.length > KEYS_SHOWN ? ` and ${list.length - KEYS_SHOWN} more` : ''}</span>`;
   const rows = data.map((d) => {
@@ -159,11 +182,10 @@ function dataSection(data: readonly ConsistencySummary[]): string {
 <td data-label="Lost"${d.lost.length ? ' class="regression"' : ''}>${d.lost.length}${keys(d.lost)}</td><td data-label="Duplicated">${duplicated}</td><td data-label="Stale reads">${d.staleReads}</td>
 <td data-label="Lag">${lag}</td><td data-label="Lag over time">${lagChart(d)}</td></tr>`;
   });
-  return `<section id="data"><h2>Data</h2>
-<p class="muted">Records written by consistency probes: acknowledged writes read back after recovery (verified) or missing (lost), records listed twice, read-backs that missed an acknowledged record, and replication lag from acknowledgement to settled reads.</p>
+  return `<p class="muted">Records written by consistency probes: acknowledged writes read back after recovery (verified) or missing (lost), records listed twice, read-backs that missed an acknowledged record, and replication lag from acknowledgement to settled reads.</p>
 <div class="table-scroll"><table class="cards">
 <thead><tr><th>Probe</th><th>Writes</th><th>Acknowledged</th><th>Verified</th><th>Lost</th><th>Duplicated</th><th>Stale reads</th><th>Lag</th><th>Lag over time</th></tr></thead>
-<tbody>${rows.join('\n')}</tbody></table></div></section>`;
+<tbody>${rows.join('\n')}</tbody></table></div>`;
 }
 
 /** The highest lag of the records written in each second, as a small line over the run. */
@@ -219,7 +241,8 @@ function timelineSection(tl: TimelineData): string {
   });
   return `<section id="timeline"><h2>Timeline</h2>${anchors('timeline')}
 <div class="lane" aria-label="fault windows and markers">${windows.join('')}${markers.join('')}${phases.join('')}</div>
-<div class="legend"><span><span class="swatch" style="background:rgba(231,76,60,.35)"></span>fault window (inject .. revert)</span><span><span class="swatch" style="border-left:2px dashed #1e7b34"></span>revert</span><span><span class="swatch" style="border-left:2px solid #c0392b"></span>abort / error</span><span><span class="swatch" style="border-left:2px solid #b7791f"></span>warning</span><span><span class="swatch" style="border-left:3px solid #e67e22"></span>Kubernetes Warning event</span><span><span class="swatch" style="background:rgba(241,196,15,.4)"></span>evidence window</span></div>
+${stepLane(tl.steps, pct)}
+<div class="legend"><span><span class="swatch" style="background:rgba(231,76,60,.35)"></span>fault window (inject .. revert)</span><span><span class="swatch" style="border-left:2px dashed #1e7b34"></span>revert</span><span><span class="swatch" style="border-left:2px solid #c0392b"></span>abort / error</span><span><span class="swatch" style="border-left:2px solid #b7791f"></span>warning</span><span><span class="swatch" style="border-left:3px solid #e67e22"></span>Kubernetes Warning event</span><span><span class="swatch" style="background:rgba(241,196,15,.4)"></span>evidence window</span>${tl.steps.length > 0 ? '<span><span class="swatch" style="background:rgba(46,134,193,.22);border-left:2px solid #2e86c1"></span>drill step (start .. end)</span>' : ''}</div>
 ${nodeLanes(tl, pct)}
 ${scalingSection(tl)}
 ${tl.probes.length === 0 ? '<p class="muted">No probe samples in the journal.</p>' : probes.join('\n')}
@@ -233,6 +256,19 @@ function scalingSection(tl: TimelineData): string {
   const per = tl.bucketS > 1 ? ` (lowest and highest per ${tl.bucketS}s)` : ' (per second)';
   return `<section class="probe" id="scaling"><h3>Offered rate and replicas <span class="muted">(load shape of ${text(s.rateProbe)}; ${text(s.replicasProbe)})</span></h3>
 <div class="chart-title">offered rate (left axis, requests/s) and replicas the workload asked for (right axis)${per}</div><div class="chart" id="scaling-chart" data-scaling="true"></div></section>`;
+}
+
+const STEP_ROW_PX = 17;
+
+/** The drill steps under the fault lane, on the same time scale: one row each, from its start to its end. */
+function stepLane(steps: readonly StepSpan[], pct: (t: number) => string): string {
+  if (steps.length === 0) return '';
+  const row = (s: StepSpan, i: number): string => {
+    const title = `${s.name} (${s.kind}) ${formatOffset(s.from * 1000)} .. ${s.to === undefined ? 'still running' : formatOffset(s.to * 1000)}: ${s.outcome ?? 'running'}${s.message ? `: ${s.message}` : ''}`;
+    const to = s.to ?? s.from;
+    return `<div class="step-span step-${attr(s.outcome ?? 'running')}" data-step="${attr(s.id)}" style="left:${pct(s.from)};width:max(2px, ${pct(Math.max(0, to - s.from))});top:${i * STEP_ROW_PX}px" title="${attr(title)}">${text(s.name)}</div>`;
+  };
+  return `<div class="node-lane-title">drill steps</div><div class="lane step-lane" style="height:${steps.length * STEP_ROW_PX + 1}px" aria-label="drill steps">${steps.map(row).join('')}</div>`;
 }
 
 const READY_ROW_PX = 17;

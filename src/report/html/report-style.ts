@@ -39,6 +39,10 @@ tr.check-active td { background: #fff4d6; }
 .lane .marker.k8s-warning { border-left: 3px solid #e67e22; }
 .node-lane-title { font-size: 0.85em; color: var(--muted); margin-top: 6px; }
 .lane.node-lane { margin-top: 2px; }
+.lane.step-lane { margin-top: 2px; }
+.lane .step-span { position: absolute; height: 15px; font-size: 10px; padding: 0 3px; white-space: nowrap; overflow: hidden; background: rgba(46, 134, 193, 0.22); border-left: 2px solid #2e86c1; color: #1b4f72; }
+.lane .step-span.step-failed { background: rgba(231, 76, 60, 0.22); border-left-color: var(--failed); color: #6d1f14; }
+.lane .step-span.step-running { background: repeating-linear-gradient(45deg, rgba(46,134,193,.25), rgba(46,134,193,.25) 6px, rgba(46,134,193,.1) 6px, rgba(46,134,193,.1) 12px); }
 .condition-span { position: absolute; height: 16px; font-size: 10px; line-height: 16px; padding: 0 3px; white-space: nowrap; overflow: hidden; color: #fff; }
 .condition-span.pressure { height: 12px; line-height: 12px; font-size: 9px; }
 .ready-throughout { position: absolute; top: 0; left: 4px; font-size: 10px; line-height: 16px; color: var(--muted); }

@@ -32,6 +32,8 @@ export interface TimelineData {
   readonly checks: readonly CheckTarget[];
   /** The offered rate of a load-shaped probe beside a workload's replicas, when the run has both. */
   readonly scaling?: ScalingChart;
+  /** The drill steps that started, in the order they ran. */
+  readonly steps: readonly StepSpan[];
 }
 
 /**
@@ -46,6 +48,17 @@ export interface ScalingChart {
   readonly x: readonly number[];
   readonly offered: readonly (number | null)[];
   readonly replicas: readonly (number | null)[];
+}
+
+/** A drill step on the time axis: from its start to its end (undefined while it ran when the journal ended). */
+export interface StepSpan {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly from: number;
+  readonly to?: number;
+  readonly outcome?: 'done' | 'failed';
+  readonly message?: string;
 }
 
 export interface NodeLane {
@@ -242,6 +255,15 @@ export class TimelineBuilder {
       clusterEventsDropped: this.clusterEventsDropped,
       checks: result.checks.map((c, index) => checkTarget(c, index, probes, at)),
       ...scalingOf(probes),
+      steps: (result.steps ?? []).map((s) => ({
+        id: s.id,
+        name: s.name,
+        kind: s.kind,
+        from: at(s.startedAtMs),
+        ...(s.endedAtMs !== undefined ? { to: at(s.endedAtMs) } : {}),
+        ...(s.outcome ? { outcome: s.outcome } : {}),
+        ...(s.message ? { message: plainText(s.message).slice(0, 160) } : {}),
+      })),
     };
   }
 

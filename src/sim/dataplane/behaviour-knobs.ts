@@ -34,6 +34,8 @@ export interface BehaviourKnobs {
   readonly replication: ReplicationMode;
   /** gameday/kv only: how long a write takes to reach followers (sync: the ack waits it). @default 0 */
   readonly replicationDelayMs: number;
+  /** gameday/kv only: serve nothing and stay unready until a snapshot is restored (a store being rebuilt from a backup). @default false */
+  readonly awaitRestore: boolean;
 }
 
 /** A small web server's footprint when the pod says nothing: 2m·s of CPU per request, 16Mi idle, 64Ki per request held. */
@@ -52,6 +54,7 @@ const KNOBS = {
   memoryPerRequest: ['GAMEDAY_MEMORY_PER_REQUEST', 'gameday.dev/memory-per-request'],
   replication: ['GAMEDAY_KV_REPLICATION', 'gameday.dev/kv-replication'],
   replicationDelay: ['GAMEDAY_KV_REPLICATION_DELAY', 'gameday.dev/kv-replication-delay'],
+  awaitRestore: ['GAMEDAY_KV_AWAIT_RESTORE', 'gameday.dev/kv-await-restore'],
 } as const;
 
 function durationMs(text: string | undefined): number | undefined {
@@ -97,5 +100,6 @@ export function readKnobs(env: readonly ContainerEnvVar[] | undefined, annotatio
     },
     replication: get(KNOBS.replication)?.trim().toLowerCase() === 'async' ? 'async' : 'sync',
     replicationDelayMs: durationMs(get(KNOBS.replicationDelay)) ?? 0,
+    awaitRestore: get(KNOBS.awaitRestore)?.trim().toLowerCase() === 'true',
   };
 }

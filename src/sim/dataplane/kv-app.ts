@@ -2,54 +2,84 @@ import { nowIso } from '../pod-state.js';
 import { StoreError, type ObjectStore } from '../store.js';
 import type { ReplicationMode } from './behaviour-knobs.js';
 import type { ContainerApp } from './container-server.js';
+import { KvDisk, type KvEntry, type KvFilesystem } from './kv-storage.js';
 import { jsonResponse, type VirtualRequest, type VirtualResponse } from './traffic.js';
 import type { PodIdentity } from './web-app.js';
-
-/** A value and the leader's log position that wrote it. */
-interface Entry {
-  readonly value: string;
-  readonly version: number;
-}
 
 /**
  * One member's copy of the data: what it has applied, and from which leader. A member follows one
  * leader at a time; replication from any other (a deposed leader's late shipments) is refused, as a
- * real store refuses entries from an old term.
+ * real store refuses entries from an old term. With a volume, every apply is written there before
+ * it counts, and a member starts from what its volume holds.
  */
 class KvMember {
-  readonly data = new Map<string, Entry>();
+  readonly data = new Map<string, KvEntry>();
   /** Log position of the newest entry applied. */
   applied = 0;
+  /** A snapshot was restored into the group's data (GAMEDAY_KV_AWAIT_RESTORE waits for one). */
+  restored = false;
   /** Identity of the leader this member copied its data from; undefined until its first sync. */
   following: string | undefined;
   /** The leader's write path, for followers to forward writes to (an etcd follower proxies them); resolves with its log position. */
   write: ((key: string, value: string | undefined) => Promise<number>) | undefined;
+  /** The leader's restore path: its data becomes the snapshot's, and its followers resync. */
+  restore: ((snapshot: KvSnapshot) => number) | undefined;
 
-  constructor(readonly identity: string) {}
+  constructor(
+    readonly identity: string,
+    private readonly disk?: KvDisk,
+  ) {
+    if (!disk) return;
+    const stored = disk.load();
+    for (const [k, e] of stored.data) this.data.set(k, e);
+    this.applied = stored.applied;
+    this.restored = stored.restored;
+  }
 
-  apply(key: string, entry: Entry | undefined, version: number): void {
+  /** On the volume first: an entry the disk refused (ENOSPC) is not applied. */
+  apply(key: string, entry: KvEntry | undefined, version: number): void {
+    const applied = Math.max(this.applied, version);
+    this.disk?.put(key, entry, { applied, restored: this.restored });
     if (entry) this.data.set(key, entry);
     else this.data.delete(key);
-    this.applied = Math.max(this.applied, version);
+    this.applied = applied;
   }
 
-  /** A full resync from a new leader: whatever this member had that the leader lacks is gone. */
+  /**
+   * Catching up with a new leader: whatever this member had that the leader lacks is gone, and
+   * only the records that differ are written (a member restored from its volume rewrites little).
+   */
   copyFrom(leader: KvMember): void {
-    this.data.clear();
-    for (const [k, e] of leader.data) this.data.set(k, e);
-    this.applied = leader.applied;
+    this.replaceData(leader.data, leader.applied, leader.restored);
     this.following = leader.identity;
   }
+
+  replaceData(data: ReadonlyMap<string, KvEntry>, applied: number, restored: boolean): void {
+    this.restored = restored;
+    for (const k of [...this.data.keys()]) if (!data.has(k)) this.apply(k, undefined, 0);
+    for (const [k, e] of data) {
+      const mine = this.data.get(k);
+      if (mine?.version !== e.version || mine.value !== e.value) this.apply(k, e, 0);
+    }
+    this.applied = applied;
+    this.disk?.writeMeta({ applied, restored });
+  }
+}
+
+/** A member's data as `GET /snapshot` serves it and `POST /restore` takes it back. */
+export interface KvSnapshot {
+  readonly applied: number;
+  readonly entries: readonly { readonly key: string; readonly value: string; readonly version: number }[];
 }
 
 /** The live members of each replicated kv group (namespace/lease): the network they replicate over, in-process. */
 export class KvReplicas {
   private readonly groups = new Map<string, Map<string, KvMember>>();
 
-  join(group: string, identity: string): KvMember {
+  join(group: string, identity: string, disk?: KvDisk): KvMember {
     let g = this.groups.get(group);
     if (!g) this.groups.set(group, (g = new Map()));
-    const member = new KvMember(identity);
+    const member = new KvMember(identity, disk);
     g.set(identity, member);
     return member;
   }
@@ -78,6 +108,13 @@ export interface KvAppOptions {
   readonly renewMs: number;
   /** False while the pod's node cannot reach the API server (a partition). */
   readonly apiReachable: () => boolean;
+  /**
+   * The container's filesystem and the directory on its volume (the first mount backed by a claim)
+   * where the member keeps its data. @default none: the data lives and dies with the process
+   */
+  readonly dataDir?: { readonly fs: KvFilesystem; readonly path: string };
+  /** GAMEDAY_KV_AWAIT_RESTORE: the group serves nothing and is not ready until a snapshot is restored into it. @default false */
+  readonly awaitRestore?: boolean;
 }
 
 interface LeaseSpec {
@@ -110,7 +147,7 @@ export function kvApp(o: KvAppOptions): ContainerApp {
   const group = `${ns}/${o.leaseName}`;
   // Like client-go's `hostname_uuid`: a member recreated under the same name is a new candidate.
   const identity = `${o.pod.name}_${o.pod.uid.slice(0, 8)}`;
-  const self = o.replicas.join(group, identity);
+  const self = o.replicas.join(group, identity, o.dataDir ? new KvDisk(o.dataDir.fs, o.dataDir.path) : undefined);
   const podOf = (holder: string | undefined): string | undefined => holder?.replace(/_[^_]*$/, '');
   let leader = false;
   let lastRenew = 0;
@@ -134,18 +171,32 @@ export function kvApp(o: KvAppOptions): ContainerApp {
     return l && !expired(l) ? l.holderIdentity : undefined;
   }
 
-  /** Whether this member may campaign: a fresh one waits to copy from a member that has data. */
+  /**
+   * Whether this member may campaign: one that never synced waits to copy from a member that did,
+   * and, like Raft's vote rule, from one whose log (restored from its volume) is further along.
+   */
   function mayCampaign(): boolean {
-    return self.following !== undefined || !o.replicas.members(group).some((m) => m !== self && m.following !== undefined);
+    if (self.following !== undefined) return true;
+    return !o.replicas.members(group).some((m) => m !== self && (m.following !== undefined || m.applied > self.applied));
+  }
+
+  /** A follower catching up; one whose volume refuses the data stays behind and tries again at the next heartbeat. */
+  function catchUp(member: KvMember, from: KvMember): void {
+    try {
+      member.copyFrom(from);
+    } catch (err) {
+      if (!isFilesystemError(err)) throw err;
+    }
   }
 
   function becomeLeader(): void {
     if (!leader) {
       self.following = identity;
       self.write = write;
+      self.restore = restore;
       // Its first heartbeat brings every live member in line with it, as a new Raft leader's
       // AppendEntries does: what they had beyond its log is gone.
-      for (const m of o.replicas.members(group)) if (m !== self) m.copyFrom(self);
+      for (const m of o.replicas.members(group)) if (m !== self) catchUp(m, self);
     }
     leader = true;
     lastRenew = Date.now();
@@ -154,6 +205,7 @@ export function kvApp(o: KvAppOptions): ContainerApp {
   function stepDown(): void {
     leader = false;
     self.write = undefined;
+    self.restore = undefined;
   }
 
   function tick(): void {
@@ -200,16 +252,24 @@ export function kvApp(o: KvAppOptions): ContainerApp {
   function follow(leaderId: string | undefined): void {
     if (leaderId === undefined || self.following === leaderId) return;
     const source = o.replicas.member(group, leaderId);
-    if (source && source.following === leaderId) self.copyFrom(source);
+    if (source && source.following === leaderId) catchUp(self, source);
   }
 
   /** The leader's write: numbered, applied here, then replicated per the mode. */
   async function write(key: string, value: string | undefined): Promise<number> {
     const version = self.applied + 1;
-    const entry: Entry | undefined = value === undefined ? undefined : { value, version };
+    const entry: KvEntry | undefined = value === undefined ? undefined : { value, version };
     self.apply(key, entry, version);
     const ship = (): void => {
-      for (const m of o.replicas.members(group)) if (m !== self && m.following === identity) m.apply(key, entry, version);
+      for (const m of o.replicas.members(group)) {
+        if (m === self || m.following !== identity) continue;
+        // A follower whose volume is full misses the entry, and is stale from then on.
+        try {
+          m.apply(key, entry, version);
+        } catch (err) {
+          if (!isFilesystemError(err)) throw err;
+        }
+      }
     };
     const { mode, delayMs } = o.replication;
     if (mode === 'async') {
@@ -228,6 +288,14 @@ export function kvApp(o: KvAppOptions): ContainerApp {
     return version;
   }
 
+  /** The leader's restore: its data becomes the snapshot's, and every follower resyncs from it. */
+  function restore(snapshot: KvSnapshot): number {
+    const data = new Map(snapshot.entries.map((e) => [e.key, { value: e.value, version: e.version }] as const));
+    self.replaceData(data, Math.max(snapshot.applied, ...snapshot.entries.map((e) => e.version)), true);
+    for (const m of o.replicas.members(group)) if (m !== self && m.following === identity) catchUp(m, self);
+    return data.size;
+  }
+
   tick();
   const timer = setInterval(tick, o.renewMs);
   timer.unref();
@@ -241,15 +309,54 @@ export function kvApp(o: KvAppOptions): ContainerApp {
 
   async function handleWrite(req: VirtualRequest, key: string): Promise<VirtualResponse> {
     const value = req.method === 'DELETE' ? undefined : req.body.toString('utf8');
-    const target = leader ? self : o.replicas.member(group, leaderIdentity());
+    const target = leaderMember();
     const leaderPod = leader ? o.pod.name : currentLeader();
     if (!target?.write) return jsonResponse(503, { error: 'no leader', leader: leaderPod ?? null }, served({ 'x-kv-leader': leaderPod ?? '' }));
+    if (awaitingRestore(target)) return awaitingRestoreResponse();
     try {
       const version = await target.write(key, value);
       return jsonResponse(200, { key, ok: true, version, leader: leaderPod, at: nowIso() }, served({ 'x-kv-version': String(version), 'x-kv-leader': leaderPod ?? '' }));
     } catch (err) {
+      if (isFilesystemError(err)) return jsonResponse(507, { error: `the leader could not write to its volume: ${err.message}`, key }, served());
       if (!(err instanceof NotLeader)) throw err;
       return jsonResponse(503, { error: 'the leader stepped down before the write was replicated', key }, served());
+    }
+  }
+
+  /** This member when it leads, else the live leader (followers forward to it, in-process like replication). */
+  function leaderMember(): KvMember | undefined {
+    return leader ? self : o.replicas.member(group, leaderIdentity());
+  }
+
+  function awaitingRestore(member: KvMember): boolean {
+    return o.awaitRestore === true && !member.restored;
+  }
+
+  function awaitingRestoreResponse(): VirtualResponse {
+    return jsonResponse(503, { error: 'awaiting restore: POST a snapshot to /restore (kvctl snapshot restore <url>) first' }, served());
+  }
+
+  /** `GET /snapshot`: the leader's data at its current log position, as `etcdctl snapshot save` takes it from one member. */
+  function snapshot(): VirtualResponse {
+    const source = leaderMember();
+    if (!source?.write) return jsonResponse(503, { error: 'no leader to take a snapshot from', leader: currentLeader() ?? null }, served());
+    const entries = [...source.data].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, e]) => ({ key, value: e.value, version: e.version }));
+    const body: KvSnapshot & { member: string | undefined; takenAt: string } = { member: leader ? o.pod.name : currentLeader(), takenAt: nowIso(), applied: source.applied, entries };
+    return jsonResponse(200, body, served());
+  }
+
+  /** `POST /restore`: the snapshot becomes the group's data, at the leader; followers resync from it. */
+  function restoreFrom(req: VirtualRequest): VirtualResponse {
+    const target = leaderMember();
+    if (!target?.restore) return jsonResponse(503, { error: 'no leader to restore into', leader: currentLeader() ?? null }, served());
+    const parsed = parseSnapshot(req.body.toString('utf8'));
+    if (typeof parsed === 'string') return jsonResponse(400, { error: parsed });
+    try {
+      const records = target.restore(parsed);
+      return jsonResponse(200, { ok: true, records, applied: target.applied, leader: leader ? o.pod.name : currentLeader() }, served());
+    } catch (err) {
+      if (!isFilesystemError(err)) throw err;
+      return jsonResponse(507, { error: `the leader could not write the snapshot to its volume: ${err.message}` }, served());
     }
   }
 
@@ -260,10 +367,13 @@ export function kvApp(o: KvAppOptions): ContainerApp {
       if (path === '/readyz') {
         // Ready once it serves the live leader's data: a member still on a dead leader's is not.
         const live = leaderIdentity();
-        const ready = !state.terminating && live !== undefined && self.following === live;
-        return jsonResponse(ready ? 200 : 503, { ready, leader: currentLeader() ?? null });
+        const ready = !state.terminating && live !== undefined && self.following === live && !awaitingRestore(self);
+        return jsonResponse(ready ? 200 : 503, { ready, leader: currentLeader() ?? null, ...(awaitingRestore(self) ? { awaitingRestore: true } : {}) });
       }
       if (path === '/leader') return jsonResponse(200, { leader: currentLeader() ?? null, self: o.pod.name, identity, isLeader: leader, applied: self.applied });
+      if (path === '/snapshot') return req.method === 'GET' ? snapshot() : jsonResponse(405, { error: `method ${req.method} not allowed on /snapshot; take one with GET` });
+      if (path === '/restore') return req.method === 'POST' ? restoreFrom(req) : jsonResponse(405, { error: `method ${req.method} not allowed on /restore; POST a snapshot` });
+      if (awaitingRestore(self)) return awaitingRestoreResponse();
       if (path === '/kv' || path === '/kv/') {
         if (req.method !== 'GET') return jsonResponse(405, { error: `method ${req.method} not allowed on /kv; list with GET /kv?prefix=<p>` });
         const prefix = new URLSearchParams(query).get('prefix') ?? '';
@@ -271,7 +381,7 @@ export function kvApp(o: KvAppOptions): ContainerApp {
         return jsonResponse(200, { items: items.map(([key, e]) => ({ key, value: e.value, version: e.version })) }, served());
       }
       const m = /^\/kv\/(.+)$/.exec(path);
-      if (!m) return jsonResponse(404, { error: `no route ${path}; use /kv/<key>, /kv?prefix=<p>, /leader, /healthz, /readyz` });
+      if (!m) return jsonResponse(404, { error: `no route ${path}; use /kv/<key>, /kv?prefix=<p>, /snapshot, /restore, /leader, /healthz, /readyz` });
       const key = decodeURIComponent(m[1]!);
       if (req.method === 'GET') {
         const entry = self.data.get(key);
@@ -309,3 +419,26 @@ export function kvApp(o: KvAppOptions): ContainerApp {
 }
 
 class NotLeader extends Error {}
+
+/** What the volume threw (ENOSPC, EROFS): the request fails, the member goes on. */
+function isFilesystemError(err: unknown): err is Error & { readonly code: string } {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string';
+}
+
+/** A snapshot as `GET /snapshot` wrote it, or what is wrong with the body. */
+export function parseSnapshot(text: string): KvSnapshot | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return 'the body is not JSON: POST what GET /snapshot returned';
+  }
+  const s = parsed as Partial<KvSnapshot> | null;
+  if (!s || typeof s.applied !== 'number' || !Array.isArray(s.entries)) return 'not a snapshot: it needs "applied" (a number) and "entries" (a list), as GET /snapshot writes them';
+  const bad = s.entries.findIndex((e: unknown) => {
+    const x = e as Partial<KvSnapshot['entries'][number]> | null;
+    return !x || typeof x.key !== 'string' || typeof x.value !== 'string' || typeof x.version !== 'number';
+  });
+  if (bad >= 0) return `entries[${bad}] needs "key" and "value" (strings) and "version" (a number)`;
+  return { applied: s.applied, entries: s.entries };
+}

@@ -17,7 +17,7 @@ import { ContainerShell, type ImageProgram } from './container-shell.js';
 import type { ContainerFilesystem } from './container-filesystem.js';
 import { loggedApp } from './logged-app.js';
 import type { NodeFilesystem } from './node-filesystem.js';
-import { PodStorage, type VolumeMountSpec } from './pod-storage.js';
+import { persistentMountPaths, PodStorage, type VolumeMountSpec } from './pod-storage.js';
 import type { Volume } from './volume.js';
 import { probeOnce, type ProbeResult, type ProbeSpec } from './probe.js';
 
@@ -370,6 +370,8 @@ export class PodWorker {
         leaseDurationMs: this.host.timings.kvLeaseDurationMs,
         renewMs: this.host.timings.kvLeaseRenewMs,
         apiReachable: () => this.host.dataPlane.reachesControlPlane(this.host.nodeName) && !this.done,
+        ...this.kvDataDir(c),
+        awaitRestore: c.knobs.awaitRestore,
       },
     });
     const server = new ContainerServer(c.ports, loggedApp(app, c.log, c.knobs), c.knobs, new UsageMeter(c.spec.name, c.knobs.usage, this.host.timings.metricsWindowMs));
@@ -396,7 +398,13 @@ export class PodWorker {
     if (runFor !== undefined) this.later(runFor, () => finish(c.knobs.exitCode), c);
   }
 
-  /** An exec probe: the command runs in the container like an exec; status 0 passes, its output is the failure's message. */
+  /** Where gameday/kv keeps its data: the container's first mount backed by a claim, if any. */
+  private kvDataDir(c: ContainerRun): { dataDir?: { fs: ContainerFilesystem; path: string } } {
+    const path = persistentMountPaths(this.pod, c.spec.volumeMounts ?? [])[0];
+    return c.kind === 'kv' && c.fs && path !== undefined ? { dataDir: { fs: c.fs, path } } : {};
+  }
+
+    /** An exec probe: the command runs in the container like an exec; status 0 passes, its output is the failure's message. */
   private async execProbe(c: ContainerRun, command: readonly string[], timeoutMs: number): Promise<ProbeResult> {
     if (!c.fs) return { ok: false, output: 'container not running' };
     const shell = this.shellFor(c, containerEnvironment(this.podRef, c.spec.env, this.ip));

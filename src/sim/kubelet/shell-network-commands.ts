@@ -10,7 +10,7 @@ const REASONS: Record<number, string> = {
 
 const statusLine = (status: number): string => `HTTP/1.1 ${status} ${REASONS[status] ?? ''}`.trimEnd();
 
-interface Fetched {
+export interface Fetched {
   readonly response?: VirtualResponse;
   readonly address?: string;
   readonly port: number;
@@ -19,7 +19,7 @@ interface Fetched {
 }
 
 /** One HTTP request from the pod, for wget and curl: resolution, the connection, a deadline. */
-async function fetchFromPod(network: PodNetwork | undefined, url: URL, init: { method: string; headers: Record<string, string>; body: Buffer }, timeoutSeconds: number, signal: AbortSignal): Promise<Fetched> {
+export async function fetchFromPod(network: PodNetwork | undefined, url: URL, init: { method: string; headers: Record<string, string>; body: Buffer }, timeoutSeconds: number, signal: AbortSignal): Promise<Fetched> {
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const resolved = network?.resolve(url.hostname);
   if (!network || !resolved) return { port, failure: 'resolve' };
@@ -41,7 +41,7 @@ async function fetchFromPod(network: PodNetwork | undefined, url: URL, init: { m
   }
 }
 
-function urlOf(text: string): URL | undefined {
+export function urlOf(text: string): URL | undefined {
   try {
     return new URL(/^[a-z]+:\/\//i.test(text) ? text : `http://${text}`);
   } catch {
@@ -55,7 +55,7 @@ function addHeader(headers: Record<string, string>, text: string): void {
   if (colon > 0) headers[text.slice(0, colon).trim().toLowerCase()] = text.slice(colon + 1).trim();
 }
 
-const bodyOf = (r: VirtualResponse): Buffer => (typeof r.body === 'string' ? Buffer.from(r.body) : r.body);
+export const bodyOf = (r: VirtualResponse): Buffer => (typeof r.body === 'string' ? Buffer.from(r.body) : r.body);
 
 function save(ctx: CommandContext, file: string, data: Buffer): string | undefined {
   try {
