@@ -1,5 +1,6 @@
 import { DUPLICATE, LOST, STALE, type ConsistencyOp } from '../core/consistency-sample.js';
 import { ACCESS_TARGET_PATTERN } from '../core/access-target.js';
+import { ADMISSION_TARGET_DESCRIPTION, ADMISSION_TARGET_PATTERN } from '../core/admission-target.js';
 import { REACHABILITY_TARGET_PATTERN } from '../core/reachability-target.js';
 import { closest } from '../core/did-you-mean.js';
 import { callText, type CheckExpr, type ThresholdUnit } from './ast.js';
@@ -190,6 +191,22 @@ const TABLE: readonly CheckFunctionInfo[] = [
     example: 'reachable(shop/frontend -> payments/db:5432) == false',
     summary: 'whether a pod labelled app=<app> can open a TCP connection to the destination, tried from inside the pods',
   },
+  ...(
+    [
+      ['admits', 'whether the API server admits the object', 'admits(pods/compliant.yaml) == true', "whether the API server would create the manifest's object, asked with a server-side dry run (?dryRun=All: admission runs, nothing is stored)"],
+      ['denies', 'whether the API server refuses the object', 'denies(pods/privileged.yaml) == true', "whether the API server refuses the manifest's object (Pod Security, quota, validation, webhooks), asked with a server-side dry run; the refusal's message is the evidence"],
+    ] as const
+  ).map(([name, measures, example, summary]): CheckFunctionInfo => ({
+    name,
+    arg: 'target',
+    form: 'compare',
+    unit: 'boolean',
+    implicitProbe: name,
+    targetShape: { pattern: ADMISSION_TARGET_PATTERN, description: ADMISSION_TARGET_DESCRIPTION },
+    measures,
+    example,
+    summary,
+  })),
   {
     name: 'rto',
     arg: 'target',

@@ -1,4 +1,5 @@
 import { statSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import { closest } from '../core/did-you-mean.js';
 import { Duration } from '../core/duration.js';
 import { CHECK_FUNCTIONS, STEP_PAIR } from '../slo/functions.js';
@@ -104,6 +105,10 @@ function checkProblems(spec: ExperimentSpec, registries: SpecRegistries): SpecPr
     const probe = info.probeKind ? spec.probes.find((p) => p.name === expr.arg) : undefined;
     if (probe && probe.kind !== info.probeKind) {
       problems.push({ path, message: `${info.name}(…) reads the value of a ${info.probeKind} probe; "${probe.name}" is a ${probe.kind} probe`, offset: argOffset });
+    }
+    const implicit = info.implicitProbe ? registries.probes.get(info.implicitProbe) : undefined;
+    if (implicit?.targetProblems && info.targetShape?.pattern.test(expr.arg)) {
+      for (const problem of implicit.targetProblems(expr.arg, dirname(spec.file))) problems.push({ path, message: `${info.name}(${expr.arg}): ${problem}`, offset: argOffset });
     }
     if (info.implicitProbe && !registries.probes.has(info.implicitProbe)) {
       problems.push({
