@@ -1,6 +1,7 @@
 import type { Registry } from '../core/registry.js';
 import { accessProbe } from './access.js';
 import { admitsProbe, deniesProbe } from './admission/probe.js';
+import { blastRadiusProbe } from './blast-radius.js';
 import { browserProbe } from './browser.js';
 import { commandProbe } from './command.js';
 import { consistencyProbe } from './consistency/probe.js';
@@ -32,6 +33,7 @@ export function registerBuiltinProbes(registry: Registry<ProbePlugin>): void {
   registry.register(reachabilityProbe as ProbePlugin);
   registry.register(admitsProbe as ProbePlugin);
   registry.register(deniesProbe as ProbePlugin);
+  registry.register(blastRadiusProbe as ProbePlugin);
   registry.register(restartsProbe as ProbePlugin);
   registry.register(oomKillsProbe as ProbePlugin);
   registry.register(evictionsProbe as ProbePlugin);

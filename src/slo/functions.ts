@@ -1,6 +1,7 @@
 import { DUPLICATE, LOST, STALE, type ConsistencyOp } from '../core/consistency-sample.js';
 import { ACCESS_TARGET_PATTERN } from '../core/access-target.js';
 import { ADMISSION_TARGET_DESCRIPTION, ADMISSION_TARGET_PATTERN } from '../core/admission-target.js';
+import { BLAST_RADIUS_FIELDS } from '../core/blast-radius.js';
 import { REACHABILITY_TARGET_PATTERN } from '../core/reachability-target.js';
 import { closest } from '../core/did-you-mean.js';
 import { callText, type CheckExpr, type ThresholdUnit } from './ast.js';
@@ -44,6 +45,8 @@ export interface CheckFunctionInfo {
   /** Target functions watch through a probe of this kind that the plan adds on its own. */
   readonly implicitProbe?: string;
   readonly targetShape?: { readonly pattern: RegExp; readonly description: string };
+  /** A function that measures several things names one after the call: `blastRadius(shop/frontend).secrets`; each field and what it counts. */
+  readonly fields?: Readonly<Record<string, string>>;
   /** What the measured value is, for messages: `a latency`. */
   readonly measures: string;
   readonly example: string;
@@ -208,6 +211,18 @@ const TABLE: readonly CheckFunctionInfo[] = [
     summary,
   })),
   {
+    name: 'blastRadius',
+    arg: 'target',
+    form: 'compare',
+    unit: 'number',
+    implicitProbe: 'blastRadius',
+    targetShape: { pattern: NAMESPACED.pattern, description: 'namespace/app: the pods labelled app=<app>, like shop/frontend' },
+    fields: BLAST_RADIUS_FIELDS,
+    measures: 'a count',
+    example: 'blastRadius(shop/frontend).secrets == 0',
+    summary: "what an attacker in one of the app's pods could reach (Services, namespaces, from inside the pod) and do with its service account (SubjectAccessReview): one count per field",
+  },
+  {
     name: 'rto',
     arg: 'target',
     form: 'compare',
@@ -259,6 +274,14 @@ export function checkFunctionProblem(expr: CheckExpr): string | undefined {
       const guess = closest(series, names);
       return `unknown series function "${series}"${guess ? `; did you mean "${guess}"?` : `; known: ${names.join(', ')}`}`;
     }
+  }
+  const field = expr.op === 'holds' ? undefined : expr.field;
+  if (info.fields && field === undefined) return `${info.name} measures several things: name one after the call, like ${info.example} (fields: ${Object.keys(info.fields).join(', ')})`;
+  if (field !== undefined && !info.fields) return `${info.name} has no fields: write ${info.example}, without .${field}`;
+  if (field !== undefined && info.fields && !(field in info.fields)) {
+    const names = Object.keys(info.fields);
+    const guess = closest(field, names);
+    return `${info.name} has no field "${field}"${guess ? `; did you mean "${guess}"?` : ''} (fields: ${names.join(', ')})`;
   }
   if (info.form === 'holds' && expr.op !== 'holds') return `${info.name} is checked with "holds", not a comparison: write ${info.example}`;
   if (info.form === 'compare' && expr.op === 'holds') return `${info.name} compares ${info.measures}: write a comparison, like ${info.example}`;

@@ -47,19 +47,35 @@ const notEnforced = (manifests: Manifest[]): Manifest[] =>
     return m;
   });
 
+/** Payments without its default-deny policy, and the frontend's account bound to cluster-admin: a compromised frontend reaches and may do everything. */
+const wideOpen = (manifests: Manifest[]): Manifest[] => [
+  ...manifests.filter((m) => !(m.kind === 'NetworkPolicy' && m.metadata?.name === 'default-deny')),
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'frontend-admin' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+    subjects: [{ kind: 'ServiceAccount', name: 'frontend', namespace: 'shop' }],
+  },
+];
+
 const sloVerdicts = (r: ExperimentRun): Record<string, string> => Object.fromEntries(r.result.checks.filter((c) => c.role === 'slo').map((c) => [c.check, c.verdict]));
 
 describe('negative twins of the shipped security experiments (real CLI, embedded cluster)', function () {
   this.timeout(120_000);
   let leastPrivilege: Promise<ExperimentRun>;
   let admission: Promise<ExperimentRun>;
+  let blastRadius: Promise<ExperimentRun>;
   before(() => {
     // Both at once: each is its own CLI process with its own embedded cluster.
     leastPrivilege = runExperimentCli(twinFiles('least-privilege.yaml', 'workloads/shop-accounts.yaml', overBroad), 'experiment.yaml');
     admission = runExperimentCli(twinFiles('admission-refuses-privileged.yaml', 'workloads/restricted-namespace.yaml', notEnforced, ['pods/privileged.yaml', 'pods/compliant.yaml']), 'experiment.yaml');
-    // Settled here, so that a rejection is not unhandled while the other one runs.
-    leastPrivilege.catch(() => undefined);
-    admission.catch(() => undefined);
+    // After the first to finish, so that no more than two embedded clusters run at once.
+    blastRadius = Promise.race([leastPrivilege, admission])
+      .catch(() => undefined)
+      .then(() => runExperimentCli(twinFiles('compromised-frontend.yaml', 'workloads/payments.yaml', wideOpen), 'experiment.yaml'));
+    // Settled here, so that a rejection is not unhandled while another one runs.
+    for (const run of [leastPrivilege, admission, blastRadius]) run.catch(() => undefined);
   });
 
   it('least privilege: an over-broad Role and a ClusterRoleBinding to cluster-admin fail exactly the checks of the excess permissions, each naming the binding that allows it (exit 1)', async () => {
@@ -97,5 +113,29 @@ describe('negative twins of the shipped security experiments (real CLI, embedded
     expect(denied.evidence!.worst![0]!.detail).to.deep.include({ manifest: 'pods/privileged.yaml', admitted: true, object: 'Pod checkout/privileged' });
     expect(r.output).to.contain('slo FAILED denies(pods/privileged.yaml) == true');
     expect(checkOf(r, 'admits(pods/compliant.yaml) == true').verdict).to.equal('passed');
+  });
+
+  it('blast radius: with payments open and the frontend bound to cluster-admin, every bound of blastRadius(shop/frontend) fails, naming the reached database and the namespaces of Secrets (exit 1)', async () => {
+    const r = await blastRadius;
+    expect(r.code, r.output).to.equal(1);
+    const secrets = checkOf(r, 'blastRadius(shop/frontend).secrets == 0');
+    expect(secrets.verdict).to.equal('failed');
+    expect(secrets.value).to.be.greaterThan(2);
+    expect(secrets.message).to.match(/may read Secrets in \d+ namespaces \([^)]*payments[^)]*shop[^)]*\)/);
+    const services = checkOf(r, 'blastRadius(shop/frontend).services <= 1');
+    expect(services.verdict).to.equal('failed');
+    expect(services.value).to.equal(2);
+    expect(services.message).to.contain('reaches 2 Services (payments/api:80, payments/db:5432) in 1 namespace');
+    const detail = services.evidence!.worst![0]!.detail!;
+    expect(detail).to.deep.include({ serviceAccount: 'shop/frontend' });
+    expect(detail.pod).to.match(/^shop\/frontend-/);
+    expect(sloVerdicts(r)).to.deep.equal({
+      'blastRadius(shop/frontend).secrets == 0': 'failed',
+      'blastRadius(shop/frontend).createPods == 0': 'failed',
+      'blastRadius(shop/frontend).exec == 0': 'failed',
+      'blastRadius(shop/frontend).services <= 1': 'failed',
+      // Every Service in reach is still in payments.
+      'blastRadius(shop/frontend).namespaces <= 1': 'passed',
+    });
   });
 });

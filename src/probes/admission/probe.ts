@@ -6,7 +6,7 @@ import { Duration } from '../../core/duration.js';
 import { errorMessage } from '../../core/errors.js';
 import { positiveDurationSchema } from '../../spec/value-schemas.js';
 import type { ProbePlugin } from '../probe.js';
-import { repeatEvery } from '../shared/repeat-every.js';
+import { sampleOnChange } from '../shared/sample-on-change.js';
 import { readAdmissionManifest } from './manifest.js';
 
 const params = z.strictObject({
@@ -46,27 +46,17 @@ function admissionProbe(kind: 'admits' | 'denies', summary: string): ProbePlugin
       const read = readAdmissionManifest(path.resolve(ctx.experimentDir, p.target), p.target);
       if (!read.object) throw new Error(read.problems.join('\n'));
       const object = read.object;
-      let last = '';
-      const observe = async (): Promise<void> => {
-        const t = Date.now();
-        let sample;
+      return sampleOnChange(ctx, (p.every ?? Duration.seconds(2)).ms, async () => {
         try {
           const answer = await dryRunCreate(ctx.cluster.kubeConfig, object);
           const yes = kind === 'admits' ? answer.admitted : !answer.admitted;
-          sample = { ok: true, value: yes ? 1 : 0, detail: { manifest: p.target, ...answer, message: said(p.target, answer) } };
+          return { ok: true, value: yes ? 1 : 0, detail: { manifest: p.target, ...answer, message: said(p.target, answer) } };
         } catch (err) {
           const unanswered = err instanceof DryRunUnanswered;
           const message = `${p.target}: the API server could not judge it${unanswered ? ` (${err.code})` : ''}: ${errorMessage(err).slice(0, 300)}`;
-          sample = { ok: false, error: 'dry-run-failed', detail: { manifest: p.target, message } };
+          return { ok: false, error: 'dry-run-failed', detail: { manifest: p.target, message } };
         }
-        const key = JSON.stringify(sample);
-        if (key === last) return;
-        last = key;
-        ctx.emit({ t, ...sample });
-      };
-      // The first answer is in before the run judges its steady state; the loop then keeps asking.
-      await observe();
-      return repeatEvery((p.every ?? Duration.seconds(2)).ms, observe, (err) => ctx.fail?.(err));
+      });
     },
   };
 }
