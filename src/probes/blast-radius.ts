@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ACCESS_REVIEW_PERMISSION, reviewAccess } from '../cluster/access-review.js';
 import type { Permission } from '../cluster/rbac.js';
 import { parseAccessTarget } from '../core/access-target.js';
-import type { BlastRadiusCounts } from '../core/blast-radius.js';
+import type { BlastRadiusAction, BlastRadiusCounts, BlastRadiusMap } from '../core/blast-radius.js';
 import { Duration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
 import { podExecPermissions } from '../nodes/pod-exec.js';
@@ -20,19 +20,13 @@ const params = z.strictObject({
 });
 type Params = z.output<typeof params>;
 
-/** What the account is asked about in each namespace: the attacker's next steps. */
-const ACTIONS = [
+/** What the account is asked about in each namespace, and the verbs that would allow it (the first allowed is kept). */
+const ACTIONS: readonly { readonly key: BlastRadiusAction; readonly verbs: readonly string[]; readonly resource: string }[] = [
   { key: 'readSecrets', verbs: ['get', 'list', 'watch'], resource: 'secrets' },
   { key: 'createPods', verbs: ['create'], resource: 'pods' },
   { key: 'exec', verbs: ['create'], resource: 'pods/exec' },
-] as const;
-type Action = (typeof ACTIONS)[number]['key'];
-
-/** What the account may do in one namespace, and the verbs that allow it (the first allowed). */
-interface NamespaceAccess {
-  readonly namespace: string;
-  readonly allowed: Partial<Record<Action, string>>;
-}
+];
+type NamespaceAccess = BlastRadiusMap['access'][number];
 
 /** How many connections are tried at once from the pod. */
 const CONNECT_CONCURRENCY = 8;
@@ -90,7 +84,7 @@ async function mapBlastRadius(kubeConfig: KubeConfig, core: CoreV1Api, namespace
   const [reached, access] = await Promise.all([reachableServices(kubeConfig, core, pod, waitS), accountAccess(kubeConfig, core, namespace, account)]);
   const servicesReached = [...new Set(reached.map((r) => r.service))];
   const namespacesReached = [...new Set(reached.map((r) => r.service.split('/')[0]!))];
-  const where = (action: Action): string[] => access.filter((a) => a.allowed[action] !== undefined).map((a) => a.namespace);
+  const where = (action: BlastRadiusAction): string[] => access.filter((a) => a.allowed[action] !== undefined).map((a) => a.namespace);
   const fields: BlastRadiusCounts = {
     services: servicesReached.length,
     namespaces: namespacesReached.length,
@@ -104,11 +98,8 @@ async function mapBlastRadius(kubeConfig: KubeConfig, core: CoreV1Api, namespace
     `reaches ${plural(fields.services, 'Service')}${listed(reached.map((r) => r.path))} in ${plural(fields.namespaces, 'namespace')}; ` +
     `may read Secrets in ${plural(fields.secrets, 'namespace')}${listed(where('readSecrets'))}, ` +
     `create pods in ${fields.createPods}${listed(where('createPods'))}, exec into pods in ${fields.exec}${listed(where('exec'))}`;
-  return {
-    ok: true,
-    value: fields.services,
-    detail: { pod: `${namespace}/${pod.metadata!.name}`, serviceAccount: `${namespace}/${account}`, fields, reached, access, message },
-  };
+  const map: BlastRadiusMap = { pod: `${namespace}/${pod.metadata!.name}`, serviceAccount: `${namespace}/${account}`, fields, reached, access, message };
+  return { ok: true, value: fields.services, detail: { ...map } };
 }
 
 /**
@@ -140,7 +131,7 @@ async function accountAccess(kubeConfig: KubeConfig, core: CoreV1Api, namespace:
   const namespaces = (await core.listNamespace()).items.map((n) => n.metadata!.name!).sort();
   return Promise.all(
     namespaces.map(async (scope) => {
-      const allowed: Partial<Record<Action, string>> = {};
+      const allowed: Partial<Record<BlastRadiusAction, string>> = {};
       for (const action of ACTIONS) {
         for (const verb of action.verbs) {
           const answer = await reviewAccess(kubeConfig, parseAccessTarget(`serviceaccount/${namespace}/${account}, ${verb}, ${action.resource}, ${scope}`));
