@@ -1,9 +1,12 @@
 import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { builtinRegistries } from '../../src/cli/registries.js';
+import { dryRunCreate, DryRunUnanswered } from '../../src/cluster/dry-run-create.js';
 import { SpecError } from '../../src/core/errors.js';
 import { admitsProbe, deniesProbe } from '../../src/probes/admission/probe.js';
 import { loadExperimentFile, loadExperimentText } from '../../src/spec/load.js';
@@ -87,6 +90,49 @@ describe('admits() and denies(): a dry-run create judged by the API server', fun
     expect(deniesProbe.permissions!({ target: 'pods/privileged.yaml' }, SHIPPED)).to.deep.equal([
       { why: 'denies(pods/privileged.yaml): create its object in a dry run (nothing is stored)', verbs: ['create'], resource: 'pods', namespace: 'checkout' },
     ]);
+  });
+});
+
+describe('admits() and denies(): which refusals judge the object', () => {
+  /** An API server that answers every create with this Status, as upstream words it. */
+  async function answering(code: number, message: string): Promise<{ kc: k8s.KubeConfig; close: () => void }> {
+    const server = createServer((req, res) => {
+      if (req.url?.startsWith('/api/v1') && req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'pods', namespaced: true, kind: 'Pod', verbs: ['create'] }] }));
+        return;
+      }
+      res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason: 'Forbidden', code }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const kc = new k8s.KubeConfig();
+    kc.loadFromOptions({ clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }], users: [{ name: 'u' }], contexts: [{ name: 'c', cluster: 'c', user: 'u' }], currentContext: 'c' });
+    return { kc, close: () => server.close() };
+  }
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'checkout' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+
+  it("a namespace too new for its default service account (upstream's ServiceAccount admission) and gameday's own lack of create are no answer, never a refusal", async () => {
+    for (const message of [
+      'pods "p" is forbidden: error looking up service account checkout/default: serviceaccount "default" not found',
+      'pods is forbidden: User "system:serviceaccount:gameday:gameday" cannot create resource "pods" in API group "" in the namespace "checkout"',
+    ]) {
+      const server = await answering(403, message);
+      try {
+        const err = await dryRunCreate(server.kc, pod).then(() => undefined, (e: unknown) => e);
+        expect(err, message).to.be.instanceOf(DryRunUnanswered);
+        expect((err as DryRunUnanswered).message).to.equal(message);
+      } finally {
+        server.close();
+      }
+    }
+  });
+
+  it('a webhook that denies (400) is a refusal, with its words', async () => {
+    const server = await answering(400, 'admission webhook "validate.kyverno.svc-fail" denied the request: privileged containers are not allowed');
+    try {
+      expect(await dryRunCreate(server.kc, pod)).to.deep.include({ admitted: false, code: 400, message: 'admission webhook "validate.kyverno.svc-fail" denied the request: privileged containers are not allowed' });
+    } finally {
+      server.close();
+    }
   });
 });
 
