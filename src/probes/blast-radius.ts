@@ -115,14 +115,18 @@ async function reachableServices(kubeConfig: KubeConfig, core: CoreV1Api, pod: V
     .flatMap((s) => (s.spec?.ports ?? []).filter((port) => (port.protocol ?? 'TCP') === 'TCP').map((port) => ({ ns: s.metadata!.namespace!, name: s.metadata!.name!, port: port.port })))
     .sort((a, b) => `${a.ns}/${a.name}`.localeCompare(`${b.ns}/${b.name}`) || a.port - b.port);
   const reached: { service: string; path: string }[] = [];
+  let tried = 0;
   for (let i = 0; i < targets.length; i += CONNECT_CONCURRENCY) {
     const batch = targets.slice(i, i + CONNECT_CONCURRENCY);
     const answers = await Promise.all(batch.map((d) => tryPath(kubeConfig, pod, `${d.name}.${d.ns}.svc.cluster.local`, d.port, waitS)));
     answers.forEach((a, j) => {
       const d = batch[j]!;
+      if (a !== undefined) tried++;
       if (a?.reachable) reached.push({ service: `${d.ns}/${d.name}`, path: `${d.ns}/${d.name}:${d.port}` });
     });
   }
+  // A pod where nc cannot run reaches nothing as far as gameday can tell: that is no map, never a small one.
+  if (targets.length > 0 && tried === 0) throw new Error(`could not run nc in pod ${pod.metadata!.namespace}/${pod.metadata!.name} (the drill tries connections with nc -z, as busybox has it)`);
   return reached;
 }
 
