@@ -45,6 +45,12 @@ export interface CheckFunctionInfo {
   /** Target functions watch through a probe of this kind that the plan adds on its own. */
   readonly implicitProbe?: string;
   readonly targetShape?: { readonly pattern: RegExp; readonly description: string };
+  /**
+   * An argument of this shape names a probe declared under spec.probes, of the function's
+   * implicit kind, instead of a target: `denies(root-pod)` reads the declared `root-pod` probe
+   * (whose manifest is inline), where `denies(pods/root.yaml)` starts a probe of its own.
+   */
+  readonly declaredProbe?: RegExp;
   /** A function that measures several things names one after the call: `blastRadius(shop/frontend).secrets`; each field and what it counts. */
   readonly fields?: Readonly<Record<string, string>>;
   /** What the measured value is, for messages: `a latency`. */
@@ -52,6 +58,10 @@ export interface CheckFunctionInfo {
   readonly example: string;
   readonly summary: string;
 }
+
+/** A probe's name as an argument: no path, no extension. */
+const DECLARED_PROBE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const ADMISSION_TARGET_OR_PROBE = new RegExp(`${ADMISSION_TARGET_PATTERN.source}|${DECLARED_PROBE_NAME.source}`);
 
 const NAMESPACED = { pattern: /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, description: 'namespace/name, like shop/web' };
 const NAMESPACED_SERVICE = { ...NAMESPACED, description: 'namespace/service, like shop/web' };
@@ -205,7 +215,8 @@ const TABLE: readonly CheckFunctionInfo[] = [
     form: 'compare',
     unit: 'boolean',
     implicitProbe: name,
-    targetShape: { pattern: ADMISSION_TARGET_PATTERN, description: ADMISSION_TARGET_DESCRIPTION },
+    targetShape: { pattern: ADMISSION_TARGET_OR_PROBE, description: `${ADMISSION_TARGET_DESCRIPTION}, or the name of a ${name} probe declared under spec.probes with its manifest inline` },
+    declaredProbe: DECLARED_PROBE_NAME,
     measures,
     example,
     summary,
@@ -237,9 +248,9 @@ const TABLE: readonly CheckFunctionInfo[] = [
 /** The check functions, by name. */
 export const CHECK_FUNCTIONS: ReadonlyMap<string, CheckFunctionInfo> = new Map(TABLE.map((f) => [f.name, f]));
 
-/** The name the plan and engine give the probe a target check implies: `pdb(shop/web)`. */
+/** The name the plan and engine give the probe a target check implies: `pdb(shop/web)`; or the declared probe the argument names (`denies(root-pod)`). */
 export function implicitProbeName(fn: string, arg: string): string {
-  return `${fn}(${arg})`;
+  return CHECK_FUNCTIONS.get(fn)?.declaredProbe?.test(arg) ? arg : `${fn}(${arg})`;
 }
 
 const HOW_TO_WRITE: Readonly<Record<ThresholdUnit, string>> = {

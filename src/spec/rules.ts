@@ -106,8 +106,13 @@ function checkProblems(spec: ExperimentSpec, registries: SpecRegistries): SpecPr
     if (probe && probe.kind !== info.probeKind) {
       problems.push({ path, message: `${info.name}(…) reads the value of a ${info.probeKind} probe; "${probe.name}" is a ${probe.kind} probe`, offset: argOffset });
     }
+    const declared = info.declaredProbe?.test(expr.arg) ? spec.probes.find((p) => p.name === expr.arg) : undefined;
+    if (info.declaredProbe?.test(expr.arg) && declared?.kind !== info.implicitProbe) {
+      const what = declared ? `"${expr.arg}" is a ${declared.kind} probe` : `no probe is named "${expr.arg}"`;
+      problems.push({ path, message: `${info.name}(${expr.arg}) reads a probe of kind ${info.implicitProbe} declared under spec.probes, and ${what}; declare it with its manifest inline, or name a manifest file like ${info.example.slice(info.name.length + 1, info.example.indexOf(')'))}`, offset: argOffset });
+    }
     const implicit = info.implicitProbe ? registries.probes.get(info.implicitProbe) : undefined;
-    if (implicit?.targetProblems && info.targetShape?.pattern.test(expr.arg)) {
+    if (implicit?.targetProblems && info.targetShape?.pattern.test(expr.arg) && !info.declaredProbe?.test(expr.arg)) {
       for (const problem of implicit.targetProblems(expr.arg, dirname(spec.file))) problems.push({ path, message: `${info.name}(${expr.arg}): ${problem}`, offset: argOffset });
     }
     if (info.implicitProbe && !registries.probes.has(info.implicitProbe)) {

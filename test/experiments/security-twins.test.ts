@@ -112,6 +112,8 @@ describe('negative twins of the shipped security experiments (real CLI, embedded
     expect(denied.message).to.contain('= false (need == true)').and.to.contain('pods/privileged.yaml: the API server admitted Pod checkout/privileged (dry run, nothing stored)');
     expect(denied.evidence!.worst![0]!.detail).to.deep.include({ manifest: 'pods/privileged.yaml', admitted: true, object: 'Pod checkout/privileged' });
     expect(r.output).to.contain('slo FAILED denies(pods/privileged.yaml) == true');
+    // The manifest written inline under a probe is admitted too, and named by its object.
+    expect(checkOf(r, 'denies(host-pid) == true').message).to.contain('inline Pod checkout/host-pid: the API server admitted Pod checkout/host-pid');
     expect(checkOf(r, 'admits(pods/compliant.yaml) == true').verdict).to.equal('passed');
   });
 

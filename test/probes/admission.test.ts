@@ -86,6 +86,14 @@ describe('admits() and denies(): a dry-run create judged by the API server', fun
     expect(taken.detail!.message).to.equal('p.yaml: the API server could not judge it (409): pods "taken" already exists');
   });
 
+  it('sends a manifest written inline under a declared probe the same way, naming it by its object', async () => {
+    const manifest = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'host-pid', namespace: 'checkout' }, spec: { hostPID: true, containers: [{ name: 'c', image: 'busybox:1.36' }] } };
+    const p = await startProbe(deniesProbe, { manifest }, h.kc);
+    await p.stop();
+    expect(p.samples[0]).to.deep.include({ ok: true, value: 1 });
+    expect(p.samples[0]!.detail!.message).to.match(/^inline Pod checkout\/host-pid: refused \(403 Forbidden\): pods "host-pid" is forbidden: violates PodSecurity "restricted:latest": host namespaces \(hostPID=true\)/);
+  });
+
   it('declares the create it does (in a dry run) for gameday rbac, from the manifest', () => {
     expect(deniesProbe.permissions!({ target: 'pods/privileged.yaml' }, SHIPPED)).to.deep.equal([
       { why: 'denies(pods/privileged.yaml): create its object in a dry run (nothing is stored)', verbs: ['create'], resource: 'pods', namespace: 'checkout' },
@@ -172,11 +180,35 @@ describe('admits() and denies(): the manifest is checked when the experiment loa
     ]);
   });
 
+  it('reads an inline manifest from the probe a check names, which must be declared, of the same kind, with a named object', () => {
+    const withProbes = (probes: string, check: string): string[] => {
+      const dir = dirWith({});
+      const text = ['apiVersion: gameday/v1', 'kind: Experiment', 'metadata: { name: admission }', 'spec:', '  duration: 3s', '  probes:', probes, '  slos:', `    - ${check}`, ''].join('\n');
+      try {
+        loadExperimentText(text, path.join(dir, 'experiment.yaml'), builtinRegistries());
+        return [];
+      } catch (err) {
+        if (err instanceof SpecError) return err.issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`);
+        throw err;
+      }
+    };
+    const root = '    root:\n      denies:\n        manifest: { apiVersion: v1, kind: Pod, metadata: { name: root, namespace: open }, spec: {} }';
+    expect(withProbes(root, 'denies(root) == true')).to.deep.equal([]);
+    expect(withProbes(root, 'admits(root) == true')).to.deep.equal([
+      '11:14 spec.slos[0]: admits(root) reads a probe of kind admits declared under spec.probes, and "root" is a denies probe; declare it with its manifest inline, or name a manifest file like pods/compliant.yaml',
+    ]);
+    expect(withProbes(root, 'denies(rooted) == true')[0]).to.equal(
+      '11:14 spec.slos[0]: denies(rooted) reads a probe of kind denies declared under spec.probes, and no probe is named "rooted"; declare it with its manifest inline, or name a manifest file like pods/privileged.yaml',
+    );
+    const nameless = '    root:\n      denies:\n        manifest: { apiVersion: v1, kind: Pod, metadata: { namespace: open } }';
+    expect(withProbes(nameless, 'denies(root) == true')).to.deep.equal(['9:58 spec.probes.root.denies.manifest.metadata: name the object (metadata.name, or metadata.generateName)']);
+  });
+
   it('refuses a target that is not a manifest path, and loads the shipped experiment', async () => {
-    expect(problems({}, ['denies(privileged) == true'])).to.deep.equal([
-      'experiment.yaml:7:7 spec.slos[0]: denies needs a target written as a manifest file relative to the experiment (.yaml, .yml or .json), like pods/privileged.yaml; "privileged" is not',
+    expect(problems({}, ['denies(pods/privileged) == true'])).to.deep.equal([
+      'experiment.yaml:7:7 spec.slos[0]: denies needs a target written as a manifest file relative to the experiment (.yaml, .yml or .json), like pods/privileged.yaml, or the name of a denies probe declared under spec.probes with its manifest inline; "pods/privileged" is not',
     ]);
     const spec = await loadExperimentFile(path.join(SHIPPED, 'admission-refuses-privileged.yaml'), builtinRegistries());
-    expect(spec.slos.map((c) => c.expr.fn)).to.deep.equal(['denies', 'admits']);
+    expect(spec.slos.map((c) => c.expr.text)).to.deep.equal(['denies(pods/privileged.yaml) == true', 'denies(host-pid) == true', 'admits(pods/compliant.yaml) == true']);
   });
 });
