@@ -14,7 +14,17 @@ import type { WaitForParams } from './step-schema.js';
  * files exist. Every broken rule is returned, not just the first.
  */
 export function experimentRuleProblems(spec: ExperimentSpec, registries: SpecRegistries): SpecProblem[] {
-  return [...faultProblems(spec), ...stepProblems(spec), ...workloadProblems(spec), ...checkProblems(spec, registries)];
+  return [...faultProblems(spec), ...stepProblems(spec), ...workloadProblems(spec), ...checkProblems(spec, registries), ...declaredProbeTargetProblems(spec, registries)];
+}
+
+/** A declared probe whose `target` a check could have named (a manifest file of `denies`) is checked as that check's would be. */
+function declaredProbeTargetProblems(spec: ExperimentSpec, registries: SpecRegistries): SpecProblem[] {
+  return spec.probes.flatMap((probe) => {
+    const target = (probe.params as { readonly target?: unknown } | undefined)?.target;
+    const plugin = registries.probes.get(probe.kind);
+    if (typeof target !== 'string' || !plugin?.targetProblems) return [];
+    return plugin.targetProblems(target, dirname(spec.file)).map((message) => ({ path: `${probe.path}.${probe.kind}.target`, message }));
+  });
 }
 
 function faultProblems(spec: ExperimentSpec): SpecProblem[] {

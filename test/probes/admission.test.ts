@@ -180,7 +180,7 @@ describe('admits() and denies(): the manifest is checked when the experiment loa
     ]);
   });
 
-  it('reads an inline manifest from the probe a check names, which must be declared, of the same kind, with a named object', () => {
+  it('reads an inline manifest (or a file) from the probe a check names, which must be declared, of the same kind, with a named object', () => {
     const withProbes = (probes: string, check: string): string[] => {
       const dir = dirWith({});
       const text = ['apiVersion: gameday/v1', 'kind: Experiment', 'metadata: { name: admission }', 'spec:', '  duration: 3s', '  probes:', probes, '  slos:', `    - ${check}`, ''].join('\n');
@@ -200,6 +200,9 @@ describe('admits() and denies(): the manifest is checked when the experiment loa
     expect(withProbes(root, 'denies(rooted) == true')[0]).to.equal(
       '11:14 spec.slos[0]: denies(rooted) reads a probe of kind denies declared under spec.probes, and no probe is named "rooted"; declare it with its manifest inline, or name a manifest file like pods/privileged.yaml',
     );
+    expect(withProbes('    gone:\n      denies: { target: pods/gone.yaml }', 'denies(gone) == true')).to.deep.equal([
+      '8:25 spec.probes.gone.denies.target: no such file: pods/gone.yaml (manifest paths are relative to the experiment file)',
+    ]);
     const nameless = '    root:\n      denies:\n        manifest: { apiVersion: v1, kind: Pod, metadata: { namespace: open } }';
     expect(withProbes(nameless, 'denies(root) == true')).to.deep.equal(['9:58 spec.probes.root.denies.manifest.metadata: name the object (metadata.name, or metadata.generateName)']);
   });
