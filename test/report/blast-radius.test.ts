@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import type { BlastRadiusMap } from '../../src/core/blast-radius.js';
 import type { RunEvent } from '../../src/journal/events.js';
 import { HtmlReporter } from '../../src/report/html.js';
+import { SummaryReporter } from '../../src/report/summary.js';
 import { fixtureEvents, withTempDir } from './fixture-journals.js';
 import { playEventRuns } from './html-fixture.js';
 
@@ -66,6 +67,20 @@ describe('report blast radius section (compromised-pod drill)', () => {
       const graph = /<svg class="blast-radius-graph"[\s\S]*?<\/svg>/.exec(section)?.[0] ?? '';
       expect([...graph.matchAll(/font-size="12">([^<]+)<\/text>/g)].map((m) => m[1])).to.deep.equal(['frontend-&lt;script&gt;window.__pwned=1&lt;', 'payments', 'shop']);
       expect(graph).to.contain('2 reached, read Secrets').and.to.contain('>read Secrets, create pods<');
+    });
+  });
+
+  it('shows the same counts, the Services reached and where the account has power in summary.md', async () => {
+    await withTempDir(async (dir) => {
+      const [result] = await playEventRuns([runWithBlastRadius()], [new SummaryReporter({ env: {} })], dir);
+      const md = await readFile(join(dir, result!.runId, 'summary.md'), 'utf8');
+      expect(md).to.contain('### Blast radius');
+      expect(md).to.match(/\| blastRadius\(shop\/frontend\) \| `shop\/frontend-.*` \| 2 \| 1 \| 2 \| 1 \| 0 \|/);
+      expect(md).to.contain('reached: `payments/api:80`, `payments/db:5432`.');
+      expect(md).to.contain("account `shop/frontend` has power in: `payments` (readSecrets: list), `shop` (readSecrets: get, createPods: create).");
+      // A hostile pod name stays inside a code span, which Markdown renders as text.
+      expect(md.split('<script>')).to.have.length(2);
+      expect(md).to.contain('`shop/frontend-<script>window.__pwned=1</script>`');
     });
   });
 
