@@ -19,8 +19,8 @@ function clusterOptions(cmd: Command): Command {
       .option('--context <name>', 'kubeconfig context to act on (default: the embedded cluster)')
       .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'),
   )
-    .option('--node-access <provider>', 'how node-level faults reach nodes: auto (kind for kind-<name> contexts, sim for the embedded cluster), kind, pod (privileged helper pods, any cluster), sim, none', 'auto')
-    .option('--node-access-image <image>', 'image of the pod node access helper pods (needs iptables, tc, nsenter, bash)')
+    .option('--node-access <provider>', 'how node-level faults reach nodes: auto (kind for kind-<name> contexts, sim for the embedded cluster), kind, pod (helper pods with host access, any cluster), sim, none', 'auto')
+    .option('--node-access-image <image>', 'image of the pod node access helper pods (needs iptables, tc, nsenter, bash); pin it by digest: name@sha256:<64 hex digits>')
     .option('--plugin <module>', 'load faults/probes from a module exporting register(registries) (repeatable)', collect);
 }
 

@@ -9,6 +9,7 @@ import type { ClusterRef } from '../journal/events.js';
 import type { NodeAccess } from '../nodes/node-access.js';
 import { chooseNodeAccess, NODE_ACCESS_CHOICES, type NodeAccessChoice } from '../nodes/choose-node-access.js';
 import { SimNodeAccess } from '../nodes/sim-node-access.js';
+import { helperImageProblem } from '../nodes/pod-node-access.js';
 import type { EmbeddedCluster } from '../sim/index.js';
 
 export interface TargetOptions {
@@ -22,7 +23,7 @@ export interface TargetOptions {
   readonly controlPlane?: string;
   /** How node-level faults reach the nodes: auto (kind for kind-<name>, sim for the embedded cluster), kind, pod, sim or none. @default auto */
   readonly nodeAccess?: string;
-  /** Image of the pod provider's privileged helper pods. */
+  /** Image of the pod provider's helper pods, by tag or pinned by digest (name@sha256:…). */
   readonly nodeAccessImage?: string;
   readonly log?: (line: string) => void;
 }
@@ -33,6 +34,8 @@ export interface TargetOptions {
  * src/sim that knows the embedded cluster exists; everything after it sees a ClusterTarget.
  */
 export async function openTarget(options: TargetOptions): Promise<ClusterTarget> {
+  const imageProblem = options.nodeAccessImage === undefined ? undefined : helperImageProblem(options.nodeAccessImage);
+  if (imageProblem) throw new UsageError(`--node-access-image ${options.nodeAccessImage}: ${imageProblem}`);
   if ((options.context || options.kubeconfig) && controlPlaneChoice(options.controlPlane) === 'real') {
     throw new UsageError('--control-plane real starts a cluster of its own for the run: give it without --context and --kubeconfig, or drop it to use that cluster');
   }

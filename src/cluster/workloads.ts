@@ -122,21 +122,28 @@ export async function workloadNeeds(files: readonly string[]): Promise<WorkloadN
   const namespaces: KubernetesObject[] = [];
   for (const { obj } of await readManifests(files)) {
     const name = obj.metadata!.name!;
-    const group = obj.apiVersion!.includes('/') ? obj.apiVersion!.split('/')[0]! : '';
-    const resource = kindToResource(obj.kind!);
+    const where = objectPlace(obj);
     if (isNamespace(obj)) {
       namespaces.push(obj);
-      permissions.push({ why: `workloads: see that Namespace ${name} exists`, verbs: ['get'], resource, names: [name] });
+      permissions.push({ why: `workloads: see that Namespace ${name} exists`, verbs: ['get'], resource: where.resource, names: [name] });
       continue;
     }
-    const namespace = CLUSTER_SCOPED_KINDS.has(obj.kind!) ? undefined : (obj.metadata?.namespace ?? 'default');
-    const where = { resource, ...(group ? { group } : {}), ...(namespace !== undefined ? { namespace } : {}) };
     permissions.push(
       { why: `workloads: create ${describe(obj)}`, verbs: ['create'], ...where },
       { why: `workloads: read (and wait for), replace and delete ${describe(obj)}`, verbs: ['get', 'update', 'delete'], ...where, names: [name] },
     );
   }
   return { permissions, namespaces };
+}
+
+/**
+ * Where RBAC places an object of a manifest: its resource, group and namespace. A namespaced
+ * object whose manifest names no namespace is counted in `default`.
+ */
+export function objectPlace(obj: KubernetesObject): { readonly resource: string; readonly group?: string; readonly namespace?: string } {
+  const group = obj.apiVersion!.includes('/') ? obj.apiVersion!.split('/')[0]! : '';
+  const namespace = CLUSTER_SCOPED_KINDS.has(obj.kind!) ? undefined : (obj.metadata?.namespace ?? 'default');
+  return { resource: kindToResource(obj.kind!), ...(group ? { group } : {}), ...(namespace !== undefined ? { namespace } : {}) };
 }
 
 /** A kind's resource name, as the API server derives it for the built-in kinds (apimachinery's UnsafeGuessKindToResource). */

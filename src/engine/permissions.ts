@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import path from 'node:path';
 import { faultEventPermissions } from '../cluster/fault-events.js';
 import type { Permission } from '../cluster/rbac.js';
 import { RUN_LOCK_PERMISSIONS, STOP_PERMISSIONS } from '../cluster/run-lock.js';
@@ -60,7 +61,7 @@ export async function runNeeds(specs: readonly ExperimentSpec[], options: RunPer
     }
     for (const step of spec.steps) permissions.push(...stepPermissions(step), ...(await applyStepPermissions(step, spec.dir)));
     for (const probe of [...spec.probes, ...implicitProbes(spec, options.registries.probes)]) {
-      permissions.push(...(options.registries.probes.get(probe.kind)?.permissions?.(probe.params) ?? []));
+      permissions.push(...(options.registries.probes.get(probe.kind)?.permissions?.(probe.params, path.dirname(spec.file)) ?? []));
     }
   }
   return { permissions, namespaces: [...namespaces.values()], notes: [...new Set(notes)] };

@@ -15,7 +15,15 @@ import {
 
 export interface ExecOptions {
   readonly timeoutMs?: number;
+  /** What the command needs of the node, so a provider that can grant less than everything does (pod). Absent: the whole host. */
+  readonly need?: CommandNeed;
 }
+
+/** What a node command needs: the node's network namespace (iptables, tc, ip, a TCP connect), or one path of its filesystem (df, fallocate, rm). */
+export type CommandNeed = { readonly kind: 'network' } | { readonly kind: 'path'; readonly path: string };
+
+const NETWORK: ExecOptions = { need: { kind: 'network' } };
+const onPath = (path: string, options: ExecOptions = {}): ExecOptions => ({ ...options, need: { kind: 'path', path } });
 
 /** iptables refuses chain names longer than 28 characters; `GAMEDAY-` leaves 20 for the id. */
 const ID_TEXT = /^[A-Za-z0-9_-]{1,20}$/;
@@ -77,7 +85,7 @@ export abstract class ShellNodeAccess implements NodeAccess {
 
   /** Runs a removal; "not there" counts as done. Returns whether something was removed. */
   private async remove(node: string, argv: readonly string[]): Promise<boolean> {
-    const result = await this.exec(node, argv);
+    const result = await this.exec(node, argv, NETWORK);
     if (result.exitCode === 0) return true;
     if (ALREADY_GONE.test(result.stderr)) return false;
     throw new NodeCommandError(node, argv, result);
@@ -85,15 +93,15 @@ export abstract class ShellNodeAccess implements NodeAccess {
 
   /** Creates (or empties) the chain and jumps to it first from `from`. */
   private async ownChain(node: string, chain: string, rules: readonly (readonly string[])[], from: readonly string[]): Promise<void> {
-    const created = await this.exec(node, ['iptables', '-w', '-N', chain]);
+    const created = await this.exec(node, ['iptables', '-w', '-N', chain], NETWORK);
     if (created.exitCode !== 0) {
       if (!/already exists/i.test(created.stderr)) throw new NodeCommandError(node, ['iptables', '-w', '-N', chain], created);
-      await this.must(node, ['iptables', '-w', '-F', chain]);
+      await this.must(node, ['iptables', '-w', '-F', chain], NETWORK);
     }
-    for (const rule of rules) await this.must(node, ['iptables', '-w', '-A', chain, ...rule]);
+    for (const rule of rules) await this.must(node, ['iptables', '-w', '-A', chain, ...rule], NETWORK);
     for (const builtin of from) {
-      const present = await this.exec(node, ['iptables', '-w', '-C', builtin, '-j', chain]);
-      if (present.exitCode !== 0) await this.must(node, ['iptables', '-w', '-I', builtin, '1', '-j', chain]);
+      const present = await this.exec(node, ['iptables', '-w', '-C', builtin, '-j', chain], NETWORK);
+      if (present.exitCode !== 0) await this.must(node, ['iptables', '-w', '-I', builtin, '1', '-j', chain], NETWORK);
     }
   }
 
@@ -130,7 +138,7 @@ export abstract class ShellNodeAccess implements NodeAccess {
     if (options.lossPercent) netem.push('loss', `${options.lossPercent}%`);
     if (netem.length === 0) throw new Error(`shapeTraffic on ${node}: give a delay or a loss`);
     const argv = ['tc', 'qdisc', 'add', 'dev', device, 'root', 'handle', `${netemHandle(options.id)}:`, 'netem', ...netem];
-    const added = await this.exec(node, argv);
+    const added = await this.exec(node, argv, NETWORK);
     if (added.exitCode === 0) return { interface: device, method: 'netem' };
     if (!NO_NETEM.test(added.stderr)) throw new NodeCommandError(node, argv, added);
     if (options.delayMs || !options.lossPercent) {
@@ -147,18 +155,18 @@ export abstract class ShellNodeAccess implements NodeAccess {
 
   async isShaping(node: string, id: string): Promise<boolean> {
     if ((await this.netemDevice(node, id)) !== undefined) return true;
-    return (await this.exec(node, ['iptables', '-w', '-S', chainName(id)])).exitCode === 0;
+    return (await this.exec(node, ['iptables', '-w', '-S', chainName(id)], NETWORK)).exitCode === 0;
   }
 
   async unshapeTraffic(node: string, id: string): Promise<void> {
     const device = await this.netemDevice(node, id);
-    if (device !== undefined) await this.must(node, ['tc', 'qdisc', 'del', 'dev', device, 'root']);
+    if (device !== undefined) await this.must(node, ['tc', 'qdisc', 'del', 'dev', device, 'root'], NETWORK);
     await this.dropChain(node, chainName(id));
   }
 
   /** The interface whose root qdisc is this id's netem, if any. */
   private async netemDevice(node: string, id: string): Promise<string | undefined> {
-    const shown = await this.exec(node, ['tc', 'qdisc', 'show']);
+    const shown = await this.exec(node, ['tc', 'qdisc', 'show'], NETWORK);
     if (shown.exitCode !== 0) throw new NodeCommandError(node, ['tc', 'qdisc', 'show'], shown);
     const line = new RegExp(`^qdisc netem ${netemHandle(id)}: dev (\\S+) root`, 'm').exec(shown.stdout);
     return line?.[1];
@@ -167,7 +175,7 @@ export abstract class ShellNodeAccess implements NodeAccess {
   /** The interface holding the node's address (`eth0` on kind nodes), or eth0 when unknown. */
   private async interfaceOf(node: string, address: string | undefined): Promise<string> {
     if (!address) return 'eth0';
-    const shown = await this.must(node, ['ip', '-o', '-4', 'addr', 'show']);
+    const shown = await this.must(node, ['ip', '-o', '-4', 'addr', 'show'], NETWORK);
     for (const line of shown.stdout.split('\n')) {
       const m = /^\d+:\s+([^\s@]+)\S*\s+inet\s+([\d.]+)\//.exec(line);
       if (m && m[2] === address) return m[1]!;
@@ -177,7 +185,7 @@ export abstract class ShellNodeAccess implements NodeAccess {
 
   async diskUsage(node: string, path: string): Promise<DiskUsage> {
     const argv = ['df', '-B1', '--output=size,used,avail', path];
-    const { stdout } = await this.must(node, argv);
+    const { stdout } = await this.must(node, argv, onPath(path));
     const numbers = stdout.trim().split('\n').at(-1)?.trim().split(/\s+/).map(Number) ?? [];
     if (numbers.length !== 3 || numbers.some((n) => !Number.isFinite(n))) throw new Error(`on node ${node}, \`${argv.join(' ')}\` printed something unexpected: ${stdout.trim()}`);
     const [capacityBytes, usedBytes, availableBytes] = numbers as [number, number, number];
@@ -190,22 +198,22 @@ export abstract class ShellNodeAccess implements NodeAccess {
     const wanted = options.bytes ?? bytesToReach(usage, options.percent ?? 0);
     const bytes = Math.max(0, Math.min(wanted, usage.availableBytes));
     if (bytes === 0) return { file, bytes: 0 };
-    const allocated = await this.exec(node, ['fallocate', '-l', String(bytes), file]);
+    const allocated = await this.exec(node, ['fallocate', '-l', String(bytes), file], onPath(options.path));
     if (allocated.exitCode === 0) return { file, bytes };
     if (!/not supported/i.test(allocated.stderr)) throw new NodeCommandError(node, ['fallocate', '-l', String(bytes), file], allocated);
     // Some filesystems (older overlayfs, NFS) cannot fallocate: write the zeros instead.
-    await this.must(node, ['dd', 'if=/dev/zero', `of=${file}`, 'bs=1M', `count=${bytes}`, 'iflag=count_bytes'], { timeoutMs: 10 * 60_000 });
+    await this.must(node, ['dd', 'if=/dev/zero', `of=${file}`, 'bs=1M', `count=${bytes}`, 'iflag=count_bytes'], onPath(options.path, { timeoutMs: 10 * 60_000 }));
     return { file, bytes };
   }
 
   async freeDisk(node: string, options: { readonly id: string; readonly path: string }): Promise<void> {
-    await this.must(node, ['rm', '-f', fillFile(options.path, options.id)]);
+    await this.must(node, ['rm', '-f', fillFile(options.path, options.id)], onPath(options.path));
   }
 
   async canReach(node: string, options: ReachOptions): Promise<Reachability> {
     const timeoutMs = options.timeoutMs ?? 2000;
     const argv = ['timeout', String(timeoutMs / 1000), 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1"', options.address, String(options.port)];
-    const result = await this.exec(node, argv, { timeoutMs: timeoutMs + 10_000 });
+    const result = await this.exec(node, argv, { ...NETWORK, timeoutMs: timeoutMs + 10_000 });
     if (result.exitCode === 0) return { reachable: true, detail: 'connected' };
     if (/Connection refused/i.test(result.stderr)) return { reachable: true, detail: 'refused (the peer answered)' };
     if (result.exitCode === 124) return { reachable: false, detail: `timed out after ${timeoutMs}ms` };

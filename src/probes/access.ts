@@ -41,7 +41,8 @@ export const accessProbe: ProbePlugin<Params> = {
       let sample;
       try {
         const answer = await reviewAccess(ctx.cluster.kubeConfig, target);
-        sample = { ok: true, value: answer.allowed ? 1 : 0, detail: { allowed: answer.allowed, ...(answer.reason ? { reason: answer.reason } : {}) } };
+        // The reason names the binding that allows it, so a failed check says which grant is too broad.
+        sample = { ok: true, value: answer.allowed ? 1 : 0, detail: { allowed: answer.allowed, ...(answer.reason ? { reason: answer.reason, message: answer.reason } : {}) } };
       } catch (err) {
         sample = { ok: false, error: 'review-failed', detail: { message: errorMessage(err).slice(0, 300) } };
       }

@@ -1,5 +1,7 @@
 import type { Registry } from '../core/registry.js';
 import { accessProbe } from './access.js';
+import { admitsProbe, deniesProbe } from './admission/probe.js';
+import { blastRadiusProbe } from './blast-radius.js';
 import { browserProbe } from './browser.js';
 import { commandProbe } from './command.js';
 import { consistencyProbe } from './consistency/probe.js';
@@ -29,6 +31,9 @@ export function registerBuiltinProbes(registry: Registry<ProbePlugin>): void {
   registry.register(consistencyProbe as ProbePlugin);
   registry.register(accessProbe as ProbePlugin);
   registry.register(reachabilityProbe as ProbePlugin);
+  registry.register(admitsProbe as ProbePlugin);
+  registry.register(deniesProbe as ProbePlugin);
+  registry.register(blastRadiusProbe as ProbePlugin);
   registry.register(restartsProbe as ProbePlugin);
   registry.register(oomKillsProbe as ProbePlugin);
   registry.register(evictionsProbe as ProbePlugin);

@@ -11,8 +11,17 @@ export interface ProbePlugin<Params = unknown> {
   readonly kind: string;
   readonly summary: string;
   readonly params: z.ZodType<Params>;
-  /** What it reads and writes through the Kubernetes API for these params, as RBAC grants it (`gameday rbac`). Absent: nothing. */
-  permissions?(params: Params): readonly Permission[];
+  /**
+   * What it reads and writes through the Kubernetes API for these params, as RBAC grants it (`gameday rbac`).
+   * `experimentDir` resolves the files params name (a manifest the probe sends). Absent: nothing.
+   */
+  permissions?(params: Params, experimentDir?: string): readonly Permission[];
+  /**
+   * What is wrong with the target a check names for this kind's implicit probe, beyond its shape:
+   * a file it reads that is missing or malformed, each message naming file:line:column and field.
+   * Checked when the experiment is loaded, so a bad target is invalid input (exit 2), not a run's failure.
+   */
+  targetProblems?(target: string, experimentDir: string): readonly string[];
   start(ctx: ProbeContext, params: Params): Promise<RunningProbe>;
   /**
    * Deletes what this probe made in the cluster during run `runId` and a killed run left behind

@@ -1,13 +1,14 @@
-import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { Permission } from '../cluster/rbac.js';
 import { Duration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
 import { DESTINATION_PATTERN, parseDestination, parseReachabilityTarget, REACHABILITY_TARGET_PATTERN, type ReachabilityDestination } from '../core/reachability-target.js';
-import { execInPod, podExecPermissions } from '../nodes/pod-exec.js';
+import { podExecPermissions } from '../nodes/pod-exec.js';
 import { podSelectorSchema, type PodSelector } from '../spec/selector-schemas.js';
 import { positiveDurationSchema } from '../spec/value-schemas.js';
 import type { ProbePlugin } from './probe.js';
+import { tryPath, type PathAnswer } from './shared/connect-from-pod.js';
 import { repeatEvery } from './shared/repeat-every.js';
 
 const params = z
@@ -42,14 +43,6 @@ function pathsOf(p: Params): Paths {
     return { from: { namespace: t.source.namespace, labels: { app: t.source.app } }, to: [t.destination] };
   }
   return { from: p.from!, to: p.to!.map(parseDestination) };
-}
-
-/** One source pod's answer for one destination. */
-interface PathAnswer {
-  readonly from: string;
-  readonly reachable: boolean;
-  /** Why the connection failed, as nc said it; or why it could not be tried. */
-  readonly said?: string;
 }
 
 const isRunning = (p: V1Pod): boolean => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp;
@@ -148,16 +141,4 @@ async function hostOf(core: CoreV1Api, d: ReachabilityDestination): Promise<stri
   const ip = (await core.readNamespacedPod({ namespace: d.namespace, name: d.name })).status?.podIP;
   if (!ip) throw new Error(`pod ${d.namespace}/${d.name} has no IP yet`);
   return ip;
-}
-
-/** Whether `pod` connects to host:port; undefined when nc could not be run there at all. */
-async function tryPath(kubeConfig: KubeConfig, pod: V1Pod, host: string, port: number, waitS: number): Promise<PathAnswer | undefined> {
-  const from = `${pod.metadata!.namespace}/${pod.metadata!.name}`;
-  try {
-    const r = await execInPod(kubeConfig, { namespace: pod.metadata!.namespace!, pod: pod.metadata!.name!, argv: ['nc', '-z', '-v', '-w', String(waitS), host, String(port)], timeoutMs: (waitS + 10) * 1000 });
-    const said = r.stderr.trim().split('\n').at(-1);
-    return r.exitCode === 0 ? { from, reachable: true } : { from, reachable: false, ...(said ? { said } : {}) };
-  } catch {
-    return undefined;
-  }
 }

@@ -1,6 +1,7 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { RunEvent } from '../journal/events.js';
+import { BlastRadiusData } from './blast-radius-data.js';
 import { ConsistencyData } from './consistency-data.js';
 import { historyEntry, RunHistory } from './history.js';
 import { renderReportHtml } from './html/render-report.js';
@@ -32,6 +33,7 @@ export class HtmlReporter implements Reporter {
   private outDir?: string;
   private readonly timelines = new Map<string, TimelineBuilder>();
   private readonly data = new Map<string, ConsistencyData>();
+  private readonly blastRadius = new Map<string, BlastRadiusData>();
   private readonly runs: IndexRun[] = [];
 
   constructor(options: HtmlReporterOptions = {}) {
@@ -47,9 +49,11 @@ export class HtmlReporter implements Reporter {
     if (event.type === 'run.start') {
       this.timelines.set(run.runDir, new TimelineBuilder());
       this.data.set(run.runDir, new ConsistencyData());
+      this.blastRadius.set(run.runDir, new BlastRadiusData());
     }
     this.timelines.get(run.runDir)?.add(event);
     this.data.get(run.runDir)?.add(event);
+    this.blastRadius.get(run.runDir)?.add(event);
   }
 
   async onRunEnd(result: RunResult, run: RunContext): Promise<void> {
@@ -57,6 +61,8 @@ export class HtmlReporter implements Reporter {
     this.timelines.delete(run.runDir);
     const data = this.data.get(run.runDir)?.build() ?? [];
     this.data.delete(run.runDir);
+    const blastRadius = this.blastRadius.get(run.runDir)?.build() ?? [];
+    this.blastRadius.delete(run.runDir);
     const history = new RunHistory(join(this.outDir ?? dirname(run.runDir), 'history.ndjson'));
     const entry = historyEntry(result);
     await history.append(entry);
@@ -65,7 +71,7 @@ export class HtmlReporter implements Reporter {
     const files = run.files.map((f) => basename(f)).filter((f) => f !== 'report.html' && f !== 'report.pdf');
     if (await exists(join(run.runDir, 'journal.ndjson'))) files.unshift('journal.ndjson');
     const html = renderReportHtml(
-      { result, timeline: builder.build(result), history: recent, regressions: previous ? findRegressions(previous, entry, this.tolerance) : [], files, data },
+      { result, timeline: builder.build(result), history: recent, regressions: previous ? findRegressions(previous, entry, this.tolerance) : [], files, data, blastRadius },
       await uplotAssets(),
     );
     await mkdir(run.runDir, { recursive: true });

@@ -2,6 +2,7 @@ import { access, appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { exitCodeFor } from '../core/outcome.js';
 import type { RunEvent } from '../journal/events.js';
+import { BlastRadiusData, type BlastRadiusSummary } from './blast-radius-data.js';
 import { ConsistencyData, type ConsistencySummary } from './consistency-data.js';
 import { drillRecoveries, type DrillRecovery } from './drill-recovery.js';
 import { faultProblems, faultState } from './fault-problems.js';
@@ -26,26 +27,33 @@ export class SummaryReporter implements Reporter {
   readonly outputs = ['summary.md'];
   private readonly env: NodeJS.ProcessEnv;
   private readonly data = new Map<string, ConsistencyData>();
+  private readonly blastRadius = new Map<string, BlastRadiusData>();
 
   constructor(options: SummaryReporterOptions = {}) {
     this.env = options.env ?? process.env;
   }
 
   onEvent(event: RunEvent, run: RunContext): void {
-    if (event.type === 'run.start') this.data.set(run.runDir, new ConsistencyData());
+    if (event.type === 'run.start') {
+      this.data.set(run.runDir, new ConsistencyData());
+      this.blastRadius.set(run.runDir, new BlastRadiusData());
+    }
     this.data.get(run.runDir)?.add(event);
+    this.blastRadius.get(run.runDir)?.add(event);
   }
 
   async onRunEnd(result: RunResult, run: RunContext): Promise<void> {
     const data = this.data.get(run.runDir)?.build() ?? [];
     this.data.delete(run.runDir);
+    const blastRadius = this.blastRadius.get(run.runDir)?.build() ?? [];
+    this.blastRadius.delete(run.runDir);
     const files = run.files.filter((f) => basename(f) !== 'summary.md');
     const journal = join(run.runDir, 'journal.ndjson');
     if (await exists(journal)) files.unshift(journal);
     await mkdir(run.runDir, { recursive: true });
-    await writeFile(join(run.runDir, 'summary.md'), renderSummary(result, { files, link: true, data }));
+    await writeFile(join(run.runDir, 'summary.md'), renderSummary(result, { files, link: true, data, blastRadius }));
     const stepSummary = this.env.GITHUB_STEP_SUMMARY;
-    if (stepSummary) await appendFile(stepSummary, `${renderSummary(result, { files, link: false, data })}\n`);
+    if (stepSummary) await appendFile(stepSummary, `${renderSummary(result, { files, link: false, data, blastRadius })}\n`);
   }
 }
 
@@ -56,9 +64,11 @@ export interface SummaryFiles {
   readonly link: boolean;
   /** What each consistency probe found. */
   readonly data?: readonly ConsistencySummary[];
+  /** The last map of each compromised-pod drill. */
+  readonly blastRadius?: readonly BlastRadiusSummary[];
 }
 
-export function renderSummary(r: RunResult, { files, link, data = [] }: SummaryFiles): string {
+export function renderSummary(r: RunResult, { files, link, data = [], blastRadius = [] }: SummaryFiles): string {
   const since = (ms: number | undefined): string => (ms === undefined ? '-' : formatOffset(ms - r.startedAtMs));
   const out: string[] = [
     `## ${mdText(r.experiment)}: ${r.outcome.toUpperCase()}`,
@@ -112,6 +122,7 @@ export function renderSummary(r: RunResult, { files, link, data = [] }: SummaryF
     out.push('');
   }
   out.push(...dataLines(data), ...drillLines(drillRecoveries(r.checks)));
+  out.push(...blastRadiusLines(blastRadius));
   const events = [
     ...r.aborts.map((a) => ({ t: a.atMs, text: `aborted by ${mdCode(a.check)}: ${mdText(a.message)}` })),
     ...r.signals.map((s) => ({ t: s.atMs, text: `received ${s.signal}` })),
@@ -156,6 +167,23 @@ function drillLines(drills: readonly DrillRecovery[]): string[] {
   out.push('| Disaster | RTO | RPO |', '| --- | --- | --- |');
   for (const d of drills) out.push(`| ${mdText(d.disaster)} | ${cell(d.rto)} | ${cell(d.rpo)} |`);
   out.push('');
+  return out;
+}
+
+/** The blast radius section: per compromised-pod drill, its counts, what it reached and where its account has power. */
+function blastRadiusLines(maps: readonly BlastRadiusSummary[]): string[] {
+  if (maps.length === 0) return [];
+  const out = ['### Blast radius', '', '| Drill | As pod | Services | Namespaces | Secrets | Create pods | Exec |', '| --- | --- | --- | --- | --- | --- | --- |'];
+  for (const { probe, map } of maps) {
+    const f = map.fields;
+    out.push(`| ${mdText(probe)} | ${mdCode(map.pod)} | ${f.services} | ${f.namespaces} | ${f.secrets} | ${f.createPods} | ${f.exec} |`);
+  }
+  out.push('');
+  for (const { probe, map } of maps) {
+    if (map.reached.length > 0) out.push(`${mdText(probe)} reached: ${map.reached.map((r) => mdCode(r.path)).join(', ')}.`, '');
+    const powers = map.access.filter((a) => Object.keys(a.allowed).length > 0).map((a) => `${mdCode(a.namespace)} (${Object.entries(a.allowed).map(([k, verb]) => `${k}: ${verb}`).join(', ')})`);
+    if (powers.length > 0) out.push(`${mdText(probe)}'s account ${mdCode(map.serviceAccount)} has power in: ${powers.join(', ')}.`, '');
+  }
   return out;
 }
 

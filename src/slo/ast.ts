@@ -24,6 +24,8 @@ export type CheckExpr =
       readonly arg: string;
       /** A series function the outer one reads instead of the probe's latencies: `lag` in `p99(lag(orders))`. */
       readonly series?: string;
+      /** One field of a function that measures several things: `secrets` in `blastRadius(shop/frontend).secrets`. */
+      readonly field?: string;
       readonly op: Comparator;
       readonly threshold: Threshold;
       readonly window?: Duration;
@@ -36,8 +38,9 @@ export type CheckExpr =
       readonly window?: Duration;
     };
 
-/** The call as written, for messages: `p99(web)`, `p99(lag(orders))`. */
+/** The call as written, for messages: `p99(web)`, `p99(lag(orders))`, `blastRadius(shop/frontend).secrets`. */
 export function callText(expr: CheckExpr): string {
   const series = 'series' in expr ? expr.series : undefined;
-  return `${expr.fn}(${series ? `${series}(${expr.arg})` : expr.arg})`;
+  const field = 'field' in expr && expr.field !== undefined ? `.${expr.field}` : '';
+  return `${expr.fn}(${series ? `${series}(${expr.arg})` : expr.arg})${field}`;
 }

@@ -55,13 +55,21 @@ const PROBE_MEASURES: Readonly<Record<string, Pick<FunctionKind, 'measure' | 'pe
 
 const latencyOf = (s: Sample): number | undefined => s.latencyMs;
 const valueOf = (s: Sample): number | undefined => s.value;
+/** One field of a sample that measures several things (`detail.fields.secrets`). */
+const fieldOf = (s: Sample, field: string): number | undefined => {
+  const v = (s.detail?.fields as Record<string, unknown> | undefined)?.[field];
+  return typeof v === 'number' ? v : undefined;
+};
 
 function kindOf(expr: CheckExpr): FunctionKind | undefined {
   const info = CHECK_FUNCTIONS.get(expr.fn);
   if (!info) return undefined;
   // Target functions read a watch-based probe that emits on every change: its last sample is
   // the state until the next one, so a window also sees the sample just before it.
-  if (info.arg === 'target') return { measure: info.reads === 'peak' ? 'peak' : 'gauge', unit: info.unit, pick: valueOf };
+  if (info.arg === 'target') {
+    const field = expr.op === 'holds' ? undefined : expr.field;
+    return { measure: info.reads === 'peak' ? 'peak' : 'gauge', unit: info.unit, pick: field === undefined ? valueOf : (s) => fieldOf(s, field) };
+  }
   if (info.counts) return { measure: 'count', unit: info.unit, counts: info.counts, pick: valueOf };
   const m = PROBE_MEASURES[expr.fn];
   if (!m) return undefined;
@@ -300,7 +308,7 @@ function measure(ctx: Context, win: Window): number | undefined {
       const op = ctx.expr.op as Comparator;
       let value: number | undefined;
       for (let i = win.start; i < win.end; i++) {
-        const v = list[i]!.value;
+        const v = ctx.kind.pick(list[i]!);
         if (v !== undefined && (value === undefined || worse(op, thresholdOf(ctx), v, value))) value = v;
       }
       return value;
@@ -397,8 +405,10 @@ function isViolation(ctx: Context, s: Sample): boolean {
     }
     case 'count':
       return isCounted(ctx.kind.counts!, s);
-    case 'gauge':
-      return s.value !== undefined && !compare(s.value, expr.op, expr.threshold.value);
+    case 'gauge': {
+      const v = ctx.kind.pick(s);
+      return v !== undefined && !compare(v, expr.op, expr.threshold.value);
+    }
     case 'peak':
     case 'rate':
       return false;

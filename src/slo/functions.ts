@@ -1,5 +1,7 @@
 import { DUPLICATE, LOST, STALE, type ConsistencyOp } from '../core/consistency-sample.js';
 import { ACCESS_TARGET_PATTERN } from '../core/access-target.js';
+import { ADMISSION_TARGET_DESCRIPTION, ADMISSION_TARGET_PATTERN } from '../core/admission-target.js';
+import { BLAST_RADIUS_FIELDS } from '../core/blast-radius.js';
 import { REACHABILITY_TARGET_PATTERN } from '../core/reachability-target.js';
 import { closest } from '../core/did-you-mean.js';
 import { callText, type CheckExpr, type ThresholdUnit } from './ast.js';
@@ -45,11 +47,23 @@ export interface CheckFunctionInfo {
   /** Target functions watch through a probe of this kind that the plan adds on its own. */
   readonly implicitProbe?: string;
   readonly targetShape?: { readonly pattern: RegExp; readonly description: string };
+  /**
+   * An argument of this shape names a probe declared under spec.probes, of the function's
+   * implicit kind, instead of a target: `denies(root-pod)` reads the declared `root-pod` probe
+   * (whose manifest is inline), where `denies(pods/root.yaml)` starts a probe of its own.
+   */
+  readonly declaredProbe?: RegExp;
+  /** A function that measures several things names one after the call: `blastRadius(shop/frontend).secrets`; each field and what it counts. */
+  readonly fields?: Readonly<Record<string, string>>;
   /** What the measured value is, for messages: `a latency`. */
   readonly measures: string;
   readonly example: string;
   readonly summary: string;
 }
+
+/** A probe's name as an argument: no path, no extension. */
+const DECLARED_PROBE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const ADMISSION_TARGET_OR_PROBE = new RegExp(`${ADMISSION_TARGET_PATTERN.source}|${DECLARED_PROBE_NAME.source}`);
 
 const NAMESPACED = { pattern: /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, description: 'namespace/name, like shop/web' };
 const NAMESPACED_SERVICE = { ...NAMESPACED, description: 'namespace/service, like shop/web' };
@@ -207,6 +221,35 @@ const TABLE: readonly CheckFunctionInfo[] = [
     example: 'reachable(shop/frontend -> payments/db:5432) == false',
     summary: 'whether a pod labelled app=<app> can open a TCP connection to the destination, tried from inside the pods',
   },
+  ...(
+    [
+      ['admits', 'whether the API server admits the object', 'admits(pods/compliant.yaml) == true', "whether the API server would create the manifest's object, asked with a server-side dry run (?dryRun=All: admission runs, nothing is stored)"],
+      ['denies', 'whether the API server refuses the object', 'denies(pods/privileged.yaml) == true', "whether the API server refuses the manifest's object (Pod Security, quota, validation, webhooks), asked with a server-side dry run; the refusal's message is the evidence"],
+    ] as const
+  ).map(([name, measures, example, summary]): CheckFunctionInfo => ({
+    name,
+    arg: 'target',
+    form: 'compare',
+    unit: 'boolean',
+    implicitProbe: name,
+    targetShape: { pattern: ADMISSION_TARGET_OR_PROBE, description: `${ADMISSION_TARGET_DESCRIPTION}, or the name of a ${name} probe declared under spec.probes with its manifest inline` },
+    declaredProbe: DECLARED_PROBE_NAME,
+    measures,
+    example,
+    summary,
+  })),
+  {
+    name: 'blastRadius',
+    arg: 'target',
+    form: 'compare',
+    unit: 'number',
+    implicitProbe: 'blastRadius',
+    targetShape: { pattern: NAMESPACED.pattern, description: 'namespace/app: the pods labelled app=<app>, like shop/frontend' },
+    fields: BLAST_RADIUS_FIELDS,
+    measures: 'a count',
+    example: 'blastRadius(shop/frontend).secrets == 0',
+    summary: "what an attacker in one of the app's pods could reach (Services, namespaces, from inside the pod) and do with its service account (SubjectAccessReview): one count per field",
+  },
   {
     name: 'rto',
     arg: 'target',
@@ -233,9 +276,9 @@ const TABLE: readonly CheckFunctionInfo[] = [
 /** The check functions, by name. */
 export const CHECK_FUNCTIONS: ReadonlyMap<string, CheckFunctionInfo> = new Map(TABLE.map((f) => [f.name, f]));
 
-/** The name the plan and engine give the probe a target check implies: `pdb(shop/web)`. */
+/** The name the plan and engine give the probe a target check implies: `pdb(shop/web)`; or the declared probe the argument names (`denies(root-pod)`). */
 export function implicitProbeName(fn: string, arg: string): string {
-  return `${fn}(${arg})`;
+  return CHECK_FUNCTIONS.get(fn)?.declaredProbe?.test(arg) ? arg : `${fn}(${arg})`;
 }
 
 const HOW_TO_WRITE: Readonly<Record<ThresholdUnit, string>> = {
@@ -270,6 +313,14 @@ export function checkFunctionProblem(expr: CheckExpr): string | undefined {
       const guess = closest(series, names);
       return `unknown series function "${series}"${guess ? `; did you mean "${guess}"?` : `; known: ${names.join(', ')}`}`;
     }
+  }
+  const field = expr.op === 'holds' ? undefined : expr.field;
+  if (info.fields && field === undefined) return `${info.name} measures several things: name one after the call, like ${info.example} (fields: ${Object.keys(info.fields).join(', ')})`;
+  if (field !== undefined && !info.fields) return `${info.name} has no fields: write ${info.example}, without .${field}`;
+  if (field !== undefined && info.fields && !(field in info.fields)) {
+    const names = Object.keys(info.fields);
+    const guess = closest(field, names);
+    return `${info.name} has no field "${field}"${guess ? `; did you mean "${guess}"?` : ''} (fields: ${names.join(', ')})`;
   }
   if (info.form === 'holds' && expr.op !== 'holds') return `${info.name} is checked with "holds", not a comparison: write ${info.example}`;
   if (info.form === 'compare' && expr.op === 'holds') return `${info.name} compares ${info.measures}: write a comparison, like ${info.example}`;

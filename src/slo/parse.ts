@@ -17,6 +17,8 @@ const FUNCTION_NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 /** An argument ends before an arrow: `shop/frontend->payments/db:5432` is two. */
 const ARGUMENT = /(?:[^(),\s-]|-(?!>))+/y;
 const WORD = /[A-Za-z_]+/y;
+/** `secrets` in `blastRadius(shop/frontend).secrets`. */
+const FIELD_NAME = /[A-Za-z][A-Za-z0-9]*/y;
 /** `1m30s` is one duration token, so the parts are matched together. */
 const DURATION = /(?:\d+(?:\.\d+)?(?:ms|s|m|h))+(?![A-Za-z0-9%/])/y;
 const PERCENT = /(\d+(?:\.\d+)?)\s*%/y;
@@ -62,13 +64,20 @@ class CheckParser {
     } else {
       arg = this.parseArguments(fn);
     }
-    const call = series ? `${fn}(${series}(${arg}))` : `${fn}(${arg})`;
     this.skipSpace();
+    let field: string | undefined;
+    if (!series && this.eat('.')) {
+      this.skipSpace();
+      field = this.match(FIELD_NAME);
+      if (field === undefined) this.fail(`expected a field name after ${fn}(${arg}). like secrets, found ${this.found()}`);
+      this.skipSpace();
+    }
+    const call = series ? `${fn}(${series}(${arg}))` : `${fn}(${arg})${field !== undefined ? `.${field}` : ''}`;
 
     const opStart = this.pos;
     const word = this.match(WORD);
     if (word === 'holds') {
-      if (series) this.fail(`${call} is a number to compare, not a condition that holds; write it like ${call} < 2s`, opStart);
+      if (series || field !== undefined) this.fail(`${call} is a number to compare, not a condition that holds; write it like ${call} ${series ? '< 2s' : '== 0'}`, opStart);
       const window = this.parseWindow();
       this.expectEnd();
       return window ? { text: this.text, fn, arg, op: 'holds', window } : { text: this.text, fn, arg, op: 'holds' };
@@ -81,7 +90,7 @@ class CheckParser {
     const threshold = this.parseThreshold(call, op);
     const window = this.parseWindow();
     this.expectEnd();
-    return { text: this.text, fn, arg, ...(series ? { series } : {}), op, threshold, ...(window ? { window } : {}) };
+    return { text: this.text, fn, arg, ...(series ? { series } : {}), ...(field !== undefined ? { field } : {}), op, threshold, ...(window ? { window } : {}) };
   }
 
   /** `lag(` inside `p99(lag(orders))`: a series function's name, its "(" eaten; else nothing moves. */

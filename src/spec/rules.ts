@@ -1,4 +1,5 @@
 import { statSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import { closest } from '../core/did-you-mean.js';
 import { Duration } from '../core/duration.js';
 import { CHECK_FUNCTIONS, PROBE_AND_STEP, STEP_PAIR } from '../slo/functions.js';
@@ -14,7 +15,17 @@ import type { ApplyParams, WaitForParams } from './step-schema.js';
  * files exist. Every broken rule is returned, not just the first.
  */
 export function experimentRuleProblems(spec: ExperimentSpec, registries: SpecRegistries): SpecProblem[] {
-  return [...faultProblems(spec), ...stepProblems(spec), ...workloadProblems(spec), ...checkProblems(spec, registries)];
+  return [...faultProblems(spec), ...stepProblems(spec), ...workloadProblems(spec), ...checkProblems(spec, registries), ...declaredProbeTargetProblems(spec, registries)];
+}
+
+/** A declared probe whose `target` a check could have named (a manifest file of `denies`) is checked as that check's would be. */
+function declaredProbeTargetProblems(spec: ExperimentSpec, registries: SpecRegistries): SpecProblem[] {
+  return spec.probes.flatMap((probe) => {
+    const target = (probe.params as { readonly target?: unknown } | undefined)?.target;
+    const plugin = registries.probes.get(probe.kind);
+    if (typeof target !== 'string' || !plugin?.targetProblems) return [];
+    return plugin.targetProblems(target, dirname(spec.file)).map((message) => ({ path: `${probe.path}.${probe.kind}.target`, message }));
+  });
 }
 
 function faultProblems(spec: ExperimentSpec): SpecProblem[] {
@@ -118,6 +129,15 @@ function checkProblems(spec: ExperimentSpec, registries: SpecRegistries): SpecPr
     const probe = info.probeKind ? spec.probes.find((p) => p.name === expr.arg) : undefined;
     if (probe && probe.kind !== info.probeKind) {
       problems.push({ path, message: `${info.name}(…) reads the value of a ${info.probeKind} probe; "${probe.name}" is a ${probe.kind} probe`, offset: argOffset });
+    }
+    const declared = info.declaredProbe?.test(expr.arg) ? spec.probes.find((p) => p.name === expr.arg) : undefined;
+    if (info.declaredProbe?.test(expr.arg) && declared?.kind !== info.implicitProbe) {
+      const what = declared ? `"${expr.arg}" is a ${declared.kind} probe` : `no probe is named "${expr.arg}"`;
+      problems.push({ path, message: `${info.name}(${expr.arg}) reads a probe of kind ${info.implicitProbe} declared under spec.probes, and ${what}; declare it with its manifest inline, or name a manifest file like ${info.example.slice(info.name.length + 1, info.example.indexOf(')'))}`, offset: argOffset });
+    }
+    const implicit = info.implicitProbe ? registries.probes.get(info.implicitProbe) : undefined;
+    if (implicit?.targetProblems && info.targetShape?.pattern.test(expr.arg) && !info.declaredProbe?.test(expr.arg)) {
+      for (const problem of implicit.targetProblems(expr.arg, dirname(spec.file))) problems.push({ path, message: `${info.name}(${expr.arg}): ${problem}`, offset: argOffset });
     }
     if (info.implicitProbe && !registries.probes.has(info.implicitProbe)) {
       problems.push({

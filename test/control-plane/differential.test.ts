@@ -736,9 +736,12 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
         recklessInRestricted: await create('psa-restricted', pod('reckless', reckless)),
         recklessInBaseline: await create('psa-baseline', pod('reckless', reckless)),
         plainInBaseline: await create('psa-baseline', pod('plain', {})),
+        // A dry run stores nothing, and a name already taken is still a conflict (after admission).
+        notStored: { status: (await b.request('/api/v1/namespaces/psa-baseline/pods/plain')).status },
+        takenName: await b.request('/api/v1/namespaces/psa-baseline/pods', { method: 'POST', body: pod('taken', {}) }).then(() => create('psa-baseline', pod('taken', {}))),
       };
     });
-    expect(Object.values(seen.real).map((r) => r.status)).to.deep.equal([403, 201, 403, 403, 201]);
+    expect(Object.values(seen.real).map((r) => r.status)).to.deep.equal([403, 201, 403, 403, 201, 404, 409]);
     expect(seen.real.plainInBaseline.warning).to.match(/^299 - "would violate PodSecurity/);
     expect(seen.embedded).to.deep.equal(seen.real);
   });

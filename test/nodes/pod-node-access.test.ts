@@ -44,6 +44,24 @@ describe('pod node access on the embedded cluster', function () {
     }
   });
 
+  it('runs a network command directly in a helper pod of its own on the host network (no nsenter, not privileged), beside the privileged one', async () => {
+    const access = new PodNodeAccess(kubeConfig, { image: 'example.com/node-shell:1' });
+    try {
+      const direct = await access.exec('gameday-worker', ['echo', 'hello'], { need: { kind: 'network' } });
+      expect(direct.stderr).to.not.contain('nsenter');
+      expect(direct.stdout).to.contain('hello');
+      await access.exec('gameday-worker', ['echo', 'hello']);
+      const pods = (await sim.core.listNamespacedPod({ namespace: 'default', labelSelector: NODE_ACCESS_POD_SELECTOR })).items;
+      const byProfile = Object.fromEntries(pods.map((p) => [p.metadata!.annotations!['gameday.dev/node-access-profile'], p.spec!]));
+      expect(Object.keys(byProfile).sort()).to.deep.equal(['host', 'network']);
+      expect(byProfile.network).to.include({ hostNetwork: true, nodeName: 'gameday-worker' });
+      expect(byProfile.network!.hostPID).to.equal(undefined);
+      expect(byProfile.network!.containers[0]!.securityContext).to.deep.include({ capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] } });
+    } finally {
+      await access.close();
+    }
+  });
+
   it('finds the helper pods a killed run never closed, in any namespace, and deletes them', async () => {
     const killed = new PodNodeAccess(kubeConfig, { namespace: 'kube-system', image: 'example.com/node-shell:1' });
     const name = await killed.podFor('gameday-worker');
@@ -55,7 +73,7 @@ describe('pod node access on the embedded cluster', function () {
   it('says what to check when the helper pod cannot start', async () => {
     const access = new PodNodeAccess(kubeConfig, { startTimeoutMs: 300 });
     const err = await access.podFor('no-such-node').then(() => undefined, (e: Error) => e);
-    expect(err?.message).to.match(/^the node-access pod on node no-such-node did not start \(phase Pending.*check that image nicolaka\/netshoot:v0\.13 can be pulled/);
+    expect(err?.message).to.match(/^the node-access pod on node no-such-node did not start \(phase Pending.*check that image nicolaka\/netshoot:v0\.13 can be pulled and that namespace default allows pods with host access/);
     await eventually('helper pod removed', async () => (await sim.core.listNamespacedPod({ namespace: 'default', labelSelector: NODE_ACCESS_POD_SELECTOR })).items.length === 0);
   });
 });

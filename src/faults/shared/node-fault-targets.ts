@@ -45,7 +45,7 @@ export function requireNodeAccess(ctx: FaultContext, kind: string): NodeAccess {
   if (access) return access;
   throw new HarnessError(
     `${kind} needs node access (iptables, tc or files on the node) and cluster "${ctx.cluster.ref.name}" has none: ` +
-      'use a kind cluster through its kind-<name> context, or on any other cluster pass --node-access pod (privileged helper pods)',
+      'use a kind cluster through its kind-<name> context, or on any other cluster pass --node-access pod (helper pods with host access)',
   );
 }
 

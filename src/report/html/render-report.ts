@@ -1,4 +1,6 @@
+import { BLAST_RADIUS_FIELDS, type BlastRadiusAction, type BlastRadiusField, type BlastRadiusMap } from '../../core/blast-radius.js';
 import { exitCodeFor } from '../../core/outcome.js';
+import type { BlastRadiusSummary } from '../blast-radius-data.js';
 import { formatValue } from '../check-text.js';
 import type { ConsistencySummary } from '../consistency-data.js';
 import { drillRecoveries, type DrillRecovery } from '../drill-recovery.js';
@@ -26,6 +28,8 @@ export interface ReportPage {
   readonly files: readonly string[];
   /** What each consistency probe found: writes acknowledged, lost, duplicated, lag. */
   readonly data?: readonly ConsistencySummary[];
+  /** The last map of each compromised-pod drill (blastRadius probe). */
+  readonly blastRadius?: readonly BlastRadiusSummary[];
 }
 
 const text = (s: string): string => xmlText(plainText(s));
@@ -51,6 +55,7 @@ ${banner(r)}
 ${checksSection(page)}
 ${faultsSection(r)}
 ${dataSection(page.data ?? [], drillRecoveries(r.checks))}
+${blastRadiusSection(page.blastRadius ?? [])}
 ${timelineSection(page.timeline)}
 ${eventsSection(r, page.timeline)}
 ${historySection(page.history)}
@@ -200,6 +205,52 @@ function lagChart(d: ConsistencySummary): string {
   const coords = points.map(([s, v]) => `${(((s - first) / span) * w).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`);
   const title = points.map(([s, v]) => `+${s}s: ${Math.round(v)} ms`).join('\n');
   return `<svg class="sparkline" width="${w + 4}" height="${h}" viewBox="-2 0 ${w + 4} ${h}" role="img" aria-label="replication lag per second, up to ${Math.round(max)} ms"><title>${text(title)}</title><polyline fill="none" stroke="#2e86c1" stroke-width="1.5" points="${coords.join(' ')}"/></svg>`;
+}
+
+const ACTION_LABELS: Readonly<Record<BlastRadiusAction, string>> = { readSecrets: 'read Secrets', createPods: 'create pods', exec: 'exec into pods' };
+
+/** The compromised-pod drill: per app, what an attacker in its pod reached and what its account may do, as tables and a small graph. */
+function blastRadiusSection(maps: readonly BlastRadiusSummary[]): string {
+  if (maps.length === 0) return '';
+  const parts = maps.map(({ probe, map, atMs }) => {
+    const counts = (Object.keys(BLAST_RADIUS_FIELDS) as BlastRadiusField[]).map(
+      (f) => `<tr><td><code>${text(f)}</code></td><td data-label="Count"${map.fields[f] > 0 && f !== 'services' && f !== 'namespaces' ? ' class="regression"' : ''}>${map.fields[f]}</td><td>${text(BLAST_RADIUS_FIELDS[f])}</td></tr>`,
+    );
+    const powers = map.access
+      .filter((a) => Object.keys(a.allowed).length > 0)
+      .map((a) => `<tr><td><code>${text(a.namespace)}</code></td>${(Object.keys(ACTION_LABELS) as BlastRadiusAction[]).map((k) => `<td data-label="${attr(ACTION_LABELS[k])}">${a.allowed[k] ? `<strong class="regression">${text(a.allowed[k])}</strong>` : '-'}</td>`).join('')}</tr>`);
+    return `<h3>${text(probe)} <span class="muted">as pod <code>${text(map.pod)}</code>, service account <code>${text(map.serviceAccount)}</code>, mapped at ${formatOffset(atMs)}</span></h3>
+${blastRadiusGraph(map)}
+<div class="table-scroll"><table class="cards"><thead><tr><th>Field</th><th>Count</th><th>What it counts</th></tr></thead><tbody>${counts.join('')}</tbody></table></div>
+<p>Reached from inside the pod: ${map.reached.length > 0 ? map.reached.map((r) => `<code>${text(r.path)}</code>`).join(' ') : '<span class="muted">no Service</span>'}</p>
+${
+  powers.length > 0
+    ? `<div class="table-scroll"><table class="cards"><thead><tr><th>Namespace</th>${Object.values(ACTION_LABELS).map((l) => `<th>${text(l)}</th>`).join('')}</tr></thead><tbody>${powers.join('')}</tbody></table></div>`
+    : `<p>Its account may not read Secrets, create pods or exec into pods in any of ${map.access.length} namespaces.</p>`
+}`;
+  });
+  return `<section id="blast-radius"><h2>Blast radius</h2>
+<p class="muted">The compromised-pod drill: gameday took the place of one pod (connections to every Service port tried from inside it) and of its service account (SubjectAccessReviews in every namespace; no secret was read).</p>
+${parts.join('\n')}</section>`;
+}
+
+/** The pod, and an edge to each namespace it reaches or holds power in: a small SVG graph, the namespaces with power in red. */
+function blastRadiusGraph(map: BlastRadiusMap): string {
+  const reachedIn = new Map<string, string[]>();
+  for (const r of map.reached) reachedIn.set(r.service.split('/')[0]!, [...(reachedIn.get(r.service.split('/')[0]!) ?? []), r.path]);
+  const powerIn = new Map(map.access.filter((a) => Object.keys(a.allowed).length > 0).map((a) => [a.namespace, Object.keys(a.allowed) as BlastRadiusAction[]]));
+  const namespaces = [...new Set([...reachedIn.keys(), ...powerIn.keys()])].sort();
+  if (namespaces.length === 0) return '';
+  const rowH = 34;
+  const h = Math.max(rowH, namespaces.length * rowH);
+  const nodes = namespaces.map((ns, i) => {
+    const y = i * rowH + rowH / 2;
+    const power = powerIn.get(ns);
+    const label = [...(reachedIn.has(ns) ? [`${reachedIn.get(ns)!.length} reached`] : []), ...(power ? power.map((p) => ACTION_LABELS[p]) : [])].join(', ');
+    const color = power ? '#c0392b' : '#2e86c1';
+    return `<line x1="150" y1="${h / 2}" x2="300" y2="${y}" stroke="${color}" stroke-width="1.5"${reachedIn.has(ns) ? '' : ' stroke-dasharray="4 3"'}/><rect x="300" y="${y - 12}" width="130" height="24" rx="4" fill="#fff" stroke="${color}"/><text x="365" y="${y + 4}" text-anchor="middle" font-size="12">${text(ns)}</text><text x="440" y="${y + 4}" font-size="11" fill="${color}">${text(label)}</text>`;
+  });
+  return `<svg class="blast-radius-graph" width="820" height="${h}" viewBox="0 0 820 ${h}" role="img" aria-label="${attr(`${map.pod} reaches or holds power in ${namespaces.length} namespaces`)}"><rect x="4" y="${h / 2 - 14}" width="146" height="28" rx="14" fill="#fdecea" stroke="#c0392b"/><text x="77" y="${h / 2 + 4}" text-anchor="middle" font-size="12">${text(map.pod.split('/')[1] ?? map.pod)}</text>${nodes.join('')}</svg>`;
 }
 
 function faultsSection(r: RunResult): string {

@@ -281,6 +281,8 @@ export class ResourceHandler {
     meta.managedFields = applied?.managedFields ?? trackUpdate(undefined, viewIn(r, body as StoredObject) as Json, this.writeScope(req));
     const uid = meta.uid as string | undefined;
     if (isDryRun(req.query)) {
+      // As the real server's dry-run storage: admission ran; a name taken is still a conflict, and nothing is stored.
+      if (this.store.get(r.storeKey, meta.namespace, meta.name)) throw ApiError.alreadyExists(r, meta.name);
       meta.uid ??= randomUUID();
       meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
       return this.respondObject(req, res, 201, body as StoredObject);
