@@ -37,11 +37,7 @@ function testFiles(dir: string): string[] {
   }).sort();
 }
 
-/** Files under a cluster-lane folder that take nothing only one test may have (their own embedded clusters, no host port). */
-const UNIT_LANE = ['test/experiments/stateful-twins.test.ts'];
-
 function inClusterLane(file: string): boolean {
-  if (UNIT_LANE.includes(file)) return false;
   return CLUSTER_LANE.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p));
 }
 
