@@ -341,6 +341,22 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
       expect(closed.log).to.contain('error forwarding port 9999 to pod shell: failed to connect to localhost:9999 inside namespace of pod shell');
     });
 
+    it("kubectl attach streams the container's output from then on", async function () {
+      const child = execa('kubectl', ['attach', 'shell'], { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir }, reject: false, all: true });
+      let out = '';
+      child.all!.on('data', (d: Buffer) => (out += d.toString()));
+      try {
+        await eventually('attached', () => out.includes("If you don't see a command prompt"), 15_000);
+        await eventually('the request in the attached output', async () => {
+          await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell:8080/proxy/attached-marker`);
+          return out.includes('"GET /attached-marker HTTP/1.1" 200');
+        }, 10_000);
+      } finally {
+        child.kill();
+        await child;
+      }
+    });
+
     it('kubectl get --raw reaches the pod through pods/proxy', async function () {
       const r = await kubectl(['get', '--raw', `/api/v1/namespaces/${NS}/pods/shell:8080/proxy/`]);
       expect(r.exitCode, r.stderr).to.equal(0);

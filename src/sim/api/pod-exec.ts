@@ -74,6 +74,32 @@ export class PodExecEndpoint {
     return { ...session, target: this.runtime.exec(pod, container) };
   }
 
+  /**
+   * pods/attach: the container's own output from now on, over the same channels as an exec,
+   * until the container stops or the client goes. The embedded containers read no stdin, so
+   * what a client types is taken and dropped, as by a container started without `stdin: true`.
+   */
+  openAttach(namespace: string, name: string, query: URLSearchParams): ExecSession {
+    const pod = podOrNotFound((ns, n) => this.store.get('pods', ns, n), namespace, name);
+    const container = resolveContainer(pod, query.get('container'));
+    const session = { command: [] as string[], stdin: queryFlag(query, 'stdin'), stdout: queryFlag(query, 'stdout'), stderr: queryFlag(query, 'stderr'), tty: queryFlag(query, 'tty') };
+    if (!session.stdin && !session.stdout && !session.stderr) throw ApiError.badRequest('you must specify at least one of stdin, stdout, stderr');
+    if (!this.runtime) throw new ApiError(503, 'ServiceUnavailable', 'no kubelet serves attach in this cluster');
+    const log = this.runtime.logs(pod, container, false);
+    const target: ExecTarget = {
+      run: (_command, streams) =>
+        new Promise((resolve) => {
+          const done = (): void => {
+            unsubscribe();
+            resolve({ kind: 'exited', code: 0 });
+          };
+          const unsubscribe = log.follow((line) => (line ? streams.stdout(Buffer.from(`${line.text}\n`)) : done()));
+          streams.signal.addEventListener('abort', done, { once: true });
+        }),
+    };
+    return { ...session, target };
+  }
+
   /** A WebSocket upgrade: switch protocols, run the command, send its Status, close. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, session: ExecSession): void {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());

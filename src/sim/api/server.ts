@@ -308,7 +308,7 @@ export class ApiServer {
     }
   }
 
-  /** Connection upgrades: pods/exec over WebSocket, pods/portforward over SPDY; every other path gets a Status. */
+  /** Connection upgrades: pods/exec and pods/attach over WebSocket, pods/portforward over SPDY; every other path gets a Status. */
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     try {
@@ -326,10 +326,10 @@ export class ApiServer {
         socket.once('close', () => this.forwarded.delete(socket));
         return upgradePortForward(req, socket, head, pod.namespace!, pod.name!, forwarder);
       }
-      if (!target || pod?.subresource !== 'exec') {
-        throw ApiError.badRequest(`the embedded cluster upgrades connections only for pods/exec and pods/portforward; ${url.pathname} cannot be upgraded to ${protocol}`);
+      if (!target || (pod?.subresource !== 'exec' && pod?.subresource !== 'attach')) {
+        throw ApiError.badRequest(`the embedded cluster upgrades connections only for pods/exec, pods/attach and pods/portforward; ${url.pathname} cannot be upgraded to ${protocol}`);
       }
-      const session = this.exec.open(target.namespace!, target.name!, url.searchParams);
+      const session = pod.subresource === 'attach' ? this.exec.openAttach(target.namespace!, target.name!, url.searchParams) : this.exec.open(target.namespace!, target.name!, url.searchParams);
       if (protocol.toLowerCase() !== 'websocket') {
         throw ApiError.badRequest(`the embedded cluster serves exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); this client asked to upgrade to ${protocol || 'nothing'}, and SPDY is not served: use kubectl 1.30 or newer (and leave KUBECTL_REMOTE_COMMAND_WEBSOCKETS unset) or @kubernetes/client-node's Exec`);
       }
