@@ -254,6 +254,14 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
       expect(missing.status).to.equal(404);
     });
 
+    it('serves a browser a small page at /, and any other client the JSON echo', async function () {
+      const page = await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell:8080/proxy/`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+      expect(page.headers.get('content-type')).to.equal('text/html; charset=utf-8');
+      expect(await page.text()).to.match(/<strong id="pod">shell<\/strong> in namespace default, on node gameday-worker\d?/);
+      const echo = await fetch(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell:8080/proxy/`);
+      expect(await echo.json()).to.include({ pod: 'shell', path: '/' });
+    });
+
     it('lists pods/exec, pods/log and pods/proxy in /api/v1 with their verbs', async function () {
       const list = (await (await fetch(`${sim.cluster.url}/api/v1`)).json()) as { resources: { name: string; kind: string; verbs: string[] }[] };
       const byName = new Map(list.resources.map((r) => [r.name, r]));
