@@ -61,7 +61,7 @@ function daemonSet(name: string, labels: Record<string, string>, image: string, 
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
       template: {
         metadata: { labels },
-        spec: { hostNetwork: true, priorityClassName: 'system-node-critical', priority: 2000001000, ...everywhere, containers: [{ name, image, ...extra }] },
+        spec: { hostNetwork: true, priorityClassName: 'system-node-critical', ...everywhere, containers: [{ name, image, ...extra }] },
       },
     },
   };
@@ -100,7 +100,6 @@ export function installKindSystem(store: ObjectStore, controlPlane: string): voi
         metadata: { labels: dns },
         spec: {
           priorityClassName: 'system-cluster-critical',
-          priority: 2000000000,
           ...onControlPlane,
           containers: [
             {

@@ -332,6 +332,17 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
       await eventually('pod c admitted', () => sim.core.createNamespacedPod({ namespace: 'quota', body: pod('c', {}, small) }));
     });
 
+    it("holds a Deployment's pods to its namespace's quota: the ReplicaSet records the refusal as FailedCreate, as the real controller does", async () => {
+      await kubectl(['create', 'namespace', 'capped']);
+      await kubectl(['create', 'quota', 'two', '-n', 'capped', '--hard=pods=2']);
+      await eventually('the quota counted', async () => (await sim.core.readNamespacedResourceQuota({ namespace: 'capped', name: 'two' })).status?.hard?.pods);
+      await kubectl(['create', 'deployment', 'web', '-n', 'capped', '--image=gameday/web:1', '--replicas=3']);
+      const refusal = await eventually('a FailedCreate event', async () => (await sim.core.listNamespacedEvent({ namespace: 'capped', fieldSelector: 'reason=FailedCreate' })).items[0]);
+      expect(refusal.involvedObject.kind).to.equal('ReplicaSet');
+      expect(refusal.message).to.match(/^Error creating: pods "web-[a-z0-9]+-[a-z0-9]{5}" is forbidden: exceeded quota: two, requested: pods=1, used: pods=2, limited: pods=2$/);
+      expect((await sim.core.listNamespacedPod({ namespace: 'capped' })).items).to.have.length(2);
+    });
+
     it('stores Ingresses and IngressClasses and prints them as kubectl does', async () => {
       const ingressClass = { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } };
       const ingress = {

@@ -5,7 +5,7 @@ import { byControllerUid, INDEX } from '../standard-indexes.js';
 import type { StoredObject } from '../store.js';
 import { nodeTaints, untoleratedTaint } from '../taints.js';
 import type { ControllerContext, RunningController } from './controller-context.js';
-import { deletePodGracefully, podFromTemplate, type PodTemplate, type Toleration } from './pod-factory.js';
+import { createAdmittedPod, deletePodGracefully, podFromTemplate, type PodTemplate, type Toleration } from './pod-factory.js';
 import { resolveIntOrPercent, templateHash } from './template-hash.js';
 import { enqueueOwnersAndDependents } from './owner-queue.js';
 import { WorkQueue } from './work-queue.js';
@@ -133,7 +133,7 @@ export function startDaemonSetController(ctx: ControllerContext): RunningControl
   function createPod(ds: StoredObject, template: PodTemplate, node: string, revision: string): void {
     const spec = structuredClone(template.spec ?? {}) as Record<string, unknown>;
     const affinity = (spec.affinity as Record<string, unknown> | undefined) ?? {};
-    const pod = store.create('pods', podFromTemplate({ ...template, spec }, {
+    const pod = createAdmittedPod(ctx, ds, podFromTemplate({ ...template, spec }, {
       namespace: ds.metadata.namespace!,
       owner: ds,
       generateName: `${ds.metadata.name}-`,
@@ -150,7 +150,11 @@ export function startDaemonSetController(ctx: ControllerContext): RunningControl
           },
         },
       },
-    }));
+    }), SOURCE);
+    if (!pod) {
+      queue.addAfter(objectKey(ds), 1_000);
+      return;
+    }
     recorder.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, SOURCE);
   }
 

@@ -2,7 +2,8 @@ import { isActive, isDeleting, isPodReady, nowIso, podPhase, setCondition, type 
 import { byControllerUid, INDEX } from '../standard-indexes.js';
 import type { StoredObject } from '../store.js';
 import type { ControllerContext, RunningController } from './controller-context.js';
-import { deletePodGracefully, podFromTemplate, type PodTemplate } from './pod-factory.js';
+import { createAdmittedPod, deletePodGracefully, podFromTemplate, type PodTemplate } from './pod-factory.js';
+import { objectKey } from '../informer.js';
 import { enqueueOwnersAndDependents } from './owner-queue.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -51,7 +52,7 @@ export function startJobController(ctx: ControllerContext): RunningController {
       const remaining = completions === null ? (succeeded > 0 ? 0 : parallelism) : completions - succeeded;
       const toCreate = Math.min(parallelism, remaining) - active.length;
       for (let i = 0; i < toCreate; i++) {
-        const pod = store.create('pods', podFromTemplate(spec.template ?? {}, {
+        const pod = createAdmittedPod(ctx, job, podFromTemplate(spec.template ?? {}, {
           namespace: job.metadata.namespace!,
           owner: job,
           generateName: `${job.metadata.name}-`,
@@ -62,7 +63,11 @@ export function startJobController(ctx: ControllerContext): RunningController {
             'job-name': job.metadata.name,
           },
           defaultTolerationSeconds: timings.defaultTolerationSeconds,
-        }));
+        }), SOURCE);
+        if (!pod) {
+          queue.addAfter(objectKey(job), 1_000);
+          break;
+        }
         recorder.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, SOURCE);
       }
     }

@@ -1,5 +1,11 @@
-import type { ObjectStore, OwnerReference, StoredObject } from '../store.js';
+import { Admission } from '../api/admission.js';
+import { ApiError } from '../api/api-error.js';
+import { findResource } from '../api/resources.js';
+import { randomSuffix, type ObjectStore, type OwnerReference, type StoredObject } from '../store.js';
+import type { ControllerContext } from './controller-context.js';
 import { isTerminal, nowIso } from '../pod-state.js';
+
+const POD_RESOURCE = findResource('', 'v1', 'pods')!;
 
 export interface PodTemplate {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -64,7 +70,6 @@ export function podFromTemplate(template: PodTemplate, o: NewPodOptions): Stored
   spec.dnsPolicy ??= 'ClusterFirst';
   spec.schedulerName ??= 'default-scheduler';
   spec.serviceAccountName ??= 'default';
-  spec.priority ??= 0;
   Object.assign(spec, o.specPatch ?? {});
   addDefaultTolerations(spec, o.defaultTolerationSeconds);
   const labels = { ...(template.metadata?.labels ?? {}), ...(o.labels ?? {}) };
@@ -121,4 +126,29 @@ export function deleteObject(store: ObjectStore, resource: string, o: StoredObje
     return;
   }
   store.remove(resource, o.metadata.namespace, o.metadata.name);
+}
+
+/**
+ * Creates a controller's pod through the admission the API server would run on it (LimitRange
+ * defaults, PriorityClass resolution, ResourceQuota), so that a pod the namespace's policy refuses
+ * is not created: the owner gets the FailedCreate event the real controller records, and the
+ * controller tries again on its next sync. Returns the pod, or undefined when it was refused.
+ */
+export function createAdmittedPod(
+  ctx: Pick<ControllerContext, 'store' | 'recorder' | 'timings'>,
+  owner: StoredObject,
+  pod: StoredObject,
+  source: { component: string },
+  refusal: (message: string) => string = (message) => `Error creating: ${message}`,
+): StoredObject | undefined {
+  const meta = pod.metadata;
+  if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+  try {
+    new Admission({ store: ctx.store, defaultTolerationSeconds: ctx.timings.defaultTolerationSeconds }).admitCreate(POD_RESOURCE, pod);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    ctx.recorder.record(owner, 'Warning', 'FailedCreate', refusal(err.message), source);
+    return undefined;
+  }
+  return ctx.store.create('pods', pod);
 }

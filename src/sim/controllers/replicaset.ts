@@ -4,11 +4,13 @@ import { availability, isActive, isPodReady, podPhase, type Condition } from '..
 import { byControllerUid, INDEX } from '../standard-indexes.js';
 import type { StoredObject } from '../store.js';
 import type { ControllerContext, RunningController } from './controller-context.js';
-import { deletePodGracefully, podFromTemplate, type PodTemplate } from './pod-factory.js';
+import { createAdmittedPod, deletePodGracefully, podFromTemplate, type PodTemplate } from './pod-factory.js';
 import { enqueueOwnersAndDependents } from './owner-queue.js';
 import { WorkQueue } from './work-queue.js';
 
 const SOURCE = { component: 'replicaset-controller' };
+/** How long after a create the API server refused (a quota, a LimitRange) the set tries again. */
+const REFUSED_RETRY_MS = 1_000;
 /** The real controller's slow-start burst limit per sync. */
 const BURST = 500;
 
@@ -52,16 +54,21 @@ export function startReplicaSetController(ctx: ControllerContext): RunningContro
     const ns = rs.metadata.namespace!;
     if (diff > 0) {
       const n = Math.min(diff, BURST);
-      for (let i = 0; i < n; i++) {
-        const pod = store.create('pods', podFromTemplate(spec.template ?? {}, {
+      let refused = false;
+      for (let i = 0; i < n && !refused; i++) {
+        const template = podFromTemplate(spec.template ?? {}, {
           namespace: ns,
           owner: rs,
           generateName: `${rs.metadata.name}-`,
           defaultTolerationSeconds: timings.defaultTolerationSeconds,
-        }));
-        recorder.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, SOURCE);
+        });
+        const pod = createAdmittedPod(ctx, rs, template, SOURCE);
+        if (pod) recorder.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, SOURCE);
+        else refused = true;
       }
-      if (diff > n) queue.add(key);
+      // A refused create is retried later, as the real controller's rate-limited queue does.
+      if (refused) queue.addAfter(key, REFUSED_RETRY_MS);
+      else if (diff > n) queue.add(key);
     } else if (diff < 0) {
       const victims = active.sort((a, b) => compareRank(deletionRank(a), deletionRank(b))).slice(0, -diff);
       for (const pod of victims) {

@@ -4,7 +4,7 @@ import { availability, isDeleting, isPodReady, isTerminal, podPhase } from '../p
 import { byControllerUid, INDEX } from '../standard-indexes.js';
 import type { StoredObject } from '../store.js';
 import type { ControllerContext, RunningController } from './controller-context.js';
-import { controllerRef, deletePodGracefully, podFromTemplate, type PodTemplate } from './pod-factory.js';
+import { controllerRef, createAdmittedPod, deletePodGracefully, podFromTemplate, type PodTemplate } from './pod-factory.js';
 import { templateHash } from './template-hash.js';
 import { enqueueOwnersAndDependents } from './owner-queue.js';
 import { WorkQueue } from './work-queue.js';
@@ -65,14 +65,18 @@ export function startStatefulSetController(ctx: ControllerContext): RunningContr
       recorder.record(sts, 'Warning', 'FailedCreate', `create Pod ${name} in StatefulSet ${sts.metadata.name} failed error: ${error}`, SOURCE);
       return;
     }
-    store.create('pods', podFromTemplate(spec.template ?? {}, {
+    const pod = podFromTemplate(spec.template ?? {}, {
       namespace: sts.metadata.namespace!,
       owner: sts,
       name,
       labels: { [REVISION_LABEL]: revision, 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(ordinal) },
       defaultTolerationSeconds: timings.defaultTolerationSeconds,
       specPatch: { hostname: name, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}), ...claimVolumes(sts, spec, ordinal) },
-    }));
+    });
+    if (!createAdmittedPod(ctx, sts, pod, SOURCE, (message) => `create Pod ${name} in StatefulSet ${sts.metadata.name} failed error: ${message}`)) {
+      queue.addAfter(objectKey(sts), 1_000);
+      return;
+    }
     recorder.record(sts, 'Normal', 'SuccessfulCreate', `create Pod ${name} in StatefulSet ${sts.metadata.name} successful`, SOURCE);
   }
 
