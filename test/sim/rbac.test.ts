@@ -172,7 +172,8 @@ describe('sim: authentication, RBAC and access reviews', function () {
       await running.stop();
     }
     expect(ctx.samples.map((s) => [s.ok, s.value])).to.deep.equal([[true, 0], [true, 1]]);
-    expect(ctx.samples[1]!.detail).to.deep.equal({ allowed: true, reason: `RBAC: allowed by RoleBinding "web-edit/${NS}" of ClusterRole "edit" to ServiceAccount "web/${NS}"` });
+    const reason = `RBAC: allowed by RoleBinding "web-edit/${NS}" of ClusterRole "edit" to ServiceAccount "web/${NS}"`;
+    expect(ctx.samples[1]!.detail).to.deep.equal({ allowed: true, reason, message: reason });
   });
 
   it('gameday run judges can() checks through the cluster: an allowed access passes, an expected one that is denied fails the run', async () => {
