@@ -1,0 +1,42 @@
+/**
+ * Whether two JSON values would serialize to the same text, without serializing them: object keys
+ * are compared in order and keys whose value is `undefined` are skipped, as `JSON.stringify`
+ * does. The store compares every write with the stored version, so this runs on every change.
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  a = nonFiniteAsNull(a);
+  b = nonFiniteAsNull(b);
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bs = b as unknown[];
+    if (a.length !== bs.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(arrayItem(a[i]), arrayItem(bs[i]))) return false;
+    return true;
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao);
+  const bk = Object.keys(bo);
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < ak.length && ao[ak[i]!] === undefined) i++;
+    while (j < bk.length && bo[bk[j]!] === undefined) j++;
+    if (i === ak.length || j === bk.length) return i === ak.length && j === bk.length;
+    if (ak[i] !== bk[j] || !jsonEqual(ao[ak[i]!], bo[bk[j]!])) return false;
+    i++;
+    j++;
+  }
+}
+
+/** `JSON.stringify` writes NaN and the infinities as null. */
+function nonFiniteAsNull(v: unknown): unknown {
+  return typeof v === 'number' && !Number.isFinite(v) ? null : v;
+}
+
+/** `JSON.stringify` writes an `undefined` array item as null. */
+function arrayItem(v: unknown): unknown {
+  return v === undefined ? null : v;
+}
