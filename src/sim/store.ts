@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { jsonEqual } from './json-equal.js';
+import { jsonClone, jsonEqual } from './json-value.js';
 
 /**
  * The embedded cluster's etcd: every object of every resource, one global resourceVersion
@@ -171,7 +171,7 @@ export class ObjectStore {
 
   /** Adds a new object: assigns uid, resourceVersion, creationTimestamp, generation, and a name from generateName. */
   create(resource: string, input: StoredObject, options: StoreCreateOptions = {}): StoredObject {
-    const obj = structuredClone(input);
+    const obj = jsonClone(input);
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
     const t = this.table(resource);
@@ -194,7 +194,7 @@ export class ObjectStore {
    * API server's optimistic concurrency does. `generation` is bumped when `spec` changed.
    */
   update(resource: string, input: StoredObject, expectResourceVersion?: string): StoredObject {
-    return this.replace(resource, input, expectResourceVersion, structuredClone);
+    return this.replace(resource, input, expectResourceVersion, jsonClone);
   }
 
   /**
@@ -205,7 +205,7 @@ export class ObjectStore {
   mutate(resource: string, namespace: string | undefined, name: string, fn: (obj: StoredObject) => boolean | void): StoredObject | undefined {
     const current = this.get(resource, namespace, name);
     if (!current) return undefined;
-    const copy = structuredClone(current);
+    const copy = jsonClone(current);
     if (fn(copy) === false) return current;
     if (jsonEqual(copy, current)) return current;
     return this.replace(resource, copy, undefined, (o) => o);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { jsonEqual } from '../../src/sim/json-equal.js';
+import { jsonClone, jsonEqual } from '../../src/sim/json-value.js';
 import { ObjectStore, StoreError, type StoredObject } from '../../src/sim/store.js';
 
 const pod = (namespace: string, name: string, extra: Record<string, unknown> = {}): StoredObject => ({
@@ -91,4 +91,17 @@ describe('jsonEqual', () => {
       expect(jsonEqual(b, a)).to.equal(JSON.stringify(a) === JSON.stringify(b));
     });
   }
+});
+
+describe('jsonClone', () => {
+  it('copies every level, so editing the copy leaves the original alone', () => {
+    const original = { a: [1, { b: 'x', u: undefined }], c: { d: null, e: true }, when: new Date(0) };
+    const copy = jsonClone(original);
+    expect(copy).to.deep.equal(original);
+    (copy.a[1] as { b: string }).b = 'y';
+    copy.c.e = false;
+    copy.when.setTime(1);
+    expect(original).to.deep.equal({ a: [1, { b: 'x', u: undefined }], c: { d: null, e: true }, when: new Date(0) });
+    expect(Object.keys(copy.a[1] as object)).to.deep.equal(['b', 'u']);
+  });
 });

@@ -1,4 +1,24 @@
 /**
+ * A deep copy of a JSON-like value, several times faster than `structuredClone` for the plain
+ * objects the store keeps, and sharing strings instead of copying them (strings are immutable, so
+ * every version of an object can point at the same ones). Anything that is not a plain object or
+ * array (a Date, a Map) is handed to `structuredClone`.
+ */
+export function jsonClone<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = jsonClone(value[i] as unknown);
+    return out as T;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key in value) out[key] = jsonClone((value as Record<string, unknown>)[key]);
+  return out as T;
+}
+
+/**
  * Whether two JSON values would serialize to the same text, without serializing them: object keys
  * are compared in order and keys whose value is `undefined` are skipped, as `JSON.stringify`
  * does. The store compares every write with the stored version, so this runs on every change.
