@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { nowIso } from './pod-state.js';
 import type { ObjectStore, StoredObject } from './store.js';
 
@@ -37,7 +36,7 @@ export class EventRecorder {
       this.recent.set(dedupe, existing);
       return;
     }
-    const name = `${involved.metadata.name}.${randomBytes(8).toString('hex')}`;
+    const name = `${involved.metadata.name}.${unixNanosHex()}`;
     this.store.create('events', {
       apiVersion: 'v1',
       kind: 'Event',
@@ -69,4 +68,19 @@ export class EventRecorder {
       this.store.remove('events', oldest.namespace, oldest.name);
     }
   }
+}
+
+/** The Unix time in nanoseconds when this process's monotonic clock read zero. */
+const clockOrigin = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+let lastNanos = 0n;
+
+/**
+ * client-go names an event `<object>.<UnixNano in hex>`; nanoseconds here come from the monotonic
+ * clock, bumped when two events would share one, so names stay unique within the process.
+ */
+function unixNanosHex(): string {
+  let nanos = clockOrigin + process.hrtime.bigint();
+  if (nanos <= lastNanos) nanos = lastNanos + 1n;
+  lastNanos = nanos;
+  return nanos.toString(16);
 }
