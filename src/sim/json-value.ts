@@ -60,3 +60,38 @@ function nonFiniteAsNull(v: unknown): unknown {
 function arrayItem(v: unknown): unknown {
   return v === undefined ? null : v;
 }
+
+/**
+ * `jsonEqual(next, previous)`, and on the way every object or array inside `next` that equals its
+ * counterpart in `previous` is replaced by that counterpart. The store calls it on a fresh copy
+ * before keeping it, so consecutive versions of an object share what a write left unchanged
+ * (a status write shares the whole spec) instead of holding a copy each.
+ */
+export function shareUnchanged(next: unknown, previous: unknown): boolean {
+  if (typeof next !== 'object' || typeof previous !== 'object' || next === null || previous === null) return jsonEqual(next, previous);
+  if (next === previous) return true;
+  if (Array.isArray(next) !== Array.isArray(previous)) return false;
+  if (Array.isArray(next)) {
+    const prev = previous as unknown[];
+    let equal = next.length === prev.length;
+    for (let i = 0; i < next.length && i < prev.length; i++) {
+      if (!shareUnchanged(arrayItem(next[i]), arrayItem(prev[i]))) equal = false;
+      else if (typeof next[i] === 'object' && next[i] !== null) next[i] = prev[i];
+    }
+    return equal;
+  }
+  const n = next as Record<string, unknown>;
+  const p = previous as Record<string, unknown>;
+  let equal = true;
+  for (const key in n) {
+    const v = n[key];
+    if (!(key in p)) {
+      if (v !== undefined) equal = false;
+      continue;
+    }
+    if (!shareUnchanged(v, p[key])) equal = false;
+    else if (typeof v === 'object' && v !== null) n[key] = p[key];
+  }
+  // Same values key by key; what is left is the key order and keys only `previous` has.
+  return equal && jsonEqual(n, p);
+}

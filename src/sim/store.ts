@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { jsonClone, jsonEqual } from './json-value.js';
+import { jsonClone, jsonEqual, shareUnchanged } from './json-value.js';
 
 /**
  * The embedded cluster's etcd: every object of every resource, one global resourceVersion
@@ -199,15 +199,18 @@ export class ObjectStore {
 
   /**
    * Read-modify-write for in-process controllers: `fn` edits a copy, which the store then keeps
-   * (so `fn` must not hold on to it); nothing is written (and no event is sent) when the copy is
-   * unchanged or `fn` returns false.
+   * (so `fn` must not hold on to it), sharing the parts `fn` left unchanged with the previous
+   * version; nothing is written (and no event is sent) when the copy is unchanged or `fn` returns
+   * false.
    */
   mutate(resource: string, namespace: string | undefined, name: string, fn: (obj: StoredObject) => boolean | void): StoredObject | undefined {
     const current = this.get(resource, namespace, name);
     if (!current) return undefined;
     const copy = jsonClone(current);
     if (fn(copy) === false) return current;
-    if (jsonEqual(copy, current)) return current;
+    if (shareUnchanged(copy, current)) return current;
+    // `replace` sets the new version's own metadata fields; the stored version's must stay as they are.
+    if (copy.metadata === current.metadata) copy.metadata = { ...current.metadata };
     return this.replace(resource, copy, undefined, (o) => o);
   }
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { jsonClone, jsonEqual } from '../../src/sim/json-value.js';
+import { jsonClone, jsonEqual, shareUnchanged } from '../../src/sim/json-value.js';
 import { ObjectStore, StoreError, type StoredObject } from '../../src/sim/store.js';
 
 const pod = (namespace: string, name: string, extra: Record<string, unknown> = {}): StoredObject => ({
@@ -103,5 +103,36 @@ describe('jsonClone', () => {
     copy.when.setTime(1);
     expect(original).to.deep.equal({ a: [1, { b: 'x', u: undefined }], c: { d: null, e: true }, when: new Date(0) });
     expect(Object.keys(copy.a[1] as object)).to.deep.equal(['b', 'u']);
+  });
+});
+
+describe('shareUnchanged', () => {
+  it('agrees with jsonEqual and hands the next version the previous one\'s unchanged parts', () => {
+    const previous = { metadata: { name: 'a', labels: { app: 'web' } }, spec: { containers: [{ name: 'c' }, { name: 'd' }] }, status: { phase: 'Pending' } };
+    const next = jsonClone(previous);
+    next.status.phase = 'Running';
+    next.spec.containers[1]!.name = 'e';
+    expect(shareUnchanged(next, previous)).to.equal(false);
+    expect(next.metadata).to.equal(previous.metadata);
+    expect(next.spec.containers[0]).to.equal(previous.spec.containers[0]);
+    expect(next.spec.containers).to.not.equal(previous.spec.containers);
+    expect(next.status).to.not.equal(previous.status);
+    expect(next).to.deep.equal({ metadata: { name: 'a', labels: { app: 'web' } }, spec: { containers: [{ name: 'c' }, { name: 'e' }] }, status: { phase: 'Running' } });
+    expect(previous.spec.containers[1]!.name).to.equal('d');
+    const same = jsonClone(previous);
+    expect(shareUnchanged(same, previous)).to.equal(true);
+    expect(shareUnchanged({ a: 1, b: 2 }, { b: 2, a: 1 })).to.equal(false);
+    expect(shareUnchanged({ a: 1 }, { a: 1, b: 2 })).to.equal(false);
+    expect(shareUnchanged({ a: 1, u: undefined }, { a: 1 })).to.equal(true);
+  });
+
+  it('keeps a stored version as it was when a mutation leaves its metadata alone', () => {
+    const store = new ObjectStore();
+    const first = store.create('pods', pod('default', 'a'));
+    const rv = first.metadata.resourceVersion;
+    const second = store.mutate('pods', 'default', 'a', (p) => void (p.status = { phase: 'Running' }))!;
+    expect(first.metadata.resourceVersion).to.equal(rv);
+    expect(second.metadata.resourceVersion).to.not.equal(rv);
+    expect(second.spec).to.equal(first.spec);
   });
 });
