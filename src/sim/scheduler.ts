@@ -2,6 +2,7 @@ import type { ControllerContext, RunningController } from './controllers/control
 import type { Toleration } from './controllers/pod-factory.js';
 import { WorkQueue } from './controllers/work-queue.js';
 import { objectKey } from './informer.js';
+import { jsonEqual } from './json-value.js';
 import { selectInNamespace, type LabelSelector } from './label-selector.js';
 import { nodeMatchesPod, type PodPlacementSpec } from './node-affinity.js';
 import { isDeleting, isTerminal, mutableConditions, setCondition } from './pod-state.js';
@@ -184,6 +185,7 @@ export function startScheduler(ctx: ControllerContext): RunningController {
     };
     const unschedulableTolerated = (spec.tolerations ?? []).some((t) => (t.key === 'node.kubernetes.io/unschedulable' || (!t.key && t.operator === 'Exists')) && (!t.effect || t.effect === 'NoSchedule'));
     const selfMatch = (t: PodAffinityTerm): boolean => selectInNamespace(pods, pod.metadata.namespace!, t.labelSelector ?? {}).some((p) => p.metadata.uid === pod.metadata.uid);
+    const placementRules = Object.keys(spec.nodeSelector ?? {}).length > 0 || spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution !== undefined;
     const all = nodeOrder();
     const toFind = numFeasibleNodesToFind(all.length);
     // Sampling starts where the last pod's search stopped, so every node gets its turn.
@@ -204,7 +206,7 @@ export function startScheduler(ctx: ControllerContext): RunningController {
         reject(`node(s) had untolerated taint ${describeTaint(taint)}`);
         continue;
       }
-      if (!nodeMatchesPod(spec, node)) {
+      if (placementRules && !nodeMatchesPod(spec, node)) {
         reject("node(s) didn't match Pod's node affinity/selector");
         continue;
       }
@@ -286,7 +288,9 @@ export function startScheduler(ctx: ControllerContext): RunningController {
 
   const offP = pods.onChange((type, pod, old) => {
     const key = objectKey(pod);
-    account(key, type === 'DELETED' ? undefined : pod);
+    // The store shares unchanged parts between versions: the same spec and owners use the same resources.
+    const sameUsage = type === 'MODIFIED' && !!old && old.spec === pod.spec && old.metadata.ownerReferences === pod.metadata.ownerReferences && isTerminal(old) === isTerminal(pod);
+    if (!sameUsage) account(key, type === 'DELETED' ? undefined : pod);
     const spec = pod.spec as PodSpec;
     if (type !== 'DELETED' && !spec.nodeName && !isDeleting(pod) && !unschedulable.has(key)) queue.add(key);
     if (type === 'DELETED') {
@@ -294,7 +298,7 @@ export function startScheduler(ctx: ControllerContext): RunningController {
       awaitingVolumes.delete(key);
     }
     const freed = type === 'DELETED' ? !!spec.nodeName : !!old && !isTerminal(old) && isTerminal(pod);
-    const labelsMoved = type === 'MODIFIED' && !!spec.nodeName && JSON.stringify(old?.metadata.labels) !== JSON.stringify(pod.metadata.labels);
+    const labelsMoved = type === 'MODIFIED' && !!spec.nodeName && !jsonEqual(old?.metadata.labels, pod.metadata.labels);
     if (freed || labelsMoved || (type === 'MODIFIED' && !!spec.nodeName && !(old?.spec as PodSpec | undefined)?.nodeName)) retryUnschedulable();
   });
   const offN = nodes.onChange((type, node, old) => {
