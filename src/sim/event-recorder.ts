@@ -1,3 +1,4 @@
+import { flatString } from './json-value.js';
 import { nowIso } from './pod-state.js';
 import type { ObjectStore, StoredObject } from './store.js';
 
@@ -24,7 +25,8 @@ export class EventRecorder {
   /** `fieldPath` names the part of the object the event is about, e.g. `spec.containers{web}`. */
   record(involved: StoredObject, type: EventType, reason: string, message: string, source: EventSource, fieldPath?: string): void {
     const namespace = involved.metadata.namespace ?? 'default';
-    const dedupe = `${involved.metadata.uid}|${fieldPath ?? ''}|${reason}|${message}`;
+    // Kept as long as the event is: stored flat, not as the tree of its pieces.
+    const dedupe = flatString(`${involved.metadata.uid}|${fieldPath ?? ''}|${reason}|${message}`);
     const now = nowIso();
     const existing = this.recent.get(dedupe);
     if (existing && this.store.get('events', existing.namespace, existing.name)) {

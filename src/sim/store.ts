@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { jsonClone, jsonEqual, shareUnchanged } from './json-value.js';
+import { flatString, jsonClone, jsonEqual, shareUnchanged } from './json-value.js';
 
 /**
  * The embedded cluster's etcd: every object of every resource, one global resourceVersion
@@ -173,12 +173,12 @@ export class ObjectStore {
   create(resource: string, input: StoredObject, options: StoreCreateOptions = {}): StoredObject {
     const obj = jsonClone(input);
     const meta = obj.metadata;
-    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+    if (!meta.name && meta.generateName) meta.name = flatString(meta.generateName + randomSuffix());
     const t = this.table(resource);
     const key = keyOf(meta.namespace, meta.name);
     if (t.has(key)) throw new StoreError('AlreadyExists', `${resource} "${meta.name}" already exists`);
-    meta.uid = options.uid ?? randomUUID();
-    meta.creationTimestamp = options.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    meta.uid = flatString(options.uid ?? randomUUID());
+    meta.creationTimestamp = flatString(options.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
     if (obj.spec !== undefined && meta.generation === undefined) meta.generation = 1;
     meta.resourceVersion = String(++this.rv);
     t.set(key, obj);
