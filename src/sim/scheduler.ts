@@ -82,9 +82,9 @@ export function startScheduler(ctx: ControllerContext): RunningController {
   let retryTimer: NodeJS.Timeout | undefined;
   const queue = new WorkQueue('scheduler', (key) => schedule(key), 100);
   /** The nodes in a stable order for sampling; rebuilt when a node comes or goes. */
-  let nodeArray: StoredObject[] | undefined;
+  let nodeArray: { readonly node: StoredObject; readonly facts: PlacementFacts; readonly usage: Usage }[] | undefined;
   let nextStartNodeIndex = 0;
-  const nodeOrder = (): readonly StoredObject[] => (nodeArray ??= [...nodes.list()]);
+  const nodeOrder = (): NonNullable<typeof nodeArray> => (nodeArray ??= [...nodes.list()].map((node) => ({ node, facts: placementFacts(node), usage: usageOf(node.metadata.name) })));
 
   const usageOf = (node: string): Usage => {
     let u = usage.get(node);
@@ -194,9 +194,8 @@ export function startScheduler(ctx: ControllerContext): RunningController {
     let feasible = 0;
     let total = 0;
     for (let i = 0; i < all.length && feasible < toFind; i++) {
-      const node = all[(start + i) % all.length]!;
+      const { node, facts, usage: u } = all[(start + i) % all.length]!;
       total++;
-      const facts = placementFacts(node);
       if (facts.unschedulable && !unschedulableTolerated) {
         reject('node(s) were unschedulable');
         continue;
@@ -210,7 +209,6 @@ export function startScheduler(ctx: ControllerContext): RunningController {
         reject("node(s) didn't match Pod's node affinity/selector");
         continue;
       }
-      const u = usageOf(node.metadata.name);
       if (u.pods + 1 > facts.maxPods) {
         reject('Too many pods');
         continue;
@@ -239,13 +237,11 @@ export function startScheduler(ctx: ControllerContext): RunningController {
       }
       feasible++;
       const zone = labels[ZONE];
-      const score = [
-        owner ? (u.byOwner.get(owner) ?? 0) : 0,
-        owner && zone ? (zoneOwners.get(zone)?.get(owner) ?? 0) : 0,
-        u.pods,
-        facts.cpuCap > 0 ? (u.cpu + want.cpu) / facts.cpuCap : 0,
-      ];
-      if (!best || compare(score, best.score) < 0) best = { node, score };
+      const ownerOnNode = owner ? (u.byOwner.get(owner) ?? 0) : 0;
+      const ownerInZone = owner && zone ? (zoneOwners.get(zone)?.get(owner) ?? 0) : 0;
+      const cpuShare = facts.cpuCap > 0 ? (u.cpu + want.cpu) / facts.cpuCap : 0;
+      // Lowest wins, in this order; the first node seen wins a tie.
+      if (!best || compare(ownerOnNode, ownerInZone, u.pods, cpuShare, best.score) < 0) best = { node, score: [ownerOnNode, ownerInZone, u.pods, cpuShare] };
     }
     if (toFind < all.length) nextStartNodeIndex = (start + total) % all.length;
     if (best) {
@@ -371,7 +367,6 @@ function placementFacts(node: StoredObject): PlacementFacts {
   return facts;
 }
 
-function compare(a: number[], b: number[]): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return 0;
+function compare(a0: number, a1: number, a2: number, a3: number, b: readonly number[]): number {
+  return a0 - b[0]! || a1 - b[1]! || a2 - b[2]! || a3 - b[3]!;
 }
