@@ -19,7 +19,7 @@ interface Result {
   /** User + system CPU of the whole process while the pods settled. */
   readonly cpuMs: number;
   readonly rssMiB: number;
-  /** Heap in use after a full GC (when run with --expose-gc), once every pod is available. */
+  /** Heap in use after a full GC (when run with --expose-gc), once every pod is available; RSS is read then too. */
   readonly heapMiB: number;
   readonly listAllPodsMs: number;
   /** CPU of that LIST, server and client together (both run in this process): wall time on a busy machine is mostly waiting. */
@@ -53,7 +53,11 @@ async function run(nodes: number, pods: number): Promise<Result> {
   const settleMs = Date.now() - t1;
   const cpu = process.cpuUsage(cpu1);
   const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
-  (globalThis as { gc?: () => void }).gc?.();
+  // A full GC, and a moment for its sweeping to hand emptied pages back, so RSS is what the pods hold.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  await new Promise((r) => setTimeout(r, 200));
+  gc?.();
   const mem = process.memoryUsage();
   const t2 = Date.now();
   const cpu2 = process.cpuUsage();
