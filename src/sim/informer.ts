@@ -80,18 +80,40 @@ export class Informer {
   private apply(event: StoreEvent): void {
     const key = objectKey(event.object);
     const old = this.objects.get(key);
-    for (const [name, index] of this.indexes) this.unindex(index, this.indexValues.get(name)!, key);
     if (event.type === 'DELETED') {
+      for (const [name, index] of this.indexes) this.unindex(index, this.indexValues.get(name)!, key);
       this.objects.delete(key);
     } else {
       this.objects.set(key, event.object);
-      for (const [name, index] of this.indexes) this.indexInto(index, this.indexValues.get(name)!, key, event.object);
+      for (const [name, index] of this.indexes) this.reindex(index, this.indexValues.get(name)!, key, event.object);
     }
     for (const h of [...this.handlers]) h(event.type, event.object, old);
   }
 
+  /**
+   * Most changes (a status write) keep an object's index values: then its buckets just get the new
+   * version (moved to the end, as a remove and add would, so `byIndex` keeps its order).
+   */
+  private reindex(index: Index, values: Map<string, readonly string[]>, key: string, o: StoredObject): void {
+    const before = values.get(key);
+    const after = index.fn(o);
+    if (before && before.length === after.length && before.every((v, i) => v === after[i])) {
+      for (const v of before) {
+        const bucket = index.byValue.get(v)!;
+        bucket.delete(key);
+        bucket.set(key, o);
+      }
+      return;
+    }
+    this.unindex(index, values, key);
+    this.place(index, values, key, o, after);
+  }
+
   private indexInto(index: Index, values: Map<string, readonly string[]>, key: string, o: StoredObject): void {
-    const vs = index.fn(o);
+    this.place(index, values, key, o, index.fn(o));
+  }
+
+  private place(index: Index, values: Map<string, readonly string[]>, key: string, o: StoredObject, vs: readonly string[]): void {
     if (vs.length === 0) return;
     values.set(key, vs);
     for (const v of vs) {

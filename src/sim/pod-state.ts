@@ -13,8 +13,17 @@ export interface Condition {
   observedGeneration?: number;
 }
 
+let isoSecond = -1;
+let isoText = '';
+
+/** The current time to the second, as the API writes timestamps; formatted once per second. */
 export function nowIso(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoText = new Date(second * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  }
+  return isoText;
 }
 
 export function podPhase(pod: StoredObject): string {

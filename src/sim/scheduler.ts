@@ -2,6 +2,7 @@ import type { ControllerContext, RunningController } from './controllers/control
 import type { Toleration } from './controllers/pod-factory.js';
 import { WorkQueue } from './controllers/work-queue.js';
 import { objectKey } from './informer.js';
+import { jsonEqual } from './json-value.js';
 import { selectInNamespace, type LabelSelector } from './label-selector.js';
 import { nodeMatchesPod, type PodPlacementSpec } from './node-affinity.js';
 import { isDeleting, isTerminal, mutableConditions, setCondition } from './pod-state.js';
@@ -9,7 +10,7 @@ import { cpuMillis, quantityBytes } from './resource-quantity.js';
 import { byClaim, byControllerUid, byNamespace, byNamespacedLabel, byNode, INDEX } from './standard-indexes.js';
 import { VolumeBinding } from './volume-binding.js';
 import type { StoredObject } from './store.js';
-import { describeTaint, nodeTaints, untoleratedTaint } from './taints.js';
+import { describeTaint, nodeTaints, untoleratedTaint, type Taint } from './taints.js';
 
 const SOURCE = { component: 'default-scheduler' };
 const ZONE = 'topology.kubernetes.io/zone';
@@ -58,7 +59,9 @@ function requests(spec: PodSpec): { cpu: number; memory: number } {
  * required node affinity, requests vs allocatable, volume binding, required pod (anti-)affinity),
  * the volume binding's PreFilter before them and its PreBind wait after, and a spreading score (fewest
  * pods of the same owner on the node, then in the zone, then fewest pods). Per-node usage is kept
- * incrementally so a decision costs one pass over the nodes.
+ * incrementally so a decision costs one pass over the nodes; from 100 nodes on, the pass stops once
+ * it has found as many feasible nodes as kube-scheduler's adaptive percentageOfNodesToScore asks
+ * for, and the next pod's pass starts where it stopped.
  */
 export function startScheduler(ctx: ControllerContext): RunningController {
   const { store, informers, recorder } = ctx;
@@ -78,6 +81,10 @@ export function startScheduler(ctx: ControllerContext): RunningController {
   const awaitingVolumes = new Map<string, string>();
   let retryTimer: NodeJS.Timeout | undefined;
   const queue = new WorkQueue('scheduler', (key) => schedule(key), 100);
+  /** The nodes in a stable order for sampling; rebuilt when a node comes or goes. */
+  let nodeArray: { readonly node: StoredObject; readonly facts: PlacementFacts; readonly usage: Usage }[] | undefined;
+  let nextStartNodeIndex = 0;
+  const nodeOrder = (): NonNullable<typeof nodeArray> => (nodeArray ??= [...nodes.list()].map((node) => ({ node, facts: placementFacts(node), usage: usageOf(node.metadata.name) })));
 
   const usageOf = (node: string): Usage => {
     let u = usage.get(node);
@@ -176,40 +183,41 @@ export function startScheduler(ctx: ControllerContext): RunningController {
     const reject = (why: string): void => {
       reasons.set(why, (reasons.get(why) ?? 0) + 1);
     };
+    const unschedulableTolerated = (spec.tolerations ?? []).some((t) => (t.key === 'node.kubernetes.io/unschedulable' || (!t.key && t.operator === 'Exists')) && (!t.effect || t.effect === 'NoSchedule'));
+    const selfMatch = (t: PodAffinityTerm): boolean => selectInNamespace(pods, pod.metadata.namespace!, t.labelSelector ?? {}).some((p) => p.metadata.uid === pod.metadata.uid);
+    const placementRules = Object.keys(spec.nodeSelector ?? {}).length > 0 || spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution !== undefined;
+    const all = nodeOrder();
+    const toFind = numFeasibleNodesToFind(all.length);
+    // Sampling starts where the last pod's search stopped, so every node gets its turn.
+    const start = toFind < all.length ? nextStartNodeIndex % all.length : 0;
     let best: { node: StoredObject; score: number[] } | undefined;
+    let feasible = 0;
     let total = 0;
-    for (const node of nodes.list()) {
+    for (let i = 0; i < all.length && feasible < toFind; i++) {
+      const { node, facts, usage: u } = all[(start + i) % all.length]!;
       total++;
-      const nspec = (node.spec ?? {}) as { unschedulable?: boolean };
-      const alloc = ((node.status as { allocatable?: Record<string, unknown> } | undefined)?.allocatable) ?? {};
-      const labels = node.metadata.labels ?? {};
-      const unschedulableTolerated = (spec.tolerations ?? []).some((t) => (t.key === 'node.kubernetes.io/unschedulable' || (!t.key && t.operator === 'Exists')) && (!t.effect || t.effect === 'NoSchedule'));
-      if (nspec.unschedulable && !unschedulableTolerated) {
+      if (facts.unschedulable && !unschedulableTolerated) {
         reject('node(s) were unschedulable');
         continue;
       }
-      const taint = untoleratedTaint(spec.tolerations, nodeTaints(node).filter((t) => t.key !== 'node.kubernetes.io/unschedulable'), ['NoSchedule', 'NoExecute']);
+      const taint = untoleratedTaint(spec.tolerations, facts.taints, ['NoSchedule', 'NoExecute']);
       if (taint) {
         reject(`node(s) had untolerated taint ${describeTaint(taint)}`);
         continue;
       }
-      if (!nodeMatchesPod(spec, node)) {
+      if (placementRules && !nodeMatchesPod(spec, node)) {
         reject("node(s) didn't match Pod's node affinity/selector");
         continue;
       }
-      const u = usageOf(node.metadata.name);
-      const maxPods = Number(alloc.pods ?? 110);
-      if (u.pods + 1 > maxPods) {
+      if (u.pods + 1 > facts.maxPods) {
         reject('Too many pods');
         continue;
       }
-      const cpuCap = cpuMillis(alloc.cpu);
-      const memCap = quantityBytes(alloc.memory);
-      if (want.cpu > 0 && u.cpu + want.cpu > cpuCap) {
+      if (want.cpu > 0 && u.cpu + want.cpu > facts.cpuCap) {
         reject('Insufficient cpu');
         continue;
       }
-      if (want.memory > 0 && u.memory + want.memory > memCap) {
+      if (want.memory > 0 && u.memory + want.memory > facts.memCap) {
         reject('Insufficient memory');
         continue;
       }
@@ -218,24 +226,24 @@ export function startScheduler(ctx: ControllerContext): RunningController {
         for (const why of volumeReasons) reject(why);
         continue;
       }
+      const labels = facts.labels;
       if (anti.some(({ t, domains }) => labels[t.topologyKey] !== undefined && domains.has(labels[t.topologyKey]!))) {
         reject("node(s) didn't match pod anti-affinity rules");
         continue;
       }
-      const selfMatch = (t: PodAffinityTerm): boolean => selectInNamespace(pods, pod.metadata.namespace!, t.labelSelector ?? {}).some((p) => p.metadata.uid === pod.metadata.uid);
       if (affinity.some(({ t, domains }) => !(domains.has(labels[t.topologyKey] ?? '\u0000') || (domains.size === 0 && selfMatch(t))))) {
         reject("node(s) didn't match pod affinity rules");
         continue;
       }
+      feasible++;
       const zone = labels[ZONE];
-      const score = [
-        owner ? (u.byOwner.get(owner) ?? 0) : 0,
-        owner && zone ? (zoneOwners.get(zone)?.get(owner) ?? 0) : 0,
-        u.pods,
-        cpuCap > 0 ? (u.cpu + want.cpu) / cpuCap : 0,
-      ];
-      if (!best || compare(score, best.score) < 0) best = { node, score };
+      const ownerOnNode = owner ? (u.byOwner.get(owner) ?? 0) : 0;
+      const ownerInZone = owner && zone ? (zoneOwners.get(zone)?.get(owner) ?? 0) : 0;
+      const cpuShare = facts.cpuCap > 0 ? (u.cpu + want.cpu) / facts.cpuCap : 0;
+      // Lowest wins, in this order; the first node seen wins a tie.
+      if (!best || compare(ownerOnNode, ownerInZone, u.pods, cpuShare, best.score) < 0) best = { node, score: [ownerOnNode, ownerInZone, u.pods, cpuShare] };
     }
+    if (toFind < all.length) nextStartNodeIndex = (start + total) % all.length;
     if (best) {
       const node = best.node.metadata.name;
       unschedulable.delete(key);
@@ -276,7 +284,9 @@ export function startScheduler(ctx: ControllerContext): RunningController {
 
   const offP = pods.onChange((type, pod, old) => {
     const key = objectKey(pod);
-    account(key, type === 'DELETED' ? undefined : pod);
+    // The store shares unchanged parts between versions: the same spec and owners use the same resources.
+    const sameUsage = type === 'MODIFIED' && !!old && old.spec === pod.spec && old.metadata.ownerReferences === pod.metadata.ownerReferences && isTerminal(old) === isTerminal(pod);
+    if (!sameUsage) account(key, type === 'DELETED' ? undefined : pod);
     const spec = pod.spec as PodSpec;
     if (type !== 'DELETED' && !spec.nodeName && !isDeleting(pod) && !unschedulable.has(key)) queue.add(key);
     if (type === 'DELETED') {
@@ -284,10 +294,11 @@ export function startScheduler(ctx: ControllerContext): RunningController {
       awaitingVolumes.delete(key);
     }
     const freed = type === 'DELETED' ? !!spec.nodeName : !!old && !isTerminal(old) && isTerminal(pod);
-    const labelsMoved = type === 'MODIFIED' && !!spec.nodeName && JSON.stringify(old?.metadata.labels) !== JSON.stringify(pod.metadata.labels);
+    const labelsMoved = type === 'MODIFIED' && !!spec.nodeName && !jsonEqual(old?.metadata.labels, pod.metadata.labels);
     if (freed || labelsMoved || (type === 'MODIFIED' && !!spec.nodeName && !(old?.spec as PodSpec | undefined)?.nodeName)) retryUnschedulable();
   });
   const offN = nodes.onChange((type, node, old) => {
+    nodeArray = undefined;
     const placement = (n: StoredObject | undefined): string => JSON.stringify([n?.metadata.labels, n?.spec, (n?.status as { allocatable?: unknown } | undefined)?.allocatable]);
     if (type === 'DELETED') for (const p of pods.byIndex(INDEX.node, node.metadata.name)) account(objectKey(p), undefined);
     if (type !== 'MODIFIED' || placement(node) !== placement(old)) retryUnschedulable();
@@ -311,7 +322,51 @@ export function startScheduler(ctx: ControllerContext): RunningController {
   };
 }
 
-function compare(a: number[], b: number[]): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return 0;
+/** kube-scheduler's defaults: below this many nodes every node is checked. */
+const MIN_FEASIBLE_NODES_TO_FIND = 100;
+const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
+
+/**
+ * How many feasible nodes end the search, as kube-scheduler's numFeasibleNodesToFind computes it
+ * with the default (adaptive) percentageOfNodesToScore: 50% less 1% per 125 nodes, at least 5%,
+ * and never fewer than 100 nodes.
+ */
+export function numFeasibleNodesToFind(numAllNodes: number): number {
+  if (numAllNodes < MIN_FEASIBLE_NODES_TO_FIND) return numAllNodes;
+  const percentage = Math.max(50 - Math.trunc(numAllNodes / 125), MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND);
+  const numNodes = Math.trunc((numAllNodes * percentage) / 100);
+  return numNodes < MIN_FEASIBLE_NODES_TO_FIND ? MIN_FEASIBLE_NODES_TO_FIND : numNodes;
+}
+
+interface PlacementFacts {
+  readonly unschedulable: boolean;
+  /** NoSchedule/NoExecute candidates; the unschedulable taint has its own filter. */
+  readonly taints: readonly Taint[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly maxPods: number;
+  readonly cpuCap: number;
+  readonly memCap: number;
+}
+
+/** What the filters read from a node, parsed once per node version instead of once per pod. */
+const factsByNode = new WeakMap<StoredObject, PlacementFacts>();
+function placementFacts(node: StoredObject): PlacementFacts {
+  let facts = factsByNode.get(node);
+  if (!facts) {
+    const alloc = ((node.status as { allocatable?: Record<string, unknown> } | undefined)?.allocatable) ?? {};
+    facts = {
+      unschedulable: !!(node.spec as { unschedulable?: boolean } | undefined)?.unschedulable,
+      taints: nodeTaints(node).filter((t) => t.key !== 'node.kubernetes.io/unschedulable'),
+      labels: node.metadata.labels ?? {},
+      maxPods: Number(alloc.pods ?? 110),
+      cpuCap: cpuMillis(alloc.cpu),
+      memCap: quantityBytes(alloc.memory),
+    };
+    factsByNode.set(node, facts);
+  }
+  return facts;
+}
+
+function compare(a0: number, a1: number, a2: number, a3: number, b: readonly number[]): number {
+  return a0 - b[0]! || a1 - b[1]! || a2 - b[2]! || a3 - b[3]!;
 }

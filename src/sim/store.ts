@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { flatString, jsonClone, jsonEqual, shareUnchanged } from './json-value.js';
 
 /**
  * The embedded cluster's etcd: every object of every resource, one global resourceVersion
@@ -104,9 +105,11 @@ export interface StoreScanOptions {
 export class ObjectStore {
   private readonly byResource = new Map<string, Map<string, StoredObject>>();
   /** Per resource, every key in code-unit order: lists and paginated lists read it instead of sorting. */
-  private readonly sortedKeys = new Map<string, string[]>();
+  private readonly sortedKeys = new Map<string, SortedKeys>();
   private readonly listeners = new Map<string, Set<StoreListener>>();
-  private readonly history: StoreEvent[] = [];
+  /** The change history is `history[historyStart..]`; the dropped head is cut off in bulk, not per event. */
+  private history: StoreEvent[] = [];
+  private historyStart = 0;
   private readonly historySize: number;
   private rv = 1;
 
@@ -120,7 +123,7 @@ export class ObjectStore {
 
   /** The oldest resourceVersion a watch may resume from without a 410. */
   get oldestResumableVersion(): number {
-    return this.history.length > 0 ? this.history[0]!.rv - 1 : this.rv;
+    return this.history.length > this.historyStart ? this.history[this.historyStart]!.rv - 1 : this.rv;
   }
 
   private table(resource: string): Map<string, StoredObject> {
@@ -141,7 +144,7 @@ export class ObjectStore {
   /** The objects of a resource in key order, without copying the whole set: for large and paginated lists. */
   *scan(resource: string, options: StoreScanOptions = {}): Generator<StoredObject> {
     const t = this.byResource.get(resource);
-    const keys = this.sortedKeys.get(resource);
+    const keys = this.sortedKeys.get(resource)?.sorted();
     if (!t || !keys) return;
     const prefix = options.namespace !== undefined ? `${options.namespace}/` : '';
     let i = lowerBound(keys, prefix);
@@ -168,20 +171,20 @@ export class ObjectStore {
 
   /** Adds a new object: assigns uid, resourceVersion, creationTimestamp, generation, and a name from generateName. */
   create(resource: string, input: StoredObject, options: StoreCreateOptions = {}): StoredObject {
-    const obj = structuredClone(input);
+    const obj = jsonClone(input);
     const meta = obj.metadata;
-    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+    if (!meta.name && meta.generateName) meta.name = flatString(meta.generateName + randomSuffix());
     const t = this.table(resource);
     const key = keyOf(meta.namespace, meta.name);
     if (t.has(key)) throw new StoreError('AlreadyExists', `${resource} "${meta.name}" already exists`);
-    meta.uid = options.uid ?? randomUUID();
-    meta.creationTimestamp = options.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    meta.uid = flatString(options.uid ?? randomUUID());
+    meta.creationTimestamp = flatString(options.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
     if (obj.spec !== undefined && meta.generation === undefined) meta.generation = 1;
     meta.resourceVersion = String(++this.rv);
     t.set(key, obj);
     let keys = this.sortedKeys.get(resource);
-    if (!keys) this.sortedKeys.set(resource, (keys = []));
-    keys.splice(lowerBound(keys, key), 0, key);
+    if (!keys) this.sortedKeys.set(resource, (keys = new SortedKeys()));
+    keys.add(key);
     this.emit({ type: 'ADDED', resource, object: obj, rv: this.rv });
     return obj;
   }
@@ -191,6 +194,28 @@ export class ObjectStore {
    * API server's optimistic concurrency does. `generation` is bumped when `spec` changed.
    */
   update(resource: string, input: StoredObject, expectResourceVersion?: string): StoredObject {
+    return this.replace(resource, input, expectResourceVersion, jsonClone);
+  }
+
+  /**
+   * Read-modify-write for in-process controllers: `fn` edits a copy, which the store then keeps
+   * (so `fn` must not hold on to it), sharing the parts `fn` left unchanged with the previous
+   * version; nothing is written (and no event is sent) when the copy is unchanged or `fn` returns
+   * false.
+   */
+  mutate(resource: string, namespace: string | undefined, name: string, fn: (obj: StoredObject) => boolean | void): StoredObject | undefined {
+    const current = this.get(resource, namespace, name);
+    if (!current) return undefined;
+    const copy = jsonClone(current);
+    if (fn(copy) === false) return current;
+    if (shareUnchanged(copy, current)) return current;
+    // `replace` sets the new version's own metadata fields; the stored version's must stay as they are.
+    if (copy.metadata === current.metadata) copy.metadata = { ...current.metadata };
+    return this.replace(resource, copy, undefined, (o) => o);
+  }
+
+  /** `update` of an object that becomes the stored instance once `own` has made it the store's. */
+  private replace(resource: string, input: StoredObject, expectResourceVersion: string | undefined, own: (o: StoredObject) => StoredObject): StoredObject {
     const t = this.table(resource);
     const key = keyOf(input.metadata.namespace, input.metadata.name);
     const current = t.get(key);
@@ -201,11 +226,11 @@ export class ObjectStore {
         `Operation cannot be fulfilled on ${resource} "${input.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
       );
     }
-    const obj = structuredClone(input);
+    const obj = own(input);
     obj.metadata.uid = current.metadata.uid;
     obj.metadata.creationTimestamp = current.metadata.creationTimestamp;
     if (current.metadata.deletionTimestamp && !obj.metadata.deletionTimestamp) obj.metadata.deletionTimestamp = current.metadata.deletionTimestamp;
-    const specChanged = JSON.stringify(obj.spec) !== JSON.stringify(current.spec);
+    const specChanged = !jsonEqual(obj.spec, current.spec);
     obj.metadata.generation = (current.metadata.generation ?? (current.spec !== undefined ? 1 : undefined)) as number | undefined;
     if (specChanged && obj.metadata.generation !== undefined) obj.metadata.generation += 1;
     if (obj.metadata.generation === undefined) delete obj.metadata.generation;
@@ -215,19 +240,6 @@ export class ObjectStore {
     return obj;
   }
 
-  /**
-   * Read-modify-write for in-process controllers: `fn` edits a copy; nothing is written (and no
-   * event is sent) when the copy is unchanged or `fn` returns false.
-   */
-  mutate(resource: string, namespace: string | undefined, name: string, fn: (obj: StoredObject) => boolean | void): StoredObject | undefined {
-    const current = this.get(resource, namespace, name);
-    if (!current) return undefined;
-    const copy = structuredClone(current);
-    if (fn(copy) === false) return current;
-    if (JSON.stringify(copy) === JSON.stringify(current)) return current;
-    return this.update(resource, copy);
-  }
-
   /** Removes an object for good (the end of graceful deletion, or an immediate delete). */
   remove(resource: string, namespace: string | undefined, name: string): StoredObject | undefined {
     const t = this.byResource.get(resource);
@@ -235,10 +247,9 @@ export class ObjectStore {
     const current = t?.get(key);
     if (!t || !current) return undefined;
     t.delete(key);
-    const keys = this.sortedKeys.get(resource)!;
-    keys.splice(lowerBound(keys, key), 1);
-    const obj = structuredClone(current);
-    obj.metadata.resourceVersion = String(++this.rv);
+    this.sortedKeys.get(resource)!.delete(key);
+    // Stored objects are never edited in place, so the deleted version can share all but its metadata.
+    const obj = { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.rv) } };
     this.emit({ type: 'DELETED', resource, object: obj, rv: this.rv });
     return obj;
   }
@@ -259,7 +270,7 @@ export class ObjectStore {
     if (sinceRv < this.oldestResumableVersion) {
       throw new StoreError('Expired', `too old resource version: ${sinceRv} (${this.oldestResumableVersion})`);
     }
-    let lo = 0;
+    let lo = this.historyStart;
     let hi = this.history.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
@@ -273,7 +284,12 @@ export class ObjectStore {
 
   private emit(event: StoreEvent): void {
     this.history.push(event);
-    if (this.history.length > this.historySize) this.history.splice(0, this.history.length - this.historySize);
+    if (this.history.length - this.historyStart > this.historySize) this.historyStart++;
+    // Cutting the head off on every event would copy the whole history each time.
+    if (this.historyStart >= this.historySize) {
+      this.history = this.history.slice(this.historyStart);
+      this.historyStart = 0;
+    }
     for (const key of [event.resource, '*']) {
       const set = this.listeners.get(key);
       if (!set) continue;
@@ -287,6 +303,47 @@ export class ObjectStore {
       }
     }
   }
+}
+
+/**
+ * One resource's keys in code-unit order, kept cheaply under many writes: keys added since the last
+ * read wait unsorted and keys removed wait as tombstones, and the next read merges both in one
+ * pass (sorting only the additions), instead of moving the whole array on every create and delete.
+ */
+class SortedKeys {
+  private keys: string[] = [];
+  private readonly added = new Set<string>();
+  private readonly removed = new Set<string>();
+
+  add(key: string): void {
+    // A key removed since the last read is still in place in `keys`.
+    if (!this.removed.delete(key)) this.added.add(key);
+  }
+
+  delete(key: string): void {
+    if (!this.added.delete(key)) this.removed.add(key);
+  }
+
+  sorted(): readonly string[] {
+    if (this.added.size === 0 && this.removed.size === 0) return this.keys;
+    const fresh = [...this.added].sort(byCodeUnit);
+    const kept = this.removed.size === 0 ? this.keys : this.keys.filter((k) => !this.removed.has(k));
+    const merged: string[] = new Array<string>(kept.length + fresh.length);
+    let i = 0;
+    let j = 0;
+    let n = 0;
+    while (i < kept.length && j < fresh.length) merged[n++] = kept[i]! < fresh[j]! ? kept[i++]! : fresh[j++]!;
+    while (i < kept.length) merged[n++] = kept[i++]!;
+    while (j < fresh.length) merged[n++] = fresh[j++]!;
+    this.keys = merged;
+    this.added.clear();
+    this.removed.clear();
+    return merged;
+  }
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';

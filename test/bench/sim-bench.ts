@@ -1,20 +1,29 @@
 import * as k8s from '@kubernetes/client-node';
+import { execa } from 'execa';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { startEmbeddedCluster } from '../../src/sim/index.js';
 
 /**
  * Embedded cluster scale benchmark: boot N nodes, run P pods through Deployments created over the
- * API, and measure settle time, memory, a full LIST of pods and a watch fan-out to 10 watchers.
- * Run: npx tsx test/bench/sim-bench.ts [nodes:pods ...]   (default 100:5000 500:25000)
+ * API, and measure settle time (wall and CPU), memory, a full LIST of pods and a watch fan-out to
+ * 10 watchers. Each size runs in a process of its own, so its RSS and heap are its own; with more
+ * than one size the file also holds each size's settle time and CPU as a ratio to the first's.
+ * Run: npx tsx --expose-gc test/bench/sim-bench.ts [nodes:pods ...]   (default 100:5000 500:25000)
  */
 interface Result {
   readonly nodes: number;
   readonly pods: number;
   readonly bootMs: number;
   readonly settleMs: number;
+  /** User + system CPU of the whole process while the pods settled. */
+  readonly cpuMs: number;
   readonly rssMiB: number;
+  /** Heap in use after a full GC (when run with --expose-gc), once every pod is available; RSS is read then too. */
   readonly heapMiB: number;
   readonly listAllPodsMs: number;
+  /** CPU of that LIST, server and client together (both run in this process): wall time on a busy machine is mostly waiting. */
+  readonly listAllPodsCpuMs: number;
   readonly listBytes: number;
   readonly watchFanOutMs: number;
 }
@@ -28,6 +37,7 @@ async function run(nodes: number, pods: number): Promise<Result> {
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const perDeployment = 100;
   const t1 = Date.now();
+  const cpu1 = process.cpuUsage();
   for (let i = 0; i < pods / perDeployment; i++) {
     await apps.createNamespacedDeployment({ namespace: 'default', body: {
       metadata: { name: `app-${i}` },
@@ -41,11 +51,21 @@ async function run(nodes: number, pods: number): Promise<Result> {
     await new Promise((r) => setTimeout(r, 250));
   }
   const settleMs = Date.now() - t1;
+  const cpu = process.cpuUsage(cpu1);
+  const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+  // A full GC, and a moment for its sweeping to hand emptied pages back, so RSS is what the pods hold.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  await new Promise((r) => setTimeout(r, 200));
+  gc?.();
   const mem = process.memoryUsage();
   const t2 = Date.now();
+  const cpu2 = process.cpuUsage();
   const list = await fetch(`${cluster.url}/api/v1/pods`);
   const listBytes = (await list.arrayBuffer()).byteLength;
   const listAllPodsMs = Date.now() - t2;
+  const listCpu = process.cpuUsage(cpu2);
+  const listAllPodsCpuMs = Math.round((listCpu.user + listCpu.system) / 1000);
 
   const watchers = await Promise.all(Array.from({ length: 10 }, async () => {
     const ac = new AbortController();
@@ -72,17 +92,32 @@ async function run(nodes: number, pods: number): Promise<Result> {
   const watchFanOutMs = Date.now() - t3;
   for (const w of watchers) w.ac.abort();
   await cluster.stop();
-  return { nodes, pods, bootMs, settleMs, rssMiB: Math.round(mem.rss / 2 ** 20), heapMiB: Math.round(mem.heapUsed / 2 ** 20), listAllPodsMs, listBytes, watchFanOutMs };
+  return { nodes, pods, bootMs, settleMs, cpuMs, rssMiB: Math.round(mem.rss / 2 ** 20), heapMiB: Math.round(mem.heapUsed / 2 ** 20), listAllPodsMs, listAllPodsCpuMs, listBytes, watchFanOutMs };
 }
 
-const sizes = (process.argv.slice(2).length ? process.argv.slice(2) : ['100:5000', '500:25000']).map((s) => s.split(':').map(Number) as [number, number]);
-const results: Result[] = [];
-for (const [nodes, pods] of sizes) {
-  const r = await run(nodes, pods);
-  console.log(JSON.stringify(r));
-  results.push(r);
+const args = process.argv.slice(2);
+if (args[0] === '--one') {
+  // A child run of one size: its result is the last line of stdout.
+  const [nodes, pods] = args[1]!.split(':').map(Number) as [number, number];
+  console.log(JSON.stringify(await run(nodes, pods)));
+} else {
+  const sizes = (args.length ? args : ['100:5000', '500:25000']).map((s) => s.split(':').map(Number) as [number, number]);
+  const results: Result[] = [];
+  for (const [nodes, pods] of sizes) {
+    const child = await execa(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--one', `${nodes}:${pods}`], { stderr: 'inherit' });
+    const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Result;
+    console.log(JSON.stringify(r));
+    results.push(r);
+  }
+  const first = results[0]!;
+  const ratios = results.slice(1).map((r) => ({
+    of: `${r.pods}/${first.pods} pods`,
+    pods: r.pods / first.pods,
+    settle: Number((r.settleMs / first.settleMs).toFixed(2)),
+    cpu: Number((r.cpuMs / first.cpuMs).toFixed(2)),
+  }));
+  if (ratios.length) console.log(JSON.stringify({ ratios }));
+  await mkdir('reports/bench', { recursive: true });
+  const name = sizes.map(([n, p]) => `${n}x${p}`).join('+');
+  await writeFile(`reports/bench/sim-${name}.json`, JSON.stringify({ at: new Date().toISOString(), node: process.version, results, ...(ratios.length ? { ratios } : {}) }, null, 2) + '\n');
 }
-await mkdir('reports/bench', { recursive: true });
-// One file per size, so each size can run in a fresh process (RSS of one run is not the sum of both).
-const name = sizes.map(([n, p]) => `${n}x${p}`).join('+');
-await writeFile(`reports/bench/sim-${name}.json`, JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2) + '\n');

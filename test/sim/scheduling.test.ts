@@ -1,7 +1,10 @@
+import * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.js';
 import { webDeployment } from '../support/kube-objects.js';
-import { podsOf, startSim, type SimClients } from './sim-fixture.js';
+import { numFeasibleNodesToFind } from '../../src/sim/scheduler.js';
+import { startEmbeddedCluster, type EmbeddedCluster } from '../../src/sim/index.js';
+import { FAST_TIMINGS, podsOf, startSim, type SimClients } from './sim-fixture.js';
 
 describe('sim scheduler', function () {
   this.timeout(20_000);
@@ -86,5 +89,46 @@ describe('sim scheduler', function () {
       return pods[0]?.status?.conditions?.some((c) => c.message?.includes('Insufficient cpu')) ? pods : undefined;
     });
     expect(p!.spec?.nodeName).to.equal(undefined);
+  });
+});
+
+describe('sim scheduler in a large cluster', function () {
+  this.timeout(30_000);
+  let sim: { cluster: EmbeddedCluster; core: k8s.CoreV1Api; apps: k8s.AppsV1Api };
+  before(async () => {
+    const cluster = await startEmbeddedCluster({ workers: 120, timings: FAST_TIMINGS });
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(cluster.kubeconfigYaml());
+    sim = { cluster, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api) };
+  });
+  after(() => sim.cluster.stop());
+
+  it('stops the search at as many feasible nodes as kube-scheduler does', () => {
+    // kube-scheduler's numFeasibleNodesToFind with the default adaptive percentage.
+    const cases: [number, number][] = [[10, 10], [99, 99], [100, 100], [121, 100], [250, 120], [500, 230], [1000, 420], [5000, 500], [6000, 300], [10_000, 500]];
+    expect(cases.map(([nodes]) => [nodes, numFeasibleNodesToFind(nodes)])).to.deep.equal(cases);
+  });
+
+  it('still finds the only fitting node past the sample, and spreads a Deployment over the sampled nodes', async () => {
+    await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('last', 1, { nodeSelector: { 'kubernetes.io/hostname': 'gameday-worker120' } }) });
+    // Each pod weighs 100 feasible nodes, so 100 replicas always find a node none of them has.
+    await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('wide', 100) });
+    const [last] = await eventually('the pinned pod bound', async () => {
+      const pods = await podsOf(sim.core, 'default', 'last');
+      return pods[0]?.spec?.nodeName ? pods : undefined;
+    });
+    expect(last!.spec?.nodeName).to.equal('gameday-worker120');
+    const wide = await eventually('100 pods bound', async () => {
+      const pods = await podsOf(sim.core, 'default', 'wide');
+      return pods.length === 100 && pods.every((p) => p.spec?.nodeName) ? pods : undefined;
+    });
+    expect(new Set(wide.map((p) => p.spec?.nodeName)).size).to.equal(100);
+
+    await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('nowhere', 1, { nodeSelector: { disk: 'ssd' } }) });
+    const [pending] = await eventually('unschedulable condition', async () => {
+      const pods = await podsOf(sim.core, 'default', 'nowhere');
+      return pods[0]?.status?.conditions?.some((c) => c.reason === 'Unschedulable') ? pods : undefined;
+    });
+    expect(pending!.status!.conditions!.find((c) => c.type === 'PodScheduled')!.message).to.match(/^0\/121 nodes are available: 1 node\(s\) had untolerated taint .*, 120 node\(s\) didn't match Pod's node affinity\/selector\./);
   });
 });

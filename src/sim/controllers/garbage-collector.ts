@@ -17,6 +17,13 @@ interface Ref {
 
 const refId = (resource: string, o: StoredObject): string => `${resource}|${objectKey(o)}`;
 
+/** Whether a write left the owner references alone: most writes (status) do, and need no bookkeeping. */
+function sameOwners(previous: StoredObject | undefined, o: StoredObject): boolean {
+  const a = previous?.metadata.ownerReferences ?? [];
+  const b = o.metadata.ownerReferences ?? [];
+  return !!previous && a.length === b.length && a.every((r, i) => r.uid === b[i]!.uid);
+}
+
 /**
  * The garbage collector and namespace controller in one: it follows every object's
  * ownerReferences through one `*` subscription, deletes dependents whose owners are gone
@@ -41,6 +48,7 @@ export function startGarbageCollector(ctx: ControllerContext): RunningController
 
   function track(e: StoreEvent): void {
     const o = e.object;
+    if (e.type === 'MODIFIED' && !o.metadata.deletionTimestamp && sameOwners(e.previous, o) && byUid.has(o.metadata.uid)) return;
     const id = refId(e.resource, o);
     if (o.metadata.namespace) namespacedResources.add(e.resource);
     for (const uid of ownersOf.get(id) ?? []) dependents.get(uid)?.delete(id);

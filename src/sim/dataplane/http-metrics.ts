@@ -21,7 +21,8 @@ interface Series {
  * counter reset.
  */
 export class HttpMetrics {
-  private readonly series = new Map<string, Series>();
+  /** Made on the first request: most pods of a large cluster never serve one. */
+  private series: Map<string, Series> | undefined;
   private inFlight = 0;
 
   constructor(private readonly startedAtMs: number = Date.now()) {}
@@ -47,6 +48,7 @@ export class HttpMetrics {
     const m = sanitizeMethod(method);
     const code = String(status);
     const key = `${m} ${code}`;
+    this.series ??= new Map();
     let s = this.series.get(key);
     if (!s) {
       s = { method: m, code, count: 0, sum: 0, buckets: new Array<number>(DURATION_BUCKETS.length).fill(0) };
@@ -60,7 +62,7 @@ export class HttpMetrics {
 
   /** The text exposition format, version 0.0.4, series sorted by their labels. */
   exposition(): string {
-    const series = [...this.series.values()].sort((a, b) => a.method.localeCompare(b.method) || a.code.localeCompare(b.code));
+    const series = [...(this.series?.values() ?? [])].sort((a, b) => a.method.localeCompare(b.method) || a.code.localeCompare(b.code));
     const lines: string[] = [];
     const family = (name: string, type: string, help: string): void => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);

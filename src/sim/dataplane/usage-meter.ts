@@ -44,7 +44,8 @@ export class UsageMeter {
   private head = 0;
   private inFlight = 0;
   /** Stress the process was made to carry (memoryStress, cpuStress on a pod), by fault id; it dies with the process. */
-  private readonly stress = new Map<string, StressLoad>();
+  /** Made on the first stress: most containers never have one. */
+  private stress: Map<string, StressLoad> | undefined;
 
   constructor(
     readonly container: string,
@@ -68,11 +69,11 @@ export class UsageMeter {
   }
 
   addStress(id: string, load: StressLoad): void {
-    this.stress.set(id, load);
+    (this.stress ??= new Map()).set(id, load);
   }
 
   removeStress(id: string): boolean {
-    return this.stress.delete(id);
+    return this.stress?.delete(id) ?? false;
   }
 
   /** CPU and memory alone, without the latency percentile: what the kubelet's resource checks read at every pass. */
@@ -82,7 +83,7 @@ export class UsageMeter {
     const requestsPerSecond = ((this.completions.length - this.head) * 1000) / windowMs;
     let stressCpu = 0;
     let stressMemory = 0;
-    for (const load of this.stress.values()) {
+    for (const load of this.stress?.values() ?? []) {
       stressCpu += load.cpuMillicores ?? 0;
       stressMemory += load.memoryBytes ?? 0;
     }

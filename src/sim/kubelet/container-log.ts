@@ -13,14 +13,15 @@ const MAX_LINES = 2000;
  */
 export class ContainerLog {
   private readonly lines: LogLine[] = [];
-  private readonly followers = new Set<(line: LogLine | undefined) => void>();
+  /** Made on the first follower (`kubectl logs -f`): most logs never have one. */
+  private followers: Set<(line: LogLine | undefined) => void> | undefined;
   private ended = false;
 
   write(text: string): void {
     const line = { time: new Date(), text };
     this.lines.push(line);
     if (this.lines.length > MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
-    for (const f of this.followers) f(line);
+    if (this.followers) for (const f of this.followers) f(line);
   }
 
   /**
@@ -46,8 +47,9 @@ export class ContainerLog {
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    for (const f of this.followers) f(undefined);
-    this.followers.clear();
+    const followers = this.followers;
+    this.followers = undefined;
+    if (followers) for (const f of followers) f(undefined);
   }
 
   get isEnded(): boolean {
@@ -64,7 +66,8 @@ export class ContainerLog {
       onLine(undefined);
       return () => undefined;
     }
-    this.followers.add(onLine);
-    return () => this.followers.delete(onLine);
+    const followers = (this.followers ??= new Set());
+    followers.add(onLine);
+    return () => void followers.delete(onLine);
   }
 }

@@ -1,4 +1,4 @@
-import type { Informer, Informers } from '../informer.js';
+import { objectKey, type Informer, type Informers } from '../informer.js';
 import { PROVISIONED_BY_ANNOTATION, volumeNode, volumePath } from '../persistent-volume.js';
 import { LOCAL_PATH_PROVISIONER } from '../storage-class.js';
 import { byNode, INDEX } from '../standard-indexes.js';
@@ -10,7 +10,7 @@ import { Kubelet, type KubeletDeps, type NodeRegistration } from './kubelet.js';
  */
 export class KubeletFleet {
   private readonly kubelets = new Map<string, Kubelet>();
-  private readonly pending = new Map<string, { node: string; uid: string }>();
+  private readonly pending = new Map<string, { node: string; uid: string; key: string }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly off: () => void;
   private readonly offVolumes: () => void;
@@ -21,7 +21,7 @@ export class KubeletFleet {
     this.off = pods.onChange((_type, pod, old) => {
       for (const p of [old, pod]) {
         const node = (p?.spec as { nodeName?: string } | undefined)?.nodeName;
-        if (node && p) this.pending.set(`${p.metadata.uid}`, { node, uid: p.metadata.uid });
+        if (node && p) this.pending.set(p.metadata.uid, { node, uid: p.metadata.uid, key: objectKey(p) });
       }
       this.timer ??= setTimeout(() => this.drain(), this.deps.timings.kubeletSyncMs);
     });
@@ -53,10 +53,11 @@ export class KubeletFleet {
     const batch = [...this.pending.values()];
     this.pending.clear();
     const pods = this.pods;
-    for (const { node, uid } of batch) {
+    for (const { node, uid, key } of batch) {
       const kubelet = this.kubelets.get(node);
       if (!kubelet) continue;
-      const pod = pods.byIndex(INDEX.node, node).find((p) => p.metadata.uid === uid);
+      const latest = pods.getByKey(key);
+      const pod = latest?.metadata.uid === uid && (latest.spec as { nodeName?: string }).nodeName === node ? latest : undefined;
       if (pod) kubelet.onPod(pod);
       else kubelet.podGone(uid);
     }

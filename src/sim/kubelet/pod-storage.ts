@@ -90,7 +90,8 @@ export class PodStorage {
     this.roots.get(container)?.dispose();
     const { pod, node } = this.options;
     const root = new Volume({ id: `pod/${pod.metadata.uid}/root/${container}/${++this.rootGeneration}`, device: 'overlay', node, medium: 'disk', memoryBytes: this.options.memoryBytes });
-    seedImage(root, hostname, pod.metadata.namespace ?? 'default', this.mountedToken());
+    const created = new Date();
+    root.seedLater(() => seedImage(root, created, hostname, pod.metadata.namespace ?? 'default', this.mountedToken()));
     this.roots.set(container, root);
     const table: Mount[] = [];
     for (const m of mounts) {
@@ -145,8 +146,7 @@ export function persistentMountPaths(pod: StoredObject, mounts: readonly VolumeM
   return mounts.filter((m) => claimed.has(m.name)).map((m) => ContainerFilesystem.absolute('/', m.mountPath));
 }
 
-function seedImage(root: Volume, hostname: string, namespace: string, token: string | undefined): void {
-  const now = new Date();
+function seedImage(root: Volume, now: Date, hostname: string, namespace: string, token: string | undefined): void {
   const dir = { kind: 'dir', modified: now } as const;
   const file = (text: string) => ({ kind: 'file', size: Buffer.byteLength(text), content: Buffer.from(text), modified: now }) as const;
   for (const d of ['/bin', '/etc', '/home', '/proc', '/root', '/run', '/sys', '/tmp', '/usr/bin', '/var/log', '/var/tmp']) root.seed(d, dir);

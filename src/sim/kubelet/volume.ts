@@ -41,7 +41,8 @@ function parentOf(path: string): string {
  * when a file is removed or the volume is disposed of with its pod.
  */
 export class Volume {
-  private readonly nodes = new Map<string, FsNode>([[ROOT, { kind: 'dir', modified: new Date() }]]);
+  private readonly entries = new Map<string, FsNode>([[ROOT, { kind: 'dir', modified: new Date() }]]);
+  private pendingImage: (() => void) | undefined;
   private used = 0;
 
   constructor(readonly options: VolumeOptions) {}
@@ -56,6 +57,23 @@ export class Volume {
 
   get readOnly(): boolean {
     return this.options.readOnly ?? false;
+  }
+
+  /**
+   * The image's files, seeded on first use: most containers never have their filesystem looked
+   * at, and thousands of pods would otherwise each hold a copy (and a service account token).
+   */
+  seedLater(image: () => void): void {
+    this.pendingImage = image;
+  }
+
+  private get nodes(): Map<string, FsNode> {
+    const image = this.pendingImage;
+    if (image) {
+      this.pendingImage = undefined;
+      image();
+    }
+    return this.entries;
   }
 
   get(path: string): FsNode | undefined {
@@ -139,6 +157,7 @@ export class Volume {
 
   /** The pod is gone: every byte goes back to the node. */
   dispose(): void {
+    this.pendingImage = undefined;
     if (this.options.medium === 'disk') for (const [p, n] of this.nodes) if (n.kind === 'file') this.options.node.release(this.fillId(p));
     this.nodes.clear();
     this.used = 0;
