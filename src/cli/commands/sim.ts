@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { UsageError, errorMessage } from '../../core/errors.js';
 
 export interface SimServeOptions {
   readonly nodes?: string;
@@ -9,6 +9,7 @@ export interface SimServeOptions {
   readonly kubeconfig?: string;
   readonly controlPlane?: string;
   readonly networkPolicy?: string;
+  readonly apiFaults?: string;
 }
 
 /** `gameday sim serve`: the embedded cluster as a long-running server for kubectl and any client. */
@@ -28,12 +29,14 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
     throw new UsageError(`--network-policy ${networkPolicy}: give enforce (the default) or ignore (a cluster whose network does not enforce NetworkPolicy)`);
   }
   if (options.controlPlane === 'real') {
+    if (options.apiFaults !== undefined) throw new UsageError('--api-faults is a setting of the embedded cluster\'s API server; the real control plane\'s kube-apiserver cannot be made to fail on purpose');
     if (networkPolicy === 'ignore') throw new UsageError('--network-policy ignore is a setting of the embedded cluster; the real control plane\'s nodes always enforce NetworkPolicy');
     return serveRealControlPlane(options, workers, zones);
   }
 
-  const { startEmbeddedCluster } = await import('../../sim/index.js');
-  const cluster = await startEmbeddedCluster({ workers, zones, port, networkPolicy });
+  const { startEmbeddedCluster, parseApiFaults } = await import('../../sim/index.js');
+  const apiFaults = options.apiFaults === undefined ? undefined : apiFaultsOption(parseApiFaults, options.apiFaults);
+  const cluster = await startEmbeddedCluster({ workers, zones, port, networkPolicy, ...(apiFaults ? { apiFaults } : {}) });
   const kubeconfig = path.resolve(options.kubeconfig ?? path.join('reports', 'sim-kubeconfig.yaml'));
   await mkdir(path.dirname(kubeconfig), { recursive: true });
   await writeFile(kubeconfig, cluster.kubeconfigYaml(), { mode: 0o600 });
@@ -41,6 +44,7 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
     [
       `embedded cluster "${cluster.name}" serving at ${cluster.url} (1 control plane, ${workers} worker${workers === 1 ? '' : 's'})`,
       ...(networkPolicy === 'ignore' ? ['NetworkPolicies are stored but NOT enforced (--network-policy ignore)'] : []),
+      ...(apiFaults ? [`API faults: ${Math.round(apiFaults.rate * 1000) / 10}% of API requests fail as ${apiFaults.kinds.join(', ')} (seed ${apiFaults.seed}; replay with seed=${apiFaults.seed})`] : []),
       `kubeconfig written to ${kubeconfig} (context gameday-sim)`,
       '',
       `  export KUBECONFIG=${kubeconfig}`,
@@ -53,8 +57,18 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
   );
   await untilSignal();
   process.stdout.write('stopping the embedded cluster…\n');
+  const counts = cluster.apiFaultCounts();
+  if (counts) process.stdout.write(`API faults answered: ${Object.entries(counts).map(([kind, n]) => `${kind} ${n}`).join(', ')}\n`);
   await cluster.stop();
   return 0;
+}
+
+function apiFaultsOption<T>(parse: (text: string) => T, text: string): T {
+  try {
+    return parse(text);
+  } catch (err) {
+    throw new UsageError(`--api-faults ${text}: ${errorMessage(err)}`);
+  }
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {
