@@ -104,6 +104,9 @@ export class ApiFaultInjector {
   /** How many of each kind were answered, for `sim serve`'s summary and the tests. */
   readonly counts: Record<ApiFaultKind, number> = Object.fromEntries(API_FAULT_KINDS.map((k) => [k, 0])) as Record<ApiFaultKind, number>;
 
+  /** How many writes were carried out before their failure was answered. */
+  appliedFirst = 0;
+
   constructor(readonly settings: ApiFaultSettings) {
     this.rng = new SeededRandom(settings.seed);
   }
@@ -115,6 +118,7 @@ export class ApiFaultInjector {
     const kind = fitting[Math.floor(this.rng.next() * fitting.length)]!;
     const appliedFirst = WRITES.has(req.method) && UNKNOWN_OUTCOME.has(kind) && this.rng.next() < this.settings.appliedShare;
     this.counts[kind]++;
+    if (appliedFirst) this.appliedFirst++;
     return { kind, appliedFirst };
   }
 }
