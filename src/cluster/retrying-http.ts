@@ -37,9 +37,16 @@ export class RetryingHttpLibrary implements HttpLibrary {
     const requestId = method === 'POST' && address && address.name === undefined && !changesNothing(method, address) ? markCreate(request) : undefined;
     const safe = changesNothing(method, address);
     let lostDelete = false;
+    let sameErrorText: string | undefined;
+    let sameErrorCount = 0;
     return withRetries(`${method} ${url.pathname}`, async (): Promise<TryResult<ResponseContext>> => {
-      const { answer, response } = await this.once(request);
+      const { answer, response, text } = await this.once(request);
       const kind = classifyAnswer(answer);
+      // A server error that comes back word for word is the server's answer (the eviction of a pod
+      // under two budgets is a 500), not a blip: the caller gets it.
+      sameErrorCount = text !== undefined && text === sameErrorText ? sameErrorCount + 1 : 1;
+      sameErrorText = text;
+      if (kind === 'unknown' && sameErrorCount >= SAME_ERROR_IS_AN_ANSWER) return { kind: 'done', value: response! };
       if (kind === 'answered') {
         // A delete sent again after its answer was lost: a 404 now means the first one did it.
         if (lostDelete && response!.httpStatusCode === 404) return { kind: 'done', value: jsonResponse(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 200 }) };
@@ -60,7 +67,7 @@ export class RetryingHttpLibrary implements HttpLibrary {
     }, this.options);
   }
 
-  private async once(request: RequestContext): Promise<{ answer: Answer; response?: ResponseContext }> {
+  private async once(request: RequestContext): Promise<{ answer: Answer; response?: ResponseContext; text?: string }> {
     let response: ResponseContext;
     try {
       response = await this.inner.send(request).toPromise();
@@ -71,8 +78,9 @@ export class RetryingHttpLibrary implements HttpLibrary {
     if (status < 500 && status !== 429) return { answer: { status }, response };
     // An error answer is read now, for its reason, and kept for the caller.
     const buffered = await bufferBody(response);
-    const reason = statusReason(await buffered.body.text());
-    return { answer: { status, retryAfter: response.headers['retry-after'] ?? null, ...(reason ? { reason } : {}) }, response: buffered };
+    const text = await buffered.body.text();
+    const reason = statusReason(text);
+    return { answer: { status, retryAfter: response.headers['retry-after'] ?? null, ...(reason ? { reason } : {}) }, response: buffered, text: `${status} ${text}` };
   }
 
   /** A GET of `path` with the request's credentials, itself under the retry policy. */
@@ -90,6 +98,9 @@ export class RetryingHttpLibrary implements HttpLibrary {
     return { status: response.httpStatusCode, ...(response.httpStatusCode === 200 ? { object: JSON.parse(text) as never } : {}) };
   }
 }
+
+/** Times the same server error in a row after which it is taken as the answer. */
+const SAME_ERROR_IS_AN_ANSWER = 3;
 
 function again(why: string, answer: Answer): TryResult<never> {
   const wait = 'status' in answer ? retryAfterMs(answer.retryAfter) : undefined;

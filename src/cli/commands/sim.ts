@@ -34,7 +34,7 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
     return serveRealControlPlane(options, workers, zones);
   }
 
-  const { startEmbeddedCluster, parseApiFaults } = await import('../../sim/index.js');
+  const { startEmbeddedCluster, parseApiFaults, API_FAULT_KINDS } = await import('../../sim/index.js');
   const apiFaults = options.apiFaults === undefined ? undefined : apiFaultsOption(parseApiFaults, options.apiFaults);
   const cluster = await startEmbeddedCluster({ workers, zones, port, networkPolicy, ...(apiFaults ? { apiFaults } : {}) });
   const kubeconfig = path.resolve(options.kubeconfig ?? path.join('reports', 'sim-kubeconfig.yaml'));
@@ -58,7 +58,7 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
   await untilSignal();
   process.stdout.write('stopping the embedded cluster…\n');
   const counts = cluster.apiFaultCounts();
-  if (counts) process.stdout.write(`API faults answered: ${Object.entries(counts).map(([kind, n]) => `${kind} ${n}`).join(', ')}\n`);
+  if (counts) process.stdout.write(`API faults answered: ${API_FAULT_KINDS.map((kind) => `${kind} ${counts[kind]}`).join(', ')}\n`);
   await cluster.stop();
   return 0;
 }
