@@ -244,7 +244,8 @@ export class ApiServer {
     if (target.rest.length) throw ApiError.pathNotFound();
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await readBody(req) : undefined;
     const watch = target.watch || (method === 'GET' && target.name === undefined && queryFlag(url.searchParams, 'watch'));
-    const fault = this.faults?.decide({ method, watch, ...resumePoint(url.searchParams) });
+    // A node's proxy is the kubelet's business, as the service and pod proxies are the workload's.
+    const fault = target.subresource === 'proxy' ? undefined : this.faults?.decide({ method, watch, ...resumePoint(url.searchParams) });
     if (fault) {
       const serve = async (): Promise<void> => {
         try {
