@@ -60,6 +60,12 @@ describe('gameday run against a flaky API server (sim serve --api-faults, real C
     expect(failed, 'the runs met API faults').to.be.greaterThan(5);
   });
 
+  it('refuses a bad --api-faults with exit 2, naming the setting and what to give', async () => {
+    const r = await runCli(['sim', 'serve', '--api-faults', 'rate=0.1,kinds=500,418', '--kubeconfig', path.join(dir, 'unused.yaml')]);
+    expect(r.code, r.stderr).to.equal(2);
+    expect(r.stderr).to.contain('--api-faults rate=0.1,kinds=500,418: kinds: "418" is not a fault kind; give some of 500, 503, 429, timeout, reset, watch-end, 410');
+  });
+
   function experiment(name: string, fault: string, slos: readonly string[]): string {
     return writeFile(dir, `${name}.yaml`, [
       'apiVersion: gameday/v1',

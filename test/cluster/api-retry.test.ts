@@ -5,7 +5,7 @@ import { CoreV1Api, KubeConfig, PatchStrategy, ServerConfiguration, createConfig
 import { KubeWatch } from '../../src/cluster/kube-watch.js';
 import { RetryingHttpLibrary, RetryingKubeConfig } from '../../src/cluster/retrying-http.js';
 import { API_RETRY, backoffMs, type RetryOptions, type RetryPolicy } from '../../src/cluster/retry-policy.js';
-import { REQUEST_ID_ANNOTATION } from '../../src/cluster/write-outcome.js';
+import { REQUEST_ID_ANNOTATION, outcomeOf, resourceAddress, type LostWrite } from '../../src/cluster/write-outcome.js';
 import { HarnessError } from '../../src/core/errors.js';
 import { parseApiFaults } from '../../src/sim/api/api-faults.js';
 import { eventually } from '../support/eventually.js';
@@ -30,6 +30,46 @@ describe('cluster: retries against a flaky API server', () => {
         expect(backoffMs(API_RETRY, retry, () => 0.5)).to.equal(ceiling(retry) / 2);
       }
       expect(ceiling(7)).to.equal(API_RETRY.maxMs);
+    });
+  });
+
+  describe('re-reading a write whose answer was lost', () => {
+    const pods = resourceAddress('/api/v1/namespaces/shop/pods')!;
+    const web = resourceAddress('/api/v1/namespaces/shop/pods/web')!;
+    const reading = (status: number, object?: object) => async () => ({ status, ...(object ? { object: object as never } : {}) });
+    const lost = (write: Partial<LostWrite>): LostWrite => ({ method: 'PUT', address: web, contentType: 'application/json', body: undefined, ...write });
+
+    it('reads where a request went from its path', () => {
+      expect(resourceAddress('/api/v1/namespaces/shop/pods/web/eviction')).to.deep.equal({ collection: '/api/v1/namespaces/shop/pods', name: 'web', subresource: 'eviction' });
+      expect(resourceAddress('/apis/apps/v1/namespaces/shop/deployments/web/scale')).to.deep.equal({ collection: '/apis/apps/v1/namespaces/shop/deployments', name: 'web', subresource: 'scale' });
+      expect(resourceAddress('/api/v1/nodes/w1')).to.deep.equal({ collection: '/api/v1/nodes', name: 'w1' });
+      expect(resourceAddress('/api/v1/namespaces/shop')).to.deep.equal({ collection: '/api/v1/namespaces', name: 'shop' });
+    });
+
+    it('a create is done only when the object found carries this request\'s id', async () => {
+      const body = { metadata: { name: 'web' } };
+      const ours = { metadata: { name: 'web', annotations: { [REQUEST_ID_ANNOTATION]: 'r1' } } };
+      expect(await outcomeOf(lost({ method: 'POST', address: pods, body, requestId: 'r1' }), reading(200, ours))).to.deep.equal({ kind: 'applied', object: ours });
+      expect((await outcomeOf(lost({ method: 'POST', address: pods, body, requestId: 'r2' }), reading(200, ours))).kind, 'someone else\'s: the retry gets its AlreadyExists').to.equal('not-applied');
+      expect((await outcomeOf(lost({ method: 'POST', address: pods, body, requestId: 'r1' }), reading(404))).kind).to.equal('not-applied');
+      expect((await outcomeOf(lost({ method: 'POST', address: pods, body: { metadata: { generateName: 'web-' } } }), reading(404))).kind).to.equal('unknowable');
+    });
+
+    it('an update at a resourceVersion is sent again while the object still has it, done when it holds what was sent, unknowable otherwise', async () => {
+      const body = { metadata: { name: 'web', resourceVersion: '5' }, spec: { replicas: 3 } };
+      expect((await outcomeOf(lost({ body }), reading(200, { metadata: { resourceVersion: '5' }, spec: { replicas: 1 } }))).kind).to.equal('not-applied');
+      expect((await outcomeOf(lost({ body }), reading(200, { metadata: { resourceVersion: '6' }, spec: { replicas: 3 } }))).kind).to.equal('applied');
+      expect((await outcomeOf(lost({ body }), reading(200, { metadata: { resourceVersion: '7' }, spec: { replicas: 2 } }))).kind).to.equal('unknowable');
+    });
+
+    it('a patch is done when its effect shows; an eviction when the pod is gone or terminating', async () => {
+      const merge = lost({ method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { labels: { cut: null, tier: 'front' } } } });
+      expect((await outcomeOf(merge, reading(200, { metadata: { labels: { tier: 'front' } } }))).kind).to.equal('applied');
+      expect((await outcomeOf(merge, reading(200, { metadata: { labels: { tier: 'front', cut: 'x' } } }))).kind).to.equal('not-applied');
+      const evict = lost({ method: 'POST', address: { ...web, subresource: 'eviction' } });
+      expect((await outcomeOf(evict, reading(404))).kind).to.equal('applied');
+      expect((await outcomeOf(evict, reading(200, { metadata: { deletionTimestamp: '2026-01-01T00:00:00Z' } }))).kind).to.equal('applied');
+      expect((await outcomeOf(evict, reading(200, { metadata: {} }))).kind).to.equal('not-applied');
     });
   });
 

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, errorMessage } from '../../core/errors.js';
+import type { ApiFaultSettings } from '../../sim/index.js';
 
 export interface SimServeOptions {
   readonly nodes?: string;
@@ -35,7 +36,12 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
   }
 
   const { startEmbeddedCluster, parseApiFaults, API_FAULT_KINDS } = await import('../../sim/index.js');
-  const apiFaults = options.apiFaults === undefined ? undefined : apiFaultsOption(parseApiFaults, options.apiFaults);
+  let apiFaults: ApiFaultSettings | undefined;
+  try {
+    if (options.apiFaults !== undefined) apiFaults = parseApiFaults(options.apiFaults);
+  } catch (err) {
+    throw new UsageError(`--api-faults ${options.apiFaults}: ${errorMessage(err)}`);
+  }
   const cluster = await startEmbeddedCluster({ workers, zones, port, networkPolicy, ...(apiFaults ? { apiFaults } : {}) });
   const kubeconfig = path.resolve(options.kubeconfig ?? path.join('reports', 'sim-kubeconfig.yaml'));
   await mkdir(path.dirname(kubeconfig), { recursive: true });
@@ -63,13 +69,6 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
   return 0;
 }
 
-function apiFaultsOption<T>(parse: (text: string) => T, text: string): T {
-  try {
-    return parse(text);
-  } catch (err) {
-    throw new UsageError(`--api-faults ${text}: ${errorMessage(err)}`);
-  }
-}
 
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
