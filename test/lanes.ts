@@ -6,7 +6,8 @@
  * Lane `cluster` holds every file that takes something only one test may have at a time: the host's
  * 127.0.0.1:30080 (the NodePort the shipped storefront and the real cluster's forward use), the
  * real control plane (heavy to start; one at a time keeps its start-up quick), and Chromium-driven
- * experiments. Lane `unit` holds the rest. `npm test -- <files>` runs just those files in one
+ * experiments. Lane `unit` holds the rest, with the experiment twins that reach their services only
+ * through the API server's proxy. `npm test -- <files>` runs just those files in one
  * process, and GAMEDAY_TEST_LANES=1 runs everything in one process, as before.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,7 +17,9 @@ import path from 'node:path';
 /** Files (or folders, ending in /) that go to the `cluster` lane. */
 const CLUSTER_LANE = [
   'test/control-plane/',
-  'test/experiments/',
+  'test/experiments/shipped.test.ts',
+  'test/experiments/twins.test.ts',
+  'test/experiments/no-netem.test.ts',
   'test/browser/',
   'test/probes/browser.test.ts',
   'test/probes/k6/',

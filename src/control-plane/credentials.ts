@@ -20,11 +20,30 @@ export interface Credentials {
   readonly serviceAccountKey: string;
   readonly serviceAccountPublicKey: string;
   readonly tokenFile: string;
+  /** The aggregation layer's own CA and the client certificate the API server proxies with (kubeadm's front-proxy-ca and front-proxy-client). */
+  readonly frontProxy: FrontProxyCredentials;
   readonly admin: TokenUser;
   readonly controllerManager: TokenUser;
   readonly scheduler: TokenUser;
   /** `system:node:<name>` in `system:nodes`, as the Node authorizer and NodeRestriction expect. */
   readonly nodes: ReadonlyMap<string, TokenUser>;
+}
+
+export interface FrontProxyCredentials {
+  /** `--requestheader-client-ca-file`: an aggregated API server trusts proxied requests signed by it. */
+  readonly caCert: string;
+  readonly caCertPem: string;
+  /** `--proxy-client-cert-file` / `--proxy-client-key-file`, CN `front-proxy-client`. */
+  readonly clientCert: string;
+  readonly clientKey: string;
+  /** `--requestheader-allowed-names`: the client certificate's common name. */
+  readonly clientName: string;
+}
+
+/** A serving certificate signed by the cluster CA, for a server the API server dials (PEM). */
+export interface ServingCertificate {
+  readonly certPem: string;
+  readonly keyPem: string;
 }
 
 export interface CredentialOptions {
@@ -44,28 +63,41 @@ async function openssl(cwd: string, ...args: string[]): Promise<void> {
   if (r.exitCode !== 0) throw new HarnessError(`\`openssl ${args[0]}\` exited ${r.exitCode}: ${r.stderr.trim()}`);
 }
 
+function ecKey(): string {
+  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+const CA_EXTENSIONS = ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'];
+
+/** `<name>.key` and `<name>.crt` in `dir`, the certificate signed by `<ca>.crt` with the given extensions. */
+async function signedCertificate(dir: string, name: string, subject: string, ca: string, extensions: string): Promise<void> {
+  await writeFile(path.join(dir, `${name}.key`), ecKey(), { mode: 0o600 });
+  await writeFile(path.join(dir, `${name}.ext`), extensions);
+  await openssl(dir, 'req', '-new', '-key', `@${name}.key`, '-subj', subject, '-out', `@${name}.csr`);
+  await openssl(dir, 'x509', '-req', '-in', `@${name}.csr`, '-CA', `@${ca}.crt`, '-CAkey', `@${ca}.key`, '-CAcreateserial', '-days', '365', '-out', `@${name}.crt`, '-extfile', `@${name}.ext`);
+}
+
 /**
- * A cluster CA, a serving certificate for the API server, the service-account signing key pair
- * and a static token file: what kubeadm would make, minus what gameday's nodes do not need
- * (kubelet client certificates: they authenticate with node tokens instead).
+ * A cluster CA, a serving certificate for the API server, the service-account signing key pair,
+ * the front proxy's CA and client certificate (the aggregation layer) and a static token file:
+ * what kubeadm would make, minus what gameday's nodes do not need (kubelet client certificates:
+ * they authenticate with node tokens instead).
  */
 export async function createCredentials(options: CredentialOptions): Promise<Credentials> {
   const { dir } = options;
   const file = (name: string): string => path.join(dir, name);
-  const ecKey = (): string => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   await writeFile(file('ca.key'), ecKey(), { mode: 0o600 });
-  await writeFile(file('apiserver.key'), ecKey(), { mode: 0o600 });
+  await writeFile(file('front-proxy-ca.key'), ecKey(), { mode: 0o600 });
   const sa = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   await writeFile(file('sa.key'), sa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
   await writeFile(file('sa.pub'), sa.publicKey.export({ type: 'spki', format: 'pem' }).toString());
 
-  await openssl(dir, 'req', '-x509', '-new', '-key', '@ca.key', '-subj', '/CN=gameday-ca', '-days', '365', '-out', '@ca.crt',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature');
+  await openssl(dir, 'req', '-x509', '-new', '-key', '@ca.key', '-subj', '/CN=gameday-ca', '-days', '365', '-out', '@ca.crt', ...CA_EXTENSIONS);
+  await openssl(dir, 'req', '-x509', '-new', '-key', '@front-proxy-ca.key', '-subj', '/CN=front-proxy-ca', '-days', '365', '-out', '@front-proxy-ca.crt', ...CA_EXTENSIONS);
   const names = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
-  const sans = [...names.map((n) => `DNS:${n}`), ...['127.0.0.1', ...options.serverIPs].map((a) => `IP:${a}`)].join(',');
-  await writeFile(file('apiserver.ext'), `subjectAltName=${sans}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`);
-  await openssl(dir, 'req', '-new', '-key', '@apiserver.key', '-subj', '/CN=kube-apiserver', '-out', '@apiserver.csr');
-  await openssl(dir, 'x509', '-req', '-in', '@apiserver.csr', '-CA', '@ca.crt', '-CAkey', '@ca.key', '-CAcreateserial', '-days', '365', '-out', '@apiserver.crt', '-extfile', '@apiserver.ext');
+  await signedCertificate(dir, 'apiserver', '/CN=kube-apiserver', 'ca', servingExtensions(names, ['127.0.0.1', ...options.serverIPs]));
+  const frontProxyClient = 'front-proxy-client';
+  await signedCertificate(dir, frontProxyClient, `/CN=${frontProxyClient}`, 'front-proxy-ca', 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
 
   const user = (name: string, ...groups: string[]): TokenUser => ({ token: token(), user: name, groups });
   const admin = user('kubernetes-admin', 'system:masters');
@@ -84,10 +116,35 @@ export async function createCredentials(options: CredentialOptions): Promise<Cre
     serviceAccountKey: file('sa.key'),
     serviceAccountPublicKey: file('sa.pub'),
     tokenFile: file('tokens.csv'),
+    frontProxy: {
+      caCert: file('front-proxy-ca.crt'),
+      caCertPem: await readFile(file('front-proxy-ca.crt'), 'utf8'),
+      clientCert: file(`${frontProxyClient}.crt`),
+      clientKey: file(`${frontProxyClient}.key`),
+      clientName: frontProxyClient,
+    },
     admin,
     controllerManager,
     scheduler,
     nodes,
+  };
+}
+
+function servingExtensions(dnsNames: readonly string[], ips: readonly string[]): string {
+  const sans = [...dnsNames.map((n) => `DNS:${n}`), ...ips.map((a) => `IP:${a}`)].join(',');
+  return `subjectAltName=${sans}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`;
+}
+
+/**
+ * A serving certificate from the cluster CA for a server behind a Service, e.g. an aggregated API
+ * server: the API server's proxy verifies it against the APIService's caBundle under the name
+ * `<service>.<namespace>.svc`.
+ */
+export async function createServingCertificate(credentials: Credentials, name: string, dnsNames: readonly string[], ips: readonly string[]): Promise<ServingCertificate> {
+  await signedCertificate(credentials.dir, name, `/CN=${name}`, 'ca', servingExtensions(dnsNames, ips));
+  return {
+    certPem: await readFile(path.join(credentials.dir, `${name}.crt`), 'utf8'),
+    keyPem: await readFile(path.join(credentials.dir, `${name}.key`), 'utf8'),
   };
 }
 

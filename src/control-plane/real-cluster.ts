@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { HarnessError } from '../core/errors.js';
 import { ComponentProcess, logTail, type ComponentExit } from './component-process.js';
 import { CONTROL_PLANE_NODE_IP } from './cluster-network.js';
+import { createServingCertificate } from './credentials.js';
+import { METRICS_SERVER_PORT, METRICS_SERVICE_DNS, registerMetricsApis, type AdminCall } from './metrics-apis.js';
 import { componentRequest, startRealControlPlane, type RealControlPlane, type RealControlPlaneOptions } from './real-control-plane.js';
 
 /**
@@ -19,6 +21,10 @@ export interface RealClusterTimings {
   readonly nodeMonitorGracePeriodMs?: number;
   readonly nodeMonitorPeriodMs?: number;
   readonly defaultTolerationSeconds?: number;
+  readonly hpaSyncPeriodMs?: number;
+  readonly hpaDownscaleStabilizationMs?: number;
+  readonly hpaCpuInitializationPeriodMs?: number;
+  readonly hpaInitialReadinessDelayMs?: number;
   readonly [other: string]: number | undefined;
 }
 
@@ -75,6 +81,13 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
   const grace = seconds(timings.nodeMonitorGracePeriodMs);
   const period = seconds(timings.nodeMonitorPeriodMs);
   const tolerations = timings.defaultTolerationSeconds;
+  // The HPA controller's clocks, to the millisecond (Go durations take `ms`).
+  const hpaFlags = ([
+    ['hpaSyncPeriodMs', 'sync-period'],
+    ['hpaDownscaleStabilizationMs', 'downscale-stabilization'],
+    ['hpaCpuInitializationPeriodMs', 'cpu-initialization-period'],
+    ['hpaInitialReadinessDelayMs', 'initial-readiness-delay'],
+  ] as const).flatMap(([timing, flag]) => (timings[timing] === undefined ? [] : [`--horizontal-pod-autoscaler-${flag}=${timings[timing]}ms`]));
   const cp = await startRealControlPlane({
     ...options,
     nodeNames: names,
@@ -85,6 +98,7 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
     controllerManagerArgs: [
       ...(grace ? [`--node-monitor-grace-period=${grace}`] : []),
       ...(period ? [`--node-monitor-period=${period}`] : []),
+      ...hpaFlags,
       ...(options.controllerManagerArgs ?? []),
     ],
   });
@@ -97,6 +111,13 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
       faultEndpointPort: NODE_FAULTS_PORT,
       // The API server does not verify kubelets here (no --kubelet-certificate-authority), as on kind.
       kubeletTls: { certPem: await readFile(cp.credentials.serverCert, 'utf8'), keyPem: await readFile(cp.credentials.serverKey, 'utf8') },
+      // metrics-server's place: on the control-plane node's address, behind the APIServices.
+      metricsServer: {
+        address: CONTROL_PLANE_NODE_IP,
+        port: METRICS_SERVER_PORT,
+        ...(await createServingCertificate(cp.credentials, 'metrics-server', [METRICS_SERVICE_DNS], [CONTROL_PLANE_NODE_IP])),
+        frontProxy: { clientCaPem: cp.credentials.frontProxy.caCertPem, allowedNames: [cp.credentials.frontProxy.clientName] },
+      },
     }), { mode: 0o600 });
     const entry = nodeSideEntry();
     const log = path.join(cp.stateDir, 'logs', 'node-side.log');
@@ -123,6 +144,8 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
       await new Promise((r) => setTimeout(r, 200));
     }
     progress('  nodes Ready');
+    await registerMetricsApis(admin, { address: CONTROL_PLANE_NODE_IP, nodeName: names[0]!, caCertPem: cp.credentials.caCertPem, timeoutMs: options.startTimeoutMs ?? 90_000 });
+    progress('  metrics APIs Available (metrics.k8s.io, custom.metrics.k8s.io)');
     const forwards = await forwardHostPorts(options.hostPorts ?? [30080], cp.network.apiAddress, progress);
     const stopControlPlane = cp.stop;
     return {
@@ -143,7 +166,7 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
 }
 
 /** Admin calls to the API server (node and account set-up), throwing on anything but 2xx. */
-function adminCall(cp: RealControlPlane): (method: string, path: string, body?: unknown) => Promise<string> {
+function adminCall(cp: RealControlPlane): AdminCall {
   return async (method, apiPath, body) => {
     const r = await componentRequest(new URL(apiPath, cp.url).toString(), cp.credentials, method, body);
     if (r.status >= 300) throw new HarnessError(`${method} ${apiPath}: HTTP ${r.status} ${r.body.slice(0, 200)}`);

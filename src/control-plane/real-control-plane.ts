@@ -109,6 +109,15 @@ export async function startRealControlPlane(options: RealControlPlaneOptions = {
       `--service-account-key-file=${credentials.serviceAccountPublicKey}`,
       `--service-account-signing-key-file=${credentials.serviceAccountKey}`,
       '--kubelet-preferred-address-types=InternalIP',
+      // The aggregation layer, as kubeadm sets it up: the API server proxies to aggregated API
+      // servers (gameday's metrics APIs) with the front proxy's client certificate and the
+      // caller in X-Remote-* headers, straight to the Service's endpoint address.
+      `--requestheader-client-ca-file=${credentials.frontProxy.caCert}`,
+      `--requestheader-allowed-names=${credentials.frontProxy.clientName}`,
+      '--requestheader-username-headers=X-Remote-User', '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${credentials.frontProxy.clientCert}`, `--proxy-client-key-file=${credentials.frontProxy.clientKey}`,
+      '--enable-aggregator-routing=true',
       '--profiling=false', '--v=1',
       ...(options.apiServerArgs ?? []),
     ]);

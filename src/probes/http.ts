@@ -1,5 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
+import { type IncomingHttpHeaders, validateHeaderName, validateHeaderValue } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
@@ -7,6 +6,8 @@ import type { Permission } from '../cluster/rbac.js';
 import { rawRequest, serviceProxyPath, serviceProxyPermission } from '../cluster/raw-request.js';
 import { Duration } from '../core/duration.js';
 import { durationSchema, rateSchema } from '../spec/value-schemas.js';
+import { KeepAliveClient, type Exchange, type Settle } from './http/keep-alive-client.js';
+import type { ResponseHead } from './http/response-parser.js';
 import { errorKind } from './shared/error-kind.js';
 import { LatencyHistogram, type LatencySummary } from './shared/latency-histogram.js';
 import { LoadShape, loadShapeSchema } from './shared/load-shape.js';
@@ -26,7 +27,16 @@ const params = z
       .describe("namespace/name:port, reached through the API server's service proxy (works on every cluster)"),
     path: z.string().startsWith('/', 'a path starts with /, like /healthz').optional().describe('request path with a service target. @default /'),
     method: z.enum(METHODS, { error: `the method is one of ${METHODS.join(', ')}` }).optional().describe('@default GET'),
-    headers: z.record(z.string(), z.string(), { error: 'headers map names to strings, like { accept: text/html }' }).optional().describe('request headers, like { authorization: Bearer … }'),
+    headers: z
+      .record(z.string(), z.string(), { error: 'headers map names to strings, like { accept: text/html }' })
+      .superRefine((headers, ctx) => {
+        for (const [name, value] of Object.entries(headers)) {
+          const problem = headerProblem(name, value);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [name] });
+        }
+      })
+      .optional()
+      .describe('request headers, like { authorization: Bearer … }'),
     body: z.string().optional().describe('request body, sent with every request (POST, PUT, PATCH)'),
     rate: z
       .union([rateSchema, loadShapeSchema], {
@@ -62,14 +72,12 @@ const params = z
   .refine((p) => p.body === undefined || !['GET', 'HEAD', undefined].includes(p.method), { message: 'a body needs a method that sends one: POST, PUT or PATCH', path: ['body'] });
 export type HttpProbeParams = z.output<typeof params>;
 
-/** What came back: the status, and the pod that answered when the response names it. */
-interface Answer {
-  readonly status: number;
-  readonly pod?: string;
+/** What one request sends; `settle` hears once how it ended. */
+interface Transport {
+  send(settle: Settle): Exchange;
+  /** The probe has stopped and nothing is in flight: let go of idle connections. */
+  close(): void;
 }
-
-/** What one request sends; resolves with the answer, rejects with the transport's error. */
-type Send = (signal: AbortSignal) => Promise<Answer>;
 
 interface RequestOptions {
   readonly method: string;
@@ -77,13 +85,14 @@ interface RequestOptions {
   readonly podHeader: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
-  readonly maxSockets: number;
 }
 
 /** A request waiting for its answer; deadlines grow with the schedule, so they form a queue. */
 interface Pending {
-  readonly controller: AbortController;
+  readonly at: number;
+  readonly t: number;
   readonly deadline: number;
+  exchange: Exchange | undefined;
   settled: boolean;
   timedOut: boolean;
 }
@@ -124,9 +133,9 @@ export const httpProbe = {
     const shape = p.rate instanceof LoadShape ? p.rate : LoadShape.constant(p.rate ?? 10);
     const timeoutMs = (p.timeout ?? Duration.seconds(1)).ms;
     const maxInFlight = p.maxInFlight ?? Math.min(MAX_IN_FLIGHT_CEILING, Math.max(16, Math.ceil((2 * shape.peakPerSecond * timeoutMs) / 1000)));
-    const request: RequestOptions = { method: p.method ?? 'GET', podHeader: (p.podHeader ?? 'x-pod-name').toLowerCase(), headers: p.headers ?? {}, ...(p.body !== undefined ? { body: p.body } : {}), maxSockets: maxInFlight };
-    const send = p.url ? urlSender(p.url, request) : serviceSender(ctx.cluster.kubeConfig, p.service!, p.path ?? '/', request);
-    return new OpenModelLoad(ctx, send, { shape, shaped: p.rate instanceof LoadShape, timeoutMs, maxInFlight, ok: statusCheck(p.expectStatus) }).start();
+    const request: RequestOptions = { method: p.method ?? 'GET', podHeader: (p.podHeader ?? 'x-pod-name').toLowerCase(), headers: p.headers ?? {}, ...(p.body !== undefined ? { body: p.body } : {}) };
+    const transport = p.url ? new KeepAliveClient(new URL(p.url), request) : serviceTransport(ctx.cluster.kubeConfig, p.service!, p.path ?? '/', request);
+    return new OpenModelLoad(ctx, transport, { shape, shaped: p.rate instanceof LoadShape, timeoutMs, maxInFlight, ok: statusCheck(p.expectStatus) }).start();
   },
 } satisfies ProbePlugin<HttpProbeParams>;
 
@@ -150,12 +159,14 @@ class OpenModelLoad {
   private schedule!: OpenModelSchedule;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** The summary once every request has settled: percentiles cost a walk of both histograms. */
+  private final: HttpProbeSummary | undefined;
   private markDrained!: () => void;
   private readonly drained = new Promise<void>((resolve) => (this.markDrained = resolve));
 
   constructor(
     private readonly ctx: ProbeContext,
-    private readonly send: Send,
+    private readonly transport: Transport,
     private readonly options: LoadOptions,
   ) {}
 
@@ -172,13 +183,13 @@ class OpenModelLoad {
   private async stop(): Promise<void> {
     this.beginStop();
     await this.drained;
-    const s = this.summary();
+    const s = (this.final = this.summary());
     const errors = Object.entries(s.errors).map(([kind, n]) => `${kind} ${n}`).join(', ');
     this.ctx.log(`${s.scheduled} requests, ${s.ok} ok${errors ? `, ${errors}` : ''}; latency ${this.latency.format()}; schedule lag p99 ${s.scheduleLag.p99}ms max ${s.scheduleLag.max}ms`);
   }
 
   private summary(): HttpProbeSummary {
-    return { scheduled: this.schedule.taken, ok: this.okCount, errors: { ...this.errors }, latency: this.latency.summary(), scheduleLag: this.lag.summary() };
+    return this.final ?? { scheduled: this.schedule.taken, ok: this.okCount, errors: { ...this.errors }, latency: this.latency.summary(), scheduleLag: this.lag.summary() };
   }
 
   private beginStop(): void {
@@ -200,6 +211,7 @@ class OpenModelLoad {
     if (!this.stopping) this.schedule.takeDue(now, (at, t) => this.fire(at, t));
     this.expire(now);
     if (this.stopping && this.inFlight === 0) {
+      this.transport.close();
       this.markDrained();
       return;
     }
@@ -214,33 +226,37 @@ class OpenModelLoad {
       this.ctx.emit({ t, ok: false, error: 'overload', detail: { inFlight: this.inFlight, ...this.offered(t) } });
       return;
     }
-    this.lag.record(performance.now() - at);
-    const entry: Pending = { controller: new AbortController(), deadline: at + this.options.timeoutMs, settled: false, timedOut: false };
+    const entry: Pending = { at, t, deadline: at + this.options.timeoutMs, exchange: undefined, settled: false, timedOut: false };
     this.pending.push(entry);
     this.inFlight++;
-    this.send(entry.controller.signal).then(
-      (answer) => this.settle(entry, at, t, answer, undefined),
-      (err: unknown) => this.settle(entry, at, t, undefined, err),
-    );
+    this.lag.record(performance.now() - at);
+    entry.exchange = this.transport.send((answer, err) => this.settle(entry, answer, err));
   }
 
-  private settle(entry: Pending, at: number, t: number, answer: Answer | undefined, err: unknown): void {
+  private settle(entry: Pending, answer: ResponseHead | undefined, err: unknown): void {
     entry.settled = true;
+    entry.exchange = undefined;
     this.inFlight--;
-    const latencyMs = Math.round((performance.now() - at) * 1000) / 1000;
+    const t = entry.t;
+    const latencyMs = Math.round((performance.now() - entry.at) * 1000) / 1000;
     this.latency.record(latencyMs);
-    const status = answer?.status;
-    const offered = this.offered(t);
-    const detail = answer ? { status: answer.status, ...(answer.pod !== undefined ? { pod: answer.pod } : {}), ...offered } : this.options.shaped ? offered : undefined;
-    if (status !== undefined && !entry.timedOut && this.options.ok(status)) {
+    const detail = answer ? this.answerDetail(answer, t) : this.options.shaped ? this.offered(t) : undefined;
+    if (answer !== undefined && !entry.timedOut && this.options.ok(answer.status)) {
       this.okCount++;
       this.ctx.emit({ t, ok: true, latencyMs, detail });
     } else {
-      const error = entry.timedOut ? 'timeout' : status !== undefined ? `status-${status}` : errorKind(err);
+      const error = entry.timedOut ? 'timeout' : answer !== undefined ? `status-${answer.status}` : errorKind(err);
       this.count(error);
-      this.ctx.emit({ t, ok: false, latencyMs, error, ...(detail ? { detail } : {}) });
+      this.ctx.emit(detail ? { t, ok: false, latencyMs, error, detail } : { t, ok: false, latencyMs, error });
     }
     if (this.stopping && this.inFlight === 0) this.loop();
+  }
+
+  private answerDetail(answer: ResponseHead, t: number): Record<string, unknown> {
+    const detail: { status: number; pod?: string; offeredRate?: number } = { status: answer.status };
+    if (answer.pod !== undefined) detail.pod = answer.pod;
+    if (this.options.shaped) detail.offeredRate = this.offeredRate(t);
+    return detail;
   }
 
   /** Aborts requests past their deadline; answered ones are dropped from the front of the queue. */
@@ -250,7 +266,7 @@ class OpenModelLoad {
       if (!entry.settled) {
         if (entry.deadline > now) break;
         entry.timedOut = true;
-        entry.controller.abort();
+        entry.exchange?.cancel();
       }
       this.head++;
     }
@@ -261,7 +277,11 @@ class OpenModelLoad {
   }
 
   private offered(t: number): { offeredRate?: number } {
-    return this.options.shaped ? { offeredRate: Math.round(this.schedule.offeredRateAt(t) * 100) / 100 } : {};
+    return this.options.shaped ? { offeredRate: this.offeredRate(t) } : {};
+  }
+
+  private offeredRate(t: number): number {
+    return Math.round(this.schedule.offeredRateAt(t) * 100) / 100;
   }
 
   private count(error: string): void {
@@ -273,26 +293,6 @@ function statusCheck(expect: readonly number[] | undefined): (status: number) =>
   return expect ? (status) => expect.includes(status) : (status) => status >= 200 && status < 400;
 }
 
-function urlSender(url: string, options: RequestOptions): Send {
-  const target = new URL(url);
-  const mod = target.protocol === 'https:' ? https : http;
-  // As many sockets as requests may be in flight: the agent must never queue a request silently.
-  // Free sockets are kept as many, or a burst's sockets would be closed and reconnected after it.
-  const agent = new mod.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets });
-  const headers: http.OutgoingHttpHeaders = { ...options.headers };
-  if (options.body !== undefined) headers['content-length'] = Buffer.byteLength(options.body);
-  return (signal) =>
-    new Promise<Answer>((resolve, reject) => {
-      const req = mod.request(target, { method: options.method, headers, agent, signal }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(answerOf(res.statusCode ?? 0, res.headers, options.podHeader)));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(options.body);
-    });
-}
-
 /** `shop/web:80` → its parts (the schema has checked the form). */
 function parseService(service: string): { namespace: string; name: string; port: string } {
   const [namespace, rest] = service.split('/') as [string, string];
@@ -300,16 +300,36 @@ function parseService(service: string): { namespace: string; name: string; port:
   return { namespace, name, port };
 }
 
-function serviceSender(kubeConfig: KubeConfig, service: string, path: string, options: RequestOptions): Send {
+/** Requests through the API server's service proxy, with the cluster's own credentials and client. */
+function serviceTransport(kubeConfig: KubeConfig, service: string, path: string, options: RequestOptions): Transport {
   const { namespace, name, port } = parseService(service);
   const proxyPath = serviceProxyPath(namespace, name, port, path);
-  return async (signal) => {
-    const res = await rawRequest(kubeConfig, proxyPath, { method: options.method, headers: options.headers, ...(options.body !== undefined ? { body: options.body, contentType: options.headers['content-type'] ?? 'text/plain' } : {}), signal });
-    return answerOf(res.status, res.headers, options.podHeader);
+  const body = options.body !== undefined ? { body: options.body, contentType: options.headers['content-type'] ?? 'text/plain' } : {};
+  return {
+    send(settle) {
+      const controller = new AbortController();
+      rawRequest(kubeConfig, proxyPath, { method: options.method, headers: options.headers, ...body, signal: controller.signal }).then(
+        (res) => settle(answerOf(res.status, res.headers, options.podHeader), undefined),
+        (err: unknown) => settle(undefined, err as Error),
+      );
+      return { cancel: () => controller.abort() };
+    },
+    close: () => undefined,
   };
 }
 
-function answerOf(status: number, headers: http.IncomingHttpHeaders, podHeader: string): Answer {
+/** Why a header cannot be sent, in node:http's words, or undefined when it can. */
+function headerProblem(name: string, value: string): string | undefined {
+  try {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function answerOf(status: number, headers: IncomingHttpHeaders, podHeader: string): ResponseHead {
   const named = headers[podHeader];
   const pod = Array.isArray(named) ? named[0] : named;
   return pod ? { status, pod } : { status };

@@ -11,6 +11,9 @@ const params = z.strictObject({
 });
 type Params = z.output<typeof params>;
 
+/** Pods named in a sample's message at most; the rest are counted. */
+const NAMED_PODS = 10;
+
 const containerStatuses = (pod: V1Pod): V1ContainerStatus[] => [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
 
 /**
@@ -38,22 +41,30 @@ function podEventProbe(kind: string, summary: string, eventsOf: (pod: V1Pod) => 
       const selector = await workloadSelector(ctx.cluster.kubeConfig, target.collectionPath, target.name, target.text);
       const baseline = new Set<string>();
       const seen = new Set<string>();
+      /** `shop/web-7d9f (BestEffort)` for each event seen so far, in order: what a check's message names. */
+      const named: string[] = [];
       let synced = false;
       let last = -1;
       const observe = (): void => {
         if (!synced) return;
         const fresh: string[] = [];
+        // Which pods showed them, and in which QoS class: the kubelet's eviction order is by it.
+        const shownBy: { pod: string; qosClass?: string }[] = [];
         for (const pod of pods.list()) {
           if (!selectorMatches(selector, pod.metadata?.labels)) continue;
           for (const key of eventsOf(pod)) {
             if (baseline.has(key) || seen.has(key)) continue;
             seen.add(key);
             fresh.push(key);
+            const by = { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, ...(pod.status?.qosClass ? { qosClass: pod.status.qosClass } : {}) };
+            shownBy.push(by);
+            named.push(by.qosClass ? `${by.pod} (${by.qosClass})` : by.pod);
           }
         }
         if (seen.size === last) return;
         last = seen.size;
-        ctx.emit({ t: Date.now(), ok: true, value: seen.size, detail: { new: fresh } });
+        const message = named.length > NAMED_PODS ? `${named.slice(0, NAMED_PODS).join(', ')} and ${named.length - NAMED_PODS} more` : named.join(', ');
+        ctx.emit({ t: Date.now(), ok: true, value: seen.size, detail: { new: fresh, ...(shownBy.length > 0 ? { pods: shownBy } : {}), ...(message ? { message } : {}) } });
       };
       const pods = new KubeWatch<V1Pod>({
         kubeConfig: ctx.cluster.kubeConfig,

@@ -164,6 +164,8 @@ export class TerminalReporter implements Reporter {
 
   private check(e: CheckEvent): void {
     // The steady state is polled until it holds; repeat a verdict only when it changes.
+    // A met abort condition is told once, by the abort event that follows its check.
+    if (e.role === 'abort' && e.verdict === 'failed') return;
     const key = `${e.role}\u0000${e.check}`;
     if (this.verdicts.get(key) === e.verdict) return;
     this.verdicts.set(key, e.verdict);

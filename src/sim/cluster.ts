@@ -36,6 +36,7 @@ import { createNodeFaultRoute } from './node-fault-route.js';
 import { NodeFaults } from './node-faults.js';
 import { findCondition } from './pod-state.js';
 import { startScheduler } from './scheduler.js';
+import { installKindSystem } from './kube-system.js';
 import { createStandardStorageClass } from './storage-class.js';
 import { ObjectStore, type StoredObject } from './store.js';
 import { resolveTimings, type SimTimings } from './timings.js';
@@ -65,6 +66,8 @@ export interface EmbeddedClusterOptions {
    * work on the store and never meet them. @default none
    */
   readonly apiFaults?: ApiFaultSettings;
+  /** Run what kind runs in kube-system (CoreDNS, kube-proxy, kindnet, static control-plane pods, the local-path provisioner). @default true */
+  readonly kubeSystem?: boolean;
 }
 
 export interface EmbeddedCluster {
@@ -154,6 +157,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   const registrations = kindNodeRegistrations({ name, workers, zones });
   for (const r of registrations) fleet.add(r).start();
   await waitForReadyNodes(store, registrations.map((r) => r.name));
+  if (options.kubeSystem !== false) installKindSystem(store, controlPlane);
 
   let stopping: Promise<void> | undefined;
   return {

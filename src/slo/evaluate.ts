@@ -27,7 +27,7 @@ export interface EvaluationRange {
 }
 
 /** How a function turns a window of samples into one number. */
-type Measure = 'availability' | 'errors' | 'rate' | 'latency' | 'gauge' | 'count';
+type Measure = 'availability' | 'errors' | 'rate' | 'latency' | 'gauge' | 'peak' | 'count';
 
 interface FunctionKind {
   readonly measure: Measure;
@@ -61,7 +61,7 @@ function kindOf(expr: CheckExpr): FunctionKind | undefined {
   if (!info) return undefined;
   // Target functions read a watch-based probe that emits on every change: its last sample is
   // the state until the next one, so a window also sees the sample just before it.
-  if (info.arg === 'target') return { measure: 'gauge', unit: info.unit, pick: valueOf };
+  if (info.arg === 'target') return { measure: info.reads === 'peak' ? 'peak' : 'gauge', unit: info.unit, pick: valueOf };
   if (info.counts) return { measure: 'count', unit: info.unit, counts: info.counts, pick: valueOf };
   const m = PROBE_MEASURES[expr.fn];
   if (!m) return undefined;
@@ -121,7 +121,7 @@ interface Window {
 function windowOf(ctx: Context, from: number, to: number): Window {
   let start = ctx.source.lowerBound(ctx.probe, from);
   const end = ctx.source.upperBound(ctx.probe, to);
-  if (ctx.kind.measure === 'gauge' && start > 0 && (start === end || ctx.source.samples(ctx.probe)[start]!.t > from)) start--;
+  if ((ctx.kind.measure === 'gauge' || ctx.kind.measure === 'peak') && start > 0 && (start === end || ctx.source.samples(ctx.probe)[start]!.t > from)) start--;
   return { from, to, start, end };
 }
 
@@ -240,6 +240,11 @@ function measure(ctx: Context, win: Window): number | undefined {
       return percentile(latencies(ctx, win), ctx.kind.percentile!);
     case 'count':
       return countOf(ctx, win);
+    case 'peak': {
+      let highest: number | undefined;
+      for (const s of ctx.source.samples(ctx.probe).slice(win.start, win.end)) if (s.value !== undefined) highest = Math.max(highest ?? s.value, s.value);
+      return highest;
+    }
     case 'gauge': {
       const list = ctx.source.samples(ctx.probe);
       const op = ctx.expr.op as Comparator;
@@ -317,6 +322,12 @@ function violations(ctx: Context, win: Window): Violations {
     first ??= s.t;
     if (firstFailures.length < WORST_SAMPLES) firstFailures.push(s);
   }
+  if (ctx.kind.measure === 'peak') {
+    // The readings at the peak, the first first: where the workload got to, and since when.
+    const values = list.slice(win.start, win.end).filter((s) => s.value !== undefined);
+    const top = Math.max(...values.map((s) => s.value!));
+    return { worst: values.filter((s) => s.value === top).slice(0, WORST_SAMPLES), failed };
+  }
   if (ctx.kind.measure === 'latency' || ctx.kind.measure === 'gauge') {
     const pick = ctx.kind.pick;
     const ranked = list.slice(win.start, win.end).filter((s) => pick(s) !== undefined);
@@ -338,6 +349,7 @@ function isViolation(ctx: Context, s: Sample): boolean {
       return isCounted(ctx.kind.counts!, s);
     case 'gauge':
       return s.value !== undefined && !compare(s.value, expr.op, expr.threshold.value);
+    case 'peak':
     case 'rate':
       return false;
     default:
@@ -362,6 +374,8 @@ function describe(ctx: Context, win: Window, found: Violations): string {
     }
     case 'count':
       return describeCount(ctx, win, found);
+    case 'peak':
+      return describePeak(ctx, win, found);
     case 'gauge': {
       const worstSample = found.worst[0];
       // A reading that says what it saw (the open path of a reachable() check) says it here.
@@ -369,6 +383,20 @@ function describe(ctx: Context, win: Window, found: Violations): string {
       return worstSample ? ` at ${relative(ctx, worstSample.t)} (${plural(count, 'reading')})${said}` : '';
     }
   }
+}
+
+/**
+ * `, reached at +6.1s and held for 23.9s, to the end (4 readings)`: a peak held to the end of the
+ * run is a ceiling (an autoscaler at its maxReplicas), one left early was a spike.
+ */
+function describePeak(ctx: Context, win: Window, found: Violations): string {
+  const peak = found.worst[0];
+  if (!peak) return '';
+  const list = ctx.source.samples(ctx.probe);
+  const after = list.slice(win.start, win.end).find((s) => s.t > peak.t && s.value !== undefined && s.value !== peak.value);
+  const until = after ? after.t : win.to;
+  const held = after ? `held for ${seconds(until - peak.t)}, until ${relative(ctx, until)}` : `held for ${seconds(until - peak.t)}, to the end`;
+  return `, reached at ${relative(ctx, peak.t)} and ${held} (${plural(win.end - win.start, 'reading')})`;
 }
 
 const KEYS_NAMED = 20;

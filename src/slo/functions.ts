@@ -40,6 +40,8 @@ export interface CheckFunctionInfo {
   readonly alsoUnits?: readonly ThresholdUnit[];
   /** A probe function that reads what only one probe kind measures names that kind (`prom` reads a `prometheus` probe). */
   readonly probeKind?: string;
+  /** `peak`: the highest reading over the range decides, not the worst (how far a workload got, as `maxReplicas`). */
+  readonly reads?: 'peak';
   /** Target functions watch through a probe of this kind that the plan adds on its own. */
   readonly implicitProbe?: string;
   readonly targetShape?: { readonly pattern: RegExp; readonly description: string };
@@ -160,6 +162,18 @@ const TABLE: readonly CheckFunctionInfo[] = [
     measures: 'a count of wanted replicas',
     example: 'replicas(deployment/shop/web) <= 10',
     summary: 'replicas the workload asks for (what an autoscaler set), as a series',
+  },
+  {
+    name: 'maxReplicas',
+    arg: 'target',
+    form: 'compare',
+    unit: 'number',
+    implicitProbe: 'replicas',
+    reads: 'peak',
+    targetShape: WORKLOAD,
+    measures: 'the highest count of wanted replicas',
+    example: 'maxReplicas(deployment/shop/web) >= 6',
+    summary: 'the most replicas the workload asked for during the run (how far an autoscaler scaled it), and how long it held there',
   },
   ...(
     [

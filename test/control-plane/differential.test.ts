@@ -101,6 +101,94 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 
+  it('paged lists: continue tokens, remainingItemCount on unfiltered pages only', async () => {
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'paged');
+      const leases = '/apis/coordination.k8s.io/v1/namespaces/paged/leases';
+      for (const name of ['a', 'b', 'c', 'd', 'e']) await b.request(leases, { method: 'POST', body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, labels: { tier: name < 'c' ? 'x' : 'y' } } } });
+      const pages: unknown[] = [];
+      let token = '';
+      do {
+        const page = (await b.request(`${leases}?limit=2${token ? `&continue=${encodeURIComponent(token)}` : ''}`)).body as { metadata: { continue?: string; remainingItemCount?: number }; items: { metadata: { name: string } }[] };
+        pages.push({ names: page.items.map((i) => i.metadata.name), remaining: page.metadata.remainingItemCount, more: page.metadata.continue !== undefined });
+        token = page.metadata.continue ?? '';
+      } while (token);
+      const filtered = (await b.request(`${leases}?limit=1&labelSelector=tier%3Dy`)).body as { metadata: { continue?: string; remainingItemCount?: number } };
+      return { pages, filtered: { more: filtered.metadata.continue !== undefined, remaining: filtered.metadata.remainingItemCount } };
+    });
+    expect(seen.real.pages).to.deep.equal([
+      { names: ['a', 'b'], remaining: 3, more: true },
+      { names: ['c', 'd'], remaining: 1, more: true },
+      { names: ['e'], remaining: undefined, more: false },
+    ]);
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
+  it('server-side apply: managedFields of applies and updates, pruning, conflicts, force, and an apply that creates', async () => {
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'ssa');
+      const cms = '/api/v1/namespaces/ssa/configmaps';
+      const applyAs = (manager: string, body: object, extra = '') =>
+        b.request(`${cms}/settings?fieldManager=${manager}${extra}`, { method: 'PATCH', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, ...body }, contentType: 'application/apply-patch+yaml' });
+      const fields = (r: { body: unknown }) =>
+        ((r.body as { metadata?: { managedFields?: Record<string, unknown>[] } }).metadata?.managedFields ?? []).map(({ time: _, ...entry }) => entry);
+      // Upstream lists a conflict's causes in Go map order, which varies: compared sorted.
+      const conflictOf = (r: { status: number; body: unknown }) => {
+        const body = normalise(r.body) as { details?: { causes?: { field: string; message: string }[] } };
+        body.details?.causes?.sort((x, y) => `${x.message}${x.field}`.localeCompare(`${y.message}${y.field}`));
+        return { status: r.status, body };
+      };
+      const steps: Record<string, unknown> = {};
+      const created = await applyAs('alpha', { metadata: { name: 'settings', labels: { tier: 'web' } }, data: { a: '1', b: '2' } });
+      steps.created = { status: created.status, fields: fields(created) };
+      const pruned = await applyAs('alpha', { metadata: { name: 'settings', labels: { tier: 'web' } }, data: { a: '1' } });
+      steps.pruned = { data: (pruned.body as { data: unknown }).data, fields: fields(pruned) };
+      const patched = await b.request(`${cms}/settings?fieldManager=patcher`, { method: 'PATCH', body: { data: { a: '9', c: '3' } }, contentType: 'application/merge-patch+json' });
+      steps.patched = fields(patched);
+      const conflict = await applyAs('alpha', { data: { a: '1', d: '4' } });
+      steps.conflict = conflictOf(conflict);
+      const forced = await applyAs('alpha', { data: { a: '1', d: '4' } }, '&force=true');
+      steps.forced = { data: (forced.body as { data: unknown }).data, fields: fields(forced) };
+      const shared = await applyAs('beta', { data: { a: '1' } });
+      steps.shared = fields(shared);
+      const twoConflicts = await applyAs('gamma', { data: { a: '2', c: '4' } });
+      steps.twoConflicts = conflictOf(twoConflicts);
+      const noManager = await b.request(`${cms}/settings`, { method: 'PATCH', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' } }, contentType: 'application/apply-patch+yaml' });
+      steps.noManager = { status: noManager.status, body: normalise(noManager.body) };
+      const made = await b.request('/apis/apps/v1/namespaces/ssa/deployments?fieldManager=creator', {
+        method: 'POST',
+        body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } } },
+      });
+      steps.deploymentCreated = made.status;
+      const lease = await b.request('/apis/coordination.k8s.io/v1/namespaces/ssa/leases?fieldManager=holder', { method: 'POST', body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'lock', labels: { a: 'b' } }, spec: { holderIdentity: 'me', leaseDurationSeconds: 10 } } });
+      steps.leaseCreated = fields(lease);
+      const renewed = await b.request('/apis/coordination.k8s.io/v1/namespaces/ssa/leases/lock', { method: 'PATCH', body: { spec: { holderIdentity: 'you', leaseTransitions: 1 }, metadata: { labels: null } }, contentType: 'application/merge-patch+json', headers: { 'User-Agent': 'renewer/v1.0 (linux/amd64)' } });
+      steps.leaseRenewed = fields(renewed);
+      const scaled = await b.request('/apis/apps/v1/namespaces/ssa/deployments/web?fieldManager=scaler', {
+        method: 'PATCH',
+        body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 5, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.28' }] } } } },
+        contentType: 'application/apply-patch+yaml',
+      });
+      steps.deploymentConflict = conflictOf(scaled);
+      const rescaled = await b.request('/apis/apps/v1/namespaces/ssa/deployments/web/scale?fieldManager=autoscaler', { method: 'PATCH', body: { spec: { replicas: 3 } }, contentType: 'application/merge-patch+json' });
+      steps.rescaled = rescaled.status;
+      const afterScale = await b.request('/apis/apps/v1/namespaces/ssa/deployments/web');
+      steps.scaleEntry = fields(afterScale).filter((e) => e.manager === 'autoscaler');
+      const overScale = await b.request('/apis/apps/v1/namespaces/ssa/deployments/web?fieldManager=creator&force=true', {
+        method: 'PATCH',
+        body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 2 } },
+        contentType: 'application/apply-patch+yaml',
+      });
+      steps.overScale = fields(overScale).filter((e) => e.manager !== 'creator' || e.operation === 'Apply');
+      return steps;
+    });
+    // Anchors: upstream's own answers, so that two identical wrong answers cannot pass.
+    expect((seen.real.conflict as { status: number }).status).to.equal(409);
+    expect(((seen.real.conflict as { body: { message: string } }).body.message)).to.equal('Apply failed with 1 conflict: conflict with "patcher" using v1: .data.a');
+    expect(seen.real.created).to.deep.equal({ status: 201, fields: [{ apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:a': {}, 'f:b': {} }, 'f:metadata': { 'f:labels': { 'f:tier': {} } } }, manager: 'alpha', operation: 'Apply' }] });
+    for (const step of Object.keys(seen.real)) expect(seen.embedded[step], step).to.deep.equal(seen.real[step]);
+  });
+
   it('a CustomResourceDefinition: its conditions, discovery, printer columns, pruning and schema errors', async () => {
     const column = (name: string, type: string, jsonPath: string, extra: object = {}) => ({ name, type, jsonPath, ...extra });
     const crd = {

@@ -1,14 +1,24 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { serviceProxyPath } from '../../src/cluster/raw-request.js';
 import type { ClusterTarget } from '../../src/cluster/target.js';
+import type { Sample } from '../../src/core/sample.js';
 import { httpProbe } from '../../src/probes/http.js';
 import { isReady, podsOf, startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/free-port.js';
 import { httpService, webDeployment } from '../support/kube-objects.js';
 import { collectingContext, embeddedTarget, runProbeFor, withinSchedule } from './collecting-context.js';
+
+const execFileAsync = promisify(execFile);
 
 interface Received {
   readonly method: string;
@@ -17,9 +27,10 @@ interface Received {
   readonly body: string;
 }
 
-/** A local server with one route per behaviour the probe must classify. */
-async function startLocalServer(): Promise<{ server: Server; base: string; received: Received[] }> {
+/** A local server with one route per behaviour the probe must classify; counts the connections it accepts. */
+async function startLocalServer(): Promise<{ server: Server; base: string; received: Received[]; connections: () => number }> {
   const received: Received[] = [];
+  let connections = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -29,11 +40,17 @@ async function startLocalServer(): Promise<{ server: Server; base: string; recei
       else if (req.url === '/unavailable') res.writeHead(503).end('down');
       else if (req.url === '/reset') req.socket.destroy();
       else if (req.url === '/stall') return;
+      else if (req.url === '/chunked') {
+        res.writeHead(200, { 'x-pod-name': 'web-1' });
+        res.write('first ');
+        setImmediate(() => res.end('second'));
+      } else if (req.url === '/close') res.writeHead(200, { connection: 'close' }).end('bye');
       else res.writeHead(404).end();
     });
   });
+  server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, connections: () => connections };
 }
 
 describe('http probe against a local server', function () {
@@ -85,6 +102,106 @@ describe('http probe against a local server', function () {
     const heldBack = ctx.samples.filter((s) => s.t > blockedFrom && s.t < blockedUntil - 50);
     expect(heldBack.length).to.be.at.least(20);
     for (const s of heldBack) expect(s.latencyMs, `scheduled ${s.t - blockedFrom}ms into the stall`).to.be.at.least(blockedUntil - s.t - 2);
+  });
+
+  it('records how late each request left its schedule: the ones a stall held back show the stall', async () => {
+    const ctx = collectingContext();
+    const running = await runProbeFor(httpProbe, ctx, { url: `${local.base}/ok`, rate: '100/s' }, 600, async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      const until = Date.now() + 300;
+      while (Date.now() < until);
+    });
+    const lag = running.summary().scheduleLag;
+    expect(lag.count, 'one lateness per request sent').to.equal(ctx.samples.length);
+    // The first slot of the stall waited it out whole; slots due before and after it did not.
+    expect(lag.max).to.be.at.least(290);
+    expect(lag.p50).to.be.below(lag.max);
+  });
+
+  it('keeps connections for the requests that follow, and opens a new one after Connection: close', async () => {
+    const before = local.connections();
+    const kept = collectingContext();
+    await runProbeFor(httpProbe, kept, { url: `${local.base}/ok`, rate: '50/s' }, 400);
+    expect(kept.samples.every((s) => s.ok)).to.equal(true);
+    expect(local.connections() - before, `${kept.samples.length} requests`).to.be.below(kept.samples.length / 2);
+
+    const closing = collectingContext();
+    const beforeClosing = local.connections();
+    await runProbeFor(httpProbe, closing, { url: `${local.base}/close`, rate: '50/s' }, 200);
+    expect(closing.samples.length).to.be.greaterThan(0);
+    expect(closing.samples.every((s) => s.ok && s.detail?.status === 200)).to.equal(true);
+    expect(local.connections() - beforeClosing).to.equal(closing.samples.length);
+  });
+
+  it('reads a chunked answer to its end, with the pod that sent it', async () => {
+    const ctx = collectingContext();
+    await runProbeFor(httpProbe, ctx, { url: `${local.base}/chunked`, rate: '50/s' }, 200);
+    expect(ctx.samples.length).to.be.greaterThan(0);
+    expect(ctx.samples.every((s) => s.ok && s.detail?.status === 200 && s.detail.pod === 'web-1')).to.equal(true);
+  });
+
+  it('reads a body that ends with its connection, and counts a body cut short as a reset', async () => {
+    let reply = '';
+    const server = createNetServer((socket) => socket.once('data', () => socket.end(reply)));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      reply = 'HTTP/1.1 200 OK\r\nx-pod-name: raw-1\r\n\r\nthe body ends when the connection does';
+      const whole = collectingContext();
+      await runProbeFor(httpProbe, whole, { url, rate: '20/s' }, 200);
+      expect(whole.samples.length).to.be.greaterThan(0);
+      expect(whole.samples.every((s) => s.ok && s.detail?.pod === 'raw-1')).to.equal(true);
+
+      reply = 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part of it';
+      const cut = collectingContext();
+      await runProbeFor(httpProbe, cut, { url, rate: '20/s' }, 200);
+      expect(cut.samples.length).to.be.greaterThan(0);
+      expect(cut.samples.map((s) => s.error)).to.satisfy((errors: string[]) => errors.every((e) => e === 'reset'));
+    } finally {
+      server.close();
+    }
+  });
+
+  describe('over https', () => {
+    let server: HttpsServer;
+    let url: string;
+    let caFile: string;
+    let handshakeFailures = 0;
+    before(async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gameday-tls-'));
+      caFile = join(dir, 'cert.pem');
+      const subject = ['-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'];
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', ...subject, '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', caFile], { stdio: 'ignore' });
+      server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(caFile) }, (_req, res) => res.writeHead(200, { 'x-pod-name': 'tls-1' }).end('ok'));
+      server.on('tlsClientError', () => handshakeFailures++);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      url = `https://localhost:${(server.address() as AddressInfo).port}/`;
+    });
+    after(() => server.close());
+
+    it('refuses a server whose certificate it cannot verify, as a tls error', async () => {
+      const ctx = collectingContext();
+      await runProbeFor(httpProbe, ctx, { url, rate: '20/s' }, 200);
+      expect(ctx.samples.length).to.be.greaterThan(0);
+      expect(ctx.samples.map((s) => s.error)).to.satisfy((errors: string[]) => errors.every((e) => e === 'tls'));
+      expect(handshakeFailures, 'handshakes the client broke off').to.be.greaterThan(0);
+    });
+
+    it('answers ok from a server whose certificate the process trusts (NODE_EXTRA_CA_CERTS)', async () => {
+      // Trusted certificates are read once, when node starts: the probe runs in a process of its own.
+      const probeModule = fileURLToPath(new URL('../../src/probes/http.ts', import.meta.url));
+      const script = `import { httpProbe } from ${JSON.stringify(pathToFileURL(probeModule).href)};
+        const samples = [];
+        const ctx = { name: 'tls', experimentDir: '.', artifactsDir: '.', signal: new AbortController().signal, emit: (s) => samples.push(s), log: () => {} };
+        const running = await httpProbe.start(ctx, httpProbe.params.parse({ url: ${JSON.stringify(url)}, rate: '20/s' }));
+        await new Promise((r) => setTimeout(r, 200));
+        await running.stop();
+        process.stdout.write(JSON.stringify(samples));`;
+      const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile } });
+      const samples = JSON.parse(stdout) as Sample[];
+      expect(samples.length).to.be.greaterThan(0);
+      expect(samples.every((s) => s.ok && s.detail?.status === 200 && s.detail.pod === 'tls-1'), JSON.stringify(samples[0])).to.equal(true);
+    });
   });
 
   it('classifies a 5xx answer as status-503, unless expectStatus accepts it', async () => {
@@ -143,6 +260,18 @@ describe('http probe against a local server', function () {
     }
   });
 
+  it('sends the credentials of a URL as basic authorization, and the query with the path', async () => {
+    local.received.length = 0;
+    const ctx = collectingContext();
+    await runProbeFor(httpProbe, ctx, { url: `${local.base.replace('//', '//probe:p%40ss@')}/ok?from=gameday`, rate: '10/s' }, 150);
+    expect(local.received).to.have.length.greaterThan(0);
+    for (const r of local.received) {
+      expect(r.path).to.equal('/ok?from=gameday');
+      expect(r.headers.authorization).to.equal(`Basic ${Buffer.from('probe:p@ss').toString('base64')}`);
+      expect(r.headers.host).to.equal(new URL(local.base).host);
+    }
+  });
+
   it('refuses params that do not name one target, or send a body with GET', () => {
     const issues = (raw: unknown): string[] => httpProbe.params.safeParse(raw).error?.issues.map((i) => i.message) ?? [];
     expect(issues({ url: 'http://x/', service: 'a/b:80' })).to.include('give exactly one of url or service');
@@ -151,6 +280,8 @@ describe('http probe against a local server', function () {
     expect(issues({ url: 'http://x/', path: '/a' })).to.include('path goes with service; with url, put the path in the url');
     expect(issues({ service: 'shop/web' })).to.include('write the service as namespace/name:port, like shop/web:80');
     expect(issues({ url: 'http://x/', rate: 50 })).to.include('a rate needs its unit: write 50/s');
+    expect(issues({ url: 'http://x/', headers: { 'x-probe': 'a\r\nx-injected: 1' } })).to.include('Invalid character in header content ["x-probe"]');
+    expect(issues({ url: 'http://x/', headers: { 'bad header': 'a' } })).to.include('Header name must be a valid HTTP token ["bad header"]');
   });
 });
 

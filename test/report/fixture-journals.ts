@@ -12,7 +12,8 @@ import type { RunResult } from '../../src/report/result.js';
 export const FIXTURES = fileURLToPath(new URL('../fixtures/report/', import.meta.url));
 
 /** `node-partition`: a passing run whose journal holds node condition changes and Kubernetes Warning events. */
-export type FixtureName = 'passing' | 'failed-slo' | 'inconclusive-not-landed' | 'interrupted-revert-failed' | 'node-partition';
+/** `aborted`: a drain stopped by its abort condition (journal of a real run, samples thinned). */
+export type FixtureName = 'passing' | 'failed-slo' | 'inconclusive-not-landed' | 'interrupted-revert-failed' | 'node-partition' | 'aborted';
 
 export function journalPath(name: FixtureName): string {
   return join(FIXTURES, `${name}.ndjson`);

@@ -48,6 +48,8 @@ describe('report/junit', () => {
     'interrupted-revert-failed': { tests: 4, failures: 1, errors: 1, skipped: 1 },
     // 3 checks + 1 fault; node conditions and Warning events are evidence, not testcases.
     'node-partition': { tests: 4, failures: 0, errors: 0, skipped: 0 },
+    // 2 steady-state checks + 1 SLO + 1 fault, and the abort condition that came true fails.
+    aborted: { tests: 5, failures: 1, errors: 0, skipped: 0 },
   };
 
   for (const [name, counts] of Object.entries(expected) as [FixtureName, (typeof expected)[FixtureName]][]) {

@@ -33,6 +33,14 @@ describe('report/terminal', () => {
     expect(before.map((l) => l.split(' ')[2])).to.deep.equal(['FAILED', 'passed']);
   });
 
+  it('tells a met abort condition once, then reverts and names it in the outcome', async () => {
+    const { lines } = await plainOutput(['aborted']);
+    const told = lines.filter((l) => l.includes('ready(deployment/shop/web) < 3 over 3s') && !l.startsWith('FAILED'));
+    expect(told).to.deep.equal(['+00:14.1 abort ready(deployment/shop/web) < 3 over 3s: abort condition met: ready(deployment/shop/web) = 2 (need < 3) at +1.0s (1 reading)']);
+    expect(lines.findIndex((l) => l.includes('nodeDrain revert'))).to.be.greaterThan(lines.indexOf(told[0]!));
+    expect(lines.find((l) => l.startsWith('FAILED drain-aborted'))).to.contain('aborted: ready(deployment/shop/web) < 3 over 3s came true');
+  });
+
   it('names a fault that may still be applied after the outcome', async () => {
     const { lines } = await plainOutput(['interrupted-revert-failed']);
     const outcome = lines.findIndex((l) => l.startsWith('INTERRUPTED partition-zone-b'));

@@ -71,6 +71,12 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
       expect(rows.map((r) => r.split(/\s+/)[0])).to.deep.equal(['smoke', 'soak']);
     });
 
+    it("explains a custom resource's fields from its CRD's schema, as the real API server publishes it", async () => {
+      const explained = await kubectl(['explain', 'testruns.spec.parallelism']);
+      expect(explained.stdout).to.match(/^GROUP:\s+k6\.io$/m);
+      expect(explained.stdout).to.match(/^FIELD: parallelism <integer>$/m);
+    });
+
     it('keeps status to the status subresource and shows it in the printer columns', async () => {
       const path = { group: 'k6.io', version: 'v1alpha1', namespace: 'default', plural: 'testruns', name: 'smoke' };
       await custom.patchNamespacedCustomObject({ ...path, body: { status: { stage: 'ignored' } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
@@ -137,6 +143,49 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
       expect(gone.stderr).to.contain('the server doesn\'t have a resource type "testruns"');
     });
   });
+  describe('OpenAPI v3 (kubectl explain)', () => {
+    const fetchJson = async (path: string): Promise<unknown> => (await fetch(new URL(path, sim.cluster.url))).json();
+    // kubectl 1.27 and 1.28 explain from OpenAPI v2 in protobuf only, which the embedded cluster does not serve.
+    for (const version of ['default', '1.29']) {
+      it(`explains built-in kinds with upstream's own schemas to kubectl ${version}`, async function () {
+        const binary = kubectlBinary(version);
+        if (!binary) this.skip();
+        const explain = (field: string) =>
+          execa(binary!, ['explain', field], { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, `cache-${version}`), HOME: dir }, timeout: 30_000 });
+        const replicas = await explain('deployment.spec.replicas');
+        expect(replicas.stdout).to.match(/FIELD:\s+replicas <integer>/);
+        expect(replicas.stdout).to.contain('Number of desired pods.');
+        const ports = await explain('pods.spec.containers.ports.containerPort');
+        expect(ports.stdout).to.match(/FIELD:\s+containerPort <integer>/);
+        expect(ports.stdout).to.contain('Number of port to expose on the pod');
+      });
+    }
+
+    it('lists every group version it serves with a content hash, and each document names its kinds', async () => {
+      const root = (await fetchJson('/openapi/v3')) as { paths: Record<string, { serverRelativeURL: string }> };
+      expect(root.paths['apis/apps/v1']!.serverRelativeURL).to.match(/^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]{128}$/);
+      const apps = (await fetchJson(root.paths['apis/apps/v1']!.serverRelativeURL)) as { components: { schemas: Record<string, { 'x-kubernetes-group-version-kind'?: unknown[] }> } };
+      expect(apps.components.schemas['io.k8s.api.apps.v1.Deployment']!['x-kubernetes-group-version-kind']).to.deep.equal([{ group: 'apps', kind: 'Deployment', version: 'v1' }]);
+    });
+  });
+
+  describe('server-side apply (kubectl apply --server-side)', () => {
+    const manifest = (replicas: number, image: string) =>
+      stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ssa', namespace: 'default' }, spec: { replicas, selector: { matchLabels: { app: 'ssa' } }, template: { metadata: { labels: { app: 'ssa' } }, spec: { containers: [{ name: 'web', image }] } } } });
+
+    it('applies, refuses to take fields kubectl scale set, names them, and takes them with --force-conflicts', async () => {
+      expect((await kubectl(['apply', '--server-side', '-f', '-'], { input: manifest(2, 'gameday/web:1') })).stdout).to.contain('deployment.apps/ssa serverside-applied');
+      await kubectl(['scale', 'deployment/ssa', '--replicas=4']);
+      const refused = await kubectl(['apply', '--server-side', '-f', '-'], { input: manifest(3, 'gameday/web:2'), reject: false });
+      expect(refused.exitCode).to.equal(1);
+      expect(refused.stderr).to.contain('Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas');
+      await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input: manifest(3, 'gameday/web:2') });
+      const managers = JSON.parse((await kubectl(['get', 'deployment/ssa', '-o', 'json', '--show-managed-fields'])).stdout) as { spec: { replicas: number }; metadata: { managedFields: { manager: string; operation: string }[] } };
+      expect(managers.spec.replicas).to.equal(3);
+      expect(managers.metadata.managedFields.map((m) => `${m.manager} ${m.operation}`)).to.deep.equal(['kubectl Apply']);
+    });
+  });
+
   describe('CronJobs', () => {
     const cronJob = (name: string, spec: Partial<k8s.V1CronJobSpec>, longRunning = false): k8s.V1CronJob => ({
       metadata: { name },

@@ -9,7 +9,7 @@ import { httpProbe } from '../../src/probes/http.js';
 import { replicasProbe } from '../../src/probes/ready.js';
 import { collectingContext, embeddedTarget } from '../probes/collecting-context.js';
 import { eventually } from '../support/eventually.js';
-import { httpService, webDeployment } from '../support/kube-objects.js';
+import { httpService, requestsPerSecondAutoscaler, webDeployment } from '../support/kube-objects.js';
 import { kubectlBinary } from '../support/kubectl.js';
 import { isReady, podsOf, startSim, type SimClients } from './sim-fixture.js';
 
@@ -99,21 +99,7 @@ describe('autoscaling on the embedded cluster', function () {
   });
 
   it('scales 2 → 6 on requests per second under a ramp, and back to 2 after the stabilization window', async () => {
-    await autoscaling.createNamespacedHorizontalPodAutoscaler({
-      namespace: 'default',
-      body: {
-        apiVersion: 'autoscaling/v2',
-        kind: 'HorizontalPodAutoscaler',
-        metadata: { name: 'web' },
-        spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
-          minReplicas: 2,
-          maxReplicas: 8,
-          metrics: [{ type: 'Pods', pods: { metric: { name: 'requests_per_second' }, target: { type: 'AverageValue', averageValue: '10' } } }],
-          behavior: { scaleDown: { stabilizationWindowSeconds: 2 } },
-        },
-      },
-    });
+    await autoscaling.createNamespacedHorizontalPodAutoscaler({ namespace: 'default', body: requestsPerSecondAutoscaler('web', { scaleDown: { stabilizationWindowSeconds: 2 } }) });
     const replicas: { t: number; n: number }[] = [];
     const sampler = setInterval(() => {
       const n = (sim.cluster.store.get('deployments.apps', 'default', 'web')?.spec as { replicas: number }).replicas;

@@ -1,7 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { execa, execaSync } from 'execa';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -301,6 +301,22 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
       const r = await kubectl(['logs', 'shell', '--tail=50']);
       expect(r.exitCode, r.stderr).to.equal(0);
       expect(r.stdout).to.contain('gameday/web:1 starting, listening on :8080');
+    });
+
+    it('kubectl cp copies a directory into a container and back, through tar in its shell', async function () {
+      const local = join(dir, 'up');
+      mkdirSync(join(local, 'sub'), { recursive: true });
+      writeFileSync(join(local, 'a.txt'), 'hello\n');
+      writeFileSync(join(local, 'sub', 'b.txt'), 'deep\n');
+      const up = await kubectl(['cp', local, `${NS}/shell:/tmp/up`]);
+      expect(up.exitCode, up.stderr).to.equal(0);
+      expect((await kubectl(['exec', 'shell', '--', 'cat', '/tmp/up/sub/b.txt'])).stdout).to.equal('deep');
+      const down = await kubectl(['cp', `${NS}/shell:/tmp/up`, join(dir, 'down')]);
+      expect(down.exitCode, down.stderr).to.equal(0);
+      expect(readFileSync(join(dir, 'down', 'a.txt'), 'utf8')).to.equal('hello\n');
+      expect(readFileSync(join(dir, 'down', 'sub', 'b.txt'), 'utf8')).to.equal('deep\n');
+      const missing = await kubectl(['cp', `${NS}/shell:/tmp/nothing`, join(dir, 'none')]);
+      expect(missing.exitCode).to.not.equal(0);
     });
 
     it('kubectl get --raw reaches the pod through pods/proxy', async function () {

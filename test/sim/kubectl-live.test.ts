@@ -109,6 +109,23 @@ for (const version of ['default', '1.27', '1.33']) {
     });
 
     if (version === 'default') {
+      it('shows kube-system as kind has it: CoreDNS, kube-proxy and kindnet on every node, the static control-plane pods', async () => {
+        const rows = await eventually('kube-system running', async () => {
+          const out = (await run(['get', 'pods', '-n', 'kube-system', '-o', 'wide', '--no-headers'])).stdout.trim().split('\n').map((l) => l.split(/\s+/));
+          return out.length >= 14 && out.every((r) => r[2] === 'Running') ? out : undefined;
+        });
+        const on = (prefix: RegExp) => rows.filter((r) => prefix.test(r[0]!)).map((r) => r[6]).sort();
+        const nodes = (await run(['get', 'nodes', '-o', 'name'])).stdout.trim().split('\n').map((n) => n.replace('node/', '')).sort();
+        expect(on(/^kube-proxy-/)).to.deep.equal(nodes);
+        expect(on(/^kindnet-/)).to.deep.equal(nodes);
+        expect(on(/^coredns-/)).to.deep.equal(['gameday-control-plane', 'gameday-control-plane']);
+        for (const c of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) expect(on(new RegExp(`^${c}-gameday-control-plane$`))).to.deep.equal(['gameday-control-plane']);
+        expect((await run(['get', 'svc', 'kube-dns', '-n', 'kube-system', '--no-headers'])).stdout).to.match(/^kube-dns\s+ClusterIP\s+10\.96\.0\.10\s+<none>\s+53\/UDP,53\/TCP,9153\/TCP\s/);
+        const mirror = JSON.parse((await run(['get', 'pod', 'kube-scheduler-gameday-control-plane', '-n', 'kube-system', '-o', 'json'])).stdout) as { metadata: { annotations: Record<string, string>; ownerReferences: { kind: string; name: string }[] } };
+        expect(mirror.metadata.annotations['kubernetes.io/config.mirror']).to.be.a('string');
+        expect(mirror.metadata.ownerReferences.map((o) => `${o.kind}/${o.name}`)).to.deep.equal(['Node/gameday-control-plane']);
+      });
+
       it('drains a node through evictions while the budget holds and the service keeps serving', async () => {
         // Six replicas on three workers: the drained node holds at least two, so with maxUnavailable 1
         // the second eviction is refused until the first pod's replacement is ready.

@@ -32,6 +32,16 @@ describe('sim kubelet lifecycle', function () {
     expect(await inFlightDuringDelete('rude', 'drop')).to.equal('failed');
   });
 
+  it("keeps its own bookkeeping out of users' Services: local ports are listed in kube-system/gameday-local-ports", async () => {
+    await sim.core.createNamespacedService({ namespace: 'default', body: httpService('listed') });
+    const local = await eventually('local port', () => sim.cluster.localServiceUrl('default', 'listed', 80));
+    const listed = await eventually('listed', async () => (await sim.core.readNamespacedConfigMap({ namespace: 'kube-system', name: 'gameday-local-ports' })).data?.['default.listed']);
+    expect(JSON.parse(listed)).to.deep.equal({ 80: Number(new URL(local).port) });
+    expect((await sim.core.readNamespacedService({ namespace: 'default', name: 'listed' })).metadata!.annotations).to.equal(undefined);
+    await sim.core.deleteNamespacedService({ namespace: 'default', name: 'listed' });
+    await eventually('unlisted', async () => (await sim.core.readNamespacedConfigMap({ namespace: 'kube-system', name: 'gameday-local-ports' })).data?.['default.listed'] === undefined);
+  });
+
   it('restarts a container whose liveness probe fails and counts the restart', async () => {
     const body = webDeployment('sleepy', 1, { env: { GAMEDAY_STARTUP_DELAY: '10s' } });
     body.spec!.template.spec!.containers[0]!.livenessProbe = { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 1 };

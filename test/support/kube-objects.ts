@@ -70,6 +70,25 @@ export function httpService(name: string, options: { readonly namespace?: string
   return { apiVersion: 'v1', kind: 'Service', metadata: metadata(name, options.namespace), spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } };
 }
 
+/**
+ * An autoscaling/v2 HPA for the Deployment `name`: 2 to 8 replicas at 10 requests per second a pod
+ * (the data plane's `requests_per_second` custom metric), with the behavior given, if any.
+ */
+export function requestsPerSecondAutoscaler(name: string, behavior?: k8s.V2HorizontalPodAutoscalerBehavior): k8s.V2HorizontalPodAutoscaler {
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: metadata(name, undefined),
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+      minReplicas: 2,
+      maxReplicas: 8,
+      metrics: [{ type: 'Pods', pods: { metric: { name: 'requests_per_second' }, target: { type: 'AverageValue', averageValue: '10' } } }],
+      ...(behavior ? { behavior } : {}),
+    },
+  };
+}
+
 export interface KvStatefulSetOptions {
   readonly namespace?: string;
   /** @default 3 */

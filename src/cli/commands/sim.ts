@@ -61,19 +61,34 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
       '',
     ].join('\n'),
   );
-  await untilSignal();
-  process.stdout.write('stopping the embedded cluster…\n');
+  const why = await untilSignal();
+  process.stdout.write(`stopping the embedded cluster${why === 'parent-exited' ? ' (the process that started it has exited)' : ''}…\n`);
   const counts = cluster.apiFaultCounts();
   if (counts) process.stdout.write(`API faults answered: ${API_FAULT_KINDS.map((kind) => `${kind} ${counts[kind]}`).join(', ')}\n`);
   await cluster.stop();
   return 0;
 }
 
+/** How often the server checks that whoever started it is still there. */
+const PARENT_CHECK_MS = 500;
 
-function untilSignal(): Promise<NodeJS.Signals> {
+/**
+ * Until SIGINT or SIGTERM, or until the process that started the server goes away: a wrapper
+ * such as `npx` does not pass `kill $!` on to its child, which is then reparented, and a server
+ * left running with nobody to stop it is worse than one that stops.
+ */
+function untilSignal(): Promise<NodeJS.Signals | 'parent-exited'> {
+  const parent = process.ppid;
   return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    const done = (why: NodeJS.Signals | 'parent-exited') => {
+      clearInterval(watch);
+      resolve(why);
+    };
+    const watch = setInterval(() => {
+      if (process.ppid !== parent) done('parent-exited');
+    }, PARENT_CHECK_MS).unref();
+    process.once('SIGINT', () => done('SIGINT'));
+    process.once('SIGTERM', () => done('SIGTERM'));
   });
 }
 

@@ -17,6 +17,9 @@ export interface SecondBucket {
   valueLastT?: number;
   /** A floor the value must stay at or above (`detail.desiredHealthy` of a budget sample). */
   floor?: number;
+  /** The rate a load shape offered over the second, per second: the mean of its samples' `detail.offeredRate`. */
+  offered?: number;
+  offeredSamples?: number;
 }
 
 /**
@@ -38,6 +41,7 @@ export class ProbeBuckets {
   hasLatency = false;
   hasValue = false;
   hasFloor = false;
+  hasOffered = false;
   private readonly closed = new Map<number, SecondBucket>();
   private readonly open = new Map<number, { bucket: SecondBucket; latencies: number[] }>();
   private newest = Number.NEGATIVE_INFINITY;
@@ -74,6 +78,13 @@ export class ProbeBuckets {
     if (typeof floor === 'number' && Number.isFinite(floor)) {
       this.hasFloor = true;
       bucket.floor = floor;
+    }
+    const offered = sample.detail?.offeredRate;
+    if (typeof offered === 'number' && Number.isFinite(offered)) {
+      this.hasOffered = true;
+      const before = bucket.offeredSamples ?? 0;
+      bucket.offeredSamples = before + 1;
+      bucket.offered = ((bucket.offered ?? 0) * before + offered) / (before + 1);
     }
     if (second > this.newest) {
       this.newest = second;

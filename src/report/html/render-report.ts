@@ -221,8 +221,18 @@ function timelineSection(tl: TimelineData): string {
 <div class="lane" aria-label="fault windows and markers">${windows.join('')}${markers.join('')}${phases.join('')}</div>
 <div class="legend"><span><span class="swatch" style="background:rgba(231,76,60,.35)"></span>fault window (inject .. revert)</span><span><span class="swatch" style="border-left:2px dashed #1e7b34"></span>revert</span><span><span class="swatch" style="border-left:2px solid #c0392b"></span>abort / error</span><span><span class="swatch" style="border-left:2px solid #b7791f"></span>warning</span><span><span class="swatch" style="border-left:3px solid #e67e22"></span>Kubernetes Warning event</span><span><span class="swatch" style="background:rgba(241,196,15,.4)"></span>evidence window</span></div>
 ${nodeLanes(tl, pct)}
+${scalingSection(tl)}
 ${tl.probes.length === 0 ? '<p class="muted">No probe samples in the journal.</p>' : probes.join('\n')}
 </section>`;
+}
+
+/** The offered rate beside the replicas: what the load asked for and what the autoscaler gave it, on one chart. */
+function scalingSection(tl: TimelineData): string {
+  const s = tl.scaling;
+  if (!s) return '';
+  const per = tl.bucketS > 1 ? ` (lowest and highest per ${tl.bucketS}s)` : ' (per second)';
+  return `<section class="probe" id="scaling"><h3>Offered rate and replicas <span class="muted">(load shape of ${text(s.rateProbe)}; ${text(s.replicasProbe)})</span></h3>
+<div class="chart-title">offered rate (left axis, requests/s) and replicas the workload asked for (right axis)${per}</div><div class="chart" id="scaling-chart" data-scaling="true"></div></section>`;
 }
 
 const READY_ROW_PX = 17;

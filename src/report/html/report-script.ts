@@ -157,6 +157,34 @@ export const REPORT_SCRIPT = String.raw`
     charts[el.id] = { u: u, el: el };
   }
 
+  // The offered rate (left axis) and the replicas (right axis, stepped) on one chart.
+  function buildScaling(el) {
+    var s = tl.scaling;
+    var top = function (values) { return values.reduce(function (m, v) { return v == null ? m : Math.max(m, v); }, 0); };
+    var opts = {
+      width: Math.max(200, el.clientWidth),
+      height: chartHeight(),
+      cursor: { sync: { key: 'gameday' } },
+      scales: {
+        x: { time: false, range: [Math.min(0, s.x[0] || 0), Math.max(tl.durationS, s.x[s.x.length - 1] || 0)] },
+        rate: { auto: false, range: [0, Math.max(1, top(s.offered) * 1.1)] },
+        replicas: { auto: false, range: [0, Math.max(1, top(s.replicas) + 1)] },
+      },
+      axes: [
+        { values: function (u, splits) { return splits.map(offset); } },
+        { scale: 'rate', values: function (u, splits) { return splits.map(function (v) { return v + '/s'; }); }, size: 60 },
+        { scale: 'replicas', side: 1, grid: { show: false }, size: 40 },
+      ],
+      series: [
+        { label: 'time', value: function (u, v) { return v == null ? '-' : offset(v); } },
+        { label: 'offered rate', scale: 'rate', stroke: '#d35400', width: 1.5, spanGaps: true, points: { show: false }, value: function (u, v) { return v == null ? '-' : v + '/s'; } },
+        { label: 'replicas', scale: 'replicas', stroke: '#2e86c1', width: 2, paths: uPlot.paths.stepped({ align: 1 }), spanGaps: true, points: { show: false }, value: function (u, v) { return v == null ? '-' : String(v); } },
+      ],
+      plugins: [decorations(el.id)],
+    };
+    charts[el.id] = { u: new uPlot(opts, [s.x, s.offered, s.replicas], el), el: el };
+  }
+
   function resizeAll() {
     Object.keys(charts).forEach(function (id) {
       var c = charts[id];
@@ -185,6 +213,7 @@ export const REPORT_SCRIPT = String.raw`
   }
 
   document.querySelectorAll('.chart[data-probe]').forEach(build);
+  document.querySelectorAll('.chart[data-scaling]').forEach(buildScaling);
   document.querySelectorAll('a.evidence-link').forEach(function (a) {
     a.addEventListener('click', function () { showEvidence(Number(a.dataset.check)); });
   });

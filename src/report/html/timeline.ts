@@ -30,6 +30,22 @@ export interface TimelineData {
   /** Warning events and condition changes left out to keep the file small. */
   readonly clusterEventsDropped: number;
   readonly checks: readonly CheckTarget[];
+  /** The offered rate of a load-shaped probe beside a workload's replicas, when the run has both. */
+  readonly scaling?: ScalingChart;
+}
+
+/**
+ * One chart of two aligned series: the rate a load shape offered (per second, on the left axis)
+ * and the replicas a workload asked for (on the right axis), on the x of every other chart.
+ */
+export interface ScalingChart {
+  /** The http probe whose load shape offered the rate. */
+  readonly rateProbe: string;
+  /** The `replicas` probe (of a `replicas()` or `maxReplicas()` check) that read the workload. */
+  readonly replicasProbe: string;
+  readonly x: readonly number[];
+  readonly offered: readonly (number | null)[];
+  readonly replicas: readonly (number | null)[];
 }
 
 export interface NodeLane {
@@ -75,6 +91,8 @@ export interface ProbeSeries {
   readonly max: readonly (number | null)[];
   readonly value: readonly (number | null)[];
   readonly floor: readonly (number | null)[];
+  /** The offered rate of a load shape, per second; empty when the probe followed none. */
+  readonly offered: readonly (number | null)[];
 }
 
 export type ChartKind = 'success' | 'latency' | 'value';
@@ -223,6 +241,7 @@ export class TimelineBuilder {
       warnings: [...this.warnings],
       clusterEventsDropped: this.clusterEventsDropped,
       checks: result.checks.map((c, index) => checkTarget(c, index, probes, at)),
+      ...scalingOf(probes),
     };
   }
 
@@ -291,8 +310,8 @@ function round(value: number | undefined, digits: number): number | null {
   return Math.round(value * f) / f;
 }
 
-type Figure = 'success' | 'p50' | 'p90' | 'p99' | 'max' | 'value' | 'floor';
-const FIGURES: readonly Figure[] = ['success', 'p50', 'p90', 'p99', 'max', 'value', 'floor'];
+type Figure = 'success' | 'p50' | 'p90' | 'p99' | 'max' | 'value' | 'floor' | 'offered';
+const FIGURES: readonly Figure[] = ['success', 'p50', 'p90', 'p99', 'max', 'value', 'floor', 'offered'];
 
 function figuresOf(b: SecondBucket): Record<Figure, number | null> {
   return {
@@ -303,6 +322,7 @@ function figuresOf(b: SecondBucket): Record<Figure, number | null> {
     max: round(b.max, 1),
     value: round(b.valueMin, 3),
     floor: round(b.floor, 3),
+    offered: round(b.offered, 2),
   };
 }
 
@@ -357,9 +377,34 @@ function probeSeries(probe: ProbeBuckets, buckets: readonly SecondBucket[], buck
   if (probe.hasValue && last >= 0 && out.x[last]! < durationS) {
     const held = (f: Figure): number | null => out[f].findLast((v) => v !== null) ?? null;
     const settled = buckets.findLast((b) => b.valueLast !== undefined)?.valueLast;
-    push(durationS, 0, { success: null, p50: null, p90: null, p99: null, max: null, value: settled === undefined ? held('value') : round(settled, 3), floor: held('floor') });
+    push(durationS, 0, { success: null, p50: null, p90: null, p99: null, max: null, value: settled === undefined ? held('value') : round(settled, 3), floor: held('floor'), offered: null });
   }
-  return { name: probe.name, kind: probe.kind, samples: probe.samples, failed: probe.failed, charts, ...out, ...(probe.hasFloor ? {} : { floor: [] }) };
+  return { name: probe.name, kind: probe.kind, samples: probe.samples, failed: probe.failed, charts, ...out, ...(probe.hasFloor ? {} : { floor: [] }), ...(probe.hasOffered ? {} : { offered: [] }) };
+}
+
+/**
+ * The offered rate beside the replicas, when the run has a load-shaped probe and a `replicas`
+ * probe: the first of each, on the union of their x. The offered rate is null where its probe has
+ * no point; the replicas hold their last reading until the next, as a watched state does.
+ */
+function scalingOf(probes: readonly ProbeSeries[]): { scaling?: ScalingChart } {
+  const rate = probes.find((p) => p.offered.length > 0);
+  const replicas = probes.find((p) => p.kind === 'replicas' && p.value.some((v) => v !== null));
+  if (!rate || !replicas) return {};
+  const at = (p: ProbeSeries, figure: readonly (number | null)[]): Map<number, number | null> => new Map(p.x.map((x, i) => [x, figure[i] ?? null]));
+  const offered = at(rate, rate.offered);
+  const wanted = at(replicas, replicas.value);
+  const x = [...new Set([...rate.x, ...replicas.x])].sort((a, b) => a - b);
+  let held: number | null = null;
+  return {
+    scaling: {
+      rateProbe: rate.name,
+      replicasProbe: replicas.name,
+      x,
+      offered: x.map((t) => offered.get(t) ?? null),
+      replicas: x.map((t) => (held = wanted.get(t) ?? held)),
+    },
+  };
 }
 
 /**

@@ -38,6 +38,11 @@ export function apiGroupList(custom: readonly CustomGroup[] = []): unknown {
   return { kind: 'APIGroupList', apiVersion: 'v1', groups: servedGroups(custom).map(groupEntry) };
 }
 
+/** `/apis` of a server that serves only the aggregated groups (gameday's metrics server on the real control plane). */
+export function aggregatedApiGroupList(): unknown {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: AGGREGATED_APIS.map((a) => groupEntry({ group: a.group, versions: [a.version] })) };
+}
+
 export function apiGroup(group: string, custom: readonly CustomGroup[] = []): unknown | undefined {
   const g = servedGroups(custom).find((x) => x.group === group);
   if (!g) return undefined;

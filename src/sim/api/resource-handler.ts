@@ -6,6 +6,8 @@ import { Admission } from './admission.js';
 import { ApiError, statusObject } from './api-error.js';
 import { deleteObject, deleteOptionsFrom } from './deletion.js';
 import { evictPod } from './eviction.js';
+import { apply, managerOf, trackUpdate, type Applied, type WriteScope } from './field-manager/field-manager.js';
+import { typeOfResource } from './field-manager/resource-types.js';
 import { exactField, parseFieldSelector } from './field-selector.js';
 import { drained, includeObjectOf, sendJson, sendStatus, type Negotiated } from './http-exchange.js';
 import { applyJsonPatch } from './json-patch.js';
@@ -31,12 +33,15 @@ export interface ResourceRequest {
   readonly negotiated: Negotiated;
   readonly contentType: string;
   readonly body: unknown;
+  /** The client's User-Agent: the field manager of a write that names none. */
+  readonly userAgent?: string;
 }
 
 type Json = LooseJson;
 
 const NAMESPACES = findResource('', 'v1', 'namespaces')!;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const APPLY_PATCH = 'application/apply-patch+yaml';
 const SYSTEM_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields', 'selfLink'];
 /** How many list items go into one write while streaming a large list. */
 const LIST_CHUNK = 500;
@@ -144,16 +149,22 @@ export class ResourceHandler {
     const candidates: Iterable<StoredObject> = direct
       ? [this.store.get(r.storeKey, namespace, byName)].filter((o): o is StoredObject => o !== undefined)
       : this.store.scan(r.storeKey, { ...(req.namespace !== undefined ? { namespace: req.namespace } : {}), ...(token ? { afterKey: token.start } : {}) });
-    for (const o of candidates) {
+    const scan = candidates[Symbol.iterator]();
+    let remaining = 0;
+    for (let next = scan.next(); !next.done; next = scan.next()) {
+      const o = next.value;
       if (!labels(o.metadata.labels) || !fields(o)) continue;
       if (limit > 0 && items.length === limit) {
         more = encodeContinue(listRv, ObjectStore.keyOf(items[items.length - 1]!));
+        // Upstream counts what is left only for an unfiltered list.
+        if (!query.get('labelSelector') && !fieldSelector) for (remaining = 1; !scan.next().done; ) remaining++;
         break;
       }
       items.push(o);
     }
     const meta: Json = { resourceVersion: String(listRv) };
     if (more) meta.continue = more;
+    if (remaining) meta.remainingItemCount = remaining;
     const n = req.negotiated;
     if (n.table) return sendJson(res, 200, toTable(r, items, meta, includeObjectOf(query), n.table), n.contentType);
     if (n.metadataOnly) {
@@ -226,9 +237,21 @@ export class ResourceHandler {
     meta.namespace = req.namespace;
   }
 
-  private create(req: ResourceRequest, res: ServerResponse): void {
+  /** Who writes, through which version and endpoint: what managedFields records a write under. */
+  private writeScope(req: ResourceRequest): WriteScope {
     const r = req.resource;
-    const given = this.bodyObject(req);
+    return {
+      manager: managerOf(req.query.get('fieldManager'), req.userAgent),
+      apiVersion: apiVersionOf(r),
+      ...(req.subresource ? { subresource: req.subresource } : {}),
+      hasStatus: r.subresources.some((s) => s.name === 'status'),
+      type: typeOfResource(r),
+    };
+  }
+
+  private create(req: ResourceRequest, res: ServerResponse, applied?: Applied): void {
+    const r = req.resource;
+    const given = applied ? structuredClone(applied.object) : this.bodyObject(req);
     this.checkKind(req, given);
     const body = storedFrom(r, given);
     const meta = (body.metadata ??= {}) as Json;
@@ -255,6 +278,7 @@ export class ResourceHandler {
     }
     this.admission.admitCreate(r, body as StoredObject);
     if (r.storeKey === 'pods') this.admitPodSecurity(body, res);
+    meta.managedFields = applied?.managedFields ?? trackUpdate(undefined, viewIn(r, body as StoredObject) as Json, this.writeScope(req));
     const uid = meta.uid as string | undefined;
     if (isDryRun(req.query)) {
       meta.uid ??= randomUUID();
@@ -297,7 +321,7 @@ export class ResourceHandler {
   }
 
   /** Writes a new version of an existing object: the shared end of PUT and PATCH. */
-  private write(req: ResourceRequest, res: ServerResponse, current: StoredObject, given: Json): void {
+  private write(req: ResourceRequest, res: ServerResponse, current: StoredObject, given: Json, applied?: Applied): void {
     const r = req.resource;
     this.checkKind(req, given);
     const input = storedFrom(r, given);
@@ -325,6 +349,7 @@ export class ResourceHandler {
       this.admission.admitUpdate(r, next as StoredObject, current);
     }
     next.metadata.resourceVersion = current.metadata.resourceVersion;
+    next.metadata.managedFields = applied?.managedFields ?? trackUpdate(viewIn(r, current) as Json, viewIn(r, next as StoredObject) as Json, this.writeScope(req));
     if (sameContent(next as StoredObject, current)) return this.respondObject(req, res, 200, current);
     if (isDryRun(req.query)) return this.respondObject(req, res, 200, next as StoredObject);
     let written = this.store.update(r.storeKey, next as StoredObject);
@@ -356,12 +381,38 @@ export class ResourceHandler {
   }
 
   private patch(req: ResourceRequest, res: ServerResponse): void {
+    if (req.contentType.split(';')[0]!.trim().toLowerCase() === APPLY_PATCH) return this.applyConfiguration(req, res);
     const current = this.current(req);
     const patched = this.applyPatch(req, structuredClone(viewIn(req.resource, current)) as Json);
     const patchRv = (req.body as Json | undefined)?.metadata?.resourceVersion;
     // A patch without a resourceVersion is unconditional, whatever version the object has now.
     if (!patchRv && patched.metadata) patched.metadata.resourceVersion = current.metadata.resourceVersion;
     this.write(req, res, current, patched);
+  }
+
+  /** Server-side apply: the manager's configuration merged with field ownership; creates the object if there is none. */
+  private applyConfiguration(req: ResourceRequest, res: ServerResponse): void {
+    const r = req.resource;
+    if (!req.query.get('fieldManager')) {
+      throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
+        group: 'meta.k8s.io',
+        kind: 'PatchOptions',
+        causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
+      });
+    }
+    const config = this.bodyObject(req);
+    if (config.metadata?.managedFields !== undefined) throw ApiError.badRequest('metadata.managedFields must be nil');
+    if (config.metadata?.name !== undefined && config.metadata.name !== req.name) throw ApiError.badRequest(`the name of the object (${String(config.metadata.name)}) does not match the name on the URL (${req.name})`);
+    const force = queryFlag(req.query, 'force');
+    const scope = this.writeScope(req);
+    const stored = this.store.get(r.storeKey, req.namespace, req.name!);
+    if (!stored) {
+      const applied = apply(undefined, { ...config, metadata: { ...(config.metadata ?? {}), name: req.name } }, scope, force);
+      return this.create(req, res, applied);
+    }
+    const applied = apply(viewIn(r, stored) as Json, config, scope, force);
+    const next = { ...applied.object, metadata: { ...(applied.object.metadata as Json), resourceVersion: stored.metadata.resourceVersion } };
+    this.write(req, res, stored, next, applied);
   }
 
   private delete(req: ResourceRequest, res: ServerResponse): void {
@@ -427,7 +478,17 @@ export class ResourceHandler {
     const rv = scale.metadata?.resourceVersion;
     if (req.method === 'PUT' && rv && rv !== current.metadata.resourceVersion) throw ApiError.conflict(req.resource, req.name!, 'the object has been modified; please apply your changes to the latest version and try again');
     let updated = current;
-    if (!isDryRun(req.query)) updated = this.store.mutate(req.resource.storeKey, req.namespace, req.name!, (o) => void ((o as Json).spec.replicas = replicas)) ?? current;
+    const scaled = structuredClone(current) as Json;
+    scaled.spec.replicas = replicas;
+    // Recorded on the parent, in its version, as upstream's scale handler does.
+    const managedFields = trackUpdate(viewIn(req.resource, current) as Json, viewIn(req.resource, scaled as StoredObject) as Json, this.writeScope(req));
+    if (!isDryRun(req.query)) {
+      updated =
+        this.store.mutate(req.resource.storeKey, req.namespace, req.name!, (o) => {
+          (o as Json).spec.replicas = replicas;
+          o.metadata.managedFields = managedFields;
+        }) ?? current;
+    }
     sendJson(res, 200, this.scaleOf(req, updated));
   }
 }

@@ -273,6 +273,7 @@ export class ApiServer {
       negotiated: negotiate(req.headers.accept),
       contentType: req.headers['content-type'] ?? '',
       body,
+      ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
     };
     await this.handler.handle(request, res);
   }
@@ -361,7 +362,7 @@ export class ApiServer {
     if (path === '/api/v1') return respond(res, apiResourceList('', 'v1'));
     const group = /^\/apis\/([^/]+)$/.exec(path);
     if (group) return respond(res, apiGroup(group[1]!, custom.groups()));
-    if (path === '/openapi/v3') return respond(res, openApiV3Root(custom.groupVersions()));
+    if (path === '/openapi/v3') return respond(res, openApiV3Root(custom));
     if (path.startsWith('/openapi/v3/')) return respond(res, openApiV3GroupVersion(path.slice('/openapi/v3/'.length), custom));
     const gv = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
     if (gv) return respond(res, apiResourceList(gv[1]!, gv[2]!, custom.resources(gv[1]!, gv[2]!)));

@@ -1,3 +1,4 @@
+import { Duration } from '../../core/duration.js';
 import type { LooseJson } from '../api/loose-json.js';
 import { milliQuantity } from '../api/metrics-api.js';
 import { resourceByKind } from '../api/resources.js';
@@ -5,6 +6,7 @@ import { CUSTOM_POD_METRICS, resourceUsage, type PodUsageSource } from '../datap
 import { selectInNamespace, type LabelSelector } from '../label-selector.js';
 import { conditionsOf, findCondition, isDeleting, podPhase, setCondition, type Condition } from '../pod-state.js';
 import { cpuMillis, quantityBytes } from '../resource-quantity.js';
+import { objectKey } from '../informer.js';
 import { byNamespace, byNamespacedLabel, INDEX } from '../standard-indexes.js';
 import type { StoredObject } from '../store.js';
 import type { ControllerContext, RunningController } from './controller-context.js';
@@ -14,6 +16,15 @@ type Json = LooseJson;
 
 const SOURCE = { component: 'horizontal-pod-autoscaler' };
 const HPAS = 'horizontalpodautoscalers.autoscaling';
+
+/**
+ * The embedded cluster's own knob on an HPA (like the `gameday.dev/*` knobs on pods): reconcile
+ * this HPA at this period instead of the controller's 15 s, so an experiment can show a spike
+ * absorbed in seconds, as a workload shrinks its tolerations. Other clusters ignore it.
+ */
+export const SYNC_PERIOD_ANNOTATION = 'gameday.dev/sync-period';
+/** A shorter period would only burn CPU: the metrics it reads are rates over seconds. */
+const MIN_SYNC_PERIOD_MS = 100;
 
 /**
  * The HorizontalPodAutoscaler controller (autoscaling/v2), reconciling every HPA once per sync
@@ -27,12 +38,48 @@ export function startHpaController(ctx: ControllerContext, usage: PodUsageSource
   const hpas = informers.for(HPAS);
   const pods = informers.for('pods').addIndex(INDEX.label, byNamespacedLabel).addIndex(INDEX.namespace, byNamespace);
   const histories = new Map<string, ScaleHistory>();
+  /** HPAs on a sync period of their own (SYNC_PERIOD_ANNOTATION), each on its own timer. */
+  const ownPeriods = new Map<string, { periodMs: number; timer: NodeJS.Timeout }>();
+  const badPeriods = new Map<string, string>();
 
   const timer = setInterval(() => {
     for (const key of histories.keys()) if (!hpas.getByKey(key)) histories.delete(key);
-    for (const hpa of [...hpas.list()]) reconcile(hpa);
+    for (const hpa of [...hpas.list()]) if (!ownPeriods.has(objectKey(hpa))) reconcile(hpa);
   }, timings.hpaSyncPeriodMs);
   timer.unref();
+
+  const followSyncPeriod = (type: string, hpa: StoredObject): void => {
+    const key = objectKey(hpa);
+    if (type === 'DELETED') badPeriods.delete(key);
+    const periodMs = type === 'DELETED' ? undefined : ownSyncPeriodMs(hpa);
+    const current = ownPeriods.get(key);
+    if (current?.periodMs === periodMs) return;
+    if (current) clearInterval(current.timer);
+    ownPeriods.delete(key);
+    if (periodMs === undefined) return;
+    const own = setInterval(() => {
+      const live = hpas.getByKey(key);
+      if (live) reconcile(live);
+    }, periodMs);
+    own.unref();
+    ownPeriods.set(key, { periodMs, timer: own });
+  };
+  for (const hpa of hpas.list()) followSyncPeriod('ADDED', hpa);
+  const unsubscribe = hpas.onChange((type, hpa) => followSyncPeriod(type, hpa));
+
+  /** The annotation's period, or undefined (the controller's period) when absent; a bad value is a Warning event and the controller's period. */
+  function ownSyncPeriodMs(hpa: StoredObject): number | undefined {
+    const text = hpa.metadata.annotations?.[SYNC_PERIOD_ANNOTATION];
+    if (text === undefined) return undefined;
+    const ms = Duration.tryParse(text)?.ms;
+    if (ms !== undefined && ms >= MIN_SYNC_PERIOD_MS) return ms;
+    // Once per bad value: status writes come back here as changes of the same object.
+    if (badPeriods.get(objectKey(hpa)) !== text) {
+      badPeriods.set(objectKey(hpa), text);
+      recorder.record(hpa, 'Warning', 'InvalidSyncPeriod', `annotation ${SYNC_PERIOD_ANNOTATION}: "${text}" is not a duration of at least ${MIN_SYNC_PERIOD_MS}ms, like 1s; syncing every ${timings.hpaSyncPeriodMs}ms`, SOURCE);
+    }
+    return undefined;
+  }
 
   function reconcile(shared: StoredObject): void {
     const key = `${shared.metadata.namespace}/${shared.metadata.name}`;
@@ -221,6 +268,9 @@ export function startHpaController(ctx: ControllerContext, usage: PodUsageSource
   return {
     stop() {
       clearInterval(timer);
+      unsubscribe();
+      for (const own of ownPeriods.values()) clearInterval(own.timer);
+      ownPeriods.clear();
     },
   };
 }

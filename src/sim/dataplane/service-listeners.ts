@@ -7,7 +7,8 @@ import type { DataPlane } from './data-plane.js';
 import { forwardableHeaders, readBody, writeVirtualResponse } from './service-proxy.js';
 import type { ServiceRouter } from './service-router.js';
 
-export const LOCAL_PORTS_ANNOTATION = 'gameday.dev/local-ports';
+/** Where the local ports are told, so that Services stay as their owners wrote them: a ConfigMap in kube-system. */
+export const LOCAL_PORTS_CONFIGMAP = { namespace: 'kube-system', name: 'gameday-local-ports' } as const;
 
 interface Listener {
   readonly server: Server;
@@ -19,7 +20,8 @@ interface Listener {
  * A real 127.0.0.1 listener per Service port, standing in for the cluster IP: each connection goes
  * to a ready endpoint (round-robin) through the data plane, with the pod's failures surfacing as
  * resets, as through kube-proxy. NodePort services try their nodePort first. The chosen ports are
- * written to the Service's `gameday.dev/local-ports` annotation (`{"80": 38121}`).
+ * written to the ConfigMap kube-system/gameday-local-ports, one key per Service
+ * (`<namespace>.<name>: {"80": 38121}`), never into the Service itself.
  */
 export class ServiceListeners {
   private readonly listeners = new Map<string, Listener[]>();
@@ -86,15 +88,25 @@ export class ServiceListeners {
     }
     if (next.length) this.listeners.set(key, next);
     else this.listeners.delete(key);
-    if (svc) {
-      const annotation = JSON.stringify(Object.fromEntries(next.map((l) => [String(l.servicePort), l.localPort])));
-      const [ns, name] = key.split('/') as [string, string];
-      this.store.mutate('services', ns, name, (s) => {
-        if (!next.length && !s.metadata.annotations?.[LOCAL_PORTS_ANNOTATION]) return false;
-        s.metadata.annotations = { ...(s.metadata.annotations ?? {}), [LOCAL_PORTS_ANNOTATION]: annotation };
-        return true;
-      });
+    this.record(key, next);
+  }
+
+  private record(key: string, listeners: readonly Listener[]): void {
+    const { namespace, name } = LOCAL_PORTS_CONFIGMAP;
+    const entry = key.replace('/', '.');
+    const value = listeners.length ? JSON.stringify(Object.fromEntries(listeners.map((l) => [String(l.servicePort), l.localPort]))) : undefined;
+    if (!this.store.get('configmaps', namespace, name)) {
+      if (value === undefined || !this.store.get('namespaces', undefined, namespace)) return;
+      this.store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { [entry]: value } } as unknown as StoredObject);
+      return;
     }
+    this.store.mutate('configmaps', namespace, name, (cm) => {
+      const data = ((cm as { data?: Record<string, string> }).data ??= {});
+      if (data[entry] === value) return false;
+      if (value === undefined) delete data[entry];
+      else data[entry] = value;
+      return true;
+    });
   }
 
   private async open(namespace: string, name: string, port: ServicePort, nodePort: number | undefined): Promise<Listener> {

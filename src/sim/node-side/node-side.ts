@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { dataPlaneUsage } from '../dataplane/pod-metrics.js';
 import { ClusterPodNetwork } from '../dataplane/pod-network.js';
 import { KvReplicas } from '../dataplane/kv-app.js';
 import { ServiceListeners } from '../dataplane/service-listeners.js';
@@ -13,7 +14,10 @@ import { NodeFaults } from '../node-faults.js';
 import { resolveTimings, type SimTimings } from '../timings.js';
 import { ApiConnection, type ApiEndpoint } from './api-connection.js';
 import { ApiMirror } from './api-mirror.js';
+import { DelegatedAuthorizer } from './delegated-authorizer.js';
+import type { FrontProxyTrust } from './front-proxy-authenticator.js';
 import { KubeletEndpoint } from './kubelet-endpoint.js';
+import { MetricsServer } from './metrics-server.js';
 import { SocketDataPlane } from './pod-sockets.js';
 
 export interface NodeSideOptions {
@@ -24,8 +28,19 @@ export interface NodeSideOptions {
   readonly faultEndpointPort: number;
   /** The kubelets' serving certificate and key (PEM), for exec and logs on port 10250. */
   readonly kubeletTls: { readonly certPem: string; readonly keyPem: string };
+  /** Serve the metrics APIs as an aggregated API server (metrics-server's place) at this address. @default not served */
+  readonly metricsServer?: MetricsServerListen;
   /** A write the API server refused, for the log. */
   readonly onRefused?: (what: string, answer: string) => void;
+}
+
+export interface MetricsServerListen {
+  readonly address: string;
+  readonly port: number;
+  /** The serving certificate and key (PEM) the APIServices' caBundle verifies. */
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly frontProxy: FrontProxyTrust;
 }
 
 export interface NodeSide {
@@ -63,6 +78,13 @@ export async function startNodeSide(options: NodeSideOptions): Promise<NodeSide>
   const fleet = new KubeletFleet({ store, recorder, timings, dataPlane, kvReplicas: new KvReplicas(), podNetwork }, informers);
   started.fleet = fleet;
   const faults = new NodeFaults(fleet, dataPlane);
+  // Listening before any kubelet starts: once the nodes are Ready, the APIServices can be checked.
+  let metricsServer: MetricsServer | undefined;
+  if (options.metricsServer) {
+    const { address, port, ...tls } = options.metricsServer;
+    metricsServer = new MetricsServer({ store, usage: dataPlaneUsage(dataPlane), authorizer: new DelegatedAuthorizer(connection), ...tls });
+    await metricsServer.listen(address, port);
+  }
   for (const r of registrations) fleet.add(r).start();
   // kube-proxy's NodePorts (and a port per Service), on every address of the namespace.
   const listeners = new ServiceListeners('0.0.0.0', store, informers, router, dataPlane);
@@ -98,6 +120,7 @@ export async function startNodeSide(options: NodeSideOptions): Promise<NodeSide>
         router.stop();
         await listeners.stop();
         dataPlane.closeAll();
+        await metricsServer?.stop();
         await kubeletEndpoint.stop();
         for (const server of servers) server.closeAllConnections();
         await Promise.all(servers.map((server) => new Promise((r) => server.close(r))));

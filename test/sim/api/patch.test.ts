@@ -85,13 +85,18 @@ describe('sim api: patches', () => {
     });
     afterEach(() => h.stop());
 
-    it('cordons a node with a strategic merge patch and reports 415 for apply patches', async () => {
+    it('cordons a node with a strategic merge patch, and refuses an apply over the cordoner\'s field unless forced', async () => {
       await core.createNode({ body: { metadata: { name: 'node-1' } } });
-      await core.patchNode({ name: 'node-1', body: { spec: { unschedulable: true } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch));
+      await core.patchNode({ name: 'node-1', body: { spec: { unschedulable: true } }, fieldManager: 'cordoner' }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch));
       expect((h.store.get('nodes', undefined, 'node-1') as LooseJson).spec.unschedulable).to.equal(true);
-      const apply = await rawRequest(h.url, 'PATCH', '/api/v1/nodes/node-1?fieldManager=x', 'kind: Node', { 'Content-Type': 'application/apply-patch+yaml' });
-      expect(apply.status).to.equal(415);
-      expect(apply.json.reason).to.equal('UnsupportedMediaType');
+      const uncordon = 'apiVersion: v1\nkind: Node\nmetadata: { name: node-1 }\nspec: { unschedulable: false }\n';
+      const refused = await rawRequest(h.url, 'PATCH', '/api/v1/nodes/node-1?fieldManager=ops', uncordon, { 'Content-Type': 'application/apply-patch+yaml' });
+      expect(refused.status).to.equal(409);
+      expect(refused.json.message).to.equal('Apply failed with 1 conflict: conflict with "cordoner" using v1: .spec.unschedulable');
+      const forced = await rawRequest(h.url, 'PATCH', '/api/v1/nodes/node-1?fieldManager=ops&force=true', uncordon, { 'Content-Type': 'application/apply-patch+yaml' });
+      expect(forced.status).to.equal(200);
+      expect((h.store.get('nodes', undefined, 'node-1') as LooseJson).spec.unschedulable).to.equal(false);
+      expect((forced.json.metadata.managedFields as { manager: string; operation: string }[]).map((m) => `${m.manager} ${m.operation}`)).to.deep.equal(['ops Apply']);
     });
 
     it('patches with JSON patch, honours a resourceVersion precondition and skips no-op writes', async () => {

@@ -1,0 +1,123 @@
+/**
+ * A set of field paths, as structured-merge-diff keeps them: a tree whose edges are path elements
+ * (`f:name` a field, `k:{"name":"web"}` an item of a keyed list, `v:"x"` an item of a set) and
+ * whose nodes may be members themselves. It reads and writes the FieldsV1 form managedFields
+ * carry, where `.` marks a member that also has members below it.
+ */
+export type PathElement = string;
+export type Path = readonly PathElement[];
+
+export class FieldSet {
+  private member = false;
+  private readonly children = new Map<PathElement, FieldSet>();
+
+  static fromFieldsV1(fields: unknown): FieldSet {
+    const set = new FieldSet();
+    const read = (node: FieldSet, json: unknown): void => {
+      if (!json || typeof json !== 'object') return;
+      for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
+        if (k === '.') {
+          node.member = true;
+          continue;
+        }
+        const child = node.child(k);
+        if (!v || typeof v !== 'object' || Object.keys(v).length === 0) child.member = true;
+        else read(child, v);
+      }
+    };
+    read(set, fields);
+    return set;
+  }
+
+  toFieldsV1(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    if (this.member && this.children.size > 0) out['.'] = {};
+    for (const [k, child] of [...this.children].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (child.empty()) continue;
+      out[k] = child.toFieldsV1();
+    }
+    return out;
+  }
+
+  private child(pe: PathElement): FieldSet {
+    let c = this.children.get(pe);
+    if (!c) this.children.set(pe, (c = new FieldSet()));
+    return c;
+  }
+
+  /** The node at `path`, made on the way when `create`. */
+  private at(path: Path, create: boolean): FieldSet | undefined {
+    return path.reduce<FieldSet | undefined>((node, pe) => (create ? node?.child(pe) : node?.children.get(pe)), this);
+  }
+
+  insert(path: Path): void {
+    this.at(path, true)!.member = true;
+  }
+
+  has(path: Path): boolean {
+    return this.at(path, false)?.member ?? false;
+  }
+
+  empty(): boolean {
+    if (this.member) return false;
+    for (const c of this.children.values()) if (!c.empty()) return false;
+    return true;
+  }
+
+  /** Every member path, depth first in element order. */
+  paths(prefix: Path = []): Path[] {
+    const out: Path[] = [];
+    if (this.member && prefix.length > 0) out.push(prefix);
+    for (const [k, c] of [...this.children].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out.push(...c.paths([...prefix, k]));
+    return out;
+  }
+
+  union(other: FieldSet): FieldSet {
+    const out = this.copy();
+    for (const p of other.paths()) out.insert(p);
+    return out;
+  }
+
+  difference(other: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const p of this.paths()) if (!other.has(p)) out.insert(p);
+    return out;
+  }
+
+  intersection(other: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const p of this.paths()) if (other.has(p)) out.insert(p);
+    return out;
+  }
+
+  copy(): FieldSet {
+    const out = new FieldSet();
+    for (const p of this.paths()) out.insert(p);
+    return out;
+  }
+
+  /** Whether a member path starts with `prefix` (or is it). */
+  hasPrefix(prefix: Path): boolean {
+    const node = this.at(prefix, false);
+    return node !== undefined && !node.empty();
+  }
+}
+
+/** `f:spec` → `.spec`, `k:{"name":"web"}` → `[name="web"]`, `v:"x"` → `[="x"]`: how conflicts name a path. */
+export function pathString(path: Path): string {
+  return path
+    .map((pe) => {
+      const body = pe.slice(2);
+      switch (pe[0]) {
+        case 'f':
+          return `.${body}`;
+        case 'k':
+          return `[${Object.entries(JSON.parse(body) as Record<string, unknown>).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
+        case 'v':
+          return `[=${body}]`;
+        default:
+          return `[${body}]`;
+      }
+    })
+    .join('');
+}
