@@ -157,6 +157,7 @@ export function buildProgram(): Command {
     .option('--kubeconfig <path>', 'where to write the kubeconfig', 'reports/sim-kubeconfig.yaml')
     .option('--control-plane <kind>', 'embedded (gameday\'s own API server) or real (upstream kube-apiserver, etcd, controller-manager and scheduler with gameday\'s nodes joined; Linux and root)', 'embedded')
     .option('--network-policy <mode>', 'enforce, or ignore: store NetworkPolicies without enforcing them, as a CNI without policy support does (embedded only)', 'enforce')
+    .option('--api-faults <spec>', 'fail a share of API requests on purpose (embedded only): rate=0.1[,kinds=500,503,429,timeout,reset,watch-end,410][,seed=N][,hold=1s][,applied=0.5][,watchEnd=1]')
     .action(async (opts) => setExit(await (await import('./commands/sim.js')).simServeCommand(opts)));
 
   const controlPlane = program.command('control-plane').description('the upstream Kubernetes control plane behind --control-plane real');

@@ -1,8 +1,9 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { assertContextAllowed, type ContextSafetyOptions } from '../cluster/context-safety.js';
 import { connectInCluster, connectKubeconfig } from '../cluster/connect.js';
 import { IN_CLUSTER_CONTEXT, inClusterAvailable } from '../cluster/in-cluster.js';
 import { readSnapshot } from '../cluster/snapshot-read.js';
+import { RetryingKubeConfig } from '../cluster/retrying-http.js';
 import type { ClusterTarget } from '../cluster/target.js';
 import { UsageError } from '../core/errors.js';
 import type { ClusterRef } from '../journal/events.js';
@@ -88,7 +89,7 @@ export function nodeAccessChoice(text: string | undefined): NodeAccessChoice {
 }
 
 function embeddedTarget(cluster: EmbeddedCluster, choice: NodeAccessChoice): ClusterTarget {
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new RetryingKubeConfig();
   kubeConfig.loadFromString(cluster.kubeconfigYaml());
   return {
     ref: { kind: 'embedded', name: cluster.name, server: cluster.url },
@@ -112,7 +113,7 @@ export function controlPlaneChoice(text: string | undefined): 'embedded' | 'real
 async function realControlPlaneTarget(options: TargetOptions, choice: NodeAccessChoice): Promise<ClusterTarget> {
   const { startRealCluster } = await import('../control-plane/real-cluster.js');
   const cluster = await startRealCluster({ workers: options.simWorkers, ...(options.log ? { progress: options.log } : {}) });
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new RetryingKubeConfig();
   kubeConfig.loadFromString(cluster.kubeconfigYaml());
   return {
     ref: { kind: 'embedded', name: 'gameday (real control plane)', server: cluster.url },

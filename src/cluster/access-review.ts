@@ -1,6 +1,6 @@
 import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { AccessTarget } from '../core/access-target.js';
-import { rawRequest } from './raw-request.js';
+import { rawGetWithRetries } from './raw-request.js';
 import type { Permission } from './rbac.js';
 
 export interface AccessAnswer {
@@ -43,7 +43,7 @@ export async function reviewAccess(kubeConfig: KubeConfig, target: AccessTarget)
 /** Whether discovery says the resource lives in namespaces; an unknown one is taken as namespaced, as kubectl does. */
 async function isNamespaced(kubeConfig: KubeConfig, group: string, resource: string): Promise<boolean> {
   const read = async (path: string): Promise<unknown> => {
-    const r = await rawRequest(kubeConfig, path);
+    const r = await rawGetWithRetries(kubeConfig, path);
     return r.status === 200 ? JSON.parse(r.body) : undefined;
   };
   let path = '/api/v1';

@@ -1,8 +1,9 @@
-import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { VersionApi, type KubeConfig } from '@kubernetes/client-node';
 import { HarnessError, UsageError, errorMessage } from '../core/errors.js';
 import type { ClusterRef } from '../journal/events.js';
 import type { NodeAccess } from '../nodes/node-access.js';
 import { IN_CLUSTER_CONTEXT, inClusterUnavailableReason, loadInClusterConfig } from './in-cluster.js';
+import { RetryingKubeConfig } from './retrying-http.js';
 import { readSnapshot } from './snapshot-read.js';
 import type { ClusterTarget } from './target.js';
 
@@ -17,7 +18,7 @@ export interface ConnectOptions {
 
 /** Loads a kubeconfig context and checks the API server answers before anything is planned. */
 export async function connectKubeconfig(options: ConnectOptions): Promise<ClusterTarget> {
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new RetryingKubeConfig();
   try {
     if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
     else kubeConfig.loadFromDefault();

@@ -1,5 +1,6 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { RetryingKubeConfig } from './retrying-http.js';
 
 /** The context name of the pod's own service account, to allow like any other: `--allow-context in-cluster`. */
 export const IN_CLUSTER_CONTEXT = 'in-cluster';
@@ -41,7 +42,7 @@ export function inClusterUnavailableReason(): string | undefined {
 export function loadInClusterConfig(): KubeConfig {
   const loaded = new KubeConfig();
   loaded.loadFromCluster(rootPrefix());
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new RetryingKubeConfig();
   kubeConfig.loadFromOptions({
     // loadFromCluster speaks plain HTTP to ports 80, 8080 and 8001 (a `kubectl proxy` beside
     // gameday in the pod), where there is no TLS to verify; client-node refuses HTTP unless told so.

@@ -1,7 +1,8 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage } from '../core/errors.js';
 import type { Permission } from './rbac.js';
-import { rawRequest } from './raw-request.js';
+import { rawGetWithRetries } from './raw-request.js';
+import { backoffMs } from './retry-policy.js';
 
 export interface KubeWatchOptions {
   readonly kubeConfig: KubeConfig;
@@ -45,14 +46,14 @@ export function watchPermission(why: string, path: string, name?: string): Permi
  *   once from the last resourceVersion. That is routine, not trouble, and nothing is re-listed.
  * - 410 Expired, in the stream or as the answer: the server no longer keeps history back to our
  *   resourceVersion, so list again; the list replaces the cache, deletions missed included.
- * - Anything else (a refused connection, a 5xx, a failed re-list): try again after a pause that
- *   doubles from `firstMs` to `maxMs`, resuming from the last resourceVersion while the server
+ * - Anything else (a refused connection, a 5xx, a failed re-list): try again after a pause drawn
+ *   with full jitter under a ceiling that doubles from `firstMs` to `maxMs` (retry-policy.ts), resuming from the last resourceVersion while the server
  *   still has it, so a restarting API server is found again within seconds without being hammered.
  * - Broken with no good connection for `giveUpAfterMs`: give up and say so. What giving up means
  *   is the caller's: a probe fails (its samples would no longer be true), the budget watch leaves
  *   a blocked drain to kubectl's fixed retry interval.
  */
-export const WATCH_RETRY = { firstMs: 500, maxMs: 5000, giveUpAfterMs: 30_000 } as const;
+export const WATCH_RETRY = { attempts: Number.POSITIVE_INFINITY, firstMs: 500, maxMs: 5000, giveUpAfterMs: 30_000 } as const;
 
 /**
  * A list-then-watch cache of one collection (client-node's ListWatch), kept alive across broken
@@ -64,6 +65,7 @@ export class KubeWatch<T extends KubernetesObject> {
   private stopped = false;
   private brokenSince: number | undefined;
   private lastError: unknown;
+  private listError: unknown;
   private retries = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private starting = false;
@@ -76,9 +78,14 @@ export class KubeWatch<T extends KubernetesObject> {
     // Raw JSON for the list, as the watch delivers it: typed clients would turn timestamps into Dates
     // in listed objects only.
     const list = async (): Promise<KubernetesListObject<T>> => {
-      const res = await rawRequest(options.kubeConfig, listPath);
-      if (res.status !== 200) throw new Error(`GET ${listPath}: HTTP ${res.status} ${statusMessage(res.body)}`);
-      return JSON.parse(res.body) as KubernetesListObject<T>;
+      try {
+        const res = await rawGetWithRetries(options.kubeConfig, listPath);
+        if (res.status !== 200) throw new Error(`GET ${listPath}: HTTP ${res.status} ${statusMessage(res.body)}`);
+        return JSON.parse(res.body) as KubernetesListObject<T>;
+      } catch (err) {
+        this.listError = err;
+        throw err;
+      }
     };
     this.informer = new ListWatch<T>(options.path, new Watch(options.kubeConfig), list, false, options.labelSelector, options.fieldSelector);
     this.informer.on('change', () => {
@@ -88,22 +95,28 @@ export class KubeWatch<T extends KubernetesObject> {
     this.informer.on('error', (err: unknown) => this.broken(err));
   }
 
-  /** Lists and starts watching; rejects when the first list fails (no such resource, forbidden…). */
+  /**
+   * Lists and starts watching; rejects when the first list fails (no such resource, forbidden…,
+   * or still failing after the retry policy). A first watch that breaks at once is retried like
+   * any broken watch.
+   */
   async start(): Promise<void> {
     this.lastError = undefined;
+    this.listError = undefined;
     this.starting = true;
     try {
       await this.informer.start();
     } finally {
       this.starting = false;
     }
-    if (this.lastError !== undefined) {
+    if (this.listError !== undefined) {
       this.stopped = true;
-      throw new Error(`cannot watch ${this.options.path}: ${errorMessage(this.lastError)}`);
+      throw new Error(`cannot watch ${this.options.path}: ${errorMessage(this.listError)}`);
     }
     // Stopped while the first list was in flight: ListWatch opened the watch regardless.
     if (this.stopped) await this.informer.stop();
-    this.healthy();
+    else if (this.lastError !== undefined) this.broken(this.lastError);
+    else this.healthy();
   }
 
   list(): readonly T[] {
@@ -126,8 +139,8 @@ export class KubeWatch<T extends KubernetesObject> {
       this.options.onGiveUp(new Error(`the watch on ${this.options.path} stayed broken for ${Math.round((now - this.brokenSince) / 1000)}s: ${errorMessage(err)}`));
       return;
     }
-    const delayMs = Math.min(WATCH_RETRY.maxMs, WATCH_RETRY.firstMs * 2 ** this.retries++);
-    this.options.onRetry(`watch on ${this.options.path} broke (${errorMessage(err)}); re-watching in ${delayMs / 1000}s`);
+    const delayMs = backoffMs(WATCH_RETRY, this.retries++);
+    this.options.onRetry(`watch on ${this.options.path} broke (${errorMessage(err)}); re-watching in ${(delayMs / 1000).toFixed(1)}s`);
     this.retryTimer = setTimeout(() => void this.restart(), delayMs);
   }
 

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Permission, Verb } from './rbac.js';
+import { classifyAnswer, withRetries, answerText, retryAfterMs, type Answer, type TryResult } from './retry-policy.js';
 
 /**
  * Plain HTTP(S) requests to the API server with the kubeconfig's credentials, for the paths the
@@ -66,6 +67,32 @@ export async function rawRequest(kubeConfig: KubeConfig, path: string, options: 
     if (options.body !== undefined) req.write(options.body);
     req.end();
   });
+}
+
+/**
+ * A GET of the API (a list, a read) under the retry policy: the answer once it is not a refusal
+ * or a lost answer. Never used for the service proxy, whose failures a probe must see.
+ */
+export async function rawGetWithRetries(kubeConfig: KubeConfig, path: string, options: Pick<RawRequestOptions, 'signal' | 'headers'> = {}): Promise<RawResponse> {
+  return withRetries(`GET ${path}`, async (): Promise<TryResult<RawResponse>> => {
+    let answer: Answer;
+    let response: RawResponse | undefined;
+    try {
+      response = await rawRequest(kubeConfig, path, options);
+      answer = { status: response.status, retryAfter: firstHeader(response.headers['retry-after']) };
+    } catch (error) {
+      answer = { error };
+    }
+    const kind = classifyAnswer(answer);
+    if (kind === 'answered') return { kind: 'done', value: response! };
+    if (kind === 'broken') return { kind: 'fail', error: 'error' in answer ? answer.error : new Error(answerText(answer)) };
+    const wait = 'status' in answer ? retryAfterMs(answer.retryAfter) : undefined;
+    return { kind: 'again', why: answerText(answer), ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
+  }, options.signal ? { signal: options.signal } : {});
+}
+
+function firstHeader(value: string | string[] | undefined): string | null {
+  return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { rawRequest } from '../cluster/raw-request.js';
+import { rawGetWithRetries, rawRequest } from '../cluster/raw-request.js';
 import { hasControlPlaneLabel } from '../cluster/node-roles.js';
 import type { Permission } from '../cluster/rbac.js';
 
@@ -89,7 +89,8 @@ export class SimNodeAccess implements NodeAccess {
   private endpoint(node: string): Promise<string> {
     let known = this.endpoints.get(node);
     if (!known) {
-      known = rawRequest(this.kubeConfig, `/api/v1/nodes/${encodeURIComponent(node)}`).then((r) => {
+      // A read of the Node through the API, so under the retry policy like every other.
+      known = rawGetWithRetries(this.kubeConfig, `/api/v1/nodes/${encodeURIComponent(node)}`).then((r) => {
         const port = r.status === 200 ? (JSON.parse(r.body) as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations?.[FAULT_ENDPOINT_PORT_ANNOTATION] : undefined;
         const base = port ? `/api/v1/nodes/http:${encodeURIComponent(node)}:${port}/proxy` : '';
         return `${base}/gameday/v1/nodes/${encodeURIComponent(node)}`;

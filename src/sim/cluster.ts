@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import type { ApiFaultKind, ApiFaultSettings } from './api/api-faults.js';
 import { ApiServer } from './api/server.js';
 import { TokenAuthority } from './api/auth/token-authority.js';
 import type { RunningController } from './controllers/controller-context.js';
@@ -60,6 +61,12 @@ export interface EmbeddedClusterOptions {
    * clusters whose CNI lacks policy support (kindnet before v0.24, flannel). @default 'enforce'
    */
   readonly networkPolicy?: 'enforce' | 'ignore';
+  /**
+   * Fail a share of API clients' requests on purpose (500, 503, 429, timeouts, resets, ended
+   * watches, 410 on re-watch: `api/api-faults.ts`). The cluster's own controllers and kubelets
+   * work on the store and never meet them. @default none
+   */
+  readonly apiFaults?: ApiFaultSettings;
   /** Run what kind runs in kube-system (CoreDNS, kube-proxy, kindnet, static control-plane pods, the local-path provisioner). @default true */
   readonly kubeSystem?: boolean;
 }
@@ -76,6 +83,8 @@ export interface EmbeddedCluster {
   readonly nodeFaults: NodeFaults;
   /** `http://127.0.0.1:<port>` of the local listener standing in for a Service port, once it listens. */
   localServiceUrl(namespace: string, name: string, port: number): string | undefined;
+  /** How many requests each API fault kind has failed so far; undefined without `apiFaults`. */
+  apiFaultCounts(): Readonly<Record<ApiFaultKind, number>> | undefined;
   /** Stops everything and closes every socket; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -114,6 +123,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     ...(options.port !== undefined ? { port: options.port } : {}),
     defaultTolerationSeconds: timings.defaultTolerationSeconds,
     tokens,
+    ...(options.apiFaults ? { apiFaults: options.apiFaults } : {}),
     hooks: {
       serviceProxy: createServiceProxy(store, router, dataPlane),
       podProxy: createPodProxy(store, dataPlane),
@@ -160,6 +170,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     nodeFaults,
     kubeconfigYaml: () => kubeconfig(url, tokens.adminToken),
     writeKubeconfig: (path) => writeFile(path, kubeconfig(url, tokens.adminToken), { mode: 0o600 }),
+    apiFaultCounts: () => api.faults?.counts,
     localServiceUrl(namespace, svc, port) {
       const local = listeners.localPort(namespace, svc, port);
       return local === undefined ? undefined : `http://${host}:${local}`;

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { UsageError, errorMessage } from '../../core/errors.js';
+import type { ApiFaultSettings } from '../../sim/index.js';
 
 export interface SimServeOptions {
   readonly nodes?: string;
@@ -9,6 +10,7 @@ export interface SimServeOptions {
   readonly kubeconfig?: string;
   readonly controlPlane?: string;
   readonly networkPolicy?: string;
+  readonly apiFaults?: string;
 }
 
 /** `gameday sim serve`: the embedded cluster as a long-running server for kubectl and any client. */
@@ -28,12 +30,19 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
     throw new UsageError(`--network-policy ${networkPolicy}: give enforce (the default) or ignore (a cluster whose network does not enforce NetworkPolicy)`);
   }
   if (options.controlPlane === 'real') {
+    if (options.apiFaults !== undefined) throw new UsageError('--api-faults is a setting of the embedded cluster\'s API server; the real control plane\'s kube-apiserver cannot be made to fail on purpose');
     if (networkPolicy === 'ignore') throw new UsageError('--network-policy ignore is a setting of the embedded cluster; the real control plane\'s nodes always enforce NetworkPolicy');
     return serveRealControlPlane(options, workers, zones);
   }
 
-  const { startEmbeddedCluster } = await import('../../sim/index.js');
-  const cluster = await startEmbeddedCluster({ workers, zones, port, networkPolicy });
+  const { startEmbeddedCluster, parseApiFaults, API_FAULT_KINDS } = await import('../../sim/index.js');
+  let apiFaults: ApiFaultSettings | undefined;
+  try {
+    if (options.apiFaults !== undefined) apiFaults = parseApiFaults(options.apiFaults);
+  } catch (err) {
+    throw new UsageError(`--api-faults ${options.apiFaults}: ${errorMessage(err)}`);
+  }
+  const cluster = await startEmbeddedCluster({ workers, zones, port, networkPolicy, ...(apiFaults ? { apiFaults } : {}) });
   const kubeconfig = path.resolve(options.kubeconfig ?? path.join('reports', 'sim-kubeconfig.yaml'));
   await mkdir(path.dirname(kubeconfig), { recursive: true });
   await writeFile(kubeconfig, cluster.kubeconfigYaml(), { mode: 0o600 });
@@ -41,6 +50,7 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
     [
       `embedded cluster "${cluster.name}" serving at ${cluster.url} (1 control plane, ${workers} worker${workers === 1 ? '' : 's'})`,
       ...(networkPolicy === 'ignore' ? ['NetworkPolicies are stored but NOT enforced (--network-policy ignore)'] : []),
+      ...(apiFaults ? [`API faults: ${Math.round(apiFaults.rate * 1000) / 10}% of API requests fail as ${apiFaults.kinds.join(', ')} (seed ${apiFaults.seed}; replay with seed=${apiFaults.seed})`] : []),
       `kubeconfig written to ${kubeconfig} (context gameday-sim)`,
       '',
       `  export KUBECONFIG=${kubeconfig}`,
@@ -53,6 +63,8 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
   );
   const why = await untilSignal();
   process.stdout.write(`stopping the embedded cluster${why === 'parent-exited' ? ' (the process that started it has exited)' : ''}…\n`);
+  const counts = cluster.apiFaultCounts();
+  if (counts) process.stdout.write(`API faults answered: ${API_FAULT_KINDS.map((kind) => `${kind} ${counts[kind]}`).join(', ')}\n`);
   await cluster.stop();
   return 0;
 }

@@ -1,6 +1,6 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { rawRequest } from '../../cluster/raw-request.js';
+import { rawGetWithRetries } from '../../cluster/raw-request.js';
 import { HarnessError } from '../../core/errors.js';
 import { Duration } from '../../core/duration.js';
 import type { NodeAccess, StressOptions } from '../../nodes/node-access.js';
@@ -57,7 +57,7 @@ function stressAccess(ctx: FaultContext, kind: string): NodeAccess & Required<Pi
 
 /** The sum of the pod's containers' use, from metrics.k8s.io (metrics-server, or the embedded cluster's). */
 async function podUse<A>(ctx: FaultContext, stress: StressKind<A>, pod: StressedPod): Promise<number | undefined> {
-  const r = await rawRequest(ctx.cluster.kubeConfig, `/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}`);
+  const r = await rawGetWithRetries(ctx.cluster.kubeConfig, `/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}`);
   if (r.status !== 200) return undefined;
   const containers = (JSON.parse(r.body) as { containers?: { usage?: Record<string, string> }[] }).containers ?? [];
   return containers.reduce((sum, c) => sum + stress.used(c.usage ?? {}), 0);

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { StoreError, type ObjectStore, type StoredObject } from '../store.js';
 import { Admission } from './admission.js';
 import { ApiError, statusOfError } from './api-error.js';
+import { ApiFaultInjector, inflict, type ApiFaultSettings } from './api-faults.js';
 import { AccessReviews, isReview } from './auth/access-reviews.js';
 import { ensureBootstrapPolicy } from './auth/bootstrap-policy.js';
 import { RbacAuthorizer } from './auth/rbac-authorizer.js';
@@ -20,6 +21,7 @@ import { negotiate, readBody, rejectUpgrade, sendJson, sendStatus } from './http
 import type { PodUsageSource } from '../dataplane/pod-metrics.js';
 import { MetricsApi } from './metrics-api.js';
 import { ResourceHandler, type ResourceRequest } from './resource-handler.js';
+import { queryFlag } from './query-flag.js';
 import { findResource, type ResourceType } from './resources.js';
 import { CustomResourceCleanup } from './custom-resource-definitions.js';
 import { CustomResources } from './custom-resources.js';
@@ -46,6 +48,8 @@ export interface ApiServerOptions {
   readonly bookmarkIntervalMs?: number;
   /** The admin token and the key of service account tokens. @default a new authority */
   readonly tokens?: TokenAuthority;
+  /** Fail a share of API requests on purpose (api-faults.ts). @default none */
+  readonly apiFaults?: ApiFaultSettings;
 }
 
 export interface ApiHooks {
@@ -118,6 +122,8 @@ export class ApiServer {
   private readonly customResources: CustomResources;
   private readonly customResourceCleanup: CustomResourceCleanup;
   private baseUrl = '';
+  /** Present when the server fails a share of requests on purpose. */
+  readonly faults: ApiFaultInjector | undefined;
   /** The static table first, then the resources CRDs add. */
   private readonly findResource: FindResource = (group, version, plural) => findResource(group, version, plural) ?? this.customResources.find(group, version, plural);
 
@@ -133,6 +139,7 @@ export class ApiServer {
     this.gate = new RequestGate(this.tokens, authorizer);
     this.reviews = new AccessReviews(options.store, authorizer, this.tokens);
     this.customResources = new CustomResources(options.store);
+    this.faults = options.apiFaults ? new ApiFaultInjector(options.apiFaults) : undefined;
     this.customResourceCleanup = new CustomResourceCleanup(options.store, findResource('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!);
     this.server = createServer((req, res) => void this.serve(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
@@ -242,6 +249,24 @@ export class ApiServer {
     }
     if (target.rest.length) throw ApiError.pathNotFound();
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await readBody(req) : undefined;
+    const watch = target.watch || (method === 'GET' && target.name === undefined && queryFlag(url.searchParams, 'watch'));
+    // A node's proxy is the kubelet's business, as the service and pod proxies are the workload's.
+    const fault = target.subresource === 'proxy' ? undefined : this.faults?.decide({ method, watch, ...resumePoint(url.searchParams) });
+    if (fault) {
+      const serve = async (): Promise<void> => {
+        try {
+          await this.serveResource(req, res, url, method, target, body, user);
+        } catch (err) {
+          this.fail(res, err, req);
+        }
+      };
+      const currentResourceVersion = (): number => this.options.store.resourceVersion;
+      return inflict(fault, { req, res, query: url.searchParams, currentResourceVersion, serve }, this.faults!.settings);
+    }
+    await this.serveResource(req, res, url, method, target, body, user);
+  }
+
+  private async serveResource(req: IncomingMessage, res: ServerResponse, url: URL, method: string, target: ResourcePath, body: unknown, user: UserInfo): Promise<void> {
     if (this.answerReview(res, method, target, body, user)) return;
     const request: ResourceRequest = {
       method,
@@ -358,6 +383,13 @@ export class ApiServer {
     if (gv) return respond(res, apiResourceList(gv[1]!, gv[2]!, custom.resources(gv[1]!, gv[2]!)));
     return false;
   }
+}
+
+/** The resourceVersion a watch resumes from; a watch from `0`, from now or with initial events resumes nothing. */
+function resumePoint(query: URLSearchParams): { resumesFrom?: string } {
+  const rv = query.get('resourceVersion');
+  if (!rv || rv === '0' || queryFlag(query, 'sendInitialEvents')) return {};
+  return { resumesFrom: rv };
 }
 
 function respond(res: ServerResponse, body: unknown): boolean {
