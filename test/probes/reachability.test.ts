@@ -49,6 +49,11 @@ describe('probes/reachability on the embedded cluster', function () {
     for (const [ns, name] of [['shop', 'frontend-0'], ['payments', 'db-0'], ['payments', 'api-0']] as const) {
       await eventually(`${ns}/${name} to be ready`, async () => isReady(await sim.core.readNamespacedPod({ namespace: ns, name })));
     }
+    // A Service without a ready endpoint refuses connections (as kube-proxy does): wait for both to route.
+    for (const name of ['db', 'api']) {
+      await eventually(`payments/${name} to have its endpoint`, async () => ((await sim.core.readNamespacedEndpoints({ namespace: 'payments', name })).subsets?.[0]?.addresses?.length ?? 0) > 0);
+    }
+    await new Promise((r) => setTimeout(r, 2 * sim.cluster.timings.endpointPropagationMs));
   });
 
   after(async () => {
