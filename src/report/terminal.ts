@@ -156,8 +156,9 @@ export class TerminalReporter implements Reporter {
     const bad = e.step === 'not-landed' || e.step === 'inject-failed' || e.step === 'revert-failed';
     const step = bad ? this.c.red(e.step) : e.step === 'interrupted' ? this.c.yellow(e.step) : e.step;
     let detail = '';
-    if (e.step === 'inject' && e.targets !== undefined) detail = `: ${plainText(describeTargets(e.targets))}`;
-    else if (e.message) detail = `: ${plainText(e.message)}`;
+    // An inject says what it does in the fault's own words (`kill pod shop/web-1`); raw targets only when it has none.
+    if (e.message) detail = `: ${plainText(e.message)}`;
+    else if (e.step === 'inject' && e.targets !== undefined) detail = `: ${plainText(describeTargets(e.targets))}`;
     this.lastFaultStep = `${e.fault} ${e.kind} ${e.step}`;
     this.line(`${this.at(e.t)} fault ${e.fault} ${e.kind} ${step}${detail}`, bad);
   }

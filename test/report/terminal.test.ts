@@ -39,6 +39,8 @@ describe('report/terminal', () => {
     expect(told).to.deep.equal(['+00:14.1 abort ready(deployment/shop/web) < 3 over 3s: abort condition met: ready(deployment/shop/web) = 2 (need < 3) at +1.0s (1 reading)']);
     expect(lines.findIndex((l) => l.includes('nodeDrain revert'))).to.be.greaterThan(lines.indexOf(told[0]!));
     expect(lines.find((l) => l.startsWith('FAILED drain-aborted'))).to.contain('aborted: ready(deployment/shop/web) < 3 over 3s came true');
+    // The inject line in the fault's own words, not its raw targets.
+    expect(lines).to.include('+00:10.1 fault f0 nodeDrain inject: drain node gameday-worker (evicting 1 pod)');
   });
 
   it('names a fault that may still be applied after the outcome', async () => {
