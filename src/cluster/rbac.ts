@@ -5,7 +5,7 @@ import { Document, isScalar, visit } from 'yaml';
  * The verbs RBAC grants, in the order Kubernetes' own roles list them. `*` is for requests the API
  * server gives no verb (a proxied OPTIONS): only `*` grants those.
  */
-export const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', '*'] as const;
+export const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'impersonate', '*'] as const;
 export type Verb = (typeof VERBS)[number];
 
 /**

@@ -28,7 +28,10 @@ export interface BlastRadiusMap {
   readonly fields: BlastRadiusCounts;
   /** Every Service port a connection from inside the pod reached: `{ service: 'payments/api', path: 'payments/api:80' }`. */
   readonly reached: readonly { readonly service: string; readonly path: string }[];
-  /** Per namespace, what the account may do there, with the verb that allows it. */
-  readonly access: readonly { readonly namespace: string; readonly allowed: Partial<Record<BlastRadiusAction, string>> }[];
+  /**
+   * Per namespace, what the account may do there, with the verb that allows it, and every API
+   * verb it is allowed there as the authorizer lists it (`get,list pods`), system discovery aside.
+   */
+  readonly access: readonly { readonly namespace: string; readonly allowed: Partial<Record<BlastRadiusAction, string>>; readonly rules?: readonly string[] }[];
   readonly message: string;
 }

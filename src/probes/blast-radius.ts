@@ -1,6 +1,7 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { ACCESS_REVIEW_PERMISSION, reviewAccess } from '../cluster/access-review.js';
+import { rawRequest } from '../cluster/raw-request.js';
 import type { Permission } from '../cluster/rbac.js';
 import { parseAccessTarget } from '../core/access-target.js';
 import type { BlastRadiusAction, BlastRadiusCounts, BlastRadiusMap } from '../core/blast-radius.js';
@@ -38,8 +39,8 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
  * position and its service account, and maps what an attacker there could reach and do. Reach:
  * a TCP connection from inside the pod (`nc -z` through pods/exec, so NetworkPolicy decides) to
  * every port of every Service in the cluster. Do: a SubjectAccessReview for the account in every
- * namespace (read Secrets, create pods, exec into pods), so nothing is tried and no secret value
- * is ever read. A sample whenever the map changes, with its counts in `detail.fields`
+ * namespace (read Secrets, create pods, exec into pods), and the account's own rules review (every
+ * API verb it is allowed there), so nothing is tried and no secret value is ever read. A sample whenever the map changes, with its counts in `detail.fields`
  * (`blastRadius(shop/frontend).secrets == 0`) and the whole map as its detail.
  */
 export const blastRadiusProbe: ProbePlugin<Params> = {
@@ -56,6 +57,8 @@ export const blastRadiusProbe: ProbePlugin<Params> = {
       { why: `${why}: list the Services it might reach`, verbs: ['list'], resource: 'services' },
       { why: `${why}: list the namespaces its account is asked about`, verbs: ['list'], resource: 'namespaces' },
       ACCESS_REVIEW_PERMISSION,
+      { why: `${why}: list every API verb its account is allowed (a rules review made as the account)`, verbs: ['impersonate'], resource: 'serviceaccounts', namespace },
+      { why: `${why}: list every API verb its account is allowed`, verbs: ['create'], resource: 'selfsubjectrulesreviews', group: 'authorization.k8s.io' },
     ] satisfies Permission[];
   },
 
@@ -130,11 +133,31 @@ async function reachableServices(kubeConfig: KubeConfig, core: CoreV1Api, pod: V
   return reached;
 }
 
-/** What the account may do in each namespace, asked of the authorizer (SubjectAccessReview), never tried. */
+/** What every authenticated account may do (discovery, reviews of itself): not the compromised account's own power. */
+const EVERYONE = new Set(['create selfsubjectaccessreviews.authorization.k8s.io', 'create selfsubjectreviews.authentication.k8s.io', 'create selfsubjectrulesreviews.authorization.k8s.io']);
+
+/**
+ * Every API verb the account is allowed in a namespace, as the authorizer lists them: a
+ * SelfSubjectRulesReview made as the account (impersonating it, so nothing it could do is done).
+ */
+async function accountRules(kubeConfig: KubeConfig, namespace: string, account: string, scope: string): Promise<string[]> {
+  const answer = await rawRequest(kubeConfig, '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
+    method: 'POST',
+    body: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: scope } }),
+    headers: { 'impersonate-user': `system:serviceaccount:${namespace}:${account}` },
+  });
+  if (answer.status !== 201 && answer.status !== 200) throw new Error(`the rules review as ${namespace}/${account} in ${scope} was answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+  const rules = ((JSON.parse(answer.body) as { status?: { resourceRules?: { verbs: string[]; apiGroups?: string[]; resources?: string[] }[] } }).status?.resourceRules ?? []);
+  const lines = rules.flatMap((r) => (r.resources ?? []).flatMap((res) => (r.apiGroups?.length ? r.apiGroups : ['']).map((g) => `${[...r.verbs].sort().join(',')} ${g ? `${res}.${g}` : res}`)));
+  return [...new Set(lines)].filter((l) => !EVERYONE.has(l)).sort();
+}
+
+/** What the account may do in each namespace, asked of the authorizer (SubjectAccessReview and a rules review), never tried. */
 async function accountAccess(kubeConfig: KubeConfig, core: CoreV1Api, namespace: string, account: string): Promise<NamespaceAccess[]> {
   const namespaces = (await core.listNamespace()).items.map((n) => n.metadata!.name!).sort();
   return Promise.all(
     namespaces.map(async (scope) => {
+      const rules = await accountRules(kubeConfig, namespace, account, scope);
       const allowed: Partial<Record<BlastRadiusAction, string>> = {};
       for (const action of ACTIONS) {
         for (const verb of action.verbs) {
@@ -145,7 +168,7 @@ async function accountAccess(kubeConfig: KubeConfig, core: CoreV1Api, namespace:
           }
         }
       }
-      return { namespace: scope, allowed };
+      return { namespace: scope, allowed, rules };
     }),
   );
 }

@@ -183,6 +183,8 @@ function blastRadiusLines(maps: readonly BlastRadiusSummary[]): string[] {
     if (map.reached.length > 0) out.push(`${mdText(probe)} reached: ${map.reached.map((r) => mdCode(r.path)).join(', ')}.`, '');
     const powers = map.access.filter((a) => Object.keys(a.allowed).length > 0).map((a) => `${mdCode(a.namespace)} (${Object.entries(a.allowed).map(([k, verb]) => `${k}: ${verb}`).join(', ')})`);
     if (powers.length > 0) out.push(`${mdText(probe)}'s account ${mdCode(map.serviceAccount)} has power in: ${powers.join(', ')}.`, '');
+    const rules = map.access.filter((a) => (a.rules ?? []).length > 0).map((a) => `${mdCode(a.namespace)}: ${a.rules!.map(mdCode).join(', ')}`);
+    if (rules.length > 0) out.push(`Every API verb ${mdCode(map.serviceAccount)} is allowed: ${rules.join('; ')}.`, '');
   }
   return out;
 }

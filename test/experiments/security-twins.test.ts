@@ -131,6 +131,9 @@ describe('negative twins of the shipped security experiments (real CLI, embedded
     const detail = services.evidence!.worst![0]!.detail!;
     expect(detail).to.deep.include({ serviceAccount: 'shop/frontend' });
     expect(detail.pod).to.match(/^shop\/frontend-/);
+    // Every API verb the account is allowed, from its own rules review: cluster-admin's everything.
+    const payments = (detail.access as { namespace: string; rules: string[] }[]).find((a) => a.namespace === 'payments')!;
+    expect(payments.rules).to.include('* *.*');
     expect(sloVerdicts(r)).to.deep.equal({
       'blastRadius(shop/frontend).secrets == 0': 'failed',
       'blastRadius(shop/frontend).createPods == 0': 'failed',

@@ -209,6 +209,14 @@ function lagChart(d: ConsistencySummary): string {
 
 const ACTION_LABELS: Readonly<Record<BlastRadiusAction, string>> = { readSecrets: 'read Secrets', createPods: 'create pods', exec: 'exec into pods' };
 
+/** Every API verb the account is allowed, per namespace where it is allowed any, as its rules review listed them. */
+function blastRadiusRules(map: BlastRadiusSummary['map']): string {
+  const withRules = map.access.filter((a) => (a.rules ?? []).length > 0);
+  if (withRules.length === 0) return '';
+  const rows = withRules.map((a) => `<tr><td><code>${text(a.namespace)}</code></td><td>${a.rules!.map((r) => `<code>${text(r)}</code>`).join(' ')}</td></tr>`);
+  return `<details class="rules"><summary>Every API verb its account is allowed (${withRules.length} namespace${withRules.length === 1 ? '' : 's'})</summary><div class="table-scroll"><table class="cards"><thead><tr><th>Namespace</th><th>Verbs and resources</th></tr></thead><tbody>${rows.join('')}</tbody></table></div></details>`;
+}
+
 /** The compromised-pod drill: per app, what an attacker in its pod reached and what its account may do, as tables and a small graph. */
 function blastRadiusSection(maps: readonly BlastRadiusSummary[]): string {
   if (maps.length === 0) return '';
@@ -227,7 +235,8 @@ ${
   powers.length > 0
     ? `<div class="table-scroll"><table class="cards"><thead><tr><th>Namespace</th>${Object.values(ACTION_LABELS).map((l) => `<th>${text(l)}</th>`).join('')}</tr></thead><tbody>${powers.join('')}</tbody></table></div>`
     : `<p>Its account may not read Secrets, create pods or exec into pods in any of ${map.access.length} namespaces.</p>`
-}`;
+}
+${blastRadiusRules(map)}`;
   });
   return `<section id="blast-radius"><h2>Blast radius</h2>
 <p class="muted">The compromised-pod drill: gameday took the place of one pod (connections to every Service port tried from inside it) and of its service account (SubjectAccessReviews in every namespace; no secret was read).</p>
