@@ -5,7 +5,7 @@ import path from 'node:path';
 /**
  * `npm run bench [name…]`: every benchmark in its own process (so memory figures are its own),
  * one after another (so they do not compete for the two cores), then a summary of every
- * reports/bench/*.json. Names: sim, drain, control-plane, http-probe, report, validate (default: all that exist).
+ * reports/bench/*.json. Names: sim, drain, control-plane, http-probe, report, validate, crash, soak (default: all that exist).
  */
 const BENCHES: Readonly<Record<string, readonly (readonly string[])[]>> = {
   sim: [['test/bench/sim-bench.ts', '100:5000'], ['test/bench/sim-bench.ts', '500:25000']],
@@ -14,6 +14,7 @@ const BENCHES: Readonly<Record<string, readonly (readonly string[])[]>> = {
   'http-probe': [['test/bench/http-probe-bench.ts']],
   report: [['test/bench/report-bench.ts']],
   validate: [['test/bench/validate-bench.ts']],
+  crash: [['test/bench/crash-bench.ts', '60']],
 };
 
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHES);
