@@ -115,8 +115,16 @@ async function nodeFaults(kubeConfig: KubeConfig, node: string): Promise<NodeFau
   return (JSON.parse(r.body) as { items: NodeFault[] }).items;
 }
 
+/** The files in the pod's volume; none when the pod went (or began to go) after it was listed, as a replaced pod's volume goes with it. */
 async function filesIn(kubeConfig: KubeConfig, namespace: string, pod: string, path: string): Promise<string[]> {
-  const r = await execInPod(kubeConfig, { namespace, pod, argv: ['ls', '-A', path], timeoutMs: 10_000 });
+  let r;
+  try {
+    r = await execInPod(kubeConfig, { namespace, pod, argv: ['ls', '-A', path], timeoutMs: 10_000 });
+  } catch (err) {
+    const now = await kubeConfig.makeApiClient(CoreV1Api).readNamespacedPod({ namespace, name: pod }).catch(() => undefined);
+    if (!now || now.metadata?.deletionTimestamp || now.status?.phase !== 'Running') return [];
+    throw err;
+  }
   if (r.exitCode !== 0) throw new Error(`ls -A ${path} in ${namespace}/${pod} exited ${r.exitCode}: ${r.stderr}`);
   return r.stdout.split(/\s+/).filter(Boolean);
 }
