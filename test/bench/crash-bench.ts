@@ -41,14 +41,14 @@ try {
     const t0 = Date.now();
     const kill = await killAndRecover({ index: i, case: c, phase, cluster, dir, rng, holdMs: HOLD_MS, windows: windows.get(c.name)! });
     kills.push(kill);
-    const verdict = kill.leftovers.length === 0 && kill.recoverExit === 0 ? 'clean' : `LEFT ${kill.leftovers.join('; ')} (recover exit ${kill.recoverExit})`;
+    const verdict = kill.leftovers.length === 0 && kill.recoverExit === 0 && kill.unhandled.length === 0 ? 'clean' : `LEFT ${kill.leftovers.join('; ')} (recover exit ${kill.recoverExit}) ${kill.unhandled.join('; ')}`;
     console.log(`${String(i).padStart(3)} ${c.name.padEnd(22)} ${phase.padEnd(6)} +${String(kill.delayMs).padStart(5)} ms → killed in ${kill.killedIn.padEnd(12)} ${verdict} (${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(kill.ms)})`);
   }
 } finally {
   simExit = await cluster.stop();
 }
 
-const clean = kills.filter((k) => k.leftovers.length === 0 && k.recoverExit === 0);
+const clean = kills.filter((k) => k.leftovers.length === 0 && k.recoverExit === 0 && k.unhandled.length === 0);
 const tally = <K extends string>(key: (k: Kill) => K): Record<K, number> => {
   const out = {} as Record<K, number>;
   for (const k of kills) out[key(k)] = (out[key(k)] ?? 0) + 1;
@@ -67,6 +67,7 @@ const report = {
     cleanRecoveries: clean.length,
     recoverFailures: kills.filter((k) => k.recoverExit !== 0).length,
     notKilled: kills.filter((k) => k.killedIn === 'not-killed').length,
+    unhandled: kills.flatMap((k) => k.unhandled.map((l) => `kill ${k.index} (${k.case}): ${l}`)),
     byKind: tally((k) => k.kind),
     byAimedPhase: tally((k) => k.phase),
     byPhaseKilledIn: tally((k) => k.killedIn),

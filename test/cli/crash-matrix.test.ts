@@ -35,6 +35,7 @@ describe('crash matrix: gameday run SIGKILLed in inject, hold or revert, then re
       const kill = await killAndRecover({ index: i, case: c, phase, cluster: cluster!, dir, rng, holdMs: HOLD_MS, windows: { inject: 60, hold: HOLD_MS, revert: 60 } });
       kills.push(kill);
       expect(kill.recoverExit, `kill ${i} (${c.name} in ${phase}): recover said ${kill.recoverOutput}`).to.equal(0);
+      expect(kill.unhandled, `kill ${i} (${c.name} in ${phase}): unhandled errors`).to.deep.equal([]);
       expect(kill.leftovers, `kill ${i} (${c.name} in ${phase} after ${kill.delayMs} ms, ${kill.runDir}) left behind`).to.deep.equal([]);
     }
     expect(new Set(kills.map((k) => k.kind)), 'every fault kind was killed at least once').to.have.property('size', new Set(cases.map((c) => c.kind)).size);

@@ -51,8 +51,9 @@ export const MATRIX_SNAPSHOT: SnapshotOptions = { volumes: [{ namespace: 'shop',
 /**
  * The shipped experiments' faults fitted to MATRIX_WORKLOADS. The zone-partition experiment cuts
  * off the pods labelled zone=a of web-zonal.yaml, whose per-zone Deployments would leave a drain
- * blocked by the web budget; here it cuts off one pod of web. Node stops do not wait for the
- * node lifecycle controller (50 s): a crash test needs the stop, not Kubernetes noticing it.
+ * blocked by the web budget; here it cuts off one pod of web. The drain may evict web-cache's pods
+ * (their emptyDir is what diskFill fills). Node stops do not wait for the node lifecycle
+ * controller (50 s): a crash test needs the stop, not Kubernetes noticing it.
  */
 const ADAPTATIONS: Readonly<Record<string, { readonly why: string; readonly params: (p: Record<string, unknown>) => Record<string, unknown> }>> = {
   'networkPartition/pods': { why: 'one pod of shop/web (labels app=web, count 1) instead of the zone=a pod of web-zonal.yaml', params: (p) => ({ ...p, pods: { namespace: 'shop', labels: { app: 'web' } }, count: 1 }) },
@@ -148,6 +149,8 @@ export interface Kill {
   readonly runSeed: number;
   readonly recoverExit: number | null;
   readonly recoverOutput: string;
+  /** Lines of the run's or recover's output that tell of an unhandled rejection or an uncaught exception. */
+  readonly unhandled: readonly string[];
   /** Every difference from the snapshot before the run that outlasted recover; empty is a clean recovery. */
   readonly leftovers: readonly string[];
   readonly runDir: string;
@@ -195,6 +198,7 @@ export async function killAndRecover(o: KillOptions): Promise<Kill> {
   const run = startCli(runArgs(file, out, o.cluster, runSeed));
   const start = phaseStart(o.phase, o.windows.inject + o.holdMs);
   const killed = await killWhen(run, start.line, start.offsetMs + delayMs);
+  const runOutput = run.output();
   const runDir = path.join(out, readdirSync(out)[0] ?? '');
   const killedIn = killed ? await phaseInJournal(path.join(runDir, 'journal.ndjson')) : 'not-killed';
   const ran = clock();
@@ -211,6 +215,7 @@ export async function killAndRecover(o: KillOptions): Promise<Kill> {
     runSeed,
     recoverExit: recovered.code,
     recoverOutput: (recovered.stdout + recovered.stderr).trim(),
+    unhandled: [runOutput.stdout, runOutput.stderr, recovered.stdout, recovered.stderr].join('\n').split('\n').filter((l) => /unhandled|uncaught/i.test(l)),
     leftovers,
     runDir,
     ms: { ready, snapshot, run: ran, recover, compare: clock() },
