@@ -15,6 +15,7 @@ const BENCHES: Readonly<Record<string, readonly (readonly string[])[]>> = {
   report: [['test/bench/report-bench.ts']],
   validate: [['test/bench/validate-bench.ts']],
   crash: [['test/bench/crash-bench.ts', '60']],
+  soak: [['test/bench/soak-bench.ts', '30m']],
 };
 
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHES);
