@@ -27,6 +27,7 @@ const started = Date.now();
 const cluster = await startMatrixCluster(dir);
 const kills: Kill[] = [];
 const windows = new Map<string, PhaseWindows>();
+const harnessErrors: string[] = [];
 let simExit: number | null = null;
 try {
   const cases = crashCases();
@@ -39,7 +40,15 @@ try {
   for (let i = 0; i < KILLS; i++) {
     const { case: c, phase } = planKill(cases, i);
     const t0 = Date.now();
-    const kill = await killAndRecover({ index: i, case: c, phase, cluster, dir, rng, holdMs: HOLD_MS, windows: windows.get(c.name)! });
+    let kill: Kill;
+    try {
+      kill = await killAndRecover({ index: i, case: c, phase, cluster, dir, rng, holdMs: HOLD_MS, windows: windows.get(c.name)! });
+    } catch (err) {
+      // The bench itself failed (a snapshot it could not take): say so, keep the figures of the other kills.
+      harnessErrors.push(`kill ${i} (${c.name}, ${phase}): ${err instanceof Error ? err.message : String(err)}`);
+      console.log(`${String(i).padStart(3)} ${c.name.padEnd(22)} ${phase.padEnd(6)} BENCH ERROR ${harnessErrors.at(-1)}`);
+      continue;
+    }
     kills.push(kill);
     const verdict = kill.leftovers.length === 0 && kill.recoverExit === 0 && kill.unhandled.length === 0 ? 'clean' : `LEFT ${kill.leftovers.join('; ')} (recover exit ${kill.recoverExit}) ${kill.unhandled.join('; ')}`;
     console.log(`${String(i).padStart(3)} ${c.name.padEnd(22)} ${phase.padEnd(6)} +${String(kill.delayMs).padStart(5)} ms → killed in ${kill.killedIn.padEnd(12)} ${verdict} (${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(kill.ms)})`);
@@ -71,6 +80,7 @@ const report = {
     byKind: tally((k) => k.kind),
     byAimedPhase: tally((k) => k.phase),
     byPhaseKilledIn: tally((k) => k.killedIn),
+    harnessErrors,
     leftovers: kills.flatMap((k) => k.leftovers.map((l) => `kill ${k.index} (${k.case}, ${k.killedIn}): ${l}`)),
   },
   kills: kills.map(({ recoverOutput, runDir: _, ...k }) => ({ ...k, recover: recoverOutput.split('\n').slice(-3).join('\n') })),
@@ -78,6 +88,6 @@ const report = {
 await mkdir('reports/bench', { recursive: true });
 await writeFile('reports/bench/crash.json', `${JSON.stringify(report, null, 2)}\n`);
 console.log(`${kills.length} kills, ${clean.length} clean recoveries, ${report.totals.leftovers.length} leftovers; wrote reports/bench/crash.json`);
-if (clean.length === kills.length && simExit === 0) await rm(dir, { recursive: true, force: true });
+if (clean.length === kills.length && harnessErrors.length === 0 && simExit === 0) await rm(dir, { recursive: true, force: true });
 else console.log(`kept ${dir} (run directories of the kills)`);
-process.exit(clean.length === kills.length ? 0 : 1);
+process.exit(clean.length === kills.length && harnessErrors.length === 0 ? 0 : 1);

@@ -1,6 +1,7 @@
 import { AppsV1Api, BatchV1Api, CoreV1Api, NetworkingV1Api, type KubeConfig, type V1ObjectMeta } from '@kubernetes/client-node';
 import { rawRequest } from '../../src/cluster/raw-request.js';
 import { execInPod } from '../../src/nodes/pod-exec.js';
+import { eventually } from './eventually.js';
 
 /**
  * What a fault or a probe of gameday can leave in a cluster, as flat `what → value` entries, so
@@ -115,18 +116,27 @@ async function nodeFaults(kubeConfig: KubeConfig, node: string): Promise<NodeFau
   return (JSON.parse(r.body) as { items: NodeFault[] }).items;
 }
 
-/** The files in the pod's volume; none when the pod went (or began to go) after it was listed, as a replaced pod's volume goes with it. */
-async function filesIn(kubeConfig: KubeConfig, namespace: string, pod: string, path: string): Promise<string[]> {
-  let r;
-  try {
-    r = await execInPod(kubeConfig, { namespace, pod, argv: ['ls', '-A', path], timeoutMs: 10_000 });
-  } catch (err) {
-    const now = await kubeConfig.makeApiClient(CoreV1Api).readNamespacedPod({ namespace, name: pod }).catch(() => undefined);
-    if (!now || now.metadata?.deletionTimestamp || now.status?.phase !== 'Running') return [];
-    throw err;
-  }
-  if (r.exitCode !== 0) throw new Error(`ls -A ${path} in ${namespace}/${pod} exited ${r.exitCode}: ${r.stderr}`);
-  return r.stdout.split(/\s+/).filter(Boolean);
+/**
+ * The files in the pod's volume; none when the pod went (or began to go) after it was listed, as a
+ * replaced pod's volume goes with it. A container that is restarting (a containerKill) refuses
+ * exec for a moment: that is retried.
+ */
+function filesIn(kubeConfig: KubeConfig, namespace: string, pod: string, path: string): Promise<string[]> {
+  return eventually(
+    `ls -A ${path} in ${namespace}/${pod}`,
+    async () => {
+      try {
+        const r = await execInPod(kubeConfig, { namespace, pod, argv: ['ls', '-A', path], timeoutMs: 10_000 });
+        if (r.exitCode !== 0) throw new Error(`ls -A ${path} in ${namespace}/${pod} exited ${r.exitCode}: ${r.stderr}`);
+        return r.stdout.split(/\s+/).filter(Boolean);
+      } catch (err) {
+        const now = await kubeConfig.makeApiClient(CoreV1Api).readNamespacedPod({ namespace, name: pod }).catch(() => undefined);
+        if (!now || now.metadata?.deletionTimestamp || now.status?.phase !== 'Running') return [];
+        throw err;
+      }
+    },
+    20_000,
+  );
 }
 
 function ref(meta: V1ObjectMeta | undefined): string {
