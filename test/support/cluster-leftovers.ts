@@ -118,24 +118,29 @@ async function nodeFaults(kubeConfig: KubeConfig, node: string): Promise<NodeFau
 
 /**
  * The files in the pod's volume; none when the pod went (or began to go) after it was listed, as a
- * replaced pod's volume goes with it. A container that is restarting (a containerKill) refuses
- * exec for a moment: that is retried.
+ * replaced pod's volume goes with it. A container that is not running refuses exec: one that a
+ * containerKill killed again and again waits out its CrashLoopBackOff (10 s, doubling per restart),
+ * and the listing waits with it, since its volume (and any file a disk fill left there) stays.
  */
 function filesIn(kubeConfig: KubeConfig, namespace: string, pod: string, path: string): Promise<string[]> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
   return eventually(
     `ls -A ${path} in ${namespace}/${pod}`,
     async () => {
+      const now = await core.readNamespacedPod({ namespace, name: pod }).catch(() => undefined);
+      if (!now || now.metadata?.deletionTimestamp || now.status?.phase !== 'Running') return [];
+      if (!now.status.containerStatuses?.every((c) => c.state?.running)) return undefined;
       try {
         const r = await execInPod(kubeConfig, { namespace, pod, argv: ['ls', '-A', path], timeoutMs: 10_000 });
         if (r.exitCode !== 0) throw new Error(`ls -A ${path} in ${namespace}/${pod} exited ${r.exitCode}: ${r.stderr}`);
         return r.stdout.split(/\s+/).filter(Boolean);
       } catch (err) {
-        const now = await kubeConfig.makeApiClient(CoreV1Api).readNamespacedPod({ namespace, name: pod }).catch(() => undefined);
-        if (!now || now.metadata?.deletionTimestamp || now.status?.phase !== 'Running') return [];
+        const after = await core.readNamespacedPod({ namespace, name: pod }).catch(() => undefined);
+        if (!after || after.metadata?.deletionTimestamp || after.status?.phase !== 'Running') return [];
         throw err;
       }
     },
-    20_000,
+    180_000,
   );
 }
 
