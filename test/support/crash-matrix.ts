@@ -105,7 +105,8 @@ export function crashCases(repo = process.cwd()): CrashCase[] {
 export function crashExperiment(c: CrashCase, holdMs: number, injectMs = 0): string {
   const forMs = injectMs + holdMs;
   const fault = { at: '0s', for: `${forMs}ms`, [c.kind]: c.params };
-  const spec = { duration: `${forMs + 200}ms`, ...(c.blastRadius !== undefined ? { blastRadius: c.blastRadius } : {}), faults: [fault] };
+  // The run outlives the revert by 3 s: a kill aimed at the revert must not find the process gone (a killed run never waits them out).
+  const spec = { duration: `${forMs + 3000}ms`, ...(c.blastRadius !== undefined ? { blastRadius: c.blastRadius } : {}), faults: [fault] };
   return stringify({ apiVersion: 'gameday/v1', kind: 'Experiment', metadata: { name: `crash-${c.name.replace('/', '-').toLowerCase()}`, description: `from ${c.source}` }, spec });
 }
 
