@@ -119,7 +119,7 @@ async function nodeFaults(kubeConfig: KubeConfig, node: string): Promise<NodeFau
 /**
  * The files in the pod's volume; none when the pod went (or began to go) after it was listed, as a
  * replaced pod's volume goes with it. A container that is not running refuses exec: one that a
- * containerKill killed again and again waits out its CrashLoopBackOff (10 s, doubling per restart),
+ * containerKill killed again and again waits out its CrashLoopBackOff (10 s, doubling per restart, at most 5 min),
  * and the listing waits with it, since its volume (and any file a disk fill left there) stays.
  */
 function filesIn(kubeConfig: KubeConfig, namespace: string, pod: string, path: string): Promise<string[]> {
@@ -140,7 +140,8 @@ function filesIn(kubeConfig: KubeConfig, namespace: string, pod: string, path: s
         throw err;
       }
     },
-    180_000,
+    // The longest CrashLoopBackOff (the kubelet's 5 min cap), and a little more.
+    330_000,
   );
 }
 
