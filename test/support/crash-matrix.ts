@@ -328,7 +328,8 @@ async function workloadsReady(kubeConfig: KubeConfig): Promise<void> {
       const [d, s] = await Promise.all([apps.listDeploymentForAllNamespaces(), apps.listStatefulSetForAllNamespaces()]);
       return [...d.items, ...s.items].every((w) => (w.status?.readyReplicas ?? 0) >= (w.spec?.replicas ?? 1) && (w.status?.replicas ?? 0) === (w.spec?.replicas ?? 1));
     },
-    60_000,
+    // A container killed again and again waits out its CrashLoopBackOff, at most 5 min.
+    330_000,
   );
 }
 
