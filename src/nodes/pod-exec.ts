@@ -71,7 +71,16 @@ export async function execInPod(kubeConfig: KubeConfig, options: PodExecOptions)
         });
       }, (err: unknown) => {
         clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
+        reject(err instanceof Error ? err : new Error(`exec in pod ${options.namespace}/${options.pod} could not start: ${handshakeError(err)}`));
       });
   });
+}
+
+/**
+ * client-node rejects a failed exec handshake with the WebSocket's ErrorEvent, not an Error: its
+ * message (`Unexpected server response: 404`) is what says why; String() of it says `[object Object]`.
+ */
+function handshakeError(err: unknown): string {
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message !== '' ? message : String(err);
 }

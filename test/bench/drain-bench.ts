@@ -17,7 +17,9 @@ import { podDisruptionBudget, webDeployment } from '../support/kube-objects.js';
  * gameday's nodeDrain against `kubectl drain` on the same embedded cluster: 60 pods of three
  * Deployments (20 each, budgets maxUnavailable 1) on one node, drained to the other, alternating
  * tools round by round. Each drain is watched: ready pods must never fall below a budget's
- * desired healthy (19). Writes reports/bench/drain.json.
+ * desired healthy (19). Also measures the ideal schedule: 20 replacements in a row, each as long
+ * as the median time for a deleted pod's replacement to be ready, and gives both tools' time as a
+ * ratio to it. Writes reports/bench/drain.json.
  * With `real`, the same on upstream Kubernetes (the real control plane with gameday's own two
  * workers joined, as `--control-plane real` runs it): writes reports/bench/drain-real.json.
  * Run: npx tsx test/bench/drain-bench.ts [rounds per tool, default 2] [embedded|real]
@@ -26,6 +28,7 @@ const NS = 'default';
 const APPS = ['alpha', 'beta', 'gamma'];
 const REPLICAS = 20;
 const DESIRED_HEALTHY = REPLICAS - 1;
+const REPLACEMENT_SAMPLES = 5;
 
 interface Round {
   readonly tool: 'gameday' | 'kubectl';
@@ -57,6 +60,24 @@ async function main(): Promise<void> {
   const [a, b] = ['gameday-worker', 'gameday-worker2'];
   const setSchedulable = (name: string, schedulable: boolean) => core.patchNode({ name, body: { spec: { unschedulable: schedulable ? null : true } } }, strategicMerge);
 
+  /**
+   * From the delete of one pod of `app` (graceful, as an eviction deletes it) until the app has
+   * REPLICAS healthy pods again (Ready and not terminating, as its budget counts them), watched, not polled.
+   */
+  const replacementReady = async (app: string): Promise<number> => {
+    const watch = await watchHealthy(kc, NS, `app=${app}`);
+    try {
+      const pods = (await core.listNamespacedPod({ namespace: NS, labelSelector: `app=${app}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
+      const t0 = performance.now();
+      await core.deleteNamespacedPod({ namespace: NS, name: pods[0]!.metadata!.name! });
+      while (watch.lowest() === REPLICAS) await sleep(5);
+      while (watch.current() < REPLICAS) await sleep(5);
+      return Math.round(performance.now() - t0);
+    } finally {
+      watch.stop();
+    }
+  };
+
   /** All 60 pods ready on `node`, and every budget settled with room for one disruption. */
   const settledOn = async (node: string): Promise<void> => {
     for (;;) {
@@ -75,7 +96,18 @@ async function main(): Promise<void> {
       await policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: podDisruptionBudget(app, { maxUnavailable: 1 }) });
     }
     await settledOn(a);
+
+    // The ideal schedule: with maxUnavailable 1 each budget lets one pod go at a time, the next only
+    // once its replacement is ready, so a drain needs REPLICAS replacements in a row (the three apps in parallel).
+    const replacementMs: number[] = [];
+    // Measured while the other node is still cordoned, so each replacement starts where the drain's would.
+    for (let i = 0; i < REPLACEMENT_SAMPLES; i++) {
+      replacementMs.push(await replacementReady(APPS[i % APPS.length]!));
+      await settledOn(a);
+    }
     await setSchedulable(b, true);
+    const replacementReadyMs = median(replacementMs);
+    console.log(`replacement ready in ${replacementMs.join(', ')} ms: median ${replacementReadyMs} ms, so the ideal drain is ${REPLICAS} × ${replacementReadyMs} ms = ${((REPLICAS * replacementReadyMs) / 1000).toFixed(1)} s`);
 
     const rounds: Round[] = [];
     let from = a;
@@ -114,6 +146,7 @@ async function main(): Promise<void> {
 
     const gameday = median(rounds.filter((r) => r.tool === 'gameday').map((r) => r.ms));
     const kubectl = median(rounds.filter((r) => r.tool === 'kubectl').map((r) => r.ms));
+    const idealMs = REPLICAS * replacementReadyMs;
     const result = {
       benchmark: backend === 'real' ? 'drain-real' : 'drain',
       setup: { backend, pods: APPS.length * REPLICAS, deployments: APPS.length, budget: 'maxUnavailable: 1', desiredHealthy: DESIRED_HEALTHY, workers: 2, terminationGracePeriodSeconds: 1 },
@@ -121,11 +154,21 @@ async function main(): Promise<void> {
       gamedayMedianMs: gameday,
       kubectlMedianMs: kubectl,
       speedup: Number((kubectl / gameday).toFixed(2)),
+      ideal: {
+        how: `${REPLICAS} sequential replacements (maxUnavailable 1, the apps in parallel) × the median time from deleting one pod to its replacement being ready`,
+        replacementReadyMs: replacementMs,
+        replacementReadyMedianMs: replacementReadyMs,
+        sequentialReplacements: REPLICAS,
+        idealMs,
+        gamedayToIdeal: Number((gameday / idealMs).toFixed(2)),
+        kubectlToIdeal: Number((kubectl / idealMs).toFixed(2)),
+      },
       budgetEverViolated: rounds.some((r) => r.budgetViolated),
     };
     await mkdir('reports/bench', { recursive: true });
     await writeFile(`reports/bench/${result.benchmark}.json`, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`gameday median ${(gameday / 1000).toFixed(1)}s, kubectl median ${(kubectl / 1000).toFixed(1)}s: ${result.speedup}x faster; budget ever violated: ${result.budgetEverViolated}`);
+    console.log(`ideal ${(idealMs / 1000).toFixed(1)}s: gameday ${result.ideal.gamedayToIdeal}× the ideal, kubectl ${result.ideal.kubectlToIdeal}×`);
     console.log(`wrote reports/bench/${result.benchmark}.json`);
   } finally {
     await cluster.stop();

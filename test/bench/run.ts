@@ -5,16 +5,19 @@ import path from 'node:path';
 /**
  * `npm run bench [name…]`: every benchmark in its own process (so memory figures are its own),
  * one after another (so they do not compete for the two cores), then a summary of every
- * reports/bench/*.json. Names: sim, drain, control-plane, http-probe, report, validate, api-faults (default: all that exist).
+ * reports/bench/*.json. Names: sim, drain, control-plane, http-probe, report, validate, api-faults, crash, soak (default: all that exist).
  */
 const BENCHES: Readonly<Record<string, readonly (readonly string[])[]>> = {
-  sim: [['test/bench/sim-bench.ts', '100:5000'], ['test/bench/sim-bench.ts', '500:25000']],
+  // Both sizes in one entry, so the JSON has the 25k/5k ratio.
+  sim: [['test/bench/sim-bench.ts', '100:5000', '500:25000']],
   drain: [['test/bench/drain-bench.ts'], ['test/bench/drain-bench.ts', '2', 'real']],
   'control-plane': [['test/bench/control-plane-bench.ts']],
   'http-probe': [['test/bench/http-probe-bench.ts']],
   report: [['test/bench/report-bench.ts']],
   validate: [['test/bench/validate-bench.ts']],
   'api-faults': [['test/bench/api-fault-bench.ts']],
+  crash: [['test/bench/crash-bench.ts', '60']],
+  soak: [['test/bench/soak-bench.ts', '30m']],
 };
 
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHES);

@@ -139,6 +139,15 @@ describe('diskFill of pods (exec) on the embedded cluster', function () {
     expect((await dfData()).used).to.equal(0);
   });
 
+  it('an exec the API server refuses (no such pod) fails with the pod and the server\'s answer, not [object Object]', async () => {
+    const failed = await execInPod(f.kubeConfig, { namespace: NS, pod: 'no-such-pod', argv: ['ls'] }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failed).to.be.instanceOf(Error);
+    expect((failed as Error).message).to.match(new RegExp(`^exec in pod ${NS}/no-such-pod could not start: .*404`));
+  });
+
   it('revert of a pod that is gone says so in a log line, not an error', async () => {
     const { params, planned } = await planFault(diskFill, { pods: { namespace: NS, labels: { app: 'store' } }, path: '/data', fill: '1Mi' }, f.target, 5);
     const ctx = recordingContext(f.target);
