@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   HttpMethod,
   IsomorphicFetchHttpLibrary,
@@ -12,7 +11,7 @@ import {
 import { from, type Observable } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
 import { HarnessError } from '../core/errors.js';
 import { answerText, classifyAnswer, withRetries, retryAfterMs, type Answer, type RetryOptions, type TryResult } from './retry-policy.js';
-import { REQUEST_ID_ANNOTATION, changesNothing, outcomeOf, resourceAddress, type LostWrite, type ResourceAddress } from './write-outcome.js';
+import { changesNothing, outcomeOf, resourceAddress, type LostWrite, type ResourceAddress } from './write-outcome.js';
 
 /**
  * The one place every typed client-node call goes through (`makeApiClient` of a
@@ -34,7 +33,6 @@ export class RetryingHttpLibrary implements HttpLibrary {
     const method = request.getHttpMethod().toString();
     const url = new URL(request.getUrl());
     const address = resourceAddress(url.pathname);
-    const requestId = method === 'POST' && address && address.name === undefined && !changesNothing(method, address) ? markCreate(request) : undefined;
     const safe = changesNothing(method, address);
     let lostDelete = false;
     let sameErrorText: string | undefined;
@@ -56,7 +54,7 @@ export class RetryingHttpLibrary implements HttpLibrary {
       const why = answerText(answer);
       if (kind === 'refused' || safe) return again(why, answer);
       if (!address) return { kind: 'fail', error: new HarnessError(`${method} ${url.pathname}: ${why}, and its outcome cannot be checked; not sent again`) };
-      const write: LostWrite = { method, address, contentType: request.getHeaders()['Content-Type'] ?? '', body: parsedBody(request), ...(requestId ? { requestId } : {}) };
+      const write: LostWrite = { method, address, contentType: request.getHeaders()['Content-Type'] ?? '', body: parsedBody(request) };
       const outcome = await outcomeOf(write, (path) => this.readBack(request, path));
       if (outcome.kind === 'applied') return { kind: 'done', value: appliedResponse(method, address, outcome.object) };
       if (outcome.kind === 'unknowable') {
@@ -105,16 +103,6 @@ const SAME_ERROR_IS_AN_ANSWER = 3;
 function again(why: string, answer: Answer): TryResult<never> {
   const wait = 'status' in answer ? retryAfterMs(answer.retryAfter) : undefined;
   return { kind: 'again', why, ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
-}
-
-/** Puts this request's id on a create, so a lost answer can be told from someone else's object of that name. */
-function markCreate(request: RequestContext): string | undefined {
-  const body = parsedBody(request) as { metadata?: { annotations?: Record<string, string> } } | undefined;
-  if (!body || typeof body !== 'object' || Array.isArray(body) || !body.metadata) return undefined;
-  const id = randomUUID();
-  body.metadata.annotations = { ...body.metadata.annotations, [REQUEST_ID_ANNOTATION]: id };
-  request.setBody(JSON.stringify(body));
-  return id;
 }
 
 function parsedBody(request: RequestContext): unknown {

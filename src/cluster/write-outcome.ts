@@ -2,8 +2,10 @@
  * A write whose answer was lost (a timeout, a reset connection, a 500 after it was sent) may or
  * may not have been carried out. Before it is sent again it is checked against the object as it
  * now is, so nothing is ever applied twice:
- * - a create is looked up by name, and counts as done only when the object found carries this
- *   request's id (`REQUEST_ID_ANNOTATION`, put on every create gameday sends);
+ * - a create is looked up by name, and counts as done only when the object found holds
+ *   everything that was sent (its spec or data, labels and annotations); an object of that name
+ *   that differs is someone else's, and sending again gets the AlreadyExists the caller must see.
+ *   No mark of gameday's is put on the object: users' objects stay as they wrote them;
  * - an eviction is done when the pod is gone or terminating;
  * - a delete is simply sent again, and a 404 then means it was done;
  * - an update is done when the object holds what was sent; not done while the object still has
@@ -12,8 +14,6 @@
  *   patch guarded by `test` or made only of idempotent operations, may be sent again; any other
  *   JSON patch may not.
  */
-export const REQUEST_ID_ANNOTATION = 'gameday.dev/request-id';
-
 /** Where a request went: the collection's path, and the object and subresource it named. */
 export interface ResourceAddress {
   readonly collection: string;
@@ -67,8 +67,6 @@ export interface LostWrite {
   readonly contentType: string;
   /** The body sent, parsed. */
   readonly body: unknown;
-  /** The id put on a create (REQUEST_ID_ANNOTATION). */
-  readonly requestId?: string;
 }
 
 /** Finds out whether a write whose answer was lost was carried out. */
@@ -92,22 +90,31 @@ export async function outcomeOf(write: LostWrite, read: ReadObject): Promise<Wri
 }
 
 async function createOutcome(write: LostWrite, read: ReadObject): Promise<WriteOutcome> {
-  const name = (write.body as LooseObject | undefined)?.metadata as { name?: string } | undefined;
-  if (!name?.name || !write.requestId) return { kind: 'unknowable', why: 'a create without a name cannot be looked up' };
-  const found = await read(`${write.address.collection}/${encodeURIComponent(name.name)}`);
+  const body = write.body as LooseObject | undefined;
+  const name = (body?.metadata as { name?: string } | undefined)?.name;
+  if (!name) return { kind: 'unknowable', why: 'a create without a name cannot be looked up' };
+  const found = await read(`${write.address.collection}/${encodeURIComponent(name)}`);
   if (found.status === 404) return { kind: 'not-applied' };
-  if (found.status !== 200) return { kind: 'unknowable', why: `looking it up answered HTTP ${found.status}` };
-  // Taken by someone else's object: sending it again gets the AlreadyExists the caller must see.
-  if (found.object?.metadata?.annotations?.[REQUEST_ID_ANNOTATION] !== write.requestId) return { kind: 'not-applied' };
-  return { kind: 'applied', object: found.object };
+  if (found.status !== 200 || !found.object) return { kind: 'unknowable', why: `looking it up answered HTTP ${found.status}` };
+  // Taken by an object that does not hold what was sent: someone else's, and sending it again gets the AlreadyExists the caller must see.
+  return holdsWhatWasSent(body, found.object) ? { kind: 'applied', object: found.object } : { kind: 'not-applied' };
+}
+
+/** Whether an object holds everything a write sent: its fields but metadata and status, its labels and annotations. */
+function holdsWhatWasSent(body: LooseObject | undefined, current: LooseObject): boolean {
+  const fields = Object.keys(body ?? {}).filter((k) => k !== 'metadata' && k !== 'status' && k !== 'apiVersion' && k !== 'kind');
+  return (
+    fields.every((k) => contains(current[k], body?.[k])) &&
+    contains(current.metadata?.annotations, body?.metadata?.annotations) &&
+    contains((current.metadata as { labels?: unknown } | undefined)?.labels, (body?.metadata as { labels?: unknown } | undefined)?.labels)
+  );
 }
 
 function updateOutcome(sent: unknown, current: LooseObject, subresource: string | undefined): WriteOutcome {
   const body = sent as LooseObject | undefined;
   const sentVersion = body?.metadata?.resourceVersion;
   if (sentVersion !== undefined && sentVersion === current.metadata?.resourceVersion) return { kind: 'not-applied' };
-  const compared = subresource === 'status' ? ['status'] : Object.keys(body ?? {}).filter((k) => k !== 'metadata' && k !== 'status' && k !== 'apiVersion' && k !== 'kind');
-  const holds = compared.every((k) => contains(current[k], body?.[k])) && contains(current.metadata?.annotations, body?.metadata?.annotations) && contains((current.metadata as { labels?: unknown } | undefined)?.labels, (body?.metadata as { labels?: unknown } | undefined)?.labels);
+  const holds = subresource === 'status' ? contains(current.status, body?.status) : holdsWhatWasSent(body, current);
   if (holds) return { kind: 'applied', object: current };
   // Without a resourceVersion an update replaces whatever is there, so sending it twice is harmless.
   if (sentVersion === undefined) return { kind: 'not-applied' };

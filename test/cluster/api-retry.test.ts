@@ -5,7 +5,7 @@ import { CoreV1Api, KubeConfig, PatchStrategy, ServerConfiguration, createConfig
 import { KubeWatch } from '../../src/cluster/kube-watch.js';
 import { RetryingHttpLibrary, RetryingKubeConfig } from '../../src/cluster/retrying-http.js';
 import { API_RETRY, backoffMs, type RetryOptions, type RetryPolicy } from '../../src/cluster/retry-policy.js';
-import { REQUEST_ID_ANNOTATION, outcomeOf, resourceAddress, type LostWrite } from '../../src/cluster/write-outcome.js';
+import { outcomeOf, resourceAddress, type LostWrite } from '../../src/cluster/write-outcome.js';
 import { HarnessError } from '../../src/core/errors.js';
 import { parseApiFaults } from '../../src/sim/api/api-faults.js';
 import { eventually } from '../support/eventually.js';
@@ -46,12 +46,13 @@ describe('cluster: retries against a flaky API server', () => {
       expect(resourceAddress('/api/v1/namespaces/shop')).to.deep.equal({ collection: '/api/v1/namespaces', name: 'shop' });
     });
 
-    it('a create is done only when the object found carries this request\'s id', async () => {
-      const body = { metadata: { name: 'web' } };
-      const ours = { metadata: { name: 'web', annotations: { [REQUEST_ID_ANNOTATION]: 'r1' } } };
-      expect(await outcomeOf(lost({ method: 'POST', address: pods, body, requestId: 'r1' }), reading(200, ours))).to.deep.equal({ kind: 'applied', object: ours });
-      expect((await outcomeOf(lost({ method: 'POST', address: pods, body, requestId: 'r2' }), reading(200, ours))).kind, 'someone else\'s: the retry gets its AlreadyExists').to.equal('not-applied');
-      expect((await outcomeOf(lost({ method: 'POST', address: pods, body, requestId: 'r1' }), reading(404))).kind).to.equal('not-applied');
+    it('a create is done only when the object of that name holds what was sent: no mark is put on it', async () => {
+      const body = { metadata: { name: 'web', labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'gameday/web:1' }] } };
+      const ours = { metadata: { name: 'web', uid: 'u1', labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'gameday/web:1', imagePullPolicy: 'IfNotPresent' }], restartPolicy: 'Always' } };
+      const theirs = { metadata: { name: 'web', labels: { app: 'other' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } };
+      expect(await outcomeOf(lost({ method: 'POST', address: pods, body }), reading(200, ours))).to.deep.equal({ kind: 'applied', object: ours });
+      expect((await outcomeOf(lost({ method: 'POST', address: pods, body }), reading(200, theirs))).kind, "someone else's: the retry gets its AlreadyExists").to.equal('not-applied');
+      expect((await outcomeOf(lost({ method: 'POST', address: pods, body }), reading(404))).kind).to.equal('not-applied');
       expect((await outcomeOf(lost({ method: 'POST', address: pods, body: { metadata: { generateName: 'web-' } } }), reading(404))).kind).to.equal('unknowable');
     });
 
@@ -112,7 +113,7 @@ describe('cluster: retries against a flaky API server', () => {
       for (let i = 0; i < 30; i++) await core.createNamespacedPod({ namespace: 'default', body: pod(`web-${i}`) });
       const pods = [...h.store.scan('pods', { namespace: 'default' })];
       expect(pods.map((p) => p.metadata.name).sort()).to.deep.equal(Array.from({ length: 30 }, (_, i) => `web-${i}`).sort());
-      expect(pods.every((p) => (p.metadata.annotations as Record<string, string>)[REQUEST_ID_ANNOTATION])).to.equal(true);
+      expect(pods.every((p) => p.metadata.annotations === undefined), 'no mark of gameday on the objects').to.equal(true);
       expect(h.server.faults!.appliedFirst, 'some creates landed before their answer was lost').to.be.greaterThan(0);
     });
 
