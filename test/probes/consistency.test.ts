@@ -112,6 +112,9 @@ describe('consistency probe (embedded cluster, gameday/kv replication; a loopbac
             // The store acknowledges every write, and loses one.
             if (id !== dropped) data.set(id, payload);
             res.writeHead(201).end();
+          } else if (url.pathname === '/get-gone') {
+            // What the API server's service proxy answers while the Service is deleted: not the store's 404.
+            res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'services "orders" not found', reason: 'NotFound', details: { name: 'orders', kind: 'services' }, code: 404 }));
           } else if (url.pathname === '/get') {
             const v = data.get(key);
             res.writeHead(v === undefined ? 404 : 200, { 'x-served-by': 'only' }).end(v ?? '');
@@ -149,6 +152,19 @@ describe('consistency probe (embedded cluster, gameday/kv replication; a loopbac
       expect(duplicates.map((s) => s.detail!.key)).to.deep.equal([...data.keys()].sort());
       expect(duplicates[0]).to.deep.include({ value: 2 });
       expect(ofOp(probe.samples, 'read'), 'readEvery 0s: no read-backs').to.deep.equal([]);
+    });
+
+    it("does not count the API server's 404 for a deleted Service as a stale read: it says nothing about the record", async () => {
+      const probe = await startProbe(
+        consistencyProbe,
+        { put: { url: `${base}/put`, method: 'POST', body: '{"id":"{key}","payload":"{value}"}' }, get: { url: `${base}/get-gone?k={key}` }, keyPrefix: 'gone-', readEvery: '20ms', quiesce: '0s' },
+        sim.kubeConfig,
+      );
+      await eventually('read-backs', () => ofOp(probe.samples, 'read').length >= 3);
+      await probe.stop();
+      const reads = ofOp(probe.samples, 'read');
+      expect(reads.filter((s) => s.error === 'stale')).to.deep.equal([]);
+      expect(reads.every((s) => s.error === 'status-404-from-the-api-server')).to.equal(true);
     });
 
     it('with verifyAfter, stops writing and verifies then, once, without waiting for the run to end', async () => {

@@ -195,6 +195,7 @@ export class RecordLedger {
     if (!result.answer) return { kind: 'failed', error: result.error! };
     const ok = result.answer.status >= 200 && result.answer.status < 300;
     if (ok && (values.value === undefined || result.answer.body.includes(values.value))) return { kind: 'has', answer: result.answer };
+    if (result.answer.status === 404 && answeredByKubernetes(result.answer.body)) return { kind: 'failed', error: 'status-404-from-the-api-server' };
     if (ok || result.answer.status === 404) return { kind: 'lacks', answer: result.answer };
     return { kind: 'failed', error: `status-${result.answer.status}` };
   }
@@ -229,4 +230,19 @@ function round(ms: number): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * A 404 that is a Kubernetes Status (`kind: Status`): the API server's service proxy saying the
+ * Service itself is gone (a drill that deleted it), not the store saying it lacks the record. It
+ * says nothing about the record, so it is no stale read.
+ */
+function answeredByKubernetes(body: string): boolean {
+  if (!body.includes('"Status"')) return false;
+  try {
+    const status = JSON.parse(body) as { kind?: unknown; apiVersion?: unknown };
+    return status.kind === 'Status' && status.apiVersion === 'v1';
+  } catch {
+    return false;
+  }
 }
