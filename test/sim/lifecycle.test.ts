@@ -55,7 +55,10 @@ describe('sim kubelet lifecycle', function () {
 
   it('takes a crashed node\'s pods down and restarts them when the node comes back', async () => {
     const node = 'gameday-worker';
-    await sim.apps.createNamespacedDeployment({ namespace: 'default', body: webDeployment('pinned', 1, { nodeSelector: { 'kubernetes.io/hostname': node } }) });
+    const body = webDeployment('pinned', 1, { nodeSelector: { 'kubernetes.io/hostname': node } });
+    // Tolerating the lost node for a minute: the pod must wait for the node, not be evicted (1 s here) while the test looks.
+    body.spec!.template.spec!.tolerations = ['unreachable', 'not-ready'].map((t) => ({ key: `node.kubernetes.io/${t}`, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }));
+    await sim.apps.createNamespacedDeployment({ namespace: 'default', body });
     await sim.core.createNamespacedService({ namespace: 'default', body: httpService('pinned') });
     const [pod] = await eventually('pinned ready', async () => {
       const pods = await podsOf(sim.core, 'default', 'pinned');
