@@ -113,7 +113,7 @@ describe('cpuStress and memoryStress of nodes, run for real with stress-ng in ne
   });
 
   const context = (access: NodeAccess, holdMs?: number): FaultContext => ({
-    cluster: { ref: { kind: 'context', name: 'netns', context: 'netns' }, kubeConfig: new KubeConfig(), nodeAccess: access, snapshot: () => Promise.reject(new Error('not needed')), close: async () => {} } as ClusterTarget,
+    cluster: { ref: { kind: 'kubeconfig', name: 'netns' }, kubeConfig: new KubeConfig(), nodeAccess: access, snapshot: () => Promise.reject(new Error('not needed')), close: async () => {} } satisfies ClusterTarget,
     signal: new AbortController().signal,
     ...(holdMs !== undefined ? { holdMs } : {}),
     log: () => {},
