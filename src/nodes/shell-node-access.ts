@@ -17,7 +17,7 @@ import {
   type StressOptions,
 } from './node-access.js';
 import { execInPod } from './pod-exec.js';
-import { CHECK_SCRIPT, NO_STRESS_NG, START_SCRIPT, STOP_SCRIPT, stressFileBase, stressNgArgv } from './stress-ng.js';
+import { CHECK_SCRIPT, FIND_SCRIPT, NO_STRESS_NG, START_SCRIPT, STOP_SCRIPT, stressFileBase, stressNgArgv } from './stress-ng.js';
 
 export interface ExecOptions {
   readonly timeoutMs?: number;
@@ -231,6 +231,7 @@ export abstract class ShellNodeAccess implements NodeAccess {
   async stress(node: string, options: StressOptions): Promise<void> {
     const runner = new StressRunner(this, node, options.pod);
     const argv = stressNgArgv(options, (options.maxDurationMs ?? DEFAULT_STRESS_MS) / 1000);
+    await runner.find();
     await runner.stop(options.id);
     await runner.start(options.id, argv);
   }
@@ -286,12 +287,18 @@ class StressRunner {
     }
   }
 
+  /** Throws StressNgMissingError unless stress-ng is there to run. */
+  async find(): Promise<void> {
+    const result = await this.run(FIND_SCRIPT, []);
+    if (!result) throw new Error(`cannot stress ${this.where()}: the container is not running`);
+    if (result.exitCode === NO_STRESS_NG) throw new StressNgMissingError(this.where(), this.access.provider, this.pod !== undefined);
+    if (result.exitCode !== 0) throw new NodeCommandError(this.node, ['sh', '-c', FIND_SCRIPT], result);
+  }
+
   async start(id: string, argv: readonly string[]): Promise<void> {
     const result = await this.run(START_SCRIPT, [stressFileBase(this.node, id), ...argv]);
     if (!result) throw new Error(`cannot stress ${this.where()}: the container is not running`);
-    if (result.exitCode === 0) return;
-    if (result.exitCode === NO_STRESS_NG) throw new StressNgMissingError(this.where(), this.access.provider, this.pod !== undefined);
-    throw new NodeCommandError(this.node, argv, result);
+    if (result.exitCode !== 0) throw new NodeCommandError(this.node, argv, result);
   }
 
   async isRunning(id: string): Promise<boolean> {

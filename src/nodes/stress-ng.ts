@@ -74,6 +74,9 @@ const ALIVE = `alive() {
   return 0
 }`;
 
+/** `sh -c FIND`: exit ${NO_STRESS_NG} when there is no stress-ng (a command of its own, before any other). */
+export const FIND_SCRIPT = `command -v stress-ng >/dev/null 2>&1 || { echo "stress-ng: command not found" >&2; exit ${NO_STRESS_NG}; }`;
+
 /**
  * `sh -c START base argv…`: starts stress-ng in the background, its output to `base.log`, and
  * writes its pid; then checks that it is still running half a second later, so a stress-ng
@@ -81,7 +84,7 @@ const ALIVE = `alive() {
  */
 export const START_SCRIPT = `${ALIVE}
 base=$1; shift
-command -v stress-ng >/dev/null 2>&1 || { echo "stress-ng: command not found" >&2; exit ${NO_STRESS_NG}; }
+: > "$base.pid" || { echo "cannot write $base.pid, where the stress's pid is kept (is /tmp read-only?)" >&2; exit 1; }
 "$@" </dev/null >"$base.log" 2>&1 &
 echo $! > "$base.pid"
 sleep 0.5
