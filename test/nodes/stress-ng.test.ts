@@ -6,6 +6,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterTarget } from '../../src/cluster/target.js';
 import { cpuStress } from '../../src/faults/stress/cpu-stress.js';
 import { memoryStress } from '../../src/faults/stress/memory-stress.js';
+import { usageToReach } from '../../src/faults/stress/stress-fault.js';
 import type { FaultContext } from '../../src/faults/fault.js';
 import { runCommand } from '../../src/nodes/command-runner.js';
 import type { ExecResult, NodeAccess } from '../../src/nodes/node-access.js';
@@ -26,6 +27,11 @@ describe('stress-ng commands', () => {
   it('always bounds a stress with --timeout, rounded up to whole seconds', () => {
     expect(stressNgArgv({ cpuMillicores: 1500 }, 125.2)).to.deep.equal(['stress-ng', '--cpu', '2', '--cpu-load', '75', '--timeout', '126s', '--quiet']);
     expect(stressNgArgv({ memoryBytes: 32 * 2 ** 20 }, 60)).to.deep.equal(['stress-ng', '--vm', '1', '--vm-bytes', '33554432b', '--vm-keep', '--timeout', '60s', '--quiet']);
+  });
+
+  it('counts a pod as stressed once its usage reaches nine tenths of the stress, or of its limit when the CFS quota caps it lower', () => {
+    expect(usageToReach(1500, undefined)).to.equal(1350);
+    expect(usageToReach(1500, 500)).to.equal(450);
   });
 
   it('refuses an id that would not make a plain file name', () => {
