@@ -3,15 +3,22 @@ import { mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { readSnapshot } from '../../src/cluster/snapshot-read.js';
 import type { ClusterTarget } from '../../src/cluster/target.js';
+import { builtinRegistries } from '../../src/cli/registries.js';
+import { runExperiment } from '../../src/engine/runner.js';
 import { cpuStress } from '../../src/faults/stress/cpu-stress.js';
 import { memoryStress } from '../../src/faults/stress/memory-stress.js';
 import { usageToReach } from '../../src/faults/stress/stress-fault.js';
 import type { FaultContext } from '../../src/faults/fault.js';
 import { runCommand } from '../../src/nodes/command-runner.js';
 import type { ExecResult, NodeAccess } from '../../src/nodes/node-access.js';
+import { NetnsNodeAccess } from '../../src/nodes/netns-node-access.js';
 import { ShellNodeAccess, StressNgMissingError, type ExecOptions } from '../../src/nodes/shell-node-access.js';
 import { cpuWorkers, stressFileBase, stressNgArgv } from '../../src/nodes/stress-ng.js';
+import { planExperiment } from '../../src/plan/plan.js';
+import { loadExperimentText } from '../../src/spec/load.js';
+import { startSim, type SimClients } from '../sim/sim-fixture.js';
 import { createNetnsCluster, netnsUnavailable, type NetnsCluster } from './netns-fixture.js';
 
 describe('stress-ng commands', () => {
@@ -126,12 +133,17 @@ describe('cpuStress and memoryStress of nodes, run for real with stress-ng in ne
     evidence: () => {},
   });
 
+  /** The command line of the process whose pid is in `pidFile`. */
+  const commandOf = async (pidFile: string): Promise<string[]> => {
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+  };
+
   /** The pid stress-ng's parent wrote for this stress, and whether it lives in the node's network namespace. */
   const stressPid = async (node: string, id: string): Promise<{ pid: number; inNode: boolean; argv: string[] }> => {
     const pid = Number((await readFile(`${stressFileBase(node, id)}.pid`, 'utf8')).trim());
     const [mine, nodes] = await Promise.all([stat(`/proc/${pid}/ns/net`), stat(`/run/netns/${net!.namespaces[node]}`)]);
-    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
-    return { pid, inNode: mine.ino === nodes.ino, argv };
+    return { pid, inNode: mine.ino === nodes.ino, argv: await commandOf(`${stressFileBase(node, id)}.pid`) };
   };
 
   it('burns CPU in the node with stress-ng workers bounded by the hold, and stops them on revert', async () => {
@@ -195,6 +207,67 @@ describe('cpuStress and memoryStress of nodes, run for real with stress-ng in ne
     } finally {
       await net!.access.unstress('node-c', 'short1');
     }
+  });
+
+  describe('through the engine', () => {
+    let sim: SimClients | undefined;
+    let runDir = '';
+    before(async () => {
+      runDir = await mkdtemp(path.join(tmpdir(), 'gameday-stress-engine-'));
+      sim = await startSim();
+    });
+    after(async () => {
+      await sim?.cluster.stop();
+      await rm(runDir, { recursive: true, force: true });
+    });
+
+    it('bounds the stress by the fault\'s hold from the timeline (for: 2s → --timeout 122s), verifies it on the node and reverts it', async () => {
+      const worker = (await sim!.core.listNode()).items.map((n) => n.metadata!.name!).find((n) => !n.endsWith('control-plane'))!;
+      // The sim's worker, reached in a namespace instead of through its node fault endpoint.
+      const access = new NetnsNodeAccess({ namespaces: { [worker]: net!.namespaces['node-a']! } });
+      const registries = builtinRegistries();
+      const text = `apiVersion: gameday/v1
+kind: Experiment
+metadata: { name: node-cpu-stress }
+spec:
+  duration: 3s
+  faults:
+    - { at: 0s, for: 2s, cpuStress: { nodes: { names: [${worker}] }, cpu: 200m } }
+`;
+      const spec = loadExperimentText(text, '/virtual/node-cpu-stress.yaml', registries);
+      const target: ClusterTarget = {
+        ref: { kind: 'embedded', name: sim!.cluster.name, server: sim!.cluster.url },
+        kubeConfig: sim!.kubeConfig,
+        nodeAccess: access,
+        snapshot: () => readSnapshot(sim!.kubeConfig),
+        close: async () => {},
+      };
+      const steps: string[] = [];
+      let id = '';
+      let argvWhileHeld: Promise<string[]> | undefined;
+      const summary = await runExperiment({
+        spec,
+        seed: 1,
+        makePlan: (snapshot) => planExperiment(spec, snapshot, { seed: 1, cluster: target.ref, faults: registries.faults, probes: registries.probes, nodeAccess: access.provider }),
+        cluster: target,
+        registries,
+        runId: 'node-cpu-stress',
+        runDir,
+        observer: {
+          onEvent: (e) => {
+            if (e.type !== 'fault') return;
+            steps.push(e.step);
+            if (e.step === 'inject') id = (e.targets as { id: string }).id;
+            if (e.step === 'verified') argvWhileHeld = commandOf(`${stressFileBase(worker, id)}.pid`);
+          },
+        },
+        signal: new AbortController().signal,
+      });
+      expect(summary.outcome, summary.reason).to.equal('passed');
+      expect(steps).to.deep.equal(['inject', 'injected', 'verified', 'revert', 'reverted']);
+      expect(await argvWhileHeld).to.deep.equal(['stress-ng', '--cpu', '1', '--cpu-load', '20', '--timeout', '122s', '--quiet']);
+      expect(await access.isStressing(worker, id)).to.equal(false);
+    });
   });
 
   it('fails the inject with stress-ng\'s own words when it cannot start', async () => {
