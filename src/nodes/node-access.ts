@@ -1,6 +1,6 @@
 /**
  * How gameday reaches *into* a node for the faults the API cannot make: dropping traffic, shaping
- * it, filling a disk, stopping the node. Faults are written once against this interface; four
+ * it, filling a disk, burning CPU or holding memory, stopping the node. Faults are written once against this interface; four
  * providers implement it:
  *
  * - kind: the node is a container; commands run through `docker exec` / `podman exec`.
@@ -8,8 +8,8 @@
  * - netns: the project's own tests; a node is a Linux network namespace.
  * - sim: the embedded cluster's node fault endpoint (no shell: each operation maps to a sim fault).
  *
- * The three shell providers share one implementation of the operations (shell-node-operations.ts),
- * so the exact iptables, tc and fallocate commands that run on kind nodes are the ones the netns
+ * The three shell providers share one implementation of the operations (shell-node-access.ts),
+ * so the exact iptables, tc, fallocate and stress-ng commands that run on kind nodes are the ones the netns
  * tests run for real.
  *
  * Every operation that changes a node takes an `id` chosen by the caller (the fault's plan), and
