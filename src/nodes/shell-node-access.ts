@@ -270,7 +270,9 @@ class StressRunner {
   ) {}
 
   private where(): string {
-    return this.pod ? `container ${this.pod.container ?? '(first)'} of pod ${this.pod.namespace}/${this.pod.name} on node ${this.node}` : `node ${this.node}`;
+    if (!this.pod) return `node ${this.node}`;
+    const container = this.pod.container ? `container ${this.pod.container}` : 'the first container';
+    return `${container} of pod ${this.pod.namespace}/${this.pod.name} on node ${this.node}`;
   }
 
   /** Runs the script; undefined when the pod's container is gone or not running (its stress went with it). */

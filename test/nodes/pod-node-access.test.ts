@@ -98,7 +98,7 @@ describe('pod node access on the embedded cluster', function () {
     try {
       const err = await access.stress(node, { id: 'mem1-default-plain-web', memoryBytes: 64 * 2 ** 20, pod }).then(() => undefined, (e: Error) => e);
       expect(err?.message).to.equal(
-        `container (first) of pod default/plain-web on node ${node} has no stress-ng: a stress of pods: runs stress-ng inside the pod's container, so its image must have sh and stress-ng; stress the node instead (nodes:), or give the container an image with stress-ng`,
+        `the first container of pod default/plain-web on node ${node} has no stress-ng: a stress of pods: runs stress-ng inside the pod's container, so its image must have sh and stress-ng; stress the node instead (nodes:), or give the container an image with stress-ng`,
       );
       expect(await access.isStressing(node, 'mem1-default-plain-web', pod)).to.equal(false);
       await access.unstress(node, 'mem1-default-plain-web', pod);
