@@ -1,12 +1,13 @@
 import { expect } from 'chai';
-import { mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { readSnapshot } from '../../src/cluster/snapshot-read.js';
 import type { ClusterTarget } from '../../src/cluster/target.js';
 import { builtinRegistries } from '../../src/cli/registries.js';
-import { runExperiment } from '../../src/engine/runner.js';
+import { recoverRuns } from '../../src/engine/recover.js';
 import { cpuStress } from '../../src/faults/stress/cpu-stress.js';
 import { memoryStress } from '../../src/faults/stress/memory-stress.js';
 import { usageToReach } from '../../src/faults/stress/stress-fault.js';
@@ -16,8 +17,6 @@ import type { ExecResult, NodeAccess } from '../../src/nodes/node-access.js';
 import { NetnsNodeAccess } from '../../src/nodes/netns-node-access.js';
 import { ShellNodeAccess, StressNgMissingError, type ExecOptions } from '../../src/nodes/shell-node-access.js';
 import { cpuWorkers, stressFileBase, stressNgArgv } from '../../src/nodes/stress-ng.js';
-import { planExperiment } from '../../src/plan/plan.js';
-import { loadExperimentText } from '../../src/spec/load.js';
 import { startSim, type SimClients } from '../sim/sim-fixture.js';
 import { createNetnsCluster, netnsUnavailable, type NetnsCluster } from './netns-fixture.js';
 
@@ -209,63 +208,48 @@ describe('cpuStress and memoryStress of nodes, run for real with stress-ng in ne
     }
   });
 
-  describe('through the engine', () => {
+  describe('a run killed while it holds the stress, then gameday recover', () => {
     let sim: SimClients | undefined;
-    let runDir = '';
+    let dir = '';
     before(async () => {
-      runDir = await mkdtemp(path.join(tmpdir(), 'gameday-stress-engine-'));
+      dir = await mkdtemp(path.join(tmpdir(), 'gameday-stress-killed-'));
       sim = await startSim();
     });
     after(async () => {
       await sim?.cluster.stop();
-      await rm(runDir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
     });
 
-    it('bounds the stress by the fault\'s hold from the timeline (for: 2s → --timeout 122s), verifies it on the node and reverts it', async () => {
+    it('leaves a stress bounded by the hold the engine gave it (for: 1m → --timeout 180s), which recover stops from the journal', async () => {
       const worker = (await sim!.core.listNode()).items.map((n) => n.metadata!.name!).find((n) => !n.endsWith('control-plane'))!;
       // The sim's worker, reached in a namespace instead of through its node fault endpoint.
       const access = new NetnsNodeAccess({ namespaces: { [worker]: net!.namespaces['node-a']! } });
-      const registries = builtinRegistries();
-      const text = `apiVersion: gameday/v1
-kind: Experiment
-metadata: { name: node-cpu-stress }
-spec:
-  duration: 3s
-  faults:
-    - { at: 0s, for: 2s, cpuStress: { nodes: { names: [${worker}] }, cpu: 200m } }
-`;
-      const spec = loadExperimentText(text, '/virtual/node-cpu-stress.yaml', registries);
-      const target: ClusterTarget = {
-        ref: { kind: 'embedded', name: sim!.cluster.name, server: sim!.cluster.url },
-        kubeConfig: sim!.kubeConfig,
-        nodeAccess: access,
-        snapshot: () => readSnapshot(sim!.kubeConfig),
-        close: async () => {},
-      };
-      const steps: string[] = [];
-      let id = '';
-      let argvWhileHeld: Promise<string[]> | undefined;
-      const summary = await runExperiment({
-        spec,
-        seed: 1,
-        makePlan: (snapshot) => planExperiment(spec, snapshot, { seed: 1, cluster: target.ref, faults: registries.faults, probes: registries.probes, nodeAccess: access.provider }),
-        cluster: target,
-        registries,
-        runId: 'node-cpu-stress',
-        runDir,
-        observer: {
-          onEvent: (e) => {
-            if (e.type !== 'fault') return;
-            steps.push(e.step);
-            if (e.step === 'inject') id = (e.targets as { id: string }).id;
-            if (e.step === 'verified') argvWhileHeld = commandOf(`${stressFileBase(worker, id)}.pid`);
-          },
-        },
-        signal: new AbortController().signal,
+      const kubeconfig = path.join(dir, 'kubeconfig.yaml');
+      await writeFile(kubeconfig, sim!.cluster.kubeconfigYaml());
+      const runDir = path.join(dir, 'run');
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/nodes/stress-run-child.ts', kubeconfig, runDir, worker, net!.namespaces['node-a']!], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+      const id = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /^verified (\S+)$/m.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        void exited.then(() => reject(new Error(`the run ended before its stress was verified: ${stderr.trim()}`)));
       });
-      expect(summary.outcome, summary.reason).to.equal('passed');
-      expect(steps).to.deep.equal(['inject', 'injected', 'verified', 'revert', 'reverted']);
-      expect(await argvWhileHeld).to.deep.equal(['stress-ng', '--cpu', '1', '--cpu-load', '20', '--timeout', '122s', '--quiet']);
+      child.kill('SIGKILL');
+      expect(await exited).to.equal('SIGKILL');
+
+      expect(await access.isStressing(worker, id), 'the stress outlives the killed run').to.equal(true);
+      expect(await commandOf(`${stressFileBase(worker, id)}.pid`)).to.deep.equal(['stress-ng', '--cpu', '1', '--cpu-load', '20', '--timeout', '180s', '--quiet']);
+
+      const target: ClusterTarget = { ref: { kind: 'kubeconfig', name: 'sim' }, kubeConfig: sim!.kubeConfig, nodeAccess: access, snapshot: () => readSnapshot(sim!.kubeConfig), close: async () => {} };
+      const [result] = await recoverRuns([runDir], { registries: builtinRegistries(), connect: () => Promise.resolve(target) });
+      expect(result).to.include({ status: 'reverted' });
+      expect(result!.reverted).to.deep.equal(['f0']);
       expect(await access.isStressing(worker, id)).to.equal(false);
     });
   });
