@@ -227,7 +227,7 @@ describe('cpuStress and memoryStress of nodes, run for real with stress-ng in ne
       const kubeconfig = path.join(dir, 'kubeconfig.yaml');
       await writeFile(kubeconfig, sim!.cluster.kubeconfigYaml());
       const runDir = path.join(dir, 'run');
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/nodes/stress-run-child.ts', kubeconfig, runDir, worker, net!.namespaces['node-a']!], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'stress-run-child.ts'), kubeconfig, runDir, worker, net!.namespaces['node-a']!], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
