@@ -40,6 +40,13 @@ describe('stress-ng commands', () => {
     expect(usageToReach(1500, 500)).to.equal(450);
   });
 
+  it('asks RBAC for exec in the stressed pods\' namespace (stress-ng runs in their container), and for nothing on a node stress', () => {
+    const pods = cpuStress.params.parse({ pods: { namespace: 'shop', labels: { app: 'web' } }, cpu: '500m' });
+    const execs = (cpuStress.permissions?.(pods) ?? []).filter((x) => x.resource === 'pods/exec');
+    expect(execs.map((x) => ({ verbs: x.verbs, namespace: x.namespace }))).to.deep.equal([{ verbs: ['get', 'create'], namespace: 'shop' }]);
+    expect(memoryStress.permissions?.(memoryStress.params.parse({ nodes: { names: ['node-a'] }, memory: '32Mi' }))).to.deep.equal([]);
+  });
+
   it('refuses an id that would not make a plain file name', () => {
     expect(stressFileBase('node-a', 'abc-shop-web-0')).to.equal('/tmp/gameday-stress-node-a-abc-shop-web-0');
     expect(() => stressFileBase('node-a', '../etc')).to.throw('a stress id is');
