@@ -81,10 +81,13 @@ export const FIND_SCRIPT = `command -v stress-ng >/dev/null 2>&1 || { echo "stre
  * `sh -c START base argv…`: starts stress-ng in the background, its output to `base.log`, and
  * writes its pid; then checks that it is still running half a second later, so a stress-ng
  * that refuses its arguments or finds too little memory fails the inject with its own words.
+ * SIGHUP is ignored first (stress-ng inherits that), so the end of the exec session that started
+ * it never ends the stress.
  */
 export const START_SCRIPT = `${ALIVE}
 base=$1; shift
 : > "$base.pid" || { echo "cannot write $base.pid, where the stress's pid is kept (is /tmp read-only?)" >&2; exit 1; }
+trap '' HUP
 "$@" </dev/null >"$base.log" 2>&1 &
 echo $! > "$base.pid"
 sleep 0.5
