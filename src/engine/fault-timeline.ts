@@ -90,6 +90,7 @@ async function injectFault(options: FaultTimelineOptions, fault: PlannedFault): 
   const ctx: FaultContext = {
     cluster: options.cluster,
     signal: options.signal,
+    holdMs: Math.max(0, Math.min(fault.forMs ?? Infinity, options.durationMs - fault.atMs)),
     log: (message) => recorder.log('info', `fault ${fault.id} (${fault.kind}): ${message}`),
     evidence: (item) => evidence.push(item),
   };

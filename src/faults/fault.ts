@@ -62,6 +62,12 @@ export interface FaultContext {
   readonly cluster: ClusterTarget;
   /** Aborted when the run is interrupted; long inject steps should give up promptly. */
   readonly signal: AbortSignal;
+  /**
+   * How long the fault is planned to stay once injected: its `for`, or the rest of the fault phase.
+   * A fault that leaves a process on a node bounds its life with it, so a gameday killed outright
+   * leaves nothing running for ever. Absent when not known (a revert, `gameday recover`).
+   */
+  readonly holdMs?: number;
   /** Adds a line to the journal (and the terminal) about this fault. */
   log(message: string): void;
   /** Records evidence gathered while acting (e.g. every 429 of a drain). */

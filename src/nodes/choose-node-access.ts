@@ -36,10 +36,10 @@ export function chooseNodeAccess(ref: ClusterRef, kubeConfig: KubeConfig, option
     case 'pod':
       return new PodNodeAccess(kubeConfig, { image: options.podImage, namespace: options.podNamespace });
     case 'kind':
-      return new KindNodeAccess({ clusterName: kindCluster ?? ref.name });
+      return new KindNodeAccess({ clusterName: kindCluster ?? ref.name, kubeConfig });
     case 'auto':
       if (ref.kind === 'embedded' || ref.context === SIM_CONTEXT) return new SimNodeAccess(kubeConfig);
-      if (kindCluster) return new KindNodeAccess({ clusterName: kindCluster });
+      if (kindCluster) return new KindNodeAccess({ clusterName: kindCluster, kubeConfig });
       return undefined;
   }
 }

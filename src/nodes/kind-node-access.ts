@@ -1,3 +1,4 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import { runCommand, type CommandRunner } from './command-runner.js';
 import type { ExecResult, NodeStopMode } from './node-access.js';
 import { NodeCommandError, ShellNodeAccess, type ExecOptions } from './shell-node-access.js';
@@ -11,6 +12,8 @@ export interface KindNodeAccessOptions {
   readonly engine?: ContainerEngine;
   /** @default runCommand (real processes) */
   readonly run?: CommandRunner;
+  /** The cluster's, for a stress in a pod's container (through exec). Absent: only nodes can be stressed. */
+  readonly kubeConfig?: KubeConfig;
 }
 
 /** The engine kind uses: `KIND_EXPERIMENTAL_PROVIDER=podman` switches it, anything else is docker. */
@@ -30,7 +33,7 @@ export class KindNodeAccess extends ShellNodeAccess {
   private nodes?: Promise<readonly string[]>;
 
   constructor(private readonly options: KindNodeAccessOptions) {
-    super();
+    super(options.kubeConfig);
     this.engine = options.engine ?? kindEngine();
     this.run = options.run ?? runCommand;
   }

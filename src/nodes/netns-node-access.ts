@@ -1,3 +1,4 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import { runCommand, type CommandRunner } from './command-runner.js';
 import type { ExecResult } from './node-access.js';
 import { ShellNodeAccess, type ExecOptions } from './shell-node-access.js';
@@ -7,6 +8,8 @@ export interface NetnsNodeAccessOptions {
   readonly namespaces: Readonly<Record<string, string>>;
   /** @default runCommand (real processes) */
   readonly run?: CommandRunner;
+  /** A cluster whose pods a stress of pods execs in. Absent: only nodes can be stressed. */
+  readonly kubeConfig?: KubeConfig;
 }
 
 /**
@@ -19,7 +22,7 @@ export class NetnsNodeAccess extends ShellNodeAccess {
   private readonly run: CommandRunner;
 
   constructor(private readonly options: NetnsNodeAccessOptions) {
-    super();
+    super(options.kubeConfig);
     this.run = options.run ?? runCommand;
   }
 

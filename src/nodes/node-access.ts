@@ -1,6 +1,6 @@
 /**
  * How gameday reaches *into* a node for the faults the API cannot make: dropping traffic, shaping
- * it, filling a disk, stopping the node. Faults are written once against this interface; four
+ * it, filling a disk, burning CPU or holding memory, stopping the node. Faults are written once against this interface; four
  * providers implement it:
  *
  * - kind: the node is a container; commands run through `docker exec` / `podman exec`.
@@ -8,8 +8,8 @@
  * - netns: the project's own tests; a node is a Linux network namespace.
  * - sim: the embedded cluster's node fault endpoint (no shell: each operation maps to a sim fault).
  *
- * The three shell providers share one implementation of the operations (shell-node-operations.ts),
- * so the exact iptables, tc and fallocate commands that run on kind nodes are the ones the netns
+ * The three shell providers share one implementation of the operations (shell-node-access.ts),
+ * so the exact iptables, tc, fallocate and stress-ng commands that run on kind nodes are the ones the netns
  * tests run for real.
  *
  * Every operation that changes a node takes an `id` chosen by the caller (the fault's plan), and
@@ -120,7 +120,20 @@ export interface StressOptions {
   readonly memoryBytes?: number;
   readonly cpuMillicores?: number;
   /** In this pod's container (its first when none is named); absent: on the node itself. */
-  readonly pod?: { readonly namespace: string; readonly name: string; readonly container?: string };
+  readonly pod?: StressedContainer;
+  /**
+   * The stress ends by itself after this long even when nothing stops it (a gameday killed
+   * outright): the fault's planned hold plus a margin. The sim's stresses live in the cluster's
+   * own process and need none. @default 3600000 (an hour)
+   */
+  readonly maxDurationMs?: number;
+}
+
+export interface StressedContainer {
+  readonly namespace: string;
+  readonly name: string;
+  /** @default the pod's first container */
+  readonly container?: string;
 }
 
 /** `stop`: the node is gone (kind: docker stop; sim: crash); `pause`: frozen (docker pause). */
@@ -161,10 +174,10 @@ export interface NodeAccess {
   killContainer?(node: string, options: KillContainerOptions): Promise<void>;
   /** Starts a stress process (stress-ng's workers) on the node or in a pod's container. Absent when the provider cannot. */
   stress?(node: string, options: StressOptions): Promise<void>;
-  /** Whether the stress of `id` is in place (read back from the node). */
-  isStressing?(node: string, id: string): Promise<boolean>;
+  /** Whether the stress of `id` is in place (read back from the node, or from the pod's container). */
+  isStressing?(node: string, id: string, pod?: StressedContainer): Promise<boolean>;
   /** Stops what stress(id) started; nothing left (the container restarted) is not an error. */
-  unstress?(node: string, id: string): Promise<void>;
+  unstress?(node: string, id: string, pod?: StressedContainer): Promise<void>;
 
   /** Releases anything the provider created (helper pods, connections). */
   close?(): Promise<void>;

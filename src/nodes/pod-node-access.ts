@@ -61,17 +61,20 @@ export function helperImageProblem(image: string): string | undefined {
  * - `path`: one directory of the node's filesystem mounted at the same path (hostPath), for df,
  *   fallocate, dd and rm there; no host namespace, no capability but DAC_OVERRIDE (a directory a
  *   service's own user owns);
+ * - `process`: nothing of the host at all, for a stress: stress-ng only has to run on the node,
+ *   sharing its CPU and memory, so its pod is one Pod Security's `restricted` level admits (not
+ *   root, no capability, no privilege escalation, RuntimeDefault seccomp) and has no limits;
  * - `host`: privileged, in the host's network and PID namespaces, commands through `nsenter -t 1`
  *   into every namespace of the node's init: for a command that says nothing of what it needs, and
  *   for a path that mounting over would hide the image's own programs (`/`, `/usr`…).
  */
-export type HelperProfile = { readonly kind: 'network' } | { readonly kind: 'path'; readonly path: string } | { readonly kind: 'host' };
+export type HelperProfile = { readonly kind: 'network' } | { readonly kind: 'path'; readonly path: string } | { readonly kind: 'process' } | { readonly kind: 'host' };
 
 /** Mounted over, these would hide the shell and tools the commands run; a fill there goes through nsenter. */
 const IMAGE_DIRECTORIES = ['/bin', '/sbin', '/usr', '/lib', '/lib64', '/etc', '/proc', '/sys', '/dev'];
 
 export function helperProfile(need: CommandNeed | undefined): HelperProfile {
-  if (need?.kind === 'network') return need;
+  if (need?.kind === 'network' || need?.kind === 'process') return need;
   if (need?.kind === 'path') {
     const path = need.path.replace(/\/+$/, '') || '/';
     const hides = path === '/' || IMAGE_DIRECTORIES.some((d) => path === d || path.startsWith(`${d}/`)) || !path.startsWith('/');
@@ -93,6 +96,11 @@ function helperContainer(image: string, profile: HelperProfile): V1Container {
         securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['DAC_OVERRIDE'] } },
         volumeMounts: [{ name: 'node-path', mountPath: profile.path }],
       };
+    case 'process':
+      return {
+        ...base,
+        securityContext: { runAsNonRoot: true, runAsUser: 65534, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
+      };
     case 'host':
       return { ...base, securityContext: { privileged: true } };
   }
@@ -113,7 +121,7 @@ export function nodeAccessPod(node: string, options: { readonly namespace: strin
     spec: {
       // nodeName bypasses the scheduler: the pod lands on a cordoned or tainted node too.
       nodeName: node,
-      ...(profile.kind === 'path' ? {} : { hostNetwork: true }),
+      ...(profile.kind === 'network' || profile.kind === 'host' ? { hostNetwork: true } : {}),
       ...(profile.kind === 'host' ? { hostPID: true } : {}),
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: 0,
@@ -143,10 +151,10 @@ export class PodNodeAccess extends ShellNodeAccess {
   readonly image: string;
 
   constructor(
-    private readonly kubeConfig: KubeConfig,
+    override readonly kubeConfig: KubeConfig,
     private readonly options: PodNodeAccessOptions = {},
   ) {
-    super();
+    super(kubeConfig);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.namespace = options.namespace ?? DEFAULT_HELPER_NAMESPACE;
     this.image = options.image ?? DEFAULT_IMAGE;

@@ -1,3 +1,5 @@
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { isNotFound } from '../cluster/api-errors.js';
 import {
   ShapingUnsupportedError,
   type BlockTrafficOptions,
@@ -11,7 +13,11 @@ import {
   type ReachOptions,
   type ShapedTraffic,
   type ShapeTrafficOptions,
+  type StressedContainer,
+  type StressOptions,
 } from './node-access.js';
+import { execInPod } from './pod-exec.js';
+import { CHECK_SCRIPT, FIND_SCRIPT, NO_STRESS_NG, START_SCRIPT, STOP_SCRIPT, stressFileBase, stressNgArgv } from './stress-ng.js';
 
 export interface ExecOptions {
   readonly timeoutMs?: number;
@@ -19,11 +25,19 @@ export interface ExecOptions {
   readonly need?: CommandNeed;
 }
 
-/** What a node command needs: the node's network namespace (iptables, tc, ip, a TCP connect), or one path of its filesystem (df, fallocate, rm). */
-export type CommandNeed = { readonly kind: 'network' } | { readonly kind: 'path'; readonly path: string };
+/**
+ * What a node command needs: the node's network namespace (iptables, tc, ip, a TCP connect), one
+ * path of its filesystem (df, fallocate, rm), or only to run as a process on the node, sharing its
+ * CPU and memory (stress-ng, and the `kill` and `/proc` reads that find it again).
+ */
+export type CommandNeed = { readonly kind: 'network' } | { readonly kind: 'path'; readonly path: string } | { readonly kind: 'process' };
 
 const NETWORK: ExecOptions = { need: { kind: 'network' } };
 const onPath = (path: string, options: ExecOptions = {}): ExecOptions => ({ ...options, need: { kind: 'path', path } });
+const AS_PROCESS: ExecOptions = { need: { kind: 'process' } };
+
+/** How long a stress lives at most when the caller does not say: longer than any game day's fault. */
+const DEFAULT_STRESS_MS = 60 * 60_000;
 
 /** iptables refuses chain names longer than 28 characters; `GAMEDAY-` leaves 20 for the id. */
 const ID_TEXT = /^[A-Za-z0-9_-]{1,20}$/;
@@ -73,6 +87,9 @@ export function netemHandle(id: string): string {
  */
 export abstract class ShellNodeAccess implements NodeAccess {
   abstract readonly provider: NodeAccessProvider;
+
+  /** @param kubeConfig the cluster's, for what runs in a pod's container through exec (a stress of pods); absent: the provider cannot. */
+  constructor(readonly kubeConfig?: KubeConfig) {}
 
   /** Runs argv on the node, in its host namespaces. Never throws for a non-zero exit. */
   abstract exec(node: string, argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
@@ -210,6 +227,23 @@ export abstract class ShellNodeAccess implements NodeAccess {
     await this.must(node, ['rm', '-f', fillFile(options.path, options.id)], onPath(options.path));
   }
 
+  /** Starts stress-ng on the node, or in the pod's container; the same id again replaces its stress. */
+  async stress(node: string, options: StressOptions): Promise<void> {
+    const runner = new StressRunner(this, node, options.pod);
+    const argv = stressNgArgv(options, (options.maxDurationMs ?? DEFAULT_STRESS_MS) / 1000);
+    await runner.find();
+    await runner.stop(options.id);
+    await runner.start(options.id, argv);
+  }
+
+  isStressing(node: string, id: string, pod?: StressedContainer): Promise<boolean> {
+    return new StressRunner(this, node, pod).isRunning(id);
+  }
+
+  async unstress(node: string, id: string, pod?: StressedContainer): Promise<void> {
+    await new StressRunner(this, node, pod).stop(id);
+  }
+
   async canReach(node: string, options: ReachOptions): Promise<Reachability> {
     const timeoutMs = options.timeoutMs ?? 2000;
     const argv = ['timeout', String(timeoutMs / 1000), 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1"', options.address, String(options.port)];
@@ -219,6 +253,93 @@ export abstract class ShellNodeAccess implements NodeAccess {
     if (result.exitCode === 124) return { reachable: false, detail: `timed out after ${timeoutMs}ms` };
     if (/unreachable|No route/i.test(result.stderr)) return { reachable: false, detail: result.stderr.trim().split('\n').at(-1)! };
     throw new NodeCommandError(node, argv, result);
+  }
+}
+
+/**
+ * Where a stress runs, with the same start, check and stop scripts on a node and in a container:
+ * a node's through the provider (in the node's namespaces; the pod provider's helper pod needs no
+ * host access for it), a pod's through the API's exec in that container, which must have sh and
+ * stress-ng (the stress then counts against the container's limits, as the issue asks).
+ */
+class StressRunner {
+  constructor(
+    private readonly access: ShellNodeAccess,
+    private readonly node: string,
+    private readonly pod: StressedContainer | undefined,
+  ) {}
+
+  private where(): string {
+    if (!this.pod) return `node ${this.node}`;
+    const container = this.pod.container ? `container ${this.pod.container}` : 'the first container';
+    return `${container} of pod ${this.pod.namespace}/${this.pod.name} on node ${this.node}`;
+  }
+
+  /** Runs the script; undefined when the pod's container is gone or not running (its stress went with it). */
+  private async run(script: string, args: readonly string[]): Promise<ExecResult | undefined> {
+    const argv = ['sh', '-c', script, 'sh', ...args];
+    if (!this.pod) return this.access.exec(this.node, argv, AS_PROCESS);
+    const { kubeConfig } = this.access;
+    if (!kubeConfig) throw new Error(`the ${this.access.provider} node access cannot exec in pods (it has no cluster connection), so it cannot stress ${this.where()}`);
+    try {
+      return await execInPod(kubeConfig, { namespace: this.pod.namespace, pod: this.pod.name, ...(this.pod.container ? { container: this.pod.container } : {}), argv });
+    } catch (err) {
+      if (!(await containerRunning(kubeConfig, this.pod))) return undefined;
+      throw err;
+    }
+  }
+
+  /** Throws StressNgMissingError unless stress-ng is there to run. */
+  async find(): Promise<void> {
+    const result = await this.run(FIND_SCRIPT, []);
+    if (!result) throw new Error(`cannot stress ${this.where()}: the container is not running`);
+    if (result.exitCode === NO_STRESS_NG) throw new StressNgMissingError(this.where(), this.access.provider, this.pod !== undefined);
+    if (result.exitCode !== 0) throw new NodeCommandError(this.node, ['sh', '-c', FIND_SCRIPT], result);
+  }
+
+  async start(id: string, argv: readonly string[]): Promise<void> {
+    const result = await this.run(START_SCRIPT, [stressFileBase(this.node, id), ...argv]);
+    if (!result) throw new Error(`cannot stress ${this.where()}: the container is not running`);
+    if (result.exitCode !== 0) throw new NodeCommandError(this.node, argv, result);
+  }
+
+  async isRunning(id: string): Promise<boolean> {
+    const result = await this.run(CHECK_SCRIPT, [stressFileBase(this.node, id)]);
+    if (!result || result.exitCode === 1) return false;
+    if (result.exitCode === 0) return true;
+    throw new NodeCommandError(this.node, ['sh', '-c', `(is stress ${id} running)`], result);
+  }
+
+  async stop(id: string): Promise<void> {
+    const result = await this.run(STOP_SCRIPT, [stressFileBase(this.node, id)]);
+    if (result && result.exitCode !== 0) throw new NodeCommandError(this.node, ['sh', '-c', `(stop stress ${id})`], result);
+  }
+}
+
+/** Whether the pod exists and the container (its first when unnamed) is running. */
+async function containerRunning(kubeConfig: KubeConfig, pod: StressedContainer): Promise<boolean> {
+  try {
+    const live = await kubeConfig.makeApiClient(CoreV1Api).readNamespacedPod({ namespace: pod.namespace, name: pod.name });
+    const name = pod.container ?? live.spec?.containers[0]?.name;
+    return live.status?.containerStatuses?.some((c) => c.name === name && c.state?.running !== undefined) ?? false;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/** The node or container has no stress-ng: says where it ran and what to do instead. */
+export class StressNgMissingError extends Error {
+  constructor(where: string, provider: NodeAccessProvider, inPod: boolean) {
+    const fix = inPod
+      ? "a stress of pods: runs stress-ng inside the pod's container, so its image must have sh and stress-ng; stress the node instead (nodes:), or give the container an image with stress-ng"
+      : provider === 'pod'
+        ? 'the pod node access runs it in a helper pod whose image lacks it (the default nicolaka/netshoot has none); pass --node-access-image with an image that has it, e.g. one built FROM nicolaka/netshoot with `RUN apk add --no-cache stress-ng`'
+        : provider === 'kind'
+          ? 'kind node images have none; install it in each node container (`docker exec <node> sh -c "apt-get update && apt-get install -y stress-ng"`), or use --node-access pod with an image that has it'
+          : 'install stress-ng on the node (Debian and Ubuntu: apt-get install stress-ng)';
+    super(`${where} has no stress-ng: ${fix}`);
+    this.name = 'StressNgMissingError';
   }
 }
 

@@ -86,6 +86,27 @@ describe('pod node access: each fault gets a helper pod with only the host acces
     });
   });
 
+  it('a node stress (stress-ng started, read back, stopped) runs in a pod with no host access at all, as Pod Security\'s restricted level allows', async () => {
+    const { pods, commands } = await podsFor(async (a) => {
+      await a.stress('worker-1', { id: 'cpu1', cpuMillicores: 1500, maxDurationMs: 60_000 });
+      await a.isStressing('worker-1', 'cpu1');
+      await a.unstress('worker-1', 'cpu1');
+    });
+    expect(commands).to.deep.equal(['sh']);
+    expect(pods).to.have.length(1);
+    const spec = pods[0]!.spec!;
+    expect(spec).to.not.have.any.keys('hostNetwork', 'hostPID', 'volumes');
+    expect(spec.containers[0]!.securityContext).to.deep.equal({
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(spec.containers[0]!.resources).to.not.have.key('limits');
+    expect(pods[0]!.metadata!.annotations).to.include({ 'gameday.dev/node-access-profile': 'process' });
+  });
+
   it('only a fill of a path that mounting would hide the tools behind (/, /usr…), or a command that names no need, gets the privileged host pod (hostPID, for nsenter)', () => {
     for (const path of ['/', '/usr/local', '/etc']) expect(helperProfile({ kind: 'path', path }), path).to.deep.equal({ kind: 'host' });
     expect(helperProfile({ kind: 'path', path: '/var/lib/kubelet' })).to.deep.equal({ kind: 'path', path: '/var/lib/kubelet' });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { KubeConfig } from '@kubernetes/client-node';
 import { deleteLeftoverHelperPods, NODE_ACCESS_POD_SELECTOR, PodNodeAccess } from '../../src/nodes/pod-node-access.js';
+import { StressNgMissingError } from '../../src/nodes/shell-node-access.js';
 import { startSim, type SimClients } from '../sim/sim-fixture.js';
 import { eventually } from '../support/eventually.js';
 
@@ -68,6 +69,48 @@ describe('pod node access on the embedded cluster', function () {
     expect(await deleteLeftoverHelperPods(kubeConfig)).to.deep.equal([`kube-system/${name}`]);
     await eventually('leftover helper pod gone', async () => (await sim.core.listPodForAllNamespaces({ labelSelector: NODE_ACCESS_POD_SELECTOR })).items.length === 0);
     expect(await deleteLeftoverHelperPods(kubeConfig)).to.deep.equal([]);
+  });
+
+  it('runs a node stress in an unprivileged helper pod, and says when its image has no stress-ng (netshoot has none)', async () => {
+    const access = new PodNodeAccess(kubeConfig);
+    try {
+      const err = await access.stress('gameday-worker', { id: 'cpu1', cpuMillicores: 500, maxDurationMs: 60_000 }).then(() => undefined, (e: Error) => e);
+      expect(err).to.be.instanceOf(StressNgMissingError);
+      expect(err?.message).to.equal(
+        'node gameday-worker has no stress-ng: the pod node access runs it in a helper pod whose image lacks it (the default nicolaka/netshoot has none); pass --node-access-image with an image that has it, e.g. one built FROM nicolaka/netshoot with `RUN apk add --no-cache stress-ng`',
+      );
+      expect(await access.isStressing('gameday-worker', 'cpu1')).to.equal(false);
+      await access.unstress('gameday-worker', 'cpu1');
+      const pods = (await sim.core.listNamespacedPod({ namespace: 'default', labelSelector: NODE_ACCESS_POD_SELECTOR })).items;
+      expect(pods.map((p) => p.metadata!.annotations!['gameday.dev/node-access-profile'])).to.deep.equal(['process']);
+      expect(pods[0]!.spec!.hostNetwork).to.equal(undefined);
+    } finally {
+      await access.close();
+    }
+  });
+
+  it('runs a stress of a pod inside its container through exec, and says when the image has no stress-ng; a pod without one has nothing to stop', async () => {
+    await sim.core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'plain-web' }, spec: { containers: [{ name: 'web', image: 'gameday/web:1' }] } } });
+    await eventually('plain-web running', async () => (await sim.core.readNamespacedPod({ namespace: 'default', name: 'plain-web' })).status?.phase === 'Running');
+    const access = new PodNodeAccess(kubeConfig);
+    const pod = { namespace: 'default', name: 'plain-web' };
+    const node = (await sim.core.readNamespacedPod(pod)).spec!.nodeName!;
+    try {
+      const err = await access.stress(node, { id: 'mem1-default-plain-web', memoryBytes: 64 * 2 ** 20, pod }).then(() => undefined, (e: Error) => e);
+      expect(err?.message).to.equal(
+        `the first container of pod default/plain-web on node ${node} has no stress-ng: a stress of pods: runs stress-ng inside the pod's container, so its image must have sh and stress-ng; stress the node instead (nodes:), or give the container an image with stress-ng`,
+      );
+      expect(await access.isStressing(node, 'mem1-default-plain-web', pod)).to.equal(false);
+      await access.unstress(node, 'mem1-default-plain-web', pod);
+      // Through the API alone: no helper pod was made for it.
+      expect((await sim.core.listNamespacedPod({ namespace: 'default', labelSelector: NODE_ACCESS_POD_SELECTOR })).items).to.have.length(0);
+      await sim.core.deleteNamespacedPod({ ...pod, gracePeriodSeconds: 0 });
+      await eventually('plain-web gone', async () => (await sim.core.listNamespacedPod({ namespace: 'default', fieldSelector: 'metadata.name=plain-web' })).items.length === 0);
+      await access.unstress(node, 'mem1-default-plain-web', pod);
+      expect(await access.isStressing(node, 'mem1-default-plain-web', pod)).to.equal(false);
+    } finally {
+      await access.close();
+    }
   });
 
   it('says what to check when the helper pod cannot start', async () => {

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { rawGetWithRetries } from '../../cluster/raw-request.js';
 import { HarnessError } from '../../core/errors.js';
 import { Duration } from '../../core/duration.js';
-import type { NodeAccess, StressOptions } from '../../nodes/node-access.js';
+import type { NodeAccess, StressedContainer, StressOptions } from '../../nodes/node-access.js';
+import { podExecPermissions } from '../../nodes/pod-exec.js';
 import { chooseCount, selectPods } from '../../plan/select.js';
 import { nodeSelectorSchema, podSelectorSchema } from '../../spec/selector-schemas.js';
 import { durationSchema } from '../../spec/value-schemas.js';
@@ -47,10 +48,17 @@ export interface StressState extends StressTargets {
 
 const tagOf = (t: StressTargets, pod?: StressedPod): string => (pod ? `${t.id}-${pod.namespace}-${pod.name}` : t.id);
 
+/**
+ * A stress outlives its planned hold by this much before it ends by itself: room for the injects
+ * and reverts queued before its own revert on a slow cluster, short enough that a gameday killed
+ * outright leaves nothing burning for long.
+ */
+export const STRESS_MARGIN_MS = 2 * 60_000;
+
 function stressAccess(ctx: FaultContext, kind: string): NodeAccess & Required<Pick<NodeAccess, 'stress' | 'unstress' | 'isStressing'>> {
   const access = requireNodeAccess(ctx, kind);
   if (!access.stress || !access.unstress || !access.isStressing) {
-    throw new HarnessError(`${kind}: the ${access.provider} node access cannot run a stress yet (only the embedded cluster's can; on real nodes it would run stress-ng)`);
+    throw new HarnessError(`${kind}: the ${access.provider} node access cannot run a stress`);
   }
   return access as NodeAccess & Required<Pick<NodeAccess, 'stress' | 'unstress' | 'isStressing'>>;
 }
@@ -63,14 +71,29 @@ async function podUse<A>(ctx: FaultContext, stress: StressKind<A>, pod: Stressed
   return containers.reduce((sum, c) => sum + stress.used(c.usage ?? {}), 0);
 }
 
-/** Whether a container of the pod was OOMKilled at or after `since`. */
-async function oomKilledSince(ctx: FaultContext, pod: StressedPod, since: number): Promise<boolean> {
+/**
+ * What the pod's usage must reach for its stress to count as in place: the stress, or the
+ * stressed container's limit when that is lower (on a real node the CFS quota caps the CPU a
+ * container is seen using), less a tenth: stress-ng's `--cpu-load` is approximate (its manual
+ * says the actual load may differ), and metrics-server averages over a window.
+ */
+export function usageToReach(size: number, limit: number | undefined): number {
+  return Math.min(size, limit ?? Infinity) * 0.9;
+}
+
+/** The pod as it is now: whether a container was OOMKilled at or after `since`, and the stressed container's limit. */
+async function readStressedPod<A>(ctx: FaultContext, stress: StressKind<A>, pod: StressedPod, container: string | undefined, since: number): Promise<{ oomKilled: boolean; limit: number | undefined }> {
   const live = await ctx.cluster.kubeConfig.makeApiClient(CoreV1Api).readNamespacedPod({ namespace: pod.namespace, name: pod.name });
-  return (live.status?.containerStatuses ?? []).some((c) => {
+  const oomKilled = (live.status?.containerStatuses ?? []).some((c) => {
     const t = c.lastState?.terminated ?? c.state?.terminated;
     return t?.reason === 'OOMKilled' && t.finishedAt !== undefined && new Date(t.finishedAt).getTime() >= since;
   });
+  const stressed = container !== undefined ? live.spec?.containers.find((c) => c.name === container) : live.spec?.containers[0];
+  const limits = stressed?.resources?.limits;
+  return { oomKilled, limit: limits?.[stress.amountKey] !== undefined ? stress.used(limits) : undefined };
 }
+
+const stressedContainer = (pod: StressedPod, p: { readonly container?: string }): StressedContainer => ({ namespace: pod.namespace, name: pod.name, ...(p.container ? { container: p.container } : {}) });
 
 /**
  * A stress fault in its two forms: in chosen pods' containers (the stress lives in the
@@ -103,6 +126,8 @@ export function stressFault<A>(stress: StressKind<A>): FaultPlugin<StressParams<
         ? [
             { why: `${stress.kind}: read the stressed pods' usage from metrics.k8s.io`, verbs: ['get'], resource: 'pods', group: 'metrics.k8s.io', namespace: p.pods.namespace },
             { why: `${stress.kind}: read the stressed pods (an OOM kill in their container status)`, verbs: ['get'], resource: 'pods', namespace: p.pods.namespace },
+            // The shell node accesses (kind, pod) start and stop stress-ng in the container through exec.
+            ...podExecPermissions(`${stress.kind}: start and stop stress-ng in the pods' container (on real nodes)`, p.pods.namespace),
           ]
         : [],
 
@@ -123,13 +148,13 @@ export function stressFault<A>(stress: StressKind<A>): FaultPlugin<StressParams<
       const access = stressAccess(ctx, stress.kind);
       // Status times have whole seconds: an OOM kill in the second the stress began counts.
       const injectedAt = Math.floor(Date.now() / 1000) * 1000;
-      const load = stress.load(amount(p));
+      const load = { ...stress.load(amount(p)), ...(ctx.holdMs !== undefined ? { maxDurationMs: ctx.holdMs + STRESS_MARGIN_MS } : {}) };
       await onEveryNode(t.nodes, async (node) => {
         await access.stress(node, { id: tagOf(t), ...load });
         ctx.log(`node ${node}: ${stress.describe(amount(p))} of stress started`);
       });
       for (const pod of t.pods) {
-        await access.stress(pod.node, { id: tagOf(t, pod), ...load, pod: { namespace: pod.namespace, name: pod.name, ...(p.container ? { container: p.container } : {}) } });
+        await access.stress(pod.node, { id: tagOf(t, pod), ...load, pod: stressedContainer(pod, p) });
         ctx.log(`pod ${pod.namespace}/${pod.name}: ${stress.describe(amount(p))} of stress started`);
       }
       return { ...t, injectedAt };
@@ -144,12 +169,13 @@ export function stressFault<A>(stress: StressKind<A>): FaultPlugin<StressParams<
         for (const node of t.nodes) if (!(await access.isStressing(node, tagOf(t)))) left.push(`node ${node} has no stress`);
         for (const pod of t.pods) {
           // A memory stress over the container's limit lands as an OOM kill, which ends the stress with the process.
-          if (stress.kind === 'memoryStress' && (await oomKilledSince(ctx, pod, state.injectedAt))) {
+          const live = await readStressedPod(ctx, stress, pod, p.container, state.injectedAt);
+          if (stress.kind === 'memoryStress' && live.oomKilled) {
             oomKilled.add(`${pod.namespace}/${pod.name}`);
             continue;
           }
           const used = await podUse(ctx, stress, pod);
-          if (used === undefined || used < stress.size(amount(p))) left.push(`pod ${pod.namespace}/${pod.name} uses ${used ?? 'no metrics'}`);
+          if (used === undefined || used < usageToReach(stress.size(amount(p)), live.limit)) left.push(`pod ${pod.namespace}/${pod.name} uses ${used ?? 'no metrics'}`);
         }
         return left.length === 0 ? true : left;
       });
@@ -161,10 +187,10 @@ export function stressFault<A>(stress: StressKind<A>): FaultPlugin<StressParams<
       return { landed: false, message: `after ${timeout}: ${pending.join(', ')}` };
     },
 
-    async revert(ctx, _p, t) {
+    async revert(ctx, p, t) {
       const access = stressAccess(ctx, stress.kind);
       await onEveryNode(t.nodes, (node) => access.unstress(node, tagOf(t)));
-      for (const pod of t.pods) await access.unstress(pod.node, tagOf(t, pod));
+      for (const pod of t.pods) await access.unstress(pod.node, tagOf(t, pod), stressedContainer(pod, p));
       ctx.log(`stress removed from ${[...t.nodes, ...t.pods.map((x) => `${x.namespace}/${x.name}`)].join(', ')}`);
     },
   };
