@@ -60,8 +60,8 @@ describe('the permissions a run needs', () => {
     expect((await needsOf(file, 'none')).notes.join('\n')).to.match(/needs node access/);
   });
 
-  it('a k6 probe that may fall back to a Job: the Job, its ConfigMap and its pod\'s log', async () => {
+  it('a k6 probe that may fall back to a Job: the Job, its ConfigMap and its pod\'s log, and the search for a killed run\'s Job', async () => {
     const g = grants((await needsOf('experiments/k6/drain-under-k6-load.yaml')).permissions);
-    for (const expected of ['create jobs.batch default', 'delete configmaps default', 'get pods/log default', 'watch pods default']) expect(g, expected).to.include(expected);
+    for (const expected of ['create jobs.batch default', 'list jobs.batch default', 'delete configmaps default', 'get pods/log default', 'watch pods default']) expect(g, expected).to.include(expected);
   });
 });
