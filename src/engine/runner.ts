@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { NamespaceScope } from '../cluster/namespace-scope.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { ClusterTarget } from '../cluster/target.js';
 import { applyWorkloads } from '../cluster/workloads.js';
@@ -11,6 +12,7 @@ import type { Outcome } from '../core/outcome.js';
 import type { Registry } from '../core/registry.js';
 import type { FaultPlugin } from '../faults/fault.js';
 import type { Plan } from '../plan/model.js';
+import { experimentScope } from '../plan/scope.js';
 import type { ProbePlugin } from '../probes/probe.js';
 import { evaluateCheck } from '../slo/evaluate.js';
 import { SampleIndex } from '../slo/sample-index.js';
@@ -142,11 +144,13 @@ class Run {
   /** The method, step by step; each step that cannot go on has already said why (see `stop`). */
   private async method(): Promise<void> {
     this.phase('setup');
+    // Where the plan reads pods and the cluster watch Events: what `gameday rbac` grants for them.
+    const scope = await experimentScope(this.options.spec, this.options.registries.probes);
     await this.applyWorkloads();
-    if (!(await this.planTargets())) return;
+    if (!(await this.planTargets(scope))) return;
     const probesMark = this.teardown.depth;
     const probesFrom = Date.now();
-    await this.watchCluster();
+    await this.watchCluster(scope);
     if (!(await this.startProbes())) return;
 
     this.phase('steady-state-before');
@@ -180,9 +184,9 @@ class Run {
   }
 
   /** Targets are chosen from the cluster as it is now, with the workloads in place. */
-  private async planTargets(): Promise<boolean> {
+  private async planTargets(scope: NamespaceScope): Promise<boolean> {
     if (this.halted) return false;
-    const snapshot = await this.options.cluster.snapshot();
+    const snapshot = await this.options.cluster.snapshot(scope);
     try {
       this.plan = this.options.makePlan(snapshot);
     } catch (err) {
@@ -195,9 +199,10 @@ class Run {
   }
 
   /** Node conditions and Warning events are journaled beside the probes, and stop with them. */
-  private async watchCluster(): Promise<void> {
+  private async watchCluster(scope: NamespaceScope): Promise<void> {
     const watch = await ClusterWatch.start({
       kubeConfig: this.options.cluster.kubeConfig,
+      scope,
       since: this.startedAt,
       record: (event) => this.recorder.record(event),
       log: (level, message) => this.recorder.log(level, message),
