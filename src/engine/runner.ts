@@ -144,10 +144,9 @@ class Run {
   /** The method, step by step; each step that cannot go on has already said why (see `stop`). */
   private async method(): Promise<void> {
     this.phase('setup');
-    // Where the plan reads pods and the cluster watch Events: what `gameday rbac` grants for them.
-    const scope = await experimentScope(this.options.spec, this.options.registries.probes);
     await this.applyWorkloads();
-    if (!(await this.planTargets(scope))) return;
+    const scope = await this.planTargets();
+    if (!scope) return;
     const probesMark = this.teardown.depth;
     const probesFrom = Date.now();
     await this.watchCluster(scope);
@@ -183,19 +182,24 @@ class Run {
     this.teardown.push('remove workloads', () => applied.remove());
   }
 
-  /** Targets are chosen from the cluster as it is now, with the workloads in place. */
-  private async planTargets(scope: NamespaceScope): Promise<boolean> {
-    if (this.halted) return false;
-    const snapshot = await this.options.cluster.snapshot(scope);
+  /**
+   * Targets are chosen from the cluster as it is now, with the workloads in place, read within
+   * the experiment's namespace scope; returns that scope, which the cluster watch keeps to
+   * (both are what `gameday rbac` grants).
+   */
+  private async planTargets(): Promise<NamespaceScope | undefined> {
+    if (this.halted) return undefined;
+    let scope: NamespaceScope;
     try {
-      this.plan = this.options.makePlan(snapshot);
+      scope = await experimentScope(this.options.spec, this.options.registries.probes);
+      this.plan = this.options.makePlan(await this.options.cluster.snapshot(scope));
     } catch (err) {
       if (!(err instanceof GamedayError)) throw err;
       this.stop(err.outcome, errorMessage(err));
-      return false;
+      return undefined;
     }
     this.recorder.record({ type: 'plan', t: Date.now(), plan: this.plan });
-    return true;
+    return scope;
   }
 
   /** Node conditions and Warning events are journaled beside the probes, and stop with them. */
