@@ -95,7 +95,7 @@ function embeddedTarget(cluster: EmbeddedCluster, choice: NodeAccessChoice): Clu
     ref: { kind: 'embedded', name: cluster.name, server: cluster.url },
     kubeConfig,
     ...(choice === 'none' ? {} : { nodeAccess: new SimNodeAccess(kubeConfig) }),
-    snapshot: () => readSnapshot(kubeConfig),
+    snapshot: (scope) => readSnapshot(kubeConfig, scope),
     close: () => cluster.stop(),
   };
 }
@@ -119,7 +119,7 @@ async function realControlPlaneTarget(options: TargetOptions, choice: NodeAccess
     ref: { kind: 'embedded', name: 'gameday (real control plane)', server: cluster.url },
     kubeConfig,
     ...(choice === 'none' ? {} : { nodeAccess: new SimNodeAccess(kubeConfig) }),
-    snapshot: () => readSnapshot(kubeConfig),
+    snapshot: (scope) => readSnapshot(kubeConfig, scope),
     close: () => cluster.stop(),
   };
 }

@@ -58,7 +58,7 @@ async function connectLoaded(kubeConfig: KubeConfig, ref: ClusterRef, options: P
     ref,
     kubeConfig,
     nodeAccess,
-    snapshot: () => readSnapshot(kubeConfig),
+    snapshot: (scope) => readSnapshot(kubeConfig, scope),
     close: async () => {
       await nodeAccess?.close?.();
     },

@@ -1,4 +1,5 @@
 import { CoreV1Api, type KubeConfig, type V1Node, type V1ObjectMeta, type V1Pod } from '@kubernetes/client-node';
+import { scopedPermissions, type NamespaceScope } from './namespace-scope.js';
 import { hasControlPlaneLabel } from './node-roles.js';
 import type { Permission } from './rbac.js';
 import type { ClusterSnapshot, NodeInfo, PodInfo } from './snapshot.js';
@@ -6,20 +7,28 @@ import type { ClusterSnapshot, NodeInfo, PodInfo } from './snapshot.js';
 /** Large clusters answer a full pod list slowly and in one huge body; pages keep both bounded. */
 const PAGE_SIZE = 500;
 
-/** What readSnapshot reads: every node and every pod, since a selector or a drain may name any. */
-export const SNAPSHOT_PERMISSIONS: readonly Permission[] = [
-  { why: 'plan: list the nodes to choose targets from', verbs: ['list'], resource: 'nodes' },
-  { why: 'plan: list the pods (in every namespace) to choose targets from and to count each workload\'s share', verbs: ['list'], resource: 'pods' },
-];
+/**
+ * What readSnapshot reads: every node, since a selector may name any; and the pods in the
+ * experiment's namespaces, or in every namespace when a fault acts on nodes (see NamespaceScope).
+ */
+export function snapshotPermissions(scope: NamespaceScope): Permission[] {
+  return [
+    { why: 'plan: list the nodes to choose targets from', verbs: ['list'], resource: 'nodes' },
+    ...scopedPermissions(scope, "plan: list the pods to choose targets from and to count each workload's share", ['list'], 'pods'),
+  ];
+}
 
-/** Reads the nodes and pods the plan chooses from. The one clock reading of planning is here. */
-export async function readSnapshot(kubeConfig: KubeConfig): Promise<ClusterSnapshot> {
+/**
+ * Reads the nodes, and the pods within `scope` (without one, in every namespace), that the plan
+ * chooses from. The one clock reading of planning is here.
+ */
+export async function readSnapshot(kubeConfig: KubeConfig, scope?: NamespaceScope): Promise<ClusterSnapshot> {
   const api = kubeConfig.makeApiClient(CoreV1Api);
   const takenAt = Date.now();
-  const [nodes, pods] = await Promise.all([
-    listAll((_continue) => api.listNode({ limit: PAGE_SIZE, _continue })),
-    listAll((_continue) => api.listPodForAllNamespaces({ limit: PAGE_SIZE, _continue })),
-  ]);
+  const podLists = scope?.every !== false
+    ? [listAll((_continue) => api.listPodForAllNamespaces({ limit: PAGE_SIZE, _continue }))]
+    : scope.namespaces.map((namespace) => listAll((_continue) => api.listNamespacedPod({ namespace, limit: PAGE_SIZE, _continue })));
+  const [nodes, pods] = await Promise.all([listAll((_continue) => api.listNode({ limit: PAGE_SIZE, _continue })), Promise.all(podLists).then((lists) => lists.flat())]);
   return { takenAt, nodes: nodes.map(toNodeInfo), pods: pods.map(toPodInfo) };
 }
 

@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterRef } from '../journal/events.js';
 import type { NodeAccess } from '../nodes/node-access.js';
+import type { NamespaceScope } from './namespace-scope.js';
 import type { ClusterSnapshot } from './snapshot.js';
 
 /**
@@ -12,6 +13,7 @@ export interface ClusterTarget {
   readonly kubeConfig: KubeConfig;
   /** Absent when no provider fits the cluster (then node-level faults are refused at plan time). */
   readonly nodeAccess?: NodeAccess;
-  snapshot(): Promise<ClusterSnapshot>;
+  /** The nodes, and the pods within `scope` (without one, in every namespace), for the plan. */
+  snapshot(scope?: NamespaceScope): Promise<ClusterSnapshot>;
   close(): Promise<void>;
 }

@@ -2,10 +2,13 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage } from '../core/errors.js';
 import type { ClusterWarningEvent, ConditionStatus, NodeConditionEvent } from '../journal/events.js';
 import { KubeWatch, watchPermission } from '../cluster/kube-watch.js';
+import { scopedPaths, scopedPermissions, type NamespaceScope } from '../cluster/namespace-scope.js';
 import type { Permission } from '../cluster/rbac.js';
 
 export interface ClusterWatchOptions {
   readonly kubeConfig: KubeConfig;
+  /** Where Warning Events are watched: the experiment's namespaces, or every namespace (see experimentScope). */
+  readonly scope: NamespaceScope;
   /** The run's start: Warning events the cluster last recorded before it belong to an earlier story and are left out. */
   readonly since: number;
   /** Where the observations go (the run's journal). */
@@ -47,13 +50,14 @@ interface SeenEvent {
 }
 
 const NODES_PATH = '/api/v1/nodes';
-const EVENTS_PATH = '/api/v1/events';
 
-/** What the cluster watch reads: every node, and every namespace's Events (Warnings from anywhere are evidence). */
-export const CLUSTER_WATCH_PERMISSIONS: readonly Permission[] = [
-  watchPermission('cluster watch: node conditions during the run', NODES_PATH),
-  watchPermission('cluster watch: Warning events during the run, in every namespace', EVENTS_PATH),
-];
+/** What the cluster watch reads: every node, and the Events in the scope's namespaces. */
+export function clusterWatchPermissions(scope: NamespaceScope): Permission[] {
+  return [
+    watchPermission('cluster watch: node conditions during the run', NODES_PATH),
+    ...scopedPermissions(scope, 'cluster watch: Warning events during the run', ['list', 'watch'], 'events'),
+  ];
+}
 
 /**
  * Real Kubernetes truncates Event timestamps to the second, so an Event recorded just after the
@@ -62,10 +66,11 @@ export const CLUSTER_WATCH_PERMISSIONS: readonly Permission[] = [
 const TIMESTAMP_SLACK_MS = 1000;
 
 /**
- * Watches the cluster's own account of the run: Warning Events (`/api/v1/events`,
- * `type=Warning`) and node conditions (`/api/v1/nodes`), and journals what changed. Both go
- * through client-node watches kept alive by KubeWatch; a watch that cannot start or breaks for
- * good is logged and the run goes on without it, since this is evidence, not a verdict.
+ * Watches the cluster's own account of the run: Warning Events (`type=Warning`, in each namespace
+ * of the scope, or `/api/v1/events` for every namespace) and node conditions (`/api/v1/nodes`),
+ * and journals what changed. All go through client-node watches kept alive by KubeWatch; a watch
+ * that cannot start or breaks for good is logged and the run goes on without it, since this is
+ * evidence, not a verdict.
  */
 export class ClusterWatch {
   private readonly repeatEveryMs: number;
@@ -73,7 +78,8 @@ export class ClusterWatch {
   private readonly seenEvents = new Map<string, SeenEvent>();
   private readonly watches: KubeWatch<KubernetesObject>[] = [];
   private nodes?: KubeWatch<RawNode>;
-  private events?: KubeWatch<RawEvent>;
+  /** One per namespace of the scope (or one for every namespace), those that started. */
+  private readonly events: KubeWatch<RawEvent>[] = [];
   /** Until the first list of Events is in, new Events are the backlog since the run started, stamped with their own time. */
   private eventsListed = false;
   private scanPending = false;
@@ -84,7 +90,7 @@ export class ClusterWatch {
     this.repeatEveryMs = options.repeatEveryMs ?? 10_000;
   }
 
-  /** Lists and starts watching Events and Nodes; resolves even when neither could start (that is logged). */
+  /** Lists and starts watching Events and Nodes; resolves even when none could start (that is logged). */
   static async start(options: ClusterWatchOptions): Promise<ClusterWatch> {
     const watch = new ClusterWatch(options);
     await Promise.all([watch.startNodes(), watch.startEvents()]);
@@ -115,15 +121,21 @@ export class ClusterWatch {
   }
 
   private async startEvents(): Promise<void> {
-    const events = this.watch<RawEvent>(EVENTS_PATH, 'type=Warning', 'Warning events');
-    try {
-      await events.start();
-    } catch (err) {
-      this.options.log('warn', `cluster watch: Kubernetes Warning events are not journaled: ${errorMessage(err)}`);
-      return;
-    }
-    this.events = events;
-    this.watches.push(events);
+    const { scope } = this.options;
+    await Promise.all(
+      scopedPaths(scope, 'events').map(async (path, i) => {
+        const what = scope.every ? 'Warning events' : `Warning events in namespace ${scope.namespaces[i]}`;
+        const events = this.watch<RawEvent>(path, 'type=Warning', what);
+        try {
+          await events.start();
+        } catch (err) {
+          this.options.log('warn', `cluster watch: Kubernetes ${what} are not journaled: ${errorMessage(err)}`);
+          return;
+        }
+        this.events.push(events);
+        this.watches.push(events);
+      }),
+    );
     this.scanEvents(false);
     this.eventsListed = true;
   }
@@ -190,11 +202,11 @@ export class ClusterWatch {
 
   /** Journals new Warning Events and repeats of known ones (at most every `repeatEveryMs`, or all pending ones when `final`). */
   private scanEvents(final: boolean): void {
-    if (!this.events) return;
+    if (this.events.length === 0) return;
     const now = Date.now();
     const present = new Set<string>();
     let nextRepeat = Infinity;
-    for (const e of this.events.list()) {
+    for (const e of this.events.flatMap((w) => w.list())) {
       const key = e.metadata?.uid || `${e.metadata?.namespace ?? ''}/${e.metadata?.name ?? ''}`;
       present.add(key);
       const count = Math.max(1, e.series?.count ?? e.count ?? 1);

@@ -3,17 +3,18 @@ import path from 'node:path';
 import { faultEventPermissions } from '../cluster/fault-events.js';
 import type { Permission } from '../cluster/rbac.js';
 import { RUN_LOCK_PERMISSIONS, STOP_PERMISSIONS } from '../cluster/run-lock.js';
-import { SNAPSHOT_PERMISSIONS } from '../cluster/snapshot-read.js';
+import { snapshotPermissions } from '../cluster/snapshot-read.js';
 import { workloadNeeds } from '../cluster/workloads.js';
 import type { Registry } from '../core/registry.js';
 import { needsNodeAccess, type FaultPlugin } from '../faults/fault.js';
 import { nodeAccessPermissions } from '../nodes/choose-node-access.js';
 import { LEFTOVER_HELPER_POD_PERMISSIONS } from '../nodes/pod-node-access.js';
 import { implicitProbes } from '../plan/implicit-probes.js';
+import { experimentScope, podNamespaceOf } from '../plan/scope.js';
 import { applyStepPermissions, stepPermissions } from './drill-steps.js';
 import type { ProbePlugin } from '../probes/probe.js';
-import type { ExperimentSpec, FaultSpec } from '../spec/model.js';
-import { CLUSTER_WATCH_PERMISSIONS } from './cluster-watch.js';
+import type { ExperimentSpec } from '../spec/model.js';
+import { clusterWatchPermissions } from './cluster-watch.js';
 
 export interface RunPermissionOptions {
   readonly registries: { readonly faults: Registry<FaultPlugin>; readonly probes: Registry<ProbePlugin> };
@@ -38,16 +39,18 @@ const STOP_AND_RECOVER_PERMISSIONS: readonly Permission[] = [...STOP_PERMISSIONS
 
 /**
  * Everything a `gameday run` of these experiments does through the Kubernetes API, as
- * permissions: the engine's own steps (the run lock, the plan's snapshot, the cluster watch,
- * the workloads, an Event per fault step), and what each fault and probe declares for its params,
+ * permissions: the engine's own steps (the run lock, the plan's snapshot and the cluster watch
+ * within the experiment's namespace scope, the workloads, an Event per fault step), and what each fault and probe declares for its params,
  * implicit probes (`pdb(shop/web) holds`) included, with node access for node-level faults; and
  * what `gameday stop` and `gameday recover` of such a run do.
  */
 export async function runNeeds(specs: readonly ExperimentSpec[], options: RunPermissionOptions): Promise<RunNeeds> {
-  const permissions: Permission[] = [...RUN_LOCK_PERMISSIONS, ...SNAPSHOT_PERMISSIONS, ...CLUSTER_WATCH_PERMISSIONS, ...STOP_AND_RECOVER_PERMISSIONS];
+  const permissions: Permission[] = [...RUN_LOCK_PERMISSIONS, ...STOP_AND_RECOVER_PERMISSIONS];
   const namespaces = new Map<string, KubernetesObject>();
   const notes: string[] = [];
   for (const spec of specs) {
+    const scope = await experimentScope(spec, options.registries.probes);
+    permissions.push(...snapshotPermissions(scope), ...clusterWatchPermissions(scope));
     const workloads = await workloadNeeds(spec.workloads);
     permissions.push(...workloads.permissions);
     for (const ns of workloads.namespaces) if (!namespaces.has(ns.metadata!.name!)) namespaces.set(ns.metadata!.name!, ns);
@@ -65,13 +68,4 @@ export async function runNeeds(specs: readonly ExperimentSpec[], options: RunPer
     }
   }
   return { permissions, namespaces: [...namespaces.values()], notes: [...new Set(notes)] };
-}
-
-/**
- * The namespace of the pods a fault acts on, when it names them with the shared `pods:` selector;
- * its Events go there. A fault on nodes has its Events on the nodes.
- */
-function podNamespaceOf(fault: FaultSpec): string | undefined {
-  const pods = (fault.params as { readonly pods?: { readonly namespace?: unknown } } | undefined)?.pods;
-  return typeof pods?.namespace === 'string' ? pods.namespace : undefined;
 }

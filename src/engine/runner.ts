@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { NamespaceScope } from '../cluster/namespace-scope.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { ClusterTarget } from '../cluster/target.js';
 import { applyWorkloads } from '../cluster/workloads.js';
@@ -11,6 +12,7 @@ import type { Outcome } from '../core/outcome.js';
 import type { Registry } from '../core/registry.js';
 import type { FaultPlugin } from '../faults/fault.js';
 import type { Plan } from '../plan/model.js';
+import { experimentScope } from '../plan/scope.js';
 import type { ProbePlugin } from '../probes/probe.js';
 import { evaluateCheck } from '../slo/evaluate.js';
 import { SampleIndex } from '../slo/sample-index.js';
@@ -143,10 +145,11 @@ class Run {
   private async method(): Promise<void> {
     this.phase('setup');
     await this.applyWorkloads();
-    if (!(await this.planTargets())) return;
+    const scope = await this.planTargets();
+    if (!scope) return;
     const probesMark = this.teardown.depth;
     const probesFrom = Date.now();
-    await this.watchCluster();
+    await this.watchCluster(scope);
     if (!(await this.startProbes())) return;
 
     this.phase('steady-state-before');
@@ -179,25 +182,31 @@ class Run {
     this.teardown.push('remove workloads', () => applied.remove());
   }
 
-  /** Targets are chosen from the cluster as it is now, with the workloads in place. */
-  private async planTargets(): Promise<boolean> {
-    if (this.halted) return false;
-    const snapshot = await this.options.cluster.snapshot();
+  /**
+   * Targets are chosen from the cluster as it is now, with the workloads in place, read within
+   * the experiment's namespace scope; returns that scope, which the cluster watch keeps to
+   * (both are what `gameday rbac` grants).
+   */
+  private async planTargets(): Promise<NamespaceScope | undefined> {
+    if (this.halted) return undefined;
+    let scope: NamespaceScope;
     try {
-      this.plan = this.options.makePlan(snapshot);
+      scope = await experimentScope(this.options.spec, this.options.registries.probes);
+      this.plan = this.options.makePlan(await this.options.cluster.snapshot(scope));
     } catch (err) {
       if (!(err instanceof GamedayError)) throw err;
       this.stop(err.outcome, errorMessage(err));
-      return false;
+      return undefined;
     }
     this.recorder.record({ type: 'plan', t: Date.now(), plan: this.plan });
-    return true;
+    return scope;
   }
 
   /** Node conditions and Warning events are journaled beside the probes, and stop with them. */
-  private async watchCluster(): Promise<void> {
+  private async watchCluster(scope: NamespaceScope): Promise<void> {
     const watch = await ClusterWatch.start({
       kubeConfig: this.options.cluster.kubeConfig,
+      scope,
       since: this.startedAt,
       record: (event) => this.recorder.record(event),
       log: (level, message) => this.recorder.log(level, message),

@@ -32,6 +32,15 @@ describe('gameday rbac (real CLI process)', () => {
     expect(printed.stdout).to.include('  # gameday recover: look for the node-access helper pods a killed run left, in every namespace\n');
   });
 
+  it('grants the cluster watch\'s Warning events in the experiment\'s namespace, and not cluster-wide', () => {
+    const docs = parseAllDocuments(printed.stdout).map((d) => d.toJS() as { kind: string; metadata: { namespace?: string }; rules?: { resources: string[]; verbs: string[] }[] });
+    const verbsOn = (kind: string, namespace: string | undefined, resource: string) =>
+      docs.filter((d) => d.kind === kind && d.metadata.namespace === namespace).flatMap((d) => d.rules!.filter((r) => r.resources.includes(resource)).flatMap((r) => r.verbs));
+    expect(verbsOn('ClusterRole', undefined, 'events')).to.deep.equal([]);
+    expect(verbsOn('Role', 'shop', 'events')).to.include.members(['list', 'watch']);
+    expect(printed.stdout).to.include('  # cluster watch: Warning events during the run\n');
+  });
+
   it('refuses a service account that is not namespace/name, and a node access it does not know, with exit 2', async () => {
     const sa = await runCli(['rbac', 'experiments/pod-kill-keeps-web-up.yaml', '--service-account', 'runner']);
     expect(sa.code).to.equal(2);

@@ -1,10 +1,12 @@
 import * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { execa } from 'execa';
+import { parseAllDocuments } from 'yaml';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cordonNode } from '../../src/faults/shared/cordon.js';
 import { k6Probe } from '../../src/probes/k6/probe.js';
+import { K6Job } from '../../src/probes/k6/job.js';
 import { K6TestRun, TEST_RUN } from '../../src/probes/k6/test-run.js';
 import { eventually } from '../support/eventually.js';
 import { startProbe } from '../probes/probe-harness.js';
@@ -39,6 +41,20 @@ spec:
     - readiness(shop/web) holds
 `;
 
+/** A pod kill confined to namespace shop: its run reads pods and watches Warning events there only. */
+const CONFINED_EXPERIMENT = `apiVersion: gameday/v1
+kind: Experiment
+metadata: {name: kill-in-shop}
+spec:
+  workloads: [web.yaml]
+  duration: 2s
+  steadyState:
+    checks: [ "ready(deployment/shop/web) >= 4" ]
+    recoverWithin: 40s
+  faults:
+    - { at: 1s, podKill: { pods: { namespace: shop, labels: { app: web } }, count: 1 } }
+`;
+
 /**
  * `gameday rbac` is proven on upstream Kubernetes with its RBAC authorizer: a game day run as a
  * service account holding exactly the generated roles passes, and one rule less stops it with the
@@ -58,28 +74,14 @@ describe('gameday rbac on the real control plane', function () {
     writeFileSync(path.join(real.dir, 'kill-and-drain.yaml'), EXPERIMENT);
     const { core } = real.cluster;
     await core.createNamespace({ body: { metadata: { name: 'gameday' } } });
-    await core.createNamespacedServiceAccount({ namespace: 'gameday', body: { metadata: { name: 'gameday' } } });
-    const token = await core.createNamespacedServiceAccountToken({ name: 'gameday', namespace: 'gameday', body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    saToken = await serviceAccountToken('gameday');
     // What the kubelet mounts in a pod, under a root of the test's own.
     root = path.join(real.dir, 'pod-root');
     const sa = path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
     mkdirSync(sa, { recursive: true });
-    saToken = token.status!.token!;
     writeFileSync(path.join(sa, 'token'), saToken);
     // The same account from outside the cluster, for gameday stop and recover.
-    const admin = real.cluster.kubeConfig.getCurrentCluster()!;
-    saKubeconfig = path.join(real.dir, 'service-account.kubeconfig');
-    writeFileSync(
-      saKubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'real', cluster: { server: admin.server, 'certificate-authority-data': admin.caData } }],
-        users: [{ name: 'gameday', user: { token: saToken } }],
-        contexts: [{ name: 'gameday-sa', context: { cluster: 'real', user: 'gameday' } }],
-        'current-context': 'gameday-sa',
-      }),
-    );
+    saKubeconfig = serviceAccountKubeconfig('gameday', saToken);
     writeFileSync(path.join(sa, 'namespace'), 'gameday');
     writeFileSync(path.join(sa, 'ca.crt'), Buffer.from(real.cluster.kubeConfig.getCurrentCluster()!.caData!, 'base64'));
     // The Job whose pod "runs" gameday: --publish records an Event on it. Zone b: the drain empties zone a.
@@ -94,6 +96,31 @@ describe('gameday rbac on the real control plane', function () {
       await new Promise((r) => setTimeout(r, 100));
     }
   });
+
+  /** A service account in namespace gameday, and a token of it. */
+  const serviceAccountToken = async (name: string): Promise<string> => {
+    await real.cluster.core.createNamespacedServiceAccount({ namespace: 'gameday', body: { metadata: { name } } });
+    const token = await real.cluster.core.createNamespacedServiceAccountToken({ name, namespace: 'gameday', body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    return token.status!.token!;
+  };
+
+  /** A kubeconfig file whose one context, `<name>-sa`, is that account. */
+  const serviceAccountKubeconfig = (name: string, token: string): string => {
+    const admin = real.cluster.kubeConfig.getCurrentCluster()!;
+    const file = path.join(real.dir, `${name}.kubeconfig`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'real', cluster: { server: admin.server, 'certificate-authority-data': admin.caData } }],
+        users: [{ name, user: { token } }],
+        contexts: [{ name: `${name}-sa`, context: { cluster: 'real', user: name } }],
+        'current-context': `${name}-sa`,
+      }),
+    );
+    return file;
+  };
 
   const kubectl = (args: readonly string[], input?: string) =>
     execa('kubectl', ['--kubeconfig', real.kubeconfig, ...args], { env: { KUBECACHEDIR: path.join(real.dir, 'kubecache') }, ...(input !== undefined ? { input } : {}) });
@@ -178,6 +205,26 @@ describe('gameday rbac on the real control plane', function () {
     expect((await real.cluster.core.readNode({ name: drained })).spec?.unschedulable ?? false, 'the drained node is uncordoned').to.equal(false);
   });
 
+  it('a game day confined to one namespace passes with roles that watch Warning events there only', async () => {
+    writeFileSync(path.join(real.dir, 'kill-in-shop.yaml'), CONFINED_EXPERIMENT);
+    const rbac = await execa('node', [CLI, 'rbac', 'kill-in-shop.yaml', '--service-account', 'gameday/confined', '--name', 'gameday-confined', '--node-access', 'sim'], { cwd: real.dir });
+    const roles = parseAllDocuments(rbac.stdout).map((d) => d.toJS() as { kind: string; metadata: { namespace?: string }; rules?: { resources: string[]; verbs: string[] }[] });
+    const rulesOn = (kind: string, namespace: string | undefined, resource: string) =>
+      roles.filter((d) => d.kind === kind && d.metadata.namespace === namespace).flatMap((d) => d.rules!.filter((r) => r.resources.includes(resource)).map((r) => r.verbs.join(',')));
+    expect(rulesOn('ClusterRole', undefined, 'events'), 'no Events of every namespace').to.deep.equal([]);
+    expect(rulesOn('Role', 'shop', 'events').join(' ')).to.match(/\blist,watch\b/);
+    await kubectl(['apply', '-f', '-'], rbac.stdout);
+    const kubeconfig = serviceAccountKubeconfig('confined', await serviceAccountToken('confined'));
+
+    const out = path.join(real.dir, 'confined-reports');
+    const r = await execa('node', [CLI, 'run', 'kill-in-shop.yaml', '--kubeconfig', kubeconfig, '--allow-context', 'confined-sa', '--node-access', 'sim', '--out', out, '--reporter', 'json'], { cwd: real.dir, reject: false, all: true });
+    expect(r.exitCode, r.all).to.equal(0);
+    const journal = readFileSync(path.join(out, readdirSync(out)[0]!, 'journal.ndjson'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; level?: string; message?: string });
+    // A watch the roles forbid is only logged: the run would pass without its evidence.
+    expect(journal.filter((e) => e.type === 'log' && e.level !== 'info' && /cluster watch/.test(e.message ?? ''))).to.deep.equal([]);
+    expect(journal.map((e) => e.type)).to.include('plan');
+  });
+
   /**
    * The k6 probe's hand-off to the k6 operator, run as the service account with exactly what
    * `gameday rbac` grants for it, on the real TestRun CRD. No operator runs here: the test plays
@@ -191,6 +238,7 @@ spec:
   duration: 10s
   probes:
     load: { k6: { script: shop.ts, operator: { parallelism: 2 }, vus: 4, env: { BASE_URL: "http://web" } } }
+    one: { k6: { script: shop.ts, mode: job } }
   slos: [ "availability(load) >= 99%" ]
 `;
     let asServiceAccount: k8s.KubeConfig;
@@ -260,28 +308,47 @@ spec:
       await nothingLeft();
     });
 
-    it('gameday recover deletes the TestRun and ConfigMap a killed run left, and not another run\'s', async () => {
+    it('gameday recover deletes the TestRun, the Job (the probe without operator) and their ConfigMaps a killed run left, and not another run\'s', async () => {
       const made = (runId: string) => new K6TestRun(asServiceAccount, { namespace: 'default', probe: 'load', image: 'grafana/k6:1.0.0', script: '', runArgs: [], env: {}, parallelism: 2, runId });
       const killedRuns = made('run-killed');
       const anotherRuns = made('run-running');
       await killedRuns.create();
       await anotherRuns.create();
+      const job = (runId: string) => new K6Job(asServiceAccount, { namespace: 'default', probe: 'one', image: 'grafana/k6:1.0.0', script: '', runArgs: [], env: {}, runId });
+      const killedJob = job('run-killed');
+      const anotherJob = job('run-running');
+      await killedJob.create();
+      await anotherJob.create();
       // A killed run's journal: its start (the cluster it ran on) and its plan (the probe), nothing more.
       const reports = path.join(real.dir, 'reports');
       const start = JSON.parse(readFileSync(path.join(reports, readdirSync(reports)[0]!, 'journal.ndjson'), 'utf8').split('\n')[0]!) as Record<string, unknown>;
       const killed = path.join(real.dir, 'killed-k6-run');
       mkdirSync(killed);
-      const plan = { type: 'plan', t: Date.now(), plan: { faults: [], probes: [{ name: 'load', kind: 'k6', path: 'spec.probes.load', params: { script: 'shop.ts', operator: { parallelism: 2 } } }] } };
+      const plan = {
+        type: 'plan',
+        t: Date.now(),
+        plan: {
+          faults: [],
+          probes: [
+            { name: 'load', kind: 'k6', path: 'spec.probes.load', params: { script: 'shop.ts', operator: { parallelism: 2 } } },
+            { name: 'one', kind: 'k6', path: 'spec.probes.one', params: { script: 'shop.ts', mode: 'job' } },
+          ],
+        },
+      };
       writeFileSync(path.join(killed, 'journal.ndjson'), `${JSON.stringify({ ...start, runId: 'run-killed' })}\n${JSON.stringify(plan)}\n`);
 
       const recover = await execa('node', [CLI, 'recover', killed, '--kubeconfig', saKubeconfig, '--context', 'gameday-sa', '--allow-context', 'gameday-sa'], { cwd: real.dir, reject: false, all: true });
       expect(recover.exitCode, recover.all).to.equal(0);
       expect(recover.all).to.include(`deleted TestRun default/${killedRuns.name}, left by probe load (k6) of run run-killed`);
+      expect(recover.all).to.include(`deleted Job default/${killedJob.name}, left by probe one (k6) of run run-killed`);
       const names = ((await custom().listNamespacedCustomObject({ ...TEST_RUN, namespace: 'default' })) as { items: k8s.KubernetesObject[] }).items.map((t) => t.metadata!.name);
       expect(names).to.deep.equal([anotherRuns.name]);
+      const jobs = (await real.cluster.kubeConfig.makeApiClient(k8s.BatchV1Api).listNamespacedJob({ namespace: 'default', labelSelector: 'app.kubernetes.io/managed-by=gameday' })).items;
+      expect(jobs.filter((j) => !j.metadata?.deletionTimestamp).map((j) => j.metadata!.name)).to.deep.equal([anotherJob.name]);
       const configMaps = (await real.cluster.core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'app.kubernetes.io/managed-by=gameday' })).items.map((c) => c.metadata!.name);
-      expect(configMaps).to.deep.equal([anotherRuns.name]);
+      expect(configMaps.sort()).to.deep.equal([anotherRuns.name, anotherJob.name].sort());
       await anotherRuns.cleanup();
+      await anotherJob.cleanup();
     });
 
     it('fails the probe when the operator puts the TestRun in stage error, and leaves nothing behind', async () => {

@@ -6,6 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { launchChromium } from '../../src/browser/chromium.js';
 import type { ClusterWarningEvent, NodeConditionEvent, RunEvent } from '../../src/journal/events.js';
+import { everyNamespace, inNamespaces } from '../../src/cluster/namespace-scope.js';
 import { ClusterWatch } from '../../src/engine/cluster-watch.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { playEventRuns } from '../report/html-fixture.js';
@@ -19,9 +20,9 @@ type Watched = ClusterWarningEvent | NodeConditionEvent;
 
 const NODE = 'gameday-worker2';
 
-function warningEvent(name: string, reason: string, when: Date): Parameters<SimClients['core']['createNamespacedEvent']>[0] {
+function warningEvent(name: string, reason: string, when: Date, namespace = 'default'): Parameters<SimClients['core']['createNamespacedEvent']>[0] {
   return {
-    namespace: 'default',
+    namespace,
     body: {
       metadata: { name },
       involvedObject: { kind: 'Node', name: NODE },
@@ -74,7 +75,8 @@ describe('engine/cluster-watch on the embedded cluster', function () {
 
     const seen: Watched[] = [];
     const logs: string[] = [];
-    const watch = await ClusterWatch.start({ kubeConfig, since: Date.now(), record: (e) => seen.push(e), log: (level, m) => logs.push(`${level}: ${m}`), repeatEveryMs: 500 });
+    const scope = everyNamespace('the test cuts a node off');
+    const watch = await ClusterWatch.start({ kubeConfig, scope, since: Date.now(), record: (e) => seen.push(e), log: (level, m) => logs.push(`${level}: ${m}`), repeatEveryMs: 500 });
     try {
       await sim.core.createNamespacedEvent(warningEvent('new-warning', 'NewTrouble', new Date()));
       const revert = await partition(sim, NODE);
@@ -101,7 +103,7 @@ describe('engine/cluster-watch on the embedded cluster', function () {
 
   it('journals a repeat of an Event with its new count, and the last count when it stops', async () => {
     const seen: Watched[] = [];
-    const watch = await ClusterWatch.start({ kubeConfig, since: Date.now(), record: (e) => seen.push(e), log: () => undefined, repeatEveryMs: 60_000 });
+    const watch = await ClusterWatch.start({ kubeConfig, scope: inNamespaces(['default']), since: Date.now(), record: (e) => seen.push(e), log: () => undefined, repeatEveryMs: 60_000 });
     const { name } = (await sim.core.createNamespacedEvent(warningEvent('repeating', 'Flapping', new Date()))).metadata!;
     await eventually('first occurrence journaled', () => seen.some((e) => e.type === 'cluster.event' && e.reason === 'Flapping'));
     for (const count of [2, 3, 4]) {
@@ -114,10 +116,28 @@ describe('engine/cluster-watch on the embedded cluster', function () {
     expect(seen.filter((e) => e.type === 'cluster.event' && e.reason === 'Flapping').map((e) => (e as ClusterWarningEvent).count)).to.deep.equal([1, 4]);
   });
 
+  it('watches Warning events only in the namespaces of its scope', async () => {
+    const since = Date.now();
+    for (const name of ['scoped-in', 'scoped-out']) await sim.core.createNamespace({ body: { metadata: { name } } });
+    await sim.core.createNamespacedEvent(warningEvent('inside', 'InsideTrouble', new Date(), 'scoped-in'));
+    await sim.core.createNamespacedEvent(warningEvent('outside', 'OutsideTrouble', new Date(), 'scoped-out'));
+    const seen: Watched[] = [];
+    const logs: string[] = [];
+    // Both Events exist before the watch lists: a watch of every namespace would journal both when it stops.
+    const watch = await ClusterWatch.start({ kubeConfig, scope: inNamespaces(['scoped-in', 'default']), since, record: (e) => seen.push(e), log: (level, m) => logs.push(`${level}: ${m}`) });
+    await watch.stop();
+    const reasons = seen.filter((e): e is ClusterWarningEvent => e.type === 'cluster.event').map((e) => e.reason);
+    expect(reasons).to.include('InsideTrouble').and.not.include('OutsideTrouble');
+    expect(logs).to.deep.equal([]);
+    // Fresh Warnings would be the next run's backlog.
+    await sim.core.deleteNamespacedEvent({ namespace: 'scoped-in', name: 'inside' });
+    await sim.core.deleteNamespacedEvent({ namespace: 'scoped-out', name: 'outside' });
+  });
+
   it('logs, and does not fail, when the cluster cannot be watched', async () => {
     const broken = unreachableKubeConfig();
     const logs: string[] = [];
-    const watch = await ClusterWatch.start({ kubeConfig: broken, since: Date.now(), record: () => undefined, log: (level, m) => logs.push(`${level}: ${m}`) });
+    const watch = await ClusterWatch.start({ kubeConfig: broken, scope: everyNamespace('the test says so'), since: Date.now(), record: () => undefined, log: (level, m) => logs.push(`${level}: ${m}`) });
     await watch.stop();
     expect(logs).to.have.length(2);
     expect(logs.some((l) => l.startsWith('warn: cluster watch: node conditions are not journaled:'))).to.equal(true);

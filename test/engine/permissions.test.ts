@@ -20,7 +20,7 @@ function grants(permissions: readonly Permission[]): Set<string> {
 }
 
 describe('the permissions a run needs', () => {
-  it('a pod kill: delete pods in its namespace, its workloads by name, and no node or exec access', async () => {
+  it('a pod kill: delete pods in its namespace, its workloads by name, the plan\'s pods and the Warning events there only, and no node or exec access', async () => {
     const needs = await needsOf('experiments/pod-kill-keeps-web-up.yaml');
     const g = grants(needs.permissions);
     for (const expected of [
@@ -35,16 +35,22 @@ describe('the permissions a run needs', () => {
       'update leases.coordination.k8s.io kube-system gameday-run-lock',
       // gameday stop asks the holder to stop with a merge patch of the lock.
       'patch leases.coordination.k8s.io kube-system gameday-run-lock',
+      'list pods shop',
+      'list events shop',
+      'watch events shop',
     ]) {
       expect(g, expected).to.include(expected);
     }
+    expect([...g].filter((x) => / events \*/.test(x)), 'no Warning events of every namespace').to.deep.equal([]);
     expect([...g].filter((x) => /nodes|pods\/exec|pods\/eviction|patch (?!leases)/.test(x))).to.deep.equal(['list nodes *', 'watch nodes *']);
     expect(needs.namespaces.map((ns) => ns.metadata?.name)).to.deep.equal(['shop']);
   });
 
-  it('a drain: cordon, and evict in every namespace, since any pod may run on the node', async () => {
+  it('a drain: cordon, and evict, read the pods and watch Warning events in every namespace, since any pod may run on the node', async () => {
     const g = grants((await needsOf('experiments/drain-a-worker-keeps-web-up.yaml')).permissions);
-    for (const expected of ['patch nodes *', 'create pods/eviction *', 'watch poddisruptionbudgets.policy *', 'create events default']) expect(g, expected).to.include(expected);
+    for (const expected of ['patch nodes *', 'create pods/eviction *', 'watch poddisruptionbudgets.policy *', 'create events default', 'list pods *', 'list events *', 'watch events *']) {
+      expect(g, expected).to.include(expected);
+    }
   });
 
   it('a node-level fault brings the permissions of the node access the run will use, and only those', async () => {
@@ -60,8 +66,8 @@ describe('the permissions a run needs', () => {
     expect((await needsOf(file, 'none')).notes.join('\n')).to.match(/needs node access/);
   });
 
-  it('a k6 probe that may fall back to a Job: the Job, its ConfigMap and its pod\'s log', async () => {
+  it('a k6 probe that may fall back to a Job: the Job, its ConfigMap and its pod\'s log, and the search for a killed run\'s Job', async () => {
     const g = grants((await needsOf('experiments/k6/drain-under-k6-load.yaml')).permissions);
-    for (const expected of ['create jobs.batch default', 'delete configmaps default', 'get pods/log default', 'watch pods default']) expect(g, expected).to.include(expected);
+    for (const expected of ['create jobs.batch default', 'list jobs.batch default', 'delete configmaps default', 'get pods/log default', 'watch pods default']) expect(g, expected).to.include(expected);
   });
 });

@@ -18,7 +18,7 @@ export async function startFaultFixture(): Promise<FaultFixture> {
   const target: ClusterTarget = {
     ref: { kind: 'embedded', name: 'gameday-sim' },
     kubeConfig,
-    snapshot: () => readSnapshot(kubeConfig),
+    snapshot: (scope) => readSnapshot(kubeConfig, scope),
     close: async () => {},
   };
   return { ...sim, kubeConfig, target, policy: kubeConfig.makeApiClient(k8s.PolicyV1Api) };

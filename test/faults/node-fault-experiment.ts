@@ -18,7 +18,7 @@ export function simTarget(sim: SimClients, options: { nodeAccess?: boolean } = {
     ref: { kind: 'embedded', name: sim.cluster.name, server: sim.cluster.url },
     kubeConfig,
     ...(options.nodeAccess === false ? {} : { nodeAccess: new SimNodeAccess(kubeConfig) }),
-    snapshot: () => readSnapshot(kubeConfig),
+    snapshot: (scope) => readSnapshot(kubeConfig, scope),
     close: async () => {},
   };
 }

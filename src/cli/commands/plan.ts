@@ -3,6 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { SeededRandom } from '../../core/rng.js';
 import { formatPlan } from '../../plan/format.js';
 import { planExperiment } from '../../plan/plan.js';
+import { experimentScope } from '../../plan/scope.js';
 import { loadExperimentFile } from '../../spec/load.js';
 import { builtinRegistries } from '../registries.js';
 import { loadPlugins } from '../plugins.js';
@@ -40,7 +41,7 @@ export async function planCommand(file: string, options: PlanCommandOptions): Pr
     if (target.ref.kind === 'embedded' && spec.workloads.length > 0) {
       await applyWorkloads(target.kubeConfig, spec.workloads, { signal: new AbortController().signal, log: (line) => process.stderr.write(`workloads: ${line}\n`) });
     }
-    const snapshot = await target.snapshot();
+    const snapshot = await target.snapshot(await experimentScope(spec, registries.probes));
     const plan = planExperiment(spec, snapshot, { seed, cluster: target.ref, faults: registries.faults, probes: registries.probes, nodeAccess: target.nodeAccess?.provider });
     process.stdout.write(options.json ? JSON.stringify(plan, (k, v: unknown) => (k === 'spec' ? undefined : v), 2) + '\n' : formatPlan(plan) + '\n');
     return 0;

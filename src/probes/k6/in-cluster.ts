@@ -1,14 +1,29 @@
 import { Writable } from 'node:stream';
-import { Log, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, Log, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { isNotFound } from '../../cluster/api-errors.js';
 import { errorMessage } from '../../core/errors.js';
 
 /** Labels on everything the k6 probe creates in a cluster. */
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'gameday' } as const;
 
+/** The label with the run's id on what the k6 probe creates, so `gameday recover` finds what a killed run left. */
+export const RUN_ID_LABEL = 'gameday.dev/run-id';
+
+/** The labels of what the k6 probe creates: gameday's mark, and the run's id when there is one. */
+export function k6Labels(runId: string | undefined): Record<string, string> {
+  return { ...MANAGED_BY, ...(runId ? { [RUN_ID_LABEL]: runId } : {}) };
+}
+
+/** The label selector of what run `runId` created, for `gameday recover`. */
+export function leftoverSelector(runId: string): string {
+  return Object.entries(k6Labels(runId)).map(([k, v]) => `${k}=${v}`).join(',');
+}
+
 /** What k6 needs to run in a cluster, as a Job or through the k6 operator. */
 export interface K6InClusterOptions {
   readonly namespace: string;
+  /** The run's id, as a label on every object, for `gameday recover`. */
+  readonly runId?: string;
   /** The probe's name, for the objects' names. */
   readonly probe: string;
   /** The k6 image. */
@@ -74,6 +89,21 @@ export async function followContainerLog(kubeConfig: KubeConfig, namespace: stri
     throw new Error(`cannot read the log of pod ${namespace}/${pod}: ${errorMessage(err)}`);
   }
   return { ended, abort: () => request.abort() };
+}
+
+/**
+ * Deletes what a killed run left in `namespace`: each object `names` lists (through
+ * `deleteObject`) and the ConfigMap of the same name that holds its script. Returns them as
+ * `Kind namespace/name`, for `gameday recover` to say.
+ */
+export async function deleteWithScripts(kubeConfig: KubeConfig, kind: string, namespace: string, names: readonly string[], deleteObject: (name: string) => Promise<unknown>): Promise<string[]> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const deleted: string[] = [];
+  for (const name of names) {
+    await Promise.all([ignoreNotFound(deleteObject(name)), ignoreNotFound(core.deleteNamespacedConfigMap({ namespace, name }))]);
+    deleted.push(`${kind} ${namespace}/${name}`);
+  }
+  return deleted;
 }
 
 /** Gone already is as good as deleted. */

@@ -2,7 +2,7 @@ import { BatchV1Api, CoreV1Api, type KubeConfig, type V1ConfigMap, type V1Job, t
 import { KubeWatch, watchPermission } from '../../cluster/kube-watch.js';
 import type { Permission } from '../../cluster/rbac.js';
 import { podsPath } from '../shared/target-ref.js';
-import { followContainerLog, ignoreNotFound, k6ObjectName, MANAGED_BY, podProgress, type FollowedLog, type K6InClusterOptions } from './in-cluster.js';
+import { deleteWithScripts, followContainerLog, ignoreNotFound, k6Labels, k6ObjectName, leftoverSelector, podProgress, type FollowedLog, type K6InClusterOptions } from './in-cluster.js';
 
 export interface K6JobOptions extends K6InClusterOptions {
   /** How long the pod may take to start (image pull included). @default 120000 */
@@ -13,20 +13,38 @@ export { MANAGED_BY } from './in-cluster.js';
 const SCRIPT_DIR = '/gameday';
 const SCRIPT_FILE = 'script.js';
 
-/** What a K6Job does in `namespace`: its ConfigMap and Job, and its pod's start and log. */
+/**
+ * What a K6Job does in `namespace`: its ConfigMap and Job, and its pod's start and log; and what
+ * `gameday recover` does there (deleteLeftoverJobs): list the Jobs, delete them and their
+ * ConfigMaps. A background deletion leaves the Job's pods to the garbage collector, which needs
+ * no grant of ours.
+ */
 export function k6JobPermissions(namespace: string): Permission[] {
   return [
     { why: 'k6 probe (as a Job): the ConfigMap holding the script', verbs: ['create', 'delete'], resource: 'configmaps', namespace },
     { why: 'k6 probe (as a Job): the Job running k6', verbs: ['create', 'delete'], resource: 'jobs', group: 'batch', namespace },
+    { why: 'gameday recover: look for the k6 Jobs a killed run left', verbs: ['list'], resource: 'jobs', group: 'batch', namespace },
     watchPermission("k6 probe (as a Job): watch the Job's pod start", podsPath(namespace)),
     { why: "k6 probe (as a Job): follow the pod's log, where k6 writes its results", verbs: ['get'], resource: 'pods/log', namespace },
   ];
 }
 
 /**
+ * The Jobs (and their ConfigMaps, of the same name) that run `runId` made in `namespace` and did
+ * not delete because it was killed: `gameday recover` deletes them, their pods through the garbage
+ * collector. Returns them as `Job namespace/name`.
+ */
+export async function deleteLeftoverJobs(kubeConfig: KubeConfig, namespace: string, runId: string): Promise<string[]> {
+  const batch = kubeConfig.makeApiClient(BatchV1Api);
+  const names = (await batch.listNamespacedJob({ namespace, labelSelector: leftoverSelector(runId) })).items.map((j) => j.metadata!.name!);
+  return deleteWithScripts(kubeConfig, 'Job', namespace, names, (name) => batch.deleteNamespacedJob({ namespace, name, propagationPolicy: 'Background' }));
+}
+
+/**
  * k6 as an in-cluster batch/v1 Job: the script in a ConfigMap, k6 writing its JSON output to
  * stdout, read back from the pod's log as it is written. Both objects carry
- * `app.kubernetes.io/managed-by=gameday` and are deleted by `cleanup()`, which may run any time.
+ * `app.kubernetes.io/managed-by=gameday` and the run's id, and are deleted by `cleanup()`, which
+ * may run any time.
  */
 export class K6Job {
   readonly name: string;
@@ -106,7 +124,7 @@ export class K6Job {
   }
 
   private labels(): Record<string, string> {
-    return { ...MANAGED_BY, 'gameday.dev/k6-job': this.name };
+    return { ...k6Labels(this.options.runId), 'gameday.dev/k6-job': this.name };
   }
 
   /** The pod's name once its k6 container runs or has run. */

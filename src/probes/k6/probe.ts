@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { errorMessage } from '../../core/errors.js';
 import { positiveDurationSchema } from '../../spec/value-schemas.js';
 import type { ProbeContext, ProbePlugin, RunningProbe } from '../probe.js';
-import { K6Job, k6JobPermissions } from './job.js';
+import { deleteLeftoverJobs, K6Job, k6JobPermissions } from './job.js';
 import { K6OutputParser } from './output.js';
 import { bundleK6Script } from './script.js';
 import { deleteLeftoverTestRuns, K6TestRun, k6OperatorPermissions, type TestRunOutcome } from './test-run.js';
@@ -59,9 +59,12 @@ export const k6Probe: ProbePlugin<Params> = {
     return p.mode === 'local' ? [] : k6JobPermissions(namespace);
   },
 
-  // Only the operator's TestRuns are looked for: a Job that a killed run left stays, labelled
-  // app.kubernetes.io/managed-by=gameday, until deleted.
-  deleteLeftovers: (cluster, p, runId) => (p.operator ? deleteLeftoverTestRuns(cluster.kubeConfig, p.namespace ?? DEFAULT_JOB_NAMESPACE, runId) : Promise.resolve([])),
+  // Without mode, the run may have fallen back to a Job: look for one as for mode job.
+  deleteLeftovers: (cluster, p, runId) => {
+    const namespace = p.namespace ?? DEFAULT_JOB_NAMESPACE;
+    if (p.operator) return deleteLeftoverTestRuns(cluster.kubeConfig, namespace, runId);
+    return p.mode === 'local' ? Promise.resolve([]) : deleteLeftoverJobs(cluster.kubeConfig, namespace, runId);
+  },
 
   async start(ctx, p) {
     const script = await bundleK6Script(path.resolve(ctx.experimentDir, p.script));
@@ -136,7 +139,7 @@ async function startLocal(ctx: ProbeContext, p: Params, k6: string, script: stri
 
 async function startJob(ctx: ProbeContext, p: Params, script: string, runArgs: readonly string[], chosenForLackOfK6: boolean): Promise<RunningProbe> {
   const image = p.image ?? DEFAULT_K6_IMAGE;
-  const job = new K6Job(ctx.cluster.kubeConfig, { namespace: p.namespace ?? DEFAULT_JOB_NAMESPACE, probe: ctx.name, image, script, runArgs, env: p.env ?? {} });
+  const job = new K6Job(ctx.cluster.kubeConfig, { namespace: p.namespace ?? DEFAULT_JOB_NAMESPACE, probe: ctx.name, image, script, runArgs, env: p.env ?? {}, ...(ctx.runId ? { runId: ctx.runId } : {}) });
   const output = new InClusterOutput(ctx);
   let ended: Promise<void>;
   try {

@@ -4,7 +4,7 @@ import { KubeWatch, startWatches, watchPermission } from '../../cluster/kube-wat
 import type { Permission } from '../../cluster/rbac.js';
 import { errorMessage } from '../../core/errors.js';
 import { podsPath } from '../shared/target-ref.js';
-import { followContainerLog, ignoreNotFound, k6ObjectName, MANAGED_BY, podProgress, type FollowedLog, type K6InClusterOptions } from './in-cluster.js';
+import { deleteWithScripts, followContainerLog, ignoreNotFound, k6Labels, k6ObjectName, leftoverSelector, podProgress, type FollowedLog, type K6InClusterOptions } from './in-cluster.js';
 
 /** The k6 operator's custom resource (grafana/k6-operator, api/v1alpha1/testrun_types.go). */
 export const TEST_RUN = { group: 'k6.io', version: 'v1alpha1', plural: 'testruns' } as const;
@@ -24,8 +24,6 @@ export const INSTALL_K6_OPERATOR =
 export class K6OperatorMissingError extends Error {}
 
 export interface K6TestRunOptions extends K6InClusterOptions {
-  /** The run's id, as a label on both objects, for `gameday recover` (deleteLeftoverTestRuns). */
-  readonly runId?: string;
   /** How many runner pods share the test (TestRun `spec.parallelism`). */
   readonly parallelism: number;
   /** Each runner on a node of its own (`spec.separate`). */
@@ -60,9 +58,6 @@ function testRunsPath(namespace: string): string {
   return `/apis/${TEST_RUN.group}/${TEST_RUN.version}/namespaces/${namespace}/${TEST_RUN.plural}`;
 }
 
-/** The label with the run's id on a TestRun and its ConfigMap. */
-const RUN_ID_LABEL = 'gameday.dev/run-id';
-
 async function testRunsServed(kubeConfig: KubeConfig): Promise<boolean> {
   try {
     const resources = await kubeConfig.makeApiClient(CustomObjectsApi).getAPIResources({ group: TEST_RUN.group, version: TEST_RUN.version });
@@ -81,18 +76,9 @@ async function testRunsServed(kubeConfig: KubeConfig): Promise<boolean> {
 export async function deleteLeftoverTestRuns(kubeConfig: KubeConfig, namespace: string, runId: string): Promise<string[]> {
   if (!(await testRunsServed(kubeConfig))) return [];
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const labelSelector = `${Object.entries(MANAGED_BY).map(([k, v]) => `${k}=${v}`).join(',')},${RUN_ID_LABEL}=${runId}`;
-  const list = (await custom.listNamespacedCustomObject({ ...TEST_RUN, namespace, labelSelector })) as { items: KubernetesObject[] };
-  const deleted: string[] = [];
-  for (const testRun of list.items) {
-    const name = testRun.metadata!.name!;
-    await Promise.all([
-      ignoreNotFound(custom.deleteNamespacedCustomObject({ ...TEST_RUN, namespace, name, propagationPolicy: 'Background' })),
-      ignoreNotFound(kubeConfig.makeApiClient(CoreV1Api).deleteNamespacedConfigMap({ namespace, name })),
-    ]);
-    deleted.push(`TestRun ${namespace}/${name}`);
-  }
-  return deleted;
+  const list = (await custom.listNamespacedCustomObject({ ...TEST_RUN, namespace, labelSelector: leftoverSelector(runId) })) as { items: KubernetesObject[] };
+  const names = list.items.map((t) => t.metadata!.name!);
+  return deleteWithScripts(kubeConfig, 'TestRun', namespace, names, (name) => custom.deleteNamespacedCustomObject({ ...TEST_RUN, namespace, name, propagationPolicy: 'Background' }));
 }
 
 interface TestRunObject extends KubernetesObject {
@@ -218,7 +204,7 @@ export class K6TestRun {
   }
 
   private labels(): Record<string, string> {
-    return { ...MANAGED_BY, ...(this.options.runId ? { [RUN_ID_LABEL]: this.options.runId } : {}) };
+    return k6Labels(this.options.runId);
   }
 
   private followRunner(pod: string, onLine: (line: string) => void): Promise<FollowedLog | undefined> {

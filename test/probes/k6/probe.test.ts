@@ -6,6 +6,7 @@ import { K6Job, MANAGED_BY } from '../../../src/probes/k6/job.js';
 import { K6TestRun } from '../../../src/probes/k6/test-run.js';
 import { startSim, type SimClients } from '../../sim/sim-fixture.js';
 import { eventually } from '../../support/eventually.js';
+import { simTarget } from '../../faults/node-fault-experiment.js';
 import { startProbe } from '../probe-harness.js';
 
 const FIXTURES = path.resolve('test/fixtures/k6');
@@ -47,6 +48,25 @@ describe('k6 probe', function () {
       await job.cleanup();
       await job.cleanup();
       expect(await managed()).to.deep.equal({ jobs: [], configMaps: [] });
+    });
+
+    it('gameday recover deletes the Job and ConfigMap a killed run left, and not another run\'s, for mode job and the fall-back to a Job alike', async () => {
+      const made = (runId: string) => new K6Job(kc, { namespace: 'default', probe: 'load', image: 'grafana/k6:1.0.0', script: '', runArgs: [], env: {}, runId });
+      const killed = made('run-killed');
+      const running = made('run-running');
+      const fallenBack = made('run-fallen-back');
+      await Promise.all([killed.create(), running.create(), fallenBack.create()]);
+      expect((await sim.batch.readNamespacedJob({ namespace: 'default', name: killed.name })).metadata?.labels).to.include({ 'gameday.dev/run-id': 'run-killed' });
+      const podsOf = async (...jobs: K6Job[]) => (await sim.core.listNamespacedPod({ namespace: 'default', labelSelector: `job-name in (${jobs.map((j) => j.name).join(',')})` })).items.length;
+      await eventually('the Jobs\' pods', async () => (await podsOf(killed, fallenBack)) === 2);
+      const cluster = simTarget(sim, { nodeAccess: false });
+
+      expect(await k6Probe.deleteLeftovers!(cluster, { script: 'shop.ts', mode: 'local' }, 'run-killed'), 'a local k6 leaves nothing in the cluster').to.deep.equal([]);
+      expect(await k6Probe.deleteLeftovers!(cluster, { script: 'shop.ts', mode: 'job' }, 'run-killed')).to.deep.equal([`Job default/${killed.name}`]);
+      expect(await k6Probe.deleteLeftovers!(cluster, { script: 'shop.ts' }, 'run-fallen-back')).to.deep.equal([`Job default/${fallenBack.name}`]);
+      expect(await managed()).to.deep.equal({ jobs: [running.name], configMaps: [running.name] });
+      await eventually('the deleted Jobs\' pods to go with them', async () => (await podsOf(killed, fallenBack)) === 0);
+      await running.cleanup();
     });
 
     it('without a k6 binary, says the cluster could not run k6 and how to install it, leaving nothing behind', async function () {
