@@ -1,6 +1,7 @@
 import type { Verdict } from '../journal/events.js';
 import { PROBE_AND_STEP, STEP_PAIR } from '../slo/functions.js';
-import type { CheckResult } from './result.js';
+import type { EtcdRestoreEvidence } from '../slo/restored.js';
+import type { CheckResult, StepResult } from './result.js';
 
 /** One recovery objective a drill was judged on: its check, the value measured, the verdict. */
 export interface RecoveryObjective {
@@ -18,11 +19,28 @@ export interface DrillRecovery {
   readonly rto: readonly (RecoveryObjective & { readonly until: string })[];
   /** `rpo(probe, disaster)`: the writes of consistency probe `probe`. */
   readonly rpo: readonly (RecoveryObjective & { readonly probe: string })[];
+  /** What an etcdRestore step brought back of the objects this step deleted; absent when none restored them. */
+  readonly restored?: readonly RestoredDrillObject[];
 }
 
-/** The SLOs' `rto(…)` and `rpo(…)` checks, grouped per disaster step in the order they first appear. */
-export function drillRecoveries(checks: readonly CheckResult[]): DrillRecovery[] {
-  const drills = new Map<string, { disaster: string; rto: DrillRecovery['rto'][number][]; rpo: DrillRecovery['rpo'][number][] }>();
+/** One object a disaster deleted, after a control-plane restore: back or not, and when its workload served again. */
+export interface RestoredDrillObject {
+  readonly object: string;
+  /** The etcdRestore step. */
+  readonly restoredBy: string;
+  readonly cameBack: boolean;
+  /** ms from the restore's start until the workload was ready again in pods started after it (Deployments and StatefulSets). */
+  readonly reconciledMs?: number;
+  /** A workload that did not reconcile in time: what it looked like last. */
+  readonly state?: string;
+}
+
+/**
+ * The SLOs' `rto(…)` and `rpo(…)` checks, grouped per disaster step in the order they first
+ * appear, with what each etcdRestore step found of the objects that step deleted.
+ */
+export function drillRecoveries(checks: readonly CheckResult[], steps: readonly StepResult[] = []): DrillRecovery[] {
+  const drills = new Map<string, { disaster: string; rto: DrillRecovery['rto'][number][]; rpo: DrillRecovery['rpo'][number][]; restored?: RestoredDrillObject[] }>();
   const drill = (disaster: string) => drills.get(disaster) ?? drills.set(disaster, { disaster, rto: [], rpo: [] }).get(disaster)!;
   for (const c of checks) {
     if (c.role !== 'slo') continue;
@@ -37,5 +55,19 @@ export function drillRecoveries(checks: readonly CheckResult[]): DrillRecovery[]
       if (named) drill(named[2]!).rpo.push({ ...objective, probe: named[1]! });
     }
   }
+  for (const step of steps) {
+    if (step.kind !== 'etcdRestore' || step.evidence === undefined) continue;
+    for (const o of (step.evidence as EtcdRestoreEvidence).objects) {
+      const d = drill(o.deletedBy);
+      (d.restored ??= []).push({ object: o.object, restoredBy: step.name, cameBack: o.cameBack, ...(o.reconciledMs !== undefined ? { reconciledMs: o.reconciledMs } : {}), ...(o.state !== undefined ? { state: o.state } : {}) });
+    }
+  }
   return [...drills.values()];
+}
+
+/** `Deployment drill/web back (restore), ready again 17.6 s after the restore began`, for the reports' Drills tables. */
+export function restoredText(o: RestoredDrillObject): string {
+  if (!o.cameBack) return `${o.object} not back after ${o.restoredBy}`;
+  const served = o.reconciledMs !== undefined ? `, ready again ${(o.reconciledMs / 1000).toFixed(1)} s after the restore began` : o.state !== undefined ? `, not ready again in time (${o.state})` : '';
+  return `${o.object} back after ${o.restoredBy}${served}`;
 }
