@@ -103,7 +103,7 @@ function reachable(options: EtcdStepOptions, step: StepSpec): ControlPlaneAccess
  * restore: the controllers saw it again and the nodes ran its pods anew. The pods the snapshot
  * holds were running when it was taken; what counts is that they serve now.
  */
-async function reconciled(options: EtcdStepOptions, p: DeleteParams, since: number, deadline: number): Promise<{ reconciledMs: number } | { state: string }> {
+async function reconciled(options: EtcdStepOptions, p: DeleteParams, since: number, deadline: number): Promise<Pick<RestoredObject, 'reconciledMs' | 'servedBy' | 'state'>> {
   const apps = options.kubeConfig.makeApiClient(AppsV1Api);
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   const ref = { name: p.name, namespace: p.namespace! };
@@ -120,7 +120,10 @@ async function reconciled(options: EtcdStepOptions, p: DeleteParams, since: numb
         (pod.status.containerStatuses ?? []).every((c) => (c.state?.running?.startedAt?.getTime() ?? 0) >= since - START_TIME_SLACK_MS),
     );
     state = `${readyReplicas}/${want} ready replicas, ${fresh.length} pods Ready and started after the restore`;
-    if (readyReplicas >= want && fresh.length >= want) return { reconciledMs: Date.now() - since };
+    if (readyReplicas >= want && fresh.length >= want) {
+      const restarted = fresh.filter((pod) => (pod.metadata?.creationTimestamp?.getTime() ?? 0) < since).length;
+      return { reconciledMs: Date.now() - since, servedBy: { restoredPods: restarted, newPods: fresh.length - restarted } };
+    }
     if (Date.now() > deadline) break;
     await abortableSleep(POLL_MS, options.signal);
   }

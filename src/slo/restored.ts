@@ -27,6 +27,11 @@ export interface RestoredObject extends RestoredObjectDetail {
   readonly cameBack: boolean;
   /** A Deployment or StatefulSet that came back: from the restore's start until it was ready again in pods started after it. */
   readonly reconciledMs?: number;
+  /**
+   * The Ready pods that served it then: pods the snapshot held, run again by the nodes (as a
+   * kubelet does with the pods the API server says it runs), or new pods its controller made.
+   */
+  readonly servedBy?: { readonly restoredPods: number; readonly newPods: number };
   /** A workload not reconciled in time: what it looked like last. */
   readonly state?: string;
 }

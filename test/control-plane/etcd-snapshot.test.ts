@@ -87,6 +87,8 @@ describe('etcd snapshot drill: gameday run --control-plane real', function () {
       ['ConfigMap drill/settings', true],
     ]);
     expect(restored[0]!.reconciledMs, JSON.stringify(restored[0])).to.be.a('number').greaterThan(0);
+    // Served by two Ready pods, whether the nodes ran the snapshot's pods again or the ReplicaSet made new ones.
+    expect(restored[0]!.servedBy!.restoredPods + restored[0]!.servedBy!.newPods).to.equal(2);
     expect(r.checks.find((c) => c.check === 'restored(restore) >= 100%')?.verdict).to.equal('passed');
     const snapshot = r.steps!.find((s) => s.kind === 'etcdSnapshot')!.evidence as { bytes: number };
     expect(snapshot.bytes).to.be.greaterThan(0);

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import { builtinRegistries } from '../../src/cli/registries.js';
-import { SpecError } from '../../src/core/errors.js';
 import { evaluateCheck } from '../../src/slo/evaluate.js';
 import { parseCheck } from '../../src/slo/parse.js';
 import { SampleIndex } from '../../src/slo/sample-index.js';
-import { loadExperimentText } from '../../src/spec/load.js';
+import { specError } from '../spec/spec-error.js';
 
 const T0 = 1_800_000_000_000;
 const RANGE = { from: T0, to: T0 + 60_000 };
@@ -28,16 +26,6 @@ spec:
 ${steps}
   slos: [ ${slos} ]
 `;
-
-function specError(yaml: string): string {
-  try {
-    loadExperimentText(yaml, 'drill.yaml', builtinRegistries());
-  } catch (err) {
-    expect(err).to.be.instanceOf(SpecError);
-    return (err as Error).message;
-  }
-  expect.fail('expected a SpecError');
-}
 
 describe('restored(step): what a restore of the control plane brought back', () => {
   it('is the share of deleted objects back, and a failure names each one that is not', () => {

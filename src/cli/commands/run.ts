@@ -4,11 +4,10 @@ import { inClusterNamespace } from '../../cluster/in-cluster.js';
 import { parsePublishTarget, publishResult, type PublishTarget } from '../../cluster/publish-result.js';
 import { acquireRunLock, DEFAULT_LOCK_LEASE_SECONDS, describeHolder, stopReason, type RunLock } from '../../cluster/run-lock.js';
 import { Duration } from '../../core/duration.js';
-import { PlanError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { exitCodeFor, worstOutcome, type Outcome } from '../../core/outcome.js';
 import { newRunId } from '../../engine/run-id.js';
 import { runExperiment, type RunSummary } from '../../engine/runner.js';
-import { controlPlaneStepRefusals } from '../../plan/control-plane-steps.js';
 import { planExperiment } from '../../plan/plan.js';
 import { createReporters, DEFAULT_REPORTERS, ReporterMultiplexer } from '../../report/index.js';
 import type { ExperimentSpec } from '../../spec/model.js';
@@ -63,9 +62,6 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   let lock: RunLock | undefined;
   let outcome: Outcome;
   try {
-    // Before the lock and any workload: a step this cluster cannot take stops every run (exit 2).
-    const refused = specs.flatMap((spec) => controlPlaneStepRefusals(spec, { name: target.ref.name, controlPlane: target.controlPlane !== undefined }));
-    if (refused.length > 0) throw new PlanError(refused.join('\n'));
     // The first run id is taken now: the lock's holder names it, even after a wait for the lock.
     const firstRunId = newRunId(specs[0]!.name);
     lock = await takeRunLock(target.kubeConfig, firstRunId, specs, { ...options, leaseSeconds }, interrupt);
