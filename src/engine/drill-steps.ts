@@ -78,7 +78,7 @@ export function stepPermissions(step: StepSpec): Permission[] {
     case 'command':
     case 'waitFor':
       return [];
-    // What the restore reads back is what the delete steps deleted (their get); the rest is etcd's own tools.
+    // They run only in a control plane gameday runs itself, as its admin: nothing for a Role to grant.
     case 'etcdSnapshot':
     case 'etcdRestore':
       return [];

@@ -163,10 +163,12 @@ function drillLines(drills: readonly DrillRecovery[]): string[] {
   if (drills.length === 0) return [];
   const cell = (list: readonly { check: string; verdict: string; value?: number }[]): string =>
     list.length === 0 ? '-' : list.map((o) => `${o.value === undefined ? 'no data' : formatDuration(o.value)} (${o.verdict === 'passed' ? 'passed' : `**${o.verdict}**`}: ${mdCode(o.check)})`).join('<br>');
-  const restored = (d: DrillRecovery): string => (d.restored ?? []).map((o) => mdText(restoredText(o))).join('<br>') || '-';
-  const out = ['### Drills', '', 'RTO: from the disaster until the service served again. RPO: how far back in time the data went (the oldest acknowledged write sent before the disaster that did not read back, to the disaster). Restored: what a restore of the control plane\'s etcd brought back of what the disaster deleted.', ''];
-  out.push('| Disaster | RTO | RPO | Restored |', '| --- | --- | --- | --- |');
-  for (const d of drills) out.push(`| ${mdText(d.disaster)} | ${cell(d.rto)} | ${cell(d.rpo)} | ${restored(d)} |`);
+  // The Restored column only where a restore of the control plane's etcd ran.
+  const anyRestored = drills.some((d) => d.restored !== undefined);
+  const restored = (d: DrillRecovery): string => (anyRestored ? ` ${(d.restored ?? []).map((o) => mdText(restoredText(o))).join('<br>') || '-'} |` : '');
+  const out = ['### Drills', '', `RTO: from the disaster until the service served again. RPO: how far back in time the data went (the oldest acknowledged write sent before the disaster that did not read back, to the disaster).${anyRestored ? " Restored: what a restore of the control plane's etcd brought back of what the disaster deleted." : ''}`, ''];
+  out.push(`| Disaster | RTO | RPO |${anyRestored ? ' Restored |' : ''}`, `| --- | --- | --- |${anyRestored ? ' --- |' : ''}`);
+  for (const d of drills) out.push(`| ${mdText(d.disaster)} | ${cell(d.rto)} | ${cell(d.rpo)} |${restored(d)}`);
   out.push('');
   return out;
 }

@@ -167,17 +167,24 @@ function drillTable(drills: readonly DrillRecovery[]): string {
     list.length === 0
       ? '<span class="muted">not checked</span>'
       : list.map((o) => `${o.value === undefined ? '<span class="muted">no data</span>' : formatDuration(o.value)} ${badge(o.verdict)}<br><span class="muted">${label} <code>${text(o.check)}</code></span>`).join('<br>');
+  // The Restored column only where a restore of the control plane's etcd ran.
+  const anyRestored = drills.some((d) => d.restored !== undefined);
   const restored = (d: DrillRecovery): string =>
-    d.restored === undefined
-      ? '<span class="muted">no restore</span>'
-      : d.restored.map((o) => `<span${o.cameBack && o.state === undefined ? '' : ' class="regression"'}>${text(restoredText(o))}</span>`).join('<br>');
+    !anyRestored
+      ? ''
+      : `<td data-label="Restored">${
+          d.restored === undefined
+            ? '<span class="muted">no restore</span>'
+            : d.restored.map((o) => `<span${o.cameBack && o.state === undefined ? '' : ' class="regression"'}>${text(restoredText(o))}</span>`).join('<br>')
+        }</td>`;
   const rows = drills.map(
-    (d) => `<tr><td><strong>${text(d.disaster)}</strong></td><td data-label="RTO">${cell(d.rto, 'service back:')}</td><td data-label="RPO">${cell(d.rpo, 'data lost:')}</td><td data-label="Restored">${restored(d)}</td></tr>`,
+    (d) => `<tr><td><strong>${text(d.disaster)}</strong></td><td data-label="RTO">${cell(d.rto, 'service back:')}</td><td data-label="RPO">${cell(d.rpo, 'data lost:')}</td>${restored(d)}</tr>`,
   );
+  const restoredNote = anyRestored ? "; Restored, what a restore of the control plane's etcd brought back of what the disaster deleted, and when each workload served again from pods started after the restore" : '';
   return `<h3 id="drills">Drills</h3>
-<p class="muted">Per disaster step: RTO, from the disaster's start until the service served again (the step that saw it ended); RPO, how far back in time the data went, from the oldest acknowledged write sent before the disaster that did not read back after recovery to the disaster (0 when none was lost); Restored, what a restore of the control plane's etcd brought back of what the disaster deleted, and when each workload served again from pods started after the restore.</p>
+<p class="muted">Per disaster step: RTO, from the disaster's start until the service served again (the step that saw it ended); RPO, how far back in time the data went, from the oldest acknowledged write sent before the disaster that did not read back after recovery to the disaster (0 when none was lost)${restoredNote}.</p>
 <div class="table-scroll"><table class="cards">
-<thead><tr><th>Disaster</th><th>RTO</th><th>RPO</th><th>Restored</th></tr></thead>
+<thead><tr><th>Disaster</th><th>RTO</th><th>RPO</th>${anyRestored ? '<th>Restored</th>' : ''}</tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div>`;
 }
 
