@@ -8,16 +8,16 @@ const DRILL = 'experiments/control-plane/etcd-snapshot-restore.yaml';
 
 /**
  * The etcd drill steps act on a control plane gameday runs itself. On the embedded cluster (which
- * has no etcd) the plan refuses them, naming each step by its place in the file and saying what to
- * run instead: `plan` before applying anything, `run` before any step or fault (the experiment's
- * run is invalid; others in the same `gameday run` still run). `validate` does not know where the
+ * has no etcd) they are refused before anything is applied, naming each step by its place in the
+ * file and saying what to run instead: by `plan`, and by `run` (the experiment's run is invalid;
+ * others in the same `gameday run` still run). `validate` does not know where the
  * file will run, so it accepts it.
  */
 describe('etcd drill steps outside --control-plane real (real CLI process)', () => {
   const refusal = (step: string, kind: string, line: number): string =>
     `${DRILL}:${line}:45 spec.steps[${step}].${kind}: step ${kind === 'etcdSnapshot' ? 'backup' : 'restore'} (${kind}) acts on the control plane's etcd, which gameday reaches only in a control plane it runs itself, and cluster gameday is not one: run it with gameday run --control-plane real (without --context or --kubeconfig)`;
 
-  it('gameday run refuses them with exit 2 in the plan: no step runs, nothing is injected, and the result says why', async () => {
+  it('gameday run refuses them with exit 2 before anything is applied: no workload, step or fault, and the result says why', async () => {
     const out = path.join(tempDir(), 'reports');
     const r = await runCli(['run', DRILL, '--out', out, '--reporter', 'json']);
     expect(r.code, r.stderr).to.equal(2);
@@ -26,6 +26,7 @@ describe('etcd drill steps outside --control-plane real (real CLI process)', () 
     expect(result.outcome).to.equal('invalid');
     expect(result.reason).to.contain(refusal('0', 'etcdSnapshot', 31)).and.to.contain(refusal('3', 'etcdRestore', 34));
     expect(result.steps, 'steps run').to.equal(undefined);
+    expect(readFileSync(path.join(out, runDir!, 'journal.ndjson'), 'utf8')).to.not.contain('workloads: applied');
     expect(result.faults).to.deep.equal([]);
   });
 
