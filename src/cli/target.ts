@@ -112,6 +112,7 @@ export function controlPlaneChoice(text: string | undefined): 'embedded' | 'real
  */
 async function realControlPlaneTarget(options: TargetOptions, choice: NodeAccessChoice): Promise<ClusterTarget> {
   const { startRealCluster } = await import('../control-plane/real-cluster.js');
+  const { etcdSnapshotAccess } = await import('../control-plane/etcd-snapshot-drill.js');
   const cluster = await startRealCluster({ workers: options.simWorkers, ...(options.log ? { progress: options.log } : {}) });
   const kubeConfig = new RetryingKubeConfig();
   kubeConfig.loadFromString(cluster.kubeconfigYaml());
@@ -119,6 +120,7 @@ async function realControlPlaneTarget(options: TargetOptions, choice: NodeAccess
     ref: { kind: 'embedded', name: 'gameday (real control plane)', server: cluster.url },
     kubeConfig,
     ...(choice === 'none' ? {} : { nodeAccess: new SimNodeAccess(kubeConfig) }),
+    controlPlane: etcdSnapshotAccess(cluster),
     snapshot: (scope) => readSnapshot(kubeConfig, scope),
     close: () => cluster.stop(),
   };

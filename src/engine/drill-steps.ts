@@ -14,7 +14,10 @@ import { implicitProbeName, PROBE_AND_STEP, STEP_PAIR } from '../slo/functions.j
 import type { SampleSource } from '../slo/sample-index.js';
 import type { CheckSpec, StepSpec } from '../spec/model.js';
 import { describeStep, type ApplyParams, type CommandParams, type DeleteParams, type ExecParams, type RolloutRestartParams, type ScaleParams, type WaitForParams } from '../spec/step-schema.js';
+import { deletableObject } from './deletable-object.js';
+import { etcdRestoreStep, etcdSnapshotStep, type EndedStep } from './etcd-steps.js';
 import type { RunRecorder } from './recorder.js';
+import { StepFailed, type StepResult } from './step-result.js';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 const DEFAULT_DELETE_TIMEOUT_MS = 60_000;
@@ -75,6 +78,10 @@ export function stepPermissions(step: StepSpec): Permission[] {
     case 'command':
     case 'waitFor':
       return [];
+    // They run only in a control plane gameday runs itself, as its admin: nothing for a Role to grant.
+    case 'etcdSnapshot':
+    case 'etcdRestore':
+      return [];
   }
 }
 
@@ -88,22 +95,6 @@ export async function applyStepPermissions(step: StepSpec, experimentDir: string
   return [...needs.permissions.map((p) => ({ ...p, why: `${why}: ${p.why.replace(/^workloads: /, '')}` })), ...namespaces];
 }
 
-/** What a step did, for the journal; a step that could not do its job throws StepFailed. */
-interface StepResult {
-  readonly message: string;
-  readonly evidence?: unknown;
-}
-
-class StepFailed extends Error {
-  constructor(
-    message: string,
-    readonly outcome: 'failed' | 'error',
-    readonly evidence?: unknown,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Runs the drill steps in file order, each at its `at` (from the start of the fault phase) and
  * never before the one before it ended. A step runs once: it is journaled (`start`) before it
@@ -113,6 +104,7 @@ class StepFailed extends Error {
 export async function runDrillSteps(options: DrillStepOptions): Promise<void> {
   const start = Date.now();
   const started = new Map<string, number>();
+  const ended: EndedStep[] = [];
   for (const step of options.steps) {
     await abortableSleep(start + step.at.ms - Date.now(), options.signal);
     if (options.signal.aborted) return;
@@ -123,10 +115,11 @@ export async function runDrillSteps(options: DrillStepOptions): Promise<void> {
     record('start', { message: describeStep(step) });
     markDisaster(options, step, startedAt);
     try {
-      const result = await runStep(options, step);
-      const ended = Date.now();
+      const result = await runStep(options, step, ended);
+      const endedAt = Date.now();
       record('done', { message: result.message, ...(result.evidence !== undefined ? { evidence: result.evidence } : {}) });
-      emitRecoveryTimes(options, step, started, ended);
+      ended.push({ step, evidence: result.evidence });
+      emitRecoveryTimes(options, step, started, endedAt);
     } catch (err) {
       const failed = err instanceof StepFailed ? err : new StepFailed(errorMessage(err), 'error');
       record('failed', { message: failed.message, ...(failed.evidence !== undefined ? { evidence: failed.evidence } : {}) });
@@ -162,8 +155,9 @@ function markDisaster(options: DrillStepOptions, step: StepSpec, startedAt: numb
   }
 }
 
-function runStep(options: DrillStepOptions, step: StepSpec): Promise<StepResult> {
+function runStep(options: DrillStepOptions, step: StepSpec, ended: readonly EndedStep[]): Promise<StepResult> {
   const kc = options.cluster.kubeConfig;
+  const etcd = { kubeConfig: kc, controlPlane: options.cluster.controlPlane, signal: options.signal, checks: options.checks, emitSample: options.emitSample };
   switch (step.kind) {
     case 'exec':
       return execStep(kc, step.params as ExecParams);
@@ -179,6 +173,10 @@ function runStep(options: DrillStepOptions, step: StepSpec): Promise<StepResult>
       return deleteStep(kc, step.params as DeleteParams, options.signal);
     case 'waitFor':
       return waitForStep(options, step.params as WaitForParams);
+    case 'etcdSnapshot':
+      return etcdSnapshotStep(etcd, step);
+    case 'etcdRestore':
+      return etcdRestoreStep(etcd, step, ended);
   }
 }
 
@@ -237,22 +235,8 @@ async function applyStep(kc: KubeConfig, experimentDir: string, p: ApplyParams):
 }
 
 async function deleteStep(kc: KubeConfig, p: DeleteParams, signal: AbortSignal): Promise<StepResult> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
-  const ns = p.namespace ?? '';
-  const ref = { name: p.name, namespace: ns };
-  const calls: Record<DeleteParams['kind'], { del: () => Promise<unknown>; read: () => Promise<unknown> }> = {
-    Pod: { del: () => core.deleteNamespacedPod(ref), read: () => core.readNamespacedPod(ref) },
-    PersistentVolumeClaim: { del: () => core.deleteNamespacedPersistentVolumeClaim(ref), read: () => core.readNamespacedPersistentVolumeClaim(ref) },
-    Service: { del: () => core.deleteNamespacedService(ref), read: () => core.readNamespacedService(ref) },
-    ConfigMap: { del: () => core.deleteNamespacedConfigMap(ref), read: () => core.readNamespacedConfigMap(ref) },
-    Secret: { del: () => core.deleteNamespacedSecret(ref), read: () => core.readNamespacedSecret(ref) },
-    Deployment: { del: () => apps.deleteNamespacedDeployment(ref), read: () => apps.readNamespacedDeployment(ref) },
-    StatefulSet: { del: () => apps.deleteNamespacedStatefulSet(ref), read: () => apps.readNamespacedStatefulSet(ref) },
-    Namespace: { del: () => core.deleteNamespace({ name: p.name }), read: () => core.readNamespace({ name: p.name }) },
-  };
-  const what = `${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}`;
-  const call = calls[p.kind];
+  const call = deletableObject(kc, p);
+  const what = call.what;
   try {
     await call.del();
   } catch (err) {

@@ -11,6 +11,7 @@ import type { RunObserver } from '../journal/observer.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Registry } from '../core/registry.js';
 import type { FaultPlugin } from '../faults/fault.js';
+import { controlPlaneStepRefusals } from '../plan/control-plane-steps.js';
 import type { Plan } from '../plan/model.js';
 import { experimentScope } from '../plan/scope.js';
 import type { ProbePlugin } from '../probes/probe.js';
@@ -144,6 +145,7 @@ class Run {
   /** The method, step by step; each step that cannot go on has already said why (see `stop`). */
   private async method(): Promise<void> {
     this.phase('setup');
+    if (!this.clusterTakesSteps()) return;
     await this.applyWorkloads();
     const scope = await this.planTargets();
     if (!scope) return;
@@ -180,6 +182,14 @@ class Run {
       log: (message) => this.recorder.log('info', `workloads: ${message}`),
     });
     this.teardown.push('remove workloads', () => applied.remove());
+  }
+
+  /** Steps the cluster cannot take (etcd's, outside `--control-plane real`) make the run invalid before anything is applied to it. */
+  private clusterTakesSteps(): boolean {
+    const { spec, cluster } = this.options;
+    const refused = controlPlaneStepRefusals(spec, { name: cluster.ref.name, controlPlane: cluster.controlPlane !== undefined });
+    if (refused.length > 0) this.stop('invalid', refused.join('\n'));
+    return refused.length === 0;
   }
 
   /**

@@ -8,6 +8,7 @@ import type { ProbePlugin } from '../probes/probe.js';
 import type { ExperimentSpec, FaultSpec } from '../spec/model.js';
 import { describeStep } from '../spec/step-schema.js';
 import { checkBlastRadius, checkDeleteSteps } from './blast-radius.js';
+import { controlPlaneStepRefusals } from './control-plane-steps.js';
 import { implicitProbes } from './implicit-probes.js';
 import { nodeAccessRefusal } from './node-access-limits.js';
 import type { Plan, PlannedFault } from './model.js';
@@ -20,6 +21,8 @@ export interface PlanOptions {
   readonly probes: Registry<ProbePlugin>;
   /** The cluster's node-access provider (`kind`, `pod`, `sim`, `netns`), if it has one. */
   readonly nodeAccess?: string;
+  /** gameday runs the cluster's control plane itself (`--control-plane real`), so etcd drill steps may run. @default false */
+  readonly controlPlane?: boolean;
 }
 
 /**
@@ -43,7 +46,7 @@ export function planExperiment(spec: ExperimentSpec, snapshot: ClusterSnapshot, 
   if (problems.length > 0) throw new PlanError(problems.join('\n'));
 
   const steps = spec.steps.map((s) => ({ id: s.id, name: s.name, kind: s.kind, atMs: s.at.ms, description: describeStep(s) }));
-  const stepProblems = checkDeleteSteps(spec);
+  const stepProblems = [...controlPlaneStepRefusals(spec, { name: options.cluster.name, controlPlane: options.controlPlane === true }), ...checkDeleteSteps(spec)];
   if (stepProblems.length > 0) throw new PlanError(stepProblems.join('\n'));
 
   const probes = [...spec.probes, ...implicitProbes(spec, options.probes)];

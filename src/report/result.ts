@@ -2,6 +2,7 @@ import type { CheckRole, ClusterRef, FaultEvent, RunEvent, RunStartEvent, Verdic
 import { readJournal } from '../journal/reader.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Sample } from '../core/sample.js';
+import { drillRecoveries, type DrillRecovery } from './drill-recovery.js';
 
 /**
  * The content of `result.json`: what a run did and why it ended the way it did, for CI and for
@@ -39,6 +40,8 @@ export interface RunResult {
   readonly clusterActivity?: ClusterActivity;
   /** Drill steps (spec.steps) that started, in the order they ran; absent when the experiment has none. */
   readonly steps?: readonly StepResult[];
+  /** Per disaster step: its RTO and RPO checks, and what a control-plane restore brought back; absent when there are none. */
+  readonly drills?: readonly DrillRecovery[];
 }
 
 export interface StepResult {
@@ -286,6 +289,9 @@ export class ResultBuilder {
     const [outcome, reason] = this.end
       ? [this.end.outcome, this.end.reason]
       : (['error', 'the journal ends before the run did (the run crashed or is still running)'] as const);
+    const checks = [...this.checks.values()].map((c) => ({ ...c }));
+    const steps = [...this.steps.values()];
+    const drills = drillRecoveries(checks, steps);
     return {
       schemaVersion: RESULT_SCHEMA_VERSION,
       runId: start.runId,
@@ -302,14 +308,15 @@ export class ResultBuilder {
       endedAtMs,
       durationMs: Math.max(0, endedAtMs - start.t),
       plannedDurationMs: start.durationMs,
-      checks: [...this.checks.values()].map((c) => ({ ...c })),
+      checks,
       faults: [...this.faults.values()].map((f) => ({ ...f, evidence: [...f.evidence] })),
       probes: [...this.probes].map(([name, p]) => probeResult(name, p)),
       aborts: [...this.aborts],
       signals: [...this.signals],
       errors: [...this.errors],
       clusterActivity: this.clusterActivity(),
-      ...(this.steps.size > 0 ? { steps: [...this.steps.values()] } : {}),
+      ...(steps.length > 0 ? { steps } : {}),
+      ...(drills.length > 0 ? { drills } : {}),
     };
   }
 

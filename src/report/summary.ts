@@ -4,7 +4,7 @@ import { exitCodeFor } from '../core/outcome.js';
 import type { RunEvent } from '../journal/events.js';
 import { BlastRadiusData, type BlastRadiusSummary } from './blast-radius-data.js';
 import { ConsistencyData, type ConsistencySummary } from './consistency-data.js';
-import { drillRecoveries, type DrillRecovery } from './drill-recovery.js';
+import { restoredText, type DrillRecovery } from './drill-recovery.js';
 import { faultProblems, faultState } from './fault-problems.js';
 import { plainText } from './plain-text.js';
 import type { Reporter, RunContext } from './reporter.js';
@@ -121,7 +121,7 @@ export function renderSummary(r: RunResult, { files, link, data = [], blastRadiu
     for (const p of r.probes) out.push(`| ${mdText(p.name)} | ${p.kind} | ${p.samples} | ${p.ok} | ${p.failed} | ${since(p.firstFailureAtMs)} |`);
     out.push('');
   }
-  out.push(...dataLines(data), ...drillLines(drillRecoveries(r.checks)));
+  out.push(...dataLines(data), ...drillLines(r.drills ?? []));
   out.push(...blastRadiusLines(blastRadius));
   const events = [
     ...r.aborts.map((a) => ({ t: a.atMs, text: `aborted by ${mdCode(a.check)}: ${mdText(a.message)}` })),
@@ -163,9 +163,12 @@ function drillLines(drills: readonly DrillRecovery[]): string[] {
   if (drills.length === 0) return [];
   const cell = (list: readonly { check: string; verdict: string; value?: number }[]): string =>
     list.length === 0 ? '-' : list.map((o) => `${o.value === undefined ? 'no data' : formatDuration(o.value)} (${o.verdict === 'passed' ? 'passed' : `**${o.verdict}**`}: ${mdCode(o.check)})`).join('<br>');
-  const out = ['### Drills', '', 'RTO: from the disaster until the service served again. RPO: how far back in time the data went (the oldest acknowledged write sent before the disaster that did not read back, to the disaster).', ''];
-  out.push('| Disaster | RTO | RPO |', '| --- | --- | --- |');
-  for (const d of drills) out.push(`| ${mdText(d.disaster)} | ${cell(d.rto)} | ${cell(d.rpo)} |`);
+  // The Restored column only where a restore of the control plane's etcd ran.
+  const anyRestored = drills.some((d) => d.restored !== undefined);
+  const restored = (d: DrillRecovery): string => (anyRestored ? ` ${(d.restored ?? []).map((o) => mdText(restoredText(o))).join('<br>') || '-'} |` : '');
+  const out = ['### Drills', '', `RTO: from the disaster until the service served again. RPO: how far back in time the data went (the oldest acknowledged write sent before the disaster that did not read back, to the disaster).${anyRestored ? " Restored: what a restore of the control plane's etcd brought back of what the disaster deleted." : ''}`, ''];
+  out.push(`| Disaster | RTO | RPO |${anyRestored ? ' Restored |' : ''}`, `| --- | --- | --- |${anyRestored ? ' --- |' : ''}`);
+  for (const d of drills) out.push(`| ${mdText(d.disaster)} | ${cell(d.rto)} | ${cell(d.rpo)} |${restored(d)}`);
   out.push('');
   return out;
 }

@@ -3,6 +3,7 @@ import type { Sample } from '../core/sample.js';
 import { consistencyOp, LOST, recordKey } from '../core/consistency-sample.js';
 import { callText, type CheckExpr, type Comparator, type ThresholdUnit } from './ast.js';
 import { CHECK_FUNCTIONS, implicitProbeName, PROBE_AND_STEP, type CountedSamples } from './functions.js';
+import { evaluateRestored } from './restored.js';
 import type { SampleSource } from './sample-index.js';
 
 /** What one evaluation of a check found; the engine journals it as a `check` event. */
@@ -89,6 +90,7 @@ const WORST_SAMPLES = 5;
 
 export function evaluateCheck(expr: CheckExpr, samples: SampleSource, range: EvaluationRange, mode: EvaluationMode): CheckOutcome {
   if (expr.fn === 'rpo') return evaluateRecoveryPoint(expr, samples, range);
+  if (expr.fn === 'restored') return evaluateRestored(expr, samples, range);
   const kind = kindOf(expr);
   if (!kind) {
     return {

@@ -75,6 +75,9 @@ const WORKLOAD = {
 /** `rto(disaster, back)`: two step names (src/spec/step-schema.ts). */
 export const STEP_PAIR = /^([A-Za-z][A-Za-z0-9_-]*), *([A-Za-z][A-Za-z0-9_-]*)$/;
 
+/** `restored(restore)`: one step name. */
+export const STEP_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
 /** `rpo(orders, disaster)`: a consistency probe's name and a step name. */
 export const PROBE_AND_STEP = /^([^\s,()]+), *([A-Za-z][A-Za-z0-9_-]*)$/;
 
@@ -270,6 +273,16 @@ const TABLE: readonly CheckFunctionInfo[] = [
     example: 'rpo(orders, disaster) < 5s',
     summary:
       "recovery point of a drill: how much time's worth of acknowledged writes the disaster and the restore lost; from the oldest write of the consistency probe sent before the disaster step started that did not read back after recovery, to that start (0 when none was lost)",
+  },
+  {
+    name: 'restored',
+    arg: 'target',
+    form: 'compare',
+    unit: 'ratio',
+    targetShape: { pattern: STEP_NAME, description: 'the name of an etcdRestore drill step under spec.steps, like restore' },
+    measures: 'a share of the deleted objects',
+    example: 'restored(restore) >= 100%',
+    summary: 'share of the objects that the delete steps before an etcdRestore step deleted which the API server served again after the restore; the check names those that did not come back',
   },
 ];
 

@@ -7,7 +7,7 @@ import type { CheckSpec, ExperimentSpec } from './model.js';
 import type { SpecRegistries } from './registries.js';
 import type { SpecProblem } from './spec-problem.js';
 import { resolve } from 'node:path';
-import type { ApplyParams, WaitForParams } from './step-schema.js';
+import type { ApplyParams, EtcdRestoreParams, WaitForParams } from './step-schema.js';
 
 /**
  * The rules a schema cannot express because they relate one part of the experiment to another
@@ -79,6 +79,27 @@ function stepProblems(spec: ExperimentSpec): SpecProblem[] {
     if (!declared) problems.push({ path: check.path, message: `rpo() names the probe "${probe}", which is not declared; declare a consistency probe under spec.probes` });
     else if (declared.kind !== 'consistency') problems.push({ path: check.path, message: `rpo() reads the writes of a consistency probe; "${probe}" is a ${declared.kind} probe` });
     if (!order.includes(step)) problems.push({ path: check.path, message: `rpo() names the step "${step}", which no step is called; ${order.length > 0 ? `the steps are ${order.join(', ')}` : 'declare it under spec.steps'}` });
+  }
+  problems.push(...etcdStepProblems(spec));
+  return problems;
+}
+
+/** A restore reads the snapshot an earlier etcdSnapshot step took; `restored(step)` reads what an etcdRestore step found. */
+function etcdStepProblems(spec: ExperimentSpec): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  spec.steps.forEach((step, i) => {
+    if (step.kind !== 'etcdRestore') return;
+    const snapshots = spec.steps.slice(0, i).filter((s) => s.kind === 'etcdSnapshot').map((s) => s.name);
+    const named = (step.params as EtcdRestoreParams).snapshot;
+    if (named === undefined && snapshots.length === 0) problems.push({ path: `${step.path}.etcdRestore`, message: 'restores a snapshot, and no etcdSnapshot step comes before it; add one before the disaster' });
+    else if (named !== undefined && !snapshots.includes(named)) {
+      problems.push({ path: `${step.path}.etcdRestore.snapshot`, message: `"${named}" is no etcdSnapshot step before this one; ${snapshots.length > 0 ? `those are ${snapshots.join(', ')}` : 'add one before the disaster'}` });
+    }
+  });
+  const restores = spec.steps.filter((s) => s.kind === 'etcdRestore').map((s) => s.name);
+  for (const check of [...spec.steadyState.checks, ...spec.slos, ...spec.abort]) {
+    if (check.expr.fn !== 'restored' || restores.includes(check.expr.arg)) continue;
+    problems.push({ path: check.path, message: `restored() names "${check.expr.arg}", which is no etcdRestore step; ${restores.length > 0 ? `the etcdRestore steps are ${restores.join(', ')}` : 'declare one under spec.steps'}` });
   }
   return problems;
 }

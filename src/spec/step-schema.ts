@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Duration } from '../core/duration.js';
 import type { CheckExpr } from '../slo/ast.js';
+import { STEP_NAME } from '../slo/functions.js';
 import { podSelectorSchema } from './selector-schemas.js';
 import { durationSchema, positiveDurationSchema } from './value-schemas.js';
 
@@ -9,11 +10,12 @@ import { durationSchema, positiveDurationSchema } from './value-schemas.js';
  * disaster, a restore, a wait for the service). Each is `{ at, name, <kind>: parameters }`.
  */
 
-export const STEP_KINDS = ['exec', 'command', 'scale', 'rolloutRestart', 'apply', 'delete', 'waitFor'] as const;
+export const STEP_KINDS = ['exec', 'command', 'scale', 'rolloutRestart', 'apply', 'delete', 'waitFor', 'etcdSnapshot', 'etcdRestore'] as const;
+/** Steps that act on the control plane's etcd itself: only when gameday runs the control plane (`--control-plane real`). */
+export const CONTROL_PLANE_STEP_KINDS: readonly StepKind[] = ['etcdSnapshot', 'etcdRestore'];
 export type StepKind = (typeof STEP_KINDS)[number];
 
-/** A step's name is used inside checks (`rto(disaster, back)`), so it must read as one word there. */
-const STEP_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+// A step's name is used inside checks (`rto(disaster, back)`), so it must read as one word there: STEP_NAME.
 
 const execSchema = z
   .strictObject({
@@ -71,6 +73,23 @@ const deleteSchema = z
   })
   .describe('delete one object, in a namespace the experiment\'s workloads create');
 
+const etcdSnapshotSchema = z
+  .strictObject({})
+  .describe("save the control plane's etcd keyspace at one revision (etcdctl snapshot save), kept beside the control plane's state (it holds Secrets, so never in the reports); its file and size are the evidence. Needs --control-plane real");
+
+const etcdRestoreSchema = z
+  .strictObject({
+    snapshot: z
+      .string()
+      .regex(STEP_NAME, { error: 'snapshot names an etcdSnapshot step, like backup' })
+      .optional()
+      .describe('the etcdSnapshot step whose snapshot to restore. @default the latest etcdSnapshot step before this one'),
+    timeout: positiveDurationSchema.optional().describe('how long the workloads among the deleted objects may take to be ready again in pods started after the restore. @default 60s'),
+  })
+  .describe(
+    "restore a snapshot into a fresh etcd and restart the API server on it (etcdutl snapshot restore, the revision bumped so watchers relist). The step ends once the API server answers, every object the delete steps before it deleted is read (came back or not), and the Deployments and StatefulSets among those that came back are ready again in pods started after the restore. Needs --control-plane real",
+  );
+
 export interface WaitForParams {
   readonly check: CheckExpr;
   readonly timeout: Duration;
@@ -82,12 +101,14 @@ export type CommandParams = z.output<typeof commandSchema>;
 export type RolloutRestartParams = z.output<typeof rolloutRestartSchema>;
 export type DeleteParams = z.output<typeof deleteSchema>;
 export type ApplyParams = z.output<typeof applySchema>;
+export type EtcdSnapshotParams = z.output<typeof etcdSnapshotSchema>;
+export type EtcdRestoreParams = z.output<typeof etcdRestoreSchema>;
 
 export interface StepDocument {
   readonly at: Duration;
   readonly name: string;
   readonly kind: StepKind;
-  readonly params: ExecParams | CommandParams | ScaleParams | RolloutRestartParams | ApplyParams | DeleteParams | WaitForParams;
+  readonly params: ExecParams | CommandParams | ScaleParams | RolloutRestartParams | ApplyParams | DeleteParams | WaitForParams | EtcdSnapshotParams | EtcdRestoreParams;
 }
 
 /** One line for the journal and `gameday plan`: what the step will do. */
@@ -118,6 +139,12 @@ export function describeStep(step: Pick<StepDocument, 'kind' | 'params'>): strin
       const p = step.params as WaitForParams;
       return `wait up to ${p.timeout} for ${p.check.text}`;
     }
+    case 'etcdSnapshot':
+      return "save a snapshot of the control plane's etcd";
+    case 'etcdRestore': {
+      const p = step.params as EtcdRestoreParams;
+      return `restore ${p.snapshot ? `the snapshot of step ${p.snapshot}` : 'the latest snapshot'} into a fresh etcd and restart the API server on it`;
+    }
   }
 }
 
@@ -143,6 +170,8 @@ export function stepListSchema(check: z.ZodType<CheckExpr>): z.ZodType<StepDocum
       apply: applySchema.optional(),
       delete: deleteSchema.optional(),
       waitFor: waitForSchema.optional(),
+      etcdSnapshot: etcdSnapshotSchema.optional(),
+      etcdRestore: etcdRestoreSchema.optional(),
     })
     .superRefine((s, ctx) => {
       const kinds = STEP_KINDS.filter((k) => s[k] !== undefined);
@@ -154,5 +183,5 @@ export function stepListSchema(check: z.ZodType<CheckExpr>): z.ZodType<StepDocum
       const kind = STEP_KINDS.find((k) => s[k] !== undefined)!;
       return { at: s.at, name: s.name, kind, params: s[kind]! };
     });
-  return z.array(step).meta({ description: 'Drill steps in time order: actions run once and never reverted; each is { at, name, <exec|command|scale|rolloutRestart|apply|delete|waitFor>: parameters }.' }) as unknown as z.ZodType<StepDocument[]>;
+  return z.array(step).meta({ description: 'Drill steps in time order: actions run once and never reverted; each is { at, name, <exec|command|scale|rolloutRestart|apply|delete|waitFor|etcdSnapshot|etcdRestore>: parameters }.' }) as unknown as z.ZodType<StepDocument[]>;
 }

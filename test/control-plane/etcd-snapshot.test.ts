@@ -1,65 +1,117 @@
 import { expect } from 'chai';
-import { runEtcdSnapshotDrill, type EtcdSnapshotDrillReport } from '../../src/control-plane/etcd-snapshot-drill.js';
+import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { locateEtcdTools } from '../../src/control-plane/locate.js';
-import { useRealCluster } from './real-cluster.js';
+import type { RunResult } from '../../src/report/result.js';
+import { realControlPlaneUnavailable } from './real-cluster.js';
 
-const NS = 'etcd-drill';
+const SHIPPED = 'experiments/control-plane/etcd-snapshot-restore.yaml';
+const SHIPPED_WORKLOAD = 'experiments/control-plane/workloads/web-and-settings.yaml';
 
 /**
- * The control plane's backup drill on upstream etcd and kube-apiserver: a snapshot, a Deployment
- * and a ConfigMap deleted, the snapshot restored into a fresh etcd and the API server restarted
- * on it. The objects come back, one created after the snapshot does not, and the Deployment is
- * served again by pods the nodes started after the restore.
+ * The negative twin: the shipped drill in a namespace of its own, with one more ConfigMap created
+ * after the snapshot and deleted with the rest. No restore can bring that one back, and
+ * `restored(restore)` must say so by name.
  */
-describe('etcd snapshot drill (real control plane)', function () {
-  this.timeout(120_000);
-  const real = useRealCluster();
-  let report: EtcdSnapshotDrillReport;
+function writeTwin(dir: string): string {
+  const experiment = readFileSync(SHIPPED, 'utf8')
+    .replace('name: etcd-snapshot-restore', 'name: etcd-snapshot-restore-twin')
+    .replace('workloads: [workloads/web-and-settings.yaml]', 'workloads: [workload.yaml]')
+    .replaceAll('drill/', 'late-drill/')
+    .replaceAll('namespace: drill', 'namespace: late-drill')
+    .replace('allowDeleteIn: [drill]', 'allowDeleteIn: [late-drill]')
+    .replace(
+      '    - { at: 1s, name: disaster,',
+      [
+        '    - { at: 1s, name: add-late, apply: { file: late.yaml } }',
+        '    - { at: 1s, name: lose-late, delete: { kind: ConfigMap, namespace: late-drill, name: late } }',
+        '    - { at: 1s, name: disaster,',
+      ].join('\n'),
+    );
+  if (!experiment.includes('name: lose-late')) throw new Error(`${SHIPPED} no longer has the disaster step the twin adds to`);
+  writeFileSync(path.join(dir, 'twin.yaml'), experiment);
+  writeFileSync(path.join(dir, 'workload.yaml'), readFileSync(SHIPPED_WORKLOAD, 'utf8').replaceAll('name: drill', 'name: late-drill').replaceAll('namespace: drill', 'namespace: late-drill'));
+  writeFileSync(path.join(dir, 'late.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: late, namespace: late-drill }\ndata: { made: after-the-snapshot }\n');
+  return path.join(dir, 'twin.yaml');
+}
+
+/**
+ * The control plane's backup drill as a user runs it: `gameday run --control-plane real` with the
+ * shipped experiment and its negative twin, one control plane for both. The shipped drill passes
+ * (RTO, every deleted object back, the Deployment served again by pods started after the
+ * restore); the twin fails on the one object created after the snapshot, named in the check.
+ */
+describe('etcd snapshot drill: gameday run --control-plane real', function () {
+  this.timeout(240_000);
+  let dir: string;
+  let run: { exitCode?: number; stdout: string; all: string };
+  const result = (experiment: string): RunResult => {
+    const runDir = readdirSync(path.join(dir, 'reports')).find((d) => new RegExp(`^\\d{8}-\\d{6}-${experiment}-[0-9a-f]{4}$`).test(d))!;
+    return JSON.parse(readFileSync(path.join(dir, 'reports', runDir, 'result.json'), 'utf8')) as RunResult;
+  };
 
   before(async function () {
-    try {
-      locateEtcdTools();
-    } catch (err) {
-      if (process.env.CI === 'true') throw err;
-      console.log(`      skipped: ${(err as Error).message}`);
+    const why = (await realControlPlaneUnavailable()) ?? etcdToolsMissing();
+    if (why) {
+      console.log(`      skipped: ${why}`);
       this.skip();
     }
-    const { core, apps } = real.cluster;
-    await core.createNamespace({ body: { metadata: { name: NS } } });
-    await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'settings' }, data: { mode: 'before' } } });
-    await apps.createNamespacedDeployment({
-      namespace: NS,
-      body: {
-        metadata: { name: 'web' },
-        spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'gameday/web:1', ports: [{ containerPort: 8080 }] }] } } },
-      },
-    });
-    for (const deadline = Date.now() + 30_000; ((await apps.readNamespacedDeployment({ namespace: NS, name: 'web' })).status?.readyReplicas ?? 0) < 2; ) {
-      if (Date.now() > deadline) throw new Error('web never had 2 ready replicas');
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    report = await runEtcdSnapshotDrill({
-      controlPlane: real.cluster.controlPlane,
-      kubeConfig: real.cluster.kubeConfig,
-      delete: [
-        { apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: 'web' },
-        { apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name: 'settings' },
-      ],
+    dir = mkdtempSync(path.join(tmpdir(), 'gameday-etcd-drill-'));
+    mkdirSync(path.join(dir, 'kube-cache'));
+    const twin = writeTwin(dir);
+    run = await execa('node', [path.resolve('dist/cli/main.js'), 'run', SHIPPED, twin, '--control-plane', 'real', '--out', path.join(dir, 'reports'), '--reporter', 'json,summary', '--json'], {
+      reject: false,
+      all: true,
+      env: { KUBECACHEDIR: path.join(dir, 'kube-cache'), KUBERNETES_SERVICE_HOST: '', GITHUB_STEP_SUMMARY: '' },
     });
   });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
-  it('restores the deleted objects from the snapshot, timing the API server\'s recovery', async () => {
-    expect(report.snapshot.bytes).to.be.greaterThan(0);
-    expect(report.objects).to.deep.equal([
-      { object: `Deployment ${NS}/web`, cameBack: true },
-      { object: `ConfigMap ${NS}/settings`, cameBack: true },
+  it('the shipped drill passes: the API server is back with every deleted object, and web is served again within the RTO', () => {
+    const summary = JSON.parse(run.stdout) as { runs: { experiment: string; outcome: string }[] };
+    expect(summary.runs.map((r) => [r.experiment, r.outcome]), run.all).to.deep.equal([
+      ['etcd-snapshot-restore', 'passed'],
+      ['etcd-snapshot-restore-twin', 'failed'],
     ]);
-    expect(report.rtoMs).to.be.a('number').greaterThan(0);
-    expect((await real.cluster.core.readNamespacedConfigMap({ namespace: NS, name: 'settings' })).data).to.deep.equal({ mode: 'before' });
+    const r = result('etcd-snapshot-restore');
+    const drill = r.drills?.find((d) => d.disaster === 'disaster');
+    expect(drill?.rto.map((o) => [o.check, o.verdict]), JSON.stringify(r.drills)).to.deep.equal([['rto(disaster, back) < 60s', 'passed']]);
+    expect(drill!.rto[0]!.value).to.be.a('number').within(1, 60_000);
+    const restored = r.drills!.flatMap((d) => d.restored ?? []);
+    expect(restored.map((o) => [o.object, o.cameBack])).to.deep.equal([
+      ['Deployment drill/web', true],
+      ['ConfigMap drill/settings', true],
+    ]);
+    expect(restored[0]!.reconciledMs, JSON.stringify(restored[0])).to.be.a('number').greaterThan(0);
+    // Served by two Ready pods, whether the nodes ran the snapshot's pods again or the ReplicaSet made new ones.
+    expect(restored[0]!.servedBy!.restoredPods + restored[0]!.servedBy!.newPods).to.equal(2);
+    expect(r.checks.find((c) => c.check === 'restored(restore) >= 100%')?.verdict).to.equal('passed');
+    const snapshot = r.steps!.find((s) => s.kind === 'etcdSnapshot')!.evidence as { bytes: number };
+    expect(snapshot.bytes).to.be.greaterThan(0);
   });
 
-  it('the controllers and nodes reconcile: the Deployment is ready again in pods started after the restore', () => {
-    expect(report.workloads).to.have.length(1);
-    expect(report.workloads[0]!.reconciledMs, report.workloads[0]!.state).to.be.a('number');
+  it('the twin fails, exit 1: the object created after the snapshot does not come back, and the check names it', () => {
+    expect(run.exitCode, run.all).to.equal(1);
+    const r = result('etcd-snapshot-restore-twin');
+    const check = r.checks.find((c) => c.check === 'restored(restore) >= 100%')!;
+    expect(check.verdict).to.equal('failed');
+    expect(check.message).to.contain('2 of 3 deleted objects back after restore; not back: ConfigMap late-drill/late (deleted by lose-late)');
+    expect(r.drills!.find((d) => d.disaster === 'lose-late')?.restored).to.deep.equal([{ object: 'ConfigMap late-drill/late', restoredBy: 'restore', cameBack: false }]);
+    // The objects the snapshot held came back all the same.
+    expect(r.drills!.flatMap((d) => d.restored ?? []).filter((o) => o.cameBack).map((o) => o.object)).to.deep.equal(['Deployment late-drill/web', 'ConfigMap late-drill/settings']);
   });
 });
+
+function etcdToolsMissing(): string | undefined {
+  try {
+    locateEtcdTools();
+    return undefined;
+  } catch (err) {
+    if (process.env.CI === 'true') throw err;
+    return (err as Error).message;
+  }
+}

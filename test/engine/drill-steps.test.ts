@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ResultBuilder } from '../../src/report/result.js';
 import { renderSummary } from '../../src/report/summary.js';
-import { PlanError, SpecError } from '../../src/core/errors.js';
+import { PlanError } from '../../src/core/errors.js';
 import { formatPlan } from '../../src/plan/format.js';
 import { planExperiment } from '../../src/plan/plan.js';
 import { runNeeds } from '../../src/engine/permissions.js';
@@ -15,18 +15,9 @@ import type { RunEvent } from '../../src/journal/events.js';
 import { loadExperimentText } from '../../src/spec/load.js';
 import { runNodeFaultExperiment, simTarget } from '../faults/node-fault-experiment.js';
 import { startSim, type SimClients } from '../sim/sim-fixture.js';
+import { specError } from '../spec/spec-error.js';
 
 type StepEvent = Extract<RunEvent, { type: 'step' }>;
-
-function specError(yaml: string): string {
-  try {
-    loadExperimentText(yaml, 'drill.yaml', builtinRegistries());
-  } catch (err) {
-    expect(err).to.be.instanceOf(SpecError);
-    return (err as Error).message;
-  }
-  expect.fail('expected a SpecError');
-}
 
 const withSteps = (steps: string): string => `apiVersion: gameday/v1
 kind: Experiment

@@ -121,7 +121,7 @@ describe('loadExperimentText', () => {
       '16:45 spec.faults[1].testFault.nodes.labels.zone: a label value is text; quote it: "1"',
       '16:59 spec.faults[1].testFault.count: must be at least 1',
       '19:7 spec.slos[1]: p99 compares a latency: write the threshold as a duration, like 300ms or 1s (not 99%)',
-      '20:7 spec.slos[2]: unknown check function "latency"; known: availability, p50, p90, p95, p99, max, errors, rate, lostWrites, duplicates, staleReads, lag, prom, pdb, readiness, failover, ready, replicas, maxReplicas, restarts, oomKills, evictions, can, reachable, admits, denies, blastRadius, rto, rpo',
+      '20:7 spec.slos[2]: unknown check function "latency"; known: availability, p50, p90, p95, p99, max, errors, rate, lostWrites, duplicates, staleReads, lag, prom, pdb, readiness, failover, ready, replicas, maxReplicas, restarts, oomKills, evictions, can, reachable, admits, denies, blastRadius, rto, rpo, restored',
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { applyWorkloads } from '../../cluster/workloads.js';
-import { UsageError } from '../../core/errors.js';
+import { PlanError, UsageError } from '../../core/errors.js';
 import { SeededRandom } from '../../core/rng.js';
+import { controlPlaneStepRefusals } from '../../plan/control-plane-steps.js';
 import { formatPlan } from '../../plan/format.js';
 import { planExperiment } from '../../plan/plan.js';
 import { experimentScope } from '../../plan/scope.js';
@@ -38,11 +39,13 @@ export async function planCommand(file: string, options: PlanCommandOptions): Pr
   const spec = await loadExperimentFile(file, registries);
   const target = await openTarget({ ...options, log: (line) => process.stderr.write(`${line}\n`) });
   try {
+    const refused = controlPlaneStepRefusals(spec, { name: target.ref.name, controlPlane: target.controlPlane !== undefined });
+    if (refused.length > 0) throw new PlanError(refused.join('\n'));
     if (target.ref.kind === 'embedded' && spec.workloads.length > 0) {
       await applyWorkloads(target.kubeConfig, spec.workloads, { signal: new AbortController().signal, log: (line) => process.stderr.write(`workloads: ${line}\n`) });
     }
     const snapshot = await target.snapshot(await experimentScope(spec, registries.probes));
-    const plan = planExperiment(spec, snapshot, { seed, cluster: target.ref, faults: registries.faults, probes: registries.probes, nodeAccess: target.nodeAccess?.provider });
+    const plan = planExperiment(spec, snapshot, { seed, cluster: target.ref, faults: registries.faults, probes: registries.probes, nodeAccess: target.nodeAccess?.provider, controlPlane: target.controlPlane !== undefined });
     process.stdout.write(options.json ? JSON.stringify(plan, (k, v: unknown) => (k === 'spec' ? undefined : v), 2) + '\n' : formatPlan(plan) + '\n');
     return 0;
   } finally {

@@ -74,7 +74,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       const summary = await runExperiment({
         spec,
         seed,
-        makePlan: (snapshot) => planExperiment(spec, snapshot, { seed, cluster: target.ref, faults: registries.faults, probes: registries.probes, nodeAccess: target.nodeAccess?.provider }),
+        makePlan: (snapshot) => planExperiment(spec, snapshot, { seed, cluster: target.ref, faults: registries.faults, probes: registries.probes, nodeAccess: target.nodeAccess?.provider, controlPlane: target.controlPlane !== undefined }),
         cluster: target,
         registries,
         runId,

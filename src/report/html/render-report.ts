@@ -3,7 +3,7 @@ import { exitCodeFor } from '../../core/outcome.js';
 import type { BlastRadiusSummary } from '../blast-radius-data.js';
 import { formatValue } from '../check-text.js';
 import type { ConsistencySummary } from '../consistency-data.js';
-import { drillRecoveries, type DrillRecovery } from '../drill-recovery.js';
+import { restoredText, type DrillRecovery } from '../drill-recovery.js';
 import { faultProblems, faultState } from '../fault-problems.js';
 import { checkKey, type Regression } from '../regression.js';
 import type { HistoryEntry } from '../history.js';
@@ -54,7 +54,7 @@ export function renderReportHtml(page: ReportPage, assets: UplotAssets): string 
 ${banner(r)}
 ${checksSection(page)}
 ${faultsSection(r)}
-${dataSection(page.data ?? [], drillRecoveries(r.checks))}
+${dataSection(page.data ?? [], r.drills ?? [])}
 ${blastRadiusSection(page.blastRadius ?? [])}
 ${timelineSection(page.timeline)}
 ${eventsSection(r, page.timeline)}
@@ -167,13 +167,24 @@ function drillTable(drills: readonly DrillRecovery[]): string {
     list.length === 0
       ? '<span class="muted">not checked</span>'
       : list.map((o) => `${o.value === undefined ? '<span class="muted">no data</span>' : formatDuration(o.value)} ${badge(o.verdict)}<br><span class="muted">${label} <code>${text(o.check)}</code></span>`).join('<br>');
+  // The Restored column only where a restore of the control plane's etcd ran.
+  const anyRestored = drills.some((d) => d.restored !== undefined);
+  const restored = (d: DrillRecovery): string =>
+    !anyRestored
+      ? ''
+      : `<td data-label="Restored">${
+          d.restored === undefined
+            ? '<span class="muted">no restore</span>'
+            : d.restored.map((o) => `<span${o.cameBack && o.state === undefined ? '' : ' class="regression"'}>${text(restoredText(o))}</span>`).join('<br>')
+        }</td>`;
   const rows = drills.map(
-    (d) => `<tr><td><strong>${text(d.disaster)}</strong></td><td data-label="RTO">${cell(d.rto, 'service back:')}</td><td data-label="RPO">${cell(d.rpo, 'data lost:')}</td></tr>`,
+    (d) => `<tr><td><strong>${text(d.disaster)}</strong></td><td data-label="RTO">${cell(d.rto, 'service back:')}</td><td data-label="RPO">${cell(d.rpo, 'data lost:')}</td>${restored(d)}</tr>`,
   );
+  const restoredNote = anyRestored ? "; Restored, what a restore of the control plane's etcd brought back of what the disaster deleted, and when each workload served again from pods started after the restore" : '';
   return `<h3 id="drills">Drills</h3>
-<p class="muted">Per disaster step: RTO, from the disaster's start until the service served again (the step that saw it ended); RPO, how far back in time the data went, from the oldest acknowledged write sent before the disaster that did not read back after recovery to the disaster (0 when none was lost).</p>
+<p class="muted">Per disaster step: RTO, from the disaster's start until the service served again (the step that saw it ended); RPO, how far back in time the data went, from the oldest acknowledged write sent before the disaster that did not read back after recovery to the disaster (0 when none was lost)${restoredNote}.</p>
 <div class="table-scroll"><table class="cards">
-<thead><tr><th>Disaster</th><th>RTO</th><th>RPO</th></tr></thead>
+<thead><tr><th>Disaster</th><th>RTO</th><th>RPO</th>${anyRestored ? '<th>Restored</th>' : ''}</tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div>`;
 }
 
