@@ -33,7 +33,7 @@ export interface RunNeeds {
 /**
  * What `gameday stop` and `gameday recover` do besides a run's own steps: stop patches the lock;
  * recover reverts the run's faults (their permissions are the run's), releases the lock (the
- * run's too) and looks for leftover helper pods in every namespace.
+ * run's too) and looks for leftover helper pods in their namespace.
  */
 const STOP_AND_RECOVER_PERMISSIONS: readonly Permission[] = [...STOP_PERMISSIONS, ...LEFTOVER_HELPER_POD_PERMISSIONS];
 

@@ -212,18 +212,19 @@ export class PodNodeAccess extends ShellNodeAccess {
   }
 }
 
-/** What deleteLeftoverHelperPods does whatever the provider: look for helper pods in every namespace. */
+/** What deleteLeftoverHelperPods does whatever the provider: look for helper pods in their namespace (delete is podNodeAccessPermissions'). */
 export const LEFTOVER_HELPER_POD_PERMISSIONS: readonly Permission[] = [
-  { why: 'gameday recover: look for the node-access helper pods a killed run left, in every namespace', verbs: ['list'], resource: 'pods' },
+  { why: "gameday recover: look for the node-access helper pods a killed run left, in the helper pods' namespace", verbs: ['list'], resource: 'pods', namespace: DEFAULT_HELPER_NAMESPACE },
 ];
 
 /**
  * A killed run cannot close its provider, so its helper pods outlive it; `gameday recover` finds
- * them by their labels, in every namespace, and deletes them. Returns them as `namespace/name`.
+ * them by their labels in the namespace the provider makes them in (the CLI's is always
+ * `default`), and deletes them. Returns them as `namespace/name`.
  */
-export async function deleteLeftoverHelperPods(kubeConfig: KubeConfig): Promise<string[]> {
+export async function deleteLeftoverHelperPods(kubeConfig: KubeConfig, namespace = DEFAULT_HELPER_NAMESPACE): Promise<string[]> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const pods = await core.listPodForAllNamespaces({ labelSelector: NODE_ACCESS_POD_SELECTOR });
+  const pods = await core.listNamespacedPod({ namespace, labelSelector: NODE_ACCESS_POD_SELECTOR });
   const deleted: string[] = [];
   for (const pod of pods.items) {
     const { namespace, name } = pod.metadata ?? {};

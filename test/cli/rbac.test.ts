@@ -16,6 +16,8 @@ describe('gameday rbac (real CLI process)', () => {
       'Namespace /shop',
       'ClusterRole /chaos',
       'ClusterRoleBinding /chaos',
+      'Role default/chaos',
+      'RoleBinding default/chaos',
       'Role kube-system/chaos',
       'RoleBinding kube-system/chaos',
       'Role shop/chaos',
@@ -24,12 +26,21 @@ describe('gameday rbac (real CLI process)', () => {
     for (const d of docs.filter((d) => d.kind.endsWith('Binding'))) expect(d.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'runner', namespace: 'ci' }]);
   });
 
-  it('grants what gameday stop and gameday recover do too: a merge patch of the run lock, and the helper-pod search in every namespace', () => {
+  it("grants what gameday stop and gameday recover do too: a merge patch of the run lock, and the helper-pod search in the helper pods' namespace", () => {
     const docs = parseAllDocuments(printed.stdout).map((d) => d.toJS() as { kind: string; metadata: { namespace?: string }; rules?: unknown[] });
     const lockRole = docs.find((d) => d.kind === 'Role' && d.metadata.namespace === 'kube-system')!;
     expect(lockRole.rules).to.deep.include({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['gameday-run-lock'], verbs: ['get', 'update', 'patch'] });
     expect(printed.stdout).to.include('  # gameday stop: read the run lock, and ask its holder to stop (an annotation, merge-patched)\n');
-    expect(printed.stdout).to.include('  # gameday recover: look for the node-access helper pods a killed run left, in every namespace\n');
+    expect(printed.stdout).to.include("  # gameday recover: look for the node-access helper pods a killed run left, in the helper pods' namespace\n");
+    const helperRole = docs.find((d) => d.kind === 'Role' && d.metadata.namespace === 'default')!;
+    expect(helperRole.rules).to.deep.include({ apiGroups: [''], resources: ['pods'], verbs: ['list'] });
+  });
+
+  it('grants a pod kill confined to one namespace no pod or event reads cluster-wide', () => {
+    const docs = parseAllDocuments(printed.stdout).map((d) => d.toJS() as { kind: string; rules?: { resources: string[] }[] });
+    const clusterWide = docs.filter((d) => d.kind === 'ClusterRole').flatMap((d) => d.rules!.flatMap((r) => r.resources));
+    expect(clusterWide).to.not.include.members(['pods']);
+    expect(clusterWide).to.not.include.members(['events']);
   });
 
   it('grants the cluster watch\'s Warning events in the experiment\'s namespace, and not cluster-wide', () => {

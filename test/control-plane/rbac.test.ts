@@ -205,13 +205,14 @@ describe('gameday rbac on the real control plane', function () {
     expect((await real.cluster.core.readNode({ name: drained })).spec?.unschedulable ?? false, 'the drained node is uncordoned').to.equal(false);
   });
 
-  it('a game day confined to one namespace passes with roles that watch Warning events there only', async () => {
+  it('a game day confined to one namespace passes with roles that list pods and watch Warning events there only', async () => {
     writeFileSync(path.join(real.dir, 'kill-in-shop.yaml'), CONFINED_EXPERIMENT);
     const rbac = await execa('node', [CLI, 'rbac', 'kill-in-shop.yaml', '--service-account', 'gameday/confined', '--name', 'gameday-confined', '--node-access', 'sim'], { cwd: real.dir });
     const roles = parseAllDocuments(rbac.stdout).map((d) => d.toJS() as { kind: string; metadata: { namespace?: string }; rules?: { resources: string[]; verbs: string[] }[] });
     const rulesOn = (kind: string, namespace: string | undefined, resource: string) =>
       roles.filter((d) => d.kind === kind && d.metadata.namespace === namespace).flatMap((d) => d.rules!.filter((r) => r.resources.includes(resource)).map((r) => r.verbs.join(',')));
     expect(rulesOn('ClusterRole', undefined, 'events'), 'no Events of every namespace').to.deep.equal([]);
+    expect(rulesOn('ClusterRole', undefined, 'pods'), 'no pods of every namespace').to.deep.equal([]);
     expect(rulesOn('Role', 'shop', 'events').join(' ')).to.match(/\blist,watch\b/);
     await kubectl(['apply', '-f', '-'], rbac.stdout);
     const kubeconfig = serviceAccountKubeconfig('confined', await serviceAccountToken('confined'));

@@ -63,12 +63,13 @@ describe('pod node access on the embedded cluster', function () {
     }
   });
 
-  it('finds the helper pods a killed run never closed, in any namespace, and deletes them', async () => {
+  it("finds the helper pods a killed run never closed, in the helper pods' namespace only, and deletes them", async () => {
     const killed = new PodNodeAccess(kubeConfig, { namespace: 'kube-system', image: 'example.com/node-shell:1' });
     const name = await killed.podFor('gameday-worker');
-    expect(await deleteLeftoverHelperPods(kubeConfig)).to.deep.equal([`kube-system/${name}`]);
+    expect(await deleteLeftoverHelperPods(kubeConfig), 'the default helper namespace holds none').to.deep.equal([]);
+    expect(await deleteLeftoverHelperPods(kubeConfig, 'kube-system')).to.deep.equal([`kube-system/${name}`]);
     await eventually('leftover helper pod gone', async () => (await sim.core.listPodForAllNamespaces({ labelSelector: NODE_ACCESS_POD_SELECTOR })).items.length === 0);
-    expect(await deleteLeftoverHelperPods(kubeConfig)).to.deep.equal([]);
+    expect(await deleteLeftoverHelperPods(kubeConfig, 'kube-system')).to.deep.equal([]);
   });
 
   it('runs a node stress in an unprivileged helper pod, and says when its image has no stress-ng (netshoot has none)', async () => {
