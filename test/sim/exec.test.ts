@@ -1,11 +1,14 @@
 import * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { execa, execaSync } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { eventually } from '../support/eventually.js';
+import { kubectlBinary } from '../support/kubectl.js';
 import { isReady, startSim, type SimClients } from './sim-fixture.js';
 
 const NS = 'default';
@@ -371,12 +374,77 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
       expect(JSON.parse(r.stdout)).to.include({ pod: 'shell', path: '/' });
     });
 
-    it('an SPDY-only kubectl gets a Status saying why', async function () {
-      const old = join(dirname(realpathSync(execaSync('sh', ['-c', 'command -v kubectl']).stdout.trim())), 'kubectl.1.27');
-      const r = await kubectl(['exec', 'shell', '--', 'echo', 'hi'], old).catch(() => undefined);
-      if (!r || r.exitCode === undefined || (r as { code?: string }).code === 'ENOENT') this.skip();
-      expect(r.exitCode).to.not.equal(0);
-      expect(r.stderr).to.contain('serves exec over WebSocket only');
+    for (const version of ['1.27', '1.29']) {
+      it(`kubectl ${version} execs over SPDY: output, stdin and the exit code`, async function () {
+        const bin = kubectlBinary(version);
+        if (!bin || !existsSync(bin)) this.skip();
+        const hi = await kubectl(['exec', 'shell', '--', 'echo', 'hi'], bin);
+        expect([hi.exitCode, hi.stdout, hi.stderr]).to.deep.equal([0, 'hi', '']);
+        const piped = await kubectl(['exec', '-i', 'shell', '--', 'sh'], bin, 'echo from stdin; cat /etc/hostname\n');
+        expect([piped.exitCode, piped.stdout], piped.stderr).to.deep.equal([0, 'from stdin\nshell']);
+        const failed = await kubectl(['exec', 'shell', '--', 'sh', '-c', 'echo bad >&2; exit 3'], bin);
+        expect([failed.exitCode, failed.stdout]).to.deep.equal([3, '']);
+        expect(failed.stderr).to.match(/^bad\ncommand terminated with exit code 3$/);
+      });
+    }
+
+    it('an exec over SPDY names what the server speaks when no protocol is shared', async function () {
+      const refused = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+        const req = request(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell/exec?command=true&stdout=true`, { headers: { connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v9.channel.k8s.io' } });
+        req.on('response', (res) => void text(res).then((body) => resolve({ ...(res.statusCode !== undefined ? { status: res.statusCode } : {}), body }), reject));
+        req.on('upgrade', () => reject(new Error('the upgrade was accepted')));
+        req.on('error', reject);
+        req.end();
+      });
+      expect(refused.status).to.equal(403);
+      expect((JSON.parse(refused.body) as { message: string }).message).to.equal('unable to upgrade: unable to negotiate protocol: client supports [v9.channel.k8s.io], server accepts [v4.channel.k8s.io v3.channel.k8s.io v2.channel.k8s.io channel.k8s.io]');
+    });
+
+    describe('kubectl attach -i to a container started with stdin: true', function () {
+      const attach = (pod: string, bin: string) => {
+        const child = execa(bin, ['attach', '-i', pod], { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir }, reject: false, stdin: 'pipe' });
+        const seen = { stdout: '', stderr: '' };
+        child.stdout!.on('data', (d: Buffer) => (seen.stdout += d.toString()));
+        child.stderr!.on('data', (d: Buffer) => (seen.stderr += d.toString()));
+        return { child, seen };
+      };
+
+      before(async function () {
+        await readyPod(sim, { metadata: { name: 'typist' }, spec: { nodeName: 'gameday-worker', terminationGracePeriodSeconds: 0, containers: [{ name: 'sh', image: 'busybox:1.36', command: ['sh'], stdin: true }] } });
+      });
+
+      for (const version of ['default', '1.29']) {
+        it(`kubectl ${version === 'default' ? '(current)' : version} types into its sh, sees the output, and detaches when its input ends`, async function () {
+          const bin = kubectlBinary(version);
+          if (!bin || !existsSync(bin)) this.skip();
+          const { child, seen } = attach('typist', bin);
+          try {
+            await eventually('attached', () => seen.stderr.includes("If you don't see a command prompt"), 15_000);
+            child.stdin!.write(`echo typed by ${version} $((6*7)); echo to stderr >&2\n`);
+            await eventually('the command ran in the attached shell', () => seen.stdout === `typed by ${version} 42\n` && seen.stderr.endsWith('to stderr\n'), 10_000);
+          } finally {
+            child.stdin!.end();
+          }
+          const r = await child;
+          expect(r.exitCode, seen.stderr).to.equal(0);
+        });
+      }
+
+      it('keeps the stdin open between clients, so the shell lives on and its log has what was typed', async function () {
+        const pod = await sim.core.readNamespacedPod({ namespace: NS, name: 'typist' });
+        expect(pod.status?.containerStatuses?.[0]?.restartCount).to.equal(0);
+        expect(pod.status?.phase).to.equal('Running');
+        expect((await kubectl(['logs', 'typist'])).stdout).to.contain('typed by default 42');
+      });
+
+      it('stdinOnce: the end of the first input closes the stdin, and sh exits with its last status', async function () {
+        await readyPod(sim, { metadata: { name: 'once' }, spec: { nodeName: 'gameday-worker', restartPolicy: 'Never', containers: [{ name: 'sh', image: 'busybox:1.36', command: ['sh'], stdin: true, stdinOnce: true }] } });
+        const r = await kubectl(['attach', '-i', 'once'], 'kubectl', 'echo bye; false\n');
+        expect(r.exitCode, r.stderr).to.equal(0);
+        expect(r.stdout).to.equal('bye');
+        const done = await eventually('once terminated', async () => (await sim.core.readNamespacedPod({ namespace: NS, name: 'once' })).status?.containerStatuses?.[0]?.state?.terminated);
+        expect(done.exitCode).to.equal(1);
+      });
     });
   });
 });

@@ -80,6 +80,17 @@ export class SpdyStream {
 }
 
 /**
+ * Answers an HTTP upgrade to SPDY/3.1 with the negotiated `X-Stream-Protocol-Version`, as
+ * apimachinery's `httpstream.Handshake` and the SPDY response upgrader do, and serves the
+ * connection: `onStream` gets each stream the client opens.
+ */
+export function acceptSpdyUpgrade(socket: Duplex, head: Buffer, protocol: string, onStream: (stream: SpdyStream) => void): SpdyServerSession {
+  socket.write(['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: SPDY/3.1', `X-Stream-Protocol-Version: ${protocol}`, '', ''].join('\r\n'));
+  if (head.length) socket.unshift(head);
+  return new SpdyServerSession(socket, onStream);
+}
+
+/**
  * The server side of a SPDY/3.1 connection after an HTTP upgrade, as much of it as Kubernetes'
  * remotecommand uses between the API server and a kubelet: the client opens streams (SYN_STREAM
  * with a `streamtype` header), the server accepts each (SYN_REPLY) and both send DATA until FIN.
