@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { execa, execaSync } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -330,8 +331,8 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
       expect(missing.exitCode).to.not.equal(0);
     });
 
-    it('kubectl port-forward reaches the pod through the data plane, and names a port nothing listens on', async function () {
-      const forward = async (port: number, target: number, path: string): Promise<{ body?: string; log: string }> => {
+    it('kubectl port-forward reaches the pod through the data plane, answers bytes that are not HTTP as an HTTP server does, and names a port nothing listens on', async function () {
+      const forward = async (port: number, target: number, path: string, more?: () => Promise<void>): Promise<{ body?: string; log: string }> => {
         const child = execa('kubectl', ['port-forward', `pod/shell`, `${port}:${target}`], { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir }, reject: false, all: true });
         let log = '';
         child.all!.on('data', (d: Buffer) => (log += d.toString()));
@@ -339,14 +340,26 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
           await eventually('forwarding', () => log.includes('Forwarding from 127.0.0.1'), 15_000);
           const body = await fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.text(), () => undefined);
           await eventually('the forward settled', () => body !== undefined || /error/.test(log), 5_000).catch(() => undefined);
+          await more?.();
           return { ...(body !== undefined ? { body } : {}), log };
         } finally {
           child.kill();
           await child;
         }
       };
-      const open = await forward(18731, 8080, '/through-the-forward');
+      let notHttp = '';
+      const open = await forward(18731, 8080, '/through-the-forward', async () => {
+        // The pod's port is an HTTP server: a client speaking another protocol is told so, and let go.
+        notHttp = await new Promise<string>((resolve, reject) => {
+          const socket = connect(18731, '127.0.0.1', () => socket.write('\x16\x03\x01\x00\x05 not http\r\n\r\n'));
+          let answer = '';
+          socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+          socket.on('close', () => resolve(answer));
+          socket.on('error', reject);
+        });
+      });
       expect(JSON.parse(open.body!)).to.include({ pod: 'shell', path: '/through-the-forward' });
+      expect(notHttp).to.equal('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       const closed = await forward(18732, 9999, '/');
       expect(closed.body).to.equal(undefined);
       expect(closed.log).to.contain('error forwarding port 9999 to pod shell: failed to connect to localhost:9999 inside namespace of pod shell');

@@ -4,11 +4,16 @@ import type { ObjectStore } from '../store.js';
 import type { DataPlane } from './data-plane.js';
 import { forwardableHeaders, readBody, writeVirtualResponse } from './service-proxy.js';
 
+/** Node's `headersTimeout`: how long the forwarding server waits for a first request. */
+const SILENT_CLIENT_TIMEOUT_MS = 60_000;
+
 /**
- * The far end of `kubectl port-forward`: bytes a client forwards to a pod's port. The embedded
- * containers speak HTTP to the data plane, so the forwarded bytes are read as HTTP/1.1 and each
- * request goes to the pod's port through the data plane, from the control-plane node (as the
- * real API server's connection to the kubelet would), NetworkPolicy and all.
+ * The far end of `kubectl port-forward`: bytes a client forwards to a pod's port. Every embedded
+ * container port is an HTTP server (the data plane carries requests and responses, never a byte
+ * stream: there is no other kind of listener to reach), so the forwarded bytes are read as
+ * HTTP/1.1 and each request goes to the pod's port through the data plane, from the control-plane
+ * node (as the real API server's connection to the kubelet would), NetworkPolicy and all. Bytes
+ * that are not HTTP get what an HTTP server answers them: `400 Bad Request` and a close.
  */
 export interface ForwardedConnection {
   /** Bytes from the client, undefined once it closed its side. */
@@ -51,18 +56,34 @@ export function createPodPortForward(store: ObjectStore, dataPlane: DataPlane) {
         }
       })();
     });
+    // A client that never sends a request (one whose protocol has the server speak first) is let go as Node's servers let go of one that never finishes its headers.
+    server.timeout = SILENT_CLIENT_TIMEOUT_MS;
     server.emit('connection', asSocket(connection));
   };
   return { check, forward };
 }
 
-/** A forwarded connection as the socket Node's HTTP server reads requests from. */
+/**
+ * A forwarded connection as the socket Node's HTTP server reads requests from, with the idle
+ * timer the server sets (`server.timeout` until the first response, `keepAliveTimeout` after
+ * each): on expiry the server closes the connection, as a listening process would.
+ */
 function asSocket(connection: ForwardedConnection): Duplex {
+  let idleMs = 0;
+  let idle: NodeJS.Timeout | undefined;
+  const touch = (): void => {
+    clearTimeout(idle);
+    if (idleMs > 0) idle = setTimeout(() => socket.emit('timeout'), idleMs).unref();
+  };
   const socket = new Duplex({
     read() {
-      void connection.read().then((chunk) => this.push(chunk ?? null));
+      void connection.read().then((chunk) => {
+        touch();
+        this.push(chunk ?? null);
+      });
     },
     write(chunk: Buffer, _encoding, callback) {
+      touch();
       connection.write(chunk);
       callback();
     },
@@ -71,14 +92,21 @@ function asSocket(connection: ForwardedConnection): Duplex {
       callback();
     },
     destroy(_err, callback) {
+      clearTimeout(idle);
       connection.end();
       callback(null);
     },
   });
+  const setIdleTimeout = (ms: number, onTimeout?: () => void): Duplex => {
+    idleMs = ms;
+    if (onTimeout) socket.once('timeout', onTimeout);
+    touch();
+    return socket;
+  };
   return Object.assign(socket, {
     remoteAddress: '127.0.0.1',
     remotePort: 0,
-    setTimeout: () => socket,
+    setTimeout: setIdleTimeout,
     setNoDelay: () => socket,
     setKeepAlive: () => socket,
   });
