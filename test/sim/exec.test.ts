@@ -401,6 +401,41 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
       });
     }
 
+    /** kubectl 1.29 in a terminal (`script` gives it one), typing `lines` one at a time once `ready` is on the screen. */
+    const inTerminal = async (args: string, ready: string, lines: readonly [string, string][]): Promise<{ exitCode: number | undefined; screen: string }> => {
+      const bin = kubectlBinary('1.29');
+      if (!bin || !existsSync(bin) || !existsSync('/usr/bin/script')) return { exitCode: undefined, screen: '' };
+      const child = execa('/usr/bin/script', ['-qec', `${bin} ${args}`, '/dev/null'], { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir, TERM: 'dumb' }, reject: false, stdin: 'pipe' });
+      let screen = '';
+      child.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
+      try {
+        await eventually(`${ready} on the screen`, () => screen.includes(ready), 15_000);
+        for (const [line, answer] of lines) {
+          child.stdin!.write(line);
+          await eventually(`${answer} on the screen`, () => screen.includes(answer), 10_000);
+        }
+      } finally {
+        child.stdin!.end();
+      }
+      return { exitCode: (await child).exitCode, screen };
+    };
+
+    it('kubectl 1.29 exec -it runs a terminal shell over SPDY', async function () {
+      const r = await inTerminal('exec -it shell -- sh', '# ', [['echo tty $((1+1))\r', 'tty 2\r\n# '], ['exit 4\r', 'command terminated with exit code 4']]);
+      if (r.exitCode === undefined) this.skip();
+      expect(r.exitCode).to.equal(4);
+      expect(r.screen).to.equal('# echo tty $((1+1))\r\ntty 2\r\n# exit 4\r\ncommand terminated with exit code 4\r\n');
+    });
+
+    it('kubectl 1.29 attach -it reaches the terminal shell of a stdin and tty container; its exit ends the session', async function () {
+      await readyPod(sim, { metadata: { name: 'term' }, spec: { nodeName: 'gameday-worker', restartPolicy: 'Never', containers: [{ name: 'sh', image: 'busybox:1.36', command: ['sh'], stdin: true, tty: true }] } });
+      const r = await inTerminal('attach -it term', 'try pressing enter', [['echo attached $((2+3))\r', 'attached 5\r\n# '], ['exit 3\r', 'exit 3\r\n']]);
+      if (r.exitCode === undefined) this.skip();
+      expect(r.exitCode).to.equal(0);
+      const done = await eventually('term terminated', async () => (await sim.core.readNamespacedPod({ namespace: NS, name: 'term' })).status?.containerStatuses?.[0]?.state?.terminated);
+      expect(done.exitCode).to.equal(3);
+    });
+
     it('an exec over SPDY names what the server speaks when no protocol is shared', async function () {
       const refused = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
         const req = request(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell/exec?command=true&stdout=true`, { headers: { connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v9.channel.k8s.io' } });
