@@ -66,10 +66,9 @@ export class KubeletServer implements PodRuntime {
    * open (`stdin: true`). As containerd does, a container without one takes the input and drops it.
    */
   attach(pod: StoredObject, container: string): ExecTarget {
-    const c = this.containerOf(pod, container);
-    const log = this.logs(pod, container, false);
-    const output = c.log;
-    const stdin = c.stdin;
+    // Refused when its log would be: a container still waiting to start has no process to attach to.
+    this.logs(pod, container, false);
+    const { log, stdin } = this.containerOf(pod, container);
     return {
       run: (_command, streams) =>
         new Promise((resolve) => {
@@ -82,7 +81,7 @@ export class KubeletServer implements PodRuntime {
             resolve({ kind: 'exited', code: 0 });
           };
           // A terminal has one output stream.
-          unsubscribe.push(output.tap((stream, data) => (stream === 'stderr' && !streams.tty ? streams.stderr : streams.stdout)(data)));
+          unsubscribe.push(log.tap((stream, data) => (stream === 'stderr' && !streams.tty ? streams.stderr : streams.stdout)(data)));
           unsubscribe.push(log.follow((line) => line === undefined && detach()));
           streams.signal.addEventListener('abort', detach, { once: true });
           if (stdin && streams.stdin) void stdin.attach(streams.stdin).then((closed) => closed || detach());
