@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { acceptSpdyUpgrade, type SpdyServerSession, type SpdyStream } from '../node-side/spdy-session.js';
+import { acceptSpdyUpgrade, type SpdyServerSession, type SpdyStream } from './spdy-session.js';
 import { ApiError } from './api-error.js';
 import { errorChannelPayload, runSession, type ExecSession } from './remote-command.js';
 

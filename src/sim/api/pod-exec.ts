@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { SpdyServerSession } from '../node-side/spdy-session.js';
+import type { SpdyServerSession } from './spdy-session.js';
 import type { ObjectStore } from '../store.js';
 import { ApiError } from './api-error.js';
 import { negotiateSpdyRemoteCommand, serveSpdyRemoteCommand } from './pod-exec-spdy.js';

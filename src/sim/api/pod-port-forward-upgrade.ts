@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { acceptSpdyUpgrade, type SpdyStream } from '../node-side/spdy-session.js';
+import { acceptSpdyUpgrade, type SpdyStream } from './spdy-session.js';
 import type { ForwardedConnection, PortForwardCheck } from '../dataplane/pod-port-forward.js';
 import { ApiError } from './api-error.js';
 

@@ -1,6 +1,6 @@
 import { constants, createDeflate, createInflate, type Deflate, type Inflate } from 'node:zlib';
 import type { Duplex } from 'node:stream';
-import { ChunkQueue } from '../api/pod-exec.js';
+import { ChunkQueue } from './pod-exec.js';
 
 /**
  * SPDY/3's header compression dictionary (draft 3, section 2.6.10.1), as github.com/moby/spdystream
@@ -92,8 +92,9 @@ export function acceptSpdyUpgrade(socket: Duplex, head: Buffer, protocol: string
 
 /**
  * The server side of a SPDY/3.1 connection after an HTTP upgrade, as much of it as Kubernetes'
- * remotecommand uses between the API server and a kubelet: the client opens streams (SYN_STREAM
- * with a `streamtype` header), the server accepts each (SYN_REPLY) and both send DATA until FIN.
+ * remotecommand and port-forward use (kubectl to the API server, the API server to a kubelet):
+ * the client opens streams (SYN_STREAM with a `streamtype` header), the server accepts each
+ * (SYN_REPLY) and both send DATA until FIN.
  * PINGs are answered; flow control is not enforced (the peer, spdystream, does not either).
  */
 export class SpdyServerSession {
