@@ -485,6 +485,13 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
         expect((await kubectl(['logs', 'typist'])).stdout).to.contain('typed by default 42');
       });
 
+      it('kubectl run -i --rm: the pod it makes (stdin and stdinOnce) runs the piped script, its exit code is kubectl\'s, and the pod is deleted', async function () {
+        const r = await kubectl(['run', '-i', '--rm', '--image=busybox:1.36', '--restart=Never', 'runner', '--', 'sh'], 'kubectl', 'echo from run $((3*3))\nexit 5\n');
+        expect(r.exitCode, r.stderr).to.equal(5);
+        expect(r.stdout).to.equal('from run 9\npod "runner" deleted');
+        expect(r.stderr).to.contain('pod default/runner terminated (Error)');
+      });
+
       it('stdinOnce: the end of the first input closes the stdin, and sh exits with its last status', async function () {
         await readyPod(sim, { metadata: { name: 'once' }, spec: { nodeName: 'gameday-worker', restartPolicy: 'Never', containers: [{ name: 'sh', image: 'busybox:1.36', command: ['sh'], stdin: true, stdinOnce: true }] } });
         const r = await kubectl(['attach', '-i', 'once'], 'kubectl', 'echo bye; false\n');
