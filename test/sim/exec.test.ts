@@ -10,6 +10,7 @@ import { Readable, Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { eventually } from '../support/eventually.js';
 import { kubectlBinary } from '../support/kubectl.js';
+import { spdyRemoteCommand } from '../support/spdy-client.js';
 import { isReady, startSim, type SimClients } from './sim-fixture.js';
 
 const NS = 'default';
@@ -275,6 +276,34 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
     });
   });
 
+  describe('exec over SPDY, as the kubelet serves it', function () {
+    it('serves the older SPDY remotecommand protocols as the kubelet does: v3 to v1 send a failure as its message alone, and nothing for success', async function () {
+      const url = (command: string[]) => `${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell/exec?${command.map((c) => `command=${encodeURIComponent(c)}`).join('&')}&stdin=true&stdout=true&stderr=true`;
+      const failing = ['sh', '-c', 'read line; echo "got $line"; echo oops >&2; exit 3'];
+      for (const protocol of ['v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io']) {
+        const r = await spdyRemoteCommand(url(failing), protocol, ['error', 'stdin', 'stdout', 'stderr'], 'typed\n');
+        expect(r.protocol).to.equal(protocol);
+        expect(r.received).to.deep.equal({ stdout: 'got typed\n', stderr: 'oops\n', error: 'command terminated with non-zero exit code: error executing command [sh -c read line; echo "got $line"; echo oops >&2; exit 3], exit code 3' });
+      }
+      const ok = await spdyRemoteCommand(url(['true']), 'v3.channel.k8s.io', ['error', 'stdin', 'stdout', 'stderr']);
+      expect(ok.received).to.deep.equal({});
+      const v4 = await spdyRemoteCommand(url(['true']), 'v4.channel.k8s.io', ['error', 'stdin', 'stdout', 'stderr']);
+      expect(JSON.parse(v4.received.error!)).to.deep.equal({ metadata: {}, status: 'Success' });
+    });
+
+    it('an exec over SPDY names what the server speaks when no protocol is shared', async function () {
+      const refused = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+        const req = request(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell/exec?command=true&stdout=true`, { headers: { connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v9.channel.k8s.io' } });
+        req.on('response', (res) => void text(res).then((body) => resolve({ ...(res.statusCode !== undefined ? { status: res.statusCode } : {}), body }), reject));
+        req.on('upgrade', () => reject(new Error('the upgrade was accepted')));
+        req.on('error', reject);
+        req.end();
+      });
+      expect(refused.status).to.equal(403);
+      expect((JSON.parse(refused.body) as { message: string }).message).to.equal('unable to upgrade: unable to negotiate protocol: client supports [v9.channel.k8s.io], server accepts [v4.channel.k8s.io v3.channel.k8s.io v2.channel.k8s.io channel.k8s.io]');
+    });
+  });
+
   describe('real kubectl', function () {
     let dir: string;
     const kubectl = (args: string[], bin = 'kubectl', input?: string) =>
@@ -434,18 +463,6 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
       expect(r.exitCode).to.equal(0);
       const done = await eventually('term terminated', async () => (await sim.core.readNamespacedPod({ namespace: NS, name: 'term' })).status?.containerStatuses?.[0]?.state?.terminated);
       expect(done.exitCode).to.equal(3);
-    });
-
-    it('an exec over SPDY names what the server speaks when no protocol is shared', async function () {
-      const refused = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
-        const req = request(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell/exec?command=true&stdout=true`, { headers: { connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v9.channel.k8s.io' } });
-        req.on('response', (res) => void text(res).then((body) => resolve({ ...(res.statusCode !== undefined ? { status: res.statusCode } : {}), body }), reject));
-        req.on('upgrade', () => reject(new Error('the upgrade was accepted')));
-        req.on('error', reject);
-        req.end();
-      });
-      expect(refused.status).to.equal(403);
-      expect((JSON.parse(refused.body) as { message: string }).message).to.equal('unable to upgrade: unable to negotiate protocol: client supports [v9.channel.k8s.io], server accepts [v4.channel.k8s.io v3.channel.k8s.io v2.channel.k8s.io channel.k8s.io]');
     });
 
     describe('kubectl attach -i to a container started with stdin: true', function () {

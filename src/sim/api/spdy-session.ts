@@ -6,7 +6,7 @@ import { ChunkQueue } from './pod-exec.js';
  * SPDY/3's header compression dictionary (draft 3, section 2.6.10.1), as github.com/moby/spdystream
  * (the SPDY the API server speaks to kubelets) uses it.
  */
-const DICTIONARY = Buffer.from(
+export const DICTIONARY = Buffer.from(
   'AAAAB29wdGlvbnMAAAAEaGVhZAAAAARwb3N0AAAAA3B1dAAAAAZkZWxldGUAAAAFdHJhY2UAAAAGYWNjZXB0AAAADmFjY2Vw' +
   'dC1jaGFyc2V0AAAAD2FjY2VwdC1lbmNvZGluZwAAAA9hY2NlcHQtbGFuZ3VhZ2UAAAANYWNjZXB0LXJhbmdlcwAAAANhZ2UA' +
   'AAAFYWxsb3cAAAANYXV0aG9yaXphdGlvbgAAAA1jYWNoZS1jb250cm9sAAAACmNvbm5lY3Rpb24AAAAMY29udGVudC1iYXNl' +
