@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { eventually } from '../support/eventually.js';
-import { kubectlBinary } from '../support/kubectl.js';
+import { kubectlBinary, whileForwarding } from '../support/kubectl.js';
 import { spdyRemoteCommand } from '../support/spdy-client.js';
 import { isReady, startSim, type SimClients } from './sim-fixture.js';
 
@@ -361,20 +361,15 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
     });
 
     it('kubectl port-forward reaches the pod through the data plane, answers bytes that are not HTTP as an HTTP server does, and names a port nothing listens on', async function () {
+      const env = { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir };
       const forward = async (port: number, target: number, path: string, more?: () => Promise<void>): Promise<{ body?: string; log: string }> => {
-        const child = execa('kubectl', ['port-forward', `pod/shell`, `${port}:${target}`], { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir }, reject: false, all: true });
-        let log = '';
-        child.all!.on('data', (d: Buffer) => (log += d.toString()));
-        try {
-          await eventually('forwarding', () => log.includes('Forwarding from 127.0.0.1'), 15_000);
-          const body = await fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.text(), () => undefined);
-          await eventually('the forward settled', () => body !== undefined || /error/.test(log), 5_000).catch(() => undefined);
+        const { result: body, log } = await whileForwarding('kubectl', ['pod/shell', `${port}:${target}`], env, async (printed) => {
+          const answer = await fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.text(), () => undefined);
+          await eventually('the forward settled', () => answer !== undefined || /error/.test(printed()), 5_000).catch(() => undefined);
           await more?.();
-          return { ...(body !== undefined ? { body } : {}), log };
-        } finally {
-          child.kill();
-          await child;
-        }
+          return answer;
+        });
+        return { ...(body !== undefined ? { body } : {}), log };
       };
       let notHttp = '';
       const open = await forward(18731, 8080, '/through-the-forward', async () => {

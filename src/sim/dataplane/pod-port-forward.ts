@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { ObjectStore } from '../store.js';
 import type { DataPlane } from './data-plane.js';
@@ -28,16 +29,45 @@ export interface ForwardedConnection {
 /** Why a port cannot be forwarded, as the kubelet words it; undefined when it can. */
 export type PortForwardCheck = (namespace: string, name: string, port: number) => string | undefined;
 
-export function createPodPortForward(store: ObjectStore, dataPlane: DataPlane) {
-  const podIp = (namespace: string, name: string): string | undefined => (store.get('pods', namespace, name)?.status as { podIP?: string } | undefined)?.podIP;
-  const check: PortForwardCheck = (namespace, name, port) => {
+const podIpOf = (store: ObjectStore, namespace: string, name: string): string | undefined => (store.get('pods', namespace, name)?.status as { podIP?: string } | undefined)?.podIP;
+
+/** What a client of a forwarded port reads when the pod refuses or resets: the connection goes, with the reason. */
+const connectFailure = (port: number, name: string, err: Error): string => `failed to connect to localhost:${port} inside namespace of pod ${name}: ${err.message}`;
+
+function portForwardCheck(store: ObjectStore): PortForwardCheck {
+  return (namespace, name, port) => {
     const pod = store.get('pods', namespace, name);
     if (!pod) return `pod ${namespace}/${name} not found`;
     if ((pod.status as { phase?: string } | undefined)?.phase !== 'Running') return `pod ${name} is not running`;
-    if (!podIp(namespace, name)) return `pod ${name} has no IP address`;
+    if (!podIpOf(store, namespace, name)) return `pod ${name} has no IP address`;
     if (!Number.isInteger(port) || port <= 0 || port > 65535) return `invalid port ${port}`;
     return undefined;
   };
+}
+
+/**
+ * Port-forward where pods listen on real sockets (the node side, on the real control plane): the
+ * forwarded bytes go as they are to a TCP connection to the pod's IP and port, whatever they speak.
+ */
+export function createSocketPortForward(store: ObjectStore) {
+  const forward = (namespace: string, name: string, port: number, connection: ForwardedConnection): void => {
+    const socket = connect(port, podIpOf(store, namespace, name) ?? '');
+    socket.once('connect', () => {
+      void (async () => {
+        for (let chunk = await connection.read(); chunk && socket.writable; chunk = await connection.read()) socket.write(chunk);
+        socket.end();
+      })();
+    });
+    socket.on('data', (d: Buffer) => connection.write(d));
+    socket.on('error', (err) => connection.fail(connectFailure(port, name, err)));
+    socket.once('close', () => connection.end());
+  };
+  return { check: portForwardCheck(store), forward };
+}
+
+export function createPodPortForward(store: ObjectStore, dataPlane: DataPlane) {
+  const podIp = (namespace: string, name: string): string | undefined => podIpOf(store, namespace, name);
+  const check = portForwardCheck(store);
   const forward = (namespace: string, name: string, port: number, connection: ForwardedConnection): void => {
     const server = createServer((req, res) => {
       void (async () => {
@@ -50,8 +80,7 @@ export function createPodPortForward(store: ObjectStore, dataPlane: DataPlane) {
           const r = await dataPlane.send({ kind: 'host', node: dataPlane.controlPlaneNode }, ip, port, { method: req.method ?? 'GET', path: req.url ?? '/', headers: forwardableHeaders(req.headers), body }, aborted.signal);
           if (!res.destroyed) writeVirtualResponse(res, r);
         } catch (err) {
-          // What a client of a forwarded port sees when the pod refuses or resets: the connection goes, with the reason.
-          connection.fail(`failed to connect to localhost:${port} inside namespace of pod ${name}: ${(err as Error).message}`);
+          connection.fail(connectFailure(port, name, err as Error));
           res.destroy();
         }
       })();

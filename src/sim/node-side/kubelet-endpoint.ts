@@ -4,14 +4,17 @@ import type { Duplex } from 'node:stream';
 import { ApiError, statusOfError } from '../api/api-error.js';
 import { rejectUpgrade, sendStatus } from '../api/http-exchange.js';
 import { PodExecEndpoint } from '../api/pod-exec.js';
+import { upgradePortForward, type PortForwarder } from '../api/pod-port-forward-upgrade.js';
+import { createSocketPortForward } from '../dataplane/pod-port-forward.js';
 import { servePodLog } from '../api/pod-log.js';
 import type { KubeletServer } from '../kubelet/kubelet-server.js';
 import type { ObjectStore } from '../store.js';
 
-/** The port a real kubelet serves on, which the API server dials for exec, attach and logs. */
+/** The port a real kubelet serves on, which the API server dials for exec, attach, port-forward and logs. */
 export const KUBELET_PORT = 10250;
 
 const STREAMING = /^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/;
+const PORT_FORWARD = /^\/portForward\/([^/]+)\/([^/]+)$/;
 const LOGS = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/;
 
 export interface KubeletEndpointOptions {
@@ -23,18 +26,23 @@ export interface KubeletEndpointOptions {
 
 /**
  * The kubelet's HTTPS server (port 10250) on each node's own address, for the API server's
- * pods/exec, pods/attach and pods/log: `/containerLogs/{ns}/{pod}/{container}` as plain text,
- * `/exec/…` and `/attach/{ns}/{pod}/{container}` upgraded (to SPDY/3.1, as the API server asks)
- * and served by the same PodExecEndpoint as the embedded API server's, the way the real kubelet
- * answers them.
+ * pods/exec, pods/attach, pods/portforward and pods/log: `/containerLogs/{ns}/{pod}/{container}`
+ * as plain text, `/exec/…` and `/attach/{ns}/{pod}/{container}` upgraded (to SPDY/3.1, as the API
+ * server asks) and served by the same PodExecEndpoint as the embedded API server's, and
+ * `/portForward/{ns}/{pod}` over SPDY with each forwarded connection a real TCP connection to the
+ * pod's address, the way the real kubelet answers them.
  * The pod's worker is found through the same KubeletServer the embedded API server calls in-process.
  */
 export class KubeletEndpoint {
   private readonly servers: Server[] = [];
   private readonly exec: PodExecEndpoint;
+  private readonly portForward: PortForwarder;
+  /** Upgraded port-forward connections, which the HTTPS servers no longer track. */
+  private readonly forwarded = new Set<Duplex>();
 
   constructor(private readonly options: KubeletEndpointOptions) {
     this.exec = new PodExecEndpoint(options.store, options.kubelets);
+    this.portForward = createSocketPortForward(options.store);
   }
 
   async listen(address: string): Promise<void> {
@@ -49,6 +57,7 @@ export class KubeletEndpoint {
 
   async stop(): Promise<void> {
     this.exec.stop();
+    for (const socket of this.forwarded) socket.destroy();
     for (const server of this.servers) server.closeAllConnections();
     await Promise.all(this.servers.map((server) => new Promise((r) => server.close(r))));
   }
@@ -74,8 +83,14 @@ export class KubeletEndpoint {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'https://kubelet');
     const m = STREAMING.exec(url.pathname);
+    const forward = PORT_FORWARD.exec(url.pathname);
     try {
-      if (!m) throw new ApiError(404, 'NotFound', `the kubelet upgrades only /exec and /attach; not ${url.pathname}`);
+      if (forward) {
+        this.forwarded.add(socket);
+        socket.once('close', () => this.forwarded.delete(socket));
+        return upgradePortForward(req, socket, head, decodeURIComponent(forward[1]!), decodeURIComponent(forward[2]!), this.portForward);
+      }
+      if (!m) throw new ApiError(404, 'NotFound', `the kubelet upgrades only /exec, /attach and /portForward; not ${url.pathname}`);
       const [, kind, namespace, pod, container] = m.map((part) => decodeURIComponent(part)) as [string, 'exec' | 'attach', string, string, string];
       // The kubelet's parameter names (input, output, error) in the API server's terms.
       const query = new URLSearchParams();
