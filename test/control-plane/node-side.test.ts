@@ -4,7 +4,8 @@ import { rawRequest } from '../../src/cluster/raw-request.js';
 import { SimNodeAccess } from '../../src/nodes/sim-node-access.js';
 import { clientGoInformer, informersFollowARollout } from '../support/client-go.js';
 import { eventually } from '../support/eventually.js';
-import { kubectlBinary } from '../support/kubectl.js';
+import { freePort } from '../support/free-port.js';
+import { kubectlBinary, whileForwarding } from '../support/kubectl.js';
 import { useRealCluster } from './real-cluster.js';
 
 interface PodView {
@@ -94,10 +95,11 @@ describe("gameday's nodes on the real control plane", function () {
     expect(r.stdout.split('\n').filter((l) => /\s1\/1\s+Running\s/.test(l))).to.have.length(3);
   });
 
-  it("serve exec and logs to the API server as a kubelet does: SPDY on port 10250, for real kubectl and client-node", async function () {
+  it("serve exec, attach, port-forward and logs to the API server as a kubelet does: SPDY on port 10250, for real kubectl and client-node", async function () {
     const kubectl = kubectlBinary('default');
     if (!kubectl) this.skip();
     await real.cluster.core.createNamespacedPod({ namespace: 'shop', body: { metadata: { name: 'box' }, spec: { containers: [{ name: 'box', image: 'busybox:1.36', command: ['sh', '-c', 'echo hello from box; sleep 3600'] }] } } });
+    await real.cluster.core.createNamespacedPod({ namespace: 'shop', body: { metadata: { name: 'typist' }, spec: { restartPolicy: 'Never', containers: [{ name: 'sh', image: 'busybox:1.36', command: ['sh'], stdin: true, stdinOnce: true }] } } });
     await eventually('box Running', async () => (await real.cluster.core.readNamespacedPod({ namespace: 'shop', name: 'box' })).status?.phase === 'Running', 20_000);
     const k = (args: string[], input?: string) => execa(kubectl, ['--kubeconfig', real.kubeconfig, '-n', 'shop', ...args], { env: { KUBECACHEDIR: `${real.dir}/kube-cache` }, reject: false, ...(input !== undefined ? { input } : {}) });
     const logs = await k(['logs', 'box']);
@@ -118,6 +120,15 @@ describe("gameday's nodes on the real control plane", function () {
     });
     expect(status.status).to.equal('Success');
     expect(text.trim()).to.equal('box');
+    await eventually('typist Running', async () => (await real.cluster.core.readNamespacedPod({ namespace: 'shop', name: 'typist' })).status?.phase === 'Running', 20_000);
+    const attached = await k(['attach', '-i', 'typist'], 'echo typed through the kubelet\n');
+    expect([attached.exitCode, attached.stdout], attached.stderr).to.deep.equal([0, 'typed through the kubelet']);
+    const web = running(await pods())[0]!;
+    const port = await freePort();
+    const { result: forwarded } = await whileForwarding(kubectl, ['--kubeconfig', real.kubeconfig, '-n', 'shop', `pod/${web.metadata.name}`, `${port}:8080`], { KUBECACHEDIR: `${real.dir}/kube-cache` }, () =>
+      fetch(`http://127.0.0.1:${port}/through-the-kubelet`).then((r) => r.json() as Promise<{ pod: string; path: string }>),
+    );
+    expect(forwarded).to.include({ pod: web.metadata.name, path: '/through-the-kubelet' });
   });
 
   it('serve client-go: a shared informer factory syncs, follows a rollout and sees a pod terminate and go', async function () {

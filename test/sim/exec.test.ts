@@ -1,11 +1,16 @@
 import * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { execa, execaSync } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { eventually } from '../support/eventually.js';
+import { kubectlBinary, whileForwarding } from '../support/kubectl.js';
+import { spdyRemoteCommand } from '../support/spdy-client.js';
 import { isReady, startSim, type SimClients } from './sim-fixture.js';
 
 const NS = 'default';
@@ -271,6 +276,34 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
     });
   });
 
+  describe('exec over SPDY, as the kubelet serves it', function () {
+    it('serves the older SPDY remotecommand protocols as the kubelet does: v3 to v1 send a failure as its message alone, and nothing for success', async function () {
+      const url = (command: string[]) => `${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell/exec?${command.map((c) => `command=${encodeURIComponent(c)}`).join('&')}&stdin=true&stdout=true&stderr=true`;
+      const failing = ['sh', '-c', 'read line; echo "got $line"; echo oops >&2; exit 3'];
+      for (const protocol of ['v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io']) {
+        const r = await spdyRemoteCommand(url(failing), protocol, ['error', 'stdin', 'stdout', 'stderr'], 'typed\n');
+        expect(r.protocol).to.equal(protocol);
+        expect(r.received).to.deep.equal({ stdout: 'got typed\n', stderr: 'oops\n', error: 'command terminated with non-zero exit code: error executing command [sh -c read line; echo "got $line"; echo oops >&2; exit 3], exit code 3' });
+      }
+      const ok = await spdyRemoteCommand(url(['true']), 'v3.channel.k8s.io', ['error', 'stdin', 'stdout', 'stderr']);
+      expect(ok.received).to.deep.equal({});
+      const v4 = await spdyRemoteCommand(url(['true']), 'v4.channel.k8s.io', ['error', 'stdin', 'stdout', 'stderr']);
+      expect(JSON.parse(v4.received.error!)).to.deep.equal({ metadata: {}, status: 'Success' });
+    });
+
+    it('an exec over SPDY names what the server speaks when no protocol is shared', async function () {
+      const refused = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+        const req = request(`${sim.cluster.url}/api/v1/namespaces/${NS}/pods/shell/exec?command=true&stdout=true`, { headers: { connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v9.channel.k8s.io' } });
+        req.on('response', (res) => void text(res).then((body) => resolve({ ...(res.statusCode !== undefined ? { status: res.statusCode } : {}), body }), reject));
+        req.on('upgrade', () => reject(new Error('the upgrade was accepted')));
+        req.on('error', reject);
+        req.end();
+      });
+      expect(refused.status).to.equal(403);
+      expect((JSON.parse(refused.body) as { message: string }).message).to.equal('unable to upgrade: unable to negotiate protocol: client supports [v9.channel.k8s.io], server accepts [v4.channel.k8s.io v3.channel.k8s.io v2.channel.k8s.io channel.k8s.io]');
+    });
+  });
+
   describe('real kubectl', function () {
     let dir: string;
     const kubectl = (args: string[], bin = 'kubectl', input?: string) =>
@@ -327,23 +360,30 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
       expect(missing.exitCode).to.not.equal(0);
     });
 
-    it('kubectl port-forward reaches the pod through the data plane, and names a port nothing listens on', async function () {
-      const forward = async (port: number, target: number, path: string): Promise<{ body?: string; log: string }> => {
-        const child = execa('kubectl', ['port-forward', `pod/shell`, `${port}:${target}`], { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir }, reject: false, all: true });
-        let log = '';
-        child.all!.on('data', (d: Buffer) => (log += d.toString()));
-        try {
-          await eventually('forwarding', () => log.includes('Forwarding from 127.0.0.1'), 15_000);
-          const body = await fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.text(), () => undefined);
-          await eventually('the forward settled', () => body !== undefined || /error/.test(log), 5_000).catch(() => undefined);
-          return { ...(body !== undefined ? { body } : {}), log };
-        } finally {
-          child.kill();
-          await child;
-        }
+    it('kubectl port-forward reaches the pod through the data plane, answers bytes that are not HTTP as an HTTP server does, and names a port nothing listens on', async function () {
+      const env = { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir };
+      const forward = async (port: number, target: number, path: string, more?: () => Promise<void>): Promise<{ body?: string; log: string }> => {
+        const { result: body, log } = await whileForwarding('kubectl', ['pod/shell', `${port}:${target}`], env, async (printed) => {
+          const answer = await fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.text(), () => undefined);
+          await eventually('the forward settled', () => answer !== undefined || /error/.test(printed()), 5_000).catch(() => undefined);
+          await more?.();
+          return answer;
+        });
+        return { ...(body !== undefined ? { body } : {}), log };
       };
-      const open = await forward(18731, 8080, '/through-the-forward');
+      let notHttp = '';
+      const open = await forward(18731, 8080, '/through-the-forward', async () => {
+        // The pod's port is an HTTP server: a client speaking another protocol is told so, and let go.
+        notHttp = await new Promise<string>((resolve, reject) => {
+          const socket = connect(18731, '127.0.0.1', () => socket.write('\x16\x03\x01\x00\x05 not http\r\n\r\n'));
+          let answer = '';
+          socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+          socket.on('close', () => resolve(answer));
+          socket.on('error', reject);
+        });
+      });
       expect(JSON.parse(open.body!)).to.include({ pod: 'shell', path: '/through-the-forward' });
+      expect(notHttp).to.equal('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       const closed = await forward(18732, 9999, '/');
       expect(closed.body).to.equal(undefined);
       expect(closed.log).to.contain('error forwarding port 9999 to pod shell: failed to connect to localhost:9999 inside namespace of pod shell');
@@ -371,12 +411,107 @@ describe('sim: pods/exec, pods/log and pods/proxy', function () {
       expect(JSON.parse(r.stdout)).to.include({ pod: 'shell', path: '/' });
     });
 
-    it('an SPDY-only kubectl gets a Status saying why', async function () {
-      const old = join(dirname(realpathSync(execaSync('sh', ['-c', 'command -v kubectl']).stdout.trim())), 'kubectl.1.27');
-      const r = await kubectl(['exec', 'shell', '--', 'echo', 'hi'], old).catch(() => undefined);
-      if (!r || r.exitCode === undefined || (r as { code?: string }).code === 'ENOENT') this.skip();
-      expect(r.exitCode).to.not.equal(0);
-      expect(r.stderr).to.contain('serves exec over WebSocket only');
+    for (const version of ['1.27', '1.29']) {
+      it(`kubectl ${version} execs over SPDY: output, stdin and the exit code`, async function () {
+        const bin = kubectlBinary(version);
+        if (!bin || !existsSync(bin)) this.skip();
+        const hi = await kubectl(['exec', 'shell', '--', 'echo', 'hi'], bin);
+        expect([hi.exitCode, hi.stdout, hi.stderr]).to.deep.equal([0, 'hi', '']);
+        const piped = await kubectl(['exec', '-i', 'shell', '--', 'sh'], bin, 'echo from stdin; cat /etc/hostname\n');
+        expect([piped.exitCode, piped.stdout], piped.stderr).to.deep.equal([0, 'from stdin\nshell']);
+        const failed = await kubectl(['exec', 'shell', '--', 'sh', '-c', 'echo bad >&2; exit 3'], bin);
+        expect([failed.exitCode, failed.stdout]).to.deep.equal([3, '']);
+        expect(failed.stderr).to.match(/^bad\ncommand terminated with exit code 3$/);
+      });
+    }
+
+    /** kubectl 1.29 in a terminal (`script` gives it one), typing `lines` one at a time once `ready` is on the screen. */
+    const inTerminal = async (args: string, ready: string, lines: readonly [string, string][]): Promise<{ exitCode: number | undefined; screen: string }> => {
+      const bin = kubectlBinary('1.29');
+      if (!bin || !existsSync(bin) || !existsSync('/usr/bin/script')) return { exitCode: undefined, screen: '' };
+      const child = execa('/usr/bin/script', ['-qec', `${bin} ${args}`, '/dev/null'], { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir, TERM: 'dumb' }, reject: false, stdin: 'pipe' });
+      let screen = '';
+      child.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
+      try {
+        await eventually(`${ready} on the screen`, () => screen.includes(ready), 15_000);
+        for (const [line, answer] of lines) {
+          child.stdin!.write(line);
+          await eventually(`${answer} on the screen`, () => screen.includes(answer), 10_000);
+        }
+      } finally {
+        child.stdin!.end();
+      }
+      return { exitCode: (await child).exitCode, screen };
+    };
+
+    it('kubectl 1.29 exec -it runs a terminal shell over SPDY', async function () {
+      const r = await inTerminal('exec -it shell -- sh', '# ', [['echo tty $((1+1))\r', 'tty 2\r\n# '], ['exit 4\r', 'command terminated with exit code 4']]);
+      if (r.exitCode === undefined) this.skip();
+      expect(r.exitCode).to.equal(4);
+      expect(r.screen).to.equal('# echo tty $((1+1))\r\ntty 2\r\n# exit 4\r\ncommand terminated with exit code 4\r\n');
+    });
+
+    it('kubectl 1.29 attach -it reaches the terminal shell of a stdin and tty container; its exit ends the session', async function () {
+      await readyPod(sim, { metadata: { name: 'term' }, spec: { nodeName: 'gameday-worker', restartPolicy: 'Never', containers: [{ name: 'sh', image: 'busybox:1.36', command: ['sh'], stdin: true, tty: true }] } });
+      const r = await inTerminal('attach -it term', 'try pressing enter', [['echo attached $((2+3))\r', 'attached 5\r\n# '], ['exit 3\r', 'exit 3\r\n']]);
+      if (r.exitCode === undefined) this.skip();
+      expect(r.exitCode).to.equal(0);
+      const done = await eventually('term terminated', async () => (await sim.core.readNamespacedPod({ namespace: NS, name: 'term' })).status?.containerStatuses?.[0]?.state?.terminated);
+      expect(done.exitCode).to.equal(3);
+    });
+
+    describe('kubectl attach -i to a container started with stdin: true', function () {
+      const attach = (pod: string, bin: string) => {
+        const child = execa(bin, ['attach', '-i', pod], { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir }, reject: false, stdin: 'pipe' });
+        const seen = { stdout: '', stderr: '' };
+        child.stdout!.on('data', (d: Buffer) => (seen.stdout += d.toString()));
+        child.stderr!.on('data', (d: Buffer) => (seen.stderr += d.toString()));
+        return { child, seen };
+      };
+
+      before(async function () {
+        await readyPod(sim, { metadata: { name: 'typist' }, spec: { nodeName: 'gameday-worker', terminationGracePeriodSeconds: 0, containers: [{ name: 'sh', image: 'busybox:1.36', command: ['sh'], stdin: true }] } });
+      });
+
+      for (const version of ['default', '1.29']) {
+        it(`kubectl ${version === 'default' ? '(current)' : version} types into its sh, sees the output, and detaches when its input ends`, async function () {
+          const bin = kubectlBinary(version);
+          if (!bin || !existsSync(bin)) this.skip();
+          const { child, seen } = attach('typist', bin);
+          try {
+            await eventually('attached', () => seen.stderr.includes("If you don't see a command prompt"), 15_000);
+            child.stdin!.write(`echo typed by ${version} $((6*7)); echo to stderr >&2\n`);
+            await eventually('the command ran in the attached shell', () => seen.stdout === `typed by ${version} 42\n` && seen.stderr.endsWith('to stderr\n'), 10_000);
+          } finally {
+            child.stdin!.end();
+          }
+          const r = await child;
+          expect(r.exitCode, seen.stderr).to.equal(0);
+        });
+      }
+
+      it('keeps the stdin open between clients, so the shell lives on and its log has what was typed', async function () {
+        const pod = await sim.core.readNamespacedPod({ namespace: NS, name: 'typist' });
+        expect(pod.status?.containerStatuses?.[0]?.restartCount).to.equal(0);
+        expect(pod.status?.phase).to.equal('Running');
+        expect((await kubectl(['logs', 'typist'])).stdout).to.contain('typed by default 42');
+      });
+
+      it('kubectl run -i --rm: the pod it makes (stdin and stdinOnce) runs the piped script, its exit code is kubectl\'s, and the pod is deleted', async function () {
+        const r = await kubectl(['run', '-i', '--rm', '--image=busybox:1.36', '--restart=Never', 'runner', '--', 'sh'], 'kubectl', 'echo from run $((3*3))\nexit 5\n');
+        expect(r.exitCode, r.stderr).to.equal(5);
+        expect(r.stdout).to.equal('from run 9\npod "runner" deleted');
+        expect(r.stderr).to.contain('pod default/runner terminated (Error)');
+      });
+
+      it('stdinOnce: the end of the first input closes the stdin, and sh exits with its last status', async function () {
+        await readyPod(sim, { metadata: { name: 'once' }, spec: { nodeName: 'gameday-worker', restartPolicy: 'Never', containers: [{ name: 'sh', image: 'busybox:1.36', command: ['sh'], stdin: true, stdinOnce: true }] } });
+        const r = await kubectl(['attach', '-i', 'once'], 'kubectl', 'echo bye; false\n');
+        expect(r.exitCode, r.stderr).to.equal(0);
+        expect(r.stdout).to.equal('bye');
+        const done = await eventually('once terminated', async () => (await sim.core.readNamespacedPod({ namespace: NS, name: 'once' })).status?.containerStatuses?.[0]?.state?.terminated);
+        expect(done.exitCode).to.equal(1);
+      });
     });
   });
 });

@@ -1,11 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { SpdyServerSession } from './spdy-session.js';
 import type { ObjectStore } from '../store.js';
 import { ApiError } from './api-error.js';
+import { negotiateSpdyRemoteCommand, serveSpdyRemoteCommand } from './pod-exec-spdy.js';
 import { podOrNotFound, resolveContainer } from './pod-container.js';
 import { queryFlag } from './query-flag.js';
-import type { ByteSource, ExecResult, ExecTarget, PodRuntime } from './pod-runtime.js';
+import type { ByteSource, PodRuntime } from './pod-runtime.js';
+import { errorChannelPayload, runSession, type ExecSession } from './remote-command.js';
 
 /** The remotecommand subprotocols served, most preferred first. */
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'channel.k8s.io', 'base64.channel.k8s.io'] as const;
@@ -18,44 +21,20 @@ const ERROR = 3;
 /** v5: "no more data on this channel", sent by the client to half-close stdin. */
 const CLOSE = 255;
 
-/** A validated exec: what the client asked for and the container that will run it. */
-export interface ExecSession {
-  readonly command: readonly string[];
-  readonly stdin: boolean;
-  readonly stdout: boolean;
-  readonly stderr: boolean;
-  readonly tty: boolean;
-  readonly target: ExecTarget;
-}
-
-/** The kubelet's status for the error channel (v4+), as kubectl and client-node parse it. */
-export function execStatus(result: ExecResult, command: readonly string[]): Record<string, unknown> {
-  if (result.kind === 'start-failed') {
-    const message = `Internal error occurred: error executing command in container: failed to exec in container: OCI runtime exec failed: exec failed: unable to start container process: ${result.message}: unknown`;
-    return { metadata: {}, status: 'Failure', message, reason: 'InternalError', details: { causes: [{ message }] }, code: 500 };
-  }
-  if (result.code === 0) return { metadata: {}, status: 'Success' };
-  return {
-    metadata: {},
-    status: 'Failure',
-    message: `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${result.code}`,
-    reason: 'NonZeroExitCode',
-    details: { causes: [{ reason: 'ExitCode', message: String(result.code) }] },
-  };
-}
-
 /**
- * pods/exec over WebSocket, the remotecommand protocol kubectl (1.30+) and client-node speak:
- * one binary frame per chunk, its first byte the channel (0 stdin, 1 stdout, 2 stderr, 3 the
- * error channel carrying the final Status, 4 terminal resize), the connection closed once the
- * Status is sent. Everything that can be refused is refused before the upgrade, with a Status,
- * as the real API server and kubelet do.
+ * pods/exec and pods/attach, as the kubelet serves them. Over WebSocket, the remotecommand
+ * protocol kubectl (1.30+) and client-node speak: one binary frame per chunk, its first byte the
+ * channel (0 stdin, 1 stdout, 2 stderr, 3 the error channel carrying the final Status, 4 terminal
+ * resize), the connection closed once the Status is sent; over SPDY (`pod-exec-spdy.ts`), one
+ * stream per channel. Everything that can be refused is refused before the upgrade, with a
+ * Status, as the real API server and kubelet do.
  */
 export class PodExecEndpoint {
   private readonly wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
+  private readonly spdySessions = new Set<SpdyServerSession>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -75,9 +54,8 @@ export class PodExecEndpoint {
   }
 
   /**
-   * pods/attach: the container's own output from now on, over the same channels as an exec,
-   * until the container stops or the client goes. The embedded containers read no stdin, so
-   * what a client types is taken and dropped, as by a container started without `stdin: true`.
+   * pods/attach: the streams of the container's first process from now on, until it stops or
+   * the client goes; the container runtime decides what becomes of the client's stdin.
    */
   openAttach(namespace: string, name: string, query: URLSearchParams): ExecSession {
     const pod = podOrNotFound((ns, n) => this.store.get('pods', ns, n), namespace, name);
@@ -85,23 +63,17 @@ export class PodExecEndpoint {
     const session = { command: [] as string[], stdin: queryFlag(query, 'stdin'), stdout: queryFlag(query, 'stdout'), stderr: queryFlag(query, 'stderr'), tty: queryFlag(query, 'tty') };
     if (!session.stdin && !session.stdout && !session.stderr) throw ApiError.badRequest('you must specify at least one of stdin, stdout, stderr');
     if (!this.runtime) throw new ApiError(503, 'ServiceUnavailable', 'no kubelet serves attach in this cluster');
-    const log = this.runtime.logs(pod, container, false);
-    const target: ExecTarget = {
-      run: (_command, streams) =>
-        new Promise((resolve) => {
-          const done = (): void => {
-            unsubscribe();
-            resolve({ kind: 'exited', code: 0 });
-          };
-          const unsubscribe = log.follow((line) => (line ? streams.stdout(Buffer.from(`${line.text}\n`)) : done()));
-          streams.signal.addEventListener('abort', done, { once: true });
-        }),
-    };
-    return { ...session, target };
+    return { ...session, target: this.runtime.attach(pod, container) };
   }
 
-  /** A WebSocket upgrade: switch protocols, run the command, send its Status, close. */
+  /**
+   * Switches protocols and serves the session: over WebSocket (kubectl 1.30+, client-node) or
+   * SPDY/3.1 (kubectl up to 1.29, and the API server's own connection to a kubelet).
+   */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, session: ExecSession): void {
+    const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
+    if (upgrade === 'spdy/3.1') return serveSpdyRemoteCommand(socket, head, negotiateSpdyRemoteCommand(req), session, this.spdySessions);
+    if (upgrade !== 'websocket') throw ApiError.badRequest(`unable to upgrade: the remotecommand protocols are served over WebSocket and SPDY/3.1, not ${String(req.headers.upgrade ?? 'nothing')}`);
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
     if (!PROTOCOLS.some((p) => offered.includes(p))) {
       throw ApiError.badRequest(`unable to upgrade: none of the requested subprotocols [${offered.join(', ')}] is supported; supported: ${PROTOCOLS.join(', ')}`);
@@ -130,30 +102,16 @@ export class PodExecEndpoint {
       aborted.abort();
     });
     ws.on('error', () => aborted.abort());
-    let result: ExecResult;
-    try {
-      result = await session.target.run(session.command, {
-        tty: session.tty,
-        stdout: (d) => session.stdout && send(STDOUT, d),
-        stderr: (d) => session.stderr && send(STDERR, d),
-        ...(session.stdin ? { stdin } : {}),
-        signal: aborted.signal,
-      });
-    } catch (err) {
-      result = { kind: 'start-failed', message: (err as Error).message };
-    }
+    const result = await runSession(session, { stdout: (d) => send(STDOUT, d), stderr: (d) => send(STDERR, d), stdin, signal: aborted.signal });
     if (ws.readyState !== ws.OPEN) return;
-    if (protocol === 'v5.channel.k8s.io' || protocol === 'v4.channel.k8s.io') {
-      send(ERROR, Buffer.from(JSON.stringify(execStatus(result, session.command))));
-    } else if (result.kind === 'start-failed' || result.code !== 0) {
-      // v1 and base64: the error channel carries the message alone; silence means success.
-      send(ERROR, Buffer.from(String(execStatus(result, session.command).message)));
-    }
+    const payload = errorChannelPayload(result, session.command, protocol === 'v5.channel.k8s.io' || protocol === 'v4.channel.k8s.io');
+    if (payload) send(ERROR, payload);
     ws.close(1000);
   }
 
   /** Drops every open exec (the API server is stopping). */
   stop(): void {
+    for (const spdy of this.spdySessions) spdy.close();
     for (const ws of this.wss.clients) ws.terminate();
     this.wss.close();
   }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { SpdyServerSession, type SpdyStream } from '../node-side/spdy-session.js';
+import { acceptSpdyUpgrade, type SpdyStream } from './spdy-session.js';
 import type { ForwardedConnection, PortForwardCheck } from '../dataplane/pod-port-forward.js';
 import { ApiError } from './api-error.js';
 
@@ -21,10 +21,8 @@ const PROTOCOL = 'portforward.k8s.io';
 export function upgradePortForward(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, name: string, forwarder: PortForwarder): void {
   const offered = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((p) => p.trim());
   if (!offered.includes(PROTOCOL)) throw ApiError.badRequest(`unable to upgrade: none of the requested protocols [${offered.join(', ')}] is supported; supported: ${PROTOCOL}`);
-  socket.write(['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: SPDY/3.1', `X-Stream-Protocol-Version: ${PROTOCOL}`, '', ''].join('\r\n'));
-  if (head.length) socket.unshift(head);
   const pairs = new Map<string, { error?: SpdyStream; data?: SpdyStream }>();
-  new SpdyServerSession(socket, (stream) => {
+  acceptSpdyUpgrade(socket, head, PROTOCOL, (stream) => {
     const id = stream.headers.requestid ?? '';
     const pair = pairs.get(id) ?? {};
     pairs.set(id, pair);

@@ -39,12 +39,17 @@ export interface LogSource {
 }
 
 /**
- * The kubelet's side of pods/exec and pods/log, which the API server reaches through the pod's
+ * The kubelet's side of pods/exec, pods/attach and pods/log, which the API server reaches through the pod's
  * node. Both throw an ApiError when the container cannot serve the request (not running, no
  * previous instance, kubelet unreachable), with the message the real kubelet gives, before any
  * stream is opened.
  */
 export interface PodRuntime {
   exec(pod: StoredObject, container: string): ExecTarget;
+  /**
+   * The container's first process, to attach to: its output from now on, and its stdin when the
+   * container keeps one open (`stdin: true`). The command it is run with is ignored.
+   */
+  attach(pod: StoredObject, container: string): ExecTarget;
   logs(pod: StoredObject, container: string, previous: boolean): LogSource;
 }

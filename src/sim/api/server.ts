@@ -333,7 +333,7 @@ export class ApiServer {
     }
   }
 
-  /** Connection upgrades: pods/exec and pods/attach over WebSocket, pods/portforward over SPDY; every other path gets a Status. */
+  /** Connection upgrades: pods/exec and pods/attach over WebSocket or SPDY, pods/portforward over SPDY; every other path gets a Status. */
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     try {
@@ -355,9 +355,6 @@ export class ApiServer {
         throw ApiError.badRequest(`the embedded cluster upgrades connections only for pods/exec, pods/attach and pods/portforward; ${url.pathname} cannot be upgraded to ${protocol}`);
       }
       const session = pod.subresource === 'attach' ? this.exec.openAttach(target.namespace!, target.name!, url.searchParams) : this.exec.open(target.namespace!, target.name!, url.searchParams);
-      if (protocol.toLowerCase() !== 'websocket') {
-        throw ApiError.badRequest(`the embedded cluster serves exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); this client asked to upgrade to ${protocol || 'nothing'}, and SPDY is not served: use kubectl 1.30 or newer (and leave KUBECTL_REMOTE_COMMAND_WEBSOCKETS unset) or @kubernetes/client-node's Exec`);
-      }
       this.exec.upgrade(req, socket, head, session);
     } catch (err) {
       rejectUpgrade(socket, statusOfError(err));

@@ -60,6 +60,35 @@ export class KubeletServer implements PodRuntime {
     };
   }
 
+  /**
+   * The container's first process as `kubectl attach` reaches it: what it writes from now on,
+   * until it stops or the client goes, and the client's input into its stdin when it has one
+   * open (`stdin: true`). As containerd does, a container without one takes the input and drops it.
+   */
+  attach(pod: StoredObject, container: string): ExecTarget {
+    // Refused when its log would be: a container still waiting to start has no process to attach to.
+    this.logs(pod, container, false);
+    const { log, stdin } = this.containerOf(pod, container);
+    return {
+      run: (_command, streams) =>
+        new Promise((resolve) => {
+          const unsubscribe: (() => void)[] = [];
+          let attached = true;
+          const detach = (): void => {
+            if (!attached) return;
+            attached = false;
+            for (const u of unsubscribe) u();
+            resolve({ kind: 'exited', code: 0 });
+          };
+          // A terminal has one output stream.
+          unsubscribe.push(log.tap((stream, data) => (stream === 'stderr' && !streams.tty ? streams.stderr : streams.stdout)(data)));
+          unsubscribe.push(log.follow((line) => line === undefined && detach()));
+          streams.signal.addEventListener('abort', detach, { once: true });
+          if (stdin && streams.stdin) void stdin.attach(streams.stdin).then((closed) => closed || detach());
+        }),
+    };
+  }
+
   logs(pod: StoredObject, container: string, previous: boolean): LogSource {
     const c = this.containerOf(pod, container);
     if (previous) {

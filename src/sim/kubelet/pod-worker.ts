@@ -14,6 +14,7 @@ import type { SimTimings } from '../timings.js';
 import { containerEnvironment, expandReferences } from './container-environment.js';
 import { ContainerLog } from './container-log.js';
 import { ContainerShell, type ImageProgram } from './container-shell.js';
+import { ContainerStdin } from './container-stdin.js';
 import type { ContainerFilesystem } from './container-filesystem.js';
 import { loggedApp } from './logged-app.js';
 import type { NodeFilesystem } from './node-filesystem.js';
@@ -33,6 +34,11 @@ export interface ContainerSpec {
   startupProbe?: ProbeSpec;
   volumeMounts?: VolumeMountSpec[];
   workingDir?: string;
+  /** The runtime keeps the process's stdin open for `kubectl attach -i`. */
+  stdin?: boolean;
+  /** The stdin closes when the first attached client's input ends. */
+  stdinOnce?: boolean;
+  tty?: boolean;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
 }
 
@@ -114,6 +120,8 @@ interface ContainerRun {
   log: ContainerLog;
   previousLog?: ContainerLog;
   fs?: ContainerFilesystem;
+  /** The first process's stdin, open while it runs when the spec asks for `stdin: true`. */
+  stdin?: ContainerStdin;
   /** Aborted when the process goes: execs running in it end with it. */
   life: AbortController;
 }
@@ -130,6 +138,8 @@ export interface ContainerView {
   readonly life: AbortSignal;
   /** The pod's network, for what an exec runs. */
   readonly network: PodNetwork;
+  /** The running process's stdin, for attach: present for a container with `stdin: true`. */
+  readonly stdin: ContainerStdin | undefined;
 }
 
 const SOURCE_COMPONENT = 'kubelet';
@@ -289,6 +299,7 @@ export class PodWorker {
       c.log = new ContainerLog();
     }
     c.life = new AbortController();
+    c.stdin = c.spec.stdin ? new ContainerStdin(Boolean(c.spec.stdinOnce) && !c.spec.tty) : undefined;
     c.fs = this.storage.containerFilesystem(c.spec.name, c.spec.volumeMounts ?? [], this.hostname);
     this.runProcess(c, gen);
     if (!c.init) {
@@ -332,10 +343,11 @@ export class PodWorker {
       return undefined;
     }
     c.shell = shell;
-    const stdout = c.log.stream();
-    const stderr = c.log.stream();
+    const stdout = c.log.stream('stdout');
+    const stderr = c.log.stream('stderr');
     try {
-      const outcome = await shell.exec(argv, { stdout: stdout.write, stderr: stderr.write }, c.life.signal);
+      const stdin = c.stdin ? { stdin: c.stdin, tty: c.spec.tty ?? false } : {};
+      const outcome = await shell.exec(argv, { stdout: stdout.write, stderr: stderr.write, ...stdin }, c.life.signal);
       return outcome.kind === 'exited' ? outcome.code : 128;
     } finally {
       stdout.flush();
@@ -475,6 +487,7 @@ export class PodWorker {
   /** The container's process is gone: its log ends and its execs die with it. */
   private processGone(c: ContainerRun): void {
     c.log.end();
+    c.stdin?.close();
     c.life.abort();
   }
 
@@ -482,7 +495,7 @@ export class PodWorker {
   container(name: string): ContainerView | undefined {
     const c = this.allRuns.find((x) => x.spec.name === name);
     if (!c) return undefined;
-    return { spec: c.spec, state: c.state, waitingReason: c.waitingReason, fs: c.fs, log: c.log, previousLog: c.previousLog, life: c.life.signal, network: this.network };
+    return { spec: c.spec, state: c.state, waitingReason: c.waitingReason, fs: c.fs, log: c.log, previousLog: c.previousLog, life: c.life.signal, network: this.network, stdin: c.stdin };
   }
 
   /** Bytes the pod's volumes and container layers hold on the node's disk. */

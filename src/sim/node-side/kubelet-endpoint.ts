@@ -3,20 +3,19 @@ import { createServer, type Server } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { ApiError, statusOfError } from '../api/api-error.js';
 import { rejectUpgrade, sendStatus } from '../api/http-exchange.js';
-import { execStatus, PodExecEndpoint } from '../api/pod-exec.js';
+import { PodExecEndpoint } from '../api/pod-exec.js';
+import { upgradePortForward, type PortForwarder } from '../api/pod-port-forward-upgrade.js';
+import { createSocketPortForward } from '../dataplane/pod-port-forward.js';
 import { servePodLog } from '../api/pod-log.js';
-import type { ExecResult } from '../api/pod-runtime.js';
 import type { KubeletServer } from '../kubelet/kubelet-server.js';
 import type { ObjectStore } from '../store.js';
-import { SpdyServerSession, type SpdyStream } from './spdy-session.js';
 
-/** The port a real kubelet serves on, which the API server dials for exec and logs. */
+/** The port a real kubelet serves on, which the API server dials for exec, attach, port-forward and logs. */
 export const KUBELET_PORT = 10250;
 
-const EXEC = /^\/exec\/([^/]+)\/([^/]+)\/([^/]+)$/;
+const STREAMING = /^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/;
+const PORT_FORWARD = /^\/portForward\/([^/]+)\/([^/]+)$/;
 const LOGS = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/;
-/** remotecommand protocols over SPDY, newest first: v4 ends with a Status on the error stream. */
-const PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'];
 
 export interface KubeletEndpointOptions {
   readonly store: ObjectStore;
@@ -27,22 +26,28 @@ export interface KubeletEndpointOptions {
 
 /**
  * The kubelet's HTTPS server (port 10250) on each node's own address, for the API server's
- * pods/exec and pods/log: `/containerLogs/{ns}/{pod}/{container}` as plain text and
- * `/exec/{ns}/{pod}/{container}` upgraded to SPDY/3.1, the way the real kubelet answers them.
+ * pods/exec, pods/attach, pods/portforward and pods/log: `/containerLogs/{ns}/{pod}/{container}`
+ * as plain text, `/exec/…` and `/attach/{ns}/{pod}/{container}` upgraded (to SPDY/3.1, as the API
+ * server asks) and served by the same PodExecEndpoint as the embedded API server's, and
+ * `/portForward/{ns}/{pod}` over SPDY with each forwarded connection a real TCP connection to the
+ * pod's address, the way the real kubelet answers them.
  * The pod's worker is found through the same KubeletServer the embedded API server calls in-process.
  */
 export class KubeletEndpoint {
   private readonly servers: Server[] = [];
   private readonly exec: PodExecEndpoint;
-  private readonly sessions = new Set<SpdyServerSession>();
+  private readonly portForward: PortForwarder;
+  /** Upgraded port-forward connections, which the HTTPS servers no longer track. */
+  private readonly forwarded = new Set<Duplex>();
 
   constructor(private readonly options: KubeletEndpointOptions) {
     this.exec = new PodExecEndpoint(options.store, options.kubelets);
+    this.portForward = createSocketPortForward(options.store);
   }
 
   async listen(address: string): Promise<void> {
     const server = createServer({ cert: this.options.certPem, key: this.options.keyPem }, (req, res) => this.request(req, res));
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.upgrade(req, socket));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -51,7 +56,8 @@ export class KubeletEndpoint {
   }
 
   async stop(): Promise<void> {
-    for (const s of this.sessions) s.close();
+    this.exec.stop();
+    for (const socket of this.forwarded) socket.destroy();
     for (const server of this.servers) server.closeAllConnections();
     await Promise.all(this.servers.map((server) => new Promise((r) => server.close(r))));
   }
@@ -74,67 +80,31 @@ export class KubeletEndpoint {
     }
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex): void {
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'https://kubelet');
-    const m = EXEC.exec(url.pathname);
-    const offered = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((p) => p.trim());
-    const protocol = PROTOCOLS.find((p) => offered.includes(p));
+    const m = STREAMING.exec(url.pathname);
+    const forward = PORT_FORWARD.exec(url.pathname);
     try {
-      if (!m) throw new ApiError(404, 'NotFound', `the kubelet upgrades only /exec; not ${url.pathname}`);
-      if (String(req.headers.upgrade ?? '').toLowerCase() !== 'spdy/3.1') throw ApiError.badRequest(`the kubelet streams over SPDY/3.1, not ${String(req.headers.upgrade)}`);
-      if (!protocol) throw ApiError.badRequest(`none of the remotecommand protocols [${offered.join(', ')}] is supported; supported: ${PROTOCOLS.join(', ')}`);
+      if (forward) {
+        this.forwarded.add(socket);
+        socket.once('close', () => this.forwarded.delete(socket));
+        return upgradePortForward(req, socket, head, decodeURIComponent(forward[1]!), decodeURIComponent(forward[2]!), this.portForward);
+      }
+      if (!m) throw new ApiError(404, 'NotFound', `the kubelet upgrades only /exec, /attach and /portForward; not ${url.pathname}`);
+      const [, kind, namespace, pod, container] = m.map((part) => decodeURIComponent(part)) as [string, 'exec' | 'attach', string, string, string];
       // The kubelet's parameter names (input, output, error) in the API server's terms.
       const query = new URLSearchParams();
       for (const c of url.searchParams.getAll('command')) query.append('command', c);
-      query.set('container', decodeURIComponent(m[3]!));
-      const flag = (name: string): string => (['1', 'true'].includes(url.searchParams.get(name) ?? '') ? 'true' : 'false');
+      query.set('container', container);
+      const flag = (name: string): string => (url.searchParams.get(name) === '1' ? 'true' : 'false');
       query.set('stdin', flag('input'));
       query.set('stdout', flag('output'));
       query.set('stderr', flag('error'));
       query.set('tty', flag('tty'));
-      const session = this.exec.open(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), query);
-      socket.write(['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: SPDY/3.1', `X-Stream-Protocol-Version: ${protocol}`, '', ''].join('\r\n'));
-      void this.run(socket, protocol, session);
+      const session = kind === 'exec' ? this.exec.open(namespace, pod, query) : this.exec.openAttach(namespace, pod, query);
+      this.exec.upgrade(req, socket, head, session);
     } catch (err) {
       rejectUpgrade(socket, statusOfError(err));
     }
-  }
-
-  /** Waits for the client's streams (error, then the ones the exec asked for), runs the command, reports. */
-  private async run(socket: Duplex, protocol: string, session: ReturnType<PodExecEndpoint['open']>): Promise<void> {
-    const expected = 1 + Number(session.stdin) + Number(session.stdout) + Number(session.stderr && !session.tty) + Number(session.tty && protocol !== 'channel.k8s.io');
-    const streams = new Map<string, SpdyStream>();
-    let allOpen: () => void = () => {};
-    const opened = new Promise<void>((resolve) => (allOpen = resolve));
-    const spdy = new SpdyServerSession(socket, (s) => {
-      streams.set(s.headers.streamtype ?? '', s);
-      if (streams.size >= expected) allOpen();
-    });
-    this.sessions.add(spdy);
-    const timeout = setTimeout(allOpen, 30_000);
-    await opened;
-    clearTimeout(timeout);
-    const aborted = new AbortController();
-    socket.once('close', () => aborted.abort());
-    const stdin = streams.get('stdin');
-    let result: ExecResult;
-    try {
-      result = await session.target.run(session.command, {
-        tty: session.tty,
-        stdout: (d) => streams.get('stdout')?.write(d),
-        stderr: (d) => (streams.get('stderr') ?? streams.get('stdout'))?.write(d),
-        ...(stdin ? { stdin } : {}),
-        signal: aborted.signal,
-      });
-    } catch (err) {
-      result = { kind: 'start-failed', message: (err as Error).message };
-    }
-    const error = streams.get('error');
-    const status = execStatus(result, session.command) as { status?: string; message?: string };
-    if (protocol === 'v4.channel.k8s.io') error?.write(Buffer.from(JSON.stringify(status)));
-    else if (status.status !== 'Success') error?.write(Buffer.from(String(status.message)));
-    for (const s of streams.values()) s.end();
-    spdy.close();
-    this.sessions.delete(spdy);
   }
 }

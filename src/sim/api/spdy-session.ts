@@ -1,12 +1,12 @@
 import { constants, createDeflate, createInflate, type Deflate, type Inflate } from 'node:zlib';
 import type { Duplex } from 'node:stream';
-import { ChunkQueue } from '../api/pod-exec.js';
+import { ChunkQueue } from './pod-exec.js';
 
 /**
  * SPDY/3's header compression dictionary (draft 3, section 2.6.10.1), as github.com/moby/spdystream
  * (the SPDY the API server speaks to kubelets) uses it.
  */
-const DICTIONARY = Buffer.from(
+export const DICTIONARY = Buffer.from(
   'AAAAB29wdGlvbnMAAAAEaGVhZAAAAARwb3N0AAAAA3B1dAAAAAZkZWxldGUAAAAFdHJhY2UAAAAGYWNjZXB0AAAADmFjY2Vw' +
   'dC1jaGFyc2V0AAAAD2FjY2VwdC1lbmNvZGluZwAAAA9hY2NlcHQtbGFuZ3VhZ2UAAAANYWNjZXB0LXJhbmdlcwAAAANhZ2UA' +
   'AAAFYWxsb3cAAAANYXV0aG9yaXphdGlvbgAAAA1jYWNoZS1jb250cm9sAAAACmNvbm5lY3Rpb24AAAAMY29udGVudC1iYXNl' +
@@ -80,9 +80,21 @@ export class SpdyStream {
 }
 
 /**
+ * Answers an HTTP upgrade to SPDY/3.1 with the negotiated `X-Stream-Protocol-Version`, as
+ * apimachinery's `httpstream.Handshake` and the SPDY response upgrader do, and serves the
+ * connection: `onStream` gets each stream the client opens.
+ */
+export function acceptSpdyUpgrade(socket: Duplex, head: Buffer, protocol: string, onStream: (stream: SpdyStream) => void): SpdyServerSession {
+  socket.write(['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: SPDY/3.1', `X-Stream-Protocol-Version: ${protocol}`, '', ''].join('\r\n'));
+  if (head.length) socket.unshift(head);
+  return new SpdyServerSession(socket, onStream);
+}
+
+/**
  * The server side of a SPDY/3.1 connection after an HTTP upgrade, as much of it as Kubernetes'
- * remotecommand uses between the API server and a kubelet: the client opens streams (SYN_STREAM
- * with a `streamtype` header), the server accepts each (SYN_REPLY) and both send DATA until FIN.
+ * remotecommand and port-forward use (kubectl to the API server, the API server to a kubelet):
+ * the client opens streams (SYN_STREAM with a `streamtype` header), the server accepts each
+ * (SYN_REPLY) and both send DATA until FIN.
  * PINGs are answered; flow control is not enforced (the peer, spdystream, does not either).
  */
 export class SpdyServerSession {
