@@ -52,17 +52,21 @@ function stringAt(value: unknown, at: string): string {
   throw new GnosticEncodingError(`${at}: expected a string, got ${JSON.stringify(value)}`);
 }
 
+/** Plain scalars YAML 1.2's core schema reads as something other than a string (go-yaml's `resolve`). */
+const NON_STRING_PLAIN = /^(?:|~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+
 /**
  * gnostic's `Any`: the value marshalled back to YAML (`compiler.Marshal`, go-yaml v3). go-yaml
  * indents four spaces from the enclosing collection's own indent, so a mapping inside a top-level
- * list item sits two spaces past the item's keys; it quotes with single quotes where it can, but
- * writes the empty string as `""`.
+ * list item sits two spaces past the item's keys. A string that would read back as another type
+ * (`""`, `"True"`, `"1"`) it double-quotes; one that cannot be plain for its characters (`'*'`)
+ * it single-quotes.
  */
 function yamlOf(value: unknown): string {
   const doc = new Document(value);
   visit(doc, {
     Scalar(_, node) {
-      if (node.value === '') node.type = Scalar.QUOTE_DOUBLE;
+      if (typeof node.value === 'string' && NON_STRING_PLAIN.test(node.value)) node.type = Scalar.QUOTE_DOUBLE;
     },
   });
   return doc.toString({ indent: Array.isArray(value) ? 2 : 4, indentSeq: true, singleQuote: true, lineWidth: 0, minContentWidth: 0 });
