@@ -71,14 +71,19 @@ function typeMetaProperties(): Record<string, Schema> {
   return { apiVersion: props.apiVersion!, kind: props.kind!, metadata: props.metadata! };
 }
 
-/** `addEmbeddedProperties`: an embedded resource gets apiVersion, kind and metadata, unless it keeps unknown fields. */
+/** `addEmbeddedProperties`: an embedded resource gets apiVersion, kind and metadata (in words of their own), unless it keeps unknown fields. */
 function withEmbeddedProperties(s: Schema, meta: Record<string, Schema>): Schema {
   const out = { ...s };
   if (isObject(out.properties)) out.properties = Object.fromEntries(Object.entries(out.properties).map(([k, v]) => [k, isObject(v) ? withEmbeddedProperties(v, meta) : v]));
   if (isObject(out.items)) out.items = withEmbeddedProperties(out.items, meta);
   if (isObject(out.additionalProperties)) out.additionalProperties = withEmbeddedProperties(out.additionalProperties, meta);
   if (out['x-kubernetes-preserve-unknown-fields'] === true || out['x-kubernetes-embedded-resource'] !== true) return out;
-  out.properties = sortedKeys({ ...(isObject(out.properties) ? out.properties : {}), ...meta });
+  const embedded = {
+    apiVersion: { ...meta.apiVersion, description: 'apiVersion defines the versioned schema of this representation of an object. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources' },
+    kind: { ...meta.kind, description: 'kind is a string value representing the type of this object. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds' },
+    metadata: meta.metadata!,
+  };
+  out.properties = sortedKeys({ ...(isObject(out.properties) ? out.properties : {}), ...embedded });
   const required = Array.isArray(out.required) ? [...(out.required as string[])] : [];
   for (const field of ['kind', 'apiVersion']) if (!required.includes(field)) required.push(field);
   out.required = required;
