@@ -63,6 +63,16 @@ const NON_STRING_PLAIN = /^(?:|~|null|Null|NULL|true|True|TRUE|false|False|FALSE
  * it single-quotes.
  */
 function yamlOf(value: unknown): string {
+  const key = JSON.stringify(value);
+  let text = yamlMemo.get(key);
+  if (text === undefined) yamlMemo.set(key, (text = marshalYaml(value)));
+  return text;
+}
+
+/** The YAML of each distinct extension value, for one encoding: most repeat (`atomic`, `get`, a kind's group-version-kind). */
+const yamlMemo = new Map<string, string>();
+
+function marshalYaml(value: unknown): string {
   const doc = new Document(value);
   visit(doc, {
     Scalar(_, node) {
@@ -109,11 +119,16 @@ function vendorExtensions(w: ProtobufWriter, field: number, o: Json): void {
   }
 }
 
-/** The encoder of a message with plain fields, which refuses keys upstream's compiler refuses. */
+/**
+ * The encoder of a message with plain fields, which refuses keys upstream's compiler refuses. The
+ * shape is a thunk, read once on first use, so that messages can refer to each other (and a schema
+ * to itself).
+ */
 function message(shape: () => MessageShape): Encode {
+  let s: MessageShape | undefined;
   let ordered: [string, number, Kind][] | undefined;
   return (w, value, at) => {
-    const s = shape();
+    s ??= shape();
     ordered ??= Object.entries(s.fields).map(([key, [n, kind]]) => [key, n, kind] as [string, number, Kind]).sort((a, b) => a[1] - b[1]);
     const o = objectAt(value, at);
     for (const key of Object.keys(o)) {
@@ -343,6 +358,10 @@ const document = message(() => ({
 /** The gnostic protobuf of an OpenAPI v2 (Swagger 2.0) document. */
 export function encodeGnosticV2(doc: unknown): Buffer {
   const w = new ProtobufWriter();
-  document(w, doc, '$root');
+  try {
+    document(w, doc, '$root');
+  } finally {
+    yamlMemo.clear();
+  }
   return w.finish();
 }
