@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { reviewAccess } from '../../src/cluster/access-review.js';
 import { parseAccessTarget } from '../../src/core/access-target.js';
 import { encodeGnosticV2 } from '../../src/sim/api/openapi/gnostic-v2.js';
@@ -253,7 +254,7 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 
-  it("OpenAPI v2: a CRD's definitions as upstream converts them, kubectl 1.27's explain alike, and upstream's protobuf is gnostic's encoding of its JSON, byte for byte", async function () {
+  it("OpenAPI: every v2 definition and path the embedded cluster serves is upstream's, a CRD's as upstream converts it; kubectl 1.27 explains alike from v2 and v3; upstream's protobuf is gnostic's encoding of its JSON, byte for byte", async function () {
     const kubectl127 = kubectlBinary('1.27');
     if (!kubectl127) this.skip();
     // v2 has no nullable, anyOf, oneOf or defaults: upstream drops them and what depends on them.
@@ -293,9 +294,11 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
       });
       const explained: string[] = [];
       await withKubeconfig(b, async (env) => {
-        for (const field of ['plans --recursive', 'plans.spec.pod', 'deployment.spec.strategy.rollingUpdate']) {
+        for (const field of ['plans --recursive', 'plans.spec.pod', 'deployment.spec.strategy', 'pods.spec.containers.ports']) {
           explained.push((await execa(kubectl127!, ['explain', ...field.split(' '), '--output=plaintext-openapiv2'], { env })).stdout);
         }
+        // Without --output, kubectl 1.27 explains from OpenAPI v3.
+        explained.push((await execa(kubectl127!, ['explain', 'deployment.spec.strategy'], { env })).stdout);
       });
       const patch = doc.paths['/apis/openapi.gameday.dev/v1/namespaces/{namespace}/plans/{name}']!.patch!;
       return {
@@ -304,10 +307,19 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
         paths: Object.keys(doc.paths).filter((p) => p.includes('/plans')),
         patch: { gvk: patch['x-kubernetes-group-version-kind'], parameters: patch.parameters?.map((p) => p.name ?? p.$ref) },
         explained,
+        doc,
       };
     });
     expect(seen.real.patch.parameters).to.include('fieldValidation');
-    expect(seen.embedded).to.deep.equal(seen.real);
+    const { doc: embeddedDoc, ...embeddedSeen } = seen.embedded;
+    const { doc: realDoc, ...realSeen } = seen.real;
+    expect(embeddedSeen).to.deep.equal(realSeen);
+    // The built-in part of the document: the same JSON values (key order aside) for everything served.
+    const differing = (of: 'definitions' | 'paths') =>
+      Object.keys(embeddedDoc[of]).filter((name) => !name.includes('plans') && !name.includes('.Plan') && !isDeepStrictEqual(embeddedDoc[of][name], realDoc[of][name]));
+    expect(Object.keys(embeddedDoc.definitions)).to.include('io.k8s.api.apps.v1.DeploymentStrategy');
+    expect(differing('definitions')).to.deep.equal([]);
+    expect(differing('paths')).to.deep.equal([]);
 
     const json = await getBytes(real!, '/openapi/v2', 'application/json');
     const proto = await getBytes(real!, '/openapi/v2', 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf');

@@ -4,7 +4,8 @@ import type { ResourceType } from '../resources.js';
  * The part of upstream's OpenAPI v2 document (`api/openapi-spec/swagger.json`) that describes what
  * the embedded cluster serves: the paths of its resources and their subresources (the `/watch/`
  * ones too, which it serves), the discovery paths of its groups, the shared parameters those paths
- * name and every definition they reach through `$ref`. Used by `npm run openapi` when vendoring.
+ * name and every definition they reach through `$ref`: what kube-apiserver 1.34 serves for them,
+ * once `enum-values.ts` has added its enum values. Used by `npm run openapi` when vendoring.
  */
 export interface SwaggerDocument {
   readonly info: Record<string, unknown>;
@@ -53,8 +54,17 @@ function refsOf(value: unknown, found: Set<string>): void {
   }
 }
 
+/**
+ * The operations without CBOR among the media types they consume and produce: the published spec
+ * lists them, but kube-apiserver serves CBOR only behind an alpha gate (`CBORServingAndStorage`),
+ * so its served document leaves them out, and the embedded cluster does not serve CBOR at all.
+ */
+function withoutCbor(pathItem: unknown): unknown {
+  return JSON.parse(JSON.stringify(pathItem, (key, value: unknown) => ((key === 'consumes' || key === 'produces') && Array.isArray(value) ? value.filter((m) => !String(m).includes('cbor')) : value)));
+}
+
 export function swaggerSubset(upstream: SwaggerDocument, resources: readonly Served[]): SwaggerDocument {
-  const paths = Object.fromEntries(Object.entries(upstream.paths).filter(([path]) => servesPath(path, resources)));
+  const paths = Object.fromEntries(Object.entries(upstream.paths).filter(([path]) => servesPath(path, resources)).map(([path, item]) => [path, withoutCbor(item)]));
   const refs = new Set<string>();
   refsOf(paths, refs);
   const parameters: Record<string, unknown> = {};
