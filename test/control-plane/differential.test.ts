@@ -254,7 +254,7 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 
-  it("OpenAPI: every v2 definition and path the embedded cluster serves is upstream's, a CRD's as upstream converts it; kubectl 1.27 explains alike from v2 and v3; upstream's protobuf is gnostic's encoding of its JSON, byte for byte", async function () {
+  it("OpenAPI: every v2 definition and path the embedded cluster serves is upstream's, a CRD's as upstream builds them; kubectl 1.27 explains alike from v2 and v3; upstream's protobuf is gnostic's encoding of its JSON, byte for byte", async function () {
     const kubectl127 = kubectlBinary('1.27');
     if (!kubectl127) this.skip();
     // v2 has no nullable, anyOf, oneOf or defaults: upstream drops them and what depends on them.
@@ -304,7 +304,7 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
       return {
         plan: doc.definitions['dev.gameday.openapi.v1.Plan'],
         planList: doc.definitions['dev.gameday.openapi.v1.PlanList'],
-        paths: Object.keys(doc.paths).filter((p) => p.includes('/plans')),
+        paths: Object.fromEntries(Object.entries(doc.paths).filter(([p]) => p.includes('/plans'))),
         patch: { gvk: patch['x-kubernetes-group-version-kind'], parameters: patch.parameters?.map((p) => p.name ?? p.$ref) },
         explained,
         doc,

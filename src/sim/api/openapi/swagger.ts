@@ -126,17 +126,48 @@ function camelGroup(group: string): string {
   return group.split('.').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
 }
 
+type Operation = Record<string, unknown> & { parameters?: { $ref?: string }[]; responses?: Record<string, unknown> };
+
+/**
+ * A built-in kind's operation as apiextensions-apiserver's `buildRoute` writes it for a custom
+ * resource: JSON and YAML in and out (and no strategic merge patch), lists that only "list", a
+ * delete collection with the list options, a read that takes a resourceVersion, a delete that
+ * answers with a Status and a patch that never answers 201.
+ */
+function customOperation(method: string, op: Operation, list: Operation | undefined, at: string): Operation {
+  const out: Operation = { ...op, produces: ['application/json', 'application/yaml'] };
+  out.consumes = method === 'patch' ? (op.consumes as string[]).filter((m) => m !== 'application/strategic-merge-patch+json') : ['application/json', 'application/yaml'];
+  const action = op['x-kubernetes-action'];
+  if (action === 'list') out.description = String(op.description).replace('list or watch objects', 'list objects');
+  if (action === 'deletecollection') {
+    if (!list?.parameters) throw new Error(`${at}: no list operation to take the delete collection's parameters from`);
+    out.parameters = list.parameters;
+  }
+  if (action === 'get') {
+    const resourceVersion = list?.parameters?.find((p) => p.$ref?.startsWith('#/parameters/resourceVersion-'));
+    if (!resourceVersion) throw new Error(`${at}: no resourceVersion parameter to read with`);
+    out.parameters = [resourceVersion];
+  }
+  if (action === 'delete') {
+    const status = { $ref: '#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.Status' };
+    out.responses = { '200': { description: 'OK', schema: status }, '202': { description: 'Accepted', schema: status }, '401': { description: 'Unauthorized' } };
+  }
+  if (action === 'patch') out.responses = Object.fromEntries(Object.entries(op.responses ?? {}).filter(([code]) => code !== '201'));
+  return out;
+}
+
 /**
  * A custom resource's paths. Upstream builds them with the same route installer as its own
- * kinds, so they are a built-in kind's paths (PersistentVolumeClaim's, or PersistentVolume's for a
- * cluster-scoped resource: both have a status subresource) with the names changed, without the
- * `/watch/` paths and the subresources a CRD does not have, producing only JSON and YAML.
+ * kinds, so they start as a built-in kind's paths (PersistentVolumeClaim's, or PersistentVolume's
+ * for a cluster-scoped resource: both have a status subresource) with the names changed, without
+ * the `/watch/` paths and the subresources a CRD does not have; `customOperation` then makes each
+ * operation what the CRD builder writes.
  */
 function customPaths(r: CustomResource): Record<string, unknown> {
   const template = r.namespaced ? { plural: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim' } : { plural: 'persistentvolumes', kind: 'PersistentVolume' };
   const name = customSchemaName(r);
   const hasStatus = r.subresources.some((s) => s.name === 'status');
-  const paths: Record<string, unknown> = {};
+  const renamed = new Map<string, Record<string, Operation>>();
   for (const [path, item] of Object.entries(builtin().paths)) {
     const at = /^\/api\/v1\/(namespaces\/\{namespace\}\/)?([a-z]+)(\/.*)?$/.exec(path);
     if (!at || at[2] !== template.plural || (at[3] === '/{name}/status' && !hasStatus)) continue;
@@ -147,11 +178,13 @@ function customPaths(r: CustomResource): Record<string, unknown> {
       .replaceAll('"core_v1"', JSON.stringify(`${camelGroup(r.group).charAt(0).toLowerCase()}${camelGroup(r.group).slice(1)}_${r.version}`))
       .replaceAll('CoreV1', `${camelGroup(r.group)}${r.version.charAt(0).toUpperCase()}${r.version.slice(1)}`)
       .replaceAll(template.kind, r.kind);
-    const operations = JSON.parse(text) as Record<string, Record<string, unknown>>;
-    for (const [method, op] of Object.entries(operations)) {
-      if (method !== 'parameters') operations[method] = { ...op, produces: ['application/json', 'application/yaml'] };
-    }
-    paths[`/apis/${r.group}/${r.version}/${at[1] ?? ''}${r.plural}${at[3] ?? ''}`] = operations;
+    renamed.set(`/apis/${r.group}/${r.version}/${at[1] ?? ''}${r.plural}${at[3] ?? ''}`, JSON.parse(text) as Record<string, Operation>);
+  }
+  const collection = `/apis/${r.group}/${r.version}/${r.namespaced ? 'namespaces/{namespace}/' : ''}${r.plural}`;
+  const list = renamed.get(collection)?.get;
+  const paths: Record<string, unknown> = {};
+  for (const [path, item] of renamed) {
+    paths[path] = Object.fromEntries(Object.entries(item).map(([method, op]) => [method, method === 'parameters' ? op : customOperation(method, op, list, `${path} ${method}`)]));
   }
   return paths;
 }
