@@ -10,7 +10,8 @@ import type { ResourceType } from './resources.js';
  * clause of the Accept header that matches, 406 when none does; one ETag for both (the response
  * varies by Accept), a 304 for a matching If-None-Match, gzip when the client takes it. The
  * document is built on the first request and again only after the custom resources change, so
- * neither start-up nor later requests pay for it.
+ * neither start-up nor later requests pay for it; without custom resources it is the same for every
+ * cluster in the process, and built once.
  */
 interface CustomTypes {
   resources(group: string, version: string): ResourceType[];
@@ -113,10 +114,17 @@ export class OpenApiV2 {
     const custom = this.custom.groupVersions().flatMap((gv) => this.custom.resources(gv.group, gv.version));
     const built = this.built;
     if (built && built.custom.length === custom.length && built.custom.every((r, i) => r === custom[i])) return built;
-    const { json, etag } = swaggerBytes(swaggerDocument(custom));
-    this.built = { custom, json, etag, lastModified: new Date().toUTCString(), gzipped: new Map() };
+    this.built = custom.length ? build(custom) : (builtinOnly ??= build([]));
     return this.built;
   }
+}
+
+/** Without custom resources every embedded cluster serves the same document: built once per process. */
+let builtinOnly: Built | undefined;
+
+function build(custom: readonly ResourceType[]): Built {
+  const { json, etag } = swaggerBytes(swaggerDocument(custom));
+  return { custom, json, etag, lastModified: new Date().toUTCString(), gzipped: new Map() };
 }
 
 function ifNoneMatch(req: IncomingMessage, etag: string): boolean {
