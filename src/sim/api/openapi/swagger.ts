@@ -9,8 +9,9 @@ import type { SwaggerDocument } from './swagger-subset.js';
  * The OpenAPI v2 document (`/openapi/v2`): upstream's own paths, parameters and definitions for
  * what the embedded cluster serves (vendored by `npm run openapi`), and for each custom resource
  * the definitions and paths apiextensions-apiserver publishes in v2 (`controller/openapi/builder`
- * with `V2: true`, `v2/conversion.go`). kubectl 1.27 and 1.28 read it for `explain`, client-side
- * validation, strategic merge patches and whether the server validates fields itself.
+ * with `V2: true`, `v2/conversion.go`). kubectl 1.27 and 1.28 need it for `explain` and `apply`:
+ * the `fieldValidation` parameter of each PATCH tells them the server validates fields itself, and
+ * kubectl up to 1.32 computes a re-apply's strategic merge patch from its definitions.
  */
 export const SWAGGER_FILE = 'swagger.json.gz';
 
@@ -20,9 +21,9 @@ function builtin(): SwaggerDocument {
   return vendored;
 }
 
-/** The keys gnostic's v2 `Schema` accepts; a CRD's schema keeps only these (and `x-` extensions). */
+/** The keys gnostic's v2 `Schema` accepts but allOf, which v2 conversion drops; a CRD's schema keeps only these (and `x-` extensions). */
 const V2_SCHEMA_KEYS = new Set([
-  '$ref', 'additionalProperties', 'allOf', 'description', 'discriminator', 'enum', 'example', 'exclusiveMaximum', 'exclusiveMinimum',
+  '$ref', 'additionalProperties', 'description', 'discriminator', 'enum', 'example', 'exclusiveMaximum', 'exclusiveMinimum',
   'externalDocs', 'format', 'items', 'maxItems', 'maxLength', 'maxProperties', 'maximum', 'minItems', 'minLength', 'minProperties',
   'minimum', 'multipleOf', 'pattern', 'properties', 'readOnly', 'required', 'title', 'type', 'uniqueItems', 'xml',
 ]);
@@ -38,7 +39,7 @@ function toV2(s: Schema): Schema {
   const preserve = s['x-kubernetes-preserve-unknown-fields'] === true;
   const out: Schema = {};
   for (const [key, value] of Object.entries(s)) {
-    if (key.startsWith('x-') || (V2_SCHEMA_KEYS.has(key) && key !== 'allOf')) out[key] = value;
+    if (key.startsWith('x-') || V2_SCHEMA_KEYS.has(key)) out[key] = value;
   }
   if (s.nullable === true) for (const key of ['type', 'items', 'properties']) delete out[key];
   if (preserve) for (const key of ['items', 'properties']) delete out[key];
