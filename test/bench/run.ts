@@ -5,7 +5,7 @@ import path from 'node:path';
 /**
  * `npm run bench [name…]`: every benchmark in its own process (so memory figures are its own),
  * one after another (so they do not compete for the two cores), then a summary of every
- * reports/bench/*.json. Names: sim, drain, control-plane, http-probe, report, validate, api-faults, crash, soak (default: all that exist).
+ * reports/bench/*.json. Names: sim, drain, control-plane, http-probe, report, validate, api-faults, crash, soak, openapi (default: all that exist).
  */
 const BENCHES: Readonly<Record<string, readonly (readonly string[])[]>> = {
   // Both sizes in one entry, so the JSON has the 25k/5k ratio.
@@ -18,6 +18,7 @@ const BENCHES: Readonly<Record<string, readonly (readonly string[])[]>> = {
   'api-faults': [['test/bench/api-fault-bench.ts']],
   crash: [['test/bench/crash-bench.ts', '60']],
   soak: [['test/bench/soak-bench.ts', '30m']],
+  openapi: [['test/bench/openapi-bench.ts']],
 };
 
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHES);

@@ -1,4 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
+import http from 'node:http';
+import https from 'node:https';
 import { rawRequest, type RawResponse } from '../../src/cluster/raw-request.js';
 import { startEmbeddedCluster } from '../../src/sim/index.js';
 import { FAST_TIMINGS } from '../sim/sim-fixture.js';
@@ -74,6 +76,24 @@ export async function startRealBackend(): Promise<Backend | undefined> {
     if (r.status !== 201) throw new Error(`kubelet-stop on ${node}: HTTP ${r.status} ${r.body}`);
   };
   return backend('real', cluster.kubeConfig, kubeletStop, () => cluster.stop());
+}
+
+/** A GET whose body stays bytes (a protobuf), with the backend's credentials, and its ETag. */
+export async function getBytes(b: Backend, path: string, accept: string): Promise<{ etag: string | undefined; body: Buffer }> {
+  const server = new URL(b.kubeConfig.getCurrentCluster()!.server);
+  const options: https.RequestOptions = { headers: {} };
+  await b.kubeConfig.applyToHTTPSOptions(options);
+  const url = new URL(server.pathname.replace(/\/$/, '') + path, server);
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? https : http).request(url, { ...options, agent: undefined, headers: { ...(options.headers as object), accept } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolve({ etag: res.headers.etag, body: Buffer.concat(chunks) }) : reject(new Error(`GET ${path}: HTTP ${res.statusCode}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 const VOLATILE = new Set(['uid', 'resourceVersion', 'creationTimestamp', 'generateName', 'managedFields', 'selfLink', 'time', 'lastTransitionTime', 'lastHeartbeatTime', 'lastProbeTime', 'startTime', 'deletionTimestamp', 'renewTime', 'acquireTime']);

@@ -3,10 +3,13 @@ import { execa } from 'execa';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { reviewAccess } from '../../src/cluster/access-review.js';
 import { parseAccessTarget } from '../../src/core/access-target.js';
+import { encodeGnosticV2 } from '../../src/sim/api/openapi/gnostic-v2.js';
 import { eventually } from '../support/eventually.js';
-import { normalise, startEmbeddedBackend, startRealBackend, WATCH_HISTORY, type Backend } from './backends.js';
+import { kubectlBinary } from '../support/kubectl.js';
+import { getBytes, normalise, startEmbeddedBackend, startRealBackend, WATCH_HISTORY, type Backend } from './backends.js';
 
 /**
  * The same scenarios against the embedded cluster and upstream Kubernetes, compared as a client
@@ -30,6 +33,17 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
 
   async function onBoth<T>(scenario: (b: Backend) => Promise<T>): Promise<{ embedded: T; real: T }> {
     return { embedded: await scenario(embedded), real: await scenario(real!) };
+  }
+
+  /** Runs `use` with the environment of a kubectl that talks to `b` (its own kubeconfig and cache). */
+  async function withKubeconfig(b: Backend, use: (env: Record<string, string>) => Promise<void>): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), `gameday-kubectl-${b.name}-`));
+    try {
+      writeFileSync(join(dir, 'kubeconfig'), b.kubeConfig.exportConfig(), { mode: 0o600 });
+      await use({ KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   const ns = (b: Backend, name: string) => b.request('/api/v1/namespaces', { method: 'POST', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
@@ -238,6 +252,79 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     });
     expect(seen.real.prunedSpec).to.deep.equal({ target: 'zone-a', replicas: 3 });
     expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
+  it("OpenAPI: every v2 definition and path the embedded cluster serves is upstream's, a CRD's as upstream builds them; kubectl 1.27 explains alike from v2 and v3; upstream's protobuf is gnostic's encoding of its JSON, byte for byte", async function () {
+    const kubectl127 = kubectlBinary('1.27');
+    if (!kubectl127) this.skip();
+    // v2 has no nullable, anyOf, oneOf or defaults: upstream drops them and what depends on them.
+    const schema = {
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          required: ['target', 'window'],
+          properties: {
+            target: { type: 'string', description: 'What the plan disrupts.', default: 'web' },
+            window: { type: 'string', nullable: true },
+            maxUnavailable: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
+            steps: { type: 'array', 'x-kubernetes-list-type': 'atomic', items: { type: 'object', properties: { name: { type: 'string', maxLength: 20, pattern: '^[a-z]+$' } } } },
+            mode: { type: 'string', enum: ['drill', 'True'] },
+            labels: { type: 'object', additionalProperties: { type: 'string' } },
+            template: { type: 'object', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true },
+            pod: { type: 'object', 'x-kubernetes-embedded-resource': true, properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
+          },
+        },
+        status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+      },
+    };
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'plans.openapi.gameday.dev' },
+      spec: { group: 'openapi.gameday.dev', scope: 'Namespaced', names: { plural: 'plans', kind: 'Plan' }, versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: schema } }] },
+    };
+    type Swagger = { definitions: Record<string, unknown>; paths: Record<string, Record<string, { parameters?: { name?: string; $ref?: string }[]; 'x-kubernetes-group-version-kind'?: unknown }>> };
+    const seen = await onBoth(async (b) => {
+      await b.request('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { method: 'POST', body: crd });
+      // Upstream's OpenAPI controller publishes a CRD a moment after it is established.
+      const doc = await eventually('the CRD in /openapi/v2', async () => {
+        const d = (await b.request('/openapi/v2')).body as Swagger;
+        return d.definitions['dev.gameday.openapi.v1.Plan'] ? d : undefined;
+      });
+      const explained: string[] = [];
+      await withKubeconfig(b, async (env) => {
+        for (const field of ['plans --recursive', 'plans.spec.pod', 'deployment.spec.strategy', 'pods.spec.containers.ports']) {
+          explained.push((await execa(kubectl127!, ['explain', ...field.split(' '), '--output=plaintext-openapiv2'], { env })).stdout);
+        }
+        // Without --output, kubectl 1.27 explains from OpenAPI v3.
+        explained.push((await execa(kubectl127!, ['explain', 'deployment.spec.strategy'], { env })).stdout);
+      });
+      const patch = doc.paths['/apis/openapi.gameday.dev/v1/namespaces/{namespace}/plans/{name}']!.patch!;
+      return {
+        plan: doc.definitions['dev.gameday.openapi.v1.Plan'],
+        planList: doc.definitions['dev.gameday.openapi.v1.PlanList'],
+        paths: Object.fromEntries(Object.entries(doc.paths).filter(([p]) => p.includes('/plans'))),
+        patch: { gvk: patch['x-kubernetes-group-version-kind'], parameters: patch.parameters?.map((p) => p.name ?? p.$ref) },
+        explained,
+        doc,
+      };
+    });
+    expect(seen.real.patch.parameters).to.include('fieldValidation');
+    const { doc: embeddedDoc, ...embeddedSeen } = seen.embedded;
+    const { doc: realDoc, ...realSeen } = seen.real;
+    expect(embeddedSeen).to.deep.equal(realSeen);
+    // The built-in part of the document: the same JSON values (key order aside) for everything served.
+    const differing = (of: 'definitions' | 'paths') =>
+      Object.keys(embeddedDoc[of]).filter((name) => !name.includes('plans') && !name.includes('.Plan') && !isDeepStrictEqual(embeddedDoc[of][name], realDoc[of][name]));
+    expect(Object.keys(embeddedDoc.definitions)).to.include('io.k8s.api.apps.v1.DeploymentStrategy');
+    expect(differing('definitions')).to.deep.equal([]);
+    expect(differing('paths')).to.deep.equal([]);
+
+    const json = await getBytes(real!, '/openapi/v2', 'application/json');
+    const proto = await getBytes(real!, '/openapi/v2', 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf');
+    expect(proto.etag).to.equal(json.etag);
+    expect(encodeGnosticV2(JSON.parse(json.body.toString('utf8'))).equals(proto.body)).to.equal(true);
   });
 
   it('events.k8s.io/v1 and core Events: one object seen through both APIs', async () => {
@@ -577,16 +664,11 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
 
     /** `kubectl auth can-i` as the service account, through each backend's kubeconfig. */
     const canI = async (b: Backend, checks: readonly string[][]): Promise<string[]> => {
-      const dir = mkdtempSync(join(tmpdir(), `gameday-can-i-${b.name}-`));
-      try {
-        writeFileSync(join(dir, 'kubeconfig'), b.kubeConfig.exportConfig(), { mode: 0o600 });
-        const env = { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), HOME: dir };
-        const answers: string[] = [];
+      const answers: string[] = [];
+      await withKubeconfig(b, async (env) => {
         for (const check of checks) answers.push((await execa('kubectl', ['auth', 'can-i', ...check, '-n', NS, '--as', SA], { env, reject: false })).stdout.trim());
-        return answers;
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
+      return answers;
     };
     const CHECKS = [['list', 'pods'], ['get', 'secrets'], ['create', 'pods/exec'], ['watch', 'deployments.apps'], ['list', 'nodes'], ['get', 'secrets/api-key'], ['create', 'rolebindings.rbac.authorization.k8s.io']];
 

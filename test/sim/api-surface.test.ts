@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { encodeGnosticV2 } from '../../src/sim/api/openapi/gnostic-v2.js';
 import { eventually } from '../support/eventually.js';
 import { kubectlBinary } from '../support/kubectl.js';
 import { startSim, type SimClients } from './sim-fixture.js';
@@ -145,7 +146,6 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
   });
   describe('OpenAPI v3 (kubectl explain)', () => {
     const fetchJson = async (path: string): Promise<unknown> => (await fetch(new URL(path, sim.cluster.url))).json();
-    // kubectl 1.27 and 1.28 explain from OpenAPI v2 in protobuf only, which the embedded cluster does not serve.
     for (const version of ['default', '1.29']) {
       it(`explains built-in kinds with upstream's own schemas to kubectl ${version}`, async function () {
         const binary = kubectlBinary(version);
@@ -167,6 +167,69 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
       const apps = (await fetchJson(root.paths['apis/apps/v1']!.serverRelativeURL)) as { components: { schemas: Record<string, { 'x-kubernetes-group-version-kind'?: unknown[] }> } };
       expect(apps.components.schemas['io.k8s.api.apps.v1.Deployment']!['x-kubernetes-group-version-kind']).to.deep.equal([{ group: 'apps', kind: 'Deployment', version: 'v1' }]);
     });
+  });
+
+  describe('OpenAPI v2 (kubectl 1.27 and 1.28)', () => {
+    const PROTOBUF_ACCEPT = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+    const get = (headers: Record<string, string> = {}) => fetch(new URL('/openapi/v2', sim.cluster.url), { headers });
+    type Swagger = { swagger: string; definitions: Record<string, { 'x-kubernetes-group-version-kind'?: unknown[]; properties?: Record<string, unknown> }> };
+    /** kubectl `version` against the cluster, with a cache of its own so each version fetches OpenAPI itself. */
+    const oldKubectl = (version: string, args: string[], input?: string) =>
+      execa(kubectlBinary(version)!, args, { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, `cache-v2-${version}`), HOME: dir }, timeout: 30_000, ...(input ? { input } : {}) });
+
+    it('serves JSON or gnostic protobuf by Accept under one ETag, 304 for it, 406 for other types, and a new document once a CRD is established', async () => {
+      const json = await get();
+      expect(json.status).to.equal(200);
+      expect(json.headers.get('content-type')).to.equal('application/json');
+      const etag = json.headers.get('etag')!;
+      expect(etag).to.match(/^"[0-9A-F]{128}"$/);
+      const doc = (await json.json()) as Swagger;
+      expect(doc.swagger).to.equal('2.0');
+      expect(doc.definitions['io.k8s.api.apps.v1.Deployment']!['x-kubernetes-group-version-kind']).to.deep.equal([{ group: 'apps', kind: 'Deployment', version: 'v1' }]);
+      expect(doc.definitions).to.not.have.property('io.k6.v1alpha1.TestRun');
+
+      const proto = await get({ accept: PROTOBUF_ACCEPT });
+      expect(proto.headers.get('content-type')).to.equal('application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
+      expect(proto.headers.get('etag')).to.equal(etag);
+      expect(Buffer.from(await proto.arrayBuffer()).equals(encodeGnosticV2(doc))).to.equal(true);
+      expect((await get({ accept: PROTOBUF_ACCEPT, 'if-none-match': etag })).status).to.equal(304);
+      expect((await get({ accept: 'text/html' })).status).to.equal(406);
+
+      await kubectl(['apply', '-f', TESTRUNS_CRD]);
+      await kubectl(['wait', '--for=condition=Established', 'crd/testruns.k6.io', '--timeout=10s']);
+      const after = await get({ 'if-none-match': etag });
+      expect(after.status).to.equal(200);
+      const withCrd = (await after.json()) as Swagger;
+      expect(withCrd.definitions['io.k6.v1alpha1.TestRun']!['x-kubernetes-group-version-kind']).to.deep.equal([{ group: 'k6.io', kind: 'TestRun', version: 'v1alpha1' }]);
+      expect(withCrd.definitions['io.k6.v1alpha1.TestRunList']!.properties).to.have.keys('apiVersion', 'items', 'kind', 'metadata');
+    });
+
+    for (const version of ['1.27', '1.28']) {
+      it(`explains built-in and custom kinds to kubectl ${version}, rendered from v2 too`, async function () {
+        if (!kubectlBinary(version)) this.skip();
+        // Without --output kubectl 1.27 and 1.28 render from v3 (after fetching v2), with it from v2.
+        for (const output of [[], ['--output=plaintext-openapiv2']]) {
+          const strategy = await oldKubectl(version, ['explain', 'deployment.spec.strategy', ...output]);
+          expect(strategy.stdout).to.match(output.length ? /^RESOURCE: strategy <Object>$/m : /^FIELD: strategy <DeploymentStrategy>$/m);
+          expect(strategy.stdout).to.contain('The deployment strategy to use to replace existing pods with new ones.');
+          // The enum values the API server adds to the published spec.
+          expect(strategy.stdout).to.match(/Possible enum values:\n\s+- `"Recreate"` Kill all existing pods before creating new ones\./);
+        }
+        const parallelism = await oldKubectl(version, ['explain', 'testruns.spec.parallelism', '--output=plaintext-openapiv2']);
+        expect(parallelism.stdout).to.match(/^KIND: {5}TestRun$/m);
+        expect(parallelism.stdout).to.match(/^FIELD: {4}parallelism <integer>$/m);
+      });
+
+      it(`applies with kubectl ${version} without --validate=false, and applies a change as a strategic merge patch`, async function () {
+        if (!kubectlBinary(version)) this.skip();
+        const name = `v2-${version.replace('.', '-')}`;
+        const manifest = (image: string) => stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'default' }, spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image }, { name: 'sidecar', image: 'busybox' }] } } } });
+        expect((await oldKubectl(version, ['apply', '-f', '-'], manifest('nginx:1.27'))).stdout).to.equal(`deployment.apps/${name} created`);
+        expect((await oldKubectl(version, ['apply', '-f', '-'], manifest('nginx:1.28'))).stdout).to.equal(`deployment.apps/${name} configured`);
+        const containers = (await sim.apps.readNamespacedDeployment({ name, namespace: 'default' })).spec!.template.spec!.containers;
+        expect(containers.map((c) => `${c.name}=${c.image}`)).to.deep.equal(['web=nginx:1.28', 'sidecar=busybox']);
+      });
+    }
   });
 
   describe('server-side apply (kubectl apply --server-side)', () => {

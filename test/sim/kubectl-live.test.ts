@@ -71,8 +71,7 @@ for (const version of ['default', '1.27', '1.33']) {
     });
 
     it('applies, waits for Ready, scales and follows a rollout', async () => {
-      // kubectl 1.27/1.28 validate with OpenAPI v2 protobuf, which the embedded cluster does not serve.
-      const apply = await run(['apply', '-f', join(dir, 'web.yaml'), '--validate=false']);
+      const apply = await run(['apply', '-f', join(dir, 'web.yaml')]);
       expect(apply.stdout).to.contain('deployment.apps/web created');
       const status = await run(['rollout', 'status', 'deployment/web', '--timeout=30s']);
       expect(status.stdout).to.contain('successfully rolled out');

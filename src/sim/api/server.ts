@@ -14,6 +14,7 @@ import type { UserInfo } from './auth/user-info.js';
 import { SERVER_VERSION, apiGroup, apiGroupList, apiResourceList, coreVersions } from './discovery.js';
 import { upgradePortForward, type PortForwarder } from './pod-port-forward-upgrade.js';
 import { openApiV3GroupVersion, openApiV3Root } from './openapi.js';
+import { OpenApiV2 } from './openapi-v2.js';
 import { PodExecEndpoint } from './pod-exec.js';
 import { servePodLog } from './pod-log.js';
 import type { PodRuntime } from './pod-runtime.js';
@@ -121,6 +122,7 @@ export class ApiServer {
   readonly tokens: TokenAuthority;
   private readonly customResources: CustomResources;
   private readonly customResourceCleanup: CustomResourceCleanup;
+  private readonly openApiV2: OpenApiV2;
   private baseUrl = '';
   /** Present when the server fails a share of requests on purpose. */
   readonly faults: ApiFaultInjector | undefined;
@@ -139,6 +141,7 @@ export class ApiServer {
     this.gate = new RequestGate(this.tokens, authorizer);
     this.reviews = new AccessReviews(options.store, authorizer, this.tokens);
     this.customResources = new CustomResources(options.store);
+    this.openApiV2 = new OpenApiV2(this.customResources);
     this.faults = options.apiFaults ? new ApiFaultInjector(options.apiFaults) : undefined;
     this.customResourceCleanup = new CustomResourceCleanup(options.store, findResource('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!);
     this.server = createServer((req, res) => void this.serve(req, res));
@@ -235,6 +238,7 @@ export class ApiServer {
       if (this.options.hooks?.extraRoute && (await this.options.hooks.extraRoute(req, res, url))) return;
       throw ApiError.pathNotFound();
     }
+    if (method === 'GET' && path === '/openapi/v2') return void this.openApiV2.serve(req, res);
     if (method === 'GET' && this.discovery(path, res)) return;
     if (this.metrics.serve(method, path, url.searchParams, res)) return;
     const segments = path.split('/').filter(Boolean).map(decodeURIComponent);

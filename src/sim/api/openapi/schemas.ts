@@ -39,21 +39,32 @@ export function customSchemaName(r: Pick<ResourceType, 'group' | 'version' | 'ki
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
 
+/**
+ * apiVersion, kind and metadata as upstream's builder sets them on a custom resource's schema,
+ * over whatever the CRD declares for them (`addTypeMetaProperties`, and metadata as a reference to
+ * ObjectMeta), with the descriptions upstream's own kinds carry (taken from ConfigMap's schema).
+ */
+function typeMetaProperties(core: Schemas): Record<string, Schema> {
+  const props = ((core['io.k8s.api.core.v1.ConfigMap'] ?? {}) as { properties?: Record<string, Schema> }).properties ?? {};
+  const described = (name: string) => (props[name]?.description ? { description: props[name].description } : {});
+  return {
+    apiVersion: { ...described('apiVersion'), type: 'string' },
+    kind: { ...described('kind'), type: 'string' },
+    metadata: { ...described('metadata'), allOf: [{ $ref: `#/components/schemas/${META}ObjectMeta` }] },
+  };
+}
+
 /** The schemas a group version of custom resources publishes: theirs, and the meta types they refer to. */
 export function customSchemas(resources: readonly ResourceType[]): Schemas {
   const out: Record<string, Schema> = {};
   const core = builtinSchemas('api/v1') ?? {};
   for (const [name, schema] of Object.entries(core)) if (name.startsWith(META)) out[name] = schema;
+  const meta = typeMetaProperties(core);
   for (const r of resources) {
     const own = (r.openAPIV3Schema ?? { type: 'object' }) as Schema & { properties?: Schema };
     out[customSchemaName(r)] = {
       ...own,
-      properties: {
-        apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
-        kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
-        metadata: { allOf: [{ $ref: `#/components/schemas/${META}ObjectMeta` }], description: 'Standard object\'s metadata.' },
-        ...(own.properties ?? {}),
-      },
+      properties: { ...(own.properties ?? {}), ...meta },
       'x-kubernetes-group-version-kind': [{ group: r.group, version: r.version, kind: r.kind }],
     };
   }
