@@ -829,6 +829,65 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 
+  it('fieldValidation: Strict refuses unknown fields with their paths, Warn and the default drop them with a warning each, Ignore drops them silently; on create, update and patches', async () => {
+    const cm = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, bogusMeta: 1 }, data: { a: '1' }, colour: 'red', ...extra });
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'strict' },
+      spec: {
+        replicas: 1,
+        speed: 'fast',
+        selector: { matchLabels: { app: 'strict' } },
+        template: { metadata: { labels: { app: 'strict' } }, spec: { containers: [{ name: 'web', image: 'gameday/web:1', imagex: 'typo', ports: [{ containerPort: 80, portx: 1 }] }] } },
+      },
+    };
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'fields');
+      const answer = async (path: string, options: Parameters<Backend['request']>[1]) => {
+        const r = await b.request(path, options);
+        const body = r.body as { message?: string; colour?: unknown; metadata?: Record<string, unknown> };
+        return { status: r.status, message: body.message, warning: r.raw.headers.warning, kept: r.status < 300 ? { colour: body.colour, bogusMeta: body.metadata?.bogusMeta } : undefined };
+      };
+      const at = '/api/v1/namespaces/fields/configmaps';
+      return {
+        strictCreate: await answer(`${at}?fieldValidation=Strict`, { method: 'POST', body: cm('strict') }),
+        strictDeployment: await answer('/apis/apps/v1/namespaces/fields/deployments?fieldValidation=Strict&dryRun=All', { method: 'POST', body: deployment }),
+        warnCreate: await answer(`${at}?fieldValidation=Warn`, { method: 'POST', body: cm('warn') }),
+        defaultCreate: await answer(at, { method: 'POST', body: cm('default') }),
+        ignoreCreate: await answer(`${at}?fieldValidation=Ignore`, { method: 'POST', body: cm('ignore') }),
+        strictUpdate: await answer(`${at}/warn?fieldValidation=Strict`, { method: 'PUT', body: cm('warn') }),
+        strictMergePatch: await answer(`${at}/warn?fieldValidation=Strict`, { method: 'PATCH', body: { colour: 'blue' }, contentType: 'application/merge-patch+json' }),
+        strictStrategicPatch: await answer(`${at}/warn?fieldValidation=Strict`, { method: 'PATCH', body: { colour: 'blue' }, contentType: 'application/strategic-merge-patch+json' }),
+        warnMergePatch: await answer(`${at}/warn?fieldValidation=Warn`, { method: 'PATCH', body: { colour: 'blue', data: { b: '2' } }, contentType: 'application/merge-patch+json' }),
+        unsupported: await answer(`${at}?fieldValidation=Loose`, { method: 'POST', body: cm('loose') }),
+      };
+    });
+    // A strict merge patch quotes the patched object: its metadata (uid, times, managers) is each
+    // cluster's own, so that quote is compared as its top-level keys and its non-metadata content.
+    const quoted = (message: string | undefined) => {
+      const m = /^( "" is invalid: patch: Invalid value: )(".*")(: strict decoding error: .*)$/.exec(message ?? '');
+      if (!m) return message;
+      const object = JSON.parse(JSON.parse(m[2]!) as string) as Record<string, unknown>;
+      return { before: m[1], keys: Object.keys(object), content: { ...object, metadata: undefined }, after: m[3] };
+    };
+    for (const side of [seen.embedded, seen.real]) (side.strictMergePatch as { message: unknown }).message = quoted(side.strictMergePatch.message);
+    expect(Object.fromEntries(Object.entries(seen.real).map(([k, v]) => [k, v.status]))).to.deep.equal({
+      strictCreate: 400,
+      strictDeployment: 400,
+      warnCreate: 201,
+      defaultCreate: 201,
+      ignoreCreate: 201,
+      strictUpdate: 400,
+      strictMergePatch: 422,
+      strictStrategicPatch: 422,
+      warnMergePatch: 200,
+      unsupported: 422,
+    });
+    expect(seen.real.warnCreate.warning).to.equal('299 - "unknown field \\"metadata.bogusMeta\\"", 299 - "unknown field \\"colour\\""');
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
   it('the Table rows of the system PriorityClasses', async () => {
     const rows = await onBoth(async (b) => {
       const r = await b.request('/apis/scheduling.k8s.io/v1/priorityclasses?fieldSelector=metadata.name%3Dsystem-node-critical', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });

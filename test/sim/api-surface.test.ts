@@ -232,6 +232,44 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
     }
   });
 
+  describe('field validation (kubectl --validate)', () => {
+    const typo = (name: string) => stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { a: '1' }, dta: { b: '2' } });
+
+    for (const version of ['default', '1.27']) {
+      it(`kubectl ${version} refuses a manifest with an unknown field, naming it, as the API server's strict decoding does`, async function () {
+        const bin = kubectlBinary(version);
+        if (!bin) this.skip();
+        const r = await execa(bin, ['apply', '-f', '-'], { env: { KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, `cache-fv-${version}`), HOME: dir }, input: typo(`typo-${version.replace('.', '-')}`), reject: false, timeout: 30_000 });
+        expect(r.exitCode).to.equal(1);
+        expect(r.stderr).to.contain('ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "dta"');
+        expect((await sim.core.listNamespacedConfigMap({ namespace: 'default' })).items.map((c) => c.metadata!.name)).to.not.include(`typo-${version.replace('.', '-')}`);
+      });
+    }
+
+    it('kubectl --validate=warn creates it without the field and prints the warning', async () => {
+      const r = await kubectl(['apply', '--validate=warn', '-f', '-'], { input: typo('typo-warn') });
+      expect(r.stderr).to.contain('Warning: unknown field "dta"');
+      const stored = (await sim.core.readNamespacedConfigMap({ name: 'typo-warn', namespace: 'default' })) as unknown as Record<string, unknown>;
+      expect(stored.data).to.deep.equal({ a: '1' });
+      expect(stored).to.not.have.property('dta');
+    });
+
+    it('every object the cluster serves by itself (kube-system, its namespaces, nodes) declares only fields of its schema', async () => {
+      const { dropUnknownFields } = await import('../../src/sim/api/field-validation.js');
+      const { typeOfResource } = await import('../../src/sim/api/field-manager/resource-types.js');
+      const { RESOURCES, viewIn } = await import('../../src/sim/api/resources.js');
+      const undeclared: string[] = [];
+      for (const r of RESOURCES) {
+        for (const o of sim.cluster.store.list(r.storeKey)) {
+          const view = structuredClone(viewIn(r, o));
+          for (const path of dropUnknownFields(typeOfResource(r), view)) undeclared.push(`${r.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${path}`);
+        }
+      }
+      expect(sim.cluster.store.list('pods').length, 'kube-system runs pods').to.be.greaterThan(3);
+      expect(undeclared).to.deep.equal([]);
+    });
+  });
+
   describe('server-side apply (kubectl apply --server-side)', () => {
     const manifest = (replicas: number, image: string) =>
       stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ssa', namespace: 'default' }, spec: { replicas, selector: { matchLabels: { app: 'ssa' } }, template: { metadata: { labels: { app: 'ssa' } }, spec: { containers: [{ name: 'web', image }] } } } });

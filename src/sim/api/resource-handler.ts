@@ -9,6 +9,7 @@ import { evictPod } from './eviction.js';
 import { apply, managerOf, trackUpdate, type Applied, type WriteScope } from './field-manager/field-manager.js';
 import { typeOfResource } from './field-manager/resource-types.js';
 import { exactField, parseFieldSelector } from './field-selector.js';
+import { fieldValidationOf, goValue, validateBody, validatePatched } from './field-validation.js';
 import { drained, includeObjectOf, sendJson, sendStatus, type Negotiated } from './http-exchange.js';
 import { applyJsonPatch } from './json-patch.js';
 import { formatLabelSelector, parseLabelSelector } from './label-selector.js';
@@ -253,6 +254,7 @@ export class ResourceHandler {
     const r = req.resource;
     const given = applied ? structuredClone(applied.object) : this.bodyObject(req);
     this.checkKind(req, given);
+    if (!applied) validateBody(r, typeOfResource(r), given, fieldValidationOf(req.query, 'CreateOptions'), res);
     const body = storedFrom(r, given);
     const meta = (body.metadata ??= {}) as Json;
     this.checkNamespace(req, meta);
@@ -306,7 +308,7 @@ export class ResourceHandler {
       throw new ApiError(403, 'Forbidden', `pods "${name}" is forbidden: violates PodSecurity "${policy.enforce!.text}": ${enforced}`, { name, kind: 'pods' });
     }
     const warned = policy.warn && podSecurityViolations(policy.warn.level, pod.spec ?? {});
-    if (warned) res.setHeader('Warning', `299 - ${JSON.stringify(`would violate PodSecurity "${policy.warn!.text}": ${warned}`)}`);
+    if (warned) res.appendHeader('Warning', `299 - ${JSON.stringify(`would violate PodSecurity "${policy.warn!.text}": ${warned}`)}`);
   }
 
   private checkNamespaceAcceptsContent(r: ResourceType, namespace: string, name: string): void {
@@ -364,7 +366,9 @@ export class ResourceHandler {
   }
 
   private put(req: ResourceRequest, res: ServerResponse): void {
-    this.write(req, res, this.current(req), this.bodyObject(req));
+    const body = this.bodyObject(req);
+    validateBody(req.resource, typeOfResource(req.resource), body, fieldValidationOf(req.query, 'UpdateOptions'), res);
+    this.write(req, res, this.current(req), body);
   }
 
   private applyPatch(req: ResourceRequest, target: Json): Json {
@@ -384,8 +388,11 @@ export class ResourceHandler {
 
   private patch(req: ResourceRequest, res: ServerResponse): void {
     if (req.contentType.split(';')[0]!.trim().toLowerCase() === APPLY_PATCH) return this.applyConfiguration(req, res);
+    const directive = fieldValidationOf(req.query, 'PatchOptions');
     const current = this.current(req);
     const patched = this.applyPatch(req, structuredClone(viewIn(req.resource, current)) as Json);
+    const strategic = req.contentType.split(';')[0]!.trim().toLowerCase() === 'application/strategic-merge-patch+json';
+    validatePatched(typeOfResource(req.resource), patched, () => (strategic ? goValue(req.body) : patchedJson(patched, req.body)), directive, res);
     const patchRv = (req.body as Json | undefined)?.metadata?.resourceVersion;
     // A patch without a resourceVersion is unconditional, whatever version the object has now.
     if (!patchRv && patched.metadata) patched.metadata.resourceVersion = current.metadata.resourceVersion;
@@ -507,4 +514,17 @@ async function streamList(res: ServerResponse, head: string, items: readonly Sto
     }
   }
   res.end(']}');
+}
+
+/**
+ * A merge-patched object as upstream's strict decoder quotes it: json-patch re-encodes the
+ * documents a patch touched (keys sorted, as Go marshals a map) and keeps the others as they were.
+ */
+function patchedJson(patched: unknown, patch: unknown): string {
+  const touched = (value: unknown, by: unknown): unknown => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || by === null || typeof by !== 'object' || Array.isArray(by)) return value;
+    const keys = Object.keys(value).sort();
+    return Object.fromEntries(keys.map((k) => [k, k in by ? touched((value as Json)[k], (by as Json)[k]) : (value as Json)[k]]));
+  };
+  return JSON.stringify(touched(patched, patch));
 }
