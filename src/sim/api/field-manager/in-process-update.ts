@@ -44,3 +44,20 @@ export function trackInProcessUpdate(live: Json | undefined, next: Json, scope: 
   }
   return out.sort(entryOrder);
 }
+
+/** Field sets of recent creates, by what was created: the pods of one ReplicaSet differ only in name, which no set holds. */
+const createdSets = new Map<string, Record<string, unknown>>();
+const CREATED_SETS_KEPT = 256;
+
+/** `trackInProcessUpdate` of a create: the writer's one entry. */
+export function trackInProcessCreate(next: Json, scope: WriteScope): ManagedFieldsEntry[] {
+  const key = JSON.stringify([scope.manager, scope.apiVersion, next]);
+  let fieldsV1 = createdSets.get(key);
+  if (!fieldsV1) {
+    const [entry] = trackInProcessUpdate(undefined, next, scope);
+    if (!entry) return [];
+    if (createdSets.size >= CREATED_SETS_KEPT) createdSets.clear();
+    createdSets.set(key, (fieldsV1 = entry.fieldsV1));
+  }
+  return [{ manager: scope.manager, operation: 'Update', apiVersion: scope.apiVersion, time: now(), fieldsType: 'FieldsV1', fieldsV1 }];
+}

@@ -2,7 +2,7 @@ import { jsonClone, shareUnchanged } from '../../json-value.js';
 import type { ObjectStore, StoreCreateOptions, StoredObject } from '../../store.js';
 import { apiVersionOf, resourceByStoreKey, type ResourceType } from '../resources.js';
 import type { ManagedFieldsEntry, WriteScope } from './field-manager.js';
-import { trackInProcessUpdate } from './in-process-update.js';
+import { trackInProcessCreate, trackInProcessUpdate } from './in-process-update.js';
 import { typeOfResource } from './resource-types.js';
 
 /**
@@ -88,7 +88,7 @@ function recordCreate(w: Writer, resource: string, input: StoredObject): StoredO
   const hasStatus = r.subresources.some((s) => s.name === 'status');
   const owned: Json = { ...rest, metadata: ownedMeta(metadata) };
   if (hasStatus) delete owned.status;
-  const managedFields = trackInProcessUpdate(undefined, owned, scopeOf(w, r, undefined));
+  const managedFields = trackInProcessCreate(owned, scopeOf(w, r, undefined));
   return { ...input, metadata: { ...input.metadata, managedFields } };
 }
 
