@@ -37,8 +37,9 @@ export class FieldSet {
     if (this.member && this.children.size > 0) out['.'] = {};
     if (this.children.size === 0) return out;
     for (const [k, child] of [...this.children].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      if (child.empty()) continue;
-      out[k] = child.toFieldsV1();
+      // A child is empty when it is no member and nothing below it is: known from its own encoding, without a walk of its own.
+      const encoded = child.toFieldsV1();
+      if (child.member || Object.keys(encoded).length > 0) out[k] = encoded;
     }
     return out;
   }
