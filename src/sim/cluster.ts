@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { ApiFaultKind, ApiFaultSettings } from './api/api-faults.js';
 import { ApiServer } from './api/server.js';
 import { TokenAuthority } from './api/auth/token-authority.js';
+import { managedStore } from './api/field-manager/managed-store.js';
 import type { RunningController } from './controllers/controller-context.js';
 import { startCronJobController } from './controllers/cronjob.js';
 import { startDaemonSetController } from './controllers/daemonset.js';
@@ -106,15 +107,17 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   const informers = new Informers(store);
   const recorder = new EventRecorder(store, timings.maxEvents);
   const ctx = { store, informers, recorder, timings };
+  // Each component's writes carry its name in managedFields, as its requests would through the API server.
+  const controllerCtx = { ...ctx, store: managedStore(store, 'kube-controller-manager') };
   const controlPlane = `${name}-control-plane`;
 
-  const controllers: RunningController[] = [startGarbageCollector(ctx)];
+  const controllers: RunningController[] = [startGarbageCollector(controllerCtx)];
   const dataPlane = new DataPlane(informers, timings, controlPlane, options.networkPolicy !== 'ignore');
   const router = new ServiceRouter(informers, timings);
   const networkOfPod = (pod: { ip: string; namespace: string }) => new ClusterPodNetwork(informers, router, dataPlane, pod);
   const tokens = new TokenAuthority(store);
   const serviceAccountToken = (pod: StoredObject) => podToken(store, tokens, pod);
-  const fleet = new KubeletFleet({ store, recorder, timings, dataPlane, kvReplicas: new KvReplicas(), podNetwork: networkOfPod, serviceAccountToken }, informers);
+  const fleet = new KubeletFleet({ store: managedStore(store, 'kubelet'), recorder, timings, dataPlane, kvReplicas: new KvReplicas(), podNetwork: networkOfPod, serviceAccountToken }, informers);
   const nodeFaults = new NodeFaults(fleet, dataPlane);
   const usage = dataPlaneUsage(dataPlane);
   const api = new ApiServer({
@@ -135,22 +138,22 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   });
   const url = await api.start();
   controllers.push(
-    startServiceAccountController(ctx),
-    startDisruptionController(store),
-    startNodeLifecycleController(ctx),
-    startScheduler(ctx),
-    startReplicaSetController(ctx),
-    startDeploymentController(ctx),
-    startStatefulSetController(ctx),
-    startDaemonSetController(ctx),
-    startJobController(ctx),
-    startCronJobController(ctx),
-    startResourceQuotaController(ctx),
-    startEndpointsController(ctx),
-    startPersistentVolumeBinder(ctx),
-    startLocalPathProvisioner(ctx),
-    startStorageProtection(ctx),
-    startHpaController(ctx, usage),
+    startServiceAccountController(controllerCtx),
+    startDisruptionController(controllerCtx.store),
+    startNodeLifecycleController(controllerCtx),
+    startScheduler({ ...ctx, store: managedStore(store, 'kube-scheduler') }),
+    startReplicaSetController(controllerCtx),
+    startDeploymentController(controllerCtx),
+    startStatefulSetController(controllerCtx),
+    startDaemonSetController(controllerCtx),
+    startJobController(controllerCtx),
+    startCronJobController(controllerCtx),
+    startResourceQuotaController(controllerCtx),
+    startEndpointsController(controllerCtx),
+    startPersistentVolumeBinder(controllerCtx),
+    startLocalPathProvisioner(controllerCtx),
+    startStorageProtection(controllerCtx),
+    startHpaController(controllerCtx, usage),
   );
   const listeners = new ServiceListeners(host, store, informers, router, dataPlane);
   createKubernetesService(store, nodeIp(0));

@@ -6,15 +6,19 @@ import type { ObjectStore, StoredObject } from './store.js';
  * DaemonSets on every node, the control plane's static pods (mirror pods owned by their Node),
  * and the local-path provisioner in local-path-storage. Their containers run as the embedded
  * runtime's generic image: they start, stay running and answer nothing in particular; the
- * cluster's DNS, proxy and network are still the data plane's own, and host-network pods get pod
- * addresses (the data plane gives every pod its own). CoreDNS and the provisioner are
+ * cluster's DNS, proxy and network are still the data plane's own. The host-network pods have
+ * their node's address, as on kind. CoreDNS and the provisioner are
  * kept on the control-plane node (where kind's usually land), so a drain of a worker never
  * evicts them and they never count in a workload's blast radius.
  */
 type Json = Record<string, unknown>;
 
-const KIND_VERSION_TAG = 'v20241108-5c6d2daf';
-const KUBERNETES_VERSION = 'v1.31.4';
+/** The images of kind v0.30's node image for Kubernetes 1.34 (kubeadm 1.34's etcd and CoreDNS, kind's own kindnetd and provisioner). */
+const KUBERNETES_VERSION = 'v1.34.0';
+const ETCD_IMAGE = 'registry.k8s.io/etcd:3.6.4-0';
+const COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.12.1';
+const KINDNETD_IMAGE = 'docker.io/kindest/kindnetd:v20250512-df8de77b';
+const LOCAL_PATH_PROVISIONER_IMAGE = 'docker.io/kindest/local-path-provisioner:v20250214-acbabc1a';
 
 const meta = (name: string, namespace: string, extra: Json = {}): Json => ({ name, namespace, uid: '', resourceVersion: '', creationTimestamp: '', ...extra });
 const onControlPlane = {
@@ -70,7 +74,7 @@ function daemonSet(name: string, labels: Record<string, string>, image: string, 
 export function installKindSystem(store: ObjectStore, controlPlane: string): void {
   const nodeUid = store.get('nodes', undefined, controlPlane)?.metadata.uid ?? '';
   const components: [string, string, string[], string][] = [
-    ['etcd', 'registry.k8s.io/etcd:3.5.16-0', ['etcd', '--data-dir=/var/lib/etcd'], '100m'],
+    ['etcd', ETCD_IMAGE, ['etcd', '--data-dir=/var/lib/etcd'], '100m'],
     ['kube-apiserver', `registry.k8s.io/kube-apiserver:${KUBERNETES_VERSION}`, ['kube-apiserver', '--authorization-mode=Node,RBAC'], '250m'],
     ['kube-controller-manager', `registry.k8s.io/kube-controller-manager:${KUBERNETES_VERSION}`, ['kube-controller-manager', '--leader-elect=true'], '200m'],
     ['kube-scheduler', `registry.k8s.io/kube-scheduler:${KUBERNETES_VERSION}`, ['kube-scheduler', '--leader-elect=true'], '100m'],
@@ -104,7 +108,7 @@ export function installKindSystem(store: ObjectStore, controlPlane: string): voi
           containers: [
             {
               name: 'coredns',
-              image: 'registry.k8s.io/coredns/coredns:v1.11.3',
+              image: COREDNS_IMAGE,
               args: ['-conf', '/etc/coredns/Corefile'],
               ports: [
                 { name: 'dns', containerPort: 53, protocol: 'UDP' },
@@ -136,7 +140,7 @@ export function installKindSystem(store: ObjectStore, controlPlane: string): voi
   });
 
   create(store, 'daemonsets.apps', daemonSet('kube-proxy', { 'k8s-app': 'kube-proxy' }, `registry.k8s.io/kube-proxy:${KUBERNETES_VERSION}`, { command: ['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.conf'] }));
-  create(store, 'daemonsets.apps', daemonSet('kindnet', { app: 'kindnet', 'k8s-app': 'kindnet', tier: 'node' }, `docker.io/kindest/kindnetd:${KIND_VERSION_TAG}`, { resources: { requests: { cpu: '100m', memory: '50Mi' }, limits: { cpu: '100m', memory: '50Mi' } } }));
+  create(store, 'daemonsets.apps', daemonSet('kindnet', { app: 'kindnet', 'k8s-app': 'kindnet', tier: 'node' }, KINDNETD_IMAGE, { resources: { requests: { cpu: '100m', memory: '50Mi' }, limits: { cpu: '100m', memory: '50Mi' } } }));
 
   if (!store.get('namespaces', undefined, 'local-path-storage')) {
     store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'local-path-storage', uid: '', resourceVersion: '', creationTimestamp: '' }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } } as unknown as StoredObject);
@@ -151,7 +155,7 @@ export function installKindSystem(store: ObjectStore, controlPlane: string): voi
       selector: { matchLabels: provisioner },
       template: {
         metadata: { labels: provisioner },
-        spec: { ...onControlPlane, containers: [{ name: 'local-path-provisioner', image: `docker.io/kindest/local-path-provisioner:${KIND_VERSION_TAG}`, command: ['local-path-provisioner', '--debug', 'start'] }] },
+        spec: { ...onControlPlane, containers: [{ name: 'local-path-provisioner', image: LOCAL_PATH_PROVISIONER_IMAGE, command: ['local-path-provisioner', '--debug', 'start'] }] },
       },
     },
   });

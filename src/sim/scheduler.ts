@@ -1,3 +1,4 @@
+import { unrecorded } from './api/field-manager/managed-store.js';
 import type { ControllerContext, RunningController } from './controllers/controller-context.js';
 import type { Toleration } from './controllers/pod-factory.js';
 import { WorkQueue } from './controllers/work-queue.js';
@@ -274,7 +275,8 @@ export function startScheduler(ctx: ControllerContext): RunningController {
   }
 
   function bind(pod: StoredObject, node: string): void {
-    store.mutate('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
+    // POST pods/binding: upstream's binding storage writes the pod without recording a manager.
+    unrecorded(store).mutate('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
       (p.spec as PodSpec).nodeName = node;
       setCondition(mutableConditions(p), { type: 'PodScheduled', status: 'True', lastProbeTime: null });
       delete (p.status as { nominatedNodeName?: string }).nominatedNodeName;

@@ -204,6 +204,52 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     for (const step of Object.keys(seen.real)) expect(seen.embedded[step], step).to.deep.equal(seen.real[step]);
   });
 
+  it("managedFields of the controllers' and kubelet's writes: a Deployment, its ReplicaSet, a pod and its Service's endpoints; an HPA's scale, and an apply of replicas after it", async () => {
+    type Entry = { manager: string; operation: string; subresource?: string };
+    // gameday's kubelets write to the real API server as its node side: that is their manager there.
+    const entries = (o: unknown) =>
+      ((o as { metadata?: { managedFields?: Entry[] } }).metadata?.managedFields ?? []).map((e) => `${e.manager === 'gameday-node-side' ? 'kubelet' : e.manager} ${e.operation} ${e.subresource ?? ''}`.trim()).sort();
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'owners');
+      const deployment = '/apis/apps/v1/namespaces/owners/deployments/web';
+      await b.request('/apis/apps/v1/namespaces/owners/deployments?fieldManager=creator', {
+        method: 'POST',
+        body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } } },
+      });
+      await b.request('/api/v1/namespaces/owners/services', { method: 'POST', body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } } });
+      const available = (n: number) => async () => (((await b.request(deployment)).body as { status?: { availableReplicas?: number; updatedReplicas?: number } }).status?.availableReplicas === n ? true : undefined);
+      await eventually(`${b.name}: rolled out`, available(1), 30_000);
+      const slices = async () => ((await b.request('/apis/discovery.k8s.io/v1/namespaces/owners/endpointslices')).body as { items: { endpoints?: unknown[] }[] }).items;
+      await eventually(`${b.name}: the Service's endpoint`, async () => ((await slices())[0]?.endpoints?.length ? true : undefined));
+      const endpoints = { slice: entries((await slices())[0]), endpoints: entries((await b.request('/api/v1/namespaces/owners/endpoints/web')).body) };
+      const owned = async () => ({
+        deployment: entries((await b.request(deployment)).body),
+        replicaSet: entries(((await b.request('/apis/apps/v1/namespaces/owners/replicasets')).body as { items: unknown[] }).items[0]),
+        pod: entries(((await b.request('/api/v1/namespaces/owners/pods')).body as { items: unknown[] }).items[0]),
+      });
+      const rolledOut = await owned();
+      await b.request('/apis/autoscaling/v2/namespaces/owners/horizontalpodautoscalers', {
+        method: 'POST',
+        body: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 2, maxReplicas: 3, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }] } },
+      });
+      // Below its minimum, the HPA scales without reading a metric.
+      await eventually(`${b.name}: scaled by the HPA`, available(2), 30_000);
+      const scaled = (await owned()).deployment;
+      const apply = await b.request(`${deployment}?fieldManager=creator`, { method: 'PATCH', body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 1 } }, contentType: 'application/apply-patch+yaml' });
+      return { rolledOut, endpoints, scaled, apply: { status: apply.status, body: normalise(apply.body) } };
+    });
+    // Anchors: upstream's own entries, so that two identical wrong answers cannot pass.
+    expect(seen.real.rolledOut).to.deep.equal({
+      deployment: ['creator Update', 'kube-controller-manager Update status'],
+      replicaSet: ['kube-controller-manager Update', 'kube-controller-manager Update status'],
+      pod: ['kube-controller-manager Update', 'kubelet Update status'],
+    });
+    expect(seen.real.endpoints).to.deep.equal({ slice: ['kube-controller-manager Update'], endpoints: ['kube-controller-manager Update'] });
+    expect(seen.real.scaled).to.include('kube-controller-manager Update scale');
+    expect((seen.real.apply.body as { message: string }).message).to.equal('Apply failed with 1 conflict: conflict with "kube-controller-manager" with subresource "scale" using apps/v1: .spec.replicas');
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
   it('a CustomResourceDefinition: its conditions, discovery, printer columns, pruning and schema errors', async () => {
     const column = (name: string, type: string, jsonPath: string, extra: object = {}) => ({ name, type, jsonPath, ...extra });
     const crd = {

@@ -281,9 +281,10 @@ describe('embedded cluster API surface (real kubectl and client-node)', function
       expect(refused.exitCode).to.equal(1);
       expect(refused.stderr).to.contain('Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas');
       await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input: manifest(3, 'gameday/web:2') });
-      const managers = JSON.parse((await kubectl(['get', 'deployment/ssa', '-o', 'json', '--show-managed-fields'])).stdout) as { spec: { replicas: number }; metadata: { managedFields: { manager: string; operation: string }[] } };
+      const managers = JSON.parse((await kubectl(['get', 'deployment/ssa', '-o', 'json', '--show-managed-fields'])).stdout) as { spec: { replicas: number }; metadata: { managedFields: { manager: string; operation: string; subresource?: string }[] } };
       expect(managers.spec.replicas).to.equal(3);
-      expect(managers.metadata.managedFields.map((m) => `${m.manager} ${m.operation}`)).to.deep.equal(['kubectl Apply']);
+      // The deployment controller's status writes stay the controller's.
+      expect(managers.metadata.managedFields.map((m) => `${m.manager} ${m.operation}${m.subresource ? ` ${m.subresource}` : ''}`)).to.deep.equal(['kubectl Apply', 'kube-controller-manager Update status']);
     });
   });
 

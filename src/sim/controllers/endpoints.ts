@@ -7,6 +7,9 @@ import type { ControllerContext, RunningController } from './controller-context.
 import { controllerRef } from './pod-factory.js';
 import { WorkQueue } from './work-queue.js';
 
+/** The label upstream's endpoints controller marks its Endpoints with (pkg/controller/endpoint: LabelManagedBy, ControllerName). */
+const ENDPOINTS_MANAGED_BY = 'endpoints.kubernetes.io/managed-by';
+
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 const MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
 
@@ -160,7 +163,7 @@ export function startEndpointsController(ctx: ControllerContext): RunningControl
       store.create('endpoints', {
         apiVersion: 'v1',
         kind: 'Endpoints',
-        metadata: { name, namespace: ns, uid: '', resourceVersion: '', creationTimestamp: '', labels: { ...(svc.metadata.labels ?? {}) } },
+        metadata: { name, namespace: ns, uid: '', resourceVersion: '', creationTimestamp: '', labels: { ...(svc.metadata.labels ?? {}), [ENDPOINTS_MANAGED_BY]: 'endpoint-controller' } },
         ...(clean.length ? { subsets: clean } : {}),
       });
       return;

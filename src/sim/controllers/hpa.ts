@@ -1,4 +1,5 @@
 import { Duration } from '../../core/duration.js';
+import { throughScale } from '../api/field-manager/managed-store.js';
 import type { LooseJson } from '../api/loose-json.js';
 import { milliQuantity } from '../api/metrics-api.js';
 import { resourceByKind } from '../api/resources.js';
@@ -150,7 +151,7 @@ export function startHpaController(ctx: ControllerContext, usage: PodUsageSource
 
     let lastScaleTime = previousStatus.lastScaleTime as string | undefined;
     if (rescale) {
-      store.mutate(targetType.storeKey, namespace, ref.name, (o) => {
+      throughScale(store).mutate(targetType.storeKey, namespace, ref.name, (o) => {
         (o.spec as { replicas?: number }).replicas = desired;
       });
       set('AbleToScale', { status: 'True', reason: 'SucceededRescale', message: `the HPA controller was able to update the target scale to ${desired}` });

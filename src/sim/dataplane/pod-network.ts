@@ -1,4 +1,5 @@
 import type { Informer, Informers } from '../informer.js';
+import type { StoredObject } from '../store.js';
 import type { DataPlane } from './data-plane.js';
 import type { ServiceRouter } from './service-router.js';
 import { ConnectionError, type VirtualRequest, type VirtualResponse } from './traffic.js';
@@ -114,4 +115,9 @@ export class ClusterPodNetwork implements PodNetwork {
     const t = await this.target(address, port);
     await this.dataPlane.dial({ kind: 'pod', ip: this.pod.ip }, t.ip, t.port, signal);
   }
+}
+
+/** Whether a pod runs in its node's network namespace: its IP is then the node's, not one of the pod network's. */
+export function usesHostNetwork(pod: StoredObject): boolean {
+  return (pod.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork === true;
 }

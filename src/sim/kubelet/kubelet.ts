@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataPlane } from '../dataplane/data-plane.js';
 import type { KvReplicas } from '../dataplane/kv-app.js';
-import type { PodNetwork } from '../dataplane/pod-network.js';
+import { usesHostNetwork, type PodNetwork } from '../dataplane/pod-network.js';
 import type { EventRecorder } from '../event-recorder.js';
 import { findCondition, isTerminal, mutableConditions, nowIso, setCondition, type Condition } from '../pod-state.js';
 import { StoreError, type ObjectStore, type StoredObject } from '../store.js';
@@ -267,7 +267,8 @@ export class Kubelet implements PodWorkerHost {
     }
     if (worker || isTerminal(pod)) return;
     if (this.rejectedUnderPressure(pod)) return;
-    const ip = this.allocateIp(pod);
+    // A pod in the node's network namespace has the node's address, as the runtime reports it to a real kubelet.
+    const ip = usesHostNetwork(pod) ? this.hostIP : this.allocateIp(pod);
     if (!ip) {
       process.emitWarning(`kubelet ${this.nodeName}: no free pod IP for ${pod.metadata.namespace}/${pod.metadata.name}`);
       return;
@@ -313,7 +314,7 @@ export class Kubelet implements PodWorkerHost {
   finished(worker: PodWorker): void {
     if (this.workers.get(worker.uid) === worker) this.workers.delete(worker.uid);
     this.retired.set(worker.uid, worker);
-    this.usedIps.delete(Number(worker.ip.split('.')[3]));
+    if (worker.ip.startsWith(`${this.registration.podNetwork}.`)) this.usedIps.delete(Number(worker.ip.split('.')[3]));
   }
 
   private renewLease(): void {

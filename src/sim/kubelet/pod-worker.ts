@@ -5,7 +5,7 @@ import { ContainerServer } from '../dataplane/container-server.js';
 import { UsageMeter, type StressLoad } from '../dataplane/usage-meter.js';
 import { appFor, classifyImage, type ImageKind } from '../dataplane/image-catalogue.js';
 import type { KvReplicas } from '../dataplane/kv-app.js';
-import type { PodNetwork } from '../dataplane/pod-network.js';
+import { usesHostNetwork, type PodNetwork } from '../dataplane/pod-network.js';
 import type { EventRecorder } from '../event-recorder.js';
 import { mutableConditions, nowIso, setCondition } from '../pod-state.js';
 import { cpuMillis, quantityBytes } from '../resource-quantity.js';
@@ -264,7 +264,7 @@ export class PodWorker {
   }
 
   start(): void {
-    this.host.dataPlane.attach(this.ip, this.attachment);
+    this.attach();
     this.publish();
     this.later(this.host.timings.containerStartMs, () => this.nextInit());
   }
@@ -433,6 +433,16 @@ export class PodWorker {
 
   private attachServers(): void {
     this.attachment.servers = this.allRuns.map((x) => x.server).filter((s): s is ContainerServer => !!s);
+    this.attach();
+  }
+
+  /**
+   * Into the data plane at the pod's IP. A pod on its node's network shares the node's address
+   * with the node's other such pods (kube-proxy, kindnet, the static pods): it takes the address
+   * only while it listens on a port, as its processes would bind the node's ports.
+   */
+  private attach(): void {
+    if (usesHostNetwork(this.pod) && !this.attachment.servers.some((s) => s.ports.size > 0)) return;
     this.host.dataPlane.attach(this.ip, this.attachment);
   }
 

@@ -40,6 +40,16 @@ export interface WriteScope {
   readonly subresource?: string;
   /** Whether the resource has a status subresource (then its main endpoint does not own status). */
   readonly hasStatus: boolean;
+  /**
+   * A status write also owns the metadata it changes, as upstream's status strategies reset only
+   * spec (a Deployment's revision annotation comes with its status). @default false
+   */
+  readonly statusOwnsMetadata?: boolean;
+  /**
+   * The objects are as the embedded cluster's own components build them, without the zero values
+   * a decoded request has: compared as they are, which spares two deep copies per write. @default false
+   */
+  readonly inProcess?: boolean;
   readonly type: TypeNode;
 }
 
@@ -50,12 +60,12 @@ const STRIPPED: readonly Path[] = [
   ...['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map((f) => ['f:metadata', `f:${f}`]),
 ];
 /** Most Update managers kept per object; older ones are merged into `ancient-changes`. */
-const MAX_UPDATE_MANAGERS = 10;
+export const MAX_UPDATE_MANAGERS = 10;
 
 const identity = (o: Pick<Owner, 'manager' | 'operation' | 'apiVersion' | 'subresource'>): string =>
   JSON.stringify([o.manager, o.operation, o.operation === 'Apply' ? '' : o.apiVersion, o.subresource ?? '']);
 
-const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+export const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** An object as the API server's Go types hold it: every struct held by value is there, if only empty. */
 function asGo(o: Json | undefined, type: TypeNode): Json {
@@ -86,17 +96,23 @@ function decode(managedFields: unknown): Map<string, Owner> {
   return owners;
 }
 
+type EntryKey = Pick<ManagedFieldsEntry, 'manager' | 'operation' | 'apiVersion' | 'time' | 'subresource'>;
+
+/** The order managedFields entries are listed in. */
+export function entryOrder(p: EntryKey, q: EntryKey): number {
+  const seconds = (o: EntryKey) => (o.time ? Date.parse(o.time) : 0);
+  return (
+    (p.operation !== q.operation ? (p.operation < q.operation ? -1 : 1) : 0) ||
+    seconds(p) - seconds(q) ||
+    (p.manager !== q.manager ? (p.manager < q.manager ? -1 : 1) : 0) ||
+    (p.apiVersion !== q.apiVersion ? (p.apiVersion < q.apiVersion ? -1 : 1) : 0) ||
+    ((p.subresource ?? '') < (q.subresource ?? '') ? -1 : (p.subresource ?? '') > (q.subresource ?? '') ? 1 : 0)
+  );
+}
+
 function encode(owners: Map<string, Owner>): ManagedFieldsEntry[] {
   const entries = [...owners.values()].filter((o) => !o.set.empty());
-  const seconds = (o: Owner) => (o.time ? Date.parse(o.time) : 0);
-  entries.sort(
-    (p, q) =>
-      (p.operation !== q.operation ? (p.operation < q.operation ? -1 : 1) : 0) ||
-      seconds(p) - seconds(q) ||
-      (p.manager !== q.manager ? (p.manager < q.manager ? -1 : 1) : 0) ||
-      (p.apiVersion !== q.apiVersion ? (p.apiVersion < q.apiVersion ? -1 : 1) : 0) ||
-      ((p.subresource ?? '') < (q.subresource ?? '') ? -1 : (p.subresource ?? '') > (q.subresource ?? '') ? 1 : 0),
-  );
+  entries.sort(entryOrder);
   return entries.map((o) => ({
     manager: o.manager,
     operation: o.operation,
@@ -114,7 +130,7 @@ function scoped(set: FieldSet, scope: WriteScope): FieldSet {
   for (const p of set.paths()) {
     if (STRIPPED.some((s) => s.length === p.length && s.every((pe, i) => pe === p[i]))) continue;
     const isStatus = p[0] === 'f:status';
-    if (scope.subresource === 'status' ? !isStatus : scope.hasStatus && isStatus) continue;
+    if (scope.subresource === 'status' ? !isStatus && !(scope.statusOwnsMetadata && p[0] === 'f:metadata') : scope.hasStatus && isStatus) continue;
     out.insert(p);
   }
   return out;
@@ -181,7 +197,7 @@ function takeFields(owners: Map<string, Owner>, self: string, changed: { added: 
 export function trackUpdate(live: Json | undefined, next: Json, scope: WriteScope): ManagedFieldsEntry[] {
   const given = (next.metadata as Json | undefined)?.managedFields;
   const owners = decode(Array.isArray(given) && given.length ? given : (live?.metadata as Json | undefined)?.managedFields);
-  const changed = compare(asGo(live, scope.type), asGo(next, scope.type), scope.type);
+  const changed = scope.inProcess ? compare(live ?? {}, next, scope.type) : compare(asGo(live, scope.type), asGo(next, scope.type), scope.type);
   const taken = { added: scoped(changed.added, scope), modified: scoped(changed.modified, scope), removed: scoped(changed.removed, scope) };
   const self: Owner = { manager: scope.manager, operation: 'Update', apiVersion: scope.apiVersion, ...(scope.subresource ? { subresource: scope.subresource } : {}), set: new FieldSet() };
   const key = identity(self);

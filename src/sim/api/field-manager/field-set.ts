@@ -7,9 +7,12 @@
 export type PathElement = string;
 export type Path = readonly PathElement[];
 
+/** The children of every leaf: most nodes are leaves, and a map each would be most of a set's weight. Never written. */
+const NO_CHILDREN: ReadonlyMap<PathElement, FieldSet> = new Map();
+
 export class FieldSet {
   private member = false;
-  private readonly children = new Map<PathElement, FieldSet>();
+  private children = NO_CHILDREN as Map<PathElement, FieldSet>;
 
   static fromFieldsV1(fields: unknown): FieldSet {
     const set = new FieldSet();
@@ -32,22 +35,32 @@ export class FieldSet {
   toFieldsV1(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     if (this.member && this.children.size > 0) out['.'] = {};
+    if (this.children.size === 0) return out;
     for (const [k, child] of [...this.children].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      if (child.empty()) continue;
-      out[k] = child.toFieldsV1();
+      // A child is empty when it is no member and nothing below it is: known from its own encoding, without a walk of its own.
+      const encoded = child.toFieldsV1();
+      if (child.member || Object.keys(encoded).length > 0) out[k] = encoded;
     }
     return out;
   }
 
   private child(pe: PathElement): FieldSet {
     let c = this.children.get(pe);
-    if (!c) this.children.set(pe, (c = new FieldSet()));
+    if (!c) this.adopt(pe, (c = new FieldSet()));
     return c;
+  }
+
+  private adopt(pe: PathElement, c: FieldSet): void {
+    if (this.children === NO_CHILDREN) this.children = new Map();
+    this.children.set(pe, c);
   }
 
   /** The node at `path`, made on the way when `create`. */
   private at(path: Path, create: boolean): FieldSet | undefined {
-    return path.reduce<FieldSet | undefined>((node, pe) => (create ? node?.child(pe) : node?.children.get(pe)), this);
+    let node: FieldSet | undefined = path.length ? (create ? this.child(path[0]!) : this.children.get(path[0]!)) : undefined;
+    if (!path.length) return this;
+    for (let i = 1; i < path.length && node; i++) node = create ? node.child(path[i]!) : node.children.get(path[i]!);
+    return node;
   }
 
   insert(path: Path): void {
@@ -56,6 +69,11 @@ export class FieldSet {
 
   has(path: Path): boolean {
     return this.at(path, false)?.member ?? false;
+  }
+
+  /** The first elements of the member paths. */
+  heads(): PathElement[] {
+    return [...this.children].filter(([, c]) => !c.empty()).map(([k]) => k);
   }
 
   empty(): boolean {
@@ -72,27 +90,46 @@ export class FieldSet {
     return out;
   }
 
+  // The set operations walk both trees at once: enumerating paths and re-inserting them costs a
+  // path copy per member, which made every tracked write of a pod cost a fraction of a millisecond.
   union(other: FieldSet): FieldSet {
     const out = this.copy();
-    for (const p of other.paths()) out.insert(p);
+    out.addAll(other);
     return out;
+  }
+
+  private addAll(other: FieldSet): void {
+    if (other.member) this.member = true;
+    for (const [k, c] of other.children) this.child(k).addAll(c);
   }
 
   difference(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const p of this.paths()) if (!other.has(p)) out.insert(p);
+    out.member = this.member && !other.member;
+    for (const [k, c] of this.children) {
+      const o = other.children.get(k);
+      const d = o ? c.difference(o) : c.copy();
+      if (!d.empty()) out.adopt(k, d);
+    }
     return out;
   }
 
   intersection(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const p of this.paths()) if (other.has(p)) out.insert(p);
+    out.member = this.member && other.member;
+    for (const [k, c] of this.children) {
+      const o = other.children.get(k);
+      if (!o) continue;
+      const i = c.intersection(o);
+      if (!i.empty()) out.adopt(k, i);
+    }
     return out;
   }
 
   copy(): FieldSet {
     const out = new FieldSet();
-    for (const p of this.paths()) out.insert(p);
+    out.member = this.member;
+    for (const [k, c] of this.children) if (!c.empty()) out.adopt(k, c.copy());
     return out;
   }
 

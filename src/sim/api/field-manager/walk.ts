@@ -85,8 +85,11 @@ export function compare(lhs: unknown, rhs: unknown, t: TypeNode): Comparison {
   return cmp;
 }
 
+const emptyList = (v: unknown): boolean => v === undefined || (Array.isArray(v) && v.length === 0);
+
 function compareAt(lhs: unknown, rhs: unknown, t: TypeNode, path: Path, cmp: Comparison): void {
-  const emptyList = (v: unknown) => v === undefined || (Array.isArray(v) && v.length === 0);
+  // One value on both sides changes nothing below it: the embedded cluster's writers share what they leave unchanged.
+  if (lhs === rhs) return;
   const leaf = isLeaf(t, lhs ?? rhs) || (t.kind === 'list' && emptyList(lhs) && emptyList(rhs)) || (lhs !== undefined && rhs !== undefined && isMap(lhs) !== isMap(rhs));
   if (leaf || lhs === null || rhs === null) {
     if (!path.length) return;
