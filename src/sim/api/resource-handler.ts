@@ -13,7 +13,7 @@ import { drained, includeObjectOf, sendJson, sendStatus, type Negotiated } from 
 import { applyJsonPatch } from './json-patch.js';
 import { formatLabelSelector, parseLabelSelector } from './label-selector.js';
 import { applyMergePatch } from './merge-patch.js';
-import { objectJson } from './object-json.js';
+import { ObjectJson } from './object-json.js';
 import { namespacePolicy, podSecurityViolations } from './pod-security.js';
 import { apiVersionOf, findResource, storedFrom, viewIn, type ResourceType } from './resources.js';
 import { queryFlag } from './query-flag.js';
@@ -76,6 +76,7 @@ function sameContent(a: StoredObject, b: StoredObject): boolean {
 
 export class ResourceHandler {
   private readonly admission: Admission;
+  private readonly json: ObjectJson;
 
   constructor(
     private readonly store: ObjectStore,
@@ -83,6 +84,11 @@ export class ResourceHandler {
     private readonly watchLimits: WatchLimits,
   ) {
     this.admission = new Admission({ store, defaultTolerationSeconds });
+    this.json = new ObjectJson(store);
+  }
+
+  stop(): void {
+    this.json.stop();
   }
 
   async handle(req: ResourceRequest, res: ServerResponse): Promise<void> {
@@ -120,10 +126,12 @@ export class ResourceHandler {
 
   private respondObject(req: ResourceRequest, res: ServerResponse, code: number, stored: StoredObject): void {
     const n = req.negotiated;
-    const o = viewIn(req.resource, stored);
-    if (n.table) return sendJson(res, code, toTable(req.resource, [o], { resourceVersion: o.metadata.resourceVersion }, includeObjectOf(req.query), n.table), n.contentType);
-    if (n.metadataOnly) return sendJson(res, code, { kind: 'PartialObjectMetadata', apiVersion: n.metadataOnly, metadata: o.metadata }, n.contentType);
-    const text = objectJson(o);
+    if (n.table || n.metadataOnly) {
+      const o = viewIn(req.resource, stored);
+      if (n.table) return sendJson(res, code, toTable(req.resource, [o], { resourceVersion: o.metadata.resourceVersion }, includeObjectOf(req.query), n.table), n.contentType);
+      return sendJson(res, code, { kind: 'PartialObjectMetadata', apiVersion: n.metadataOnly, metadata: o.metadata }, n.contentType);
+    }
+    const text = this.json.text(req.resource, stored);
     res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
     res.end(text);
   }
@@ -170,7 +178,7 @@ export class ResourceHandler {
     if (n.metadataOnly) {
       return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: n.metadataOnly, metadata: meta, items: items.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: n.metadataOnly, metadata: o.metadata })) }, n.contentType);
     }
-    await streamList(res, `{"kind":"${r.kind}List","apiVersion":"${apiVersionOf(r)}","metadata":${JSON.stringify(meta)},"items":[`, r.conversion ? items.map((o) => viewIn(r, o)) : items);
+    await streamList(res, `{"kind":"${r.kind}List","apiVersion":"${apiVersionOf(r)}","metadata":${JSON.stringify(meta)},"items":[`, items.map((o) => this.json.text(r, o)));
   }
 
   private watch(req: ResourceRequest, res: ServerResponse): Promise<void> {
@@ -204,6 +212,7 @@ export class ResourceHandler {
       },
       res,
       this.watchLimits,
+      this.json,
     );
     return stream.start();
   }
@@ -495,12 +504,12 @@ export class ResourceHandler {
   }
 }
 
-/** Writes a list as it is serialized, a chunk at a time, waiting for the socket when it is full. */
-async function streamList(res: ServerResponse, head: string, items: readonly StoredObject[]): Promise<void> {
+/** Writes a list a chunk at a time, waiting for the socket when it is full. */
+async function streamList(res: ServerResponse, head: string, items: readonly string[]): Promise<void> {
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   res.write(head);
   for (let i = 0; i < items.length; i += LIST_CHUNK) {
-    const chunk = items.slice(i, i + LIST_CHUNK).map(objectJson).join(',');
+    const chunk = items.slice(i, i + LIST_CHUNK).join(',');
     if (!res.write(i === 0 ? chunk : `,${chunk}`)) {
       await drained(res);
       if (res.destroyed) return;
