@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { retryTally, type ApiRetryTally } from '../cluster/api-retries.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { ClusterTarget } from '../cluster/target.js';
 import { applyWorkloads } from '../cluster/workloads.js';
@@ -102,6 +103,8 @@ class Run {
   private readonly startedAt = Date.now();
   private plan: Plan | undefined;
   private readonly chaosEvents: ChaosEvents;
+  private readonly retries: ApiRetryTally;
+  private currentPhase: Phase | undefined;
 
   constructor(
     private readonly options: RunOptions,
@@ -109,6 +112,9 @@ class Run {
   ) {
     this.tickMs = options.tickMs ?? 1000;
     this.chaosEvents = new ChaosEvents(options.cluster.kubeConfig, options.runId, recorder);
+    this.retries = retryTally(options.cluster.kubeConfig);
+    // Retries before the run (connecting, an earlier run on the same connection) are not this run's.
+    this.retries.take();
   }
 
   async execute(): Promise<void> {
@@ -136,6 +142,7 @@ class Run {
       await this.unwind(0);
       stopListening();
     }
+    this.recordRetries();
     this.recorder.record({ type: 'run.end', t: Date.now(), outcome: this.verdict.outcome, reason: this.verdict.reason });
   }
 
@@ -345,7 +352,16 @@ class Run {
   }
 
   private phase(phase: Phase): void {
+    this.recordRetries();
+    this.currentPhase = phase;
     this.recorder.record({ type: 'phase', t: Date.now(), phase });
+  }
+
+  /** The API retries of the phase that ends now, if there were any. */
+  private recordRetries(): void {
+    const counts = this.retries.take();
+    if (this.currentPhase === undefined || Object.keys(counts).length === 0) return;
+    this.recorder.record({ type: 'api.retries', t: Date.now(), phase: this.currentPhase, counts });
   }
 
   private listenForSignal(): () => void {
