@@ -57,6 +57,13 @@ describe('sim api: the JSON kept of each object', () => {
       expect(await names(`?limit=2&continue=${encodeURIComponent(page.json.metadata.continue as string)}`)).to.deep.equal(['d:-']);
       const one = await rawRequest(h.url, 'GET', '/api/v1/namespaces/default/pods/b');
       expect(one.json.metadata.resourceVersion).to.equal(h.store.get('pods', 'default', 'b')!.metadata.resourceVersion);
+
+      // Past 64 Ki characters a list goes out in several writes: 300 KB here.
+      const configMaps = Array.from({ length: 150 }, (_, i) => `cm-${String(i).padStart(3, '0')}`);
+      for (const name of configMaps) h.store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { blob: 'x'.repeat(2000) } } as never);
+      const big = await rawRequest(h.url, 'GET', '/api/v1/namespaces/default/configmaps');
+      expect(big.text.length).to.be.greaterThan(300_000);
+      expect((big.json.items as StoredObject[]).map((c) => c.metadata.name)).to.deep.equal(configMaps);
     } finally {
       await h.stop();
     }
