@@ -34,8 +34,9 @@ interface Result {
   /** The cluster's own CPU per second while nobody asks anything: part of each figure above. */
   readonly idleCpuMsPerS: number;
   readonly listBytes: number;
-  /** RSS after the LISTs (and a full GC): with the JSON the server keeps of each pod. */
+  /** RSS and heap in use after the LISTs (and a full GC): with the JSON the server keeps of each pod. */
   readonly rssAfterListMiB: number;
+  readonly heapAfterListMiB: number;
   readonly watchFanOutMs: number;
 }
 
@@ -80,7 +81,9 @@ async function run(nodes: number, pods: number): Promise<Result> {
   gc?.();
   await new Promise((r) => setTimeout(r, 200));
   gc?.();
-  const rssAfterListMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
+  const afterList = process.memoryUsage();
+  const rssAfterListMiB = Math.round(afterList.rss / 2 ** 20);
+  const heapAfterListMiB = Math.round(afterList.heapUsed / 2 ** 20);
 
   const watchers = await Promise.all(Array.from({ length: 10 }, async () => {
     const ac = new AbortController();
@@ -107,7 +110,7 @@ async function run(nodes: number, pods: number): Promise<Result> {
   const watchFanOutMs = Date.now() - t3;
   for (const w of watchers) w.ac.abort();
   await cluster.stop();
-  return { nodes, pods, bootMs, settleMs, cpuMs, rssMiB: Math.round(mem.rss / 2 ** 20), heapMiB: Math.round(mem.heapUsed / 2 ** 20), listAllPodsMs: first.ms, listAllPodsServerCpuMs: first.serverCpuMs, relistAllPodsMs: again.ms, relistAllPodsServerCpuMs: again.serverCpuMs, idleCpuMsPerS, listBytes: first.bytes, rssAfterListMiB, watchFanOutMs };
+  return { nodes, pods, bootMs, settleMs, cpuMs, rssMiB: Math.round(mem.rss / 2 ** 20), heapMiB: Math.round(mem.heapUsed / 2 ** 20), listAllPodsMs: first.ms, listAllPodsServerCpuMs: first.serverCpuMs, relistAllPodsMs: again.ms, relistAllPodsServerCpuMs: again.serverCpuMs, idleCpuMsPerS, listBytes: first.bytes, rssAfterListMiB, heapAfterListMiB, watchFanOutMs };
 }
 
 function cpuMsSince(start: NodeJS.CpuUsage): number {
