@@ -1,5 +1,6 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage } from '../core/errors.js';
+import { retryTally } from './api-retries.js';
 import type { Permission } from './rbac.js';
 import { rawGetWithRetries } from './raw-request.js';
 import { backoffMs } from './retry-policy.js';
@@ -75,12 +76,17 @@ export class KubeWatch<T extends KubernetesObject> {
     if (options.labelSelector) query.set('labelSelector', options.labelSelector);
     if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
     const listPath = query.size > 0 ? `${options.path}?${query}` : options.path;
+    const tally = retryTally(options.kubeConfig);
+    let listed = false;
     // Raw JSON for the list, as the watch delivers it: typed clients would turn timestamps into Dates
     // in listed objects only.
     const list = async (): Promise<KubernetesListObject<T>> => {
+      // ListWatch lists again only when it has no resourceVersion to resume from: after a 410.
+      if (listed) tally.count('re-list after 410');
       try {
         const res = await rawGetWithRetries(options.kubeConfig, listPath);
         if (res.status !== 200) throw new Error(`GET ${listPath}: HTTP ${res.status} ${statusMessage(res.body)}`);
+        listed = true;
         return JSON.parse(res.body) as KubernetesListObject<T>;
       } catch (err) {
         this.listError = err;
@@ -140,6 +146,7 @@ export class KubeWatch<T extends KubernetesObject> {
       return;
     }
     const delayMs = backoffMs(WATCH_RETRY, this.retries++);
+    retryTally(this.options.kubeConfig).count('broken watch');
     this.options.onRetry(`watch on ${this.options.path} broke (${errorMessage(err)}); re-watching in ${(delayMs / 1000).toFixed(1)}s`);
     this.retryTimer = setTimeout(() => void this.restart(), delayMs);
   }

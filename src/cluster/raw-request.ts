@@ -2,7 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Permission, Verb } from './rbac.js';
-import { classifyAnswer, withRetries, answerText, retryAfterMs, type Answer, type TryResult } from './retry-policy.js';
+import { retryTally } from './api-retries.js';
+import { classifyAnswer, withRetries, answerText, retryAfterMs, retryCauseOf, type Answer, type TryResult } from './retry-policy.js';
 
 /**
  * Plain HTTP(S) requests to the API server with the kubeconfig's credentials, for the paths the
@@ -87,8 +88,8 @@ export async function rawGetWithRetries(kubeConfig: KubeConfig, path: string, op
     if (kind === 'answered') return { kind: 'done', value: response! };
     if (kind === 'broken') return { kind: 'fail', error: 'error' in answer ? answer.error : new Error(answerText(answer)) };
     const wait = 'status' in answer ? retryAfterMs(answer.retryAfter) : undefined;
-    return { kind: 'again', why: answerText(answer), ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
-  }, options.signal ? { signal: options.signal } : {});
+    return { kind: 'again', why: answerText(answer), cause: retryCauseOf(answer), ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
+  }, { tally: retryTally(kubeConfig), ...(options.signal ? { signal: options.signal } : {}) });
 }
 
 function firstHeader(value: string | string[] | undefined): string | null {

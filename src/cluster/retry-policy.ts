@@ -1,5 +1,6 @@
 import { abortableSleep } from '../core/abortable-sleep.js';
 import { HarnessError } from '../core/errors.js';
+import type { ApiRetryTally } from './api-retries.js';
 
 /**
  * **The** retry policy for gameday's requests to the API server: exponential backoff with full
@@ -38,7 +39,7 @@ export function retryAfterMs(header: string | null | undefined): number | undefi
 /** One try's result: done (whatever the answer), safe to try again, or a failure to report as it is. */
 export type TryResult<T> =
   | { readonly kind: 'done'; readonly value: T }
-  | { readonly kind: 'again'; readonly why: string; readonly retryAfterMs?: number }
+  | { readonly kind: 'again'; readonly why: string; readonly cause: RetryCause; readonly retryAfterMs?: number }
   | { readonly kind: 'fail'; readonly error: unknown };
 
 export interface RetryOptions {
@@ -47,6 +48,8 @@ export interface RetryOptions {
   readonly random?: () => number;
   /** Called before each wait, for logs and tests. */
   readonly onRetry?: (why: string, waitMs: number, tries: number) => void;
+  /** Counts each retry by its cause, for the run's journal. */
+  readonly tally?: ApiRetryTally;
 }
 
 /**
@@ -65,6 +68,7 @@ export async function withRetries<T>(what: string, attempt: (tries: number) => P
     if (tries >= policy.attempts || elapsed + waitMs > policy.giveUpAfterMs || options.signal?.aborted) {
       throw new HarnessError(`${what}: still failing after ${tries} ${tries === 1 ? 'try' : 'tries'} in ${(elapsed / 1000).toFixed(1)}s: ${result.why}`);
     }
+    options.tally?.count(result.cause);
     options.onRetry?.(result.why, waitMs, tries);
     await abortableSleep(waitMs, options.signal ?? NEVER);
   }
@@ -97,6 +101,27 @@ export function classifyAnswer(answer: Answer): AnswerClass {
   if (status >= 500 && retryAfterMs(answer.retryAfter) !== undefined) return 'refused';
   if (status === 500 || status === 502 || status === 504) return 'unknown';
   return 'answered';
+}
+
+/**
+ * Why gameday tried something against the API server again, as a run's journal counts it:
+ * - `HTTP 429`, `HTTP 503`, `HTTP 500`…: the answer that was refused or lost;
+ * - `connection refused`, `connection reset`, `timeout`: no answer at all;
+ * - `write re-read`: a write whose answer was lost was read back to see whether it was carried out
+ *   (write-outcome.ts), besides the retry its lost answer counts as;
+ * - `re-list after 410`: a watch fell behind the server's history and listed again (kube-watch.ts);
+ * - `broken watch`: a watch that broke with an error was opened again; one the server simply
+ *   ended is re-opened as routine, and not counted.
+ */
+export type RetryCause = `HTTP ${number}` | 'connection refused' | 'connection reset' | 'timeout' | 'write re-read' | 're-list after 410' | 'broken watch';
+
+/** The cause to count for a retry after `answer`, one that `classifyAnswer` found worth trying again. */
+export function retryCauseOf(answer: Answer): RetryCause {
+  if ('status' in answer) return `HTTP ${answer.status}`;
+  const code = errorCode(answer.error);
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ETIMEDOUT' || /timed? ?out/i.test(String((answer.error as Error)?.message))) return 'timeout';
+  return 'connection reset';
 }
 
 /** Connection errors after which the request may have reached the server. */

@@ -10,7 +10,8 @@ import {
 } from '@kubernetes/client-node';
 import { from, type Observable } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
 import { HarnessError } from '../core/errors.js';
-import { answerText, classifyAnswer, withRetries, retryAfterMs, type Answer, type RetryOptions, type TryResult } from './retry-policy.js';
+import { retryTally } from './api-retries.js';
+import { answerText, classifyAnswer, withRetries, retryAfterMs, retryCauseOf, type Answer, type RetryOptions, type TryResult } from './retry-policy.js';
 import { changesNothing, outcomeOf, resourceAddress, type LostWrite, type ResourceAddress } from './write-outcome.js';
 
 /**
@@ -55,13 +56,14 @@ export class RetryingHttpLibrary implements HttpLibrary {
       if (kind === 'refused' || safe) return again(why, answer);
       if (!address) return { kind: 'fail', error: new HarnessError(`${method} ${url.pathname}: ${why}, and its outcome cannot be checked; not sent again`) };
       const write: LostWrite = { method, address, contentType: request.getHeaders()['Content-Type'] ?? '', body: parsedBody(request) };
+      this.options.tally?.count('write re-read');
       const outcome = await outcomeOf(write, (path) => this.readBack(request, path));
       if (outcome.kind === 'applied') return { kind: 'done', value: appliedResponse(method, address, outcome.object) };
       if (outcome.kind === 'unknowable') {
         return { kind: 'fail', error: new HarnessError(`${method} ${url.pathname}: ${why}, and whether it was carried out cannot be told (${outcome.why}); not sent again, so as never to apply it twice`) };
       }
       lostDelete ||= method === 'DELETE';
-      return { kind: 'again', why: `${why} (it was not carried out)` };
+      return { kind: 'again', why: `${why} (it was not carried out)`, cause: retryCauseOf(answer) };
     }, this.options);
   }
 
@@ -102,7 +104,7 @@ const SAME_ERROR_IS_AN_ANSWER = 3;
 
 function again(why: string, answer: Answer): TryResult<never> {
   const wait = 'status' in answer ? retryAfterMs(answer.retryAfter) : undefined;
-  return { kind: 'again', why, ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
+  return { kind: 'again', why, cause: retryCauseOf(answer), ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
 }
 
 function parsedBody(request: RequestContext): unknown {
@@ -150,7 +152,7 @@ export class RetryingKubeConfig extends KubeConfig {
     const config = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: this },
-      httpApi: new RetryingHttpLibrary(),
+      httpApi: new RetryingHttpLibrary(undefined, { tally: retryTally(this) }),
     });
     return new apiClientType(config);
   }

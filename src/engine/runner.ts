@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { retryTally, type ApiRetryTally } from '../cluster/api-retries.js';
 import type { NamespaceScope } from '../cluster/namespace-scope.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { ClusterTarget } from '../cluster/target.js';
@@ -105,6 +106,8 @@ class Run {
   private readonly startedAt = Date.now();
   private plan: Plan | undefined;
   private readonly chaosEvents: ChaosEvents;
+  private readonly retries: ApiRetryTally;
+  private currentPhase: Phase | undefined;
 
   constructor(
     private readonly options: RunOptions,
@@ -112,6 +115,9 @@ class Run {
   ) {
     this.tickMs = options.tickMs ?? 1000;
     this.chaosEvents = new ChaosEvents(options.cluster.kubeConfig, options.runId, recorder);
+    this.retries = retryTally(options.cluster.kubeConfig);
+    // Retries before the run (connecting, an earlier run on the same connection) are not this run's.
+    this.retries.take();
   }
 
   async execute(): Promise<void> {
@@ -139,6 +145,7 @@ class Run {
       await this.unwind(0);
       stopListening();
     }
+    this.recordRetries();
     this.recorder.record({ type: 'run.end', t: Date.now(), outcome: this.verdict.outcome, reason: this.verdict.reason });
   }
 
@@ -364,7 +371,16 @@ class Run {
   }
 
   private phase(phase: Phase): void {
+    this.recordRetries();
+    this.currentPhase = phase;
     this.recorder.record({ type: 'phase', t: Date.now(), phase });
+  }
+
+  /** The API retries of the phase that ends now, if there were any. */
+  private recordRetries(): void {
+    const counts = this.retries.take();
+    if (this.currentPhase === undefined || Object.keys(counts).length === 0) return;
+    this.recorder.record({ type: 'api.retries', t: Date.now(), phase: this.currentPhase, counts });
   }
 
   private listenForSignal(): () => void {

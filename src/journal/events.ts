@@ -21,9 +21,14 @@ export type RunEvent =
   | LogEvent
   | ClusterWarningEvent
   | NodeConditionEvent
+  | ApiRetriesEvent
   | RunEndEvent;
 
-export const JOURNAL_VERSION = 1;
+/**
+ * 2: `api.retries` events. Readers skip event types they do not know, so a version 2 journal reads
+ * as before in older gameday; a version 1 journal has no retry counts (absent, not zero).
+ */
+export const JOURNAL_VERSION = 2;
 
 /** How to reach the cluster again, for `gameday recover` in another process. */
 export interface ClusterRef {
@@ -197,6 +202,18 @@ export interface NodeConditionEvent {
   readonly previousStatus?: ConditionStatus;
   readonly reason?: string;
   readonly message?: string;
+}
+
+/**
+ * The requests to the API server that gameday tried again during a phase (src/cluster/api-retries.ts),
+ * counted by cause: `HTTP 503`, `connection reset`, `timeout`, `write re-read`, `re-list after 410`,
+ * `broken watch`… Journaled as the phase ends, and only when there were any: a retry storm is one line.
+ */
+export interface ApiRetriesEvent {
+  readonly type: 'api.retries';
+  readonly t: number;
+  readonly phase: Phase;
+  readonly counts: Readonly<Record<string, number>>;
 }
 
 export interface RunEndEvent {

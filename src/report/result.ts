@@ -38,6 +38,11 @@ export interface RunResult {
    * events. Always written now; absent in result.json files of older gameday versions.
    */
   readonly clusterActivity?: ClusterActivity;
+  /**
+   * Requests to the API server that gameday tried again during the run (a flaky API server that
+   * the run survived); absent for journals written before retries were counted (journal version 1).
+   */
+  readonly apiRetries?: ApiRetries;
   /** Drill steps (spec.steps) that started, in the order they ran; absent when the experiment has none. */
   readonly steps?: readonly StepResult[];
   /** Per disaster step: its RTO and RPO checks, and what a control-plane restore brought back; absent when there are none. */
@@ -57,6 +62,12 @@ export interface StepResult {
   readonly message?: string;
   /** The exec's exit code and output, the check's last outcome… */
   readonly evidence?: unknown;
+}
+
+export interface ApiRetries {
+  readonly total: number;
+  /** By cause: `HTTP 503`, `connection reset`, `timeout`, `write re-read`, `re-list after 410`, `broken watch`… */
+  readonly byCause: Readonly<Record<string, number>>;
 }
 
 export const RESULT_SCHEMA_VERSION = 1;
@@ -203,6 +214,7 @@ export class ResultBuilder {
   private readonly warningCounts = new Map<string, { reason: string; count: number }>();
   private nodeConditionChanges = 0;
   private readonly nodesAffected = new Set<string>();
+  private readonly retriesByCause = new Map<string, number>();
 
   get started(): boolean {
     return this.start !== undefined;
@@ -278,6 +290,9 @@ export class ResultBuilder {
         if (event.previousStatus !== undefined) this.nodeConditionChanges++;
         if (event.status !== (event.condition === 'Ready' ? 'True' : 'False')) this.nodesAffected.add(event.node);
         break;
+      case 'api.retries':
+        for (const [cause, n] of Object.entries(event.counts)) this.retriesByCause.set(cause, (this.retriesByCause.get(cause) ?? 0) + n);
+        break;
     }
   }
 
@@ -315,9 +330,15 @@ export class ResultBuilder {
       signals: [...this.signals],
       errors: [...this.errors],
       clusterActivity: this.clusterActivity(),
+      ...(start.journalVersion >= 2 ? { apiRetries: this.apiRetries() } : {}),
       ...(steps.length > 0 ? { steps } : {}),
       ...(drills.length > 0 ? { drills } : {}),
     };
+  }
+
+  private apiRetries(): ApiRetries {
+    const byCause = Object.fromEntries([...this.retriesByCause].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)));
+    return { total: [...this.retriesByCause.values()].reduce((a, b) => a + b, 0), byCause };
   }
 
   private clusterActivity(): ClusterActivity {

@@ -9,6 +9,7 @@ import { faultProblems, faultState } from './fault-problems.js';
 import { plainText } from './plain-text.js';
 import type { Reporter, RunContext } from './reporter.js';
 import type { RunResult } from './result.js';
+import { apiRetriesText } from './retries-text.js';
 import { describeTargets } from './targets-text.js';
 import { formatDuration, formatOffset } from './time-text.js';
 
@@ -80,6 +81,7 @@ export function renderSummary(r: RunResult, { files, link, data = [], blastRadiu
     '| --- | --- | --- | --- | --- | --- |',
     `| ${mdCode(r.runId)} | ${mdCode(r.file)} | ${mdText(`${r.cluster.kind} ${r.cluster.name}`)} | ${r.seed} | ${r.startedAt} | ${formatDuration(r.durationMs)} |`,
     '',
+    ...(r.apiRetries ? [`API retries: ${mdText(apiRetriesText(r.apiRetries))}`, ''] : []),
     '### Checks',
     '',
   ];

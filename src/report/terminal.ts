@@ -6,6 +6,7 @@ import type { CheckEvent, FaultEvent, Phase, RunEvent, RunStartEvent } from '../
 import { exitCodeFor, worstOutcome, type Outcome } from '../core/outcome.js';
 import { faultProblems } from './fault-problems.js';
 import { plainText } from './plain-text.js';
+import { apiRetriesText } from './retries-text.js';
 import type { Reporter, RunContext } from './reporter.js';
 import type { RunResult } from './result.js';
 import { describeTargets } from './targets-text.js';
@@ -135,6 +136,8 @@ export class TerminalReporter implements Reporter {
       `${this.outcome(result.outcome)} ${plainText(result.experiment)} in ${formatDuration(result.durationMs)}: ${plainText(result.reason)} (exit ${exitCodeFor(result.outcome)})`,
       true,
     );
+    // A run that survived a flaky API server says so; a clean one says so only when not quiet.
+    if (result.apiRetries) this.line(`  API retries: ${apiRetriesText(result.apiRetries)}`, result.apiRetries.total > 0);
     for (const fault of result.faults) {
       for (const p of faultProblems(fault)) {
         if (p.type === 'revert-failed' || p.type === 'not-reverted') this.line(this.c.red(`  fault ${fault.id} ${fault.kind} ${plainText(p.message)} ${run.runDir}`), true);

@@ -47,7 +47,10 @@ export interface StoreEvent {
   /** Plural resource name with its group: `pods`, `deployments.apps`, `leases.coordination.k8s.io`. */
   readonly resource: string;
   readonly object: StoredObject;
-  /** The object as it was before a MODIFIED change, so a filtered watch can tell "left the selector" apart. */
+  /**
+   * The version a MODIFIED change replaced, so a filtered watch can tell "left the selector"
+   * apart; for DELETED, the version that was removed (`object` is it with its final resourceVersion).
+   */
   readonly previous?: StoredObject;
   readonly rv: number;
 }
@@ -250,7 +253,7 @@ export class ObjectStore {
     this.sortedKeys.get(resource)!.delete(key);
     // Stored objects are never edited in place, so the deleted version can share all but its metadata.
     const obj = { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.rv) } };
-    this.emit({ type: 'DELETED', resource, object: obj, rv: this.rv });
+    this.emit({ type: 'DELETED', resource, object: obj, previous: current, rv: this.rv });
     return obj;
   }
 

@@ -94,8 +94,15 @@ describe('gameday run against a flaky API server (sim serve --api-faults, real C
     expect(r.code, r.stdout + r.stderr).to.equal(1);
     expect(r.stdout).to.match(/PASSED kill-under-api-faults/);
     expect(r.stdout).to.match(/FAILED drain-under-api-faults/);
-    const outcomes = readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).map((run) => JSON.parse(readFileSync(path.join(out, run, 'result.json'), 'utf8')) as { experiment: string; outcome: string; checks: { check: string; verdict: string }[] });
+    const runs = readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const outcomes = runs.map((run) => JSON.parse(readFileSync(path.join(out, run, 'result.json'), 'utf8')) as { experiment: string; outcome: string; checks: { check: string; verdict: string }[]; apiRetries: { total: number; byCause: Record<string, number> } });
     expect(Object.fromEntries(outcomes.map((o) => [o.experiment, o.outcome]))).to.deep.equal({ 'kill-under-api-faults': 'passed', 'drain-under-api-faults': 'failed' });
+    for (const o of outcomes) {
+      expect(o.apiRetries.total, `${o.experiment} survived a flaky API server, and says so`).to.be.greaterThan(0);
+      expect(Object.values(o.apiRetries.byCause).reduce((a, b) => a + b, 0)).to.equal(o.apiRetries.total);
+      expect(r.stdout, 'the terminal says it too').to.contain(`  API retries: ${o.apiRetries.total} (`);
+    }
+    for (const run of runs) expect(readFileSync(path.join(out, run, 'report.html'), 'utf8'), 'and report.html').to.match(/<dt>API retries<\/dt><dd>\d+ \([^<]+ ×\d+\)<\/dd>/);
     const drained = outcomes.find((o) => o.experiment === 'drain-under-api-faults')!;
     expect(drained.checks.filter((c) => c.verdict === 'failed').map((c) => c.check), 'only the impossible SLO failed').to.deep.equal(['ready(deployment/shop/web) >= 4']);
 

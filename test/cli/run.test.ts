@@ -53,9 +53,11 @@ describe('gameday run (real CLI process, embedded cluster, test plug-ins)', func
     expect(existsSync(e.a) || existsSync(e.b)).to.equal(false);
     const runDir = runDirOf(e.out);
     for (const f of ['journal.ndjson', 'result.json', 'junit.xml', 'summary.md', 'report.html']) expect(existsSync(path.join(runDir, f)), f).to.equal(true);
-    const result = JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as { outcome: string; seed: number };
+    const result = JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as { outcome: string; seed: number; apiRetries?: unknown };
     expect(result).to.include({ outcome: 'passed', seed: 7 });
+    expect(result.apiRetries, 'a healthy API server: nothing tried again').to.deep.equal({ total: 0, byCause: {} });
     expect(r.stdout).to.contain('PASSED');
+    expect(r.stdout).to.contain('  API retries: none\n');
   });
 
   it('fails (exit 1) when an SLO breaks, with the evidence in the output', async () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api, KubeConfig, PatchStrategy, ServerConfiguration, createConfiguration, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiRetryTally, retryTally } from '../../src/cluster/api-retries.js';
 import { KubeWatch } from '../../src/cluster/kube-watch.js';
 import { RetryingHttpLibrary, RetryingKubeConfig } from '../../src/cluster/retrying-http.js';
 import { API_RETRY, backoffMs, type RetryOptions, type RetryPolicy } from '../../src/cluster/retry-policy.js';
@@ -109,8 +110,14 @@ describe('cluster: retries against a flaky API server', () => {
 
     it('creates each object once although answers are lost after the create was carried out', async () => {
       h = await startApi({ apiFaults: parseApiFaults('rate=0.5,kinds=timeout,reset,500,seed=9,hold=10ms,applied=0.7') });
-      const core = coreApi(h.url, { policy: QUICK });
+      const tally = new ApiRetryTally();
+      const core = coreApi(h.url, { policy: QUICK, tally });
       for (let i = 0; i < 30; i++) await core.createNamespacedPod({ namespace: 'default', body: pod(`web-${i}`) });
+      const retried = tally.take();
+      expect(Object.keys(retried).sort(), 'each retry counted by the answer that was lost, and each lost create re-read').to.deep.equal(['HTTP 500', 'HTTP 504', 'connection reset', 'write re-read']);
+      // A create carried out before its answer was lost is found by re-reading it, and not sent again.
+      expect(retried['write re-read'], 'every create carried out before its answer was lost was re-read').to.be.at.least(h.server.faults!.appliedFirst);
+      expect(tally.take(), 'taking the counts starts them again').to.deep.equal({});
       const pods = [...h.store.scan('pods', { namespace: 'default' })];
       expect(pods.map((p) => p.metadata.name).sort()).to.deep.equal(Array.from({ length: 30 }, (_, i) => `web-${i}`).sort());
       expect(pods.every((p) => p.metadata.annotations === undefined), 'no mark of gameday on the objects').to.equal(true);
@@ -161,7 +168,10 @@ describe('cluster: retries against a flaky API server', () => {
       kc.loadFromOptions({ clusters: [{ name: 'c', server: h.url, skipTLSVerify: true }], users: [{ name: 'u' }], contexts: [{ name: 'c', cluster: 'c', user: 'u' }], currentContext: 'c' });
       const core = kc.makeApiClient(CoreV1Api);
       for (let i = 0; i < 6; i++) expect((await core.listNamespace()).items.map((n) => n.metadata?.name)).to.include('default');
-      expect(h.server.faults!.counts['503'] + h.server.faults!.counts['500'] + h.server.faults!.counts.reset).to.be.greaterThan(0);
+      const { counts } = h.server.faults!;
+      expect(counts['503'] + counts['500'] + counts.reset).to.be.greaterThan(0);
+      const failed = Object.fromEntries(Object.entries({ 'HTTP 503': counts['503'], 'HTTP 500': counts['500'], 'connection reset': counts.reset }).filter(([, n]) => n > 0));
+      expect(retryTally(kc).take(), 'every failed read was tried again, and counted where the run reads it').to.deep.equal(failed);
     });
 
     it('a watch re-lists after 410 and re-watches after an early end, its cache whole', async () => {
@@ -177,6 +187,9 @@ describe('cluster: retries against a flaky API server', () => {
         await eventually('the watch cache to hold all six pods', () => watch.list().length === 6, 15_000);
         expect(h.server.faults!.counts['410'] + h.server.faults!.counts['watch-end'], 'the watch met its faults').to.be.greaterThan(0);
         expect(retries.filter((r) => r.startsWith('gave up'))).to.deep.equal([]);
+        const counted = retryTally(h.kc).take();
+        expect(counted['re-list after 410'] ?? 0, 'each 410 re-listed, and counted').to.equal(h.server.faults!.counts['410']);
+        expect(counted['broken watch'] ?? 0, 'each broken watch counted').to.equal(retries.length);
       } finally {
         await watch.stop();
       }

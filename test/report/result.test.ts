@@ -51,6 +51,18 @@ describe('report/result', () => {
     expect(build(fixtureEvents('passing')).clusterActivity).to.deep.equal({ warningEvents: 0, warningReasons: {}, nodeConditionChanges: 0, nodesAffected: [] });
   });
 
+  it('adds up the API retries of every phase by cause, and has none to tell for a journal from before they were counted', () => {
+    const events = fixtureEvents('passing').map((e) => (e.type === 'run.start' ? { ...e, journalVersion: 2 } : e));
+    const end = events.findIndex((e) => e.type === 'run.end');
+    const t = events[end]!.t;
+    events.splice(end, 0, { type: 'api.retries', t, phase: 'faults', counts: { 'HTTP 503': 4, 'connection reset': 1 } }, { type: 'api.retries', t, phase: 'teardown', counts: { 'HTTP 503': 2, 're-list after 410': 3 } });
+    const result = JSON.parse(JSON.stringify(build(events))) as RunResult;
+    expect(result.apiRetries).to.deep.equal({ total: 10, byCause: { 'HTTP 503': 6, 're-list after 410': 3, 'connection reset': 1 } });
+    expect(validate(result), ajv.errorsText(validate.errors)).to.equal(true);
+    expect(build(events.filter((e) => e.type !== 'api.retries')).apiRetries, 'a clean run').to.deep.equal({ total: 0, byCause: {} });
+    expect(build(fixtureEvents('passing')).apiRetries, 'journal version 1: not counted, so not zero either').to.equal(undefined);
+  });
+
   it('keeps the last verdict of a check polled until it held, and counts the evaluations', () => {
     const result = build(fixtureEvents('passing'));
     const before = result.checks.filter((c) => c.role === 'steady-state-before');

@@ -2,8 +2,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { JsonReporter } from '../../src/report/json.js';
-import { SummaryReporter } from '../../src/report/summary.js';
-import { journalPath, playRuns, withTempDir } from './fixture-journals.js';
+import { ResultBuilder } from '../../src/report/result.js';
+import { SummaryReporter, renderSummary } from '../../src/report/summary.js';
+import { fixtureEvents, journalPath, playRuns, withTempDir } from './fixture-journals.js';
 
 function tableRow(markdown: string, startsWith: string): string[] {
   const line = markdown.split('\n').find((l) => l.startsWith(startsWith));
@@ -29,6 +30,16 @@ describe('report/summary', () => {
       expect(md).to.not.contain('[summary.md]');
       expect(md).to.not.contain('\u001b');
     });
+  });
+
+  it('says how many API requests were tried again, and why, under the run table', () => {
+    const builder = new ResultBuilder();
+    for (const e of fixtureEvents('passing')) builder.add(e);
+    const result = builder.result();
+    const md = (apiRetries?: { total: number; byCause: Record<string, number> }) => renderSummary({ ...result, ...(apiRetries ? { apiRetries } : {}) }, { files: [], link: true });
+    expect(md({ total: 9, byCause: { 'HTTP 503': 6, 'connection reset': 2, 're-list after 410': 1 } })).to.contain('\n\nAPI retries: 9 (HTTP 503 ×6, connection reset ×2, re-list after 410 ×1)\n\n### Checks');
+    expect(md({ total: 0, byCause: {} })).to.contain('\nAPI retries: none\n');
+    expect(md(), 'a journal from before retries were counted').to.not.contain('API retries');
   });
 
   it('links the journal when the run directory has one', async () => {

@@ -9,6 +9,7 @@ import { checkKey, type Regression } from '../regression.js';
 import type { HistoryEntry } from '../history.js';
 import { plainText } from '../plain-text.js';
 import type { CheckResult, RunResult } from '../result.js';
+import { apiRetriesText } from '../retries-text.js';
 import { describeTargets } from '../targets-text.js';
 import { formatDuration, formatOffset } from '../time-text.js';
 import { xmlAttr, xmlText } from '../xml-text.js';
@@ -94,6 +95,7 @@ function banner(r: RunResult): string {
     ['Seed', String(r.seed)],
     ['Started', text(r.startedAt)],
     ['Duration', `${formatDuration(r.durationMs)} <span class="muted">(fault phase ${formatDuration(r.plannedDurationMs)})</span>`],
+    ...(r.apiRetries ? [['API retries', text(apiRetriesText(r.apiRetries))] as [string, string]] : []),
   ];
   return `<header class="outcome-banner o-${attr(r.outcome)}">
 <h1>${text(r.experiment)} ${badge(r.outcome)}</h1>

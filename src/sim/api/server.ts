@@ -177,6 +177,7 @@ export class ApiServer {
   async stop(): Promise<void> {
     this.customResources.stop();
     this.customResourceCleanup.stop();
+    this.handler.stop();
     if (!this.server.listening) return;
     this.exec.stop();
     for (const socket of this.forwarded) socket.destroy();

@@ -4,8 +4,8 @@ import { ApiError } from './api-error.js';
 import { drained } from './http-exchange.js';
 import type { FieldMatcher } from './field-selector.js';
 import type { LabelMatcher } from './label-selector.js';
-import { objectJson } from './object-json.js';
-import { apiVersionOf, viewIn, type ResourceType } from './resources.js';
+import type { ObjectJson } from './object-json.js';
+import { apiVersionOf, type ResourceType } from './resources.js';
 import { tableColumns, tableRow, type IncludeObject } from './table.js';
 
 /**
@@ -50,6 +50,7 @@ export class WatchStream {
     private readonly req: WatchRequest,
     private readonly res: ServerResponse,
     private readonly limits: WatchLimits,
+    private readonly json: ObjectJson,
   ) {}
 
   /** Answers the request; resolves when the watch ends (client gone, timeout, error). */
@@ -163,7 +164,7 @@ export class WatchStream {
     if (req.metadataOnly && ev.type !== 'BOOKMARK') {
       return JSON.stringify({ type: ev.type, object: { kind: 'PartialObjectMetadata', apiVersion: req.metadataOnly, metadata: ev.object.metadata } });
     }
-    return `{"type":"${ev.type}","object":${objectJson(ev.type === 'BOOKMARK' ? ev.object : viewIn(req.resource, ev.object))}}`;
+    return `{"type":"${ev.type}","object":${ev.type === 'BOOKMARK' ? JSON.stringify(ev.object) : this.json.text(req.resource, ev.object)}}`;
   }
 
   private write(ev: Out, backlog = false): void {
