@@ -46,6 +46,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export class DataPlane {
   private readonly byIp = new Map<string, PodAttachment>();
+  /** Every attached pod by `namespace/name`, host-network pods without an address included: what usage is read from. */
+  private readonly byPod = new Map<string, PodAttachment>();
   private readonly partitions = new Map<string, Map<string, PartitionScope>>();
   private readonly latency = new Map<string, Map<string, LatencySpec>>();
   private readonly policy: NetworkPolicyEngine;
@@ -64,18 +66,24 @@ export class DataPlane {
     this.nodes = informers.for('nodes');
   }
 
-  attach(ip: string, attachment: PodAttachment): void {
-    this.byIp.set(ip, attachment);
+  /**
+   * A pod's processes join the data plane: reachable at `ip`, or at no address of their own (a
+   * host-network pod that listens on no port), while their usage is metered either way.
+   */
+  attach(ip: string | undefined, attachment: PodAttachment): void {
+    this.byPod.set(attachment.podKey, attachment);
+    if (ip) this.byIp.set(ip, attachment);
   }
 
-  detach(ip: string, podKey: string): void {
-    if (this.byIp.get(ip)?.podKey === podKey) this.byIp.delete(ip);
+  detach(ip: string, attachment: PodAttachment): void {
+    if (this.byPod.get(attachment.podKey) === attachment) this.byPod.delete(attachment.podKey);
+    if (this.byIp.get(ip) === attachment) this.byIp.delete(ip);
   }
 
-  /** What each running container of the pod at `ip` uses now; undefined when no process of that pod runs there. */
-  podUsage(ip: string, podKey: string, now = Date.now()): UsageSnapshot[] | undefined {
-    const attachment = this.byIp.get(ip);
-    if (attachment?.podKey !== podKey || !attachment.servers.length) return undefined;
+  /** What each running container of the pod uses now; undefined when no process of that pod runs. */
+  podUsage(podKey: string, now = Date.now()): UsageSnapshot[] | undefined {
+    const attachment = this.byPod.get(podKey);
+    if (!attachment?.servers.length) return undefined;
     return attachment.servers.map((s) => s.usage.snapshot(now));
   }
 

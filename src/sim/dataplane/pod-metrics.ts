@@ -15,9 +15,8 @@ export interface PodUsageSource {
 export function dataPlaneUsage(dataPlane: DataPlane): PodUsageSource {
   return {
     usage(pod, now) {
-      const ip = (pod.status as { podIP?: string } | undefined)?.podIP;
-      if (!ip || (pod.status as { phase?: string }).phase !== 'Running') return undefined;
-      return dataPlane.podUsage(ip, `${pod.metadata.namespace}/${pod.metadata.name}`, now);
+      if ((pod.status as { phase?: string } | undefined)?.phase !== 'Running') return undefined;
+      return dataPlane.podUsage(`${pod.metadata.namespace}/${pod.metadata.name}`, now);
     },
   };
 }

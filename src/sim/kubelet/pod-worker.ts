@@ -442,8 +442,8 @@ export class PodWorker {
    * only while it listens on a port, as its processes would bind the node's ports.
    */
   private attach(): void {
-    if (usesHostNetwork(this.pod) && !this.attachment.servers.some((s) => s.ports.size > 0)) return;
-    this.host.dataPlane.attach(this.ip, this.attachment);
+    const listens = !usesHostNetwork(this.pod) || this.attachment.servers.some((s) => s.ports.size > 0);
+    this.host.dataPlane.attach(listens ? this.ip : undefined, this.attachment);
   }
 
   private afterStartup(c: ContainerRun, gen: number): void {
@@ -811,7 +811,7 @@ export class PodWorker {
   }
 
   private detach(): void {
-    this.host.dataPlane.detach(this.ip, this.attachment.podKey);
+    this.host.dataPlane.detach(this.ip, this.attachment);
   }
 
   /** Writes status when the API is reachable; otherwise remembers to on reconnect. */

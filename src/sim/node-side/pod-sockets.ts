@@ -14,20 +14,21 @@ import { ConnectionError, type TrafficSource } from '../dataplane/traffic.js';
  */
 export class SocketDataPlane extends DataPlane {
   private readonly sockets = new Map<string, Map<number, Server>>();
-  private readonly owners = new Map<string, string>();
+  private readonly owners = new Map<string, PodAttachment>();
 
-  override attach(ip: string, attachment: PodAttachment): void {
+  override attach(ip: string | undefined, attachment: PodAttachment): void {
     super.attach(ip, attachment);
-    this.owners.set(ip, attachment.podKey);
+    if (!ip) return;
+    this.owners.set(ip, attachment);
     const ports = new Set(attachment.servers.flatMap((s) => [...s.ports]));
     const open = this.sockets.get(ip) ?? new Map<number, Server>();
     this.sockets.set(ip, open);
     for (const port of ports) if (!open.has(port)) open.set(port, this.listen(ip, port));
   }
 
-  override detach(ip: string, podKey: string): void {
-    super.detach(ip, podKey);
-    if (this.owners.get(ip) !== podKey) return;
+  override detach(ip: string, attachment: PodAttachment): void {
+    super.detach(ip, attachment);
+    if (this.owners.get(ip) !== attachment) return;
     this.owners.delete(ip);
     for (const server of this.sockets.get(ip)?.values() ?? []) {
       server.close();
@@ -42,7 +43,7 @@ export class SocketDataPlane extends DataPlane {
   }
 
   closeAll(): void {
-    for (const [ip, podKey] of [...this.owners]) this.detach(ip, podKey);
+    for (const [ip, attachment] of [...this.owners]) this.detach(ip, attachment);
   }
 
   private listen(ip: string, port: number): Server {
