@@ -43,10 +43,18 @@ export function unrecorded(store: ObjectStore): ObjectStore {
   return writers.get(store)?.raw ?? store;
 }
 
+/**
+ * Pods are the exception: the components' entries on tens of thousands of them (a create, then
+ * each kubelet status write) made a 25,000-pod cluster settle 1.5 times slower and hold 70% more
+ * (sim-bench), so a pod carries only the entries of writes that came through the API.
+ */
+const UNRECORDED = new Set(['pods']);
+
 function view(w: Writer): ObjectStore {
   const own: Partial<Record<keyof ObjectStore, unknown>> = {
-    create: (resource: string, input: StoredObject, options?: StoreCreateOptions) => w.raw.create(resource, recordCreate(w, resource, input), options),
+    create: (resource: string, input: StoredObject, options?: StoreCreateOptions) => w.raw.create(resource, UNRECORDED.has(resource) ? input : recordCreate(w, resource, input), options),
     mutate: (resource: string, namespace: string | undefined, name: string, fn: (obj: StoredObject) => boolean | void) => {
+      if (UNRECORDED.has(resource)) return w.raw.mutate(resource, namespace, name, fn);
       const before = w.raw.get(resource, namespace, name);
       return w.raw.mutate(resource, namespace, name, (o) => {
         if (fn(o) === false) return false;
@@ -56,6 +64,7 @@ function view(w: Writer): ObjectStore {
       });
     },
     update: (resource: string, input: StoredObject, expectResourceVersion?: string) => {
+      if (UNRECORDED.has(resource)) return w.raw.update(resource, input, expectResourceVersion);
       const before = w.raw.get(resource, input.metadata.namespace, input.metadata.name);
       const next = jsonClone(input);
       if (before && !shareUnchanged(next, before)) recordChange(w, resource, before, next);
@@ -81,16 +90,10 @@ function scopeOf(w: Writer, r: ResourceType, subresource: string | undefined): W
   return { manager: w.manager, apiVersion: apiVersionOf(r), ...(subresource ? { subresource } : {}), hasStatus, type: typeOfResource(r), ...(subresource === 'status' ? { statusOwnsMetadata: true } : {}) };
 }
 
-/**
- * Pods are the exception: the components' entries on tens of thousands of them (a create, then
- * each kubelet status write) made a 25,000-pod cluster settle 1.5 times slower and hold 70% more
- * (sim-bench), so a pod carries only the entries of writes that came through the API.
- */
-const UNRECORDED = new Set(['pods']);
 
 function recordCreate(w: Writer, resource: string, input: StoredObject): StoredObject {
   const r = resourceByStoreKey(resource);
-  if (!r || UNRECORDED.has(resource) || input.metadata.managedFields !== undefined) return input;
+  if (!r || input.metadata.managedFields !== undefined) return input;
   const { metadata, ...rest } = input;
   const hasStatus = r.subresources.some((s) => s.name === 'status');
   const owned: Json = { ...rest, metadata: ownedMeta(metadata) };
@@ -113,7 +116,7 @@ function ownedMeta(meta: StoredObject['metadata']): Json {
  */
 function recordChange(w: Writer, resource: string, before: StoredObject, next: StoredObject): void {
   const r = resourceByStoreKey(resource);
-  if (!r || UNRECORDED.has(resource)) return;
+  if (!r) return;
   const hasStatus = r.subresources.some((s) => s.name === 'status');
   const changed = new Set<string>();
   for (const k of new Set([...Object.keys(before), ...Object.keys(next)])) {
