@@ -72,8 +72,8 @@ export function validateBody(r: ResourceType, type: TypeNode, body: unknown, dir
  * does (422 on the field `patch`), quoting what it decoded: the patched object for JSON and merge
  * patches, the patch itself (as Go prints a map) for a strategic merge patch.
  */
-export function validatePatched(type: TypeNode, patched: unknown, quote: () => string, directive: FieldValidation, res: ServerResponse): void {
-  const original = directive === 'Strict' ? quote() : '';
+export function validatePatched(type: TypeNode, patched: unknown, how: { readonly patch: unknown; readonly strategic: boolean }, directive: FieldValidation, res: ServerResponse): void {
+  const original = directive === 'Strict' ? (how.strategic ? goValue(how.patch) : patchedJson(patched, how.patch)) : '';
   const unknown = dropUnknownFields(type, patched);
   if (unknown.length === 0) return;
   if (directive === 'Strict') {
@@ -88,7 +88,7 @@ function warn(res: ServerResponse, unknown: readonly string[]): void {
 }
 
 /** A decoded JSON value as Go's fmt prints it (`%v`): `map[colour:blue data:map[b:2]]`, keys sorted. */
-export function goValue(value: unknown): string {
+function goValue(value: unknown): string {
   if (value === null) return '<nil>';
   if (Array.isArray(value)) return `[${value.map(goValue).join(' ')}]`;
   if (typeof value === 'object') {
@@ -96,4 +96,17 @@ export function goValue(value: unknown): string {
     return `map[${entries.map(([k, v]) => `${k}:${goValue(v)}`).join(' ')}]`;
   }
   return String(value);
+}
+
+/**
+ * A merge-patched object as upstream's strict decoder quotes it: json-patch re-encodes the
+ * documents a patch touched (keys sorted, as Go marshals a map) and keeps the others as they were.
+ */
+function patchedJson(patched: unknown, patch: unknown): string {
+  const touched = (value: unknown, by: unknown): unknown => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || by === null || typeof by !== 'object' || Array.isArray(by)) return value;
+    const keys = Object.keys(value).sort();
+    return Object.fromEntries(keys.map((k) => [k, k in by ? touched((value as Record<string, unknown>)[k], (by as Record<string, unknown>)[k]) : (value as Record<string, unknown>)[k]]));
+  };
+  return JSON.stringify(touched(patched, patch));
 }

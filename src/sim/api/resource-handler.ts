@@ -9,7 +9,7 @@ import { evictPod } from './eviction.js';
 import { apply, managerOf, trackUpdate, type Applied, type WriteScope } from './field-manager/field-manager.js';
 import { typeOfResource } from './field-manager/resource-types.js';
 import { exactField, parseFieldSelector } from './field-selector.js';
-import { fieldValidationOf, goValue, validateBody, validatePatched } from './field-validation.js';
+import { fieldValidationOf, validateBody, validatePatched } from './field-validation.js';
 import { drained, includeObjectOf, sendJson, sendStatus, type Negotiated } from './http-exchange.js';
 import { applyJsonPatch } from './json-patch.js';
 import { formatLabelSelector, parseLabelSelector } from './label-selector.js';
@@ -404,7 +404,7 @@ export class ResourceHandler {
     const current = this.current(req);
     const patched = this.applyPatch(req, structuredClone(viewIn(req.resource, current)) as Json);
     const strategic = req.contentType.split(';')[0]!.trim().toLowerCase() === 'application/strategic-merge-patch+json';
-    validatePatched(typeOfResource(req.resource), patched, () => (strategic ? goValue(req.body) : patchedJson(patched, req.body)), directive, res);
+    validatePatched(typeOfResource(req.resource), patched, { patch: req.body, strategic }, directive, res);
     const patchRv = (req.body as Json | undefined)?.metadata?.resourceVersion;
     // A patch without a resourceVersion is unconditional, whatever version the object has now.
     if (!patchRv && patched.metadata) patched.metadata.resourceVersion = current.metadata.resourceVersion;
@@ -534,17 +534,4 @@ async function streamList(res: ServerResponse, head: string, items: readonly str
     }
   }
   res.end(']}');
-}
-
-/**
- * A merge-patched object as upstream's strict decoder quotes it: json-patch re-encodes the
- * documents a patch touched (keys sorted, as Go marshals a map) and keeps the others as they were.
- */
-function patchedJson(patched: unknown, patch: unknown): string {
-  const touched = (value: unknown, by: unknown): unknown => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || by === null || typeof by !== 'object' || Array.isArray(by)) return value;
-    const keys = Object.keys(value).sort();
-    return Object.fromEntries(keys.map((k) => [k, k in by ? touched((value as Json)[k], (by as Json)[k]) : (value as Json)[k]]));
-  };
-  return JSON.stringify(touched(patched, patch));
 }
