@@ -1,11 +1,9 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from '../../src/browser/chromium.js';
 import type { RunEvent } from '../../src/journal/events.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { withTempDir } from './fixture-journals.js';
-import { openReport, playEventRuns, readEvents, RICH_JOURNAL } from './html-fixture.js';
+import { openReport, playEventRuns, readEvents, RICH_JOURNAL, useChromium } from './html-fixture.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const DURATION_S = 30;
@@ -43,18 +41,12 @@ function autoscalingRun(): RunEvent[] {
 
 describe('report/html: the offered rate beside the replicas', function () {
   this.timeout(30_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchChromium('the report tests');
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium('the report tests');
 
   it('draws the load shape\'s offered rate and the replicas on one chart, aligned in time with the other charts, in Chromium', async () => {
     await withTempDir(async (dir) => {
       const [result] = await playEventRuns([autoscalingRun()], [new HtmlReporter()], dir);
-      const { page, problems } = await openReport(browser, join(dir, result!.runId, 'report.html'), { width: 1280, height: 800 });
+      const { page, problems } = await openReport(browser(), join(dir, result!.runId, 'report.html'), { width: 1280, height: 800 });
       expect(await page.locator('#scaling h3').textContent()).to.equal('Offered rate and replicas (load shape of web; replicas(deployment/shop/web))');
       expect(await page.locator('#scaling-chart .uplot canvas').count()).to.equal(1);
       // web: success and latency; the replicas probe: its value; and the scaling chart.
@@ -82,7 +74,7 @@ describe('report/html: the offered rate beside the replicas', function () {
   it('draws no such chart for a run without a load shape', async () => {
     await withTempDir(async (dir) => {
       const [result] = await playEventRuns([readEvents(RICH_JOURNAL)], [new HtmlReporter()], dir);
-      const { page, problems } = await openReport(browser, join(dir, result!.runId, 'report.html'), { width: 1280, height: 800 });
+      const { page, problems } = await openReport(browser(), join(dir, result!.runId, 'report.html'), { width: 1280, height: 800 });
       expect(await page.locator('#scaling').count()).to.equal(0);
       expect(problems).to.deep.equal([]);
     });

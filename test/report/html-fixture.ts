@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../src/browser/chromium.js';
 import type { CheckEvent, RunEvent } from '../../src/journal/events.js';
 import { ReporterMultiplexer } from '../../src/report/multiplexer.js';
 import type { Reporter } from '../../src/report/reporter.js';
@@ -68,4 +69,16 @@ export async function openReport(browser: Browser, file: string, viewport: { wid
   await page.goto(pathToFileURL(file).href);
   await page.waitForFunction("document.documentElement.dataset.ready === 'true'", undefined, { timeout: 10_000 });
   return { page, problems };
+}
+
+/** One Chromium for the suite (launched before its tests, closed after); call inside `describe`, read it in the tests. */
+export function useChromium(purpose: string): () => Browser {
+  let browser: Browser | undefined;
+  before(async () => {
+    browser = await launchChromium(purpose);
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => browser!;
 }

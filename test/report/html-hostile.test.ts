@@ -1,11 +1,9 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from '../../src/browser/chromium.js';
 import type { RunEvent } from '../../src/journal/events.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { journalPath, withTempDir } from './fixture-journals.js';
-import { openReport, playEventRuns, readEvents } from './html-fixture.js';
+import { openReport, playEventRuns, readEvents, useChromium } from './html-fixture.js';
 
 /**
  * Strings from the cluster (node and pod names, Event reasons and messages, condition messages,
@@ -45,18 +43,12 @@ function hostileRun(): RunEvent[] {
 
 describe('report/html with hostile strings from the cluster', function () {
   this.timeout(30_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchChromium('the report escaping test');
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium('the report escaping test');
 
   it('runs no script from a name or message in Chromium, and shows each one as text', async () => {
     await withTempDir(async (dir) => {
       const [result] = await playEventRuns([hostileRun()], [new HtmlReporter()], dir);
-      const { page, problems } = await openReport(browser, join(dir, result!.runId, 'report.html'), { width: 1280, height: 800 });
+      const { page, problems } = await openReport(browser(), join(dir, result!.runId, 'report.html'), { width: 1280, height: 800 });
       // Hover and focus everything, so an injected attribute handler would have had its chance.
       await page.locator('.node-lane').first().hover();
       await page.keyboard.press('Tab');

@@ -3,27 +3,19 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from '../../src/browser/chromium.js';
 import type { RunEvent } from '../../src/journal/events.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { TimelineBuilder } from '../../src/report/html/timeline.js';
 import { JsonReporter } from '../../src/report/json.js';
 import { ResultBuilder } from '../../src/report/result.js';
 import { journalPath, withTempDir } from './fixture-journals.js';
-import { openReport, playEventRuns, readEvents, RICH_JOURNAL } from './html-fixture.js';
+import { openReport, playEventRuns, readEvents, RICH_JOURNAL, useChromium } from './html-fixture.js';
 
 const ARTIFACTS = 'test-artifacts';
 
 describe('report/html', function () {
   this.timeout(30_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchChromium('the report tests');
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium('the report tests');
 
   it('draws the probes, fault windows, budget and markers of a run in Chromium, with no console errors, on a desktop and a phone', async () => {
     await withTempDir(async (dir) => {
@@ -32,7 +24,7 @@ describe('report/html', function () {
       const html = await readFile(file, 'utf8');
       expect(html).to.not.match(/<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!github\.com\/leeoniya)/);
 
-      const { page, problems } = await openReport(browser, file, { width: 1280, height: 800 });
+      const { page, problems } = await openReport(browser(), file, { width: 1280, height: 800 });
       expect(await page.textContent('h1')).to.contain('drain-keeps-web-up');
       expect(await page.textContent('header .badge')).to.equal('failed');
       // web and api: success and latency; the budget probe: ready pods against desired healthy.
@@ -48,7 +40,7 @@ describe('report/html', function () {
       await page.screenshot({ path: join(ARTIFACTS, 'report-desktop.png'), fullPage: true });
       expect(problems).to.deep.equal([]);
 
-      const phone = await openReport(browser, file, { width: 390, height: 844 });
+      const phone = await openReport(browser(), file, { width: 390, height: 844 });
       expect(await phone.page.evaluate<number>('document.documentElement.scrollWidth')).to.be.at.most(390);
       expect(await phone.page.locator('#probe-0-success canvas').evaluate((c) => c.getBoundingClientRect().width)).to.be.at.most(390);
       await phone.page.screenshot({ path: join(ARTIFACTS, 'report-phone.png'), fullPage: true });
@@ -59,7 +51,7 @@ describe('report/html', function () {
   it('draws a node conditions lane per node and Kubernetes Warning events as markers and rows, in Chromium', async () => {
     await withTempDir(async (dir) => {
       const [result] = await playEventRuns([readEvents(journalPath('node-partition'))], [new HtmlReporter()], dir);
-      const { page, problems } = await openReport(browser, join(dir, result!.runId, 'report.html'), { width: 1280, height: 800 });
+      const { page, problems } = await openReport(browser(), join(dir, result!.runId, 'report.html'), { width: 1280, height: 800 });
       expect(await page.locator('.node-lane').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')))).to.deep.equal(['gameday-worker3', 'gameday-worker2']);
       const worker2 = page.locator('.node-lane[data-node="gameday-worker2"] .condition-span');
       expect(await worker2.allTextContents()).to.deep.equal(['Ready', 'Unknown', 'Ready']);
@@ -88,7 +80,7 @@ describe('report/html', function () {
       await page.screenshot({ path: join(ARTIFACTS, 'report-node-conditions.png'), fullPage: true });
       expect(problems).to.deep.equal([]);
 
-      const phone = await openReport(browser, join(dir, result!.runId, 'report.html'), { width: 390, height: 844 });
+      const phone = await openReport(browser(), join(dir, result!.runId, 'report.html'), { width: 390, height: 844 });
       expect(await phone.page.evaluate<number>('document.documentElement.scrollWidth')).to.be.at.most(390);
       expect(phone.problems).to.deep.equal([]);
     });
@@ -97,7 +89,7 @@ describe('report/html', function () {
   it('scrolls a failed check to its chart and highlights its evidence window', async () => {
     await withTempDir(async (dir) => {
       const [result] = await playEventRuns([readEvents(RICH_JOURNAL)], [new HtmlReporter()], dir);
-      const { page, problems } = await openReport(browser, join(dir, result!.runId, 'report.html'), { width: 1280, height: 800 });
+      const { page, problems } = await openReport(browser(), join(dir, result!.runId, 'report.html'), { width: 1280, height: 800 });
       const row = result!.checks.findIndex((c) => c.check === 'p99(web) < 300ms over 10s');
       await page.click(`#check-${row} a.evidence-link`);
       expect(await page.evaluate<string>('location.hash')).to.equal(`#evidence-${row}`);
@@ -127,7 +119,7 @@ describe('report/html', function () {
     await withTempDir(async (dir) => {
       const [result] = await playEventRuns([readEvents(RICH_JOURNAL)], [new HtmlReporter()], dir);
       const row = result!.checks.findIndex((c) => c.check === 'availability(web) >= 99.5%');
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
       await page.goto(`${pathToFileURL(join(dir, result!.runId, 'report.html')).href}#evidence-${row}`);
       await page.waitForFunction("document.documentElement.dataset.ready === 'true'");
       expect(await page.locator('#probe-0-success .evidence-window').count()).to.equal(1);
