@@ -1,7 +1,8 @@
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1LabelSelector } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isNotFound } from '../cluster/api-errors.js';
+import { selectorMatches } from '../cluster/label-selector.js';
 import type { ControlPlaneAccess } from '../cluster/target.js';
 import { abortableSleep } from '../core/abortable-sleep.js';
 import type { Sample } from '../core/sample.js';
@@ -112,7 +113,8 @@ async function reconciled(options: EtcdStepOptions, p: DeleteParams, since: numb
     const workload = await (p.kind === 'Deployment' ? apps.readNamespacedDeployment(ref) : apps.readNamespacedStatefulSet(ref)).catch(() => undefined);
     const want = workload?.spec?.replicas ?? 1;
     const readyReplicas = workload?.status?.readyReplicas ?? 0;
-    const pods = workload ? (await core.listNamespacedPod({ namespace: ref.namespace, labelSelector: selectorText(workload.spec?.selector) }).catch(() => undefined))?.items ?? [] : [];
+    const inNamespace = workload ? ((await core.listNamespacedPod({ namespace: ref.namespace }).catch(() => undefined))?.items ?? []) : [];
+    const pods = inNamespace.filter((pod) => selectorMatches(workload?.spec?.selector, pod.metadata?.labels));
     const fresh = pods.filter(
       (pod) =>
         pod.metadata?.deletionTimestamp === undefined &&
@@ -128,10 +130,4 @@ async function reconciled(options: EtcdStepOptions, p: DeleteParams, since: numb
     await abortableSleep(POLL_MS, options.signal);
   }
   return { state };
-}
-
-function selectorText(selector: V1LabelSelector | undefined): string {
-  return Object.entries(selector?.matchLabels ?? {})
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
 }
