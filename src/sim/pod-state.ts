@@ -73,9 +73,13 @@ export function availability(pod: StoredObject, minReadySeconds: number, now = D
 export function setCondition(conditions: Condition[], next: Condition, now = nowIso()): void {
   const i = conditions.findIndex((c) => c.type === next.type);
   const prev = i >= 0 ? conditions[i] : undefined;
-  const merged: Condition = { ...prev, ...next };
+  const both: Record<string, unknown> = { ...prev, ...next };
+  // Copied without the fields `next` clears, rather than deleted from the copy: an object that lost
+  // a property is a slow dictionary from then on, for JSON.stringify of every LIST and watch event.
+  const kept: Record<string, unknown> = {};
+  for (const k in both) if (both[k] !== undefined) kept[k] = both[k];
+  const merged = kept as unknown as Condition;
   merged.lastTransitionTime = prev && prev.status === next.status ? (prev.lastTransitionTime ?? now) : now;
-  for (const k of Object.keys(merged) as (keyof Condition)[]) if (merged[k] === undefined) delete merged[k];
   if (i >= 0) conditions[i] = merged;
   else conditions.push(merged);
 }
