@@ -2,14 +2,20 @@ import { flatString } from '../json-value.js';
 import type { ObjectStore, StoreEvent, StoredObject } from '../store.js';
 import { viewIn, type ResourceType } from './resources.js';
 
+/** How many objects a LIST serializes in one go and sends as one write. */
+const LIST_PIECE_ITEMS = 256;
+
 /**
- * The JSON text of each object the store holds now, computed the first time the API serves it
- * (a GET, a LIST, a watch event) and dropped as soon as the store replaces or removes that
- * version. Serializing is most of what a LIST costs (25,000 pods are 57 MB of JSON), so a list
- * served again, and every watcher of one change, reuse the text instead of serializing anew
- * (kube-apiserver's watch cache likewise serializes an event once for all watchers). Only
- * current versions keep a text: old versions live on in the watch history, and a text for each
- * of them doubled the memory of every object that was ever listed or watched.
+ * The JSON text of each object the store holds now, computed the first time a GET or a watch
+ * event serves it and dropped as soon as the store replaces or removes that version, so every
+ * watcher of one change reuses one text (kube-apiserver's watch cache likewise serializes an
+ * event once for all watchers). Only current versions keep a text: old versions live on in the
+ * watch history, and a text for each of them doubled the memory of every object ever watched.
+ *
+ * A LIST reuses the texts there are but keeps none of its own, as kube-apiserver serializes
+ * each LIST anew: keeping them held 57 MB more for 25,000 listed pods, and promoting 25,000
+ * young strings to the old generation cost a LIST more garbage-collection time than a repeated
+ * LIST saved.
  */
 export class ObjectJson {
   private readonly texts = new WeakMap<StoredObject, string>();
@@ -30,6 +36,38 @@ export class ObjectJson {
       if (this.store.get(r.storeKey, o.metadata.namespace, o.metadata.name) === o) this.texts.set(o, flatString(text));
     }
     return text;
+  }
+
+  /**
+   * The JSON of `objects` as `r` serves them, comma-separated, in pieces of a few hundred objects
+   * for a LIST to write one after another. Objects without a text yet are serialized a run at a
+   * time, in one JSON.stringify per run.
+   */
+  *listPieces(r: ResourceType, objects: readonly StoredObject[]): Generator<string> {
+    let run: unknown[] = [];
+    let texts: string[] = [];
+    const serializeRun = (): void => {
+      if (run.length === 0) return;
+      // One array's text without its brackets: its items, comma-separated.
+      texts.push(JSON.stringify(run).slice(1, -1));
+      run = [];
+    };
+    for (const o of objects) {
+      const text = r.conversion ? undefined : this.texts.get(o);
+      if (text === undefined) {
+        run.push(r.conversion ? viewIn(r, o) : o);
+      } else {
+        serializeRun();
+        texts.push(text);
+      }
+      if (run.length + texts.length >= LIST_PIECE_ITEMS) {
+        serializeRun();
+        yield texts.join(',');
+        texts = [];
+      }
+    }
+    serializeRun();
+    if (texts.length) yield texts.join(',');
   }
 
   stop(): void {

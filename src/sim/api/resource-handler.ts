@@ -48,8 +48,6 @@ const SYSTEM_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionT
  * List items are joined into writes of about this many characters: a longer string would be made in
  * V8's large-object space, where only a full GC frees it (50 MB of those per LIST of 25,000 pods).
  */
-const LIST_WRITE_CHARS = 64 * 1024;
-
 interface ContinueToken {
   readonly rv: number;
   readonly start: string;
@@ -182,7 +180,7 @@ export class ResourceHandler {
     if (n.metadataOnly) {
       return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: n.metadataOnly, metadata: meta, items: items.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: n.metadataOnly, metadata: o.metadata })) }, n.contentType);
     }
-    await streamList(res, `{"kind":"${r.kind}List","apiVersion":"${apiVersionOf(r)}","metadata":${JSON.stringify(meta)},"items":[`, items.map((o) => this.json.text(r, o)));
+    await streamList(res, `{"kind":"${r.kind}List","apiVersion":"${apiVersionOf(r)}","metadata":${JSON.stringify(meta)},"items":[`, this.json.listPieces(r, items));
   }
 
   private watch(req: ResourceRequest, res: ServerResponse): Promise<void> {
@@ -514,20 +512,14 @@ export class ResourceHandler {
   }
 }
 
-/** Writes a list a chunk at a time, waiting for the socket when it is full. */
-async function streamList(res: ServerResponse, head: string, items: readonly string[]): Promise<void> {
+/** Writes a list a piece of its items at a time, waiting for the socket when it is full. */
+async function streamList(res: ServerResponse, head: string, pieces: Iterable<string>): Promise<void> {
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   res.write(head);
-  let chunk: string[] = [];
-  let chars = 0;
-  for (let i = 0; i < items.length; i++) {
-    chunk.push(items[i]!);
-    chars += items[i]!.length;
-    if (chars < LIST_WRITE_CHARS && i < items.length - 1) continue;
-    const text = chunk.join(',');
-    const more = res.write(chunk.length === i + 1 ? text : `,${text}`);
-    chunk = [];
-    chars = 0;
+  let first = true;
+  for (const piece of pieces) {
+    const more = res.write(first ? piece : `,${piece}`);
+    first = false;
     if (!more) {
       await drained(res);
       if (res.destroyed) return;

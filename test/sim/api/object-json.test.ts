@@ -41,6 +41,22 @@ describe('sim api: the JSON kept of each object', () => {
     }
   });
 
+  it('a LIST reuses, in order, the texts a GET or a watcher made, and keeps none of its own', () => {
+    const store = new ObjectStore();
+    const json = new ObjectJson(store);
+    try {
+      const [a, b, c] = ['a', 'b', 'c'].map((name) => store.create('pods', pod(name) as never));
+      json.text(PODS, b!);
+      for (const o of [a!, b!, c!]) editInPlace(o);
+      const listed = (JSON.parse(`[${[...json.listPieces(PODS, [a!, b!, c!])].join(',')}]`) as StoredObject[]).map((p) => `${p.metadata.name}:${p.metadata.labels?.edited ?? '-'}`);
+      expect(listed, 'b from the text its GET made; a and c serialized as they are now').to.deep.equal(['a:in-place', 'b:-', 'c:in-place']);
+      a!.metadata.labels!.edited = 'again';
+      expect(JSON.parse(json.text(PODS, a!)).metadata.labels.edited, 'the LIST kept no text of a').to.equal('again');
+    } finally {
+      json.stop();
+    }
+  });
+
   it('a LIST served again shows every change since, as pages and selectors do', async () => {
     const h = await startApi();
     try {
@@ -58,9 +74,10 @@ describe('sim api: the JSON kept of each object', () => {
       const one = await rawRequest(h.url, 'GET', '/api/v1/namespaces/default/pods/b');
       expect(one.json.metadata.resourceVersion).to.equal(h.store.get('pods', 'default', 'b')!.metadata.resourceVersion);
 
-      // Past 64 Ki characters a list goes out in several writes: 300 KB here.
-      const configMaps = Array.from({ length: 150 }, (_, i) => `cm-${String(i).padStart(3, '0')}`);
-      for (const name of configMaps) h.store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { blob: 'x'.repeat(2000) } } as never);
+      // A list goes out 256 objects to a write: three writes here, one of them from a GET's kept text.
+      const configMaps = Array.from({ length: 600 }, (_, i) => `cm-${String(i).padStart(3, '0')}`);
+      for (const name of configMaps) h.store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { blob: 'x'.repeat(500) } } as never);
+      await rawRequest(h.url, 'GET', '/api/v1/namespaces/default/configmaps/cm-300');
       const big = await rawRequest(h.url, 'GET', '/api/v1/namespaces/default/configmaps');
       expect(big.text.length).to.be.greaterThan(300_000);
       expect((big.json.items as StoredObject[]).map((c) => c.metadata.name)).to.deep.equal(configMaps);
