@@ -4,15 +4,18 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { startEmbeddedCluster } from '../../src/sim/index.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
  * Embedded cluster scale benchmark: boot N nodes, run P pods through Deployments created over the
  * API, and measure settle time (wall and CPU), memory, a full LIST of pods (first and again, from a
  * client in another process, with the server's CPU) and a watch fan-out to 10 watchers. Each size runs in a process of its own, so its RSS and heap are its own; with more
  * than one size the file also holds each size's settle time and CPU as a ratio to the first's.
- * Run: npx tsx --expose-gc test/bench/sim-bench.ts [nodes:pods ...]   (default 100:5000 500:25000)
+ * The cluster is the compiled one in dist/ (built first), as `gameday` runs it: under tsx every
+ * closure carries a defined `name` (esbuild's keepNames), which puts 25,000 pods' closures in
+ * dictionary mode and made RSS about 70 MiB larger than the product's. `--src` measures the
+ * TypeScript sources through tsx instead.
+ * Run: npx tsx --expose-gc test/bench/sim-bench.ts [--src] [nodes:pods ...]   (default 100:5000 500:25000)
  */
 interface Result {
   readonly nodes: number;
@@ -40,7 +43,9 @@ interface Result {
   readonly watchFanOutMs: number;
 }
 
-async function run(nodes: number, pods: number): Promise<Result> {
+async function run(nodes: number, pods: number, from: 'dist' | 'src'): Promise<Result> {
+  const modulePath = from === 'dist' ? '../../dist/sim/index.js' : '../../src/sim/index.js';
+  const { startEmbeddedCluster } = (await import(pathToFileURL(fileURLToPath(new URL(modulePath, import.meta.url))).href)) as typeof import('../../src/sim/index.js');
   const t0 = Date.now();
   // Without kind's kube-system (two DaemonSet pods per node): the figures are the workload's pods, comparable with earlier runs.
   const cluster = await startEmbeddedCluster({ workers: nodes, kubeSystem: false, timings: { containerStartMs: 50, nodeLeaseRenewMs: 10_000, nodeStatusUpdateMs: 60_000 } });
@@ -159,15 +164,18 @@ class OutsideClient {
 }
 
 const args = process.argv.slice(2);
-if (args[0] === '--one') {
+const from = args.includes('--src') ? 'src' : 'dist';
+const sizeArgs = args.filter((a) => a !== '--src');
+if (sizeArgs[0] === '--one') {
   // A child run of one size: its result is the last line of stdout.
-  const [nodes, pods] = args[1]!.split(':').map(Number) as [number, number];
-  console.log(JSON.stringify(await run(nodes, pods)));
+  const [nodes, pods] = sizeArgs[1]!.split(':').map(Number) as [number, number];
+  console.log(JSON.stringify(await run(nodes, pods, from)));
 } else {
-  const sizes = (args.length ? args : ['100:5000', '500:25000']).map((s) => s.split(':').map(Number) as [number, number]);
+  if (from === 'dist') await execa('npm', ['run', 'build'], { stdout: 'ignore', stderr: 'inherit' });
+  const sizes = (sizeArgs.length ? sizeArgs : ['100:5000', '500:25000']).map((s) => s.split(':').map(Number) as [number, number]);
   const results: Result[] = [];
   for (const [nodes, pods] of sizes) {
-    const child = await execa(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--one', `${nodes}:${pods}`], { stderr: 'inherit' });
+    const child = await execa(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...(from === 'src' ? ['--src'] : []), '--one', `${nodes}:${pods}`], { stderr: 'inherit' });
     const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Result;
     console.log(JSON.stringify(r));
     results.push(r);
@@ -182,5 +190,5 @@ if (args[0] === '--one') {
   if (ratios.length) console.log(JSON.stringify({ ratios }));
   await mkdir('reports/bench', { recursive: true });
   const name = sizes.map(([n, p]) => `${n}x${p}`).join('+');
-  await writeFile(`reports/bench/sim-${name}.json`, JSON.stringify({ at: new Date().toISOString(), node: process.version, results, ...(ratios.length ? { ratios } : {}) }, null, 2) + '\n');
+  await writeFile(`reports/bench/sim-${name}.json`, JSON.stringify({ at: new Date().toISOString(), node: process.version, from, results, ...(ratios.length ? { ratios } : {}) }, null, 2) + '\n');
 }
