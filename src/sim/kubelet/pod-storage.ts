@@ -85,6 +85,12 @@ export class PodStorage {
     }
   }
 
+  /** A container's writable layer goes with the run that wrote it: a restart starts from the image again. */
+  releaseRoot(container: string): void {
+    this.roots.get(container)?.dispose();
+    this.roots.delete(container);
+  }
+
   /** A new root layer for a container (re)start, with the pod's volumes mounted over it. */
   containerFilesystem(container: string, mounts: readonly VolumeMountSpec[], hostname: string): ContainerFilesystem {
     this.roots.get(container)?.dispose();

@@ -119,7 +119,10 @@ interface ContainerRun {
   generation: number;
   log: ContainerLog;
   previousLog?: ContainerLog;
+  /** This start's filesystem, once something used it (see `fsOf`). */
   fs?: ContainerFilesystem;
+  /** Makes this start's filesystem on first use. */
+  makeFs?: () => ContainerFilesystem;
   /** The first process's stdin, open while it runs when the spec asks for `stdin: true`. */
   stdin?: ContainerStdin;
   /** Aborted when the process goes: execs running in it end with it. */
@@ -300,7 +303,10 @@ export class PodWorker {
     }
     c.life = new AbortController();
     c.stdin = c.spec.stdin ? new ContainerStdin(Boolean(c.spec.stdinOnce) && !c.spec.tty) : undefined;
-    c.fs = this.storage.containerFilesystem(c.spec.name, c.spec.volumeMounts ?? [], this.hostname);
+    // A new writable layer for each start, made when first used: most containers never have theirs looked at.
+    this.storage.releaseRoot(c.spec.name);
+    c.fs = undefined;
+    c.makeFs = () => this.storage.containerFilesystem(c.spec.name, c.spec.volumeMounts ?? [], this.hostname);
     this.runProcess(c, gen);
     if (!c.init) {
       this.phase = 'Running';
@@ -358,7 +364,7 @@ export class PodWorker {
   /** A shell in the container: its filesystem, environment, hostname, working directory and the pod's network. */
   private shellFor(c: ContainerRun, env: ReadonlyMap<string, string>, imageProgram?: ImageProgram): ContainerShell {
     return new ContainerShell({
-      fs: c.fs!, env, hostname: this.hostname, network: this.network,
+      fs: this.fsOf(c)!, env, hostname: this.hostname, network: this.network,
       ...(c.spec.workingDir ? { workingDir: c.spec.workingDir } : {}),
       ...(imageProgram ? { imageProgram } : {}),
     });
@@ -413,12 +419,22 @@ export class PodWorker {
   /** Where gameday/kv keeps its data: the container's first mount backed by a claim, if any. */
   private kvDataDir(c: ContainerRun): { dataDir?: { fs: ContainerFilesystem; path: string } } {
     const path = persistentMountPaths(this.pod, c.spec.volumeMounts ?? [])[0];
-    return c.kind === 'kv' && c.fs && path !== undefined ? { dataDir: { fs: c.fs, path } } : {};
+    const fs = c.kind === 'kv' && path !== undefined ? this.fsOf(c) : undefined;
+    return fs && path !== undefined ? { dataDir: { fs, path } } : {};
+  }
+
+  /** The container's filesystem for its current (or last) start, undefined before it ever started. */
+  private fsOf(c: ContainerRun): ContainerFilesystem | undefined {
+    if (c.makeFs) {
+      c.fs = c.makeFs();
+      c.makeFs = undefined;
+    }
+    return c.fs;
   }
 
     /** An exec probe: the command runs in the container like an exec; status 0 passes, its output is the failure's message. */
   private async execProbe(c: ContainerRun, command: readonly string[], timeoutMs: number): Promise<ProbeResult> {
-    if (!c.fs) return { ok: false, output: 'container not running' };
+    if (!this.fsOf(c)) return { ok: false, output: 'container not running' };
     const shell = this.shellFor(c, containerEnvironment(this.podRef, c.spec.env, this.ip));
     let output = '';
     const collect = (d: Buffer): void => {
@@ -505,7 +521,7 @@ export class PodWorker {
   container(name: string): ContainerView | undefined {
     const c = this.allRuns.find((x) => x.spec.name === name);
     if (!c) return undefined;
-    return { spec: c.spec, state: c.state, waitingReason: c.waitingReason, fs: c.fs, log: c.log, previousLog: c.previousLog, life: c.life.signal, network: this.network, stdin: c.stdin };
+    return { spec: c.spec, state: c.state, waitingReason: c.waitingReason, fs: this.fsOf(c), log: c.log, previousLog: c.previousLog, life: c.life.signal, network: this.network, stdin: c.stdin };
   }
 
   /** Bytes the pod's volumes and container layers hold on the node's disk. */
