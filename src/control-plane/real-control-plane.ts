@@ -9,6 +9,7 @@ import { ComponentProcess, logTail, type ComponentExit } from './component-proce
 import { CONTROL_PLANE_NODE_IP, createClusterNetwork, ownerAlive, POD_RANGE, SERVICE_RANGE, sweepStaleNetworks, type ClusterNetwork } from './cluster-network.js';
 import { createCredentials, tokenKubeconfig, type Credentials, type TokenUser } from './credentials.js';
 import { locateControlPlane } from './locate.js';
+import { writeFileWhole } from '../core/write-file-whole.js';
 
 export interface RealControlPlaneOptions {
   /** @default locateControlPlane() */
@@ -202,7 +203,7 @@ export async function startRealControlPlane(options: RealControlPlaneOptions = {
       kubeconfigYaml,
       writeKubeconfig: async (file, user) => {
         await mkdir(path.dirname(file), { recursive: true });
-        await writeFile(file, kubeconfigYaml(user), { mode: 0o600 });
+        await writeFileWhole(file, kubeconfigYaml(user), 0o600);
       },
       stop,
     };

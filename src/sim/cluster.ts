@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import type { ApiFaultKind, ApiFaultSettings } from './api/api-faults.js';
 import { ApiServer } from './api/server.js';
 import { TokenAuthority } from './api/auth/token-authority.js';
@@ -42,6 +41,7 @@ import { installKindSystem } from './kube-system.js';
 import { createStandardStorageClass } from './storage-class.js';
 import { ObjectStore, type StoredObject } from './store.js';
 import { resolveTimings, type SimTimings } from './timings.js';
+import { writeFileWhole } from '../core/write-file-whole.js';
 
 export interface EmbeddedClusterOptions {
   /** Cluster name; nodes are named like kind's: `<name>-control-plane`, `<name>-worker`, `<name>-worker2`… @default 'gameday' */
@@ -172,7 +172,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
     timings,
     nodeFaults,
     kubeconfigYaml: () => kubeconfig(url, tokens.adminToken),
-    writeKubeconfig: (path) => writeFile(path, kubeconfig(url, tokens.adminToken), { mode: 0o600 }),
+    writeKubeconfig: (path) => writeFileWhole(path, kubeconfig(url, tokens.adminToken), 0o600),
     apiFaultCounts: () => api.faults?.counts,
     localServiceUrl(namespace, svc, port) {
       const local = listeners.localPort(namespace, svc, port);

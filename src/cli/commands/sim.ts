@@ -1,7 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, errorMessage } from '../../core/errors.js';
 import type { ApiFaultSettings } from '../../sim/index.js';
+import { writeFileWhole } from '../../core/write-file-whole.js';
 
 export interface SimServeOptions {
   readonly nodes?: string;
@@ -45,7 +46,7 @@ export async function simServeCommand(options: SimServeOptions): Promise<number>
   const cluster = await startEmbeddedCluster({ workers, zones, port, networkPolicy, ...(apiFaults ? { apiFaults } : {}) });
   const kubeconfig = path.resolve(options.kubeconfig ?? path.join('reports', 'sim-kubeconfig.yaml'));
   await mkdir(path.dirname(kubeconfig), { recursive: true });
-  await writeFile(kubeconfig, cluster.kubeconfigYaml(), { mode: 0o600 });
+  await writeFileWhole(kubeconfig, cluster.kubeconfigYaml(), 0o600);
   process.stdout.write(
     [
       `embedded cluster "${cluster.name}" serving at ${cluster.url} (1 control plane, ${workers} worker${workers === 1 ? '' : 's'})`,
