@@ -74,7 +74,7 @@ describe('sim api: the JSON kept of each object', () => {
       const one = await rawRequest(h.url, 'GET', '/api/v1/namespaces/default/pods/b');
       expect(one.json.metadata.resourceVersion).to.equal(h.store.get('pods', 'default', 'b')!.metadata.resourceVersion);
 
-      // A list goes out 256 objects to a write: three writes here, one of them from a GET's kept text.
+      // A list goes out a few dozen objects to a write: many writes here, one of them from a GET's kept text.
       const configMaps = Array.from({ length: 600 }, (_, i) => `cm-${String(i).padStart(3, '0')}`);
       for (const name of configMaps) h.store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { blob: 'x'.repeat(500) } } as never);
       await rawRequest(h.url, 'GET', '/api/v1/namespaces/default/configmaps/cm-300');
