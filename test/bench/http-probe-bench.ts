@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -18,8 +18,12 @@ import type { ProbeContext } from '../../src/probes/probe.js';
  * over the measured run, after a warm-up in the same process. The order of the tools alternates
  * between rounds so neither always runs on a warmer machine.
  *
- * Run: npx tsx --expose-gc test/bench/http-probe-bench.ts [--rate 2000] [--seconds 10] [--rounds 3]
- *      [--baseline <path of another http.ts>] (its rows run beside ours), for example an older commit's:
+ * The probe measured is the compiled one in dist/ (built first), as `gameday run` runs it; `--src`
+ * measures src/probes/http.ts through tsx instead, where esbuild's keepNames gives every closure
+ * a defined name, which costs CPU on each request that makes one.
+ *
+ * Run: npx tsx --expose-gc test/bench/http-probe-bench.ts [--rate 2000] [--seconds 10] [--rounds 3] [--src]
+ *      [--baseline <path of another http.ts or .js>] (its rows run beside ours), for example an older commit's:
  *      git archive <rev> src package.json | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/node_modules
  *      then --baseline /tmp/base/src/probes/http.ts
  * Writes reports/bench/http-probe.json.
@@ -207,7 +211,9 @@ async function main(): Promise<void> {
   const seconds = numberOption('seconds', 10);
   const rounds = numberOption('rounds', 3);
   const baseline = option('baseline');
-  const ours = fileURLToPath(new URL('../../src/probes/http.ts', import.meta.url));
+  const fromSrc = process.argv.includes('--src');
+  if (!fromSrc) execFileSync('npm', ['run', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const ours = fileURLToPath(new URL(fromSrc ? '../../src/probes/http.ts' : '../../dist/probes/http.js', import.meta.url));
   const kinds = ['probe', 'autocannon', ...(baseline ? ['baseline'] : [])];
   const server = await startServer();
   try {
@@ -244,7 +250,7 @@ async function main(): Promise<void> {
       'Latency is from the scheduled start for the probe (open model); autocannon corrects for coordinated omission at a fixed rate but records whole milliseconds. ' +
       'achievedRate: requests the schedule issued per second of run (probe), requests completed per second (autocannon). The server is a separate process.';
     await mkdir('reports/bench', { recursive: true });
-    await writeFile('reports/bench/http-probe.json', JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, rate, seconds, rounds, note, summary, rows }, null, 2) + '\n');
+    await writeFile('reports/bench/http-probe.json', JSON.stringify({ at: new Date().toISOString(), node: process.version, probe: fromSrc ? 'src' : 'dist', cpus: cpus().length, rate, seconds, rounds, note, summary, rows }, null, 2) + '\n');
     console.log('wrote reports/bench/http-probe.json');
   } finally {
     server.child.kill();
