@@ -44,7 +44,7 @@ export class ObjectJson {
   }
 
   /**
-   * The JSON of `objects` as `r` serves them, comma-separated, in pieces of a few hundred objects
+   * The JSON of `objects` as `r` serves them, comma-separated, in pieces of a few dozen objects
    * for a LIST to write one after another. Objects without a text yet are serialized a run at a
    * time, in one JSON.stringify per run.
    */

@@ -44,10 +44,7 @@ const NAMESPACES = findResource('', 'v1', 'namespaces')!;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const APPLY_PATCH = 'application/apply-patch+yaml';
 const SYSTEM_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields', 'selfLink'];
-/**
- * List items are joined into writes of about this many characters: a longer string would be made in
- * V8's large-object space, where only a full GC frees it (50 MB of those per LIST of 25,000 pods).
- */
+
 interface ContinueToken {
   readonly rv: number;
   readonly start: string;
