@@ -4,12 +4,12 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HarnessError } from '../core/errors.js';
+import { writeFileWhole } from '../core/write-file-whole.js';
 import type { ControlPlaneBinaries, EtcdTools } from './components.js';
 import { ComponentProcess, logTail, type ComponentExit } from './component-process.js';
 import { CONTROL_PLANE_NODE_IP, createClusterNetwork, ownerAlive, POD_RANGE, SERVICE_RANGE, sweepStaleNetworks, type ClusterNetwork } from './cluster-network.js';
 import { createCredentials, tokenKubeconfig, type Credentials, type TokenUser } from './credentials.js';
 import { locateControlPlane } from './locate.js';
-import { writeFileWhole } from '../core/write-file-whole.js';
 
 export interface RealControlPlaneOptions {
   /** @default locateControlPlane() */

@@ -1,3 +1,4 @@
+import { writeFileWhole } from '../core/write-file-whole.js';
 import type { ApiFaultKind, ApiFaultSettings } from './api/api-faults.js';
 import { ApiServer } from './api/server.js';
 import { TokenAuthority } from './api/auth/token-authority.js';
@@ -41,7 +42,6 @@ import { installKindSystem } from './kube-system.js';
 import { createStandardStorageClass } from './storage-class.js';
 import { ObjectStore, type StoredObject } from './store.js';
 import { resolveTimings, type SimTimings } from './timings.js';
-import { writeFileWhole } from '../core/write-file-whole.js';
 
 export interface EmbeddedClusterOptions {
   /** Cluster name; nodes are named like kind's: `<name>-control-plane`, `<name>-worker`, `<name>-worker2`… @default 'gameday' */

@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, errorMessage } from '../../core/errors.js';
-import type { ApiFaultSettings } from '../../sim/index.js';
 import { writeFileWhole } from '../../core/write-file-whole.js';
+import type { ApiFaultSettings } from '../../sim/index.js';
 
 export interface SimServeOptions {
   readonly nodes?: string;

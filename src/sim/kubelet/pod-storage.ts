@@ -93,7 +93,7 @@ export class PodStorage {
 
   /** A new root layer for a container (re)start, with the pod's volumes mounted over it. */
   containerFilesystem(container: string, mounts: readonly VolumeMountSpec[], hostname: string): ContainerFilesystem {
-    this.roots.get(container)?.dispose();
+    this.releaseRoot(container);
     const { pod, node } = this.options;
     const root = new Volume({ id: `pod/${pod.metadata.uid}/root/${container}/${++this.rootGeneration}`, device: 'overlay', node, medium: 'disk', memoryBytes: this.options.memoryBytes });
     const created = new Date();
