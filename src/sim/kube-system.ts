@@ -1,3 +1,4 @@
+import { KUBERNETES_VERSION } from './kubernetes-version.js';
 import type { ObjectStore, StoredObject } from './store.js';
 
 /**
@@ -13,8 +14,7 @@ import type { ObjectStore, StoredObject } from './store.js';
  */
 type Json = Record<string, unknown>;
 
-/** The images of kind v0.30's node image for Kubernetes 1.34 (kubeadm 1.34's etcd and CoreDNS, kind's own kindnetd and provisioner). */
-const KUBERNETES_VERSION = 'v1.34.0';
+/** The other images of kind v0.30's node image for Kubernetes 1.34 (kubeadm 1.34's etcd and CoreDNS, kind's own kindnetd and provisioner). */
 const ETCD_IMAGE = 'registry.k8s.io/etcd:3.6.4-0';
 const COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.12.1';
 const KINDNETD_IMAGE = 'docker.io/kindest/kindnetd:v20250512-df8de77b';

@@ -936,6 +936,20 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 
+  it('/version: the same fields in the same order, and the same minor version; kubectl reads the same server version from both', async () => {
+    const seen = await onBoth(async (b) => {
+      const version = (await b.request('/version')).body as Record<string, string>;
+      let fromKubectl: { major: string; minor: string } | undefined;
+      await withKubeconfig(b, async (env) => {
+        const out = JSON.parse((await execa('kubectl', ['version', '--output=json'], { env })).stdout) as { serverVersion: { major: string; minor: string } };
+        fromKubectl = { major: out.serverVersion.major, minor: out.serverVersion.minor };
+      });
+      return { fields: Object.keys(version), major: version.major, minor: version.minor, emulationMinor: version.emulationMinor, fromKubectl };
+    });
+    expect(seen.embedded).to.deep.equal(seen.real);
+    expect(seen.real.minor).to.equal('34');
+  });
+
   it('the Table rows of the system PriorityClasses', async () => {
     const rows = await onBoth(async (b) => {
       const r = await b.request('/apis/scheduling.k8s.io/v1/priorityclasses?fieldSelector=metadata.name%3Dsystem-node-critical', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });

@@ -1,5 +1,6 @@
 import type { CustomGroup } from './custom-resources.js';
 import { AGGREGATED_APIS } from './metrics-api.js';
+import { KUBERNETES_MINOR, KUBERNETES_VERSION } from '../kubernetes-version.js';
 import { RESOURCES, apiGroups, apiVersionOf, type ResourceType, type ServedGroup } from './resources.js';
 
 /**
@@ -7,14 +8,19 @@ import { RESOURCES, apiGroups, apiVersionOf, type ResourceType, type ServedGroup
  * builds its REST mapping, short names and eviction support from them; aggregated discovery is not
  * served, so clients asking for it get these JSON forms and fall back.
  */
+/** `/version` as kube-apiserver v1.34.0 answers it, fields in its order (1.34 adds the emulation and compatibility versions). */
 export const SERVER_VERSION = {
   major: '1',
-  minor: '31',
-  gitVersion: 'v1.31.4',
-  gitCommit: 'a78aa47129b8539636eb86a9d00e31b2720fe06b',
+  minor: KUBERNETES_MINOR,
+  emulationMajor: '1',
+  emulationMinor: KUBERNETES_MINOR,
+  minCompatibilityMajor: '1',
+  minCompatibilityMinor: String(Number(KUBERNETES_MINOR) - 1),
+  gitVersion: KUBERNETES_VERSION,
+  gitCommit: 'f28b4c9efbca5c5c0af716d9f2d5702667ee8a45',
   gitTreeState: 'clean',
-  buildDate: '2024-12-10T00:00:00Z',
-  goVersion: 'go1.22.10',
+  buildDate: '2025-08-27T10:09:04Z',
+  goVersion: 'go1.24.6',
   compiler: 'gc',
   platform: 'linux/amd64',
 };

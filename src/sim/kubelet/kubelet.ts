@@ -3,6 +3,7 @@ import type { DataPlane } from '../dataplane/data-plane.js';
 import type { KvReplicas } from '../dataplane/kv-app.js';
 import { usesHostNetwork, type PodNetwork } from '../dataplane/pod-network.js';
 import type { EventRecorder } from '../event-recorder.js';
+import { KUBERNETES_VERSION } from '../kubernetes-version.js';
 import { findCondition, isTerminal, mutableConditions, nowIso, setCondition, type Condition } from '../pod-state.js';
 import { StoreError, type ObjectStore, type StoredObject } from '../store.js';
 import { cpuMillis, quantityBytes } from '../resource-quantity.js';
@@ -15,8 +16,6 @@ import { MEMORY_AVAILABLE_THRESHOLD_BYTES, memoryEvictionMessage, rankMemoryPres
 import { NodeFilesystem } from './node-filesystem.js';
 import { PodWorker, type PodWorkerHost } from './pod-worker.js';
 import type { Volume } from './volume.js';
-
-export const KUBELET_VERSION = 'v1.31.0';
 
 /** Who a node is: the identity a kind node would register with. */
 export interface NodeRegistration {
@@ -488,8 +487,8 @@ export class Kubelet implements PodWorkerHost {
           kernelVersion: '6.8.0-gameday-sim',
           osImage: 'Debian GNU/Linux 12 (bookworm)',
           containerRuntimeVersion: 'containerd://1.7.18',
-          kubeletVersion: KUBELET_VERSION,
-          kubeProxyVersion: KUBELET_VERSION,
+          kubeletVersion: KUBERNETES_VERSION,
+          kubeProxyVersion: KUBERNETES_VERSION,
           operatingSystem: 'linux',
           architecture: ARCH,
         },

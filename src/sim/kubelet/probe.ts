@@ -1,4 +1,5 @@
 import type { DataPlane } from '../dataplane/data-plane.js';
+import { KUBERNETES_MINOR } from '../kubernetes-version.js';
 
 export interface ProbeSpec {
   httpGet?: { path?: string; port: number | string; scheme?: string; httpHeaders?: { name: string; value: string }[] };
@@ -33,7 +34,7 @@ export async function probeOnce(dataPlane: DataPlane, node: string, ip: string, 
     const path = probe.httpGet.path ?? '/';
     const url = `http://${ip}:${port ?? probe.httpGet.port}${path}`;
     if (port === undefined) return { ok: false, output: `Get "${url}": invalid port` };
-    const headers: Record<string, string> = { 'user-agent': 'kube-probe/1.31', accept: '*/*' };
+    const headers: Record<string, string> = { 'user-agent': `kube-probe/1.${KUBERNETES_MINOR}`, accept: '*/*' };
     for (const h of probe.httpGet.httpHeaders ?? []) headers[h.name.toLowerCase()] = h.value;
     const aborter = new AbortController();
     let timer: NodeJS.Timeout | undefined;

@@ -252,7 +252,7 @@ describe('sim api: CRUD through @kubernetes/client-node', () => {
     const appsList = (await rawRequest(h.url, 'GET', '/apis/apps/v1')).json;
     expect(appsList.resources.find((r: LooseJson) => r.name === 'deployments/scale')).to.deep.include({ group: 'autoscaling', version: 'v1', kind: 'Scale' });
     const version = (await rawRequest(h.url, 'GET', '/version')).json;
-    expect(version.gitVersion).to.match(/^v1\.31\./);
+    expect(version).to.include({ major: '1', minor: '34', gitVersion: 'v1.34.0' });
     const unknown = await rawRequest(h.url, 'GET', '/apis/nope/v1/things');
     expect(unknown.status).to.equal(404);
   });
