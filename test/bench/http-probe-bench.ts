@@ -2,11 +2,13 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { HttpProbeSummary, httpProbe as HttpProbe } from '../../src/probes/http.js';
 import type { ProbeContext } from '../../src/probes/probe.js';
+import type { OpenModelSchedule as OpenModelScheduleClass } from '../../src/probes/shared/open-model-schedule.js';
 
 /**
  * The http probe against autocannon at a fixed arrival rate on the same local target: does the
@@ -22,6 +24,12 @@ import type { ProbeContext } from '../../src/probes/probe.js';
  * measures src/probes/http.ts through tsx instead, where esbuild's keepNames gives every closure
  * a defined name, which costs CPU on each request that makes one.
  *
+ * A third client, the floor, is what any Node client pays to keep the probe's schedule: the same
+ * ticks (every request due is sent, then a timer to the next one), one keep-alive connection per
+ * request in flight, and nothing else: no parsing (one read is taken as one response, true of
+ * this server's small answers), no histograms, no samples. The probe's cost over the floor is
+ * its own work; the floor's cost over autocannon's is the schedule's (autocannon sends in bursts).
+ *
  * Run: npx tsx --expose-gc test/bench/http-probe-bench.ts [--rate 2000] [--seconds 10] [--rounds 3] [--src]
  *      [--baseline <path of another http.ts or .js>] (its rows run beside ours), for example an older commit's:
  *      git archive <rev> src package.json | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/node_modules
@@ -29,7 +37,7 @@ import type { ProbeContext } from '../../src/probes/probe.js';
  * Writes reports/bench/http-probe.json.
  */
 
-type Tool = 'gameday http probe' | 'gameday http probe (baseline)' | 'autocannon';
+type Tool = 'gameday http probe' | 'gameday http probe (baseline)' | 'autocannon' | 'floor: bare sockets, same schedule';
 
 interface Row {
   readonly tool: Tool;
@@ -39,9 +47,10 @@ interface Row {
   readonly requests: number;
   readonly achievedRate: number;
   readonly errors: number;
-  readonly latencyP50Ms: number;
-  readonly latencyP99Ms: number;
-  readonly latencyMaxMs: number;
+  /** Not measured by the floor. */
+  readonly latencyP50Ms?: number;
+  readonly latencyP99Ms?: number;
+  readonly latencyMaxMs?: number;
   /** Actual start − scheduled start (the probe only: autocannon does not expose it). */
   readonly scheduleErrorP50Ms?: number;
   readonly scheduleErrorP99Ms?: number;
@@ -144,6 +153,56 @@ async function probeWorker(tool: Tool, moduleFile: string, url: string, rate: nu
   };
 }
 
+/**
+ * The floor: requests on the probe's schedule (`OpenModelSchedule`, the probe's own ticks) over
+ * bare keep-alive sockets. Returns how many requests were answered.
+ */
+async function floorRun(schedule: typeof OpenModelScheduleClass, url: URL, rate: number, seconds: number): Promise<{ scheduled: number; answered: number }> {
+  const message = Buffer.from(`GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: keep-alive\r\n\r\n`, 'latin1');
+  const buffer = Buffer.allocUnsafe(64 * 1024);
+  const free: net.Socket[] = [];
+  const open: net.Socket[] = [];
+  let answered = 0;
+  const connect = (): net.Socket => {
+    const socket: net.Socket = net.connect({ host: url.hostname, port: Number(url.port), onread: { buffer, callback: () => (answered++, free.push(socket), true) } });
+    socket.setNoDelay(true);
+    open.push(socket);
+    return socket;
+  };
+  const slots = new schedule(rate);
+  const end = performance.now() + seconds * 1000;
+  await new Promise<void>((done) => {
+    const tick = (): void => {
+      const now = performance.now();
+      slots.takeDue(Math.min(now, end), () => (free.pop() ?? connect()).write(message));
+      if (slots.nextAt > end) done();
+      else setTimeout(tick, Math.max(0, slots.nextAt - performance.now()));
+    };
+    tick();
+  });
+  // Let the last answers in, then close.
+  for (let waited = 0; answered < slots.taken && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  for (const socket of open) socket.destroy();
+  return { scheduled: slots.taken, answered };
+}
+
+async function floorWorker(scheduleModule: string, url: string, rate: number, seconds: number, round: number): Promise<Row> {
+  const { OpenModelSchedule: schedule } = (await import(pathToFileURL(scheduleModule).href)) as { OpenModelSchedule: typeof OpenModelScheduleClass };
+  await floorRun(schedule, new URL(url), rate, 1);
+  globalThis.gc?.();
+  const { result, cpuMs, wallMs } = await measured(() => floorRun(schedule, new URL(url), rate, seconds));
+  return {
+    tool: 'floor: bare sockets, same schedule',
+    round,
+    targetRate: rate,
+    seconds: round2(wallMs / 1000),
+    requests: result.answered,
+    achievedRate: round2(result.scheduled / seconds),
+    errors: result.scheduled - result.answered,
+    ...cpu(cpuMs, wallMs, result.scheduled),
+  };
+}
+
 async function autocannonWorker(url: string, rate: number, seconds: number, round: number): Promise<Row> {
   // autocannon ships no types; this is the slice of its programmatic API the benchmark uses.
   const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
@@ -175,7 +234,11 @@ async function worker(kind: string): Promise<void> {
   const round = numberOption('round', 1);
   const probeModule = option('probe-module')!;
   const row =
-    kind === 'autocannon' ? await autocannonWorker(url, rate, seconds, round) : await probeWorker(kind === 'baseline' ? 'gameday http probe (baseline)' : 'gameday http probe', probeModule, url, rate, seconds, round);
+    kind === 'autocannon'
+      ? await autocannonWorker(url, rate, seconds, round)
+      : kind === 'floor'
+        ? await floorWorker(path.join(path.dirname(probeModule), `shared/open-model-schedule${path.extname(probeModule)}`), url, rate, seconds, round)
+        : await probeWorker(kind === 'baseline' ? 'gameday http probe (baseline)' : 'gameday http probe', probeModule, url, rate, seconds, round);
   process.stdout.write(`${JSON.stringify(row)}\n`);
 }
 
@@ -214,7 +277,7 @@ async function main(): Promise<void> {
   const fromSrc = process.argv.includes('--src');
   if (!fromSrc) execFileSync('npm', ['run', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const ours = fileURLToPath(new URL(fromSrc ? '../../src/probes/http.ts' : '../../dist/probes/http.js', import.meta.url));
-  const kinds = ['probe', 'autocannon', ...(baseline ? ['baseline'] : [])];
+  const kinds = ['probe', 'autocannon', 'floor', ...(baseline ? ['baseline'] : [])];
   const server = await startServer();
   try {
     const rows: Row[] = [];
@@ -229,8 +292,8 @@ async function main(): Promise<void> {
     console.table(rows.map(({ targetRate: _t, ...row }) => row));
     const medianOf = (tool: Tool, field: 'cores' | 'cpuMsPer1000'): number => median(rows.filter((r) => r.tool === tool).map((r) => r[field]));
     /** Probe CPU over autocannon CPU: the median over rounds of each round's ratio. */
-    const ratio = (field: 'cores' | 'cpuMsPer1000'): number =>
-      round2(median(Array.from({ length: rounds }, (_, i) => rows.find((r) => r.round === i + 1 && r.tool === 'gameday http probe')![field] / rows.find((r) => r.round === i + 1 && r.tool === 'autocannon')![field])));
+    const ratio = (field: 'cores' | 'cpuMsPer1000', of: Tool = 'gameday http probe', to: Tool = 'autocannon'): number =>
+      round2(median(Array.from({ length: rounds }, (_, i) => rows.find((r) => r.round === i + 1 && r.tool === of)![field] / rows.find((r) => r.round === i + 1 && r.tool === to)![field])));
     const probeRows = rows.filter((r) => r.tool === 'gameday http probe');
     const summary = {
       probeCores: medianOf('gameday http probe', 'cores'),
@@ -239,6 +302,11 @@ async function main(): Promise<void> {
       probeCpuMsPer1000: medianOf('gameday http probe', 'cpuMsPer1000'),
       autocannonCpuMsPer1000: medianOf('autocannon', 'cpuMsPer1000'),
       ratioPerRequest: ratio('cpuMsPer1000'),
+      floorCores: medianOf('floor: bare sockets, same schedule', 'cores'),
+      /** What keeping the schedule costs any Node client, over autocannon's bursts. */
+      floorOverAutocannon: ratio('cores', 'floor: bare sockets, same schedule'),
+      /** What the probe's own work (parsing, histograms, samples, timeouts) costs over the floor. */
+      probeOverFloor: ratio('cores', 'gameday http probe', 'floor: bare sockets, same schedule'),
       ...(baseline ? { baselineCores: medianOf('gameday http probe (baseline)', 'cores'), baselineCpuMsPer1000: medianOf('gameday http probe (baseline)', 'cpuMsPer1000') } : {}),
       probeAchievedRate: median(probeRows.map((r) => r.achievedRate)),
       scheduleErrorP50Ms: median(probeRows.map((r) => r.scheduleErrorP50Ms!)),
