@@ -105,8 +105,10 @@ describe("gameday's nodes on the real control plane", function () {
     const logs = await k(['logs', 'box']);
     expect(logs.stdout, logs.stderr).to.equal('hello from box');
     const ok = await k(['exec', 'box', '--', 'sh', '-c', 'echo out; echo err >&2']);
-    // kubectl's own log lines are not the container's stderr: it once logged "Unknown stream id 1, discarding message"
-    // from its WebSocket client after the output had arrived whole.
+    // kubectl's own log lines are not the container's stderr. It once logged "Unknown stream id 1, discarding message"
+    // after the output had arrived whole: kube-apiserver's WebSocket translator sends an empty message on stdout to say
+    // the connection is up (apiserver pkg/util/proxy/websocket.go), and kubectl 1.32's client-go could read it before it
+    // had made its stdout stream; client-go 0.34 makes every stream before it reads (tools/remotecommand/websocket.go).
     expect([ok.exitCode, ok.stdout, withoutKlog(ok.stderr)]).to.deep.equal([0, 'out', 'err']);
     const failed = await k(['exec', 'box', '--', 'sh', '-c', 'exit 3']);
     expect(failed.exitCode, failed.stderr).to.equal(3);
