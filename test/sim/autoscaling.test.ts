@@ -51,7 +51,8 @@ describe('autoscaling on the embedded cluster', function () {
     // Idle: no CPU, and the base memory the knob gives.
     expect(rows).to.deep.equal(pods.map((p) => [p, '0m', '24Mi']));
     const nodes = await kubectl('top', 'nodes');
-    expect(nodes.stdout.split('\n')[0]).to.match(/^NAME\s+CPU\(cores\)\s+CPU%\s+MEMORY\(bytes\)\s+MEMORY%/);
+    // kubectl 1.32 renamed the percentage columns CPU(%) and MEMORY(%).
+    expect(nodes.stdout.split('\n')[0]).to.match(/^NAME\s+CPU\(cores\)\s+CPU(?:%|\(%\))\s+MEMORY\(bytes\)\s+MEMORY(?:%|\(%\))/);
     expect(nodes.stdout).to.contain('gameday-worker');
   });
 

@@ -2,6 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, type Status } from './api-error.js';
+import { decodeKubernetesProtobuf } from './protobuf/decode.js';
 import type { IncludeObject } from './table.js';
 
 /** Reading requests and writing responses the way the real API server frames them. */
@@ -15,10 +16,13 @@ export async function readBody(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY_BYTES) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text.trim()) return undefined;
+  const body = Buffer.concat(chunks);
   const type = (req.headers['content-type'] ?? '').toLowerCase();
-  if (type.includes('protobuf')) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  // Typed clients (client-go's clientsets, kubectl ≥ 1.32's create and auth commands) send built-in kinds as protobuf.
+  if (type.startsWith('application/vnd.kubernetes.protobuf') && body.length > 0) return decodeKubernetesProtobuf(body);
+  const text = body.toString('utf8');
+  if (!text.trim()) return undefined;
+  if (type.includes('protobuf')) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
   try {
     return type.includes('yaml') ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
