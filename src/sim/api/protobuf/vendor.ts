@@ -34,9 +34,9 @@ const apiextensions = moduleDir('k8s.io/apiextensions-apiserver');
 /** Every package with a generated.proto: the API groups' versions and apimachinery's shared types. */
 function packageDirs(): string[] {
   const dirs: string[] = [];
-  for (const group of readdirSync(api, { withFileTypes: true })) {
+  for (const group of readdirSync(api, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     if (!group.isDirectory()) continue;
-    for (const version of readdirSync(path.join(api, group.name), { withFileTypes: true })) {
+    for (const version of readdirSync(path.join(api, group.name), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const dir = path.join(api, group.name, version.name);
       if (version.isDirectory() && readdirSync(dir).includes('generated.proto')) dirs.push(dir);
     }
@@ -56,7 +56,7 @@ interface GoField {
 /** The Go structs of a package: struct name → protobuf field name → what its JSON form is. */
 function goStructs(dir: string): Map<string, Map<string, GoField>> {
   const structs = new Map<string, Map<string, GoField>>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.go') && !f.endsWith('_test.go') && !f.startsWith('zz_generated'))) {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.go') && !f.endsWith('_test.go') && !f.startsWith('zz_generated')).sort()) {
     let current: Map<string, GoField> | undefined;
     for (const line of readFileSync(path.join(dir, file), 'utf8').split('\n')) {
       const start = /^type (\w+) struct \{/.exec(line);
