@@ -936,6 +936,37 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 
+  it("strategic merge patches order lists as upstream does: a new item before the server's, $setElementOrder's order, a reordering without changes", async () => {
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'ordering');
+      const env = (names: string[]) => names.map((name) => ({ name, value: name.toLowerCase() }));
+      // A Deployment's template carries named lists, and nothing runs while it has 0 replicas.
+      const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'order' }, spec: { replicas: 0, selector: { matchLabels: { app: 'order' } }, template: { metadata: { labels: { app: 'order' } }, spec: { containers: [{ name: 'main', image: 'gameday/web:1', env: env(['A', 'B', 'C']) }] } } } };
+      await b.request('/apis/apps/v1/namespaces/ordering/deployments', { method: 'POST', body: deployment });
+      const patch = async (body: unknown) => {
+        const r = await b.request('/apis/apps/v1/namespaces/ordering/deployments/order', { method: 'PATCH', body, contentType: 'application/strategic-merge-patch+json' });
+        const containers = (r.body as { spec: { template: { spec: { containers: { name: string; env?: { name: string }[] }[] } } } }).spec.template.spec.containers;
+        return containers.map((c) => `${c.name}: ${(c.env ?? []).map((e) => e.name).join(',')}`);
+      };
+      const container = (changes: Record<string, unknown>) => ({ spec: { template: { spec: { containers: [{ name: 'main', ...changes }] } } } });
+      return {
+        newEnv: await patch(container({ env: env(['D']) })),
+        changedAndNew: await patch(container({ env: env(['E', 'B']) })),
+        ordered: await patch(container({ env: env(['F']), '$setElementOrder/env': [{ name: 'A' }, { name: 'F' }, { name: 'B' }, { name: 'C' }, { name: 'D' }, { name: 'E' }] })),
+        reorderedOnly: await patch(container({ '$setElementOrder/env': [{ name: 'F' }, { name: 'E' }, { name: 'D' }, { name: 'C' }, { name: 'B' }, { name: 'A' }] })),
+        newContainer: await patch({ spec: { template: { spec: { containers: [{ name: 'side', image: 'busybox' }] } } } }),
+      };
+    });
+    expect(seen.real).to.deep.equal({
+      newEnv: ['main: D,A,B,C'],
+      changedAndNew: ['main: E,D,A,B,C'],
+      ordered: ['main: A,F,B,C,D,E'],
+      reorderedOnly: ['main: F,E,D,C,B,A'],
+      newContainer: ['side: ', 'main: F,E,D,C,B,A'],
+    });
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
   it('/version: the same fields in the same order, and the same minor version; kubectl reads the same server version from both', async () => {
     const seen = await onBoth(async (b) => {
       const version = (await b.request('/version')).body as Record<string, string>;

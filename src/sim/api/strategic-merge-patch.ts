@@ -39,7 +39,38 @@ function mergeKeyFor(field: string, items: readonly unknown[]): string | undefin
   return MERGE_KEYS[field];
 }
 
-function mergeList(field: string, original: unknown, patch: unknown[], deleteFromPrimitive: unknown[] | undefined): unknown {
+/** Where `item` is in `list`, by its merge key; -1 when it is not there. */
+function indexIn(list: readonly unknown[], item: unknown, key: string): number {
+  return isObject(item) ? list.findIndex((o) => isObject(o) && o[key] === item[key]) : -1;
+}
+
+/**
+ * The merged list in upstream's order (normalizeElementOrder): the items the patch names, in the
+ * order of its `$setElementOrder` list or else of the patch, and the items only the server has, in
+ * their old order, interleaved by where each stood before; an item new to the list goes before
+ * the server's items it meets.
+ */
+function inUpstreamOrder(merged: unknown[], order: readonly unknown[], original: readonly unknown[], key: string): unknown[] {
+  const byOrder = (list: unknown[], by: readonly unknown[]): unknown[] =>
+    list.map((item, i) => ({ item, i, at: indexIn(by, item, key) })).sort((a, b) => (a.at >= 0 && b.at >= 0 ? a.at - b.at : a.i - b.i)).map((x) => x.item);
+  const named = byOrder(merged.filter((o) => indexIn(order, o, key) >= 0), order);
+  const serverOnly = byOrder(merged.filter((o) => indexIn(order, o, key) < 0), original);
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < named.length) {
+    if (j >= named.length) out.push(serverOnly[i++]);
+    else if (i >= serverOnly.length) out.push(named[j++]);
+    else {
+      const left = indexIn(original, serverOnly[i], key);
+      const right = indexIn(original, named[j], key);
+      out.push(left >= 0 && right >= 0 && left < right ? serverOnly[i++] : named[j++]);
+    }
+  }
+  return out;
+}
+
+function mergeList(field: string, original: unknown, patch: unknown[], deleteFromPrimitive: unknown[] | undefined, setOrder: unknown[] | undefined): unknown {
   const base = Array.isArray(original) ? original : [];
   if (MERGED_PRIMITIVE_LISTS.has(field)) {
     const out = base.filter((v) => !deleteFromPrimitive?.includes(v));
@@ -62,7 +93,7 @@ function mergeList(field: string, original: unknown, patch: unknown[], deleteFro
     if (at >= 0) out[at] = applyStrategicMergePatch(out[at], p);
     else out.push(applyStrategicMergePatch({}, p));
   }
-  return out;
+  return inUpstreamOrder(out, setOrder ?? patch.filter((p) => isObject(p) && p['$patch'] === undefined), base, key);
 }
 
 export function applyStrategicMergePatch(target: unknown, patch: unknown): unknown {
@@ -81,7 +112,8 @@ export function applyStrategicMergePatch(target: unknown, patch: unknown): unkno
     }
     if (Array.isArray(v)) {
       const deletions = patch[`$deleteFromPrimitiveList/${k}`];
-      out[k] = mergeList(k, out[k], v, Array.isArray(deletions) ? deletions : undefined);
+      const order = patch[`$setElementOrder/${k}`];
+      out[k] = mergeList(k, out[k], v, Array.isArray(deletions) ? deletions : undefined, Array.isArray(order) ? order : undefined);
       continue;
     }
     if (isObject(v)) {
@@ -97,6 +129,11 @@ export function applyStrategicMergePatch(target: unknown, patch: unknown): unkno
     if (prim && Array.isArray(v) && !(prim[1]! in patch) && Array.isArray(out[prim[1]!])) {
       out[prim[1]!] = (out[prim[1]!] as unknown[]).filter((x) => !v.includes(x));
     }
+    // An order for a list the patch does not change: the list as it is, in that order.
+    const ordered = /^\$setElementOrder\/(.+)$/.exec(k);
+    const list = ordered ? out[ordered[1]!] : undefined;
+    const key = ordered && Array.isArray(list) ? mergeKeyFor(ordered[1]!, list) : undefined;
+    if (ordered && key && Array.isArray(v) && !(ordered[1]! in patch)) out[ordered[1]!] = inUpstreamOrder(list as unknown[], v, list as unknown[], key);
   }
   const retain = patch['$retainKeys'];
   if (Array.isArray(retain)) {
