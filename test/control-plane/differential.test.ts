@@ -967,6 +967,34 @@ describe('differential: the embedded cluster against upstream Kubernetes', funct
     expect(seen.embedded).to.deep.equal(seen.real);
   });
 
+  it('pods/ephemeralcontainers: one added by a strategic merge patch and defaulted; refused on create, when removed, and under a name the pod has', async () => {
+    const seen = await onBoth(async (b) => {
+      await ns(b, 'debugging');
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'box', namespace: 'debugging' }, spec: { containers: [{ name: 'main', image: 'gameday/web:1' }] } };
+      const debug = { name: 'debugger', image: 'busybox', command: ['sh'], stdin: true, tty: true };
+      const path = '/api/v1/namespaces/debugging/pods/box/ephemeralcontainers';
+      // The real controller-manager makes the namespace's default account a moment later; pods wait for it.
+      await eventually(`${b.name}: debugging's default account`, async () => (await b.request('/api/v1/namespaces/debugging/serviceaccounts/default')).status === 200);
+      const onCreate = await b.request('/api/v1/namespaces/debugging/pods', { method: 'POST', body: { ...pod, metadata: { name: 'early', namespace: 'debugging' }, spec: { ...pod.spec, ephemeralContainers: [debug] } } });
+      await b.request('/api/v1/namespaces/debugging/pods', { method: 'POST', body: pod });
+      const added = await b.request(path, { method: 'PATCH', body: { spec: { ephemeralContainers: [debug] } }, contentType: 'application/strategic-merge-patch+json' });
+      const read = await b.request(path);
+      const current = read.body as { metadata: Record<string, unknown>; spec: { ephemeralContainers: unknown[] } };
+      // Unconditional (no resourceVersion): the kubelet may have written the pod's status since the read.
+      const removed = await b.request(path, { method: 'PUT', body: { ...current, metadata: { ...current.metadata, resourceVersion: undefined }, spec: { ...current.spec, ephemeralContainers: [] } } });
+      const clash = await b.request(path, { method: 'PATCH', body: { spec: { ephemeralContainers: [{ name: 'main', image: 'busybox' }] } }, contentType: 'application/strategic-merge-patch+json' });
+      return {
+        onCreate: { status: onCreate.status, body: normalise(onCreate.body) },
+        added: { status: added.status, ephemeralContainers: (added.body as { spec: { ephemeralContainers: unknown } }).spec.ephemeralContainers },
+        readKind: (read.body as { kind: string }).kind,
+        removed: { status: removed.status, body: normalise(removed.body) },
+        clash: { status: clash.status, body: normalise(clash.body) },
+      };
+    });
+    expect([seen.real.onCreate.status, seen.real.added.status, seen.real.removed.status, seen.real.clash.status]).to.deep.equal([422, 200, 422, 422]);
+    expect(seen.embedded).to.deep.equal(seen.real);
+  });
+
   it('/version: the same fields in the same order, and the same minor version; kubectl reads the same server version from both', async () => {
     const seen = await onBoth(async (b) => {
       const version = (await b.request('/version')).body as Record<string, string>;

@@ -107,6 +107,25 @@ for (const version of ['default', '1.27', '1.33']) {
       for (const [what, pattern] of Object.entries(described)) expect((await run(['describe', what])).stdout, what).to.match(pattern);
     });
 
+    it('debugs a running pod with ephemeral containers: a command whose output is in its log, one to exec into, and the pod stays Ready', async () => {
+      const pod = (await run(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
+      await run(['debug', pod, '--image=busybox', '--container=once', '--profile=general', '--', 'sh', '-c', 'echo from-debug; hostname']);
+      const log = await eventually('the debug container to have run', async () => {
+        const out = (await run(['logs', pod, '-c', 'once'], false)).stdout;
+        return out.includes('from-debug') ? out : undefined;
+      });
+      expect(log.trim().split('\n')).to.deep.equal(['from-debug', pod]);
+      await run(['debug', pod, '--image=busybox', '--container=shell', '--profile=general', '--', 'sleep', '600']);
+      const exec = await eventually('exec into the debug container', async () => {
+        const r = await run(['exec', pod, '-c', 'shell', '--', 'echo', 'inside'], false);
+        return r.exitCode === 0 ? r.stdout : undefined;
+      });
+      expect(exec).to.equal('inside');
+      const status = JSON.parse((await run(['get', 'pod', pod, '-o', 'json'])).stdout) as { status: { ephemeralContainerStatuses: { name: string; state: Record<string, { exitCode?: number }> }[]; conditions: { type: string; status: string }[] } };
+      expect(status.status.ephemeralContainerStatuses.map((c) => `${c.name} ${Object.keys(c.state)[0]}${c.state.terminated ? ` ${c.state.terminated.exitCode}` : ''}`)).to.deep.equal(['once terminated 0', 'shell running']);
+      expect(status.status.conditions.find((c) => c.type === 'Ready')?.status).to.equal('True');
+    });
+
     if (version === 'default') {
       it('shows kube-system as kind has it: CoreDNS, kube-proxy and kindnet on every node, the static control-plane pods', async () => {
         const rows = await eventually('kube-system running', async () => {

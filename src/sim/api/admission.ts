@@ -49,7 +49,8 @@ function defaultProbe(probe: Json | undefined): void {
   if (probe.httpGet) setDefault(probe.httpGet, 'scheme', 'HTTP');
 }
 
-function defaultContainer(c: Json): void {
+/** A container's defaults, for the containers of a pod spec and for ephemeral containers added later. */
+export function defaultContainer(c: Json): void {
   setDefault(c, 'terminationMessagePath', '/dev/termination-log');
   setDefault(c, 'terminationMessagePolicy', 'File');
   if (!c.imagePullPolicy) {

@@ -1,8 +1,9 @@
 import type { LooseJson } from './loose-json.js';
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { isDeepStrictEqual } from 'node:util';
 import { ObjectStore, StoreError, randomSuffix, type StoredObject } from '../store.js';
-import { Admission } from './admission.js';
+import { Admission, defaultContainer } from './admission.js';
 import { ApiError, statusObject } from './api-error.js';
 import { deleteObject, deleteOptionsFrom } from './deletion.js';
 import { evictPod } from './eviction.js';
@@ -73,6 +74,34 @@ function sameContent(a: StoredObject, b: StoredObject): boolean {
   return JSON.stringify({ ...a, metadata: { ...a.metadata, resourceVersion: '' } }) === JSON.stringify({ ...b, metadata: { ...b.metadata, resourceVersion: '' } });
 }
 
+/**
+ * The ephemeral containers a pods/ephemeralcontainers write asks for, as upstream validates them
+ * (ValidatePodEphemeralContainersUpdate): those already there may be neither removed nor changed,
+ * and a new one needs an image and a name no other container of the pod has.
+ */
+function ephemeralContainersUpdate(r: ResourceType, pod: StoredObject, given: unknown): Json[] {
+  type Named = { name?: string; image?: string };
+  const spec = pod.spec as { containers?: Named[]; initContainers?: Named[]; ephemeralContainers?: Named[] };
+  const wanted = (Array.isArray(given) ? given : []) as Json[];
+  for (const c of wanted) if (c && typeof c === 'object') defaultContainer(c);
+  const causes: { field: string; message: string; reason: string }[] = [];
+  for (const old of spec.ephemeralContainers ?? []) {
+    const now = wanted.find((c) => c.name === old.name);
+    const verb = !now ? 'removed' : !isDeepStrictEqual(now, old) ? 'changed' : undefined;
+    if (verb) causes.push({ field: 'spec.ephemeralContainers', message: `Forbidden: existing ephemeral containers "${old.name}" may not be ${verb}\n`, reason: 'FieldValueForbidden' });
+  }
+  const taken = new Set([...(spec.containers ?? []), ...(spec.initContainers ?? [])].map((c) => c.name));
+  wanted.forEach((c, i) => {
+    const at = `spec.ephemeralContainers[${i}]`;
+    if (!c.name) causes.push({ field: `${at}.name`, message: 'Required value', reason: 'FieldValueRequired' });
+    else if (taken.has(c.name)) causes.push({ field: `${at}.name`, message: `Duplicate value: "${c.name}"`, reason: 'FieldValueDuplicate' });
+    else taken.add(c.name);
+    if (!c.image) causes.push({ field: `${at}.image`, message: 'Required value', reason: 'FieldValueRequired' });
+  });
+  if (causes.length) throw ApiError.invalid(r, pod.metadata.name, causes);
+  return wanted;
+}
+
 export class ResourceHandler {
   private readonly admission: Admission;
   private readonly json: ObjectJson;
@@ -96,7 +125,8 @@ export class ResourceHandler {
     if (subresource === 'eviction' && method === 'POST') return sendStatus(res, evictPod(this.store, req.namespace ?? '', name!, req.body, req.query));
     if (subresource === 'binding' && method === 'POST') return this.bind(req, res);
     if (subresource === 'scale') return this.scale(req, res);
-    if (subresource !== undefined && subresource !== 'status' && !(subresource === 'finalize' && req.resource === NAMESPACES)) throw ApiError.pathNotFound();
+    const ephemeral = subresource === 'ephemeralcontainers' && req.resource.storeKey === 'pods';
+    if (subresource !== undefined && subresource !== 'status' && !ephemeral && !(subresource === 'finalize' && req.resource === NAMESPACES)) throw ApiError.pathNotFound();
     if (!name) {
       if (method === 'GET') return this.list(req, res);
       if (method === 'POST') return this.create(req, res);
@@ -285,6 +315,9 @@ export class ResourceHandler {
     if (r.storeKey === 'pods' && !(body.spec?.containers?.length > 0)) {
       throw ApiError.invalid(r, meta.name, [{ field: 'spec.containers', message: 'Required value', reason: 'FieldValueRequired' }]);
     }
+    if (r.storeKey === 'pods' && body.spec?.ephemeralContainers?.length > 0) {
+      throw ApiError.invalid(r, meta.name, [{ field: 'spec.ephemeralContainers', message: 'Forbidden: cannot be set on create', reason: 'FieldValueForbidden' }]);
+    }
     this.admission.admitCreate(r, body as StoredObject);
     if (r.storeKey === 'pods') this.admitPodSecurity(body, res);
     meta.managedFields = applied?.managedFields ?? trackUpdate(undefined, viewIn(r, body as StoredObject) as Json, this.writeScope(req));
@@ -350,6 +383,10 @@ export class ResourceHandler {
     } else if (req.subresource === 'finalize') {
       next = structuredClone(current) as Json;
       next.spec = { ...(next.spec ?? {}), finalizers: input.spec?.finalizers ?? [] };
+    } else if (req.subresource === 'ephemeralcontainers') {
+      // As upstream's ephemeralcontainers strategy: only spec.ephemeralContainers is taken from the request.
+      next = structuredClone(current) as Json;
+      next.spec.ephemeralContainers = ephemeralContainersUpdate(r, current, input.spec?.ephemeralContainers);
     } else {
       next = input;
       if (hasStatus) next.status = (current as Json).status;

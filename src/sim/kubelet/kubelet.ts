@@ -264,7 +264,8 @@ export class Kubelet implements PodWorkerHost {
       else this.store.remove('pods', pod.metadata.namespace, pod.metadata.name);
       return;
     }
-    if (worker || isTerminal(pod)) return;
+    if (worker) return worker.update(pod);
+    if (isTerminal(pod)) return;
     if (this.rejectedUnderPressure(pod)) return;
     // A pod in the node's network namespace has the node's address, as the runtime reports it to a real kubelet.
     const ip = usesHostNetwork(pod) ? this.hostIP : this.allocateIp(pod);

@@ -93,7 +93,9 @@ interface ContainerRun {
   readonly spec: ContainerSpec;
   /** An init container: it must run to completion before the next one, and the app containers, start. */
   readonly init: boolean;
-  /** How events name it: `spec.containers{name}` or `spec.initContainers{name}`. */
+  /** An ephemeral container (`kubectl debug`): started once in the running pod, never restarted, never ready. */
+  readonly ephemeral: boolean;
+  /** How events name it: `spec.containers{name}`, `spec.initContainers{name}` or `spec.ephemeralContainers{name}`. */
   readonly fieldPath: string;
   readonly kind: ImageKind;
   readonly ports: Set<number>;
@@ -169,6 +171,7 @@ export class PodWorker {
   private readonly pod: StoredObject;
   private readonly initRuns: ContainerRun[];
   private readonly containers: ContainerRun[];
+  private readonly ephemeralRuns: ContainerRun[] = [];
   private readonly restartPolicy: string;
   private readonly namedPorts = new Map<string, number>();
   private readonly attachment: PodAttachment & { servers: ContainerServer[] };
@@ -210,7 +213,7 @@ export class PodWorker {
     this.attachment = { podKey: `${this.namespace}/${this.name}`, node: host.nodeName, servers: [], namedPorts: this.namedPorts };
   }
 
-  private newRun(spec: ContainerSpec, init: boolean, waitingReason: string): ContainerRun {
+  private newRun(spec: ContainerSpec, init: boolean, waitingReason: string, ephemeral = false): ContainerRun {
     const { kind, defaultPorts } = classifyImage(spec.image);
     const ports = new Set<number>([...(spec.ports ?? []).map((p) => p.containerPort), ...defaultPorts]);
     for (const probe of [spec.readinessProbe, spec.livenessProbe, spec.startupProbe]) {
@@ -219,8 +222,8 @@ export class PodWorker {
       if (n !== undefined) ports.add(n);
     }
     return {
-      spec, init, kind, ports,
-      fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${spec.name}}`,
+      spec, init, ephemeral, kind, ports,
+      fieldPath: `spec.${init ? 'initContainers' : ephemeral ? 'ephemeralContainers' : 'containers'}{${spec.name}}`,
       knobs: readKnobs(spec.env, this.pod.metadata.annotations),
       state: 'waiting', waitingReason, containerID: '', restartCount: 0,
       ready: false, started: false, timers: new Set(), generation: 0,
@@ -238,7 +241,7 @@ export class PodWorker {
   }
 
   private get allRuns(): ContainerRun[] {
-    return [...this.initRuns, ...this.containers];
+    return [...this.initRuns, ...this.containers, ...this.ephemeralRuns];
   }
 
   private resolvePort(p: number | string): number | undefined {
@@ -279,6 +282,7 @@ export class PodWorker {
     if (c) return this.startContainer(c);
     this.initialized = true;
     for (const app of this.containers) this.startContainer(app);
+    for (const debug of this.ephemeralRuns) if (debug.state === 'waiting') this.startContainer(debug);
   }
 
   private containerId(): string {
@@ -308,7 +312,7 @@ export class PodWorker {
     c.fs = undefined;
     c.makeFs = () => this.storage.containerFilesystem(c.spec.name, c.spec.volumeMounts ?? [], this.hostname);
     this.runProcess(c, gen);
-    if (!c.init) {
+    if (!c.init && !c.ephemeral) {
       this.phase = 'Running';
       if (c.spec.startupProbe) this.probeLoop(c, gen, 'startup', c.spec.startupProbe);
       else this.afterStartup(c, gen);
@@ -517,7 +521,23 @@ export class PodWorker {
     c.life.abort();
   }
 
-  /** The container named (app or init), for pods/exec and pods/log. */
+  /**
+   * The pod as the API server has it now: ephemeral containers added through
+   * pods/ephemeralcontainers start in the running pod (or once its init containers are done).
+   */
+  update(pod: StoredObject): void {
+    const specs = (pod.spec as { ephemeralContainers?: ContainerSpec[] }).ephemeralContainers ?? [];
+    if (specs.length === this.ephemeralRuns.length || this.done || this.terminating) return;
+    for (const spec of specs) {
+      if (this.ephemeralRuns.some((r) => r.spec.name === spec.name)) continue;
+      const run = this.newRun(spec, false, 'ContainerCreating', true);
+      this.ephemeralRuns.push(run);
+      if (this.initialized) this.later(this.host.timings.containerStartMs, () => this.startContainer(run), run);
+    }
+    this.publish();
+  }
+
+  /** The container named (app, init or ephemeral), for pods/exec, pods/attach and pods/log. */
   container(name: string): ContainerView | undefined {
     const c = this.allRuns.find((x) => x.spec.name === name);
     if (!c) return undefined;
@@ -550,6 +570,7 @@ export class PodWorker {
       this.maybeFinishTermination();
       return;
     }
+    if (c.ephemeral) return this.publish();
     if (c.init && exitCode === 0) {
       this.initIndex++;
       this.publish();
@@ -910,6 +931,7 @@ export class PodWorker {
     status.startTime = this.startTime;
     if (this.initRuns.length) status.initContainerStatuses = this.initRuns.map((c) => this.containerStatus(c));
     status.containerStatuses = this.containers.map((c) => this.containerStatus(c));
+    if (this.ephemeralRuns.length) status.ephemeralContainerStatuses = this.ephemeralRuns.map((c) => this.containerStatus(c));
     if (this.evicted) {
       status.reason = 'Evicted';
       status.message = this.evicted.message;
