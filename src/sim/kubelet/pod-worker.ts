@@ -7,6 +7,7 @@ import { appFor, classifyImage, type ImageKind } from '../dataplane/image-catalo
 import type { KvReplicas } from '../dataplane/kv-app.js';
 import { usesHostNetwork, type PodNetwork } from '../dataplane/pod-network.js';
 import type { EventRecorder } from '../event-recorder.js';
+import { goDuration } from '../go-duration.js';
 import { mutableConditions, nowIso, setCondition } from '../pod-state.js';
 import { cpuMillis, quantityBytes } from '../resource-quantity.js';
 import type { ObjectStore, StoredObject } from '../store.js';
@@ -148,14 +149,6 @@ export interface ContainerView {
 }
 
 const SOURCE_COMPONENT = 'kubelet';
-
-/** Go's time.Duration formatting, as the kubelet's back-off messages print it. */
-function goDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = (ms % 60_000) / 1000;
-  return `${minutes ? `${minutes}m` : ''}${Number(seconds.toFixed(3))}s`;
-}
 
 /**
  * The kubelet's per-pod loop: init containers one after the other, then the app containers from
@@ -609,7 +602,7 @@ export class PodWorker {
     c.state = 'waiting';
     c.waitingReason = 'CrashLoopBackOff';
     const pod = `${this.name}_${this.namespace}(${this.uid})`;
-    c.waitingMessage = `back-off ${goDuration(delay)} restarting failed container=${c.spec.name} pod=${pod}`;
+    c.waitingMessage = `back-off ${goDuration(delay * 1e6)} restarting failed container=${c.spec.name} pod=${pod}`;
     this.event('Warning', 'BackOff', `Back-off restarting failed container ${c.spec.name} in pod ${pod}`, c);
     this.publish();
     this.later(delay, restart, c);

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { ApiError } from '../../../src/sim/api/api-error.js';
 import { ProtobufWriter } from '../../../src/sim/api/openapi/protobuf-writer.js';
-import { decodeKubernetesProtobuf, goDuration } from '../../../src/sim/api/protobuf/decode.js';
+import { decodeKubernetesProtobuf } from '../../../src/sim/api/protobuf/decode.js';
+import { goDuration } from '../../../src/sim/go-duration.js';
 
 /**
  * Request bodies in Kubernetes' protobuf encoding, written here field by field with the numbers

@@ -1,3 +1,4 @@
+import { goDuration } from '../../go-duration.js';
 import { ApiError } from '../api-error.js';
 import { protobufDescriptors, type FieldDescriptor, type MessageDescriptor } from './descriptors.js';
 
@@ -250,22 +251,4 @@ function rawJson(value: WireValue | undefined): unknown {
   } catch {
     throw unrecognized('an embedded object is neither JSON nor protobuf');
   }
-}
-
-/** Go's time.Duration.String(): 1h2m3.5s, 250ms, 0s. */
-export function goDuration(nanos: number): string {
-  if (nanos === 0) return '0s';
-  const sign = nanos < 0 ? '-' : '';
-  const n = Math.abs(nanos);
-  if (n < 1e3) return `${sign}${n}ns`;
-  if (n < 1e6) return `${sign}${trimmed(n / 1e3)}µs`;
-  if (n < 1e9) return `${sign}${trimmed(n / 1e6)}ms`;
-  const hours = Math.floor(n / 3.6e12);
-  const minutes = Math.floor((n % 3.6e12) / 6e10);
-  const seconds = trimmed((n % 6e10) / 1e9);
-  return `${sign}${hours > 0 ? `${hours}h${minutes}m` : minutes > 0 ? `${minutes}m` : ''}${seconds}s`;
-}
-
-function trimmed(n: number): string {
-  return String(Number(n.toFixed(9)));
 }
